@@ -1,0 +1,136 @@
+import * as nodePath from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { type FileIO, joinPath } from '../io/file-io.ts';
+import { LocalFileIO } from '../io/local-file-io.ts';
+import { SchemaManager } from '../schema/schema-manager.ts';
+import { type SchemaInput, TableSchema } from '../schema/table-schema.ts';
+import { Table } from '../table.ts';
+import { EddyError } from '../types/errors.ts';
+import { formatIdentifier, type Identifier, parseIdentifier, validateName } from './identifier.ts';
+
+export interface CatalogOptions {
+  /** Storage to use instead of the one the warehouse URI implies (tests, fault injection). */
+  readonly fileIO?: FileIO;
+}
+
+/** A filesystem catalog: `<warehouse>/<database>.db/<table>/`, like Paimon's. */
+export class Catalog {
+  private constructor(
+    readonly warehouse: string,
+    readonly io: FileIO,
+  ) {}
+
+  /** Opens (and creates, when absent) a warehouse at a local path or `file://` URI. */
+  static async open(pathOrUri: string, options: CatalogOptions = {}): Promise<Catalog> {
+    if (typeof pathOrUri !== 'string' || pathOrUri.length === 0) {
+      throw new EddyError('INVALID_ARGUMENT', 'a warehouse path or URI is required');
+    }
+    let path: string;
+    if (pathOrUri.startsWith('file://')) path = fileURLToPath(pathOrUri);
+    else if (/^[a-z][a-z0-9+.-]*:\/\//i.test(pathOrUri)) {
+      if (!options.fileIO)
+        throw new EddyError(
+          'UNSUPPORTED',
+          `warehouse '${pathOrUri}': only local paths and file:// URIs are supported yet`,
+        );
+      path = pathOrUri;
+    } else path = nodePath.resolve(pathOrUri);
+    const io = options.fileIO ?? new LocalFileIO();
+    await io.mkdirs(path);
+    return new Catalog(path, io);
+  }
+
+  databasePath(database: string): string {
+    return joinPath(this.warehouse, `${validateName('database', database)}.db`);
+  }
+
+  tablePath(id: Identifier): string {
+    return joinPath(this.databasePath(id.database), validateName('table', id.table));
+  }
+
+  async listDatabases(): Promise<string[]> {
+    return (await this.io.list(this.warehouse))
+      .filter((f) => f.isDirectory && f.path.endsWith('.db'))
+      .map((f) => nodePath.posix.basename(f.path).slice(0, -3))
+      .sort();
+  }
+
+  async databaseExists(database: string): Promise<boolean> {
+    return (await this.io.stat(this.databasePath(database)))?.isDirectory === true;
+  }
+
+  async createDatabase(database: string, options: { ignoreIfExists?: boolean } = {}): Promise<void> {
+    const path = this.databasePath(database);
+    if (await this.databaseExists(database)) {
+      if (options.ignoreIfExists) return;
+      throw new EddyError('ALREADY_EXISTS', `database '${database}' already exists`, { path });
+    }
+    await this.io.mkdirs(path);
+  }
+
+  async dropDatabase(
+    database: string,
+    options: { cascade?: boolean; ignoreIfNotExists?: boolean } = {},
+  ): Promise<void> {
+    if (!(await this.databaseExists(database))) {
+      if (options.ignoreIfNotExists) return;
+      throw new EddyError('NOT_FOUND', `database '${database}' does not exist`);
+    }
+    const tables = await this.listTables(database);
+    if (tables.length > 0 && !options.cascade) {
+      throw new EddyError(
+        'INVALID_ARGUMENT',
+        `database '${database}' is not empty (${tables.length} tables); pass cascade to drop it`,
+      );
+    }
+    await this.io.deleteDirectory(this.databasePath(database));
+  }
+
+  async listTables(database: string): Promise<string[]> {
+    if (!(await this.databaseExists(database)))
+      throw new EddyError('NOT_FOUND', `database '${database}' does not exist`);
+    const out: string[] = [];
+    for (const f of await this.io.list(this.databasePath(database))) {
+      if (!f.isDirectory) continue;
+      if (await this.io.exists(joinPath(f.path, 'schema', 'schema-0'))) out.push(nodePath.posix.basename(f.path));
+    }
+    return out.sort();
+  }
+
+  async tableExists(identifier: string | Identifier): Promise<boolean> {
+    const id = parseIdentifier(identifier);
+    return (await new SchemaManager(this.io, this.tablePath(id)).listSchemaIds()).length > 0;
+  }
+
+  /** Creates a table; the database is created when missing. Publishing `schema-0` is atomic. */
+  async createTable(
+    identifier: string | Identifier,
+    input: SchemaInput,
+    options: { ignoreIfExists?: boolean } = {},
+  ): Promise<Table> {
+    const id = parseIdentifier(identifier);
+    const schema = TableSchema.create(input);
+    await this.createDatabase(id.database, { ignoreIfExists: true });
+    const path = this.tablePath(id);
+    const schemas = new SchemaManager(this.io, path);
+    if (!(await schemas.tryCreate(schema))) {
+      if (options.ignoreIfExists) return this.getTable(id);
+      throw new EddyError('ALREADY_EXISTS', `table '${formatIdentifier(id)}' already exists`, { path });
+    }
+    return Table.load(this.io, path, id);
+  }
+
+  async getTable(identifier: string | Identifier): Promise<Table> {
+    const id = parseIdentifier(identifier);
+    return Table.load(this.io, this.tablePath(id), id);
+  }
+
+  async dropTable(identifier: string | Identifier, options: { ignoreIfNotExists?: boolean } = {}): Promise<void> {
+    const id = parseIdentifier(identifier);
+    if (!(await this.tableExists(id))) {
+      if (options.ignoreIfNotExists) return;
+      throw new EddyError('NOT_FOUND', `table '${formatIdentifier(id)}' does not exist`);
+    }
+    await this.io.deleteDirectory(this.tablePath(id));
+  }
+}

@@ -1,0 +1,174 @@
+import { type ManifestEntry, mergeManifestEntries } from '../format/manifest.ts';
+import type { ManifestFileMeta } from '../format/manifest-list.ts';
+import { BATCH_COMMIT_IDENTIFIER, type CommitKind, type Snapshot } from '../format/snapshot.ts';
+import type { TableSchema } from '../schema/table-schema.ts';
+import { EddyError } from '../types/errors.ts';
+import type { CommitMessage } from '../write/table-writer.ts';
+import type { ManifestFiles } from './manifest-files.ts';
+import type { SnapshotManager } from './snapshot-manager.ts';
+
+export interface CommitOptions {
+  readonly commitUser: string;
+  /** Checkpoint id; Long.MAX_VALUE for batch commits. */
+  readonly commitIdentifier?: bigint;
+  readonly kind?: CommitKind;
+  readonly properties?: Readonly<Record<string, string>>;
+}
+
+export interface CommitResult {
+  /** The snapshot that holds this commit (an earlier one when the commit had already landed). */
+  readonly snapshot: Snapshot | undefined;
+  /** False when nothing was published: no files, or the identifier was already committed. */
+  readonly published: boolean;
+  readonly attempts: number;
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/**
+ * Publishes commit messages as one snapshot: write the delta manifest once, then per attempt read
+ * the latest snapshot, write base and delta manifest lists, and create `snapshot-(latest+1)`
+ * without replacing. Losing the race re-reads and retries; the snapshot file is the only thing
+ * that makes a commit visible, so it is all or nothing.
+ */
+export class FileStoreCommit {
+  constructor(
+    private readonly schema: TableSchema,
+    private readonly snapshots: SnapshotManager,
+    private readonly manifests: ManifestFiles,
+  ) {}
+
+  private partitionTypes() {
+    return this.schema.partitionKeys.map((k) => this.schema.field(k).type);
+  }
+
+  /**
+   * Whether `commitUser` already committed `identifier` (Paimon's exactly-once rule: a writer's
+   * identifiers increase, so its latest snapshot tells which ones landed).
+   */
+  async isCommitted(commitUser: string, identifier: bigint): Promise<Snapshot | undefined> {
+    if (identifier === BATCH_COMMIT_IDENTIFIER) return undefined;
+    const latest = await this.snapshots.latestSnapshotId();
+    if (latest === undefined) return undefined;
+    const earliest = (await this.snapshots.earliestSnapshotId()) ?? 1;
+    for (let id = latest; id >= earliest; id--) {
+      let s: Snapshot;
+      try {
+        s = await this.snapshots.snapshot(id);
+      } catch (e) {
+        if (e instanceof EddyError && e.code === 'NOT_FOUND') break; // expired under us
+        throw e;
+      }
+      if (s.commitUser === commitUser) return s.commitIdentifier >= identifier ? s : undefined;
+    }
+    return undefined;
+  }
+
+  async commit(messages: readonly CommitMessage[], options: CommitOptions): Promise<CommitResult> {
+    const identifier = options.commitIdentifier ?? BATCH_COMMIT_IDENTIFIER;
+    const kind = options.kind ?? 'APPEND';
+    const entries: ManifestEntry[] = [];
+    for (const m of messages) {
+      for (const file of m.newFiles) {
+        entries.push({ kind: 0, partition: m.partitionBytes, bucket: m.bucket, totalBuckets: m.totalBuckets, file });
+      }
+    }
+    const already = await this.isCommitted(options.commitUser, identifier);
+    if (already) return { snapshot: already, published: false, attempts: 0 };
+    if (entries.length === 0) return { snapshot: await this.snapshots.latestSnapshot(), published: false, attempts: 0 };
+
+    const o = this.schema.options;
+    const delta = await this.manifests.writeManifest(entries, this.partitionTypes(), this.schema.id);
+    let deltaRecords = 0;
+    for (const e of entries) deltaRecords += e.kind === 0 ? e.file.rowCount : -e.file.rowCount;
+
+    let wait = o.commitMinRetryWaitMs;
+    for (let attempt = 1; attempt <= o.commitMaxRetries + 1; attempt++) {
+      const latest = await this.snapshots.latestSnapshot();
+      if (attempt > 1) {
+        const landed = await this.isCommitted(options.commitUser, identifier);
+        if (landed) return { snapshot: landed, published: false, attempts: attempt };
+      }
+      const written: string[] = [];
+      try {
+        const base = latest ? await this.baseManifests(latest, written) : [];
+        const baseList = await this.manifests.writeManifestList(base);
+        written.push(baseList.name);
+        const deltaList = await this.manifests.writeManifestList([delta]);
+        written.push(deltaList.name);
+        const snapshot: Snapshot = {
+          version: 3,
+          id: (latest?.id ?? 0) + 1,
+          schemaId: this.schema.id,
+          baseManifestList: baseList.name,
+          baseManifestListSize: baseList.size,
+          deltaManifestList: deltaList.name,
+          deltaManifestListSize: deltaList.size,
+          changelogManifestList: null,
+          indexManifest: latest?.indexManifest ?? null,
+          commitUser: options.commitUser,
+          commitIdentifier: identifier,
+          commitKind: kind,
+          timeMillis: Date.now(),
+          totalRecordCount: (latest?.totalRecordCount ?? 0) + deltaRecords,
+          deltaRecordCount: deltaRecords,
+          watermark: latest?.watermark,
+          properties: options.properties,
+          nextRowId: latest?.nextRowId ?? 0,
+        };
+        if (await this.snapshots.tryPublish(snapshot)) {
+          await this.snapshots.writeHints(snapshot.id);
+          return { snapshot, published: true, attempts: attempt };
+        }
+      } catch (e) {
+        await this.cleanup(written);
+        await this.manifests.delete(delta.fileName);
+        throw e;
+      }
+      // Lost the race: another committer created this snapshot id. Our lists were built on a stale
+      // base, so drop them and try again on the new latest.
+      await this.cleanup(written);
+      await sleep(wait * (0.5 + Math.random()));
+      wait = Math.min(wait * 2, o.commitMaxRetryWaitMs);
+    }
+    await this.manifests.delete(delta.fileName);
+    throw new EddyError(
+      'COMMIT_CONFLICT',
+      `commit of ${entries.length} files failed after ${o.commitMaxRetries + 1} attempts: other writers kept winning`,
+    );
+  }
+
+  /**
+   * Manifests of the previous snapshot, merged into fewer files once there are at least
+   * `manifest.merge-min-count` of them (otherwise every commit would add one forever).
+   */
+  private async baseManifests(latest: Snapshot, written: string[]): Promise<ManifestFileMeta[]> {
+    const metas = [
+      ...(await this.manifests.readManifestList(latest.baseManifestList)),
+      ...(await this.manifests.readManifestList(latest.deltaManifestList)),
+    ];
+    const o = this.schema.options;
+    if (metas.length < o.manifestMergeMinCount) return metas;
+    const all: ManifestEntry[] = [];
+    for (const m of metas) all.push(...(await this.manifests.readManifest(m.fileName)));
+    const live = mergeManifestEntries(all).filter((e) => e.kind === 0);
+    const out: ManifestFileMeta[] = [];
+    // Roughly `manifest.target-file-size` per file, at ~200 bytes per entry.
+    const perFile = Math.max(1000, Math.floor(o.manifestTargetFileSize / 200));
+    for (let i = 0; i < live.length; i += perFile) {
+      const meta = await this.manifests.writeManifest(
+        live.slice(i, i + perFile),
+        this.partitionTypes(),
+        this.schema.id,
+      );
+      written.push(meta.fileName);
+      out.push(meta);
+    }
+    return out;
+  }
+
+  private async cleanup(names: string[]): Promise<void> {
+    for (const n of names) await this.manifests.delete(n);
+    names.length = 0;
+  }
+}

@@ -1,0 +1,145 @@
+import { decodeSnapshot, encodeSnapshot, type Snapshot } from '../format/snapshot.ts';
+import { type FileIO, joinPath } from '../io/file-io.ts';
+import { EddyError } from '../types/errors.ts';
+
+const SNAPSHOT_PREFIX = 'snapshot-';
+
+/** Reads and publishes `snapshot/snapshot-N` files and the LATEST / EARLIEST hints. */
+export class SnapshotManager {
+  readonly dir: string;
+  private readonly cache = new Map<number, Snapshot>();
+
+  constructor(
+    private readonly io: FileIO,
+    tablePath: string,
+  ) {
+    this.dir = joinPath(tablePath, 'snapshot');
+  }
+
+  snapshotPath(id: number): string {
+    return joinPath(this.dir, `${SNAPSHOT_PREFIX}${id}`);
+  }
+
+  /** Reads snapshot `id`; snapshots are immutable, so they are cached by id. */
+  async snapshot(id: number): Promise<Snapshot> {
+    const hit = this.cache.get(id);
+    if (hit) return hit;
+    const path = this.snapshotPath(id);
+    let bytes: Uint8Array;
+    try {
+      bytes = await this.io.read(path);
+    } catch (e) {
+      if (e instanceof EddyError && e.code === 'NOT_FOUND') {
+        throw new EddyError('NOT_FOUND', `snapshot ${id} does not exist (${path})`, { path, cause: e });
+      }
+      throw e;
+    }
+    const snap = decodeSnapshot(new TextDecoder().decode(bytes), path);
+    if (snap.id !== id) throw new EddyError('CORRUPT_FILE', `${path}: holds snapshot id ${snap.id}`, { path });
+    if (this.cache.size > 256) this.cache.clear();
+    this.cache.set(id, snap);
+    return snap;
+  }
+
+  async snapshotExists(id: number): Promise<boolean> {
+    return this.cache.has(id) || this.io.exists(this.snapshotPath(id));
+  }
+
+  private async readHint(name: 'LATEST' | 'EARLIEST'): Promise<number | undefined> {
+    try {
+      const text = new TextDecoder().decode(await this.io.read(joinPath(this.dir, name))).trim();
+      const n = Number(text);
+      return /^\d+$/.test(text) && n > 0 ? n : undefined;
+    } catch (e) {
+      if (e instanceof EddyError && e.code === 'NOT_FOUND') return undefined;
+      throw e;
+    }
+  }
+
+  /** All snapshot ids present, ascending (lists the directory: maintenance and fallbacks only). */
+  async listSnapshotIds(): Promise<number[]> {
+    const ids: number[] = [];
+    for (const f of await this.io.list(this.dir)) {
+      const name = f.path.slice(f.path.lastIndexOf('/') + 1);
+      if (name.startsWith(SNAPSHOT_PREFIX) && /^\d+$/.test(name.slice(SNAPSHOT_PREFIX.length))) {
+        ids.push(Number(name.slice(SNAPSHOT_PREFIX.length)));
+      }
+    }
+    return ids.sort((a, b) => a - b);
+  }
+
+  /**
+   * The latest snapshot id, or undefined for an empty table. Uses the LATEST hint and probes
+   * forward (the hint is written after the snapshot and may lag); lists only without a hint.
+   */
+  async latestSnapshotId(): Promise<number | undefined> {
+    const hint = await this.readHint('LATEST');
+    if (hint !== undefined && (await this.snapshotExists(hint))) {
+      let id = hint;
+      while (await this.snapshotExists(id + 1)) id++;
+      return id;
+    }
+    const ids = await this.listSnapshotIds();
+    return ids.length > 0 ? ids[ids.length - 1] : undefined;
+  }
+
+  async earliestSnapshotId(): Promise<number | undefined> {
+    const hint = await this.readHint('EARLIEST');
+    if (hint !== undefined && (await this.snapshotExists(hint))) {
+      let id = hint;
+      // Expiry deletes from the front: step back while older ones still exist.
+      while (id > 1 && (await this.snapshotExists(id - 1))) id--;
+      return id;
+    }
+    const ids = await this.listSnapshotIds();
+    return ids.length > 0 ? ids[0] : undefined;
+  }
+
+  async latestSnapshot(): Promise<Snapshot | undefined> {
+    const id = await this.latestSnapshotId();
+    return id === undefined ? undefined : this.snapshot(id);
+  }
+
+  /** The latest snapshot committed at or before `timeMillis`, or undefined. */
+  async snapshotAsOf(timeMillis: number): Promise<Snapshot | undefined> {
+    const latest = await this.latestSnapshotId();
+    const earliest = await this.earliestSnapshotId();
+    if (latest === undefined || earliest === undefined) return undefined;
+    // Commit times increase with ids: binary search.
+    let lo = earliest;
+    let hi = latest;
+    let found: Snapshot | undefined;
+    while (lo <= hi) {
+      const mid = Math.floor((lo + hi) / 2);
+      const s = await this.snapshot(mid);
+      if (s.timeMillis <= timeMillis) {
+        found = s;
+        lo = mid + 1;
+      } else hi = mid - 1;
+    }
+    return found;
+  }
+
+  /** Atomically creates `snapshot-N`; false when another committer created it first. */
+  async tryPublish(snapshot: Snapshot): Promise<boolean> {
+    const ok = await this.io.writeIfAbsent(this.snapshotPath(snapshot.id), encodeSnapshot(snapshot));
+    if (ok) this.cache.set(snapshot.id, snapshot);
+    return ok;
+  }
+
+  /**
+   * Updates the LATEST (and, for the first snapshot, EARLIEST) hints after a publish. The commit has
+   * landed whatever happens here, so a failure is reported as a warning, not as a failed commit:
+   * a stale hint only makes the next reader probe a little further.
+   */
+  async writeHints(snapshotId: number): Promise<void> {
+    try {
+      await this.io.write(joinPath(this.dir, 'LATEST'), String(snapshotId));
+      if (snapshotId === 1) await this.io.write(joinPath(this.dir, 'EARLIEST'), '1');
+    } catch (e) {
+      process.emitWarning(
+        `eddy: snapshot ${snapshotId} committed, but updating the LATEST hint failed: ${(e as Error).message}`,
+      );
+    }
+  }
+}

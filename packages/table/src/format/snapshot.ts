@@ -1,0 +1,125 @@
+import { corruptFile } from '../types/errors.ts';
+import { parseJsonWithLongs, stringifyJsonWithLongs } from './json-long.ts';
+
+export type CommitKind = 'APPEND' | 'COMPACT' | 'OVERWRITE' | 'ANALYZE';
+
+/** Batch commits use Long.MAX_VALUE as their identifier, like Paimon. */
+export const BATCH_COMMIT_IDENTIFIER = 9223372036854775807n;
+
+/** `snapshot/snapshot-N` (version 3). Field order follows what Paimon Java 1.4 writes. */
+export interface Snapshot {
+  readonly version: number;
+  readonly id: number;
+  readonly schemaId: number;
+  readonly baseManifestList: string;
+  readonly baseManifestListSize?: number;
+  readonly deltaManifestList: string;
+  readonly deltaManifestListSize?: number;
+  readonly changelogManifestList?: string | null;
+  readonly changelogManifestListSize?: number;
+  readonly indexManifest?: string | null;
+  readonly commitUser: string;
+  readonly commitIdentifier: bigint;
+  readonly commitKind: CommitKind;
+  readonly timeMillis: number;
+  readonly totalRecordCount: number;
+  readonly deltaRecordCount: number;
+  readonly changelogRecordCount?: number;
+  readonly watermark?: number;
+  readonly statistics?: string;
+  readonly properties?: Readonly<Record<string, string>>;
+  readonly nextRowId?: number;
+}
+
+const ORDER: (keyof Snapshot)[] = [
+  'version',
+  'id',
+  'schemaId',
+  'baseManifestList',
+  'baseManifestListSize',
+  'deltaManifestList',
+  'deltaManifestListSize',
+  'changelogManifestList',
+  'changelogManifestListSize',
+  'indexManifest',
+  'commitUser',
+  'commitIdentifier',
+  'commitKind',
+  'timeMillis',
+  'totalRecordCount',
+  'deltaRecordCount',
+  'changelogRecordCount',
+  'watermark',
+  'statistics',
+  'properties',
+  'nextRowId',
+];
+
+export function encodeSnapshot(s: Snapshot): string {
+  const o: Record<string, unknown> = {};
+  for (const k of ORDER) {
+    const v = s[k];
+    if (v !== undefined && v !== null) o[k] = v;
+  }
+  return stringifyJsonWithLongs(o);
+}
+
+const KINDS: CommitKind[] = ['APPEND', 'COMPACT', 'OVERWRITE', 'ANALYZE'];
+
+export function decodeSnapshot(text: string, path: string): Snapshot {
+  let o: Record<string, unknown>;
+  try {
+    o = parseJsonWithLongs(text) as Record<string, unknown>;
+  } catch (e) {
+    throw corruptFile(path, `not valid JSON: ${(e as Error).message}`, e);
+  }
+  if (typeof o !== 'object' || o === null || Array.isArray(o)) throw corruptFile(path, 'snapshot is not a JSON object');
+  const num = (k: string, required: boolean): number | undefined => {
+    const v = o[k];
+    if (v === undefined || v === null) {
+      if (required) throw corruptFile(path, `snapshot has no '${k}'`);
+      return undefined;
+    }
+    if (typeof v === 'bigint') return Number(v);
+    if (typeof v !== 'number' || !Number.isFinite(v)) throw corruptFile(path, `'${k}' is not a number`);
+    return v;
+  };
+  const str = (k: string, required: boolean): string | undefined => {
+    const v = o[k];
+    if (v === undefined || v === null) {
+      if (required) throw corruptFile(path, `snapshot has no '${k}'`);
+      return undefined;
+    }
+    if (typeof v !== 'string') throw corruptFile(path, `'${k}' is not a string`);
+    return v;
+  };
+  const kind = str('commitKind', true) as CommitKind;
+  if (!KINDS.includes(kind)) throw corruptFile(path, `unknown commitKind '${kind}'`);
+  const ident = o.commitIdentifier;
+  if (typeof ident !== 'number' && typeof ident !== 'bigint')
+    throw corruptFile(path, "'commitIdentifier' is not a number");
+  const props = o.properties;
+  return {
+    version: num('version', true)!,
+    id: num('id', true)!,
+    schemaId: num('schemaId', true)!,
+    baseManifestList: str('baseManifestList', true)!,
+    baseManifestListSize: num('baseManifestListSize', false),
+    deltaManifestList: str('deltaManifestList', true)!,
+    deltaManifestListSize: num('deltaManifestListSize', false),
+    changelogManifestList: str('changelogManifestList', false) ?? null,
+    changelogManifestListSize: num('changelogManifestListSize', false),
+    indexManifest: str('indexManifest', false) ?? null,
+    commitUser: str('commitUser', true)!,
+    commitIdentifier: BigInt(ident),
+    commitKind: kind,
+    timeMillis: num('timeMillis', true)!,
+    totalRecordCount: num('totalRecordCount', false) ?? 0,
+    deltaRecordCount: num('deltaRecordCount', false) ?? 0,
+    changelogRecordCount: num('changelogRecordCount', false),
+    watermark: num('watermark', false),
+    statistics: str('statistics', false),
+    properties: typeof props === 'object' && props !== null ? (props as Record<string, string>) : undefined,
+    nextRowId: num('nextRowId', false),
+  };
+}

@@ -1,0 +1,99 @@
+import type { DataType } from '../types/data-types.ts';
+import type { InternalValue } from '../types/internal.ts';
+import { EMPTY_SERIALIZED_ROW, serializeBinaryRow } from './binary-row.ts';
+import { type Column, columnValue, compareColumnRows } from './columns.ts';
+import type { SimpleStats } from './manifest.ts';
+
+export interface ColumnStats {
+  min: InternalValue;
+  max: InternalValue;
+  nullCount: number;
+}
+
+export const EMPTY_STATS: SimpleStats = {
+  minValues: EMPTY_SERIALIZED_ROW,
+  maxValues: EMPTY_SERIALIZED_ROW,
+  nullCounts: [],
+};
+
+/** Min, max and null count of a column (rows [0, length)). Typed arrays are scanned directly. */
+export function columnStats(col: Column): ColumnStats {
+  const n = col.length;
+  const valid = col.validity;
+  let nullCount = 0;
+  const d = col.data;
+  if (ArrayBuffer.isView(d) && !(d instanceof DataView)) {
+    const arr = d as unknown as ArrayLike<number | bigint>;
+    let min: number | bigint | undefined;
+    let max: number | bigint | undefined;
+    for (let i = 0; i < n; i++) {
+      if (valid !== null && valid[i] === 0) {
+        nullCount++;
+        continue;
+      }
+      const v = arr[i];
+      if (typeof v === 'number' && Number.isNaN(v)) continue; // NaN has no order: leave it out of min/max
+      if (min === undefined || v < min) min = v;
+      if (max === undefined || v > max) max = v;
+    }
+    const box = (v: number | bigint | undefined): InternalValue => {
+      if (v === undefined) return null;
+      return col.type.root === 'BOOLEAN' ? v === 1 : v;
+    };
+    return { min: box(min), max: box(max), nullCount };
+  }
+  let minIdx = -1;
+  let maxIdx = -1;
+  for (let i = 0; i < n; i++) {
+    if (valid !== null && valid[i] === 0) {
+      nullCount++;
+      continue;
+    }
+    if (minIdx < 0 || compareColumnRows(col, i, col, minIdx) < 0) minIdx = i;
+    if (maxIdx < 0 || compareColumnRows(col, i, col, maxIdx) > 0) maxIdx = i;
+  }
+  return {
+    min: minIdx < 0 ? null : columnValue(col, minIdx),
+    max: maxIdx < 0 ? null : columnValue(col, maxIdx),
+    nullCount,
+  };
+}
+
+/** SimpleStats as stored in manifests: min and max rows as serialized BinaryRows, null counts. */
+export function toSimpleStats(types: readonly DataType[], stats: readonly ColumnStats[]): SimpleStats {
+  const nullable = types.map((t) => ({ ...t, nullable: true }) as DataType);
+  return {
+    minValues: serializeBinaryRow(
+      nullable,
+      stats.map((s) => s.min),
+    ),
+    maxValues: serializeBinaryRow(
+      nullable,
+      stats.map((s) => s.max),
+    ),
+    nullCounts: stats.map((s) => s.nullCount),
+  };
+}
+
+/** Stats over many rows of internal values (partition stats in manifest lists). */
+export function statsOfRows(
+  types: readonly DataType[],
+  rows: readonly (readonly InternalValue[])[],
+  compare: (t: DataType, a: InternalValue, b: InternalValue) => number,
+): ColumnStats[] {
+  return types.map((t, c) => {
+    let min: InternalValue = null;
+    let max: InternalValue = null;
+    let nullCount = 0;
+    for (const r of rows) {
+      const v = r[c];
+      if (v === null) {
+        nullCount++;
+        continue;
+      }
+      if (min === null || compare(t, v, min) < 0) min = v;
+      if (max === null || compare(t, v, max) > 0) max = v;
+    }
+    return { min, max, nullCount };
+  });
+}

@@ -1,0 +1,15 @@
+export { Catalog, type CatalogOptions } from './catalog/catalog.ts';
+export { type Identifier, parseIdentifier, validateName } from './catalog/identifier.ts';
+export type { CommitResult } from './commit/file-store-commit.ts';
+export type { CommitKind, Snapshot } from './format/snapshot.ts';
+export { type FileIO, type FileStatus, joinPath } from './io/file-io.ts';
+export { LocalFileIO } from './io/local-file-io.ts';
+export { and, eq, ge, gt, isIn, isNotNull, isNull, le, lt, ne, or, type Predicate } from './scan/predicate.ts';
+export type { SchemaInput } from './schema/table-schema.ts';
+export { TableSchema } from './schema/table-schema.ts';
+export { type ScanOptions, Table, TableWrite, type WriterOptions } from './table.ts';
+export { type DataField, type DataType, formatDataType, parseDataType } from './types/data-types.ts';
+export { EddyError, type EddyErrorCode } from './types/errors.ts';
+export type { RowKindName } from './types/internal.ts';
+export { MemoryBudget } from './write/memory-budget.ts';
+export type { Row } from './write/table-writer.ts';

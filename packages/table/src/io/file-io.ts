@@ -1,0 +1,43 @@
+/**
+ * The storage seam. Paths are absolute strings in the implementation's own scheme (a local path,
+ * or later `s3://bucket/key`). Everything above this interface is storage-agnostic.
+ */
+export interface FileStatus {
+  readonly path: string;
+  readonly size: number;
+  readonly modifiedMillis: number;
+  readonly isDirectory: boolean;
+}
+
+export interface FileIO {
+  /** Whole-file read. Throws EddyError NOT_FOUND when the file does not exist. */
+  read(path: string): Promise<Uint8Array>;
+  /** Reads `length` bytes at `offset`. */
+  readRange(path: string, offset: number, length: number): Promise<Uint8Array>;
+  /** Writes a file so that readers see either nothing or the whole content (temp file + rename). */
+  write(path: string, data: Uint8Array | string): Promise<void>;
+  /**
+   * Creates `path` with `data` only if nothing exists there; returns false when it already exists.
+   * The file appears fully written or not at all: this is the commit primitive.
+   */
+  writeIfAbsent(path: string, data: Uint8Array | string): Promise<boolean>;
+  exists(path: string): Promise<boolean>;
+  /** Status of a file, or undefined when it does not exist. */
+  stat(path: string): Promise<FileStatus | undefined>;
+  /** Direct children of a directory; an absent directory lists as empty. */
+  list(dir: string): Promise<FileStatus[]>;
+  delete(path: string): Promise<void>;
+  /** Deletes a directory and everything below it. */
+  deleteDirectory(dir: string): Promise<void>;
+  mkdirs(dir: string): Promise<void>;
+}
+
+/** Joins path segments with '/', never producing doubled separators. */
+export function joinPath(base: string, ...parts: string[]): string {
+  let out = base.endsWith('/') ? base.slice(0, -1) : base;
+  for (const p of parts) {
+    if (p === '') continue;
+    out += `/${p.startsWith('/') ? p.slice(1) : p}`;
+  }
+  return out;
+}

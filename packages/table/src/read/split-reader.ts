@@ -1,0 +1,269 @@
+import { arrowToColumn } from '../format/arrow.ts';
+import { type Column, compareColumnRows, concatColumns, gatherColumn } from '../format/columns.ts';
+import { type DeletionVector, deletionVectorReadLength, readDeletionVector } from '../format/deletion-vector.ts';
+import type { DataFileMeta } from '../format/manifest.ts';
+import { readParquet } from '../format/parquet.ts';
+import { partitionPath } from '../format/partition-path.ts';
+import { type FileIO, joinPath } from '../io/file-io.ts';
+import { type BoundPredicate, predicateColumns, testRow } from '../scan/predicate.ts';
+import type { DataSplit } from '../scan/scan-planner.ts';
+import type { SchemaManager } from '../schema/schema-manager.ts';
+import type { TableSchema } from '../schema/table-schema.ts';
+import type { DataField } from '../types/data-types.ts';
+import { EddyError } from '../types/errors.ts';
+import { isRetract } from '../types/internal.ts';
+
+/** Rows of one split after merging: columns in the order of `fields`. */
+export interface ColumnBatch {
+  readonly fields: readonly DataField[];
+  readonly columns: readonly Column[];
+  readonly length: number;
+}
+
+interface FileColumns {
+  readonly cols: Map<string, Column>;
+  readonly seq: BigInt64Array | undefined;
+  readonly kind: Int8Array | Uint8Array | undefined;
+  readonly length: number;
+  readonly deleted: DeletionVector | undefined;
+}
+
+/**
+ * Reads a split: the projected (plus key, sequence and filter) columns of each file, merge-on-read
+ * by key with the deduplicate engine (the highest sequence wins, retractions remove the key), the
+ * row filter, then a gather into output columns.
+ */
+export class SplitReader {
+  constructor(
+    private readonly io: FileIO,
+    private readonly tablePath: string,
+    private readonly schema: TableSchema,
+    private readonly schemas: SchemaManager,
+  ) {}
+
+  bucketPath(split: DataSplit): string {
+    const fields = this.schema.partitionKeys.map((k) => this.schema.field(k));
+    return joinPath(
+      this.tablePath,
+      partitionPath(fields, split.partition, this.schema.options.partitionDefaultName),
+      `bucket-${split.bucket}`,
+    );
+  }
+
+  async read(split: DataSplit, projection: readonly DataField[], filter?: BoundPredicate): Promise<ColumnBatch> {
+    const schema = this.schema;
+    const pk = schema.isPrimaryKeyTable;
+    const keyNames = schema.trimmedPrimaryKeys;
+    const seqNames = schema.options.sequenceFields;
+    const need = new Set<string>(projection.map((f) => f.name));
+    if (filter) for (const c of predicateColumns(filter)) need.add(c);
+    const dvMode =
+      split.deletionFiles !== undefined ||
+      (pk && (schema.options.deletionVectorsEnabled || schema.options.mergeEngine === 'first-row'));
+    const merge = pk && !dvMode && split.files.length > 1;
+    if (merge) for (const k of [...keyNames, ...seqNames]) need.add(k);
+    const needFields = schema.fields.filter((f) => need.has(f.name));
+    const dir = this.bucketPath(split);
+    const files = await Promise.all(split.files.map((f) => this.readFile(dir, f, needFields, pk, split)));
+
+    // Selection as (file, row) pairs in output order.
+    const selFile: number[] = [];
+    const selRow: number[] = [];
+    if (!merge) {
+      for (let f = 0; f < files.length; f++) {
+        const fc = files[f];
+        for (let r = 0; r < fc.length; r++) {
+          if (fc.kind !== undefined && isRetract(fc.kind[r])) continue;
+          if (fc.deleted?.has(r)) continue;
+          selFile.push(f);
+          selRow.push(r);
+        }
+      }
+    } else {
+      this.mergeByKey(files, keyNames, seqNames, selFile, selRow);
+    }
+
+    // Concatenate each needed column over files, then filter and gather with global indices.
+    const offsets: number[] = [];
+    let total = 0;
+    for (const fc of files) {
+      offsets.push(total);
+      total += fc.length;
+    }
+    const concatenated = new Map<string, Column>();
+    const columnOf = (name: string): Column => {
+      let c = concatenated.get(name);
+      if (!c) {
+        c = files.length === 1 ? files[0].cols.get(name)! : concatColumns(files.map((fc) => fc.cols.get(name)!));
+        concatenated.set(name, c);
+      }
+      return c;
+    };
+    let idx = new Uint32Array(selFile.length);
+    for (let i = 0; i < selFile.length; i++) idx[i] = offsets[selFile[i]] + selRow[i];
+    if (filter) {
+      let m = 0;
+      for (let i = 0; i < idx.length; i++) if (testRow(filter, columnOf, idx[i])) idx[m++] = idx[i];
+      idx = idx.subarray(0, m);
+    }
+    const identity = idx.length === total && isIdentity(idx);
+    const columns = projection.map((f) => (identity ? columnOf(f.name) : gatherColumn(columnOf(f.name), idx)));
+    return { fields: projection, columns, length: idx.length };
+  }
+
+  private mergeByKey(
+    files: FileColumns[],
+    keyNames: readonly string[],
+    seqNames: readonly string[],
+    selFile: number[],
+    selRow: number[],
+  ): void {
+    const keyCols = files.map((fc) => keyNames.map((k) => fc.cols.get(k)!));
+    const seqCols = files.map((fc) => seqNames.map((k) => fc.cols.get(k)!));
+    const pos = new Int32Array(files.length);
+    const cmpKey = (fa: number, ra: number, fb: number, rb: number) => {
+      const a = keyCols[fa];
+      const b = keyCols[fb];
+      for (let k = 0; k < a.length; k++) {
+        const c = compareColumnRows(a[k], ra, b[k], rb);
+        if (c !== 0) return c;
+      }
+      return 0;
+    };
+    // Which record of the same key wins: sequence.field first, then the system sequence number,
+    // then the later file (files are ordered by sequence).
+    const newer = (fa: number, ra: number, fb: number, rb: number) => {
+      for (let k = 0; k < seqNames.length; k++) {
+        const c = compareColumnRows(seqCols[fa][k], ra, seqCols[fb][k], rb);
+        if (c !== 0) return c > 0;
+      }
+      const sa = files[fa].seq![ra];
+      const sb = files[fb].seq![rb];
+      if (sa !== sb) return sa > sb;
+      return fa > fb;
+    };
+    const n = files.length;
+    for (;;) {
+      let minF = -1;
+      for (let f = 0; f < n; f++) {
+        if (pos[f] >= files[f].length) continue;
+        if (minF < 0 || cmpKey(f, pos[f], minF, pos[minF]) < 0) minF = f;
+      }
+      if (minF < 0) break;
+      const minR = pos[minF];
+      let winF = minF;
+      let winR = minR;
+      for (let f = 0; f < n; f++) {
+        // Each file holds a key at most once, but tolerate duplicates (other writers) by looping.
+        while (pos[f] < files[f].length && cmpKey(f, pos[f], minF, minR) === 0) {
+          if (newer(f, pos[f], winF, winR)) {
+            winF = f;
+            winR = pos[f];
+          }
+          pos[f]++;
+        }
+      }
+      if (!isRetract(files[winF].kind![winR])) {
+        selFile.push(winF);
+        selRow.push(winR);
+      }
+    }
+  }
+
+  private async readFile(
+    dir: string,
+    meta: DataFileMeta,
+    needFields: DataField[],
+    pk: boolean,
+    split: DataSplit,
+  ): Promise<FileColumns> {
+    const path = meta.externalPath ?? joinPath(dir, meta.fileName);
+    const fileSchema = meta.schemaId === this.schema.id ? this.schema : await this.schemas.schema(meta.schemaId);
+    // Columns are found by field id in the file's schema, then read by that schema's name (Paimon's rule).
+    const mapping = needFields.map((f) => fileSchema.fields.find((x) => x.id === f.id));
+    const names = mapping.filter((m) => m !== undefined).map((m) => m!.name);
+    if (pk) names.push('_SEQUENCE_NUMBER', '_VALUE_KIND');
+    const bytes = await this.io.read(path);
+    const table = await readParquet(bytes, path, { columns: names });
+    if (table.numRows !== meta.rowCount) {
+      throw new EddyError('CORRUPT_FILE', `${path}: has ${table.numRows} rows, the manifest says ${meta.rowCount}`, {
+        path,
+      });
+    }
+    const cols = new Map<string, Column>();
+    needFields.forEach((f, i) => {
+      const m = mapping[i];
+      if (!m) {
+        cols.set(f.name, nullColumn(f, table.numRows));
+        return;
+      }
+      const vec = table.getChild(m.name);
+      if (!vec) throw new EddyError('CORRUPT_FILE', `${path}: column '${m.name}' is missing`, { path });
+      cols.set(f.name, arrowToColumn(vec, f.type));
+    });
+    let seq: BigInt64Array | undefined;
+    let kind: Int8Array | Uint8Array | undefined;
+    if (pk) {
+      const s = table.getChild('_SEQUENCE_NUMBER');
+      const k = table.getChild('_VALUE_KIND');
+      if (!s || !k)
+        throw new EddyError('CORRUPT_FILE', `${path}: a primary-key data file needs _SEQUENCE_NUMBER and _VALUE_KIND`, {
+          path,
+        });
+      seq = arrowToColumn(s, { root: 'BIGINT', nullable: false }).data as BigInt64Array;
+      kind = arrowToColumn(k, { root: 'TINYINT', nullable: false }).data as Int8Array;
+    }
+    let deleted: DeletionVector | undefined;
+    const dv = split.deletionFiles?.get(meta.fileName);
+    if (dv) {
+      const indexPath = joinPath(this.tablePath, 'index', dv.indexFile);
+      // 32-bit DVs are framed by a size int and a CRC outside `length`; 64-bit ones are not: read up
+      // to length + 8 but never past the index file's end.
+      const n = deletionVectorReadLength(dv, dv.indexFileSize);
+      deleted = readDeletionVector(await this.io.readRange(indexPath, dv.offset, n), indexPath, dv.length);
+    }
+    return { cols, seq, kind, length: table.numRows, deleted };
+  }
+}
+
+function isIdentity(idx: Uint32Array): boolean {
+  for (let i = 0; i < idx.length; i++) if (idx[i] !== i) return false;
+  return true;
+}
+
+function nullColumn(f: DataField, n: number): Column {
+  if (!f.type.nullable)
+    throw new EddyError('UNSUPPORTED', `column '${f.name}' is NOT NULL but absent from an older data file`);
+  const validity = new Uint8Array(n);
+  return { ...emptyTyped(f, n), validity };
+}
+
+function emptyTyped(f: DataField, n: number): Column {
+  const t = f.type;
+  switch (t.root) {
+    case 'BOOLEAN':
+      return { type: t, length: n, data: new Uint8Array(n), validity: null };
+    case 'TINYINT':
+      return { type: t, length: n, data: new Int8Array(n), validity: null };
+    case 'SMALLINT':
+      return { type: t, length: n, data: new Int16Array(n), validity: null };
+    case 'INT':
+    case 'DATE':
+      return { type: t, length: n, data: new Int32Array(n), validity: null };
+    case 'FLOAT':
+      return { type: t, length: n, data: new Float32Array(n), validity: null };
+    case 'DOUBLE':
+      return { type: t, length: n, data: new Float64Array(n), validity: null };
+    case 'CHAR':
+    case 'VARCHAR':
+    case 'BINARY':
+    case 'VARBINARY':
+      return { type: t, length: n, data: { offsets: new Int32Array(n + 1), bytes: new Uint8Array(0) }, validity: null };
+    case 'DECIMAL':
+      return t.precision > 18
+        ? { type: t, length: n, data: new Array<bigint>(n).fill(0n), validity: null }
+        : { type: t, length: n, data: new BigInt64Array(n), validity: null };
+    default:
+      return { type: t, length: n, data: new BigInt64Array(n), validity: null };
+  }
+}

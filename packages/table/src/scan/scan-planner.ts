@@ -1,0 +1,268 @@
+import type { ManifestFiles } from '../commit/manifest-files.ts';
+import type { SnapshotManager } from '../commit/snapshot-manager.ts';
+import { deserializeBinaryRow } from '../format/binary-row.ts';
+import { type DataFileMeta, type ManifestEntry, mergeManifestEntries, type SimpleStats } from '../format/manifest.ts';
+import type { ManifestFileMeta } from '../format/manifest-list.ts';
+import type { Snapshot } from '../format/snapshot.ts';
+import type { ColumnStats } from '../format/stats.ts';
+import type { SchemaManager } from '../schema/schema-manager.ts';
+import type { TableSchema } from '../schema/table-schema.ts';
+import type { DataType } from '../types/data-types.ts';
+import { EddyError } from '../types/errors.ts';
+import type { InternalValue } from '../types/internal.ts';
+import { type BoundPredicate, isLogical, mayMatch } from './predicate.ts';
+
+/** The live files of one (partition, bucket) at a snapshot: the unit a reader merges. */
+export interface DataSplit {
+  readonly snapshotId: number;
+  readonly partition: readonly InternalValue[];
+  readonly partitionBytes: Uint8Array;
+  readonly bucket: number;
+  readonly totalBuckets: number;
+  readonly files: readonly DataFileMeta[];
+  /** Deletion-vector index entries for these files (DV tables), by data file name. */
+  readonly deletionFiles?: ReadonlyMap<
+    string,
+    { indexFile: string; indexFileSize: number; offset: number; length: number; cardinality: number | null }
+  >;
+}
+
+export interface ScanPlan {
+  readonly snapshot: Snapshot | undefined;
+  readonly splits: readonly DataSplit[];
+  /** Files pruned by partition or stats, for tests and `explain`. */
+  readonly skippedFiles: number;
+}
+
+export interface PlanOptions {
+  readonly snapshotId?: number;
+  /** Time travel: the latest snapshot at or before this time. */
+  readonly asOfMillis?: number;
+  readonly filter?: BoundPredicate;
+}
+
+/** snapshot → manifest lists → manifests → live files grouped by (partition, bucket), pruned. */
+export class ScanPlanner {
+  constructor(
+    private readonly schema: TableSchema,
+    private readonly schemas: SchemaManager,
+    private readonly snapshots: SnapshotManager,
+    private readonly manifests: ManifestFiles,
+  ) {}
+
+  async resolveSnapshot(options: PlanOptions): Promise<Snapshot | undefined> {
+    if (options.snapshotId !== undefined) {
+      if (!Number.isInteger(options.snapshotId) || options.snapshotId < 1) {
+        throw new EddyError('INVALID_ARGUMENT', `snapshot id must be a positive integer, got ${options.snapshotId}`);
+      }
+      return this.snapshots.snapshot(options.snapshotId);
+    }
+    if (options.asOfMillis !== undefined) {
+      const s = await this.snapshots.snapshotAsOf(options.asOfMillis);
+      if (!s)
+        throw new EddyError('NOT_FOUND', `no snapshot at or before ${new Date(options.asOfMillis).toISOString()}`);
+      return s;
+    }
+    return this.snapshots.latestSnapshot();
+  }
+
+  /** All live (ADD, merged) entries of a snapshot, with partition pruning when a filter is given. */
+  async liveEntries(snapshot: Snapshot, filter?: BoundPredicate): Promise<ManifestEntry[]> {
+    const metas: ManifestFileMeta[] = [
+      ...(await this.manifests.readManifestList(snapshot.baseManifestList)),
+      ...(await this.manifests.readManifestList(snapshot.deltaManifestList)),
+    ];
+    const partFilter = filter && this.partitionOnly(filter);
+    const partTypes = this.partitionTypes();
+    const entries: ManifestEntry[] = [];
+    const lists = await Promise.all(
+      metas.map((m) => {
+        if (
+          partFilter &&
+          !mayMatch(partFilter, this.statsLookup(m.partitionStats, partTypes, this.schema.partitionKeys, undefined))
+        ) {
+          return [] as ManifestEntry[];
+        }
+        return this.manifests.readManifest(m.fileName);
+      }),
+    );
+    for (const l of lists) for (const e of l) entries.push(e);
+    const merged = mergeManifestEntries(entries);
+    for (const e of merged) {
+      if (e.kind !== 0) {
+        throw new EddyError(
+          'CORRUPT_FILE',
+          `snapshot ${snapshot.id}: file ${e.file.fileName} is deleted but was never added`,
+        );
+      }
+    }
+    return merged;
+  }
+
+  async plan(options: PlanOptions = {}): Promise<ScanPlan> {
+    const snapshot = await this.resolveSnapshot(options);
+    if (!snapshot) return { snapshot, splits: [], skippedFiles: 0 };
+    const schema = this.schema;
+    const o = schema.options;
+    if (schema.isPrimaryKeyTable && (o.mergeEngine === 'partial-update' || o.mergeEngine === 'aggregation')) {
+      throw new EddyError('UNSUPPORTED', `reading tables with merge-engine '${o.mergeEngine}' is not supported yet`);
+    }
+    const filter = options.filter;
+    const entries = await this.liveEntries(snapshot, filter);
+    const partTypes = this.partitionTypes();
+    // DV and first-row tables keep level 0 invisible to batch reads until compaction (Paimon's rule).
+    const skipLevel0 = schema.isPrimaryKeyTable && (o.deletionVectorsEnabled || o.mergeEngine === 'first-row');
+    const partFilter = filter && this.partitionOnly(filter);
+    const groups = new Map<string, { e: ManifestEntry; files: DataFileMeta[]; partition: InternalValue[] }>();
+    let skipped = 0;
+    for (const e of entries) {
+      if (skipLevel0 && e.file.level === 0) continue;
+      const key = `${Buffer.from(e.partition).toString('base64')}/${e.bucket}`;
+      let g = groups.get(key);
+      if (!g) {
+        g = { e, files: [], partition: deserializeBinaryRow(e.partition, partTypes) };
+        groups.set(key, g);
+      }
+      g.files.push(e.file);
+    }
+    const splits: DataSplit[] = [];
+    for (const g of groups.values()) {
+      if (partFilter) {
+        const part = g.partition;
+        const lookup = (c: string) => {
+          const i = schema.partitionKeys.indexOf(c);
+          if (i < 0) return undefined;
+          return { min: part[i], max: part[i], nullCount: part[i] === null ? 1 : 0, rowCount: 1 };
+        };
+        if (!mayMatch(partFilter, lookup)) {
+          skipped += g.files.length;
+          continue;
+        }
+      }
+      let files = g.files;
+      if (filter) {
+        // Key stats are safe for every file: all versions of a key share the key. Value stats are
+        // safe only when no other file in the bucket can shadow a row (append tables, DV mode, or a
+        // single file); otherwise skipping an old file could resurrect a row.
+        const valueStatsSafe = !schema.isPrimaryKeyTable || skipLevel0 || files.length === 1;
+        const kept: DataFileMeta[] = [];
+        for (const f of files) {
+          if (await this.fileMayMatch(f, filter, valueStatsSafe)) kept.push(f);
+          else skipped++;
+        }
+        files = kept;
+      }
+      if (files.length === 0) continue;
+      files = [...files].sort((a, b) =>
+        a.minSequenceNumber < b.minSequenceNumber ? -1 : a.minSequenceNumber > b.minSequenceNumber ? 1 : 0,
+      );
+      splits.push({
+        snapshotId: snapshot.id,
+        partition: g.partition,
+        partitionBytes: g.e.partition,
+        bucket: g.e.bucket,
+        totalBuckets: g.e.totalBuckets,
+        files,
+      });
+    }
+    if (skipLevel0 && o.deletionVectorsEnabled && snapshot.indexManifest)
+      await this.attachDeletionVectors(snapshot.indexManifest, splits);
+    return { snapshot, splits, skippedFiles: skipped };
+  }
+
+  private async attachDeletionVectors(indexManifest: string, splits: DataSplit[]): Promise<void> {
+    const index = await this.manifests.readIndexManifest(indexManifest);
+    const byBucket = new Map<string, DataSplit>();
+    for (const s of splits) byBucket.set(`${Buffer.from(s.partitionBytes).toString('base64')}/${s.bucket}`, s);
+    for (const e of index) {
+      if (e.kind !== 0 || e.indexType !== 'DELETION_VECTORS' || !e.deletionVectorRanges) continue;
+      const split = byBucket.get(`${Buffer.from(e.partition).toString('base64')}/${e.bucket}`);
+      if (!split) continue;
+      const map = new Map(split.deletionFiles ?? []);
+      for (const r of e.deletionVectorRanges) {
+        if (r)
+          map.set(r.fileName, {
+            indexFile: e.fileName,
+            indexFileSize: e.fileSize,
+            offset: r.offset,
+            length: r.length,
+            cardinality: r.cardinality,
+          });
+      }
+      (split as { deletionFiles?: DataSplit['deletionFiles'] }).deletionFiles = map;
+    }
+  }
+
+  private partitionTypes(): DataType[] {
+    return this.schema.partitionKeys.map((k) => this.schema.field(k).type);
+  }
+
+  /** The part of a filter that only touches partition columns (a conservative over-approximation). */
+  private partitionOnly(p: BoundPredicate): BoundPredicate | undefined {
+    const parts = this.schema.partitionKeys;
+    if (isLogical(p)) {
+      const kids = p.children.map((c) => this.partitionOnly(c));
+      if (p.op === 'or')
+        return kids.every((c) => c !== undefined) ? { op: 'or', children: kids as BoundPredicate[] } : undefined;
+      const known = kids.filter((c): c is BoundPredicate => c !== undefined);
+      return known.length === 0 ? undefined : { op: 'and', children: known };
+    }
+    return parts.includes(p.column) ? p : undefined;
+  }
+
+  private statsLookup(stats: SimpleStats, types: DataType[], names: readonly string[], rowCount: number | undefined) {
+    if (stats.nullCounts !== null && stats.nullCounts.length === 0 && names.length > 0) return () => undefined;
+    const nullable = types.map((t) => ({ ...t, nullable: true }) as DataType);
+    let mins: InternalValue[];
+    let maxs: InternalValue[];
+    try {
+      mins = deserializeBinaryRow(stats.minValues, nullable);
+      maxs = deserializeBinaryRow(stats.maxValues, nullable);
+    } catch {
+      // Stats rows from writers with other column sets: no pruning rather than a wrong answer.
+      return () => undefined;
+    }
+    return (c: string): (ColumnStats & { rowCount: number }) | undefined => {
+      const i = names.indexOf(c);
+      if (i < 0) return undefined;
+      const nc = stats.nullCounts?.[i];
+      if (nc === null || nc === undefined) {
+        if (mins[i] === null && maxs[i] === null) return undefined;
+        return { min: mins[i], max: maxs[i], nullCount: 0, rowCount: rowCount ?? Number.MAX_SAFE_INTEGER };
+      }
+      return { min: mins[i], max: maxs[i], nullCount: nc, rowCount: rowCount ?? Number.MAX_SAFE_INTEGER };
+    };
+  }
+
+  private async fileMayMatch(file: DataFileMeta, filter: BoundPredicate, valueStatsSafe: boolean): Promise<boolean> {
+    const fileSchema = file.schemaId === this.schema.id ? this.schema : await this.schemas.schema(file.schemaId);
+    // Stats are keyed by the file schema's names; map the current names through field ids.
+    const nameInFile = (c: string) => {
+      const id = this.schema.field(c).id;
+      return fileSchema.fields.find((f) => f.id === id)?.name;
+    };
+    const keyNames = fileSchema.trimmedPrimaryKeys;
+    const keyLookup = this.statsLookup(
+      file.keyStats,
+      keyNames.map((k) => fileSchema.field(k).type),
+      keyNames,
+      file.rowCount,
+    );
+    let valueLookup: ((c: string) => (ColumnStats & { rowCount: number }) | undefined) | undefined;
+    if (valueStatsSafe) {
+      const cols = file.valueStatsCols ?? fileSchema.fields.map((f) => f.name);
+      const types = cols.map((c) => fileSchema.fields.find((f) => f.name === c)?.type);
+      if (types.every((t) => t !== undefined))
+        valueLookup = this.statsLookup(file.valueStats, types as DataType[], cols, file.rowCount);
+    }
+    return mayMatch(filter, (c) => {
+      const n = nameInFile(c);
+      if (n === undefined) return undefined;
+      if (this.schema.isPrimaryKeyTable && keyNames.includes(n)) {
+        const s = keyLookup(n);
+        if (s) return s;
+      }
+      return valueLookup?.(n);
+    });
+  }
+}

@@ -1,0 +1,208 @@
+import { type CoreOptions, parseCoreOptions } from '../options/core-options.ts';
+import { type DataField, type DataType, formatDataType, parseDataType, withNullable } from '../types/data-types.ts';
+import { corruptFile, EddyError } from '../types/errors.ts';
+
+/** What a user gives to create a table. Types are Paimon SQL strings (`'DECIMAL(10, 2)'`). */
+export interface SchemaInput {
+  /** Ordered columns: `{ id: 'BIGINT', name: 'STRING' }` or `[{ name: 'id', type: 'BIGINT' }]`. */
+  readonly columns: Readonly<Record<string, string>> | readonly { name: string; type: string; description?: string }[];
+  readonly primaryKey?: readonly string[];
+  readonly partitionKeys?: readonly string[];
+  readonly options?: Readonly<Record<string, string | number | boolean>>;
+  readonly comment?: string;
+}
+
+/** Field-id offset of the `_KEY_` copies of primary-key columns in data files (Integer.MAX_VALUE / 2). */
+export const KEY_FIELD_ID_START = 1073741823;
+export const SEQUENCE_NUMBER_FIELD_ID = 2147483646;
+export const VALUE_KIND_FIELD_ID = 2147483645;
+export const KEY_FIELD_PREFIX = '_KEY_';
+export const SYSTEM_FIELD_NAMES = ['_SEQUENCE_NUMBER', '_VALUE_KIND', '_LEVEL', 'rowkind', '_ROW_ID'];
+
+/** A version-3 Paimon table schema (`schema/schema-N`). Immutable. */
+export class TableSchema {
+  readonly version = 3;
+  readonly options: CoreOptions;
+  /** Primary key minus partition keys: the key stored in data files and used for bucketing. */
+  readonly trimmedPrimaryKeys: readonly string[];
+  readonly bucketKeys: readonly string[];
+
+  constructor(
+    readonly id: number,
+    readonly fields: readonly DataField[],
+    readonly highestFieldId: number,
+    readonly partitionKeys: readonly string[],
+    readonly primaryKeys: readonly string[],
+    readonly rawOptions: Readonly<Record<string, string>>,
+    readonly comment: string | undefined,
+    readonly timeMillis: number,
+  ) {
+    const names = new Set<string>();
+    for (const f of fields) {
+      if (names.has(f.name)) throw new EddyError('INVALID_ARGUMENT', `duplicate column '${f.name}'`);
+      names.add(f.name);
+    }
+    for (const k of [...partitionKeys, ...primaryKeys]) {
+      if (!names.has(k)) throw new EddyError('INVALID_ARGUMENT', `key column '${k}' is not a column of the table`);
+    }
+    this.options = parseCoreOptions(rawOptions);
+    this.trimmedPrimaryKeys = primaryKeys.filter((k) => !partitionKeys.includes(k));
+    if (primaryKeys.length > 0 && this.trimmedPrimaryKeys.length === 0) {
+      throw new EddyError(
+        'INVALID_ARGUMENT',
+        'the primary key must contain at least one column that is not a partition key',
+      );
+    }
+    if (primaryKeys.length > 0) {
+      const missing = partitionKeys.filter((p) => !primaryKeys.includes(p));
+      if (missing.length > 0 && this.options.bucket !== -1) {
+        throw new EddyError(
+          'INVALID_ARGUMENT',
+          `the primary key must include the partition keys (missing ${missing.join(', ')})`,
+        );
+      }
+    }
+    this.bucketKeys = this.options.bucketKey.length > 0 ? this.options.bucketKey : this.trimmedPrimaryKeys;
+    for (const k of this.bucketKeys) {
+      if (!names.has(k)) throw new EddyError('INVALID_OPTION', `option 'bucket-key': '${k}' is not a column`);
+    }
+    for (const k of this.options.sequenceFields) {
+      if (!names.has(k)) throw new EddyError('INVALID_OPTION', `option 'sequence.field': '${k}' is not a column`);
+    }
+  }
+
+  get isPrimaryKeyTable(): boolean {
+    return this.primaryKeys.length > 0;
+  }
+
+  field(name: string): DataField {
+    const f = this.fields.find((x) => x.name === name);
+    if (!f) throw new EddyError('INVALID_ARGUMENT', `unknown column '${name}'`);
+    return f;
+  }
+
+  fieldIndex(name: string): number {
+    return this.fields.findIndex((x) => x.name === name);
+  }
+
+  /** Builds schema 0 from user input, assigning field ids like Paimon's Schema.Builder. */
+  static create(input: SchemaInput, nowMillis = Date.now()): TableSchema {
+    const cols: readonly { name: string; type: string; description?: string }[] = Array.isArray(input.columns)
+      ? input.columns
+      : Object.entries(input.columns as Record<string, string>).map(([name, type]) => ({ name, type }));
+    if (cols.length === 0) throw new EddyError('INVALID_ARGUMENT', 'a table needs at least one column');
+    const primaryKeys = [...(input.primaryKey ?? [])];
+    const partitionKeys = [...(input.partitionKeys ?? [])];
+    const fields: DataField[] = cols.map((c, i) => {
+      validateColumnName(c.name);
+      let type = parseDataType(c.type, `column '${c.name}'`);
+      if (primaryKeys.includes(c.name)) type = withNullable(type, false);
+      const f: DataField = { id: i, name: c.name, type };
+      return c.description ? { ...f, description: c.description } : f;
+    });
+    const options: Record<string, string> = {};
+    for (const [k, v] of Object.entries(input.options ?? {})) options[k] = String(v);
+    if (primaryKeys.length > 0 && options.bucket === undefined) options.bucket = '1';
+    if (primaryKeys.length > 0 && options.bucket === '-1') {
+      throw new EddyError(
+        'UNSUPPORTED',
+        "option 'bucket': dynamic bucket mode (-1) for primary-key tables is not supported yet; use a fixed bucket count",
+      );
+    }
+    if (options.bucket === '-2')
+      throw new EddyError('UNSUPPORTED', "option 'bucket': postpone bucket mode (-2) is not supported yet");
+    const schema = new TableSchema(
+      0,
+      fields,
+      fields.length - 1,
+      partitionKeys,
+      primaryKeys,
+      options,
+      input.comment,
+      nowMillis,
+    );
+    const o = schema.options;
+    if (o.mergeEngine !== 'deduplicate')
+      throw new EddyError('UNSUPPORTED', `option 'merge-engine': '${o.mergeEngine}' is not supported yet`);
+    if (!schema.isPrimaryKeyTable && o.bucket > 0 && o.bucketKey.length === 0) {
+      throw new EddyError(
+        'INVALID_OPTION',
+        "option 'bucket-key' is required for an append table with a fixed bucket count",
+      );
+    }
+    return schema;
+  }
+
+  toJson(): string {
+    const obj: Record<string, unknown> = {
+      version: 3,
+      id: this.id,
+      fields: this.fields.map((f) => {
+        const o: Record<string, unknown> = { id: f.id, name: f.name, type: formatDataType(f.type) };
+        if (f.description !== undefined) o.description = f.description;
+        return o;
+      }),
+      highestFieldId: this.highestFieldId,
+      partitionKeys: this.partitionKeys,
+      primaryKeys: this.primaryKeys,
+      options: this.rawOptions,
+    };
+    if (this.comment !== undefined) obj.comment = this.comment;
+    obj.timeMillis = this.timeMillis;
+    return JSON.stringify(obj, null, 2);
+  }
+
+  static fromJson(text: string, path: string): TableSchema {
+    let o: Record<string, unknown>;
+    try {
+      o = JSON.parse(text);
+    } catch (e) {
+      throw corruptFile(path, `not valid JSON: ${(e as Error).message}`, e);
+    }
+    if (typeof o !== 'object' || o === null) throw corruptFile(path, 'schema is not a JSON object');
+    const version = o.version === undefined ? 1 : Number(o.version);
+    for (const k of ['id', 'fields', 'highestFieldId', 'partitionKeys', 'primaryKeys', 'options']) {
+      if (o[k] === undefined) throw corruptFile(path, `schema has no '${k}'`);
+    }
+    if (!Array.isArray(o.fields)) throw corruptFile(path, "'fields' is not an array");
+    const fields: DataField[] = (o.fields as Record<string, unknown>[]).map((f, i) => {
+      if (typeof f?.id !== 'number' || typeof f?.name !== 'string')
+        throw corruptFile(path, `field ${i} has no id or name`);
+      const type: DataType = parseDataType(f.type, `${path}: column '${f.name}'`);
+      const out: DataField = { id: f.id, name: f.name, type };
+      return typeof f.description === 'string' ? { ...out, description: f.description } : out;
+    });
+    const options = { ...(o.options as Record<string, string>) };
+    // Versions ≤ 1 default to one bucket and ≤ 2 to ORC when the option is absent (Paimon's rule).
+    if (version <= 1 && options.bucket === undefined) options.bucket = '1';
+    if (version <= 2 && options['file.format'] === undefined) options['file.format'] = 'orc';
+    try {
+      return new TableSchema(
+        Number(o.id),
+        fields,
+        Number(o.highestFieldId),
+        o.partitionKeys as string[],
+        o.primaryKeys as string[],
+        options,
+        typeof o.comment === 'string' ? o.comment : undefined,
+        typeof o.timeMillis === 'number' ? o.timeMillis : 0,
+      );
+    } catch (e) {
+      if (e instanceof EddyError && e.code !== 'CORRUPT_FILE') {
+        throw new EddyError(e.code, `${path}: ${e.message}`, { path, cause: e });
+      }
+      throw e;
+    }
+  }
+}
+
+export function validateColumnName(name: unknown): void {
+  if (typeof name !== 'string' || name.length === 0)
+    throw new EddyError('INVALID_NAME', 'a column name must be a non-empty string');
+  if (name.startsWith(KEY_FIELD_PREFIX) || SYSTEM_FIELD_NAMES.includes(name)) {
+    throw new EddyError('INVALID_NAME', `column name '${name}' is reserved for system fields`);
+  }
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: rejecting control characters is the point
+  if (/[\u0000-\u001f]/.test(name))
+    throw new EddyError('INVALID_NAME', `column name ${JSON.stringify(name)} contains control characters`);
+}

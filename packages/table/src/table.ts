@@ -1,0 +1,277 @@
+import type * as arrow from 'apache-arrow';
+import type { Identifier } from './catalog/identifier.ts';
+import { type CommitResult, FileStoreCommit } from './commit/file-store-commit.ts';
+import { ManifestFiles } from './commit/manifest-files.ts';
+import { SnapshotManager } from './commit/snapshot-manager.ts';
+import { arrowField, makeRecordBatch } from './format/arrow.ts';
+import { columnValue, toPublicValue } from './format/columns.ts';
+import type { Snapshot } from './format/snapshot.ts';
+import type { FileIO } from './io/file-io.ts';
+import { type ColumnBatch, SplitReader } from './read/split-reader.ts';
+import { bindPredicate, type Predicate } from './scan/predicate.ts';
+import { type DataSplit, type ScanPlan, ScanPlanner } from './scan/scan-planner.ts';
+import { SchemaManager } from './schema/schema-manager.ts';
+import type { TableSchema } from './schema/table-schema.ts';
+import type { DataField } from './types/data-types.ts';
+import { EddyError } from './types/errors.ts';
+import type { RowKindName } from './types/internal.ts';
+import type { MemoryBudget } from './write/memory-budget.ts';
+import { bucketKeyOf, newCommitUser, type Row, TableWriter, type TableWriterOptions } from './write/table-writer.ts';
+
+export interface ScanOptions {
+  /** Columns to return, in this order (default: all). */
+  readonly select?: readonly string[];
+  readonly where?: Predicate;
+  readonly limit?: number;
+  /** Time travel: read this snapshot id. */
+  readonly snapshotId?: number;
+  /** Time travel: read the latest snapshot at or before this time. */
+  readonly asOf?: Date | number;
+}
+
+export interface WriterOptions {
+  /** Stable identity of a writer across restarts (exactly-once); random by default. */
+  readonly commitUser?: string;
+  readonly memoryBudget?: MemoryBudget;
+}
+
+const MANIFEST_CODEC = { zstd: 'zstandard', snappy: 'snappy', deflate: 'deflate', none: 'null' } as const;
+
+/** A Paimon table in a warehouse: write with upsert/delete or a writer, read with scan. */
+export class Table {
+  readonly snapshots: SnapshotManager;
+  readonly schemas: SchemaManager;
+  readonly manifests: ManifestFiles;
+
+  private constructor(
+    readonly io: FileIO,
+    readonly path: string,
+    readonly identifier: Identifier,
+    readonly schema: TableSchema,
+    schemas: SchemaManager,
+  ) {
+    this.schemas = schemas;
+    this.snapshots = new SnapshotManager(io, path);
+    this.manifests = new ManifestFiles(io, path, MANIFEST_CODEC[schema.options.manifestCompression]);
+  }
+
+  static async load(io: FileIO, path: string, identifier: Identifier): Promise<Table> {
+    const schemas = new SchemaManager(io, path);
+    const schema = await schemas.latest();
+    if (!schema)
+      throw new EddyError('NOT_FOUND', `table '${identifier.database}.${identifier.table}' does not exist`, { path });
+    return new Table(io, path, identifier, schema, schemas);
+  }
+
+  get name(): string {
+    return `${this.identifier.database}.${this.identifier.table}`;
+  }
+
+  /** A writer for pipelines: `write` rows, `commit(checkpointId)`; dispose to drop what is buffered. */
+  newWriter(options: WriterOptions = {}): TableWrite {
+    return new TableWrite(this, options.commitUser ?? newCommitUser(), { memoryBudget: options.memoryBudget });
+  }
+
+  /** Inserts or replaces rows by primary key (append tables: appends) in one commit. */
+  async upsert(rows: Row | Iterable<Row> | AsyncIterable<Row>): Promise<CommitResult> {
+    return this.writeOnce(rows, '+I');
+  }
+
+  /** Deletes rows by primary key (the key columns are enough) in one commit. */
+  async delete(keys: Row | Iterable<Row> | AsyncIterable<Row>): Promise<CommitResult> {
+    if (!this.schema.isPrimaryKeyTable)
+      throw new EddyError('UNSUPPORTED', `table ${this.name} has no primary key: delete by key needs one`);
+    return this.writeOnce(keys, '-D');
+  }
+
+  private async writeOnce(rows: Row | Iterable<Row> | AsyncIterable<Row>, kind: RowKindName): Promise<CommitResult> {
+    const w = this.newWriter();
+    try {
+      if (rows !== null && typeof rows === 'object' && Symbol.asyncIterator in rows) {
+        let chunk: Row[] = [];
+        for await (const r of rows as AsyncIterable<Row>) {
+          chunk.push(r);
+          if (chunk.length >= 4096) {
+            await w.write(chunk, kind);
+            chunk = [];
+          }
+        }
+        await w.write(chunk, kind);
+      } else await w.write(rows as Row | Iterable<Row>, kind);
+      return await w.commit();
+    } finally {
+      w.close();
+    }
+  }
+
+  /** @internal The bucketed writer behind TableWrite. */
+  createWriter(options: TableWriterOptions = {}): TableWriter {
+    return new TableWriter(this.io, this.path, this.schema, () => this.restoreSequences(), options);
+  }
+
+  newCommit(): FileStoreCommit {
+    return new FileStoreCommit(this.schema, this.snapshots, this.manifests);
+  }
+
+  newScanPlanner(): ScanPlanner {
+    return new ScanPlanner(this.schema, this.schemas, this.snapshots, this.manifests);
+  }
+
+  /** Max committed sequence number per (partition, bucket) at the latest snapshot. */
+  private async restoreSequences(): Promise<Map<string, bigint>> {
+    const out = new Map<string, bigint>();
+    const latest = await this.snapshots.latestSnapshot();
+    if (!latest) return out;
+    for (const e of await this.newScanPlanner().liveEntries(latest)) {
+      const k = bucketKeyOf(e.partition, e.bucket);
+      const cur = out.get(k);
+      if (cur === undefined || e.file.maxSequenceNumber > cur) out.set(k, e.file.maxSequenceNumber);
+    }
+    return out;
+  }
+
+  private projection(select: readonly string[] | undefined): DataField[] {
+    if (!select) return [...this.schema.fields];
+    if (select.length === 0) throw new EddyError('INVALID_ARGUMENT', 'select needs at least one column');
+    return select.map((c) => {
+      const f = this.schema.fields.find((x) => x.name === c);
+      if (!f) throw new EddyError('INVALID_ARGUMENT', `select: unknown column '${c}' in table ${this.name}`);
+      return f;
+    });
+  }
+
+  /** Plans a scan: which files of which buckets a read will touch. */
+  async plan(options: ScanOptions = {}): Promise<ScanPlan> {
+    const filter = options.where
+      ? bindPredicate(options.where, (c) => this.schema.fields.find((f) => f.name === c)?.type)
+      : undefined;
+    const asOfMillis =
+      options.asOf === undefined ? undefined : options.asOf instanceof Date ? options.asOf.getTime() : options.asOf;
+    return this.newScanPlanner().plan({ snapshotId: options.snapshotId, asOfMillis, filter });
+  }
+
+  /** Merged rows as columns, one batch per (partition, bucket). */
+  async *scanColumns(options: ScanOptions = {}): AsyncGenerator<ColumnBatch> {
+    const projection = this.projection(options.select);
+    const filter = options.where
+      ? bindPredicate(options.where, (c) => this.schema.fields.find((f) => f.name === c)?.type)
+      : undefined;
+    const plan = await this.plan(options);
+    const reader = new SplitReader(this.io, this.path, this.schema, this.schemas);
+    let remaining = options.limit ?? Number.POSITIVE_INFINITY;
+    if (remaining <= 0) return;
+    // Read one split ahead so file I/O overlaps with the consumer.
+    const splits: readonly DataSplit[] = plan.splits;
+    let next: Promise<ColumnBatch> | undefined =
+      splits.length > 0 ? reader.read(splits[0], projection, filter) : undefined;
+    for (let i = 0; i < splits.length && next; i++) {
+      const batch: ColumnBatch = await next;
+      next = i + 1 < splits.length ? reader.read(splits[i + 1], projection, filter) : undefined;
+      if (batch.length === 0) continue;
+      if (batch.length > remaining) {
+        const cut = remaining;
+        yield { fields: batch.fields, columns: batch.columns.map((c) => ({ ...c, length: cut })), length: cut };
+        if (next) await next.catch(() => undefined);
+        return;
+      }
+      remaining -= batch.length;
+      yield batch;
+      if (remaining <= 0) {
+        if (next) await next.catch(() => undefined);
+        return;
+      }
+    }
+  }
+
+  /** Merged rows as Arrow RecordBatches. */
+  async *scanArrow(options: ScanOptions = {}): AsyncGenerator<arrow.RecordBatch> {
+    for await (const b of this.scanColumns(options)) {
+      yield makeRecordBatch(
+        b.fields.map((f) => arrowField(f)),
+        b.columns as never,
+      );
+    }
+  }
+
+  /** Merged rows as plain objects (see the value mapping in the README). */
+  async *scan(options: ScanOptions = {}): AsyncGenerator<Record<string, unknown>> {
+    for await (const b of this.scanColumns(options)) {
+      const { fields, columns, length } = b;
+      for (let r = 0; r < length; r++) {
+        const row: Record<string, unknown> = {};
+        for (let c = 0; c < fields.length; c++)
+          row[fields[c].name] = toPublicValue(fields[c].type, columnValue(columns[c], r));
+        yield row;
+      }
+    }
+  }
+
+  /** All rows of a scan in an array (convenience for small tables and tests). */
+  async toArray(options: ScanOptions = {}): Promise<Record<string, unknown>[]> {
+    const out: Record<string, unknown>[] = [];
+    for await (const r of this.scan(options)) out.push(r);
+    return out;
+  }
+
+  async latestSnapshot(): Promise<Snapshot | undefined> {
+    return this.snapshots.latestSnapshot();
+  }
+
+  /** Snapshots from earliest to latest. */
+  async listSnapshots(): Promise<Snapshot[]> {
+    const out: Snapshot[] = [];
+    const earliest = await this.snapshots.earliestSnapshotId();
+    const latest = await this.snapshots.latestSnapshotId();
+    if (earliest === undefined || latest === undefined) return out;
+    for (let id = earliest; id <= latest; id++) out.push(await this.snapshots.snapshot(id));
+    return out;
+  }
+}
+
+/**
+ * A writer with a stable commitUser. Each `commit(id)` publishes what was written since the last
+ * one; committing an id that this commitUser already committed is a no-op (exactly-once).
+ */
+export class TableWrite implements AsyncDisposable {
+  private readonly writer: TableWriter;
+  private closed = false;
+
+  constructor(
+    readonly table: Table,
+    readonly commitUser: string,
+    options: TableWriterOptions,
+  ) {
+    this.writer = table.createWriter(options);
+  }
+
+  async write(rows: Row | Iterable<Row>, kind: RowKindName = '+I'): Promise<void> {
+    if (this.closed) throw new EddyError('INVALID_ARGUMENT', 'this writer is closed');
+    await this.writer.write(rows, kind);
+  }
+
+  async delete(keys: Row | Iterable<Row>): Promise<void> {
+    await this.write(keys, '-D');
+  }
+
+  /** Writes every buffer out as level-0 files now (they become visible at the next commit). */
+  async flush(): Promise<void> {
+    await this.writer.flushAll();
+  }
+
+  /** Flushes and commits. Without an id this is a batch commit (Long.MAX_VALUE, like Paimon). */
+  async commit(commitIdentifier?: number | bigint): Promise<CommitResult> {
+    if (this.closed) throw new EddyError('INVALID_ARGUMENT', 'this writer is closed');
+    const id = commitIdentifier === undefined ? undefined : BigInt(commitIdentifier);
+    const messages = await this.writer.prepareCommit();
+    return this.table.newCommit().commit(messages, { commitUser: this.commitUser, commitIdentifier: id });
+  }
+
+  close(): void {
+    this.closed = true;
+    this.writer.close();
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    this.close();
+  }
+}

@@ -1,0 +1,30 @@
+/** Every error Eddy raises on purpose carries a stable machine-readable code. */
+export type EddyErrorCode =
+  | 'INVALID_ARGUMENT'
+  | 'INVALID_NAME'
+  | 'INVALID_OPTION'
+  | 'INVALID_ROW'
+  | 'UNSUPPORTED'
+  | 'NOT_FOUND'
+  | 'ALREADY_EXISTS'
+  | 'COMMIT_CONFLICT'
+  | 'CORRUPT_FILE'
+  | 'IO_ERROR';
+
+export class EddyError extends Error {
+  readonly code: EddyErrorCode;
+  /** The file, table or column the error is about, when there is one. */
+  readonly path?: string;
+
+  constructor(code: EddyErrorCode, message: string, options?: { path?: string; cause?: unknown }) {
+    super(message, options?.cause === undefined ? undefined : { cause: options.cause });
+    this.name = 'EddyError';
+    this.code = code;
+    this.path = options?.path;
+  }
+}
+
+export const invalidRow = (message: string) => new EddyError('INVALID_ROW', message);
+export const unsupported = (message: string) => new EddyError('UNSUPPORTED', message);
+export const corruptFile = (path: string, message: string, cause?: unknown) =>
+  new EddyError('CORRUPT_FILE', `${path}: ${message}`, { path, cause });

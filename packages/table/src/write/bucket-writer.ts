@@ -1,0 +1,253 @@
+import { randomUUID } from 'node:crypto';
+import type * as arrow from 'apache-arrow';
+import { arrowField, makeRecordBatch } from '../format/arrow.ts';
+import { serializeBinaryRow } from '../format/binary-row.ts';
+import { type Column, ColumnBuilder, columnValue, compareColumnRows, gatherColumn } from '../format/columns.ts';
+import type { DataFileMeta } from '../format/manifest.ts';
+import { writeParquet } from '../format/parquet.ts';
+import { columnStats, EMPTY_STATS, toSimpleStats } from '../format/stats.ts';
+import { type FileIO, joinPath } from '../io/file-io.ts';
+import {
+  KEY_FIELD_ID_START,
+  KEY_FIELD_PREFIX,
+  SEQUENCE_NUMBER_FIELD_ID,
+  type TableSchema,
+  VALUE_KIND_FIELD_ID,
+} from '../schema/table-schema.ts';
+import type { DataField } from '../types/data-types.ts';
+import { type InternalValue, isRetract, RowKind } from '../types/internal.ts';
+import type { BufferOwner } from './memory-budget.ts';
+
+const SEQUENCE_FIELD: DataField = {
+  id: SEQUENCE_NUMBER_FIELD_ID,
+  name: '_SEQUENCE_NUMBER',
+  type: { root: 'BIGINT', nullable: false },
+};
+const KIND_FIELD: DataField = {
+  id: VALUE_KIND_FIELD_ID,
+  name: '_VALUE_KIND',
+  type: { root: 'TINYINT', nullable: false },
+};
+
+/** Sequence numbers already used in a bucket: the writer continues after them. */
+export type SequenceSource = () => Promise<bigint>;
+
+/**
+ * Buffers the rows of one (partition, bucket) in columns and flushes them as a level-0 sorted run:
+ * sorted by key (a permutation, not moved rows), merged per key, one Parquet file per flush.
+ */
+export class BucketWriter implements BufferOwner {
+  private readonly builders: ColumnBuilder[];
+  private kinds = new Uint8Array(1024);
+  private rows = 0;
+  private sequenceStart: Promise<bigint> | undefined;
+  private sequencesUsed = 0n;
+  private fileCounter = 0;
+  private readonly uuid = randomUUID();
+  readonly newFiles: DataFileMeta[] = [];
+  readonly bucketDir: string;
+
+  constructor(
+    private readonly io: FileIO,
+    tablePath: string,
+    private readonly schema: TableSchema,
+    readonly partition: readonly InternalValue[],
+    readonly partitionBytes: Uint8Array,
+    partitionDir: string,
+    readonly bucket: number,
+    private readonly maxSequence: SequenceSource,
+  ) {
+    this.builders = schema.fields.map((f) => new ColumnBuilder(f.type, f.name));
+    this.bucketDir = joinPath(tablePath, partitionDir, `bucket-${bucket}`);
+  }
+
+  get bufferedRows(): number {
+    return this.rows;
+  }
+
+  get bufferedBytes(): number {
+    let b = this.rows;
+    for (const c of this.builders) b += c.byteSize;
+    return b;
+  }
+
+  /** Appends one row (a plain object); validation errors leave the buffer unchanged. */
+  append(row: Readonly<Record<string, unknown>>, kind: number, rowNumber: number): void {
+    const fields = this.schema.fields;
+    let i = 0;
+    try {
+      for (; i < fields.length; i++) this.builders[i].append(row[fields[i].name], rowNumber);
+    } catch (e) {
+      for (let j = 0; j < i; j++) this.builders[j].truncate(this.rows);
+      throw e;
+    }
+    if (this.rows === this.kinds.length) {
+      const k = new Uint8Array(this.kinds.length * 2);
+      k.set(this.kinds);
+      this.kinds = k;
+    }
+    this.kinds[this.rows++] = kind;
+  }
+
+  async flushBuffer(): Promise<void> {
+    if (this.rows === 0) return;
+    // Take the buffered rows synchronously: rows written while this flush awaits go to new buffers.
+    const n = this.rows;
+    const cols = this.builders.map((b) => b.finish());
+    const kinds = this.kinds.slice(0, n);
+    this.rows = 0;
+    this.sequenceStart ??= this.maxSequence().then((s) => s + 1n);
+    const base = (await this.sequenceStart) + this.sequencesUsed;
+    this.sequencesUsed += BigInt(n);
+    const meta = this.schema.isPrimaryKeyTable
+      ? await this.writeSortedRun(cols, kinds, base)
+      : await this.writeAppendFile(cols, base);
+    this.newFiles.push(meta);
+  }
+
+  private nextFileName(): string {
+    return `data-${this.uuid}-${this.fileCounter++}.parquet`;
+  }
+
+  private async writeSortedRun(cols: Column[], kinds: Uint8Array, base: bigint): Promise<DataFileMeta> {
+    const schema = this.schema;
+    const keyIdx = schema.trimmedPrimaryKeys.map((k) => schema.fieldIndex(k));
+    const seqIdx = schema.options.sequenceFields.map((k) => schema.fieldIndex(k));
+    const keyCols = keyIdx.map((i) => cols[i]);
+    const seqCols = seqIdx.map((i) => cols[i]);
+    const n = kinds.length;
+    const perm = new Uint32Array(n);
+    for (let i = 0; i < n; i++) perm[i] = i;
+    // Input order is the system sequence: ties on key (and sequence.field) keep it, so the last
+    // written record of a key sorts last.
+    perm.sort((a, b) => {
+      for (let k = 0; k < keyCols.length; k++) {
+        const c = compareColumnRows(keyCols[k], a, keyCols[k], b);
+        if (c !== 0) return c;
+      }
+      for (let k = 0; k < seqCols.length; k++) {
+        const c = compareColumnRows(seqCols[k], a, seqCols[k], b);
+        if (c !== 0) return c;
+      }
+      return a - b;
+    });
+    // Deduplicate: keep the last record of each key (it may be a retraction; it must still be
+    // written so that it shadows older files).
+    const keep = new Uint32Array(n);
+    let m = 0;
+    const ignoreDelete = schema.options.ignoreDelete;
+    for (let p = 0; p < n; p++) {
+      const r = perm[p];
+      if (p + 1 < n && sameKey(keyCols, r, perm[p + 1])) continue;
+      if (ignoreDelete && isRetract(kinds[r])) continue;
+      keep[m++] = r;
+    }
+    const sel = keep.subarray(0, m);
+    const outCols = cols.map((c) => gatherColumn(c, sel));
+    const seq = new BigInt64Array(m);
+    const outKinds = new Int8Array(m);
+    let deleteRows = 0;
+    for (let i = 0; i < m; i++) {
+      const r = sel[i];
+      seq[i] = base + BigInt(r);
+      outKinds[i] = kinds[r];
+      if (isRetract(kinds[r])) deleteRows++;
+    }
+    let minSeq = seq[0];
+    let maxSeq = seq[0];
+    for (let i = 1; i < m; i++) {
+      if (seq[i] < minSeq) minSeq = seq[i];
+      if (seq[i] > maxSeq) maxSeq = seq[i];
+    }
+    const keyFields = keyIdx.map((i) => {
+      const f = schema.fields[i];
+      return { id: f.id + KEY_FIELD_ID_START, name: KEY_FIELD_PREFIX + f.name, type: f.type };
+    });
+    const outKeyCols = keyIdx.map((i) => outCols[i]);
+    const fields: DataField[] = [...keyFields, SEQUENCE_FIELD, KIND_FIELD, ...schema.fields];
+    const seqCol: Column = { type: SEQUENCE_FIELD.type, length: m, data: seq, validity: null };
+    const kindCol: Column = { type: KIND_FIELD.type, length: m, data: outKinds, validity: null };
+    const fileName = this.nextFileName();
+    const bytes = encodeFile(fields, [...outKeyCols, seqCol, kindCol, ...outCols], schema);
+    await this.io.write(joinPath(this.bucketDir, fileName), bytes);
+    const keyTypes = keyFields.map((f) => f.type);
+    const keyValues = (row: number) => outKeyCols.map((c) => columnValue(c, row));
+    return {
+      fileName,
+      fileSize: bytes.byteLength,
+      rowCount: m,
+      minKey: serializeBinaryRow(keyTypes, keyValues(0)),
+      maxKey: serializeBinaryRow(keyTypes, keyValues(m - 1)),
+      keyStats: toSimpleStats(keyTypes, outKeyCols.map(columnStats)),
+      valueStats: toSimpleStats(
+        schema.fields.map((f) => f.type),
+        outCols.map(columnStats),
+      ),
+      minSequenceNumber: minSeq,
+      maxSequenceNumber: maxSeq,
+      schemaId: schema.id,
+      level: 0,
+      extraFiles: [],
+      creationTime: localMillisAsUtc(),
+      deleteRowCount: deleteRows,
+      embeddedIndex: null,
+      fileSource: 0,
+      valueStatsCols: null,
+      externalPath: null,
+      firstRowId: null,
+      writeCols: null,
+    };
+  }
+
+  private async writeAppendFile(cols: Column[], base: bigint): Promise<DataFileMeta> {
+    const schema = this.schema;
+    const n = cols[0].length;
+    const fileName = this.nextFileName();
+    const bytes = encodeFile(schema.fields, cols, schema);
+    await this.io.write(joinPath(this.bucketDir, fileName), bytes);
+    return {
+      fileName,
+      fileSize: bytes.byteLength,
+      rowCount: n,
+      minKey: EMPTY_STATS.minValues,
+      maxKey: EMPTY_STATS.maxValues,
+      keyStats: EMPTY_STATS,
+      valueStats: toSimpleStats(
+        schema.fields.map((f) => f.type),
+        cols.map(columnStats),
+      ),
+      minSequenceNumber: base,
+      maxSequenceNumber: base + BigInt(n - 1),
+      schemaId: schema.id,
+      level: 0,
+      extraFiles: [],
+      creationTime: localMillisAsUtc(),
+      deleteRowCount: 0,
+      embeddedIndex: null,
+      fileSource: 0,
+      valueStatsCols: null,
+      externalPath: null,
+      firstRowId: null,
+      writeCols: null,
+    };
+  }
+}
+
+function sameKey(keyCols: Column[], a: number, b: number): boolean {
+  for (let k = 0; k < keyCols.length; k++) if (compareColumnRows(keyCols[k], a, keyCols[k], b) !== 0) return false;
+  return true;
+}
+
+function encodeFile(fields: readonly DataField[], cols: Column[], schema: TableSchema): Uint8Array {
+  const arrowFields: arrow.Field[] = fields.map((f) => arrowField(f));
+  const batch = makeRecordBatch(arrowFields, cols);
+  return writeParquet(batch, { compression: schema.options.fileCompression, zstdLevel: schema.options.zstdLevel });
+}
+
+/** Paimon stores `_CREATION_TIME` as local wall-clock time encoded as if it were UTC. */
+function localMillisAsUtc(): number {
+  const now = new Date();
+  return now.getTime() - now.getTimezoneOffset() * 60_000;
+}
+
+export const ROW_KIND_INSERT = RowKind.INSERT;

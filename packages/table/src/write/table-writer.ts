@@ -1,0 +1,200 @@
+import { randomUUID } from 'node:crypto';
+import { serializeBinaryRow } from '../format/binary-row.ts';
+import { BucketFunction } from '../format/bucket.ts';
+import { toInternalValue } from '../format/columns.ts';
+import type { DataFileMeta } from '../format/manifest.ts';
+import { partitionPath } from '../format/partition-path.ts';
+import type { FileIO } from '../io/file-io.ts';
+import type { TableSchema } from '../schema/table-schema.ts';
+import type { DataType } from '../types/data-types.ts';
+import { EddyError } from '../types/errors.ts';
+import { type InternalValue, ROW_KIND_NAMES, RowKind, type RowKindName } from '../types/internal.ts';
+import { BucketWriter } from './bucket-writer.ts';
+import { MemoryBudget } from './memory-budget.ts';
+
+/** The files one (partition, bucket) adds in a commit. */
+export interface CommitMessage {
+  readonly partition: readonly InternalValue[];
+  readonly partitionBytes: Uint8Array;
+  readonly bucket: number;
+  readonly totalBuckets: number;
+  readonly newFiles: readonly DataFileMeta[];
+}
+
+/** A row as a plain object keyed by column name. */
+export type Row = object;
+
+export interface TableWriterOptions {
+  /** A budget shared with other writers; by default each writer has its own `write-buffer-size`. */
+  readonly memoryBudget?: MemoryBudget;
+}
+
+/** Max sequence number already committed per (partition, bucket), loaded once per writer. */
+export type RestoreSequences = () => Promise<Map<string, bigint>>;
+
+export const bucketKeyOf = (partitionBytes: Uint8Array, bucket: number): string =>
+  `${Buffer.from(partitionBytes.buffer, partitionBytes.byteOffset, partitionBytes.byteLength).toString('base64')}/${bucket}`;
+
+/**
+ * Routes rows to (partition, bucket) buffers that share one memory budget, and turns them into
+ * level-0 files. Rows are validated column by column before anything is buffered.
+ */
+export class TableWriter {
+  private readonly buckets = new Map<string, BucketWriter>();
+  private readonly partitionCache = new Map<string, { values: InternalValue[]; bytes: Uint8Array; dir: string }>();
+  private readonly budget: MemoryBudget;
+  private readonly bucketFunction: BucketFunction | undefined;
+  private readonly partitionIdx: number[];
+  private readonly partitionTypes: DataType[];
+  private readonly bucketKeyIdx: number[];
+  private readonly fieldNames: Set<string>;
+  private readonly numBuckets: number;
+  private rowNumber = 0;
+  private sinceCheck = 0;
+  private restored: Promise<Map<string, bigint>> | undefined;
+
+  constructor(
+    private readonly io: FileIO,
+    private readonly tablePath: string,
+    readonly schema: TableSchema,
+    private readonly restore: RestoreSequences,
+    options: TableWriterOptions = {},
+  ) {
+    this.budget = options.memoryBudget ?? new MemoryBudget(schema.options.writeBufferSize);
+    this.partitionIdx = schema.partitionKeys.map((k) => schema.fieldIndex(k));
+    this.partitionTypes = this.partitionIdx.map((i) => schema.fields[i].type);
+    this.bucketKeyIdx = schema.bucketKeys.map((k) => schema.fieldIndex(k));
+    this.numBuckets = schema.options.bucket;
+    this.bucketFunction =
+      this.numBuckets > 0
+        ? new BucketFunction(
+            this.bucketKeyIdx.map((i) => schema.fields[i].type),
+            this.numBuckets,
+          )
+        : undefined;
+    this.fieldNames = new Set(schema.fields.map((f) => f.name));
+  }
+
+  /** Rows buffered and not yet flushed, over all buckets. */
+  get bufferedBytes(): number {
+    let b = 0;
+    for (const w of this.buckets.values()) b += w.bufferedBytes;
+    return b;
+  }
+
+  /**
+   * Buffers rows of one kind (`+I` by default). Resolves once they are buffered; when the shared
+   * memory budget is full it first flushes the largest buffers (back-pressure).
+   */
+  async write(rows: Row | Iterable<Row>, kind: RowKindName = '+I'): Promise<void> {
+    const kindByte = ROW_KIND_NAMES.indexOf(kind);
+    if (kindByte < 0) throw new EddyError('INVALID_ARGUMENT', `unknown row kind '${kind}' (expected +I, -U, +U or -D)`);
+    if (!this.schema.isPrimaryKeyTable && kindByte !== RowKind.INSERT) {
+      throw new EddyError('INVALID_ARGUMENT', `append tables accept only +I rows, got ${kind}`);
+    }
+    const iterable: Iterable<Row> = isRow(rows) ? [rows as Row] : (rows as Iterable<Row>);
+    for (const row of iterable) {
+      this.writeOne(row, kindByte);
+      if (++this.sinceCheck >= 2048) {
+        this.sinceCheck = 0;
+        await this.budget.reclaim();
+      }
+    }
+  }
+
+  private writeOne(input: Row, kind: number): void {
+    const rowNumber = this.rowNumber;
+    const row = input as Readonly<Record<string, unknown>>;
+    if (row === null || typeof row !== 'object')
+      throw new EddyError(
+        'INVALID_ROW',
+        `row ${rowNumber}: expected an object, got ${row === null ? 'null' : typeof row}`,
+      );
+    for (const k in row) {
+      if (!this.fieldNames.has(k) && row[k] !== undefined)
+        throw new EddyError('INVALID_ROW', `row ${rowNumber}: unknown column '${k}'`);
+    }
+    const schema = this.schema;
+    let pkey = '';
+    const pvals: InternalValue[] = [];
+    for (let i = 0; i < this.partitionIdx.length; i++) {
+      const f = schema.fields[this.partitionIdx[i]];
+      const v = toInternalValue(f.type, row[f.name], `row ${rowNumber}, column '${f.name}'`);
+      pvals.push(v);
+      pkey += `${v === null ? '\u0000' : typeof v === 'object' ? Buffer.from(v).toString('hex') : String(v)}\u0001`;
+    }
+    let bucket = 0;
+    if (this.bucketFunction) {
+      const kvals: InternalValue[] = [];
+      for (const i of this.bucketKeyIdx) {
+        const f = schema.fields[i];
+        kvals.push(toInternalValue(f.type, row[f.name], `row ${rowNumber}, column '${f.name}'`));
+      }
+      bucket = this.bucketFunction.bucket(kvals);
+    }
+    const writer = this.bucketWriter(pkey, pvals, bucket);
+    writer.append(row, kind, rowNumber);
+    this.rowNumber++;
+  }
+
+  private bucketWriter(pkey: string, pvals: InternalValue[], bucket: number): BucketWriter {
+    const key = `${pkey}#${bucket}`;
+    let w = this.buckets.get(key);
+    if (w) return w;
+    let part = this.partitionCache.get(pkey);
+    if (!part) {
+      const fields = this.partitionIdx.map((i) => this.schema.fields[i]);
+      part = {
+        values: pvals,
+        bytes: serializeBinaryRow(this.partitionTypes, pvals),
+        dir: partitionPath(fields, pvals, this.schema.options.partitionDefaultName),
+      };
+      this.partitionCache.set(pkey, part);
+    }
+    const p = part;
+    w = new BucketWriter(this.io, this.tablePath, this.schema, p.values, p.bytes, p.dir, bucket, async () => {
+      this.restored ??= this.restore();
+      return (await this.restored).get(bucketKeyOf(p.bytes, bucket)) ?? -1n;
+    });
+    this.buckets.set(key, w);
+    this.budget.register(w);
+    return w;
+  }
+
+  async flushAll(): Promise<void> {
+    for (const w of this.buckets.values()) await w.flushBuffer();
+  }
+
+  /** Flushes every buffer and returns what the next commit must publish; buffers are emptied. */
+  async prepareCommit(): Promise<CommitMessage[]> {
+    const out: CommitMessage[] = [];
+    for (const w of this.buckets.values()) {
+      await w.flushBuffer();
+      if (w.newFiles.length === 0) continue;
+      out.push({
+        partition: w.partition,
+        partitionBytes: w.partitionBytes,
+        bucket: w.bucket,
+        totalBuckets: this.numBuckets,
+        newFiles: w.newFiles.splice(0),
+      });
+    }
+    return out;
+  }
+
+  /** Drops buffered rows (files already flushed stay on disk as orphans until cleanup). */
+  abort(): void {
+    for (const w of this.buckets.values()) this.budget.unregister(w);
+    this.buckets.clear();
+  }
+
+  close(): void {
+    this.abort();
+  }
+}
+
+function isRow(x: unknown): boolean {
+  return typeof x === 'object' && x !== null && !(Symbol.iterator in x);
+}
+
+export const newCommitUser = (): string => randomUUID();

@@ -1,0 +1,18 @@
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import * as path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export const FIXTURES = path.join(path.dirname(fileURLToPath(import.meta.url)), 'fixtures');
+
+export function tempDir(prefix = 'eddy-test-'): { path: string; [Symbol.dispose](): void } {
+  const p = mkdtempSync(path.join(tmpdir(), prefix));
+  return { path: p, [Symbol.dispose]: () => rmSync(p, { recursive: true, force: true }) };
+}
+
+/** Extracts the Java-written golden warehouse into a fresh temp dir and returns the warehouse path. */
+export function extractGolden(dir: string): string {
+  execFileSync('tar', ['-xzf', path.join(FIXTURES, 'pk_global_index_golden.tar.gz'), '-C', dir]);
+  return dir;
+}

@@ -1,0 +1,254 @@
+import { mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { cpus, tmpdir, totalmem } from 'node:os';
+import * as path from 'node:path';
+import { parseArgs } from 'node:util';
+import { DuckDBInstance, DuckDBTimestampValue } from '@duckdb/node-api';
+import { Catalog } from '@eddy/table';
+
+/**
+ * The core benchmark: PK upsert ingest, merge-on-read scans, and the same rows through DuckDB in the
+ * same run as the reference. Prints ratios; no thresholds (speed is reported, not asserted).
+ */
+interface Row {
+  id: bigint;
+  name: string;
+  amount: number;
+  qty: number;
+  ts: bigint;
+  category: string;
+  flag: boolean;
+}
+
+function makeRows(n: number, keySpace: number, seed: number): Row[] {
+  let s = seed >>> 0;
+  const rand = () => {
+    s = (s + 0x6d2b79f5) >>> 0;
+    let t = s;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+  const rows: Row[] = new Array(n);
+  for (let i = 0; i < n; i++) {
+    const key = keySpace === n ? i : Math.floor(rand() * keySpace);
+    rows[i] = {
+      id: BigInt(key),
+      name: `customer-${Math.floor(rand() * 100_000)}-${key % 97}`,
+      amount: Math.round(rand() * 1e6) / 100,
+      qty: Math.floor(rand() * 1000),
+      ts: 1_700_000_000_000_000n + BigInt(i) * 1000n,
+      category: `cat-${Math.floor(rand() * 50)}`,
+      flag: rand() < 0.5,
+    };
+  }
+  return rows;
+}
+
+const rssMb = () => process.resourceUsage().maxRSS / 1024;
+const fmt = (n: number) =>
+  n >= 1e6 ? `${(n / 1e6).toFixed(2)}M` : n >= 1e3 ? `${(n / 1e3).toFixed(1)}k` : n.toFixed(1);
+
+function dirSize(dir: string, pred: (f: string) => boolean = () => true): number {
+  let total = 0;
+  for (const e of readdirSync(dir, { withFileTypes: true })) {
+    const p = path.join(dir, e.name);
+    if (e.isDirectory()) total += dirSize(p, pred);
+    else if (pred(e.name)) total += statSync(p).size;
+  }
+  return total;
+}
+
+interface Result {
+  metric: string;
+  eddy: number;
+  reference: number | null;
+  referenceName: string;
+  unit: string;
+}
+
+export async function main(argv: string[]): Promise<void> {
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      rows: { type: 'string', default: '1000000' },
+      rounds: { type: 'string', default: '5' },
+      'update-rows': { type: 'string' },
+      smoke: { type: 'boolean', default: false },
+      out: { type: 'string', default: 'bench/results' },
+    },
+  });
+  const N = Number(values.rows);
+  const rounds = Number(values.rounds);
+  const U = values['update-rows'] ? Number(values['update-rows']) : Math.max(1, Math.floor(N / 5));
+  const work = mkdtempSync(path.join(tmpdir(), 'eddy-bench-'));
+  const results: Result[] = [];
+  try {
+    console.log(
+      `machine: ${cpus().length} × ${cpus()[0]?.model ?? '?'}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, node ${process.version}`,
+    );
+    console.log(
+      `workload: ${N} rows (BIGINT key + 6 mixed columns) into a 4-bucket PK table, then ${rounds} × ${U} upserts\n`,
+    );
+    const rows = makeRows(N, N, 1);
+    const catalog = await Catalog.open(path.join(work, 'wh'));
+    const table = await catalog.createTable('bench.t', {
+      columns: {
+        id: 'BIGINT',
+        name: 'STRING',
+        amount: 'DOUBLE',
+        qty: 'INT',
+        ts: 'TIMESTAMP(6)',
+        category: 'STRING',
+        flag: 'BOOLEAN',
+      },
+      primaryKey: ['id'],
+      options: { bucket: 4 },
+    });
+
+    // 1. Ingest: JS objects → validated columns → sorted, bucketed Parquet files → one commit.
+    const w = table.newWriter({ commitUser: 'bench' });
+    let t0 = performance.now();
+    await w.write(rows);
+    await w.flush();
+    const tWrite = performance.now() - t0;
+    t0 = performance.now();
+    await w.commit(1);
+    const tCommit = performance.now() - t0;
+    const ingestRate = N / ((tWrite + tCommit) / 1000);
+    const tableDir = table.path;
+    const dataBytes = dirSize(tableDir, (f) => f.endsWith('.parquet'));
+
+    // 2. Full merge-on-read scan, 1 sorted run per bucket.
+    const scanRates = await scanBoth(table, N);
+
+    // 3. Upsert rounds, then a merge-on-read scan over 1 + rounds sorted runs.
+    let tUpd = 0;
+    for (let r = 0; r < rounds; r++) {
+      const upd = makeRows(U, N, 100 + r);
+      const t1 = performance.now();
+      await w.write(upd);
+      await w.commit(2 + r);
+      tUpd += performance.now() - t1;
+    }
+    w.close();
+    const updRate = (U * rounds) / (tUpd / 1000);
+    const morRates = await scanBoth(table, N);
+    const eddyRss = rssMb();
+
+    // Reference: DuckDB on the same rows, same process, same run.
+    const duck = await DuckDBInstance.create(':memory:');
+    const con = await duck.connect();
+    await con.run(
+      'CREATE TABLE t (id BIGINT, name VARCHAR, amount DOUBLE, qty INTEGER, ts TIMESTAMP, category VARCHAR, flag BOOLEAN)',
+    );
+    const app = await con.createAppender('t');
+    for (const r of rows) {
+      app.appendBigInt(r.id);
+      app.appendVarchar(r.name);
+      app.appendDouble(r.amount);
+      app.appendInteger(r.qty);
+      app.appendTimestamp(new DuckDBTimestampValue(r.ts));
+      app.appendVarchar(r.category);
+      app.appendBoolean(r.flag);
+      app.endRow();
+    }
+    app.closeSync();
+    const pq = path.join(work, 'duck.parquet');
+    t0 = performance.now();
+    await con.run(`COPY t TO '${pq}' (FORMAT parquet, COMPRESSION zstd)`);
+    const duckCopy = N / ((performance.now() - t0) / 1000);
+    const duckBytes = statSync(pq).size;
+    t0 = performance.now();
+    const res = await con.runAndReadAll(`SELECT * FROM read_parquet('${pq}')`);
+    const got = res.getRows().length;
+    const duckSelect = got / ((performance.now() - t0) / 1000);
+
+    results.push(
+      {
+        metric: 'PK write (objects → committed files), rows/s',
+        eddy: ingestRate,
+        reference: duckCopy,
+        referenceName: 'DuckDB COPY zstd',
+        unit: 'rows/s',
+      },
+      { metric: '  of which commit, ms', eddy: tCommit, reference: null, referenceName: '', unit: 'ms' },
+      {
+        metric: 'upsert rounds (write+commit), rows/s',
+        eddy: updRate,
+        reference: duckCopy,
+        referenceName: 'DuckDB COPY zstd',
+        unit: 'rows/s',
+      },
+      {
+        metric: 'scan 1 run → JS objects, rows/s',
+        eddy: scanRates.objects,
+        reference: duckSelect,
+        referenceName: 'DuckDB SELECT * → JS rows',
+        unit: 'rows/s',
+      },
+      {
+        metric: 'scan 1 run → Arrow batches, rows/s',
+        eddy: scanRates.arrow,
+        reference: duckSelect,
+        referenceName: 'DuckDB SELECT * → JS rows',
+        unit: 'rows/s',
+      },
+      {
+        metric: `MOR scan ${1 + rounds} runs → JS objects, rows/s`,
+        eddy: morRates.objects,
+        reference: duckSelect,
+        referenceName: 'DuckDB SELECT * → JS rows',
+        unit: 'rows/s',
+      },
+      {
+        metric: `MOR scan ${1 + rounds} runs → Arrow, rows/s`,
+        eddy: morRates.arrow,
+        reference: duckSelect,
+        referenceName: 'DuckDB SELECT * → JS rows',
+        unit: 'rows/s',
+      },
+      {
+        metric: 'data file bytes after ingest, MB',
+        eddy: dataBytes / 2 ** 20,
+        reference: duckBytes / 2 ** 20,
+        referenceName: 'DuckDB parquet file',
+        unit: 'MB',
+      },
+      { metric: 'peak RSS (Eddy phases), MB', eddy: eddyRss, reference: null, referenceName: '', unit: 'MB' },
+    );
+    console.log('| metric | Eddy | reference | ratio Eddy/ref |');
+    console.log('|---|---|---|---|');
+    for (const r of results) {
+      const ratio = r.reference ? (r.eddy / r.reference).toFixed(2) : '';
+      const ref = r.reference ? `${fmt(r.reference)} (${r.referenceName})` : '';
+      console.log(`| ${r.metric} | ${fmt(r.eddy)} | ${ref} | ${ratio} |`);
+    }
+    if (!values.smoke) {
+      mkdirSync(values.out, { recursive: true });
+      writeFileSync(
+        path.join(values.out, 'core.json'),
+        JSON.stringify({ date: new Date().toISOString(), rows: N, rounds, updateRows: U, results }, null, 2),
+      );
+    }
+    if (got !== N) throw new Error(`DuckDB read ${got} rows, expected ${N}`);
+  } finally {
+    rmSync(work, { recursive: true, force: true });
+  }
+}
+
+async function scanBoth(
+  table: Awaited<ReturnType<Catalog['getTable']>>,
+  expected: number,
+): Promise<{ objects: number; arrow: number }> {
+  let t0 = performance.now();
+  let n = 0;
+  for await (const _ of table.scan()) n++;
+  const objects = n / ((performance.now() - t0) / 1000);
+  if (n !== expected) throw new Error(`scan returned ${n} rows, expected ${expected}`);
+  t0 = performance.now();
+  n = 0;
+  for await (const b of table.scanArrow()) n += b.numRows;
+  const arrow = n / ((performance.now() - t0) / 1000);
+  if (n !== expected) throw new Error(`arrow scan returned ${n} rows, expected ${expected}`);
+  return { objects, arrow };
+}

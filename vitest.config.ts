@@ -1,0 +1,14 @@
+import { defineConfig } from 'vitest/config';
+
+export default defineConfig({
+  test: {
+    include: [
+      'packages/*/src/**/*.test.ts',
+      'packages/*/test/**/*.test.ts',
+      'tools/*/src/**/*.test.ts',
+      'test/unit/**/*.test.ts',
+    ],
+    testTimeout: 60_000,
+    pool: 'forks',
+  },
+});
