@@ -1,6 +1,8 @@
 import { createRequire } from 'node:module';
 import * as arrow from 'apache-arrow';
+import type { DataField } from '../types/data-types.ts';
 import { EddyError } from '../types/errors.ts';
+import type { Column, VarBytes } from './columns.ts';
 
 // parquet-wasm (arrow-rs compiled to wasm): the `node` entry initialises its wasm synchronously.
 type ParquetWasm = typeof import('parquet-wasm/node');
@@ -50,6 +52,8 @@ export function writeParquet(batch: arrow.RecordBatch, options: ParquetWriteOpti
     builder = builder.setColumnDictionaryEnabled(c, false).setColumnEncoding(c, wasm.Encoding.DELTA_BINARY_PACKED);
   }
   for (const c of options.plainColumns ?? []) builder = builder.setColumnDictionaryEnabled(c, false);
+  // Eddy reads min/max from the manifest, not from page indexes: chunk statistics are enough.
+  builder = builder.setStatisticsEnabled(wasm.EnabledStatistics.Chunk);
   const props = builder.build();
   return wasm.writeParquet(table, props);
 }
@@ -84,4 +88,53 @@ export async function readParquet(
     file?.free();
   }
   return arrow.tableFromIPC(ipc);
+}
+
+/**
+ * Per-column encodings for a data file. Measured on 1M-row PK files (docs/decisions.md): dictionary
+ * pages only pay off for low-cardinality strings, and DELTA_BINARY_PACKED halves sorted keys,
+ * sequence numbers and timestamps — together 2.3× faster writes and files half the size. Only
+ * encodings Paimon's Java reader decodes (PLAIN, RLE_DICTIONARY, DELTA_*) are used.
+ */
+export function encodingHints(
+  fields: readonly DataField[],
+  cols: readonly Column[],
+): Pick<ParquetWriteOptions, 'deltaColumns' | 'plainColumns'> {
+  const deltaColumns: string[] = [];
+  const plainColumns: string[] = [];
+  fields.forEach((f, i) => {
+    switch (f.type.root) {
+      case 'BIGINT':
+      case 'TIMESTAMP':
+      case 'TIMESTAMP_LTZ':
+      case 'INT':
+      case 'DATE':
+        deltaColumns.push(f.name);
+        break;
+      case 'CHAR':
+      case 'VARCHAR':
+      case 'BINARY':
+      case 'VARBINARY':
+        if (!fewDistinct(cols[i])) plainColumns.push(f.name);
+        break;
+      default:
+        plainColumns.push(f.name);
+    }
+  });
+  return { deltaColumns, plainColumns };
+}
+
+/** Whether a sample of a string column repeats enough for a dictionary to pay off. */
+function fewDistinct(col: Column): boolean {
+  const n = Math.min(col.length, 1024);
+  if (n < 64) return true;
+  const d = col.data as VarBytes;
+  const seen = new Set<string>();
+  const step = Math.max(1, Math.floor(col.length / n));
+  for (let i = 0, r = 0; i < n; i++, r += step) {
+    const s = d.offsets[r];
+    const e = Math.min(d.offsets[r + 1], s + 64);
+    seen.add(Buffer.from(d.bytes.buffer, d.bytes.byteOffset + s, e - s).toString('latin1'));
+  }
+  return seen.size <= n / 4;
 }

@@ -267,3 +267,60 @@ function emptyTyped(f: DataField, n: number): Column {
       return { type: t, length: n, data: new BigInt64Array(n), validity: null };
   }
 }
+
+/**
+ * Merge-on-read for the common case of one integer key and no sequence.field: a k-way merge that
+ * compares the key arrays directly. Returns false (doing nothing) when the key columns don't fit.
+ */
+function mergeIntegerKeys(files: FileColumns[], keyName: string, selFile: number[], selRow: number[]): boolean {
+  const keys: (BigInt64Array | Int32Array | Int16Array | Int8Array)[] = [];
+  for (const fc of files) {
+    const c = fc.cols.get(keyName)!;
+    const d = c.data;
+    if (
+      c.validity !== null ||
+      !(d instanceof BigInt64Array || d instanceof Int32Array || d instanceof Int16Array || d instanceof Int8Array)
+    )
+      return false;
+    keys.push(d);
+  }
+  const n = files.length;
+  const pos = new Int32Array(n);
+  const len = files.map((f) => f.length);
+  const seqs = files.map((f) => f.seq!);
+  const kinds = files.map((f) => f.kind!);
+  for (;;) {
+    let minF = -1;
+    let minK: number | bigint = 0;
+    for (let f = 0; f < n; f++) {
+      if (pos[f] >= len[f]) continue;
+      const k = keys[f][pos[f]];
+      if (minF < 0 || k < minK) {
+        minF = f;
+        minK = k;
+      }
+    }
+    if (minF < 0) return true;
+    let winF = -1;
+    let winR = -1;
+    let winSeq = 0n;
+    for (let f = 0; f < n; f++) {
+      const kf = keys[f];
+      // Files hold a key once; tolerate duplicates from other writers by looping.
+      while (pos[f] < len[f] && kf[pos[f]] === minK) {
+        const r = pos[f]++;
+        const sq = seqs[f][r];
+        // The highest sequence number wins; on a tie the later file (files are in sequence order).
+        if (winF < 0 || sq >= winSeq) {
+          winF = f;
+          winR = r;
+          winSeq = sq;
+        }
+      }
+    }
+    if (!isRetract(kinds[winF][winR])) {
+      selFile.push(winF);
+      selRow.push(winR);
+    }
+  }
+}

@@ -4,7 +4,7 @@ import { arrowField, makeRecordBatch } from '../format/arrow.ts';
 import { serializeBinaryRow } from '../format/binary-row.ts';
 import { type Column, ColumnBuilder, columnValue, compareColumnRows, gatherColumn } from '../format/columns.ts';
 import type { DataFileMeta } from '../format/manifest.ts';
-import { writeParquet } from '../format/parquet.ts';
+import { encodingHints, writeParquet } from '../format/parquet.ts';
 import { columnStats, EMPTY_STATS, toSimpleStats } from '../format/stats.ts';
 import { type FileIO, joinPath } from '../io/file-io.ts';
 import {
@@ -116,21 +116,7 @@ export class BucketWriter implements BufferOwner {
     const keyCols = keyIdx.map((i) => cols[i]);
     const seqCols = seqIdx.map((i) => cols[i]);
     const n = kinds.length;
-    const perm = new Uint32Array(n);
-    for (let i = 0; i < n; i++) perm[i] = i;
-    // Input order is the system sequence: ties on key (and sequence.field) keep it, so the last
-    // written record of a key sorts last.
-    perm.sort((a, b) => {
-      for (let k = 0; k < keyCols.length; k++) {
-        const c = compareColumnRows(keyCols[k], a, keyCols[k], b);
-        if (c !== 0) return c;
-      }
-      for (let k = 0; k < seqCols.length; k++) {
-        const c = compareColumnRows(seqCols[k], a, seqCols[k], b);
-        if (c !== 0) return c;
-      }
-      return a - b;
-    });
+    const perm = sortPermutation(keyCols, seqCols, n);
     // Deduplicate: keep the last record of each key (it may be a retraction; it must still be
     // written so that it shadows older files).
     const keep = new Uint32Array(n);
@@ -143,7 +129,9 @@ export class BucketWriter implements BufferOwner {
       keep[m++] = r;
     }
     const sel = keep.subarray(0, m);
-    const outCols = cols.map((c) => gatherColumn(c, sel));
+    let identity = m === n;
+    for (let i = 0; identity && i < m; i++) identity = sel[i] === i;
+    const outCols = identity ? cols : cols.map((c) => gatherColumn(c, sel));
     const seq = new BigInt64Array(m);
     const outKinds = new Int8Array(m);
     let deleteRows = 0;
@@ -233,6 +221,43 @@ export class BucketWriter implements BufferOwner {
   }
 }
 
+/**
+ * The stable sort order of rows by key (then sequence.field): input order is the system sequence,
+ * so ties keep it and the last written record of a key sorts last. A single fixed-width key — the
+ * common case — compares its typed array directly, and input that is already sorted costs one pass.
+ */
+function sortPermutation(keyCols: Column[], seqCols: Column[], n: number): Uint32Array {
+  const perm = new Uint32Array(n);
+  for (let i = 0; i < n; i++) perm[i] = i;
+  const k0 = keyCols[0]?.data;
+  const integerKey =
+    k0 instanceof BigInt64Array || k0 instanceof Int32Array || k0 instanceof Int16Array || k0 instanceof Int8Array;
+  if (keyCols.length === 1 && seqCols.length === 0 && keyCols[0].validity === null && integerKey) {
+    const k = keyCols[0].data as unknown as ArrayLike<number | bigint>;
+    let sorted = true;
+    for (let i = 1; i < n; i++) {
+      if (k[i - 1] > k[i]) {
+        sorted = false;
+        break;
+      }
+    }
+    if (!sorted) perm.sort((a, b) => (k[a] < k[b] ? -1 : k[a] > k[b] ? 1 : a - b));
+    return perm;
+  }
+  perm.sort((a, b) => {
+    for (let c = 0; c < keyCols.length; c++) {
+      const r = compareColumnRows(keyCols[c], a, keyCols[c], b);
+      if (r !== 0) return r;
+    }
+    for (let c = 0; c < seqCols.length; c++) {
+      const r = compareColumnRows(seqCols[c], a, seqCols[c], b);
+      if (r !== 0) return r;
+    }
+    return a - b;
+  });
+  return perm;
+}
+
 function sameKey(keyCols: Column[], a: number, b: number): boolean {
   for (let k = 0; k < keyCols.length; k++) if (compareColumnRows(keyCols[k], a, keyCols[k], b) !== 0) return false;
   return true;
@@ -241,7 +266,11 @@ function sameKey(keyCols: Column[], a: number, b: number): boolean {
 function encodeFile(fields: readonly DataField[], cols: Column[], schema: TableSchema): Uint8Array {
   const arrowFields: arrow.Field[] = fields.map((f) => arrowField(f));
   const batch = makeRecordBatch(arrowFields, cols);
-  return writeParquet(batch, { compression: schema.options.fileCompression, zstdLevel: schema.options.zstdLevel });
+  return writeParquet(batch, {
+    compression: schema.options.fileCompression,
+    zstdLevel: schema.options.zstdLevel,
+    ...encodingHints(fields, cols),
+  });
 }
 
 /** Paimon stores `_CREATION_TIME` as local wall-clock time encoded as if it were UTC. */

@@ -41,6 +41,7 @@ export const bucketKeyOf = (partitionBytes: Uint8Array, bucket: number): string 
  */
 export class TableWriter {
   private readonly buckets = new Map<string, BucketWriter>();
+  private byBucket: BucketWriter[] = [];
   private readonly partitionCache = new Map<string, { values: InternalValue[]; bytes: Uint8Array; dir: string }>();
   private readonly budget: MemoryBudget;
   private readonly bucketFunction: BucketFunction | undefined;
@@ -132,7 +133,11 @@ export class TableWriter {
       }
       bucket = this.bucketFunction.bucket(kvals);
     }
-    const writer = this.bucketWriter(pkey, pvals, bucket);
+    // Unpartitioned tables (the common case) find their bucket writer by index, not by string key.
+    const writer =
+      this.partitionIdx.length === 0
+        ? (this.byBucket[bucket] ??= this.bucketWriter(pkey, pvals, bucket))
+        : this.bucketWriter(pkey, pvals, bucket);
     writer.append(row, kind, rowNumber);
     this.rowNumber++;
   }
@@ -186,6 +191,7 @@ export class TableWriter {
   abort(): void {
     for (const w of this.buckets.values()) this.budget.unregister(w);
     this.buckets.clear();
+    this.byBucket = [];
   }
 
   close(): void {
