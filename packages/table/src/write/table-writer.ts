@@ -134,10 +134,11 @@ export class TableWriter {
       bucket = this.bucketFunction.bucket(kvals);
     }
     // Unpartitioned tables (the common case) find their bucket writer by index, not by string key.
-    const writer =
-      this.partitionIdx.length === 0
-        ? (this.byBucket[bucket] ??= this.bucketWriter(pkey, pvals, bucket))
-        : this.bucketWriter(pkey, pvals, bucket);
+    let writer = this.partitionIdx.length === 0 ? this.byBucket[bucket] : undefined;
+    if (!writer) {
+      writer = this.bucketWriter(pkey, pvals, bucket);
+      if (this.partitionIdx.length === 0) this.byBucket[bucket] = writer;
+    }
     writer.append(row, kind, rowNumber);
     this.rowNumber++;
   }
