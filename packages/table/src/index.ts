@@ -4,6 +4,17 @@ export type { CommitResult } from './commit/file-store-commit.ts';
 export type { CommitKind, Snapshot } from './format/snapshot.ts';
 export { type FileIO, type FileStatus, joinPath } from './io/file-io.ts';
 export { LocalFileIO } from './io/local-file-io.ts';
+export {
+  endpointNeedsPathStyle,
+  parseS3Path,
+  type S3Credentials,
+  S3FileIO,
+  type S3FileIOOptions,
+  type S3IOStats,
+  type S3RequestCounts,
+  type S3RequestKind,
+} from './io/s3-file-io.ts';
+export { fileIOForWarehouse, type WarehouseOptions, warehousePath } from './io/warehouse.ts';
 export { and, eq, ge, gt, isIn, isNotNull, isNull, le, lt, ne, or, type Predicate } from './scan/predicate.ts';
 export type { SchemaInput } from './schema/table-schema.ts';
 export { TableSchema } from './schema/table-schema.ts';

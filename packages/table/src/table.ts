@@ -5,8 +5,13 @@ import { ManifestFiles } from './commit/manifest-files.ts';
 import { SnapshotManager } from './commit/snapshot-manager.ts';
 import { arrowField, makeRecordBatch } from './format/arrow.ts';
 import { columnValue, toPublicValue } from './format/columns.ts';
+import type { DataFileMeta } from './format/manifest.ts';
 import type { Snapshot } from './format/snapshot.ts';
 import type { FileIO } from './io/file-io.ts';
+import { compactBucket, deleteFiles } from './lsm/bucket-compaction.ts';
+import { sortedRuns } from './lsm/levels.ts';
+import { pickCompaction, type UniversalOptions } from './lsm/universal-compaction.ts';
+import type { CoreOptions } from './options/core-options.ts';
 import { type ColumnBatch, SplitReader } from './read/split-reader.ts';
 import { bindPredicate, type Predicate } from './scan/predicate.ts';
 import { type DataSplit, type ScanPlan, ScanPlanner } from './scan/scan-planner.ts';
@@ -16,7 +21,21 @@ import type { DataField } from './types/data-types.ts';
 import { EddyError } from './types/errors.ts';
 import type { RowKindName } from './types/internal.ts';
 import type { MemoryBudget } from './write/memory-budget.ts';
-import { bucketKeyOf, newCommitUser, type Row, TableWriter, type TableWriterOptions } from './write/table-writer.ts';
+import {
+  bucketKeyOf,
+  type CommitMessage,
+  newCommitUser,
+  type Row,
+  TableWriter,
+  type TableWriterOptions,
+} from './write/table-writer.ts';
+
+const universalOptions = (o: CoreOptions): UniversalOptions => ({
+  trigger: o.numSortedRunCompactionTrigger,
+  maxSizeAmplificationPercent: o.maxSizeAmplificationPercent,
+  sizeRatio: o.compactionSizeRatio,
+  numLevels: o.numLevels,
+});
 
 export interface ScanOptions {
   /** Columns to return, in this order (default: all). */
@@ -27,6 +46,38 @@ export interface ScanOptions {
   readonly snapshotId?: number;
   /** Time travel: read the latest snapshot at or before this time. */
   readonly asOf?: Date | number;
+}
+
+export interface CompactOptions {
+  /** Rewrite every bucket into the last level (Paimon's full compaction). */
+  readonly full?: boolean;
+  readonly commitUser?: string;
+  /** The identifier of the commit this compaction follows (a writer's checkpoint). */
+  readonly commitIdentifier?: bigint;
+}
+
+export interface CompactResult {
+  /** The COMPACT snapshot, or undefined when no bucket needed compaction. */
+  readonly snapshot: Snapshot | undefined;
+  readonly buckets: number;
+  readonly filesIn: number;
+  readonly filesOut: number;
+  readonly rowsIn: number;
+  readonly rowsOut: number;
+  readonly bytesIn: number;
+  readonly bytesOut: number;
+}
+
+/** Compaction health of one bucket (what a compactor prioritises). */
+export interface BucketHealth {
+  readonly partition: string;
+  readonly bucket: number;
+  readonly sortedRuns: number;
+  readonly l0Files: number;
+  readonly files: number;
+  readonly sizeBytes: number;
+  /** Whether the universal picker would compact this bucket now. */
+  readonly needsCompaction: boolean;
 }
 
 export interface WriterOptions {
@@ -107,6 +158,95 @@ export class Table {
   /** @internal The bucketed writer behind TableWrite. */
   createWriter(options: TableWriterOptions = {}): TableWriter {
     return new TableWriter(this.io, this.path, this.schema, () => this.restoreSequences(), options);
+  }
+
+  /**
+   * Compacts the buckets whose sorted runs call for it (Paimon's universal compaction), or all of
+   * them into the last level with `full`, and commits one COMPACT snapshot. A conflicting
+   * concurrent commit discards this compaction (COMMIT_CONFLICT, its files deleted): re-run it.
+   */
+  async compact(options: CompactOptions = {}): Promise<CompactResult> {
+    this.checkCompactable();
+    const o = this.schema.options;
+    const plan = await this.newScanPlanner().plan({});
+    const reader = new SplitReader(this.io, this.path, this.schema, this.schemas);
+    const messages: CommitMessage[] = [];
+    const done: { dir: string; written: readonly DataFileMeta[] }[] = [];
+    const totals = { buckets: 0, filesIn: 0, filesOut: 0, rowsIn: 0, rowsOut: 0, bytesIn: 0, bytesOut: 0 };
+    try {
+      for (const split of plan.splits) {
+        const runs = sortedRuns(split.files);
+        const unit = pickCompaction(runs, universalOptions(o), options.full === true);
+        if (!unit) continue;
+        const highest = runs[runs.length - 1].level;
+        const dropRetracts = unit.outputLevel !== 0 && unit.outputLevel >= highest;
+        const c = await compactBucket(this.io, this.schema, reader, split, unit, dropRetracts);
+        done.push({ dir: reader.bucketPath(split), written: c.written });
+        messages.push({
+          partition: split.partition,
+          partitionBytes: split.partitionBytes,
+          bucket: split.bucket,
+          totalBuckets: split.totalBuckets,
+          newFiles: c.after,
+          deletedFiles: c.before,
+        });
+        totals.buckets++;
+        totals.filesIn += c.before.length;
+        totals.filesOut += c.after.length;
+        totals.rowsIn += c.rowsIn;
+        totals.rowsOut += c.rowsOut;
+        totals.bytesIn += c.bytesIn;
+        totals.bytesOut += c.bytesOut;
+      }
+      if (messages.length === 0) return { snapshot: undefined, ...totals };
+      const r = await this.newCommit().commit(messages, {
+        commitUser: options.commitUser ?? newCommitUser(),
+        commitIdentifier: options.commitIdentifier,
+        kind: 'COMPACT',
+        skipCommittedCheck: true,
+      });
+      return { snapshot: r.snapshot, ...totals };
+    } catch (e) {
+      // Nothing of a failed compaction may stay behind: its new files are unreferenced.
+      for (const d of done) await deleteFiles(this.io, d.dir, d.written);
+      throw e;
+    }
+  }
+
+  /** Sorted runs and sizes per bucket at the latest snapshot. */
+  async bucketHealth(): Promise<BucketHealth[]> {
+    const plan = await this.newScanPlanner().plan({});
+    const reader = new SplitReader(this.io, this.path, this.schema, this.schemas);
+    const compactable = this.schema.isPrimaryKeyTable && !this.schema.options.deletionVectorsEnabled;
+    return plan.splits.map((s) => {
+      const runs = sortedRuns(s.files);
+      const dir = reader.bucketPath(s);
+      return {
+        partition: dir.slice(this.path.length + 1, dir.length - `/bucket-${s.bucket}`.length),
+        bucket: s.bucket,
+        sortedRuns: runs.length,
+        l0Files: s.files.filter((f) => f.level === 0).length,
+        files: s.files.length,
+        sizeBytes: s.files.reduce((a, f) => a + f.fileSize, 0),
+        needsCompaction: compactable && pickCompaction(runs, universalOptions(this.schema.options)) !== undefined,
+      };
+    });
+  }
+
+  private checkCompactable(): void {
+    const o = this.schema.options;
+    if (!this.schema.isPrimaryKeyTable) {
+      throw new EddyError('UNSUPPORTED', `table ${this.name}: compaction of append tables is not supported yet`);
+    }
+    if (o.deletionVectorsEnabled) {
+      throw new EddyError('UNSUPPORTED', `table ${this.name}: compaction with deletion vectors is not supported yet`);
+    }
+    if (o.mergeEngine !== 'deduplicate') {
+      throw new EddyError(
+        'UNSUPPORTED',
+        `table ${this.name}: compaction with merge-engine '${o.mergeEngine}' is not supported yet`,
+      );
+    }
   }
 
   newCommit(): FileStoreCommit {
@@ -263,7 +403,26 @@ export class TableWrite implements AsyncDisposable {
     if (this.closed) throw new EddyError('INVALID_ARGUMENT', 'this writer is closed');
     const id = commitIdentifier === undefined ? undefined : BigInt(commitIdentifier);
     const messages = await this.writer.prepareCommit();
-    return this.table.newCommit().commit(messages, { commitUser: this.commitUser, commitIdentifier: id });
+    const result = await this.table.newCommit().commit(messages, { commitUser: this.commitUser, commitIdentifier: id });
+    if (result.published) await this.compactIfNeeded(id);
+    return result;
+  }
+
+  /**
+   * Unless `write-only`, a writer compacts after its commits when the universal picker asks for it
+   * (Paimon's writer does the same). A compaction that loses to a concurrent commit is discarded
+   * and retried at a later commit; it never fails the write.
+   */
+  private async compactIfNeeded(commitIdentifier: bigint | undefined): Promise<void> {
+    const t = this.table;
+    const o = t.schema.options;
+    if (o.writeOnly || !t.schema.isPrimaryKeyTable || o.deletionVectorsEnabled || o.mergeEngine !== 'deduplicate')
+      return;
+    try {
+      await t.compact({ commitUser: this.commitUser, commitIdentifier });
+    } catch (e) {
+      if (!(e instanceof EddyError && e.code === 'COMMIT_CONFLICT')) throw e;
+    }
   }
 
   close(): void {

@@ -1,7 +1,6 @@
 import * as nodePath from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { type FileIO, joinPath } from '../io/file-io.ts';
-import { LocalFileIO } from '../io/local-file-io.ts';
+import { fileIOForWarehouse, warehousePath } from '../io/warehouse.ts';
 import { SchemaManager } from '../schema/schema-manager.ts';
 import { type SchemaInput, TableSchema } from '../schema/table-schema.ts';
 import { Table } from '../table.ts';
@@ -20,22 +19,14 @@ export class Catalog {
     readonly io: FileIO,
   ) {}
 
-  /** Opens (and creates, when absent) a warehouse at a local path or `file://` URI. */
+  /** Opens (and creates, when absent) a warehouse at a local path, a `file://` URI or `s3://bucket/prefix`. */
   static async open(pathOrUri: string, options: CatalogOptions = {}): Promise<Catalog> {
     if (typeof pathOrUri !== 'string' || pathOrUri.length === 0) {
       throw new EddyError('INVALID_ARGUMENT', 'a warehouse path or URI is required');
     }
-    let path: string;
-    if (pathOrUri.startsWith('file://')) path = fileURLToPath(pathOrUri);
-    else if (/^[a-z][a-z0-9+.-]*:\/\//i.test(pathOrUri)) {
-      if (!options.fileIO)
-        throw new EddyError(
-          'UNSUPPORTED',
-          `warehouse '${pathOrUri}': only local paths and file:// URIs are supported yet`,
-        );
-      path = pathOrUri;
-    } else path = nodePath.resolve(pathOrUri);
-    const io = options.fileIO ?? new LocalFileIO();
+    // A path or file:// → LocalFileIO; s3://bucket/prefix → S3FileIO; other schemes need options.fileIO.
+    const path = warehousePath(pathOrUri);
+    const io = options.fileIO ?? fileIOForWarehouse(pathOrUri);
     await io.mkdirs(path);
     return new Catalog(path, io);
   }

@@ -13,6 +13,11 @@ export interface CommitOptions {
   readonly commitIdentifier?: bigint;
   readonly kind?: CommitKind;
   readonly properties?: Readonly<Record<string, string>>;
+  /**
+   * Skip the exactly-once check: a writer's compaction lands right after its APPEND with the same
+   * identifier (as Paimon does), so that identifier is already committed by design.
+   */
+  readonly skipCommittedCheck?: boolean;
 }
 
 export interface CommitResult {
@@ -69,11 +74,14 @@ export class FileStoreCommit {
     const kind = options.kind ?? 'APPEND';
     const entries: ManifestEntry[] = [];
     for (const m of messages) {
+      for (const file of m.deletedFiles ?? []) {
+        entries.push({ kind: 1, partition: m.partitionBytes, bucket: m.bucket, totalBuckets: m.totalBuckets, file });
+      }
       for (const file of m.newFiles) {
         entries.push({ kind: 0, partition: m.partitionBytes, bucket: m.bucket, totalBuckets: m.totalBuckets, file });
       }
     }
-    const already = await this.isCommitted(options.commitUser, identifier);
+    const already = options.skipCommittedCheck ? undefined : await this.isCommitted(options.commitUser, identifier);
     if (already) return { snapshot: already, published: false, attempts: 0 };
     if (entries.length === 0) return { snapshot: await this.snapshots.latestSnapshot(), published: false, attempts: 0 };
 
@@ -85,12 +93,13 @@ export class FileStoreCommit {
     let wait = o.commitMinRetryWaitMs;
     for (let attempt = 1; attempt <= o.commitMaxRetries + 1; attempt++) {
       const latest = await this.snapshots.latestSnapshot();
-      if (attempt > 1) {
+      if (attempt > 1 && !options.skipCommittedCheck) {
         const landed = await this.isCommitted(options.commitUser, identifier);
         if (landed) return { snapshot: landed, published: false, attempts: attempt };
       }
       const written: string[] = [];
       try {
+        if (entries.some((e) => e.kind === 1)) await this.checkDeletedFilesLive(entries, latest);
         const base = latest ? await this.baseManifests(latest, written) : [];
         const baseList = await this.manifests.writeManifestList(base);
         written.push(baseList.name);
@@ -167,8 +176,37 @@ export class FileStoreCommit {
     return out;
   }
 
+  /**
+   * A compaction replaces files: if another commit (a concurrent compaction, an overwrite) removed
+   * one of them since it was planned, this commit would resurrect or double rows — it fails with
+   * COMMIT_CONFLICT instead, and the caller discards its output and re-plans.
+   */
+  private async checkDeletedFilesLive(entries: readonly ManifestEntry[], latest: Snapshot | undefined): Promise<void> {
+    const live = new Set<string>();
+    if (latest) {
+      const metas = [
+        ...(await this.manifests.readManifestList(latest.baseManifestList)),
+        ...(await this.manifests.readManifestList(latest.deltaManifestList)),
+      ];
+      const all: ManifestEntry[] = [];
+      for (const m of metas) all.push(...(await this.manifests.readManifest(m.fileName)));
+      for (const e of mergeManifestEntries(all)) if (e.kind === 0) live.add(fileKey(e));
+    }
+    for (const e of entries) {
+      if (e.kind === 1 && !live.has(fileKey(e))) {
+        throw new EddyError(
+          'COMMIT_CONFLICT',
+          `file ${e.file.fileName} (bucket ${e.bucket}) was removed by a concurrent commit; this compaction is discarded`,
+        );
+      }
+    }
+  }
+
   private async cleanup(names: string[]): Promise<void> {
     for (const n of names) await this.manifests.delete(n);
     names.length = 0;
   }
 }
+
+const fileKey = (e: ManifestEntry) =>
+  `${Buffer.from(e.partition).toString('base64')}/${e.bucket}/${e.file.level}/${e.file.fileName}`;

@@ -27,6 +27,13 @@ export interface CoreOptions {
   readonly commitMinRetryWaitMs: number;
   readonly commitMaxRetryWaitMs: number;
   readonly numSortedRunCompactionTrigger: number;
+  /** `num-sorted-run.stop-trigger` (trigger + 3): writers wait for compaction beyond it. */
+  readonly numSortedRunStopTrigger: number;
+  readonly numLevels: number;
+  readonly maxSizeAmplificationPercent: number;
+  readonly compactionSizeRatio: number;
+  /** `write-only`: writers never compact (a separate compactor does). */
+  readonly writeOnly: boolean;
   readonly manifestMergeMinCount: number;
   readonly manifestTargetFileSize: number;
 }
@@ -145,6 +152,11 @@ export function parseCoreOptions(opts: Readonly<Record<string, string>>): CoreOp
       ? parseDuration(opts['commit.max-retry-wait'], 'commit.max-retry-wait')
       : 10_000,
     numSortedRunCompactionTrigger: trigger,
+    numSortedRunStopTrigger: int(opts, 'num-sorted-run.stop-trigger', trigger + 3, 1),
+    numLevels: int(opts, 'num-levels', trigger + 1, 2),
+    maxSizeAmplificationPercent: int(opts, 'compaction.max-size-amplification-percent', 200, 0),
+    compactionSizeRatio: int(opts, 'compaction.size-ratio', 1, 0),
+    writeOnly: bool(opts, 'write-only', false),
     manifestMergeMinCount: int(opts, 'manifest.merge-min-count', 30, 1),
     manifestTargetFileSize: opts['manifest.target-file-size']
       ? parseMemorySize(opts['manifest.target-file-size'], 'manifest.target-file-size')

@@ -20,6 +20,14 @@ export interface ColumnBatch {
   readonly length: number;
 }
 
+/** Merged records of a bucket with their system columns (compaction input). */
+export interface CompactionBatch {
+  readonly columns: readonly Column[];
+  readonly seq: BigInt64Array;
+  readonly kind: Int8Array;
+  readonly length: number;
+}
+
 interface FileColumns {
   readonly cols: Map<string, Column>;
   readonly seq: BigInt64Array | undefined;
@@ -80,7 +88,7 @@ export class SplitReader {
         }
       }
     } else {
-      this.mergeByKey(files, keyNames, seqNames, selFile, selRow);
+      this.mergeByKey(files, keyNames, seqNames, selFile, selRow, false);
     }
 
     // Concatenate each needed column over files, then filter and gather with global indices.
@@ -111,13 +119,51 @@ export class SplitReader {
     return { fields: projection, columns, length: idx.length };
   }
 
+  /**
+   * All columns of a bucket's files merged by key, with the winning record's sequence number and
+   * kind — the input of a compaction rewrite. Retractions are kept unless `dropRetracts` (output to
+   * the last level, where nothing older can remain for them to shadow).
+   */
+  async readForCompaction(split: DataSplit, dropRetracts: boolean): Promise<CompactionBatch> {
+    const schema = this.schema;
+    const dir = this.bucketPath(split);
+    const files = await Promise.all(split.files.map((f) => this.readFile(dir, f, [...schema.fields], true, split)));
+    const selFile: number[] = [];
+    const selRow: number[] = [];
+    this.mergeByKey(files, schema.trimmedPrimaryKeys, schema.options.sequenceFields, selFile, selRow, !dropRetracts);
+    const offsets: number[] = [];
+    let total = 0;
+    for (const fc of files) {
+      offsets.push(total);
+      total += fc.length;
+    }
+    const idx = new Uint32Array(selFile.length);
+    for (let i = 0; i < selFile.length; i++) idx[i] = offsets[selFile[i]] + selRow[i];
+    const columns = schema.fields.map((f) => gatherColumn(concatColumns(files.map((fc) => fc.cols.get(f.name)!)), idx));
+    const seq = new BigInt64Array(idx.length);
+    const kind = new Int8Array(idx.length);
+    for (let i = 0; i < idx.length; i++) {
+      seq[i] = files[selFile[i]].seq![selRow[i]];
+      kind[i] = files[selFile[i]].kind![selRow[i]];
+    }
+    return { columns, seq, kind, length: idx.length };
+  }
+
   private mergeByKey(
     files: FileColumns[],
     keyNames: readonly string[],
     seqNames: readonly string[],
     selFile: number[],
     selRow: number[],
+    keepRetracts: boolean,
   ): void {
+    if (
+      keyNames.length === 1 &&
+      seqNames.length === 0 &&
+      mergeIntegerKeys(files, keyNames[0], selFile, selRow, keepRetracts)
+    ) {
+      return;
+    }
     const keyCols = files.map((fc) => keyNames.map((k) => fc.cols.get(k)!));
     const seqCols = files.map((fc) => seqNames.map((k) => fc.cols.get(k)!));
     const pos = new Int32Array(files.length);
@@ -163,7 +209,7 @@ export class SplitReader {
           pos[f]++;
         }
       }
-      if (!isRetract(files[winF].kind![winR])) {
+      if (keepRetracts || !isRetract(files[winF].kind![winR])) {
         selFile.push(winF);
         selRow.push(winR);
       }
@@ -272,7 +318,13 @@ function emptyTyped(f: DataField, n: number): Column {
  * Merge-on-read for the common case of one integer key and no sequence.field: a k-way merge that
  * compares the key arrays directly. Returns false (doing nothing) when the key columns don't fit.
  */
-function mergeIntegerKeys(files: FileColumns[], keyName: string, selFile: number[], selRow: number[]): boolean {
+function mergeIntegerKeys(
+  files: FileColumns[],
+  keyName: string,
+  selFile: number[],
+  selRow: number[],
+  keepRetracts: boolean,
+): boolean {
   const keys: (BigInt64Array | Int32Array | Int16Array | Int8Array)[] = [];
   for (const fc of files) {
     const c = fc.cols.get(keyName)!;
@@ -318,7 +370,7 @@ function mergeIntegerKeys(files: FileColumns[], keyName: string, selFile: number
         }
       }
     }
-    if (!isRetract(kinds[winF][winR])) {
+    if (keepRetracts || !isRetract(kinds[winF][winR])) {
       selFile.push(winF);
       selRow.push(winR);
     }

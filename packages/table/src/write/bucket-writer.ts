@@ -16,6 +16,7 @@ import {
 } from '../schema/table-schema.ts';
 import type { DataField } from '../types/data-types.ts';
 import { type InternalValue, isRetract, RowKind } from '../types/internal.ts';
+import { localMillisAsUtc, writeKeyValueFile } from './key-value-file.ts';
 import type { BufferOwner } from './memory-budget.ts';
 
 const SEQUENCE_FIELD: DataField = {
@@ -134,57 +135,20 @@ export class BucketWriter implements BufferOwner {
     const outCols = identity ? cols : cols.map((c) => gatherColumn(c, sel));
     const seq = new BigInt64Array(m);
     const outKinds = new Int8Array(m);
-    let deleteRows = 0;
     for (let i = 0; i < m; i++) {
       const r = sel[i];
       seq[i] = base + BigInt(r);
       outKinds[i] = kinds[r];
-      if (isRetract(kinds[r])) deleteRows++;
     }
-    let minSeq = seq[0];
-    let maxSeq = seq[0];
-    for (let i = 1; i < m; i++) {
-      if (seq[i] < minSeq) minSeq = seq[i];
-      if (seq[i] > maxSeq) maxSeq = seq[i];
-    }
-    const keyFields = keyIdx.map((i) => {
-      const f = schema.fields[i];
-      return { id: f.id + KEY_FIELD_ID_START, name: KEY_FIELD_PREFIX + f.name, type: f.type };
-    });
-    const outKeyCols = keyIdx.map((i) => outCols[i]);
-    const fields: DataField[] = [...keyFields, SEQUENCE_FIELD, KIND_FIELD, ...schema.fields];
-    const seqCol: Column = { type: SEQUENCE_FIELD.type, length: m, data: seq, validity: null };
-    const kindCol: Column = { type: KIND_FIELD.type, length: m, data: outKinds, validity: null };
     const fileName = this.nextFileName();
-    const bytes = encodeFile(fields, [...outKeyCols, seqCol, kindCol, ...outCols], schema);
-    await this.io.write(joinPath(this.bucketDir, fileName), bytes);
-    const keyTypes = keyFields.map((f) => f.type);
-    const keyValues = (row: number) => outKeyCols.map((c) => columnValue(c, row));
-    return {
-      fileName,
-      fileSize: bytes.byteLength,
-      rowCount: m,
-      minKey: serializeBinaryRow(keyTypes, keyValues(0)),
-      maxKey: serializeBinaryRow(keyTypes, keyValues(m - 1)),
-      keyStats: toSimpleStats(keyTypes, outKeyCols.map(columnStats)),
-      valueStats: toSimpleStats(
-        schema.fields.map((f) => f.type),
-        outCols.map(columnStats),
-      ),
-      minSequenceNumber: minSeq,
-      maxSequenceNumber: maxSeq,
-      schemaId: schema.id,
-      level: 0,
-      extraFiles: [],
-      creationTime: localMillisAsUtc(),
-      deleteRowCount: deleteRows,
-      embeddedIndex: null,
-      fileSource: 0,
-      valueStatsCols: null,
-      externalPath: null,
-      firstRowId: null,
-      writeCols: null,
-    };
+    return writeKeyValueFile(
+      this.io,
+      joinPath(this.bucketDir, fileName),
+      schema,
+      { columns: outCols, seq, kind: outKinds, length: m },
+      0,
+      0,
+    );
   }
 
   private async writeAppendFile(cols: Column[], base: bigint): Promise<DataFileMeta> {
@@ -271,12 +235,6 @@ function encodeFile(fields: readonly DataField[], cols: Column[], schema: TableS
     zstdLevel: schema.options.zstdLevel,
     ...encodingHints(fields, cols),
   });
-}
-
-/** Paimon stores `_CREATION_TIME` as local wall-clock time encoded as if it were UTC. */
-function localMillisAsUtc(): number {
-  const now = new Date();
-  return now.getTime() - now.getTimezoneOffset() * 60_000;
 }
 
 export const ROW_KIND_INSERT = RowKind.INSERT;

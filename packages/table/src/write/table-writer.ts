@@ -19,6 +19,8 @@ export interface CommitMessage {
   readonly bucket: number;
   readonly totalBuckets: number;
   readonly newFiles: readonly DataFileMeta[];
+  /** Files this commit removes (compaction inputs); they must still be live when it lands. */
+  readonly deletedFiles?: readonly DataFileMeta[];
 }
 
 /** A row as a plain object keyed by column name. */

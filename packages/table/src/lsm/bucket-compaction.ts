@@ -1,0 +1,90 @@
+import { randomUUID } from 'node:crypto';
+import { type Column, gatherColumn } from '../format/columns.ts';
+import type { DataFileMeta } from '../format/manifest.ts';
+import { type FileIO, joinPath } from '../io/file-io.ts';
+import type { CompactionBatch, SplitReader } from '../read/split-reader.ts';
+import type { DataSplit } from '../scan/scan-planner.ts';
+import type { TableSchema } from '../schema/table-schema.ts';
+import { writeKeyValueFile } from '../write/key-value-file.ts';
+import type { CompactUnit } from './universal-compaction.ts';
+
+export interface BucketCompaction {
+  /** Files the compaction replaces. */
+  readonly before: readonly DataFileMeta[];
+  /** Files that replace them (new files, or inputs moved to the output level without rewrite). */
+  readonly after: readonly DataFileMeta[];
+  /** Files written by this compaction (to delete if its commit is discarded). */
+  readonly written: readonly DataFileMeta[];
+  readonly rowsIn: number;
+  readonly rowsOut: number;
+  readonly bytesIn: number;
+  readonly bytesOut: number;
+}
+
+/**
+ * Rewrites one bucket's picked runs into `unit.outputLevel`: a merge by key (the deduplicate engine:
+ * highest sequence wins) into files of about `target-file-size`. Retractions are dropped when
+ * nothing older can remain below the output level. A lone file that needs no rewriting is only
+ * moved to the output level (Paimon's upgrade).
+ */
+export async function compactBucket(
+  io: FileIO,
+  schema: TableSchema,
+  reader: SplitReader,
+  split: DataSplit,
+  unit: CompactUnit,
+  dropRetracts: boolean,
+): Promise<BucketCompaction> {
+  const before = unit.files;
+  const rowsIn = before.reduce((s, f) => s + f.rowCount, 0);
+  const bytesIn = before.reduce((s, f) => s + f.fileSize, 0);
+  if (before.length === 1) {
+    const f = before[0];
+    if (!(dropRetracts && (f.deleteRowCount ?? 1) > 0)) {
+      const moved = { ...f, level: unit.outputLevel };
+      return { before, after: [moved], written: [], rowsIn, rowsOut: f.rowCount, bytesIn, bytesOut: 0 };
+    }
+  }
+  const merged = await reader.readForCompaction({ ...split, files: before }, dropRetracts);
+  const dir = reader.bucketPath(split);
+  const uuid = randomUUID();
+  // Rows per output file from the inputs' compressed bytes per row.
+  const bytesPerRow = Math.max(1, bytesIn / Math.max(1, rowsIn));
+  const rowsPerFile = Math.max(1024, Math.floor(schema.options.targetFileSize / bytesPerRow));
+  const written: DataFileMeta[] = [];
+  try {
+    for (let start = 0, n = 0; start < merged.length; start += rowsPerFile, n++) {
+      const part = slice(merged, start, Math.min(merged.length, start + rowsPerFile));
+      const path = joinPath(dir, `data-${uuid}-${n}.parquet`);
+      written.push(await writeKeyValueFile(io, path, schema, part, unit.outputLevel, 1));
+    }
+  } catch (e) {
+    await deleteFiles(io, dir, written);
+    throw e;
+  }
+  return {
+    before,
+    after: written,
+    written,
+    rowsIn,
+    rowsOut: merged.length,
+    bytesIn,
+    bytesOut: written.reduce((s, f) => s + f.fileSize, 0),
+  };
+}
+
+export async function deleteFiles(io: FileIO, dir: string, files: readonly DataFileMeta[]): Promise<void> {
+  for (const f of files) await io.delete(joinPath(dir, f.fileName));
+}
+
+function slice(b: CompactionBatch, start: number, end: number): CompactionBatch {
+  if (start === 0 && end === b.length) return b;
+  const idx = new Uint32Array(end - start);
+  for (let i = 0; i < idx.length; i++) idx[i] = start + i;
+  return {
+    columns: b.columns.map((c: Column) => gatherColumn(c, idx)),
+    seq: b.seq.slice(start, end),
+    kind: b.kind.slice(start, end),
+    length: end - start,
+  };
+}

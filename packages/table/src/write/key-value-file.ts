@@ -1,0 +1,117 @@
+import * as nodePath from 'node:path';
+import { arrowField, makeRecordBatch } from '../format/arrow.ts';
+import { serializeBinaryRow } from '../format/binary-row.ts';
+import { type Column, columnValue } from '../format/columns.ts';
+import type { DataFileMeta } from '../format/manifest.ts';
+import { encodingHints, writeParquet } from '../format/parquet.ts';
+import { columnStats, toSimpleStats } from '../format/stats.ts';
+import type { FileIO } from '../io/file-io.ts';
+import {
+  KEY_FIELD_ID_START,
+  KEY_FIELD_PREFIX,
+  SEQUENCE_NUMBER_FIELD_ID,
+  type TableSchema,
+  VALUE_KIND_FIELD_ID,
+} from '../schema/table-schema.ts';
+import type { DataField } from '../types/data-types.ts';
+import { isRetract } from '../types/internal.ts';
+
+const SEQUENCE_FIELD: DataField = {
+  id: SEQUENCE_NUMBER_FIELD_ID,
+  name: '_SEQUENCE_NUMBER',
+  type: { root: 'BIGINT', nullable: false },
+};
+const KIND_FIELD: DataField = {
+  id: VALUE_KIND_FIELD_ID,
+  name: '_VALUE_KIND',
+  type: { root: 'TINYINT', nullable: false },
+};
+
+/** Records sorted by key, one per key, with their system columns. */
+export interface KeyValueRecords {
+  readonly columns: readonly Column[];
+  readonly seq: BigInt64Array;
+  readonly kind: Int8Array;
+  readonly length: number;
+}
+
+/** `_FILE_SOURCE`: 0 = written by a flush (APPEND), 1 = written by compaction. */
+export type FileSource = 0 | 1;
+
+/**
+ * Writes a primary-key data file (`_KEY_*`, `_SEQUENCE_NUMBER`, `_VALUE_KIND`, then the table
+ * columns) and returns its manifest metadata: key range, key and value stats, sequence range.
+ */
+export async function writeKeyValueFile(
+  io: FileIO,
+  path: string,
+  schema: TableSchema,
+  records: KeyValueRecords,
+  level: number,
+  fileSource: FileSource,
+): Promise<DataFileMeta> {
+  const { columns, seq, kind, length: m } = records;
+  const keyIdx = schema.trimmedPrimaryKeys.map((k) => schema.fieldIndex(k));
+  let minSeq = seq[0];
+  let maxSeq = seq[0];
+  let deleteRows = 0;
+  for (let i = 0; i < m; i++) {
+    if (seq[i] < minSeq) minSeq = seq[i];
+    if (seq[i] > maxSeq) maxSeq = seq[i];
+    if (isRetract(kind[i])) deleteRows++;
+  }
+  const keyFields: DataField[] = keyIdx.map((i) => {
+    const f = schema.fields[i];
+    return { id: f.id + KEY_FIELD_ID_START, name: KEY_FIELD_PREFIX + f.name, type: f.type };
+  });
+  const keyCols = keyIdx.map((i) => columns[i]);
+  const fields: DataField[] = [...keyFields, SEQUENCE_FIELD, KIND_FIELD, ...schema.fields];
+  const seqCol: Column = { type: SEQUENCE_FIELD.type, length: m, data: seq, validity: null };
+  const kindCol: Column = { type: KIND_FIELD.type, length: m, data: kind, validity: null };
+  const all = [...keyCols, seqCol, kindCol, ...columns];
+  const bytes = writeParquet(
+    makeRecordBatch(
+      fields.map((f) => arrowField(f)),
+      all,
+    ),
+    {
+      compression: schema.options.fileCompression,
+      zstdLevel: schema.options.zstdLevel,
+      ...encodingHints(fields, all),
+    },
+  );
+  await io.write(path, bytes);
+  const keyTypes = keyFields.map((f) => f.type);
+  const keyValues = (row: number) => keyCols.map((c) => columnValue(c, row));
+  return {
+    fileName: nodePath.posix.basename(path),
+    fileSize: bytes.byteLength,
+    rowCount: m,
+    minKey: serializeBinaryRow(keyTypes, keyValues(0)),
+    maxKey: serializeBinaryRow(keyTypes, keyValues(m - 1)),
+    keyStats: toSimpleStats(keyTypes, keyCols.map(columnStats)),
+    valueStats: toSimpleStats(
+      schema.fields.map((f) => f.type),
+      columns.map(columnStats),
+    ),
+    minSequenceNumber: minSeq,
+    maxSequenceNumber: maxSeq,
+    schemaId: schema.id,
+    level,
+    extraFiles: [],
+    creationTime: localMillisAsUtc(),
+    deleteRowCount: deleteRows,
+    embeddedIndex: null,
+    fileSource,
+    valueStatsCols: null,
+    externalPath: null,
+    firstRowId: null,
+    writeCols: null,
+  };
+}
+
+/** Paimon stores `_CREATION_TIME` as local wall-clock time encoded as if it were UTC. */
+export function localMillisAsUtc(): number {
+  const now = new Date();
+  return now.getTime() - now.getTimezoneOffset() * 60_000;
+}
