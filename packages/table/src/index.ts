@@ -18,7 +18,16 @@ export { fileIOForWarehouse, type WarehouseOptions, warehousePath } from './io/w
 export { and, eq, ge, gt, isIn, isNotNull, isNull, le, lt, ne, or, type Predicate } from './scan/predicate.ts';
 export type { SchemaInput } from './schema/table-schema.ts';
 export { TableSchema } from './schema/table-schema.ts';
-export { type ScanOptions, Table, TableWrite, type WriterOptions } from './table.ts';
+export type { ChangeBatch, ChangeEvent, ChangeOptions, ScanMode } from './stream/change-reader.ts';
+export {
+  type BucketHealth,
+  type CompactOptions,
+  type CompactResult,
+  type ScanOptions,
+  Table,
+  TableWrite,
+  type WriterOptions,
+} from './table.ts';
 export { type DataField, type DataType, formatDataType, parseDataType } from './types/data-types.ts';
 export { EddyError, type EddyErrorCode } from './types/errors.ts';
 export type { RowKindName } from './types/internal.ts';

@@ -81,12 +81,23 @@ export class FileStoreCommit {
         entries.push({ kind: 0, partition: m.partitionBytes, bucket: m.bucket, totalBuckets: m.totalBuckets, file });
       }
     }
+    const changelog: ManifestEntry[] = [];
+    for (const m of messages) {
+      for (const file of m.changelogFiles ?? []) {
+        changelog.push({ kind: 0, partition: m.partitionBytes, bucket: m.bucket, totalBuckets: m.totalBuckets, file });
+      }
+    }
     const already = options.skipCommittedCheck ? undefined : await this.isCommitted(options.commitUser, identifier);
     if (already) return { snapshot: already, published: false, attempts: 0 };
     if (entries.length === 0) return { snapshot: await this.snapshots.latestSnapshot(), published: false, attempts: 0 };
 
     const o = this.schema.options;
     const delta = await this.manifests.writeManifest(entries, this.partitionTypes(), this.schema.id);
+    const changelogManifest =
+      changelog.length > 0
+        ? await this.manifests.writeManifest(changelog, this.partitionTypes(), this.schema.id)
+        : undefined;
+    const changelogRecords = changelog.reduce((n, e) => n + e.file.rowCount, 0);
     let deltaRecords = 0;
     for (const e of entries) deltaRecords += e.kind === 0 ? e.file.rowCount : -e.file.rowCount;
 
@@ -98,6 +109,9 @@ export class FileStoreCommit {
         if (landed) return { snapshot: landed, published: false, attempts: attempt };
       }
       const written: string[] = [];
+      // Set while publishing: if tryPublish throws, the outcome is unknown (on S3, a put that timed out
+      // may have landed) and snapshot-N may reference these files, so they must be kept.
+      let publishing = false;
       try {
         if (entries.some((e) => e.kind === 1)) await this.checkDeletedFilesLive(entries, latest);
         const base = latest ? await this.baseManifests(latest, written) : [];
@@ -105,6 +119,10 @@ export class FileStoreCommit {
         written.push(baseList.name);
         const deltaList = await this.manifests.writeManifestList([delta]);
         written.push(deltaList.name);
+        const changelogList = changelogManifest
+          ? await this.manifests.writeManifestList([changelogManifest])
+          : undefined;
+        if (changelogList) written.push(changelogList.name);
         const snapshot: Snapshot = {
           version: 3,
           id: (latest?.id ?? 0) + 1,
@@ -113,7 +131,8 @@ export class FileStoreCommit {
           baseManifestListSize: baseList.size,
           deltaManifestList: deltaList.name,
           deltaManifestListSize: deltaList.size,
-          changelogManifestList: null,
+          changelogManifestList: changelogList?.name ?? null,
+          changelogManifestListSize: changelogList?.size,
           indexManifest: latest?.indexManifest ?? null,
           commitUser: options.commitUser,
           commitIdentifier: identifier,
@@ -121,17 +140,22 @@ export class FileStoreCommit {
           timeMillis: Date.now(),
           totalRecordCount: (latest?.totalRecordCount ?? 0) + deltaRecords,
           deltaRecordCount: deltaRecords,
+          changelogRecordCount: changelogManifest ? changelogRecords : undefined,
           watermark: latest?.watermark,
           properties: options.properties,
           nextRowId: latest?.nextRowId ?? 0,
         };
+        publishing = true;
         if (await this.snapshots.tryPublish(snapshot)) {
           await this.snapshots.writeHints(snapshot.id);
           return { snapshot, published: true, attempts: attempt };
         }
       } catch (e) {
-        await this.cleanup(written);
-        await this.manifests.delete(delta.fileName);
+        if (!publishing) {
+          await this.cleanup(written);
+          await this.manifests.delete(delta.fileName);
+          if (changelogManifest) await this.manifests.delete(changelogManifest.fileName);
+        }
         throw e;
       }
       // Lost the race: another committer created this snapshot id. Our lists were built on a stale
@@ -141,6 +165,7 @@ export class FileStoreCommit {
       wait = Math.min(wait * 2, o.commitMaxRetryWaitMs);
     }
     await this.manifests.delete(delta.fileName);
+    if (changelogManifest) await this.manifests.delete(changelogManifest.fileName);
     throw new EddyError(
       'COMMIT_CONFLICT',
       `commit of ${entries.length} files failed after ${o.commitMaxRetries + 1} attempts: other writers kept winning`,

@@ -41,8 +41,9 @@ export class SnapshotManager {
     return snap;
   }
 
+  /** Asks storage, not the cache: another process may have expired the snapshot. */
   async snapshotExists(id: number): Promise<boolean> {
-    return this.cache.has(id) || this.io.exists(this.snapshotPath(id));
+    return this.io.exists(this.snapshotPath(id));
   }
 
   private async readHint(name: 'LATEST' | 'EARLIEST'): Promise<number | undefined> {

@@ -742,7 +742,8 @@ export class S3FileIO implements FileIO {
         last = f;
         if (f.kind === 'precondition' && !maybeApplied) return false;
         if (f.kind === 'fatal' || f.kind === 'notFound') throw await this.error(op, path, f, attempt);
-        if (f.kind === 'unsent') continue; // never reached the server: just send it again
+        // Never reached the server, or rejected by throttling: nothing of ours landed, send it again.
+        if (f.kind === 'unsent' || (f.kind === 'throttle' && !maybeApplied)) continue;
         if (f.kind === 'network' || f.kind === 'server') maybeApplied = true;
         // 412 after one of ours may have landed, 409, 5xx, throttling, lost answers: look at what is there.
         let existing: Uint8Array | undefined;

@@ -120,6 +120,28 @@ export class SplitReader {
   }
 
   /**
+   * The records of `files` (delta or changelog files of one bucket) as written, in file order and
+   * without merging: what a change feed delivers. Append-table rows come back as +I.
+   */
+  async readRecords(
+    split: DataSplit,
+    projection: readonly DataField[],
+  ): Promise<{ batch: ColumnBatch; kind: Int8Array }> {
+    const pk = this.schema.isPrimaryKeyTable;
+    const dir = this.bucketPath(split);
+    const files = await Promise.all(split.files.map((f) => this.readFile(dir, f, [...projection], pk, split)));
+    const length = files.reduce((n, f) => n + f.length, 0);
+    const kind = new Int8Array(length);
+    let o = 0;
+    for (const f of files) {
+      if (f.kind) kind.set(f.kind.subarray(0, f.length), o);
+      o += f.length;
+    }
+    const columns = projection.map((p) => concatColumns(files.map((f) => f.cols.get(p.name)!)));
+    return { batch: { fields: projection, columns, length }, kind };
+  }
+
+  /**
    * All columns of a bucket's files merged by key, with the winning record's sequence number and
    * kind — the input of a compaction rewrite. Retractions are kept unless `dropRetracts` (output to
    * the last level, where nothing older can remain for them to shadow).

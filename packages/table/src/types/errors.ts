@@ -9,7 +9,8 @@ export type EddyErrorCode =
   | 'ALREADY_EXISTS'
   | 'COMMIT_CONFLICT'
   | 'CORRUPT_FILE'
-  | 'IO_ERROR';
+  | 'IO_ERROR'
+  | 'SNAPSHOT_EXPIRED';
 
 export class EddyError extends Error {
   readonly code: EddyErrorCode;

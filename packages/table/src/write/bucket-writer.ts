@@ -46,6 +46,8 @@ export class BucketWriter implements BufferOwner {
   private fileCounter = 0;
   private readonly uuid = randomUUID();
   readonly newFiles: DataFileMeta[] = [];
+  /** Changelog files (`changelog-producer = input`): every written record, not merged. */
+  readonly changelogFiles: DataFileMeta[] = [];
   readonly bucketDir: string;
 
   constructor(
@@ -118,6 +120,7 @@ export class BucketWriter implements BufferOwner {
     const seqCols = seqIdx.map((i) => cols[i]);
     const n = kinds.length;
     const perm = sortPermutation(keyCols, seqCols, n);
+    if (schema.options.changelogProducer === 'input') await this.writeInputChangelog(cols, kinds, base, perm);
     // Deduplicate: keep the last record of each key (it may be a retraction; it must still be
     // written so that it shadows older files).
     const keep = new Uint32Array(n);
@@ -148,6 +151,25 @@ export class BucketWriter implements BufferOwner {
       { columns: outCols, seq, kind: outKinds, length: m },
       0,
       0,
+    );
+  }
+
+  /**
+   * `changelog-producer = input`: the records exactly as written (all of them, in key then write
+   * order) go to a `changelog-*` file that streaming readers consume instead of the merged data.
+   */
+  private async writeInputChangelog(cols: Column[], kinds: Uint8Array, base: bigint, perm: Uint32Array): Promise<void> {
+    const n = perm.length;
+    const seq = new BigInt64Array(n);
+    const kind = new Int8Array(n);
+    for (let i = 0; i < n; i++) {
+      seq[i] = base + BigInt(perm[i]);
+      kind[i] = kinds[perm[i]];
+    }
+    const columns = cols.map((c) => gatherColumn(c, perm));
+    const path = joinPath(this.bucketDir, `changelog-${this.uuid}-${this.fileCounter++}.parquet`);
+    this.changelogFiles.push(
+      await writeKeyValueFile(this.io, path, this.schema, { columns, seq, kind, length: n }, 0, 0),
     );
   }
 

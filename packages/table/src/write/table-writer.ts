@@ -21,6 +21,8 @@ export interface CommitMessage {
   readonly newFiles: readonly DataFileMeta[];
   /** Files this commit removes (compaction inputs); they must still be live when it lands. */
   readonly deletedFiles?: readonly DataFileMeta[];
+  /** Changelog files of this commit (changelog producers). */
+  readonly changelogFiles?: readonly DataFileMeta[];
 }
 
 /** A row as a plain object keyed by column name. */
@@ -178,13 +180,14 @@ export class TableWriter {
     const out: CommitMessage[] = [];
     for (const w of this.buckets.values()) {
       await w.flushBuffer();
-      if (w.newFiles.length === 0) continue;
+      if (w.newFiles.length === 0 && w.changelogFiles.length === 0) continue;
       out.push({
         partition: w.partition,
         partitionBytes: w.partitionBytes,
         bucket: w.bucket,
         totalBuckets: this.numBuckets,
         newFiles: w.newFiles.splice(0),
+        changelogFiles: w.changelogFiles.splice(0),
       });
     }
     return out;

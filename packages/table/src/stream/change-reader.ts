@@ -1,0 +1,288 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import { columnValue, toPublicValue } from '../format/columns.ts';
+import type { ManifestEntry } from '../format/manifest.ts';
+import { mergeManifestEntries } from '../format/manifest.ts';
+import type { Snapshot } from '../format/snapshot.ts';
+import { joinPath } from '../io/file-io.ts';
+import type { ColumnBatch } from '../read/split-reader.ts';
+import type { DataSplit } from '../scan/scan-planner.ts';
+import type { Table } from '../table.ts';
+import type { DataField } from '../types/data-types.ts';
+import { EddyError } from '../types/errors.ts';
+import { ROW_KIND_NAMES, type RowKindName } from '../types/internal.ts';
+
+/** Paimon's `scan.mode` values a change feed understands. */
+export type ScanMode =
+  | 'default'
+  | 'latest'
+  | 'latest-full'
+  | 'full'
+  | 'from-snapshot'
+  | 'from-snapshot-full'
+  | 'from-timestamp';
+
+export interface ChangeOptions {
+  /** Where to start (Paimon's `scan.mode`); `default` = from-timestamp / from-snapshot when given, else latest-full. */
+  readonly scanMode?: ScanMode;
+  /** `scan.snapshot-id` for from-snapshot(-full). */
+  readonly snapshotId?: number;
+  /** `scan.timestamp-millis` for from-timestamp. */
+  readonly timestamp?: Date | number;
+  /** Consumer id: the position is kept in `consumer/consumer-<id>` and resumed from. */
+  readonly consumerId?: string;
+  /** How often to look for a new snapshot (Paimon's `continuous.discovery-interval`), ms. */
+  readonly pollIntervalMs?: number;
+  /** Stop after delivering this snapshot (a bounded, batch-like feed). */
+  readonly endSnapshotId?: number;
+  /** Stops a tailing feed. */
+  readonly signal?: AbortSignal;
+  readonly select?: readonly string[];
+  /**
+   * When the next snapshot was expired before it could be read: `error` (default) throws
+   * SNAPSHOT_EXPIRED naming the earliest snapshot; `restart` continues from the earliest one and
+   * reports the gap through `onGap`.
+   */
+  readonly onExpired?: 'error' | 'restart';
+  readonly onGap?: (gap: { readonly missedFrom: number; readonly resumedAt: number }) => void;
+}
+
+export interface ChangeEvent {
+  readonly kind: RowKindName;
+  readonly row: Record<string, unknown>;
+  readonly snapshotId: number;
+}
+
+/** A batch of changes: the rows' columns plus their kinds, from one snapshot. */
+export interface ChangeBatch {
+  readonly snapshotId: number;
+  readonly kinds: Int8Array;
+  readonly batch: ColumnBatch;
+}
+
+export const DEFAULT_POLL_INTERVAL_MS = 200;
+
+/**
+ * A table's change feed: optionally the full state at a snapshot (as +I), then the changes of each
+ * following snapshot in commit order — the delta files of APPEND snapshots, or the changelog
+ * files when the table has a changelog producer. New snapshots are found by probing
+ * `snapshot-(N+1)`, never by listing.
+ */
+export class ChangeReader {
+  private readonly projection: DataField[];
+
+  constructor(
+    private readonly table: Table,
+    private readonly options: ChangeOptions = {},
+  ) {
+    const fields = table.schema.fields;
+    this.projection = options.select
+      ? options.select.map((c) => {
+          const f = fields.find((x) => x.name === c);
+          if (!f) throw new EddyError('INVALID_ARGUMENT', `select: unknown column '${c}' in table ${table.name}`);
+          return f;
+        })
+      : [...fields];
+  }
+
+  async *batches(): AsyncGenerator<ChangeBatch> {
+    const t = this.table;
+    const o = this.options;
+    const consumer = o.consumerId === undefined ? undefined : validateConsumerId(o.consumerId);
+    let next: number;
+    const resumed = consumer === undefined ? undefined : await readConsumer(t, consumer);
+    if (resumed !== undefined) next = resumed;
+    else {
+      const start = await this.startPosition();
+      if (start.full !== undefined) {
+        for await (const b of t.scanColumns({ snapshotId: start.full, select: this.projection.map((f) => f.name) })) {
+          yield { snapshotId: start.full, kinds: new Int8Array(b.length), batch: b };
+        }
+        if (consumer !== undefined) await writeConsumer(t, consumer, start.full + 1);
+        if (o.endSnapshotId !== undefined && start.full >= o.endSnapshotId) return;
+      }
+      next = start.next;
+    }
+    const interval = o.pollIntervalMs ?? DEFAULT_POLL_INTERVAL_MS;
+    for (;;) {
+      if (o.signal?.aborted) return;
+      if (o.endSnapshotId !== undefined && next > o.endSnapshotId) return;
+      const snapshot = await this.tryRead(next);
+      if (snapshot === undefined) {
+        const earliest = await t.snapshots.earliestSnapshotId();
+        if (earliest !== undefined && next < earliest) {
+          if (o.onExpired !== 'restart') {
+            throw new EddyError(
+              'SNAPSHOT_EXPIRED',
+              `table ${t.name}: snapshot ${next} was expired before this feed read it; the earliest is ${earliest}`,
+            );
+          }
+          o.onGap?.({ missedFrom: next, resumedAt: earliest });
+          next = earliest;
+          continue;
+        }
+        try {
+          await sleep(interval, undefined, { signal: o.signal });
+        } catch (e) {
+          if (o.signal?.aborted) return;
+          throw e;
+        }
+        continue;
+      }
+      for (const b of await this.changesOf(snapshot)) yield b;
+      next = snapshot.id + 1;
+      // Every change of the snapshot has been pulled by the consumer: record the position.
+      if (consumer !== undefined) await writeConsumer(t, consumer, next);
+    }
+  }
+
+  async *events(): AsyncGenerator<ChangeEvent> {
+    for await (const b of this.batches()) {
+      const { fields, columns, length } = b.batch;
+      for (let r = 0; r < length; r++) {
+        const row: Record<string, unknown> = {};
+        for (let c = 0; c < fields.length; c++)
+          row[fields[c].name] = toPublicValue(fields[c].type, columnValue(columns[c], r));
+        yield { kind: ROW_KIND_NAMES[b.kinds[r]], row, snapshotId: b.snapshotId };
+      }
+    }
+  }
+
+  private async tryRead(id: number): Promise<Snapshot | undefined> {
+    // Existence comes from storage (a cached snapshot may have been expired since).
+    if (!(await this.table.snapshots.snapshotExists(id))) return undefined;
+    try {
+      return await this.table.snapshots.snapshot(id);
+    } catch (e) {
+      if (e instanceof EddyError && e.code === 'NOT_FOUND') return undefined;
+      throw e;
+    }
+  }
+
+  /** Where the feed starts: an optional full snapshot read, then the first snapshot to follow. */
+  private async startPosition(): Promise<{ full?: number; next: number }> {
+    const t = this.table;
+    const o = this.options;
+    let mode = o.scanMode ?? 'default';
+    if (mode === 'default')
+      mode =
+        o.timestamp !== undefined ? 'from-timestamp' : o.snapshotId !== undefined ? 'from-snapshot' : 'latest-full';
+    const latest = await t.snapshots.latestSnapshotId();
+    switch (mode) {
+      case 'latest':
+        return { next: (latest ?? 0) + 1 };
+      case 'latest-full':
+      case 'full':
+        return latest === undefined ? { next: 1 } : { full: latest, next: latest + 1 };
+      case 'from-snapshot':
+      case 'from-snapshot-full': {
+        const id = o.snapshotId;
+        if (id === undefined || !Number.isInteger(id) || id < 1) {
+          throw new EddyError(
+            'INVALID_ARGUMENT',
+            `scan mode '${mode}' needs snapshotId (a positive integer), got ${id}`,
+          );
+        }
+        const earliest = await t.snapshots.earliestSnapshotId();
+        if (earliest !== undefined && id < earliest) {
+          throw new EddyError(
+            'SNAPSHOT_EXPIRED',
+            `table ${t.name}: snapshot ${id} is expired; the earliest is ${earliest}`,
+          );
+        }
+        return mode === 'from-snapshot' ? { next: id } : { full: id, next: id + 1 };
+      }
+      case 'from-timestamp': {
+        if (o.timestamp === undefined)
+          throw new EddyError('INVALID_ARGUMENT', "scan mode 'from-timestamp' needs timestamp");
+        const millis = o.timestamp instanceof Date ? o.timestamp.getTime() : o.timestamp;
+        const before = await t.snapshots.snapshotAsOf(millis - 1);
+        if (before) return { next: before.id + 1 };
+        return { next: (await t.snapshots.earliestSnapshotId()) ?? 1 };
+      }
+    }
+    throw new EddyError('INVALID_OPTION', `unknown scan mode '${mode}'`);
+  }
+
+  /** The changes one snapshot contributes, one batch per (partition, bucket). */
+  private async changesOf(snapshot: Snapshot): Promise<ChangeBatch[]> {
+    const t = this.table;
+    const producer = t.schema.options.changelogProducer;
+    let list: string | null | undefined;
+    if (producer === 'none') list = snapshot.commitKind === 'APPEND' ? snapshot.deltaManifestList : undefined;
+    else list = snapshot.changelogManifestList;
+    if (!list) return [];
+    const entries: ManifestEntry[] = [];
+    for (const m of await t.manifests.readManifestList(list))
+      entries.push(...(await t.manifests.readManifest(m.fileName)));
+    const added = mergeManifestEntries(entries).filter((e) => e.kind === 0);
+    const byBucket = new Map<string, ManifestEntry[]>();
+    for (const e of added) {
+      const k = `${Buffer.from(e.partition).toString('base64')}/${e.bucket}`;
+      const l = byBucket.get(k);
+      if (l) l.push(e);
+      else byBucket.set(k, [e]);
+    }
+    const out: ChangeBatch[] = [];
+    const reader = t.newSplitReader();
+    for (const group of byBucket.values()) {
+      const files = group.map((e) => e.file).sort((a, b) => (a.minSequenceNumber < b.minSequenceNumber ? -1 : 1));
+      const split: DataSplit = {
+        snapshotId: snapshot.id,
+        partition: t.partitionValues(group[0].partition),
+        partitionBytes: group[0].partition,
+        bucket: group[0].bucket,
+        totalBuckets: group[0].totalBuckets,
+        files,
+      };
+      const { batch, kind } = await reader.readRecords(split, this.projection);
+      if (batch.length > 0) out.push({ snapshotId: snapshot.id, kinds: kind, batch });
+    }
+    return out;
+  }
+}
+
+const CONSUMER_ID = /^[A-Za-z0-9_.-]{1,128}$/;
+
+function validateConsumerId(id: string): string {
+  if (!CONSUMER_ID.test(id) || id === '.' || id === '..') {
+    throw new EddyError(
+      'INVALID_NAME',
+      `consumer id '${id}' must be 1-128 characters of letters, digits, '_', '.', '-'`,
+    );
+  }
+  return id;
+}
+
+export function consumerPath(table: Table, id: string): string {
+  return joinPath(table.path, 'consumer', `consumer-${id}`);
+}
+
+/** The next snapshot a consumer will read (`consumer/consumer-<id>`, Paimon's JSON), if any. */
+export async function readConsumer(table: Table, id: string): Promise<number | undefined> {
+  const path = consumerPath(table, id);
+  let text: string;
+  try {
+    text = new TextDecoder().decode(await table.io.read(path));
+  } catch (e) {
+    if (e instanceof EddyError && e.code === 'NOT_FOUND') return undefined;
+    throw e;
+  }
+  let next: unknown;
+  try {
+    next = (JSON.parse(text) as { nextSnapshot?: unknown }).nextSnapshot;
+  } catch (e) {
+    throw new EddyError('CORRUPT_FILE', `${path}: not valid JSON`, { path, cause: e });
+  }
+  if (typeof next !== 'number' || !Number.isInteger(next) || next < 1) {
+    throw new EddyError(
+      'CORRUPT_FILE',
+      `${path}: nextSnapshot must be a positive integer, got ${JSON.stringify(next)}`,
+      { path },
+    );
+  }
+  return next;
+}
+
+export async function writeConsumer(table: Table, id: string, nextSnapshot: number): Promise<void> {
+  await table.io.write(consumerPath(table, id), JSON.stringify({ nextSnapshot }));
+}
