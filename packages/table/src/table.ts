@@ -243,12 +243,6 @@ export class Table {
     if (o.deletionVectorsEnabled) {
       throw new EddyError('UNSUPPORTED', `table ${this.name}: compaction with deletion vectors is not supported yet`);
     }
-    if (o.mergeEngine !== 'deduplicate') {
-      throw new EddyError(
-        'UNSUPPORTED',
-        `table ${this.name}: compaction with merge-engine '${o.mergeEngine}' is not supported yet`,
-      );
-    }
   }
 
   /**
@@ -468,8 +462,7 @@ export class TableWrite implements AsyncDisposable {
   private async compactIfNeeded(commitIdentifier: bigint | undefined): Promise<void> {
     const t = this.table;
     const o = t.schema.options;
-    if (o.writeOnly || !t.schema.isPrimaryKeyTable || o.deletionVectorsEnabled || o.mergeEngine !== 'deduplicate')
-      return;
+    if (o.writeOnly || !t.schema.isPrimaryKeyTable || o.deletionVectorsEnabled) return;
     try {
       await t.compact({ commitUser: this.commitUser, commitIdentifier });
     } catch (e) {

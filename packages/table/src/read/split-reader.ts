@@ -5,6 +5,8 @@ import type { DataFileMeta } from '../format/manifest.ts';
 import { readParquet } from '../format/parquet.ts';
 import { partitionPath } from '../format/partition-path.ts';
 import { type FileIO, joinPath } from '../io/file-io.ts';
+import { mergeFunction } from '../merge/merge-function.ts';
+import { mergeRuns, type RunSource } from '../merge/merge-runs.ts';
 import { type BoundPredicate, predicateColumns, testRow } from '../scan/predicate.ts';
 import type { DataSplit } from '../scan/scan-planner.ts';
 import type { SchemaManager } from '../schema/schema-manager.ts';
@@ -65,14 +67,16 @@ export class SplitReader {
     const seqNames = schema.options.sequenceFields;
     const need = new Set<string>(projection.map((f) => f.name));
     if (filter) for (const c of predicateColumns(filter)) need.add(c);
-    const dvMode =
-      split.deletionFiles !== undefined ||
-      (pk && (schema.options.deletionVectorsEnabled || schema.options.mergeEngine === 'first-row'));
+    const dvMode = split.deletionFiles !== undefined || (pk && schema.options.deletionVectorsEnabled);
     const merge = pk && !dvMode && split.files.length > 1;
     if (merge) for (const k of [...keyNames, ...seqNames]) need.add(k);
     const needFields = schema.fields.filter((f) => need.has(f.name));
     const dir = this.bucketPath(split);
     const files = await Promise.all(split.files.map((f) => this.readFile(dir, f, needFields, pk, split)));
+    if (merge && schema.options.mergeEngine !== 'deduplicate') {
+      const merged = this.mergeWithEngine(files, needFields, false);
+      return finish(projection, needFields, merged.columns, merged.length, filter);
+    }
 
     // Selection as (file, row) pairs in output order.
     const selFile: number[] = [];
@@ -150,6 +154,7 @@ export class SplitReader {
     const schema = this.schema;
     const dir = this.bucketPath(split);
     const files = await Promise.all(split.files.map((f) => this.readFile(dir, f, [...schema.fields], true, split)));
+    if (schema.options.mergeEngine !== 'deduplicate') return this.mergeWithEngine(files, schema.fields, !dropRetracts);
     const selFile: number[] = [];
     const selRow: number[] = [];
     this.mergeByKey(files, schema.trimmedPrimaryKeys, schema.options.sequenceFields, selFile, selRow, !dropRetracts);
@@ -169,6 +174,26 @@ export class SplitReader {
       kind[i] = files[selFile[i]].kind![selRow[i]];
     }
     return { columns, seq, kind, length: idx.length };
+  }
+
+  /** Merge by key through the table's merge engine (partial-update, aggregation, first-row). */
+  private mergeWithEngine(files: FileColumns[], fields: readonly DataField[], keepRetracts: boolean): CompactionBatch {
+    const schema = this.schema;
+    const sources: RunSource[] = files.map((fc) => ({
+      columns: fields.map((f) => fc.cols.get(f.name)!),
+      seq: fc.seq!,
+      kind: fc.kind!,
+      length: fc.length,
+    }));
+    const pos = (n: string) => fields.findIndex((f) => f.name === n);
+    return mergeRuns(
+      sources,
+      fields,
+      schema.trimmedPrimaryKeys.map(pos),
+      schema.options.sequenceFields.map(pos),
+      mergeFunction(schema, fields),
+      keepRetracts,
+    );
   }
 
   private mergeByKey(
@@ -292,6 +317,26 @@ export class SplitReader {
     }
     return { cols, seq, kind, length: table.numRows, deleted };
   }
+}
+
+/** Filter then project columns aligned with `fields`. */
+function finish(
+  projection: readonly DataField[],
+  fields: readonly DataField[],
+  columns: readonly Column[],
+  length: number,
+  filter: BoundPredicate | undefined,
+): ColumnBatch {
+  const columnOf = (name: string) => columns[fields.findIndex((f) => f.name === name)];
+  let idx: Uint32Array | undefined;
+  if (filter) {
+    idx = new Uint32Array(length);
+    let m = 0;
+    for (let r = 0; r < length; r++) if (testRow(filter, columnOf, r)) idx[m++] = r;
+    idx = idx.subarray(0, m);
+  }
+  const out = projection.map((f) => (idx ? gatherColumn(columnOf(f.name), idx) : columnOf(f.name)));
+  return { fields: projection, columns: out, length: idx ? idx.length : length };
 }
 
 function isIdentity(idx: Uint32Array): boolean {

@@ -104,14 +104,13 @@ export class ScanPlanner {
     if (!snapshot) return { snapshot, splits: [], skippedFiles: 0 };
     const schema = this.schema;
     const o = schema.options;
-    if (schema.isPrimaryKeyTable && (o.mergeEngine === 'partial-update' || o.mergeEngine === 'aggregation')) {
-      throw new EddyError('UNSUPPORTED', `reading tables with merge-engine '${o.mergeEngine}' is not supported yet`);
-    }
     const filter = options.filter;
     const entries = await this.liveEntries(snapshot, filter);
     const partTypes = this.partitionTypes();
-    // DV and first-row tables keep level 0 invisible to batch reads until compaction (Paimon's rule).
-    const skipLevel0 = schema.isPrimaryKeyTable && (o.deletionVectorsEnabled || o.mergeEngine === 'first-row');
+    // DV tables keep level 0 invisible to batch reads until compaction (Paimon's rule). Java does the
+    // same for first-row tables; Eddy merges their level 0 on read instead, so its writes are visible
+    // at once (Java sees them after the writer's compaction).
+    const skipLevel0 = schema.isPrimaryKeyTable && o.deletionVectorsEnabled;
     const partFilter = filter && this.partitionOnly(filter);
     const groups = new Map<string, { e: ManifestEntry; files: DataFileMeta[]; partition: InternalValue[] }>();
     let skipped = 0;

@@ -1,3 +1,4 @@
+import { validateAggregation } from '../merge/merge-function.ts';
 import { type CoreOptions, parseCoreOptions } from '../options/core-options.ts';
 import { type DataField, type DataType, formatDataType, parseDataType, withNullable } from '../types/data-types.ts';
 import { corruptFile, EddyError } from '../types/errors.ts';
@@ -122,8 +123,14 @@ export class TableSchema {
       nowMillis,
     );
     const o = schema.options;
-    if (o.mergeEngine !== 'deduplicate')
-      throw new EddyError('UNSUPPORTED', `option 'merge-engine': '${o.mergeEngine}' is not supported yet`);
+    if (o.mergeEngine !== 'deduplicate' && !schema.isPrimaryKeyTable) {
+      throw new EddyError('INVALID_OPTION', `option 'merge-engine': '${o.mergeEngine}' needs a primary key`);
+    }
+    for (const k of Object.keys(options)) {
+      if (/^fields\..+\.sequence-group$/.test(k))
+        throw new EddyError('UNSUPPORTED', `option '${k}': sequence groups are not supported yet`);
+    }
+    if (o.mergeEngine === 'aggregation') validateAggregation(schema);
     if (!schema.isPrimaryKeyTable && o.bucket > 0 && o.bucketKey.length === 0) {
       throw new EddyError(
         'INVALID_OPTION',

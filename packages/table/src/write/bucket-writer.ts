@@ -7,6 +7,8 @@ import type { DataFileMeta } from '../format/manifest.ts';
 import { encodingHints, writeParquet } from '../format/parquet.ts';
 import { columnStats, EMPTY_STATS, toSimpleStats } from '../format/stats.ts';
 import { type FileIO, joinPath } from '../io/file-io.ts';
+import { mergeFunction } from '../merge/merge-function.ts';
+import { mergeRuns } from '../merge/merge-runs.ts';
 import {
   KEY_FIELD_ID_START,
   KEY_FIELD_PREFIX,
@@ -105,14 +107,14 @@ export class BucketWriter implements BufferOwner {
     const meta = this.schema.isPrimaryKeyTable
       ? await this.writeSortedRun(cols, kinds, base)
       : await this.writeAppendFile(cols, base);
-    this.newFiles.push(meta);
+    if (meta) this.newFiles.push(meta);
   }
 
   private nextFileName(): string {
     return `data-${this.uuid}-${this.fileCounter++}.parquet`;
   }
 
-  private async writeSortedRun(cols: Column[], kinds: Uint8Array, base: bigint): Promise<DataFileMeta> {
+  private async writeSortedRun(cols: Column[], kinds: Uint8Array, base: bigint): Promise<DataFileMeta | undefined> {
     const schema = this.schema;
     const keyIdx = schema.trimmedPrimaryKeys.map((k) => schema.fieldIndex(k));
     const seqIdx = schema.options.sequenceFields.map((k) => schema.fieldIndex(k));
@@ -121,6 +123,8 @@ export class BucketWriter implements BufferOwner {
     const n = kinds.length;
     const perm = sortPermutation(keyCols, seqCols, n);
     if (schema.options.changelogProducer === 'input') await this.writeInputChangelog(cols, kinds, base, perm);
+    if (schema.options.mergeEngine !== 'deduplicate')
+      return this.writeMergedRun(cols, kinds, base, perm, keyIdx, seqIdx);
     // Deduplicate: keep the last record of each key (it may be a retraction; it must still be
     // written so that it shadows older files).
     const keep = new Uint32Array(n);
@@ -132,6 +136,7 @@ export class BucketWriter implements BufferOwner {
       if (ignoreDelete && isRetract(kinds[r])) continue;
       keep[m++] = r;
     }
+    if (m === 0) return undefined; // everything was an ignored delete
     const sel = keep.subarray(0, m);
     let identity = m === n;
     for (let i = 0; identity && i < m; i++) identity = sel[i] === i;
@@ -152,6 +157,32 @@ export class BucketWriter implements BufferOwner {
       0,
       0,
     );
+  }
+
+  /** Other merge engines: the buffer's records of each key go through the engine's merge function. */
+  private async writeMergedRun(
+    cols: Column[],
+    kinds: Uint8Array,
+    base: bigint,
+    perm: Uint32Array,
+    keyIdx: number[],
+    seqIdx: number[],
+  ): Promise<DataFileMeta | undefined> {
+    const schema = this.schema;
+    let order = perm;
+    if (schema.options.ignoreDelete) order = perm.filter((r) => !isRetract(kinds[r]));
+    const n = order.length;
+    const seq = new BigInt64Array(n);
+    const kind = new Int8Array(n);
+    for (let i = 0; i < n; i++) {
+      seq[i] = base + BigInt(order[i]);
+      kind[i] = kinds[order[i]];
+    }
+    const source = { columns: cols.map((c) => gatherColumn(c, order)), seq, kind, length: n };
+    const merged = mergeRuns([source], schema.fields, keyIdx, seqIdx, mergeFunction(schema, schema.fields), true);
+    if (merged.length === 0) return undefined;
+    const fileName = this.nextFileName();
+    return writeKeyValueFile(this.io, joinPath(this.bucketDir, fileName), schema, merged, 0, 0);
   }
 
   /**

@@ -5,6 +5,7 @@ import { toInternalValue } from '../format/columns.ts';
 import type { DataFileMeta } from '../format/manifest.ts';
 import { partitionPath } from '../format/partition-path.ts';
 import type { FileIO } from '../io/file-io.ts';
+import { aggregateFunctionOf, canRetract } from '../merge/merge-function.ts';
 import type { TableSchema } from '../schema/table-schema.ts';
 import type { DataType } from '../types/data-types.ts';
 import { EddyError } from '../types/errors.ts';
@@ -97,6 +98,7 @@ export class TableWriter {
     if (!this.schema.isPrimaryKeyTable && kindByte !== RowKind.INSERT) {
       throw new EddyError('INVALID_ARGUMENT', `append tables accept only +I rows, got ${kind}`);
     }
+    if (kindByte === RowKind.UPDATE_BEFORE || kindByte === RowKind.DELETE) this.checkRetractable(kind);
     const iterable: Iterable<Row> = isRow(rows) ? [rows as Row] : (rows as Iterable<Row>);
     for (const row of iterable) {
       this.writeOne(row, kindByte);
@@ -105,6 +107,34 @@ export class TableWriter {
         await this.budget.reclaim();
       }
     }
+  }
+
+  /** Merge engines that cannot apply a retraction refuse it up front (Paimon fails later, in the job). */
+  private checkRetractable(kind: RowKindName): void {
+    const s = this.schema;
+    const o = s.options;
+    if (o.ignoreDelete || o.mergeEngine === 'deduplicate') return;
+    const why = (() => {
+      switch (o.mergeEngine) {
+        case 'partial-update':
+          return s.rawOptions['partial-update.remove-record-on-delete'] === 'true'
+            ? undefined
+            : "set 'partial-update.remove-record-on-delete' or 'ignore-delete'";
+        case 'aggregation': {
+          const bad = s.fields.filter((f) => !s.primaryKeys.includes(f.name) && !canRetract(s, f.name));
+          return bad.length === 0
+            ? undefined
+            : `column '${bad[0].name}' uses '${aggregateFunctionOf(s, bad[0].name)}', which cannot retract; set 'fields.${bad[0].name}.ignore-retract' or 'ignore-delete'`;
+        }
+        case 'first-row':
+          return "set 'ignore-delete'";
+      }
+    })();
+    if (why)
+      throw new EddyError(
+        'INVALID_ARGUMENT',
+        `table with merge-engine '${o.mergeEngine}' cannot accept ${kind} rows: ${why}`,
+      );
   }
 
   private writeOne(input: Row, kind: number): void {
