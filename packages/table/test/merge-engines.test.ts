@@ -5,7 +5,12 @@ import { tempDir } from './helpers.ts';
 
 type Engine = 'deduplicate' | 'first-row' | 'partial-update' | 'aggregation';
 type Rec = { k: number; a: bigint | null; b: number | null; c: string | null };
-type Op = { t: 'upsert'; rows: Rec[] } | { t: 'delete'; keys: number[] } | { t: 'flush' } | { t: 'commit' } | { t: 'compact'; full: boolean };
+type Op =
+  | { t: 'upsert'; rows: Rec[] }
+  | { t: 'delete'; keys: number[] }
+  | { t: 'flush' }
+  | { t: 'commit' }
+  | { t: 'compact'; full: boolean };
 
 const OPTIONS: Record<Engine, Record<string, string>> = {
   deduplicate: {},
@@ -63,10 +68,19 @@ const rec = fc.record({
 const ops = (engine: Engine) =>
   fc.array(
     fc.oneof(
-      { weight: 5, arbitrary: fc.record({ t: fc.constant('upsert' as const), rows: fc.array(rec, { minLength: 1, maxLength: 6 }) }) },
+      {
+        weight: 5,
+        arbitrary: fc.record({
+          t: fc.constant('upsert' as const),
+          rows: fc.array(rec, { minLength: 1, maxLength: 6 }),
+        }),
+      },
       {
         weight: engine === 'first-row' ? 0 : 2,
-        arbitrary: fc.record({ t: fc.constant('delete' as const), keys: fc.array(fc.integer({ min: 0, max: 6 }), { minLength: 1, maxLength: 3 }) }),
+        arbitrary: fc.record({
+          t: fc.constant('delete' as const),
+          keys: fc.array(fc.integer({ min: 0, max: 6 }), { minLength: 1, maxLength: 3 }),
+        }),
       },
       { weight: 1, arbitrary: fc.constant({ t: 'flush' as const }) },
       { weight: 3, arbitrary: fc.constant({ t: 'commit' as const }) },
@@ -86,7 +100,12 @@ describe('merge engines against a model, with compactions interleaved', () => {
           const t = await (await Catalog.open(d.path)).createTable('db.t', {
             columns: { k: 'INT', a: 'BIGINT', b: 'INT', c: 'STRING' },
             primaryKey: ['k'],
-            options: { bucket: 2, 'merge-engine': engine, 'num-sorted-run.compaction-trigger': trigger, ...OPTIONS[engine] },
+            options: {
+              bucket: 2,
+              'merge-engine': engine,
+              'num-sorted-run.compaction-trigger': trigger,
+              ...OPTIONS[engine],
+            },
           });
           const w = t.newWriter({ commitUser: 'm' });
           const committed = new Map<number, Rec>();
@@ -122,7 +141,11 @@ describe('merge engines against a model, with compactions interleaved', () => {
   it('refuses retractions an engine cannot apply, and bad aggregate functions, by name', async () => {
     using d = tempDir();
     const c = await Catalog.open(d.path);
-    const pu = await c.createTable('db.pu', { columns: { k: 'INT', v: 'INT' }, primaryKey: ['k'], options: { 'merge-engine': 'partial-update', bucket: 1 } });
+    const pu = await c.createTable('db.pu', {
+      columns: { k: 'INT', v: 'INT' },
+      primaryKey: ['k'],
+      options: { 'merge-engine': 'partial-update', bucket: 1 },
+    });
     await expect(pu.delete({ k: 1 })).rejects.toThrow(/partial-update.*remove-record-on-delete/);
     const agg = await c.createTable('db.agg', {
       columns: { k: 'INT', v: 'INT' },
@@ -131,10 +154,21 @@ describe('merge engines against a model, with compactions interleaved', () => {
     });
     await expect(agg.delete({ k: 1, v: 1 })).rejects.toThrow(/column 'v' uses 'max'/);
     await expect(
-      c.createTable('db.bad', { columns: { k: 'INT', v: 'STRING' }, primaryKey: ['k'], options: { 'merge-engine': 'aggregation', 'fields.v.aggregate-function': 'sum' } }),
-    ).rejects.toMatchObject({ code: 'INVALID_OPTION', message: expect.stringMatching(/'sum' does not apply to VARCHAR column 'v'/) });
+      c.createTable('db.bad', {
+        columns: { k: 'INT', v: 'STRING' },
+        primaryKey: ['k'],
+        options: { 'merge-engine': 'aggregation', 'fields.v.aggregate-function': 'sum' },
+      }),
+    ).rejects.toMatchObject({
+      code: 'INVALID_OPTION',
+      message: expect.stringMatching(/'sum' does not apply to VARCHAR column 'v'/),
+    });
     await expect(
-      c.createTable('db.bad2', { columns: { k: 'INT', v: 'INT' }, primaryKey: ['k'], options: { 'merge-engine': 'aggregation', 'fields.v.aggregate-function': 'median' } }),
+      c.createTable('db.bad2', {
+        columns: { k: 'INT', v: 'INT' },
+        primaryKey: ['k'],
+        options: { 'merge-engine': 'aggregation', 'fields.v.aggregate-function': 'median' },
+      }),
     ).rejects.toMatchObject({ code: 'UNSUPPORTED' });
   });
 });

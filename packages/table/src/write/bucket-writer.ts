@@ -1,32 +1,25 @@
 import { randomUUID } from 'node:crypto';
 import type * as arrow from 'apache-arrow';
 import { arrowField, makeRecordBatch } from '../format/arrow.ts';
-import { serializeBinaryRow } from '../format/binary-row.ts';
-import { type Column, ColumnBuilder, columnValue, compareColumnRows, gatherColumn } from '../format/columns.ts';
+import { type Column, ColumnBuilder, compareColumnRows, gatherColumn } from '../format/columns.ts';
 import type { DataFileMeta } from '../format/manifest.ts';
 import { encodingHints, writeParquet } from '../format/parquet.ts';
 import { columnStats, EMPTY_STATS, toSimpleStats } from '../format/stats.ts';
 import { type FileIO, joinPath } from '../io/file-io.ts';
 import { mergeFunction } from '../merge/merge-function.ts';
 import { mergeRuns } from '../merge/merge-runs.ts';
-import {
-  KEY_FIELD_ID_START,
-  KEY_FIELD_PREFIX,
-  SEQUENCE_NUMBER_FIELD_ID,
-  type TableSchema,
-  VALUE_KIND_FIELD_ID,
-} from '../schema/table-schema.ts';
+import { SEQUENCE_NUMBER_FIELD_ID, type TableSchema, VALUE_KIND_FIELD_ID } from '../schema/table-schema.ts';
 import type { DataField } from '../types/data-types.ts';
 import { type InternalValue, isRetract, RowKind } from '../types/internal.ts';
 import { localMillisAsUtc, writeKeyValueFile } from './key-value-file.ts';
 import type { BufferOwner } from './memory-budget.ts';
 
-const SEQUENCE_FIELD: DataField = {
+const _SEQUENCE_FIELD: DataField = {
   id: SEQUENCE_NUMBER_FIELD_ID,
   name: '_SEQUENCE_NUMBER',
   type: { root: 'BIGINT', nullable: false },
 };
-const KIND_FIELD: DataField = {
+const _KIND_FIELD: DataField = {
   id: VALUE_KIND_FIELD_ID,
   name: '_VALUE_KIND',
   type: { root: 'TINYINT', nullable: false },
