@@ -15,6 +15,17 @@ export {
   type S3RequestKind,
 } from './io/s3-file-io.ts';
 export { fileIOForWarehouse, type WarehouseOptions, warehousePath } from './io/warehouse.ts';
+export {
+  deleteExpiredFiles,
+  type ExpireSnapshotsOptions,
+  type ExpireSnapshotsResult,
+  expireSnapshots,
+} from './maintenance/expire-snapshots.ts';
+export {
+  type RemoveOrphanFilesOptions,
+  type RemoveOrphanFilesResult,
+  removeOrphanFiles,
+} from './maintenance/remove-orphan-files.ts';
 export { and, eq, ge, gt, isIn, isNotNull, isNull, le, lt, ne, or, type Predicate } from './scan/predicate.ts';
 export type { SchemaInput } from './schema/table-schema.ts';
 export { TableSchema } from './schema/table-schema.ts';

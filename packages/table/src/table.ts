@@ -10,8 +10,19 @@ import type { DataFileMeta } from './format/manifest.ts';
 import type { Snapshot } from './format/snapshot.ts';
 import type { FileIO } from './io/file-io.ts';
 import { compactBucket, deleteFiles } from './lsm/bucket-compaction.ts';
+import { produceChangelog } from './lsm/changelog-producer.ts';
 import { sortedRuns } from './lsm/levels.ts';
-import { pickCompaction, type UniversalOptions } from './lsm/universal-compaction.ts';
+import { forcePickL0, pickCompaction, type UniversalOptions } from './lsm/universal-compaction.ts';
+import {
+  type ExpireSnapshotsOptions,
+  type ExpireSnapshotsResult,
+  expireSnapshots,
+} from './maintenance/expire-snapshots.ts';
+import {
+  type RemoveOrphanFilesOptions,
+  type RemoveOrphanFilesResult,
+  removeOrphanFiles,
+} from './maintenance/remove-orphan-files.ts';
 import type { CoreOptions } from './options/core-options.ts';
 import { type ColumnBatch, SplitReader } from './read/split-reader.ts';
 import { bindPredicate, type Predicate } from './scan/predicate.ts';
@@ -178,10 +189,15 @@ export class Table {
     try {
       for (const split of plan.splits) {
         const runs = sortedRuns(split.files);
-        const unit = pickCompaction(runs, universalOptions(o), options.full === true);
+        const full = options.full === true;
+        const unit =
+          pickCompaction(runs, universalOptions(o), full) ??
+          (o.changelogProducer === 'lookup' && !full ? forcePickL0(runs, universalOptions(o)) : undefined);
         if (!unit) continue;
         const highest = runs[runs.length - 1].level;
         const dropRetracts = unit.outputLevel !== 0 && unit.outputLevel >= highest;
+        const changelog = await produceChangelog(this.io, this.schema, reader, split, unit, o.numLevels - 1);
+        if (changelog) done.push({ dir: reader.bucketPath(split), written: [changelog] });
         const c = await compactBucket(this.io, this.schema, reader, split, unit, dropRetracts);
         done.push({ dir: reader.bucketPath(split), written: c.written });
         messages.push({
@@ -191,6 +207,7 @@ export class Table {
           totalBuckets: split.totalBuckets,
           newFiles: c.after,
           deletedFiles: c.before,
+          changelogFiles: changelog ? [changelog] : [],
         });
         totals.buckets++;
         totals.filesIn += c.before.length;
@@ -412,6 +429,19 @@ export class Table {
     for (let id = earliest; id <= latest; id++) out.push(await this.snapshots.snapshot(id));
     return out;
   }
+
+  /**
+   * Expires old snapshots (`snapshot.num-retained.min/max`, `snapshot.time-retained`,
+   * `snapshot.expire.limit`), never one a consumer or tag needs; see maintenance/expire-snapshots.ts.
+   */
+  async expireSnapshots(options: ExpireSnapshotsOptions = {}): Promise<ExpireSnapshotsResult> {
+    return expireSnapshots(this, options);
+  }
+
+  /** Removes unreferenced files older than `olderThanMs` (default 1 day); `dryRun` only lists them. */
+  async removeOrphanFiles(options: RemoveOrphanFilesOptions = {}): Promise<RemoveOrphanFilesResult> {
+    return removeOrphanFiles(this, options);
+  }
 }
 
 /**
@@ -421,6 +451,7 @@ export class Table {
 export class TableWrite implements AsyncDisposable {
   private readonly writer: TableWriter;
   private closed = false;
+  private commitsSinceFull = 0;
 
   constructor(
     readonly table: Table,
@@ -463,8 +494,16 @@ export class TableWrite implements AsyncDisposable {
     const t = this.table;
     const o = t.schema.options;
     if (o.writeOnly || !t.schema.isPrimaryKeyTable || o.deletionVectorsEnabled) return;
+    // `full-compaction` produces changelog only at full compactions: every
+    // `full-compaction.delta-commits` commits (default 1 for that producer).
+    let full = false;
+    if (o.changelogProducer === 'full-compaction') {
+      const every = Number(t.schema.rawOptions['full-compaction.delta-commits'] ?? '1');
+      full = ++this.commitsSinceFull >= every;
+      if (full) this.commitsSinceFull = 0;
+    }
     try {
-      await t.compact({ commitUser: this.commitUser, commitIdentifier });
+      await t.compact({ commitUser: this.commitUser, commitIdentifier, full });
     } catch (e) {
       if (!(e instanceof EddyError && e.code === 'COMMIT_CONFLICT')) throw e;
     }

@@ -121,6 +121,17 @@ export class SnapshotManager {
     return found;
   }
 
+  /** Deletes `snapshot-N` (expiry) and forgets it, so this process never serves it from the cache. */
+  async deleteSnapshot(id: number): Promise<void> {
+    this.cache.delete(id);
+    await this.io.delete(this.snapshotPath(id));
+  }
+
+  /** Writes the EARLIEST hint (expiry moves it forward after deleting snapshot files). */
+  async writeEarliestHint(id: number): Promise<void> {
+    await this.io.write(joinPath(this.dir, 'EARLIEST'), String(id));
+  }
+
   /** Atomically creates `snapshot-N`; false when another committer created it first. */
   async tryPublish(snapshot: Snapshot): Promise<boolean> {
     const ok = await this.io.writeIfAbsent(this.snapshotPath(snapshot.id), encodeSnapshot(snapshot));

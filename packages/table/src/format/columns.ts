@@ -195,6 +195,14 @@ function parseDecimal(s: string, scale: number, where: string, original: unknown
 
 const DATE_RE = /^(-?\d{4,})-(\d{2})-(\d{2})$/;
 
+/** Date.UTC without its two-digit-year rule (which reads years 0..99 as 1900..1999). */
+function utcMillis(year: number, month: number, day: number, h = 0, min = 0, sec = 0): number {
+  const d = new Date(0);
+  d.setUTCFullYear(year, month, day);
+  d.setUTCHours(h, min, sec, 0);
+  return d.getTime();
+}
+
 function toEpochDays(value: unknown, where: string): number {
   if (typeof value === 'number') {
     if (!Number.isInteger(value))
@@ -209,7 +217,7 @@ function toEpochDays(value: unknown, where: string): number {
   if (typeof value === 'string') {
     const m = DATE_RE.exec(value);
     if (m) {
-      const t = Date.UTC(Number(m[1]), Number(m[2]) - 1, Number(m[3]));
+      const t = utcMillis(Number(m[1]), Number(m[2]) - 1, Number(m[3]));
       const d = new Date(t);
       if (d.getUTCMonth() === Number(m[2]) - 1 && d.getUTCDate() === Number(m[3])) return Math.floor(t / 86_400_000);
     }
@@ -235,7 +243,7 @@ function toEpochMicros(value: unknown, where: string): bigint {
     const m = TS_RE.exec(value.trim());
     if (m) {
       // A string without a zone is a wall-clock time: stored as if it were UTC (Paimon's TIMESTAMP).
-      const millis = Date.UTC(
+      const millis = utcMillis(
         Number(m[1]),
         Number(m[2]) - 1,
         Number(m[3]),

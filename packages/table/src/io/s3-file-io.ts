@@ -283,6 +283,7 @@ export class S3FileIO implements FileIO {
   private bytesWritten = 0;
   /** Credential strings to scrub from every message (learned from the client's provider). */
   private readonly secrets = new Set<string>();
+  private secretsLearned = false;
 
   constructor(options: S3FileIOOptions = {}) {
     const env = process.env;
@@ -370,6 +371,8 @@ export class S3FileIO implements FileIO {
   }
 
   private async learnClientSecrets(): Promise<void> {
+    if (this.secretsLearned) return;
+    this.secretsLearned = true;
     try {
       const provider = this.client.config.credentials as unknown as (() => Promise<S3Credentials>) | undefined;
       if (typeof provider === 'function') this.learnSecrets(await provider());
@@ -378,7 +381,12 @@ export class S3FileIO implements FileIO {
     }
   }
 
-  /** Removes credentials and signature material from a message. */
+  /** Removes credentials (those of this client included) and signature material from a message. */
+  private async scrubbed(text: string): Promise<string> {
+    await this.learnClientSecrets();
+    return this.scrub(text);
+  }
+
   private scrub(text: string): string {
     let out = text
       .replace(/(Credential=)[^,\s&"]+/gi, '$1***')
@@ -389,21 +397,13 @@ export class S3FileIO implements FileIO {
     return out;
   }
 
-  private async error(
-    op: string,
-    path: string,
-    failure: Failure,
-    attempts: number,
-    extra = '',
-    code: 'IO_ERROR' | 'NOT_FOUND' = 'IO_ERROR',
-  ): Promise<EddyError> {
-    await this.learnClientSecrets();
+  private async error(op: string, path: string, failure: Failure, attempts: number, extra = ''): Promise<EddyError> {
     const tries = attempts > 1 ? ` after ${attempts} attempts` : '';
-    const text = this.scrub(`${op} ${path} failed${tries}: ${failure.text}${extra}`);
+    const text = await this.scrubbed(`${op} ${path} failed${tries}: ${failure.text}${extra}`);
     // The SDK's error object is not kept as the cause: it carries request and response internals.
     const cause = new Error(this.scrub(failure.text));
     cause.name = 'S3Error';
-    return new EddyError(code, text, { path, cause });
+    return new EddyError('IO_ERROR', text, { path, cause });
   }
 
   private backoff(attempt: number, failure: Failure): number {
@@ -753,7 +753,7 @@ export class S3FileIO implements FileIO {
           const msg = (readError as Error).message;
           throw new EddyError(
             'IO_ERROR',
-            this.scrub(
+            await this.scrubbed(
               `${op} ${path}: the outcome is unknown (the put ${maybeApplied ? 'may have been applied' : 'was not applied'}: ${f.text}) and reading it back failed: ${msg}`,
             ),
             { path, cause: readError },
@@ -823,7 +823,7 @@ export class S3FileIO implements FileIO {
         if (errors.length > 0)
           throw new EddyError(
             'IO_ERROR',
-            this.scrub(
+            await this.scrubbed(
               `DeleteObjects ${dir} failed for ${errors.length} objects, e.g. s3://${bucket}/${errors[0].Key}: ${errors[0].Code} ${errors[0].Message ?? ''}`,
             ),
             { path: dir },

@@ -46,15 +46,26 @@ export function pickCompaction(runs: readonly SortedRun[], o: UniversalOptions, 
   return undefined;
 }
 
+/**
+ * All level-0 runs, extended by the size-ratio rule (Paimon's forcePickL0): the `lookup` changelog
+ * producer compacts level 0 at every writer compaction so changes surface at once.
+ */
+export function forcePickL0(runs: readonly SortedRun[], o: UniversalOptions): CompactUnit | undefined {
+  let count = 0;
+  while (count < runs.length && runs[count].level === 0) count++;
+  return count === 0 ? undefined : pickForSizeRatio(runs, o.numLevels - 1, count, o.sizeRatio, true);
+}
+
 function pickForSizeRatio(
   runs: readonly SortedRun[],
   maxLevel: number,
   count: number,
   sizeRatio: number,
+  forcePick = false,
 ): CompactUnit | undefined {
   let size = 0;
   for (let i = 0; i < count; i++) size += runs[i].size;
-  let triggered = count > 1;
+  let triggered = forcePick || count > 1;
   for (let i = count; i < runs.length; i++) {
     const next = runs[i];
     if ((size * (100 + sizeRatio)) / 100 < next.size && (!triggered || next.level > 1)) break;

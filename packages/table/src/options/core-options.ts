@@ -36,6 +36,16 @@ export interface CoreOptions {
   readonly writeOnly: boolean;
   readonly manifestMergeMinCount: number;
   readonly manifestTargetFileSize: number;
+  /** `snapshot.num-retained.min` (10): expiry always keeps at least this many newest snapshots. */
+  readonly snapshotNumRetainedMin: number;
+  /** `snapshot.num-retained.max` (Integer.MAX_VALUE): expiry keeps at most this many. */
+  readonly snapshotNumRetainedMax: number;
+  /** `snapshot.time-retained` (1 h): snapshots younger than this are kept (within min/max). */
+  readonly snapshotTimeRetainedMs: number;
+  /** `snapshot.expire.limit` (50): at most this many snapshots are expired per run. */
+  readonly snapshotExpireLimit: number;
+  /** `consumer.expiration-time`: consumers not updated for this long stop protecting snapshots. */
+  readonly consumerExpirationTimeMs: number | undefined;
 }
 
 const MB = 1024 * 1024;
@@ -49,12 +59,37 @@ export function parseMemorySize(value: string, key: string): number {
   return Math.floor(Number(m[1]) * mult);
 }
 
+const DURATION_UNITS: Record<string, number> = {
+  ms: 1,
+  milli: 1,
+  millis: 1,
+  millisecond: 1,
+  milliseconds: 1,
+  s: 1000,
+  sec: 1000,
+  secs: 1000,
+  second: 1000,
+  seconds: 1000,
+  m: 60_000,
+  min: 60_000,
+  mins: 60_000,
+  minute: 60_000,
+  minutes: 60_000,
+  h: 3_600_000,
+  hour: 3_600_000,
+  hours: 3_600_000,
+  d: 86_400_000,
+  day: 86_400_000,
+  days: 86_400_000,
+};
+
+/** Paimon-style durations: `10 s`, `1 h`, `30min`, `2 days`; a bare number is milliseconds. */
 export function parseDuration(value: string, key: string): number {
-  const m = /^\s*(\d+)\s*(ms|s|min|m|h|d)?\s*$/i.exec(value);
-  if (!m) throw new EddyError('INVALID_OPTION', `option '${key}': cannot parse duration '${value}' (e.g. 10 s, 1 h)`);
-  const unit = (m[2] ?? 'ms').toLowerCase();
-  const mult: Record<string, number> = { ms: 1, s: 1000, min: 60_000, m: 60_000, h: 3_600_000, d: 86_400_000 };
-  return Number(m[1]) * mult[unit];
+  const m = /^\s*(\d+)\s*([a-z]+)?\s*$/i.exec(value);
+  const mult = m ? DURATION_UNITS[(m[2] ?? 'ms').toLowerCase()] : undefined;
+  if (!m || mult === undefined)
+    throw new EddyError('INVALID_OPTION', `option '${key}': cannot parse duration '${value}' (e.g. 10 s, 1 h)`);
+  return Number(m[1]) * mult;
 }
 
 function int(opts: Readonly<Record<string, string>>, key: string, def: number, min = -Infinity): number {
@@ -117,6 +152,14 @@ export function parseCoreOptions(opts: Readonly<Record<string, string>>): CoreOp
     ['zstd', 'snappy', 'deflate', 'none', 'null'] as const,
     'zstd',
   );
+  const retainMin = int(opts, 'snapshot.num-retained.min', 10, 1);
+  const retainMax = int(opts, 'snapshot.num-retained.max', 2147483647, 1);
+  if (retainMax < retainMin) {
+    throw new EddyError(
+      'INVALID_OPTION',
+      `option 'snapshot.num-retained.max' (${retainMax}) must not be smaller than 'snapshot.num-retained.min' (${retainMin})`,
+    );
+  }
   return {
     bucket,
     bucketKey: list(opts['bucket-key']),
@@ -161,5 +204,14 @@ export function parseCoreOptions(opts: Readonly<Record<string, string>>): CoreOp
     manifestTargetFileSize: opts['manifest.target-file-size']
       ? parseMemorySize(opts['manifest.target-file-size'], 'manifest.target-file-size')
       : 8 * MB,
+    snapshotNumRetainedMin: retainMin,
+    snapshotNumRetainedMax: retainMax,
+    snapshotTimeRetainedMs: opts['snapshot.time-retained']
+      ? parseDuration(opts['snapshot.time-retained'], 'snapshot.time-retained')
+      : 3_600_000,
+    snapshotExpireLimit: int(opts, 'snapshot.expire.limit', 50, 1),
+    consumerExpirationTimeMs: opts['consumer.expiration-time']
+      ? parseDuration(opts['consumer.expiration-time'], 'consumer.expiration-time')
+      : undefined,
   };
 }
