@@ -1,4 +1,5 @@
 import type * as arrow from 'apache-arrow';
+import { Table as ArrowTable, RecordBatch } from 'apache-arrow';
 import type { Identifier } from './catalog/identifier.ts';
 import { type CommitResult, FileStoreCommit } from './commit/file-store-commit.ts';
 import { ManifestFiles } from './commit/manifest-files.ts';
@@ -137,7 +138,9 @@ export class Table {
   }
 
   /** Inserts or replaces rows by primary key (append tables: appends) in one commit. */
-  async upsert(rows: Row | Iterable<Row> | AsyncIterable<Row>): Promise<CommitResult> {
+  async upsert(
+    rows: Row | Iterable<Row> | AsyncIterable<Row> | arrow.RecordBatch | arrow.Table,
+  ): Promise<CommitResult> {
     return this.writeOnce(rows, '+I');
   }
 
@@ -148,10 +151,14 @@ export class Table {
     return this.writeOnce(keys, '-D');
   }
 
-  private async writeOnce(rows: Row | Iterable<Row> | AsyncIterable<Row>, kind: RowKindName): Promise<CommitResult> {
+  private async writeOnce(
+    rows: Row | Iterable<Row> | AsyncIterable<Row> | arrow.RecordBatch | arrow.Table,
+    kind: RowKindName,
+  ): Promise<CommitResult> {
     const w = this.newWriter();
     try {
-      if (rows !== null && typeof rows === 'object' && Symbol.asyncIterator in rows) {
+      if (rows instanceof RecordBatch || rows instanceof ArrowTable) await w.write(rows, kind);
+      else if (rows !== null && typeof rows === 'object' && Symbol.asyncIterator in rows) {
         let chunk: Row[] = [];
         for await (const r of rows as AsyncIterable<Row>) {
           chunk.push(r);
@@ -461,9 +468,11 @@ export class TableWrite implements AsyncDisposable {
     this.writer = table.createWriter(options);
   }
 
-  async write(rows: Row | Iterable<Row>, kind: RowKindName = '+I'): Promise<void> {
+  /** Buffers rows of one kind: plain objects, or an Arrow RecordBatch / Table (columnar, faster). */
+  async write(rows: Row | Iterable<Row> | arrow.RecordBatch | arrow.Table, kind: RowKindName = '+I'): Promise<void> {
     if (this.closed) throw new EddyError('INVALID_ARGUMENT', 'this writer is closed');
-    await this.writer.write(rows, kind);
+    if (rows instanceof RecordBatch || rows instanceof ArrowTable) await this.writer.writeArrow(rows, kind);
+    else await this.writer.write(rows, kind);
   }
 
   async delete(keys: Row | Iterable<Row>): Promise<void> {

@@ -4,6 +4,7 @@ import * as path from 'node:path';
 import { parseArgs } from 'node:util';
 import { DuckDBInstance, DuckDBTimestampValue } from '@duckdb/node-api';
 import { Catalog } from '@eddy/table';
+import * as arrow from 'apache-arrow';
 
 /**
  * The core benchmark: PK upsert ingest, merge-on-read scans, and the same rows through DuckDB in the
@@ -120,6 +121,28 @@ export async function main(argv: string[]): Promise<void> {
     const tableDir = table.path;
     const dataBytes = dirSize(tableDir, (f) => f.endsWith('.parquet'));
 
+    // 1b. The same rows as Arrow columns (built outside the timing) into a second table.
+    const arrowTable = toArrow(rows);
+    const tableA = await catalog.createTable('bench.arrow', {
+      columns: {
+        id: 'BIGINT',
+        name: 'STRING',
+        amount: 'DOUBLE',
+        qty: 'INT',
+        ts: 'TIMESTAMP(6)',
+        category: 'STRING',
+        flag: 'BOOLEAN',
+      },
+      primaryKey: ['id'],
+      options: { bucket: 4, 'write-only': 'true' },
+    });
+    const wa = tableA.newWriter({ commitUser: 'bench-arrow' });
+    t0 = performance.now();
+    await wa.write(arrowTable);
+    await wa.commit(1);
+    const arrowIngestRate = N / ((performance.now() - t0) / 1000);
+    wa.close();
+
     // 2. Full merge-on-read scan, 1 sorted run per bucket.
     const scanRates = await scanBoth(table, N);
 
@@ -201,6 +224,13 @@ export async function main(argv: string[]): Promise<void> {
         unit: 'rows/s',
       },
       { metric: '  of which commit, ms', eddy: tCommit, reference: null, referenceName: '', unit: 'ms' },
+      {
+        metric: 'PK write (Arrow batch → committed files), rows/s',
+        eddy: arrowIngestRate,
+        reference: duckCopy,
+        referenceName: 'DuckDB COPY zstd',
+        unit: 'rows/s',
+      },
       {
         metric: 'upsert rounds (write+commit), rows/s',
         eddy: updRate,
@@ -293,6 +323,31 @@ export async function main(argv: string[]): Promise<void> {
   } finally {
     rmSync(work, { recursive: true, force: true });
   }
+}
+
+function toArrow(rows: Row[]): arrow.Table {
+  const n = rows.length;
+  const ts = BigInt64Array.from(rows, (r) => r.ts);
+  return new arrow.Table({
+    id: arrow.makeVector(BigInt64Array.from(rows, (r) => r.id)),
+    name: arrow.vectorFromArray(
+      rows.map((r) => r.name),
+      new arrow.Utf8(),
+    ),
+    amount: arrow.makeVector(Float64Array.from(rows, (r) => r.amount)),
+    qty: arrow.makeVector(Int32Array.from(rows, (r) => r.qty)),
+    ts: arrow.makeVector(
+      arrow.makeData({ type: new arrow.TimestampMicrosecond(), length: n, nullCount: 0, data: ts as never }),
+    ),
+    category: arrow.vectorFromArray(
+      rows.map((r) => r.category),
+      new arrow.Utf8(),
+    ),
+    flag: arrow.vectorFromArray(
+      rows.map((r) => r.flag),
+      new arrow.Bool(),
+    ),
+  });
 }
 
 async function scanBoth(

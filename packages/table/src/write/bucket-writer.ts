@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type * as arrow from 'apache-arrow';
 import { arrowField, makeRecordBatch } from '../format/arrow.ts';
-import { type Column, ColumnBuilder, compareColumnRows, gatherColumn } from '../format/columns.ts';
+import { type Column, ColumnBuilder, compareColumnRows, concatColumns, gatherColumn } from '../format/columns.ts';
 import type { DataFileMeta } from '../format/manifest.ts';
 import { encodingHints, writeParquet } from '../format/parquet.ts';
 import { columnStats, EMPTY_STATS, toSimpleStats } from '../format/stats.ts';
@@ -59,14 +59,38 @@ export class BucketWriter implements BufferOwner {
     this.bucketDir = joinPath(tablePath, partitionDir, `bucket-${bucket}`);
   }
 
+  /** Columnar chunks (from Arrow input, or sealed builder rows), in write order. */
+  private chunks: { cols: Column[]; kinds: Uint8Array }[] = [];
+  private chunkRows = 0;
+  private chunkBytes = 0;
+
   get bufferedRows(): number {
-    return this.rows;
+    return this.rows + this.chunkRows;
   }
 
   get bufferedBytes(): number {
-    let b = this.rows;
+    let b = this.rows + this.chunkBytes;
     for (const c of this.builders) b += c.byteSize;
     return b;
+  }
+
+  /** Appends already validated columns (Arrow input); they follow every row appended before. */
+  appendColumns(cols: Column[], kinds: Uint8Array): void {
+    this.seal();
+    this.chunks.push({ cols, kinds });
+    this.chunkRows += kinds.length;
+    this.chunkBytes += kinds.length + cols.reduce((n, c) => n + columnBytes(c), 0);
+  }
+
+  /** Moves the builders' rows into a chunk, so chunks alone hold the buffer in order. */
+  private seal(): void {
+    if (this.rows === 0) return;
+    const cols = this.builders.map((b) => b.finish());
+    const kinds = this.kinds.slice(0, this.rows);
+    this.chunks.push({ cols, kinds });
+    this.chunkRows += this.rows;
+    this.chunkBytes += this.rows + cols.reduce((n, c) => n + columnBytes(c), 0);
+    this.rows = 0;
   }
 
   /** Appends one row (a plain object); validation errors leave the buffer unchanged. */
@@ -88,12 +112,16 @@ export class BucketWriter implements BufferOwner {
   }
 
   async flushBuffer(): Promise<void> {
-    if (this.rows === 0) return;
     // Take the buffered rows synchronously: rows written while this flush awaits go to new buffers.
-    const n = this.rows;
-    const cols = this.builders.map((b) => b.finish());
-    const kinds = this.kinds.slice(0, n);
-    this.rows = 0;
+    this.seal();
+    if (this.chunks.length === 0) return;
+    const chunks = this.chunks;
+    this.chunks = [];
+    this.chunkRows = 0;
+    this.chunkBytes = 0;
+    const cols = this.schema.fields.map((_, i) => concatColumns(chunks.map((c) => c.cols[i])));
+    const kinds = chunks.length === 1 ? chunks[0].kinds : concatKinds(chunks.map((c) => c.kinds));
+    const n = kinds.length;
     this.sequenceStart ??= this.maxSequence().then((s) => s + 1n);
     const base = (await this.sequenceStart) + this.sequencesUsed;
     this.sequencesUsed += BigInt(n);
@@ -266,6 +294,25 @@ function sortPermutation(keyCols: Column[], seqCols: Column[], n: number): Uint3
     return a - b;
   });
   return perm;
+}
+
+function columnBytes(c: Column): number {
+  const d = c.data;
+  if ((d as { offsets?: Int32Array }).offsets !== undefined) {
+    const v = d as { offsets: Int32Array; bytes: Uint8Array };
+    return v.offsets.byteLength + (v.offsets[c.length] - v.offsets[0]);
+  }
+  return Array.isArray(d) ? c.length * 24 : (d as Int32Array).BYTES_PER_ELEMENT * c.length;
+}
+
+function concatKinds(parts: Uint8Array[]): Uint8Array {
+  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
+  let o = 0;
+  for (const p of parts) {
+    out.set(p, o);
+    o += p.length;
+  }
+  return out;
 }
 
 function sameKey(keyCols: Column[], a: number, b: number): boolean {

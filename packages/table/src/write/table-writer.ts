@@ -1,13 +1,15 @@
 import { randomUUID } from 'node:crypto';
+import * as arrow from 'apache-arrow';
+import { arrowToColumn } from '../format/arrow.ts';
 import { serializeBinaryRow } from '../format/binary-row.ts';
 import { BucketFunction } from '../format/bucket.ts';
-import { toInternalValue } from '../format/columns.ts';
+import { type Column, columnValue, gatherColumn, toInternalValue } from '../format/columns.ts';
 import type { DataFileMeta } from '../format/manifest.ts';
 import { partitionPath } from '../format/partition-path.ts';
 import type { FileIO } from '../io/file-io.ts';
 import { aggregateFunctionOf, canRetract } from '../merge/merge-function.ts';
 import type { TableSchema } from '../schema/table-schema.ts';
-import type { DataType } from '../types/data-types.ts';
+import { type DataType, formatDataType } from '../types/data-types.ts';
 import { EddyError } from '../types/errors.ts';
 import { type InternalValue, ROW_KIND_NAMES, RowKind, type RowKindName } from '../types/internal.ts';
 import { BucketWriter } from './bucket-writer.ts';
@@ -93,12 +95,7 @@ export class TableWriter {
    * memory budget is full it first flushes the largest buffers (back-pressure).
    */
   async write(rows: Row | Iterable<Row>, kind: RowKindName = '+I'): Promise<void> {
-    const kindByte = ROW_KIND_NAMES.indexOf(kind);
-    if (kindByte < 0) throw new EddyError('INVALID_ARGUMENT', `unknown row kind '${kind}' (expected +I, -U, +U or -D)`);
-    if (!this.schema.isPrimaryKeyTable && kindByte !== RowKind.INSERT) {
-      throw new EddyError('INVALID_ARGUMENT', `append tables accept only +I rows, got ${kind}`);
-    }
-    if (kindByte === RowKind.UPDATE_BEFORE || kindByte === RowKind.DELETE) this.checkRetractable(kind);
+    const kindByte = this.checkKind(kind);
     const iterable: Iterable<Row> = isRow(rows) ? [rows as Row] : (rows as Iterable<Row>);
     for (const row of iterable) {
       this.writeOne(row, kindByte);
@@ -107,6 +104,16 @@ export class TableWriter {
         await this.budget.reclaim();
       }
     }
+  }
+
+  private checkKind(kind: RowKindName): number {
+    const kindByte = ROW_KIND_NAMES.indexOf(kind);
+    if (kindByte < 0) throw new EddyError('INVALID_ARGUMENT', `unknown row kind '${kind}' (expected +I, -U, +U or -D)`);
+    if (!this.schema.isPrimaryKeyTable && kindByte !== RowKind.INSERT) {
+      throw new EddyError('INVALID_ARGUMENT', `append tables accept only +I rows, got ${kind}`);
+    }
+    if (kindByte === RowKind.UPDATE_BEFORE || kindByte === RowKind.DELETE) this.checkRetractable(kind);
+    return kindByte;
   }
 
   /** Merge engines that cannot apply a retraction refuse it up front (Paimon fails later, in the job). */
@@ -135,6 +142,72 @@ export class TableWriter {
         'INVALID_ARGUMENT',
         `table with merge-engine '${o.mergeEngine}' cannot accept ${kind} rows: ${why}`,
       );
+  }
+
+  /**
+   * Buffers an Arrow RecordBatch (or Table) of one row kind, column by column: columns are matched
+   * by name and checked against the schema's types and NOT NULL constraints before anything is
+   * buffered; rows are routed to buckets by their keys.
+   */
+  async writeArrow(input: arrow.RecordBatch | arrow.Table, kind: RowKindName = '+I'): Promise<void> {
+    const kindByte = this.checkKind(kind);
+    const schema = this.schema;
+    const n = input.numRows;
+    for (const f of input.schema.fields) {
+      if (!this.fieldNames.has(f.name)) throw new EddyError('INVALID_ROW', `Arrow input: unknown column '${f.name}'`);
+    }
+    const cols: Column[] = schema.fields.map((f) => {
+      const vec = input.getChild(f.name);
+      if (!vec) {
+        if (!f.type.nullable)
+          throw new EddyError('INVALID_ROW', `Arrow input: column '${f.name}' is NOT NULL but missing`);
+        return { type: f.type, length: n, data: emptyData(f.type, n), validity: new Uint8Array(n) };
+      }
+      if (!arrowTypeFits(vec.type, f.type)) {
+        throw new EddyError(
+          'INVALID_ROW',
+          `Arrow input: column '${f.name}' has Arrow type ${vec.type}, which does not fit ${formatDataType(f.type)}`,
+        );
+      }
+      const c = arrowToColumn(vec, f.type);
+      if (!f.type.nullable && c.validity !== null) {
+        const r = c.validity.indexOf(0);
+        if (r >= 0)
+          throw new EddyError(
+            'INVALID_ROW',
+            `row ${this.rowNumber + r}, column '${f.name}': is NOT NULL but the value is null`,
+          );
+      }
+      return c;
+    });
+    // Route: one (partition, bucket) per row, then one gather per group.
+    const groups = new Map<string, { pvals: InternalValue[]; pkey: string; bucket: number; rows: number[] }>();
+    const keyCols = this.bucketKeyIdx.map((i) => cols[i]);
+    const partCols = this.partitionIdx.map((i) => cols[i]);
+    for (let r = 0; r < n; r++) {
+      let pkey = '';
+      const pvals: InternalValue[] = [];
+      for (const c of partCols) {
+        const v = columnValue(c, r);
+        pvals.push(v);
+        pkey += `${v === null ? '\u0000' : typeof v === 'object' ? Buffer.from(v).toString('hex') : String(v)}\u0001`;
+      }
+      const bucket = this.bucketFunction ? this.bucketFunction.bucket(keyCols.map((c) => columnValue(c, r))) : 0;
+      const g = `${pkey}#${bucket}`;
+      let group = groups.get(g);
+      if (!group) groups.set(g, (group = { pvals, pkey, bucket, rows: [] }));
+      group.rows.push(r);
+    }
+    for (const g of groups.values()) {
+      const idx = Uint32Array.from(g.rows);
+      const writer = this.bucketWriter(g.pkey, g.pvals, g.bucket);
+      writer.appendColumns(
+        cols.map((c) => gatherColumn(c, idx)),
+        new Uint8Array(idx.length).fill(kindByte),
+      );
+    }
+    this.rowNumber += n;
+    await this.budget.reclaim();
   }
 
   private writeOne(input: Row, kind: number): void {
@@ -240,3 +313,63 @@ function isRow(x: unknown): boolean {
 }
 
 export const newCommitUser = (): string => randomUUID();
+
+/** Arrow types accepted for a column: the type Eddy writes, or a narrower integer / string view. */
+function arrowTypeFits(at: arrow.DataType, t: DataType): boolean {
+  const A = arrow.DataType;
+  switch (t.root) {
+    case 'BOOLEAN':
+      return A.isBool(at);
+    case 'TINYINT':
+    case 'SMALLINT':
+    case 'INT':
+    case 'BIGINT': {
+      const width = { TINYINT: 8, SMALLINT: 16, INT: 32, BIGINT: 64 }[t.root];
+      return A.isInt(at) && at.isSigned && at.bitWidth <= width;
+    }
+    case 'FLOAT':
+      return A.isFloat(at) && at.precision <= arrow.Precision.SINGLE;
+    case 'DOUBLE':
+      return A.isFloat(at);
+    case 'DATE':
+      return A.isDate(at) && at.unit === arrow.DateUnit.DAY;
+    case 'CHAR':
+    case 'VARCHAR':
+      return A.isUtf8(at) || A.isLargeUtf8(at) || (A.isDictionary(at) && A.isUtf8(at.dictionary));
+    case 'BINARY':
+    case 'VARBINARY':
+      return A.isBinary(at) || A.isLargeBinary(at);
+    case 'DECIMAL':
+      return A.isDecimal(at) && at.scale === t.scale && at.precision <= t.precision;
+    case 'TIMESTAMP':
+    case 'TIMESTAMP_LTZ':
+      return A.isTimestamp(at) && at.unit !== arrow.TimeUnit.NANOSECOND;
+  }
+}
+
+function emptyData(t: DataType, n: number): Column['data'] {
+  switch (t.root) {
+    case 'BOOLEAN':
+      return new Uint8Array(n);
+    case 'TINYINT':
+      return new Int8Array(n);
+    case 'SMALLINT':
+      return new Int16Array(n);
+    case 'INT':
+    case 'DATE':
+      return new Int32Array(n);
+    case 'FLOAT':
+      return new Float32Array(n);
+    case 'DOUBLE':
+      return new Float64Array(n);
+    case 'CHAR':
+    case 'VARCHAR':
+    case 'BINARY':
+    case 'VARBINARY':
+      return { offsets: new Int32Array(n + 1), bytes: new Uint8Array(0) };
+    case 'DECIMAL':
+      return t.precision > 18 ? new Array<bigint>(n).fill(0n) : new BigInt64Array(n);
+    default:
+      return new BigInt64Array(n);
+  }
+}
