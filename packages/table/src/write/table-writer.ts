@@ -194,9 +194,9 @@ export class TableWriter {
       }
       const bucket = this.bucketFunction ? this.bucketFunction.bucket(keyCols.map((c) => columnValue(c, r))) : 0;
       const g = `${pkey}#${bucket}`;
-      let group = groups.get(g);
-      if (!group) groups.set(g, (group = { pvals, pkey, bucket, rows: [] }));
-      group.rows.push(r);
+      const group = groups.get(g);
+      if (group) group.rows.push(r);
+      else groups.set(g, { pvals, pkey, bucket, rows: [r] });
     }
     for (const g of groups.values()) {
       const idx = Uint32Array.from(g.rows);
