@@ -6,6 +6,7 @@ export default defineConfig({
       'packages/*/src/**/*.test.ts',
       'packages/*/test/**/*.test.ts',
       'tools/*/src/**/*.test.ts',
+      'services/*/test/**/*.test.ts',
       'test/unit/**/*.test.ts',
     ],
     testTimeout: 60_000,

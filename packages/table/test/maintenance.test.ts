@@ -237,6 +237,22 @@ describe('snapshot expiry', () => {
     expect(snapDeletes).toEqual(r.expired);
   });
 
+  it('deletes the changelog files of expired snapshots only', async () => {
+    using d = tempDir();
+    const table = await (await Catalog.open(d.path)).createTable('db.t', {
+      ...SCHEMA,
+      options: { ...SCHEMA.options, 'changelog-producer': 'input' },
+    });
+    await commits(table, 6);
+    const before = await scanAll(table);
+    const r = await table.expireSnapshots({ retainMin: 2, timeRetainedMs: 0 });
+    expect(r.deletedChangelogFiles).toBeGreaterThan(0);
+    const changelogs = r.files.filter((f) => baseName(f).startsWith('changelog-'));
+    expect(changelogs).toHaveLength(r.deletedChangelogFiles);
+    for (const f of changelogs) expect(existsSync(f)).toBe(false);
+    await expectRetainedIntact(table, before); // includes the retained snapshots' changelog files
+  });
+
   it('can defer the file deletion and finish it later', async () => {
     using d = tempDir();
     const table = await (await Catalog.open(d.path)).createTable('db.t', SCHEMA);
@@ -354,6 +370,9 @@ describe('orphan-file cleanup', () => {
       if (rel.startsWith('bucket-') || rel.startsWith('manifest/')) expect(referenced.has(p), p).toBe(true);
     }
     expect((await table.removeOrphanFiles({ olderThanMs: 0 })).orphans).toEqual([]);
+    // Branches share data files and Eddy can't read their metadata: refuse rather than guess.
+    mkdirSync(path.join(table.path, 'branch', 'branch-b1'), { recursive: true });
+    await expect(table.removeOrphanFiles({ olderThanMs: 0 })).rejects.toMatchObject({ code: 'UNSUPPORTED' });
   });
 
   it('after expiry, with no grace, keeps every retained snapshot readable', async () => {

@@ -148,6 +148,15 @@ export async function removeOrphanFiles(
   if (!(olderThanMs >= 0)) throw new RangeError('removeOrphanFiles: olderThanMs must be ≥ 0');
   const now = options.now ?? Date.now();
   const dryRun = options.dryRun === true;
+  // Branches share the table's data files; Eddy does not read their metadata, so it cannot tell
+  // what they use.
+  const branches = await table.io.list(joinPath(table.path, 'branch'));
+  if (branches.some((b) => b.isDirectory)) {
+    throw new EddyError(
+      'UNSUPPORTED',
+      `table ${table.name} has branches; removing orphan files of tables with branches is not supported`,
+    );
+  }
   const candidates = await listCandidates(table);
   const refs = await collectReferences(table);
   const orphans: string[] = [];

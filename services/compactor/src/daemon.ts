@@ -1,0 +1,390 @@
+/**
+ * The maintenance loop. Each round: list the tables this daemon looks after (globs, shard), ask
+ * each which buckets need compaction, then run one task per table on a p-queue — worst read
+ * amplification (most sorted runs) first — that compacts, expires snapshots and now and then
+ * removes orphan files. Files of expired snapshots are deleted after a grace period, so a reader
+ * that resolved a snapshot just before it expired can finish.
+ *
+ * Stopping: no new rounds or tasks start, queued tasks are dropped, running ones get
+ * `shutdownTimeoutMs` to finish; after that they are abandoned (an abandoned compaction never
+ * committed, so its files are orphans for a later cleanup — never wrong data).
+ */
+import { randomUUID } from 'node:crypto';
+import {
+  type Catalog,
+  deleteExpiredFiles,
+  EddyError,
+  expireSnapshots,
+  removeOrphanFiles,
+  type Table,
+} from '@eddy/table';
+import PQueue from 'p-queue';
+import type { Logger } from 'pino';
+import type { DaemonConfig } from './config.ts';
+import type { Metrics } from './metrics.ts';
+import { inShard, tableFilter } from './select.ts';
+
+/** One bucket's compaction health, as `table.compactionNeeds()` reports it. */
+export interface CompactionNeed {
+  readonly partition: string;
+  readonly bucket: number;
+  readonly sortedRuns: number;
+  readonly l0Files: number;
+  readonly sizeBytes: number;
+  /** When reported: false for a bucket listed only for its health. */
+  readonly needsCompaction?: boolean;
+}
+
+interface NeedsApi {
+  compactionNeeds?: () => Promise<CompactionNeed[]>;
+  bucketHealth?: () => Promise<CompactionNeed[]>;
+}
+
+/** `table.compactionNeeds()`; falls back to `table.bucketHealth()` on SDK builds without it. */
+export async function compactionNeeds(table: Table): Promise<CompactionNeed[]> {
+  const api = table as unknown as NeedsApi;
+  if (typeof api.compactionNeeds === 'function') return api.compactionNeeds.call(table);
+  if (typeof api.bucketHealth === 'function') return api.bucketHealth.call(table);
+  throw new Error('@eddy/table has no table.compactionNeeds()');
+}
+
+interface Job {
+  readonly name: string;
+  readonly table: Table;
+  readonly compact: boolean;
+  /** Worst sorted-run count among the buckets that need compaction (0: none). */
+  readonly priority: number;
+}
+
+interface PendingDeletion {
+  readonly due: number;
+  readonly name: string;
+  readonly table: Table;
+  readonly files: string[];
+}
+
+const codeOf = (e: unknown): string | undefined => (e instanceof EddyError ? e.code : undefined);
+const errInfo = (e: unknown) => ({ code: codeOf(e), err: (e as Error)?.message ?? String(e) });
+
+export class CompactorDaemon {
+  readonly commitUser = `eddy-compactor-${randomUUID()}`;
+  private readonly queue: PQueue;
+  private stopping = false;
+  private wake: (() => void) | undefined;
+  private pending: PendingDeletion[] = [];
+  private readonly lastOrphanRun = new Map<string, number>();
+  private readonly gauged = new Set<string>();
+  private readonly unsupported = new Set<string>();
+  private resolveExit!: (r: { abandoned: boolean; error?: unknown }) => void;
+  /** Settles when the daemon is done: after `--once`, or after `stop()` drained or timed out. */
+  readonly exited: Promise<{ abandoned: boolean; error?: unknown }>;
+  rounds = 0;
+  lastRoundEndedAt: number | undefined;
+  state: 'idle' | 'running' | 'draining' | 'stopped' = 'idle';
+
+  constructor(
+    private readonly catalog: Catalog,
+    private readonly config: DaemonConfig,
+    private readonly log: Logger,
+    private readonly metrics: Metrics,
+  ) {
+    this.queue = new PQueue({ concurrency: config.concurrency });
+    this.exited = new Promise((r) => {
+      this.resolveExit = r;
+    });
+    metrics.onCollect(() => {
+      metrics.set('queue_depth', this.queue.size);
+      metrics.set('in_flight', this.queue.pending);
+      metrics.set(
+        'pending_file_deletions',
+        this.pending.reduce((n, p) => n + p.files.length, 0),
+      );
+      metrics.set('up', this.stopping ? 0 : 1);
+    });
+  }
+
+  start(): void {
+    this.state = 'running';
+    this.loop().then(
+      () => {
+        this.state = 'stopped';
+        this.resolveExit({ abandoned: false });
+      },
+      (error) => {
+        this.state = 'stopped';
+        this.log.fatal(errInfo(error), 'maintenance loop failed');
+        this.resolveExit({ abandoned: false, error });
+      },
+    );
+  }
+
+  /** Stop taking work; running tasks get `shutdownTimeoutMs`, then `exited` settles regardless. */
+  stop(): void {
+    if (this.stopping) return;
+    this.stopping = true;
+    this.state = 'draining';
+    const dropped = this.queue.size;
+    this.queue.clear();
+    this.wake?.();
+    this.log.info({ inFlight: this.queue.pending, dropped }, 'stopping: waiting for running tasks');
+    const timer = setTimeout(() => {
+      this.log.warn({ inFlight: this.queue.pending }, 'shutdown timeout: abandoning running tasks');
+      this.resolveExit({ abandoned: true });
+    }, this.config.shutdownTimeoutMs);
+    timer.unref();
+    void this.exited.then(() => clearTimeout(timer));
+  }
+
+  /** Give up on running tasks now (a second signal). */
+  abandon(): void {
+    this.stopping = true;
+    this.log.warn({ inFlight: this.queue.pending }, 'abandoning running tasks');
+    this.resolveExit({ abandoned: true });
+  }
+
+  get isStopping(): boolean {
+    return this.stopping;
+  }
+
+  private async loop(): Promise<void> {
+    while (!this.stopping) {
+      await this.round();
+      if (this.config.once) break;
+      if (!this.stopping) await this.sleep(this.config.intervalMs);
+    }
+    const left = this.pending.reduce((n, p) => n + p.files.length, 0);
+    if (left > 0) {
+      this.log.info({ files: left }, 'leaving files of expired snapshots to orphan cleanup (grace period not over)');
+    }
+  }
+
+  private sleep(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const t = setTimeout(resolve, ms);
+      this.wake = () => {
+        clearTimeout(t);
+        resolve();
+      };
+    });
+  }
+
+  /** One pass over the tables. */
+  async round(): Promise<void> {
+    const started = Date.now();
+    await this.deleteDueFiles(started);
+    let names: string[];
+    try {
+      names = await this.discover();
+    } catch (e) {
+      this.metrics.inc('errors_total');
+      this.log.error(errInfo(e), 'listing tables failed');
+      return;
+    }
+    this.metrics.set('tables', names.length);
+    for (const n of this.gauged) {
+      if (!names.includes(n)) {
+        this.metrics.forget('sorted_runs', n);
+        this.metrics.forget('buckets_needing_compaction', n);
+        this.gauged.delete(n);
+      }
+    }
+    const jobs: Job[] = [];
+    for (const name of names) {
+      if (this.stopping) return;
+      const job = await this.assess(name);
+      if (job) jobs.push(job);
+    }
+    jobs.sort((a, b) => b.priority - a.priority);
+    for (const job of jobs) {
+      if (this.stopping) break;
+      void this.queue.add(() => this.maintain(job), { priority: job.priority });
+    }
+    await this.queue.onIdle();
+    if (this.stopping) return;
+    this.rounds++;
+    this.lastRoundEndedAt = Date.now();
+    this.metrics.inc('rounds_total');
+    this.log.debug(
+      { tables: names.length, compactions: jobs.filter((j) => j.compact).length, ms: Date.now() - started },
+      'round done',
+    );
+  }
+
+  private async discover(): Promise<string[]> {
+    const match = tableFilter(this.config.tables);
+    const out: string[] = [];
+    for (const db of await this.catalog.listDatabases()) {
+      let tables: string[];
+      try {
+        tables = await this.catalog.listTables(db);
+      } catch (e) {
+        if (codeOf(e) === 'NOT_FOUND') continue; // dropped meanwhile
+        throw e;
+      }
+      for (const t of tables) {
+        const name = `${db}.${t}`;
+        if (match(db, t) && inShard(name, this.config.shard)) out.push(name);
+      }
+    }
+    return out;
+  }
+
+  private async assess(name: string): Promise<Job | undefined> {
+    let table: Table;
+    try {
+      table = await this.catalog.getTable(name);
+    } catch (e) {
+      if (codeOf(e) !== 'NOT_FOUND') {
+        this.metrics.inc('errors_total', 1, name);
+        this.log.error({ table: name, ...errInfo(e) }, 'loading table failed');
+      }
+      return undefined;
+    }
+    let needs: CompactionNeed[] = [];
+    if (table.schema.isPrimaryKeyTable && !this.unsupported.has(name)) {
+      try {
+        needs = (await compactionNeeds(table)).filter((n) => n.needsCompaction !== false);
+      } catch (e) {
+        if (codeOf(e) === 'UNSUPPORTED') this.noteUnsupported(name, e);
+        else {
+          this.metrics.inc('errors_total', 1, name);
+          this.log.error({ table: name, ...errInfo(e) }, 'reading compaction needs failed');
+        }
+      }
+    }
+    const priority = needs.reduce((m, n) => Math.max(m, n.sortedRuns), 0);
+    this.metrics.set('sorted_runs', priority, name);
+    this.metrics.set('buckets_needing_compaction', needs.length, name);
+    this.gauged.add(name);
+    return { name, table, compact: needs.length > 0, priority };
+  }
+
+  private noteUnsupported(name: string, e: unknown): void {
+    if (this.unsupported.has(name)) return;
+    this.unsupported.add(name);
+    this.log.warn({ table: name, ...errInfo(e) }, 'table cannot be compacted; only expiring it');
+  }
+
+  private async maintain(job: Job): Promise<void> {
+    if (job.compact) await this.compact(job);
+    if (this.stopping) return;
+    // Orphan cleanup before expiry, and not while files of expired snapshots wait out their grace
+    // period: it would delete them early (they are unreferenced, and often old).
+    const interval = this.config.orphanIntervalMs;
+    const last = this.lastOrphanRun.get(job.name);
+    const waiting = this.pending.some((p) => p.name === job.name);
+    if (interval > 0 && !waiting && (last === undefined || Date.now() - last >= interval)) await this.cleanOrphans(job);
+    if (this.stopping) return;
+    if (this.config.expire) await this.expire(job);
+  }
+
+  private async compact(job: Job): Promise<void> {
+    const started = Date.now();
+    try {
+      const r = await job.table.compact({ commitUser: this.commitUser });
+      if (!r.snapshot) return;
+      const m = this.metrics;
+      m.inc('compactions_total', 1, job.name);
+      m.inc('compaction_rows_in_total', r.rowsIn, job.name);
+      m.inc('compaction_rows_out_total', r.rowsOut, job.name);
+      m.inc('compaction_bytes_in_total', r.bytesIn, job.name);
+      m.inc('compaction_bytes_out_total', r.bytesOut, job.name);
+      m.inc('compaction_files_in_total', r.filesIn, job.name);
+      m.inc('compaction_files_out_total', r.filesOut, job.name);
+      this.log.info(
+        {
+          table: job.name,
+          snapshot: r.snapshot.id,
+          buckets: r.buckets,
+          filesIn: r.filesIn,
+          filesOut: r.filesOut,
+          rowsIn: r.rowsIn,
+          rowsOut: r.rowsOut,
+          bytesIn: r.bytesIn,
+          bytesOut: r.bytesOut,
+          sortedRuns: job.priority,
+          ms: Date.now() - started,
+        },
+        'compacted',
+      );
+    } catch (e) {
+      const code = codeOf(e);
+      if (code === 'COMMIT_CONFLICT') {
+        this.metrics.inc('commit_conflicts_total', 1, job.name);
+        this.log.warn(
+          { table: job.name, ...errInfo(e) },
+          'compaction lost to a concurrent commit; re-planned next round',
+        );
+      } else if (code === 'UNSUPPORTED') {
+        this.noteUnsupported(job.name, e);
+      } else {
+        this.metrics.inc('errors_total', 1, job.name);
+        this.log.error({ table: job.name, ...errInfo(e) }, 'compaction failed');
+      }
+    }
+  }
+
+  private async expire(job: Job): Promise<void> {
+    const grace = this.config.expireGraceMs;
+    try {
+      const r = await expireSnapshots(job.table, { deferFileDeletion: grace > 0 });
+      if (r.expired.length > 0) {
+        this.metrics.inc('snapshots_expired_total', r.expired.length, job.name);
+        this.log.info(
+          {
+            table: job.name,
+            expired: r.expired.length,
+            from: r.expired[0],
+            to: r.expired[r.expired.length - 1],
+            earliest: r.earliestSnapshotId,
+            files: r.files.length,
+            graceMs: grace,
+          },
+          'expired snapshots',
+        );
+      }
+      if (r.expiredConsumers.length > 0) {
+        this.log.info({ table: job.name, consumers: r.expiredConsumers }, 'removed expired consumers');
+      }
+      if (grace > 0 && r.pendingFiles.length > 0) {
+        this.pending.push({ due: Date.now() + grace, name: job.name, table: job.table, files: r.pendingFiles });
+      } else if (r.files.length > 0) this.metrics.inc('expired_files_deleted_total', r.files.length, job.name);
+    } catch (e) {
+      this.metrics.inc('errors_total', 1, job.name);
+      this.log.error({ table: job.name, ...errInfo(e) }, 'snapshot expiry failed');
+    }
+  }
+
+  private async deleteDueFiles(now: number): Promise<void> {
+    const due = this.pending.filter((p) => p.due <= now);
+    this.pending = this.pending.filter((p) => p.due > now);
+    for (const p of due) {
+      try {
+        await deleteExpiredFiles(p.table, p.files);
+        this.metrics.inc('expired_files_deleted_total', p.files.length, p.name);
+      } catch (e) {
+        // Whatever is left is unreferenced: orphan cleanup removes it later.
+        this.metrics.inc('errors_total', 1, p.name);
+        this.log.error({ table: p.name, ...errInfo(e) }, 'deleting files of expired snapshots failed');
+      }
+    }
+  }
+
+  private async cleanOrphans(job: Job): Promise<void> {
+    this.lastOrphanRun.set(job.name, Date.now());
+    try {
+      const r = await removeOrphanFiles(job.table, { olderThanMs: this.config.orphanOlderThanMs });
+      if (r.orphans.length > 0) {
+        this.metrics.inc('orphan_files_removed_total', r.orphans.length, job.name);
+        this.log.info({ table: job.name, files: r.orphans.length, bytes: r.bytes }, 'removed orphan files');
+      }
+    } catch (e) {
+      if (codeOf(e) === 'UNSUPPORTED') {
+        this.log.warn({ table: job.name, ...errInfo(e) }, 'orphan-file cleanup skipped');
+        return;
+      }
+      this.metrics.inc('errors_total', 1, job.name);
+      this.log.error({ table: job.name, ...errInfo(e) }, 'orphan-file cleanup failed');
+    }
+  }
+}
