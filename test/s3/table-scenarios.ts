@@ -1,0 +1,155 @@
+import { describe, expect, it } from 'vitest';
+import { Catalog, type FileIO, type S3FileIO } from '../../packages/table/src/index.ts';
+
+/**
+ * A fresh, empty warehouse: its URI, and a factory of FileIO instances for it (each call a new one,
+ * like a separate process would have).
+ */
+export interface WarehouseFixture {
+  readonly uri: string;
+  newFileIO(): FileIO;
+  dispose(): Promise<void>;
+}
+
+const ORDERS = {
+  columns: { id: 'BIGINT', name: 'STRING', amount: 'DECIMAL(10, 2)', dt: 'DATE', ts: 'TIMESTAMP(6)', flag: 'BOOLEAN' },
+  primaryKey: ['id'],
+  options: { bucket: 4 },
+};
+
+const byNumber = (k: string) => (a: Record<string, unknown>, b: Record<string, unknown>) => Number(a[k]) - Number(b[k]);
+
+/** The same table scenarios, on any storage: write, commit, scan, time travel, concurrent commits. */
+export function tableScenarios(label: string, makeWarehouse: () => Promise<WarehouseFixture>): void {
+  const open = async (w: WarehouseFixture) => Catalog.open(w.uri, { fileIO: w.newFileIO() });
+
+  describe(`table scenarios on ${label}`, () => {
+    it('creates, lists and drops databases and tables', async () => {
+      const w = await makeWarehouse();
+      try {
+        const c = await open(w);
+        await c.createTable('db1.t1', ORDERS);
+        await c.createTable('db1.t2', { columns: { a: 'INT' } });
+        await c.createDatabase('empty');
+        expect(await c.listDatabases()).toEqual(['db1', 'empty']);
+        expect(await c.listTables('db1')).toEqual(['t1', 't2']);
+        expect(await c.listTables('empty')).toEqual([]);
+        await expect(c.createTable('db1.t1', ORDERS)).rejects.toMatchObject({ code: 'ALREADY_EXISTS' });
+        await c.dropTable('db1.t2');
+        expect(await c.listTables('db1')).toEqual(['t1']);
+        await expect(c.getTable('db1.t2')).rejects.toMatchObject({ code: 'NOT_FOUND' });
+        await expect(c.dropDatabase('db1')).rejects.toMatchObject({ code: 'INVALID_ARGUMENT' });
+        await c.dropDatabase('db1', { cascade: true });
+        await c.dropDatabase('empty');
+        expect(await c.listDatabases()).toEqual([]);
+      } finally {
+        await w.dispose();
+      }
+    });
+
+    it('upserts, deletes, scans and travels in time on a primary-key table', async () => {
+      const w = await makeWarehouse();
+      try {
+        const t = await (await open(w)).createTable('db.orders', ORDERS);
+        await t.upsert([
+          { id: 1n, name: 'a', amount: '1.50', dt: '2024-01-01', ts: 1_700_000_000_000_001n, flag: true },
+          { id: 2n, name: 'b', amount: 2, dt: '1969-12-31', ts: -1n, flag: false },
+          { id: 3n, name: null, amount: null, dt: null, ts: null, flag: null },
+        ]);
+        await t.upsert({ id: 2n, name: 'b2', amount: '2.25', dt: '2024-02-29', ts: 5n, flag: true });
+        await t.delete({ id: 3n });
+        expect((await t.toArray()).sort(byNumber('id'))).toEqual([
+          { id: 1n, name: 'a', amount: '1.50', dt: '2024-01-01', ts: 1_700_000_000_000_001n, flag: true },
+          { id: 2n, name: 'b2', amount: '2.25', dt: '2024-02-29', ts: 5n, flag: true },
+        ]);
+        const snaps = (await t.listSnapshots()).filter((s) => s.commitKind === 'APPEND');
+        expect(snaps.map((s) => s.id)).toEqual([1, 2, 3]);
+        expect((await t.toArray({ snapshotId: 1 })).length).toBe(3);
+        expect((await t.toArray({ snapshotId: 2 })).find((r) => r.id === 2n)?.name).toBe('b2');
+        expect((await t.toArray({ asOf: snaps[1].timeMillis })).length).toBe(3);
+        await expect(t.toArray({ asOf: snaps[0].timeMillis - 1 })).rejects.toMatchObject({ code: 'NOT_FOUND' });
+        await expect(t.toArray({ snapshotId: 9 })).rejects.toMatchObject({ code: 'NOT_FOUND' });
+        // A second catalog (another process) sees the same table.
+        const again = await (await open(w)).getTable('db.orders');
+        expect((await again.toArray({ select: ['id'] })).map((r) => r.id).sort()).toEqual([1n, 2n]);
+      } finally {
+        await w.dispose();
+      }
+    });
+
+    it('appends and keeps duplicates on an append table', async () => {
+      const w = await makeWarehouse();
+      try {
+        const t = await (await open(w)).createTable('db.log', { columns: { msg: 'STRING', n: 'INT' } });
+        await t.upsert([
+          { msg: 'a', n: 1 },
+          { msg: 'a', n: 1 },
+        ]);
+        await t.upsert([{ msg: 'b', n: 2 }]);
+        expect(await t.toArray()).toEqual([
+          { msg: 'a', n: 1 },
+          { msg: 'a', n: 1 },
+          { msg: 'b', n: 2 },
+        ]);
+      } finally {
+        await w.dispose();
+      }
+    });
+
+    it('commits exactly once per (commitUser, commitIdentifier)', async () => {
+      const w = await makeWarehouse();
+      try {
+        const t = await (await open(w)).createTable('db.x', { columns: { k: 'INT', v: 'INT' }, primaryKey: ['k'] });
+        const w1 = t.newWriter({ commitUser: 'job-1' });
+        await w1.write([{ k: 1, v: 1 }]);
+        expect((await w1.commit(1)).published).toBe(true);
+        const w2 = t.newWriter({ commitUser: 'job-1' });
+        await w2.write([{ k: 2, v: 2 }]);
+        const replay = await w2.commit(1);
+        expect(replay.published).toBe(false);
+        expect(replay.snapshot?.id).toBe(1);
+        await w2.write([{ k: 3, v: 3 }]);
+        expect((await w2.commit(2)).published).toBe(true);
+        expect((await t.listSnapshots()).filter((s) => s.commitKind === 'APPEND').length).toBe(2);
+      } finally {
+        await w.dispose();
+      }
+    });
+
+    it('lands every commit of concurrent writers once, with gapless snapshot ids', async () => {
+      const w = await makeWarehouse();
+      try {
+        const c = await open(w);
+        await c.createTable('db.c', {
+          columns: { writer: 'INT', seq: 'INT' },
+          options: { 'commit.max-retries': '100' },
+        });
+        const writers = 4;
+        const commits = 5;
+        await Promise.all(
+          Array.from({ length: writers }, async (_, wi) => {
+            const t = await (await open(w)).getTable('db.c');
+            for (let i = 0; i < commits; i++) {
+              const r = await t.upsert([{ writer: wi, seq: i }]);
+              expect(r.published).toBe(true);
+            }
+          }),
+        );
+        const t = await c.getTable('db.c');
+        const snaps = await t.listSnapshots();
+        expect(snaps.map((s) => s.id)).toEqual(Array.from({ length: snaps.length }, (_, i) => i + 1));
+        expect(snaps.filter((s) => s.commitKind === 'APPEND')).toHaveLength(writers * commits);
+        const rows = (await t.toArray()).map((r) => `${r.writer}/${r.seq}`).sort();
+        const model = Array.from({ length: writers * commits }, (_, i) => `${Math.floor(i / commits)}/${i % commits}`);
+        expect(rows).toEqual(model.sort());
+      } finally {
+        await w.dispose();
+      }
+    });
+  });
+}
+
+/** Releases an S3FileIO's connections (a no-op for other FileIOs). */
+export function disposeIO(io: FileIO): void {
+  (io as Partial<S3FileIO>).destroy?.();
+}
