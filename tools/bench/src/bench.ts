@@ -177,6 +177,39 @@ export async function main(argv: string[]): Promise<void> {
     small.close();
     latencies.sort((a, b) => a - b);
     const pct = (p: number) => latencies[Math.min(latencies.length - 1, Math.floor(p * latencies.length))];
+
+    // 6. Change feed: commit-to-delivery latency of a tailing reader (default poll interval) over
+    // many small commits to a fresh table.
+    const feedTable = await catalog.createTable('bench.feed', {
+      columns: { k: 'INT', v: 'STRING' },
+      primaryKey: ['k'],
+      options: { bucket: 2, 'write-only': 'true' },
+    });
+    const feedCommits = values.smoke ? 30 : 1000;
+    const committedAt = new Map<number, number>();
+    const deliveredAt = new Map<number, number>();
+    const ac = new AbortController();
+    const tail = (async () => {
+      for await (const e of feedTable.changes({ scanMode: 'latest', signal: ac.signal })) {
+        if (!deliveredAt.has(e.snapshotId)) deliveredAt.set(e.snapshotId, performance.now());
+        if (deliveredAt.size === feedCommits) ac.abort();
+      }
+    })();
+    await new Promise((r) => setTimeout(r, 100)); // the reader starts at "latest" = empty table
+    const fw = feedTable.newWriter({ commitUser: 'bench-feed' });
+    for (let i = 0; i < feedCommits; i++) {
+      await fw.write({ k: i % 500, v: `v${i}` });
+      const res = await fw.commit(i + 1);
+      committedAt.set(res.snapshot!.id, performance.now());
+    }
+    fw.close();
+    const feedDeadline = setTimeout(() => ac.abort(), 30_000);
+    await tail;
+    clearTimeout(feedDeadline);
+    const feedLat = [...committedAt]
+      .map(([id, t]) => Math.max(0, (deliveredAt.get(id) ?? Number.POSITIVE_INFINITY) - t))
+      .sort((a, b) => a - b);
+    const feedPct = (p: number) => feedLat[Math.min(feedLat.length - 1, Math.floor(p * feedLat.length))];
     const eddyRss = rssMb();
 
     // Reference: DuckDB on the same rows, same process, same run.
@@ -296,6 +329,20 @@ export async function main(argv: string[]): Promise<void> {
       },
       { metric: 'commit of 100 upserts, p50 ms', eddy: pct(0.5), reference: null, referenceName: '', unit: 'ms' },
       { metric: 'commit of 100 upserts, p99 ms', eddy: pct(0.99), reference: null, referenceName: '', unit: 'ms' },
+      {
+        metric: `change feed commit→delivery over ${feedCommits} commits, p50 ms`,
+        eddy: feedPct(0.5),
+        reference: null,
+        referenceName: '',
+        unit: 'ms',
+      },
+      {
+        metric: `change feed commit→delivery over ${feedCommits} commits, p99 ms`,
+        eddy: feedPct(0.99),
+        reference: null,
+        referenceName: '',
+        unit: 'ms',
+      },
       {
         metric: 'data file bytes after ingest, MB',
         eddy: dataBytes / 2 ** 20,
