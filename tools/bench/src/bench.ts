@@ -210,6 +210,38 @@ export async function main(argv: string[]): Promise<void> {
       .map(([id, t]) => Math.max(0, (deliveredAt.get(id) ?? Number.POSITIVE_INFINITY) - t))
       .sort((a, b) => a - b);
     const feedPct = (p: number) => feedLat[Math.min(feedLat.length - 1, Math.floor(p * feedLat.length))];
+    // 7. Write amplification: 10 rounds of upserts over the same keys, writer compacting as it goes.
+    const waTable = await catalog.createTable('bench.wa', {
+      columns: {
+        id: 'BIGINT',
+        name: 'STRING',
+        amount: 'DOUBLE',
+        qty: 'INT',
+        ts: 'TIMESTAMP(6)',
+        category: 'STRING',
+        flag: 'BOOLEAN',
+      },
+      primaryKey: ['id'],
+      options: { bucket: 4 },
+    });
+    const waw = waTable.newWriter({ commitUser: 'bench-wa' });
+    for (let r = 0; r < 10; r++) {
+      await waw.write(makeRows(U, U, 500 + r));
+      await waw.commit(r + 1);
+    }
+    waw.close();
+    let flushedBytes = 0;
+    let compactedBytes = 0;
+    for (const snap of await waTable.listSnapshots()) {
+      for (const m of await waTable.manifests.readManifestList(snap.deltaManifestList)) {
+        for (const e of await waTable.manifests.readManifest(m.fileName)) {
+          if (e.kind !== 0) continue;
+          if (e.file.fileSource === 1) compactedBytes += e.file.fileSize;
+          else flushedBytes += e.file.fileSize;
+        }
+      }
+    }
+    const writeAmplification = (flushedBytes + compactedBytes) / flushedBytes;
     const eddyRss = rssMb();
 
     // Reference: DuckDB on the same rows, same process, same run.
@@ -342,6 +374,13 @@ export async function main(argv: string[]): Promise<void> {
         reference: null,
         referenceName: '',
         unit: 'ms',
+      },
+      {
+        metric: `write amplification, 10 rounds × ${U} upserts over the same keys (bytes written / bytes flushed)`,
+        eddy: writeAmplification,
+        reference: null,
+        referenceName: '',
+        unit: '×',
       },
       {
         metric: 'data file bytes after ingest, MB',

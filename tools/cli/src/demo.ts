@@ -1,19 +1,70 @@
 import { existsSync } from 'node:fs';
 import * as path from 'node:path';
-import { Catalog, eq } from '@eddy/table';
-import { renderTable } from './format.ts';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { Catalog, eq, type Table, warehousePath } from '@eddy/table';
+import { renderTable, toJsonLine } from './format.ts';
 
 const REGIONS = ['eu', 'us', 'apac'];
 const STATUSES = ['new', 'paid', 'shipped', 'delivered'];
 
+/** Files, sorted runs and size per bucket (the compaction health view). */
+async function bucketView(table: Table) {
+  return (await table.bucketHealth())
+    .sort((a, b) => a.partition.localeCompare(b.partition) || a.bucket - b.bucket)
+    .map((b) => ({ partition: b.partition, bucket: b.bucket, files: b.files, sortedRuns: b.sortedRuns }));
+}
+
+/**
+ * A change-feed consumer running beside the writer: prints the first changes of the first commits,
+ * counts the rest, and stops once it has read snapshot `stopAfter` (set when the writer is done).
+ */
+function startFeed(table: Table) {
+  const stop = new AbortController();
+  const state = { events: 0, snapshots: new Set<number>(), lastSnapshot: 0, stopAfter: Number.POSITIVE_INFINITY };
+  const kinds = new Map<string, number>();
+  const shown = new Map<number, number>();
+  const done = (async () => {
+    for await (const ev of table.changes({ scanMode: 'latest', pollIntervalMs: 50, signal: stop.signal })) {
+      state.events++;
+      state.snapshots.add(ev.snapshotId);
+      state.lastSnapshot = ev.snapshotId;
+      kinds.set(ev.kind, (kinds.get(ev.kind) ?? 0) + 1);
+      const n = shown.get(ev.snapshotId) ?? 0;
+      if (shown.size <= 2 && n < 2 && (shown.has(ev.snapshotId) || shown.size < 2)) {
+        shown.set(ev.snapshotId, n + 1);
+        const { region, order_id, status, amount } = ev.row;
+        console.log(
+          `    feed ▸ snapshot ${ev.snapshotId} ${ev.kind} ${toJsonLine(ev.kind === '-D' ? { region, order_id } : { region, order_id, status, amount })}`,
+        );
+      }
+      if (ev.snapshotId >= state.stopAfter) stop.abort();
+    }
+  })();
+  return {
+    state,
+    kinds,
+    /** Waits until the feed has delivered snapshot `last` (or gives up after 10 s), then stops it. */
+    async finish(last: number) {
+      state.stopAfter = last;
+      const deadline = Date.now() + 10_000;
+      while (state.lastSnapshot < last && Date.now() < deadline) await sleep(20);
+      stop.abort();
+      await done;
+    },
+  };
+}
+
 /**
  * The main job for a new user: a partitioned primary-key table in a local folder, a writer that
- * streams upserts and deletes in checkpointed commits, then the snapshots and a merged scan.
+ * streams upserts and deletes in checkpointed commits while a change feed prints, a full
+ * compaction, then the snapshots, files per bucket and a merged scan.
  */
 export async function runDemo(dir: string, seconds: number): Promise<void> {
-  const warehouse = path.resolve(dir);
-  const fresh = !existsSync(warehouse);
+  const warehouse = warehousePath(dir); // a local path, or s3://bucket/prefix
+  const local = !warehouse.includes('://');
+  const existed = local && existsSync(warehouse);
   const catalog = await Catalog.open(warehouse);
+  const fresh = local ? !existed : (await catalog.listDatabases()).length === 0;
   await catalog.dropTable('shop.orders', { ignoreIfNotExists: true });
   const table = await catalog.createTable('shop.orders', {
     columns: {
@@ -37,11 +88,13 @@ export async function runDemo(dir: string, seconds: number): Promise<void> {
     seed = (seed * 1103515245 + 12345) & 0x7fffffff;
     return seed / 0x7fffffff;
   };
+  const feed = startFeed(table);
   const writer = table.newWriter({ commitUser: 'eddy-demo' });
   const deadline = Date.now() + Math.max(0.5, seconds) * 1000;
   let checkpoint = 0;
   let upserts = 0;
   let deletes = 0;
+  let lastAppend = 0;
   while (Date.now() < deadline || checkpoint < 3) {
     checkpoint++;
     const rows = [];
@@ -64,13 +117,43 @@ export async function runDemo(dir: string, seconds: number): Promise<void> {
     upserts += rows.length;
     deletes += gone.length;
     const s = result.snapshot!;
+    lastAppend = s.id;
     console.log(
       `checkpoint ${String(checkpoint).padStart(2)}: +${rows.length} upserts, -${gone.length} deletes → snapshot ${s.id} (${s.totalRecordCount} records in files)`,
     );
   }
   writer.close();
+  await feed.finish(lastAppend);
 
-  console.log(`\nstreamed ${upserts} upserts and ${deletes} deletes in ${checkpoint} commits\n`);
+  console.log(`\nstreamed ${upserts} upserts and ${deletes} deletes in ${checkpoint} commits`);
+  const kinds = [...feed.kinds].map(([k, n]) => `${n} ${k}`).join(', ');
+  console.log(
+    `change feed: ${feed.state.events} changes (${kinds || 'none'}) from ${feed.state.snapshots.size} snapshots, read while the writer ran\n`,
+  );
+
+  const before = await bucketView(table);
+  const c = await table.compact({ full: true });
+  const after = await bucketView(table);
+  console.log(
+    `full compaction → snapshot ${c.snapshot?.id ?? '(none)'}: ${c.filesIn} files (${c.rowsIn} records) rewritten into ${c.filesOut} files (${c.rowsOut} live rows)`,
+  );
+  console.log('files per bucket before → after compaction:');
+  console.log(
+    renderTable(
+      before.map((b) => {
+        const a = after.find((x) => x.partition === b.partition && x.bucket === b.bucket);
+        return {
+          region: b.partition.replace(/^region=/, ''),
+          bucket: b.bucket,
+          'files before': b.files,
+          'sorted runs before': b.sortedRuns,
+          'files after': a?.files ?? 0,
+          'sorted runs after': a?.sortedRuns ?? 0,
+        };
+      }),
+    ),
+  );
+
   const snaps = (await table.listSnapshots()).slice(-5).map((s) => ({
     snapshot: s.id,
     kind: s.commitKind,
@@ -78,18 +161,8 @@ export async function runDemo(dir: string, seconds: number): Promise<void> {
     deltaRecords: s.deltaRecordCount,
     totalRecords: s.totalRecordCount,
   }));
-  console.log('latest snapshots:');
+  console.log('\nlatest snapshots:');
   console.log(renderTable(snaps));
-
-  const plan = await table.plan();
-  const byBucket = plan.splits.map((sp) => ({
-    region: sp.partition[0],
-    bucket: sp.bucket,
-    files: sp.files.length,
-    rows: sp.files.reduce((a, f) => a + f.rowCount, 0),
-  }));
-  console.log('\nfiles per bucket (level-0 sorted runs, merged on read):');
-  console.log(renderTable(byBucket));
 
   let live = 0;
   for await (const b of table.scanColumns({ select: ['order_id'] })) live += b.length;
@@ -100,5 +173,9 @@ export async function runDemo(dir: string, seconds: number): Promise<void> {
 
   const first = await table.toArray({ snapshotId: 1 });
   console.log(`\ntime travel: snapshot 1 had ${first.length} live orders`);
-  console.log(`\nnext: eddy --warehouse ${path.relative(process.cwd(), warehouse) || '.'} snapshots shop.orders`);
+  const w = local ? path.relative(process.cwd(), warehouse) || '.' : warehouse;
+  console.log(`\nnext, look inside:`);
+  console.log(`  npx eddy --warehouse ${w} snapshots shop.orders`);
+  console.log(`  npx eddy --warehouse ${w} files shop.orders --partition region=eu`);
+  console.log(`  npx eddy --warehouse ${w} scan shop.orders --where "region = 'eu' and amount > 400" --limit 5`);
 }
