@@ -1,7 +1,7 @@
 import type * as arrow from 'apache-arrow';
 import { Table as ArrowTable, RecordBatch } from 'apache-arrow';
 import type { Identifier } from './catalog/identifier.ts';
-import { type CommitResult, FileStoreCommit } from './commit/file-store-commit.ts';
+import { type CommitResult, FileStoreCommit, isCommitOutcomeUnknown } from './commit/file-store-commit.ts';
 import { ManifestFiles } from './commit/manifest-files.ts';
 import { SnapshotManager } from './commit/snapshot-manager.ts';
 import { arrowField, makeRecordBatch } from './format/arrow.ts';
@@ -233,8 +233,10 @@ export class Table {
       });
       return { snapshot: r.snapshot, ...totals };
     } catch (e) {
-      // Nothing of a failed compaction may stay behind: its new files are unreferenced.
-      for (const d of done) await deleteFiles(this.io, d.dir, d.written);
+      // Nothing of a failed compaction may stay behind: its new files are unreferenced — unless the
+      // COMPACT snapshot may have landed (a lost acknowledgement): then they may be live, and only
+      // orphan cleanup, which sees the snapshots, may remove them.
+      if (!isCommitOutcomeUnknown(e)) for (const d of done) await deleteFiles(this.io, d.dir, d.written);
       throw e;
     }
   }

@@ -63,6 +63,13 @@ describe('catalog', () => {
     await expect(
       c.createTable('db.e', { columns: { a: 'INT' }, options: { 'merge-engine': 'nope' } }),
     ).rejects.toMatchObject({ code: 'INVALID_OPTION' });
+    await expect(
+      c.createTable('db.f', {
+        columns: { a: 'INT' },
+        primaryKey: ['a'],
+        options: { 'deletion-vectors.enabled': true },
+      }),
+    ).rejects.toThrow(/deletion-vectors.enabled/);
     expect(readdirSync(d.path)).toEqual([]); // nothing was written, not even the database
   });
 });

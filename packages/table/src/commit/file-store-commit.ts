@@ -30,6 +30,16 @@ export interface CommitResult {
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
+/** Errors thrown while publishing a snapshot: the commit may or may not have landed. */
+const outcomeUnknown = new WeakSet<object>();
+
+/**
+ * Whether `e` was thrown while the snapshot file was being created, so the commit may have landed
+ * (a lost acknowledgement, a timeout). The caller must then keep every file the commit references.
+ */
+export const isCommitOutcomeUnknown = (e: unknown): boolean =>
+  typeof e === 'object' && e !== null && outcomeUnknown.has(e);
+
 /**
  * Publishes commit messages as one snapshot: write the delta manifest once, then per attempt read
  * the latest snapshot, write base and delta manifest lists, and create `snapshot-(latest+1)`
@@ -87,6 +97,9 @@ export class FileStoreCommit {
         changelog.push({ kind: 0, partition: m.partitionBytes, bucket: m.bucket, totalBuckets: m.totalBuckets, file });
       }
     }
+    // The latest snapshot as of the exactly-once check: if it moves before we publish, check again
+    // (an earlier attempt of this commit whose outcome was unknown may have landed meanwhile).
+    const checkedAt = options.skipCommittedCheck ? undefined : await this.snapshots.latestSnapshotId();
     const already = options.skipCommittedCheck ? undefined : await this.isCommitted(options.commitUser, identifier);
     if (already) return { snapshot: already, published: false, attempts: 0 };
     if (entries.length === 0) return { snapshot: await this.snapshots.latestSnapshot(), published: false, attempts: 0 };
@@ -104,7 +117,7 @@ export class FileStoreCommit {
     let wait = o.commitMinRetryWaitMs;
     for (let attempt = 1; attempt <= o.commitMaxRetries + 1; attempt++) {
       const latest = await this.snapshots.latestSnapshot();
-      if (attempt > 1 && !options.skipCommittedCheck) {
+      if (!options.skipCommittedCheck && (attempt > 1 || latest?.id !== checkedAt)) {
         const landed = await this.isCommitted(options.commitUser, identifier);
         if (landed) return { snapshot: landed, published: false, attempts: attempt };
       }
@@ -155,7 +168,7 @@ export class FileStoreCommit {
           await this.cleanup(written);
           await this.manifests.delete(delta.fileName);
           if (changelogManifest) await this.manifests.delete(changelogManifest.fileName);
-        }
+        } else if (typeof e === 'object' && e !== null) outcomeUnknown.add(e);
         throw e;
       }
       // Lost the race: another committer created this snapshot id. Our lists were built on a stale

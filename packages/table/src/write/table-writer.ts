@@ -68,6 +68,18 @@ export class TableWriter {
     private readonly restore: RestoreSequences,
     options: TableWriterOptions = {},
   ) {
+    if (schema.isPrimaryKeyTable && schema.options.deletionVectorsEnabled) {
+      throw new EddyError(
+        'UNSUPPORTED',
+        "writing to tables with 'deletion-vectors.enabled' is not supported yet: Eddy's compaction does not write deletion vectors, so readers would never see level-0 files",
+      );
+    }
+    if (schema.isPrimaryKeyTable && schema.options.bucket <= 0) {
+      throw new EddyError(
+        'UNSUPPORTED',
+        `writing to primary-key tables with bucket = ${schema.options.bucket} (dynamic or postponed buckets) is not supported yet`,
+      );
+    }
     this.budget = options.memoryBudget ?? new MemoryBudget(schema.options.writeBufferSize);
     this.partitionIdx = schema.partitionKeys.map((k) => schema.fieldIndex(k));
     this.partitionTypes = this.partitionIdx.map((i) => schema.fields[i].type);

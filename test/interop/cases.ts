@@ -1,0 +1,439 @@
+/**
+ * The tables of the interop matrix: a spec plus the lines a writer writes (canonical rows with row
+ * kinds, grouped in commits). Data is deterministic (seeded), so a red cell reproduces.
+ */
+import type { CanonicalRow, Kind, TableSpec, WriteLine } from './canonical.ts';
+
+export interface Scenario {
+  readonly name: string;
+  readonly spec: TableSpec;
+  readonly lines: readonly WriteLine[];
+  /** After writing, this implementation runs a full compaction; readers then read every snapshot. */
+  readonly compactWith?: 'java' | 'eddy';
+  /** What the table exercises, for the report. */
+  readonly about: string;
+}
+
+/** mulberry32: a small seeded PRNG. */
+export function rng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+const line = (commit: number, kind: Kind, row: CanonicalRow): WriteLine => ({ commit, kind, row });
+const b64 = (bytes: number[]): string => Buffer.from(bytes).toString('base64');
+const nines = (n: number) => '9'.repeat(n);
+
+// ---------------------------------------------------------------------------------------------
+// Every type Eddy supports, with NULLs and edge values
+
+export const ALL_TYPES: Readonly<Record<string, string>> = {
+  id: 'BIGINT',
+  b: 'BOOLEAN',
+  i8: 'TINYINT',
+  i16: 'SMALLINT',
+  i32: 'INT',
+  i64: 'BIGINT',
+  f32: 'FLOAT',
+  f64: 'DOUBLE',
+  dec9: 'DECIMAL(9, 2)',
+  dec18: 'DECIMAL(18, 4)',
+  dec38: 'DECIMAL(38, 10)',
+  dec38i: 'DECIMAL(38, 0)',
+  ch: 'CHAR(5)',
+  vc: 'VARCHAR(20)',
+  s: 'STRING',
+  bin: 'BINARY(4)',
+  vbin: 'VARBINARY(10)',
+  bytes: 'BYTES',
+  d: 'DATE',
+  ts0: 'TIMESTAMP(0)',
+  ts3: 'TIMESTAMP(3)',
+  ts6: 'TIMESTAMP(6)',
+  ltz3: 'TIMESTAMP(3) WITH LOCAL TIME ZONE',
+  ltz6: 'TIMESTAMP(6) WITH LOCAL TIME ZONE',
+};
+
+function typeRows(): CanonicalRow[] {
+  const r = rng(7);
+  const longUnicode = Array.from({ length: 300 }, (_, i) => ['a', 'ü', '日', '🚀', ' ', '\t'][i % 6]).join('');
+  const randomBytes = Array.from({ length: 300 }, () => Math.floor(r() * 256));
+  const nulls: CanonicalRow = Object.fromEntries(Object.keys(ALL_TYPES).map((k) => [k, null]));
+  return [
+    { ...nulls, id: '1' },
+    {
+      id: '2',
+      b: false,
+      i8: -128,
+      i16: -32768,
+      i32: -2147483648,
+      i64: '-9223372036854775808',
+      f32: -3.4028234663852886e38,
+      f64: -1.7976931348623157e308,
+      dec9: '-9999999.99',
+      dec18: '-99999999999999.9999',
+      dec38: `-${nines(28)}.${nines(10)}`,
+      dec38i: `-${nines(38)}`,
+      ch: '',
+      vc: '',
+      s: '',
+      bin: b64([0, 0, 0, 0]),
+      vbin: '',
+      bytes: '',
+      d: '0001-01-01',
+      ts0: '0001-01-01T00:00:00.000000',
+      ts3: '1900-01-01T00:00:00.001000',
+      ts6: '0001-01-01T00:00:00.000001',
+      ltz3: '1969-12-31T23:59:59.999000',
+      ltz6: '1969-12-31T23:59:59.999999',
+    },
+    {
+      id: '3',
+      b: true,
+      i8: 127,
+      i16: 32767,
+      i32: 2147483647,
+      i64: '9223372036854775807',
+      f32: 3.4028234663852886e38,
+      f64: 1.7976931348623157e308,
+      dec9: '9999999.99',
+      dec18: '99999999999999.9999',
+      dec38: `${nines(28)}.${nines(10)}`,
+      dec38i: nines(38),
+      ch: 'abcde',
+      vc: '日本語テキスト🚀ü',
+      s: longUnicode,
+      bin: b64([255, 255, 255, 255]),
+      vbin: b64([1, 2, 3, 4, 5, 6, 7, 8, 9, 10]),
+      bytes: b64(randomBytes),
+      d: '9999-12-31',
+      ts0: '9999-12-31T23:59:59.000000',
+      ts3: '9999-12-31T23:59:59.999000',
+      ts6: '9999-12-31T23:59:59.999999',
+      ltz3: '2262-04-11T23:47:16.854000',
+      ltz6: '9999-12-31T23:59:59.999999',
+    },
+    {
+      ...nulls,
+      id: '4',
+      f32: 'NaN',
+      f64: 'NaN',
+      dec38: '0.0000000001',
+      dec9: '0.01',
+      s: 'tab\tnewline\ncontrol\u0001quote"backslash\\',
+      ch: 'ü日本🚀',
+    },
+    {
+      ...nulls,
+      id: '5',
+      f32: 'Infinity',
+      f64: '-Infinity',
+      dec38: '-0.0000000001',
+      dec18: '0.0000',
+      s: 'abcdefg',
+      vc: 'abcdefgh',
+      ts6: '1969-07-20T20:17:40.123456',
+      ts3: '1969-07-20T20:17:40.123000',
+      ts0: '1969-07-20T20:17:40.000000',
+      d: '1969-12-31',
+    },
+    {
+      ...nulls,
+      id: '6',
+      f32: '-0',
+      f64: '-0',
+      i64: '-1',
+      d: '1970-01-01',
+      ts6: '1970-01-01T00:00:00.000000',
+      ltz6: '1970-01-01T00:00:00.000001',
+    },
+    {
+      ...nulls,
+      id: '7',
+      f32: 1.401298464324817e-45,
+      f64: 5e-324,
+      i32: 0,
+      b: true,
+      s: 'NULL',
+      vc: 'null',
+      d: '2024-02-29',
+      ts3: '2024-02-29T12:34:56.789000',
+      ltz3: '1901-12-13T20:45:52.000000',
+    },
+    {
+      ...nulls,
+      id: '8',
+      f32: 0.1,
+      f64: 0.1,
+      dec9: '-0.50',
+      dec38i: '0',
+      bin: b64([0, 1, 0, 1]),
+      vbin: b64([0]),
+      bytes: b64([0]),
+    },
+  ];
+}
+
+// ---------------------------------------------------------------------------------------------
+// Primary-key tables with updates and deletes over several commits
+
+interface KeyedOps {
+  readonly keyOf: (i: number) => CanonicalRow;
+  readonly valuesOf: (i: number, version: number) => CanonicalRow;
+}
+
+/**
+ * Three commits over `n` keys: (0) insert all; (1) +U a tenth, -D another tenth, insert new keys;
+ * (2) -U/+U pairs, delete some new keys, re-insert deleted ones, and a +I that overwrites.
+ */
+function keyedLines({ keyOf, valuesOf }: KeyedOps, n: number): WriteLine[] {
+  const row = (i: number, v: number) => ({ ...keyOf(i), ...valuesOf(i, v) });
+  const out: WriteLine[] = [];
+  for (let i = 0; i < n; i++) out.push(line(0, '+I', row(i, 0)));
+  const t = Math.max(1, Math.floor(n / 10));
+  for (let i = 0; i < t; i++) out.push(line(1, '+U', row(i, 1)));
+  for (let i = t; i < 2 * t; i++) out.push(line(1, '-D', keyOf(i)));
+  for (let i = n; i < n + t; i++) out.push(line(1, '+I', row(i, 1)));
+  for (let i = 2 * t; i < 3 * t; i++) {
+    out.push(line(2, '-U', row(i, 0)));
+    out.push(line(2, '+U', row(i, 2)));
+  }
+  for (let i = n; i < n + Math.ceil(t / 2); i++) out.push(line(2, '-D', keyOf(i)));
+  for (let i = t; i < t + Math.ceil(t / 2); i++) out.push(line(2, '+I', row(i, 2)));
+  out.push(line(2, '+I', row(0, 3)));
+  // Same key twice in one commit: the later line wins.
+  out.push(line(2, '+I', row(3 * t, 4)));
+  out.push(line(2, '+I', row(3 * t, 5)));
+  return out;
+}
+
+const valueColumns = (i: number, v: number): CanonicalRow => ({
+  name: v === 0 ? `name-${i}` : `name-${i}-v${v}`,
+  amount: `${(i * 7 + v) % 1000}.${String((i + v) % 100).padStart(2, '0')}`,
+  qty: v % 2 === 0 ? i * 3 + v : null,
+  ts: `2024-0${1 + (v % 9)}-1${i % 10}T10:00:0${v % 10}.${String(i % 1_000_000).padStart(6, '0')}`,
+});
+
+const VALUE_TYPES = { name: 'STRING', amount: 'DECIMAL(10, 2)', qty: 'INT', ts: 'TIMESTAMP(6)' };
+
+function pkBucket1(): Scenario {
+  return {
+    name: 'pk-1-bucket',
+    about: 'PK table, 1 bucket, 3 commits with +U, -D, -U/+U, re-inserts; time travel to each snapshot',
+    spec: { columns: { id: 'BIGINT', ...VALUE_TYPES }, primaryKey: ['id'], options: { bucket: '1' } },
+    lines: keyedLines({ keyOf: (i) => ({ id: String(i * 1_000_003 - 50_000_000) }), valuesOf: valueColumns }, 60),
+  };
+}
+
+function pkBucket4(): Scenario {
+  return {
+    name: 'pk-4-buckets',
+    about: 'PK table (INT, STRING) key, 4 buckets, 3 commits with updates and deletes; time travel',
+    spec: {
+      columns: { k1: 'INT', k2: 'STRING', ...VALUE_TYPES },
+      primaryKey: ['k1', 'k2'],
+      options: { bucket: '4' },
+    },
+    lines: keyedLines(
+      {
+        keyOf: (i) => ({ k1: (i % 17) - 8, k2: i % 3 === 0 ? `key-${i}-long-enough` : `k${i}` }),
+        valuesOf: valueColumns,
+      },
+      200,
+    ),
+  };
+}
+
+const REGIONS = ['eu', 'us/east', 'a=b c', 'ü-日本', 'x%y'];
+const DAYS = ['1969-12-31', '2024-02-29', '2024-03-01'];
+
+function partitioned(): Scenario {
+  return {
+    name: 'partitioned',
+    about:
+      'PK table partitioned by a STRING (with / = % and unicode) and a DATE column, 2 buckets, updates and deletes',
+    spec: {
+      columns: { region: 'STRING', dt: 'DATE', id: 'BIGINT', v: 'STRING', amount: 'DOUBLE' },
+      primaryKey: ['region', 'dt', 'id'],
+      partitionKeys: ['region', 'dt'],
+      options: { bucket: '2' },
+    },
+    lines: keyedLines(
+      {
+        keyOf: (i) => ({ region: REGIONS[i % REGIONS.length], dt: DAYS[i % DAYS.length], id: String(i) }),
+        valuesOf: (i, v) => ({ v: `v${v}-${i}`, amount: i * 0.25 + v }),
+      },
+      90,
+    ),
+  };
+}
+
+function appendTable(): Scenario {
+  const lines: WriteLine[] = [];
+  for (let c = 0; c < 3; c++) {
+    for (let i = 0; i < 40; i++) {
+      const n = c * 40 + i;
+      lines.push(
+        line(c, '+I', {
+          dt: n % 5 === 0 ? null : DAYS[n % DAYS.length],
+          id: String(n % 7), // duplicates are kept in an append table
+          msg: n % 9 === 0 ? null : `message ${n} ${'ü'.repeat(n % 4)}`,
+          score: n % 4 === 0 ? 'NaN' : n / 3,
+        }),
+      );
+    }
+  }
+  return {
+    name: 'append-partitioned',
+    about:
+      'append table (bucket -1) partitioned by DATE incl. a NULL partition, duplicate rows, 3 commits; time travel',
+    spec: {
+      columns: { dt: 'DATE', id: 'BIGINT', msg: 'STRING', score: 'DOUBLE' },
+      partitionKeys: ['dt'],
+      options: { bucket: '-1' },
+    },
+    lines,
+  };
+}
+
+function appendBucketed(): Scenario {
+  const lines: WriteLine[] = [];
+  for (let c = 0; c < 2; c++)
+    for (let i = 0; i < 50; i++) lines.push(line(c, '+I', { k: `key-${i % 13}`, v: c * 50 + i }));
+  return {
+    name: 'append-3-buckets',
+    about: "append table with 3 buckets on 'bucket-key' k, 2 commits; time travel",
+    spec: { columns: { k: 'STRING', v: 'INT' }, options: { bucket: '3', 'bucket-key': 'k' } },
+    lines,
+  };
+}
+
+function typesPk(): Scenario {
+  return {
+    name: 'types-pk',
+    about: 'every supported type with NULLs and edge values, PK table (2 buckets), one commit',
+    spec: { columns: ALL_TYPES, primaryKey: ['id'], options: { bucket: '2' } },
+    lines: typeRows().map((r) => line(0, '+I', r)),
+  };
+}
+
+function typesAppend(): Scenario {
+  return {
+    name: 'types-append',
+    about: 'every supported type with NULLs and edge values, append table, two commits',
+    spec: { columns: ALL_TYPES, options: { bucket: '-1' } },
+    lines: typeRows().map((r, i) => line(i % 2, '+I', r)),
+  };
+}
+
+function compacted(by: 'java' | 'eddy'): Scenario {
+  const who = by === 'java' ? 'Java' : 'Eddy';
+  return {
+    name: `${by}-compaction`,
+    about: `PK table (2 buckets, partitioned by STRING) after 3 commits, then a ${who} full compaction; all snapshots read`,
+    compactWith: by,
+    spec: {
+      columns: { p: 'STRING', id: 'BIGINT', ...VALUE_TYPES },
+      primaryKey: ['p', 'id'],
+      partitionKeys: ['p'],
+      options: { bucket: '2' },
+    },
+    lines: keyedLines({ keyOf: (i) => ({ p: i % 2 ? 'odd' : 'even', id: String(i) }), valuesOf: valueColumns }, 80),
+  };
+}
+
+function deletionVectors(): Scenario {
+  return {
+    name: 'dv-lookup',
+    about:
+      "PK table with 'deletion-vectors.enabled' and 'changelog-producer' = lookup (option agreement), updates and deletes",
+    spec: {
+      columns: { id: 'BIGINT', ...VALUE_TYPES },
+      primaryKey: ['id'],
+      options: { bucket: '2', 'deletion-vectors.enabled': 'true', 'changelog-producer': 'lookup' },
+    },
+    lines: keyedLines({ keyOf: (i) => ({ id: String(i) }), valuesOf: valueColumns }, 50),
+  };
+}
+
+export const SCENARIOS: readonly Scenario[] = [
+  typesPk(),
+  typesAppend(),
+  pkBucket1(),
+  pkBucket4(),
+  partitioned(),
+  appendTable(),
+  appendBucketed(),
+  compacted('java'),
+  compacted('eddy'),
+  deletionVectors(),
+];
+
+/** One table written in turn by every implementation (bucket and sequence-number agreement). */
+export function mixedWriters(): {
+  spec: TableSpec;
+  commits: { writer: 'eddy' | 'java' | 'pypaimon'; lines: WriteLine[] }[];
+} {
+  const spec: TableSpec = {
+    columns: { region: 'STRING', id: 'BIGINT', v: 'STRING', n: 'INT' },
+    primaryKey: ['region', 'id'],
+    partitionKeys: ['region'],
+    options: { bucket: '4' },
+  };
+  const row = (i: number, v: string) => ({ region: i % 2 ? 'a' : 'b', id: String(i), v, n: i });
+  const key = (i: number) => ({ region: i % 2 ? 'a' : 'b', id: String(i) });
+  const range = (a: number, b: number) => Array.from({ length: b - a }, (_, i) => a + i);
+  return {
+    spec,
+    commits: [
+      { writer: 'eddy', lines: range(0, 100).map((i) => line(0, '+I', row(i, 'eddy-0'))) },
+      {
+        writer: 'java',
+        lines: [
+          ...range(0, 30).map((i) => line(1, '+U', row(i, 'java-1'))),
+          ...range(30, 40).map((i) => line(1, '-D', key(i))),
+          ...range(100, 120).map((i) => line(1, '+I', row(i, 'java-1'))),
+        ],
+      },
+      {
+        writer: 'pypaimon',
+        lines: [
+          ...range(20, 50).map((i) => line(2, '+I', row(i, 'py-2'))),
+          ...range(110, 130).map((i) => line(2, '+I', row(i, 'py-2'))),
+        ],
+      },
+      {
+        writer: 'eddy',
+        lines: [
+          ...range(0, 10).map((i) => line(3, '-D', key(i))),
+          ...range(45, 55).map((i) => line(3, '+U', row(i, 'eddy-3'))),
+          ...range(115, 125).map((i) => line(3, '-D', key(i))),
+        ],
+      },
+      {
+        writer: 'java',
+        lines: [...range(5, 15).map((i) => line(4, '+I', row(i, 'java-4'))), line(4, '-D', key(120))],
+      },
+    ],
+  };
+}
+
+/**
+ * What pypaimon 1.4.2 can write of `lines`: no retractions (-U, -D), and one line per key per
+ * commit (the last), because it neither stores row kinds nor deduplicates keys within a commit.
+ */
+export function forPypaimon(spec: TableSpec, lines: readonly WriteLine[]): WriteLine[] {
+  const pk = spec.primaryKey ?? [];
+  const kept = lines.filter((l) => l.kind === '+I' || l.kind === '+U');
+  if (pk.length === 0) return kept;
+  const keyOf = (l: WriteLine) => JSON.stringify([l.commit, ...pk.map((k) => l.row[k])]);
+  const last = new Map<string, number>();
+  for (const [i, l] of kept.entries()) last.set(keyOf(l), i);
+  return kept.filter((l, i) => last.get(keyOf(l)) === i);
+}
