@@ -1,5 +1,6 @@
 import { createRequire } from 'node:module';
 import * as arrow from 'apache-arrow';
+import { type FileMetaData, parquetMetadata } from 'hyparquet';
 import type { DataField } from '../types/data-types.ts';
 import { EddyError } from '../types/errors.ts';
 import type { Column, VarBytes } from './columns.ts';
@@ -56,6 +57,73 @@ export function writeParquet(batch: arrow.RecordBatch, options: ParquetWriteOpti
   builder = builder.setStatisticsEnabled(wasm.EnabledStatistics.Chunk);
   const props = builder.build();
   return wasm.writeParquet(table, props);
+}
+
+/**
+ * Reads only what a projection needs from a Parquet file of `size` bytes: the footer first (one
+ * ranged read from the end), then the byte ranges of the requested columns' chunks (adjacent
+ * ranges coalesced, read in parallel). The pieces are placed in a sparse buffer the size of the
+ * file, which parquet-wasm decodes without touching the holes.
+ */
+export async function readParquetRanged(
+  readRange: (offset: number, length: number) => Promise<Uint8Array>,
+  size: number,
+  path: string,
+  options: ParquetReadOptions = {},
+): Promise<arrow.Table> {
+  if (size < 12) throw new EddyError('CORRUPT_FILE', `${path}: ${size} bytes is too short for Parquet`, { path });
+  const sparse = new Uint8Array(size);
+  let tailLength = Math.min(size, 64 * 1024);
+  let tail = await readRange(size - tailLength, tailLength);
+  const footer = new DataView(tail.buffer, tail.byteOffset, tail.byteLength);
+  const metadataLength = footer.getUint32(tail.length - 8, true);
+  if (footer.getUint32(tail.length - 4, true) !== 0x31524150 || metadataLength + 8 > size) {
+    throw new EddyError('CORRUPT_FILE', `${path}: not a Parquet file (bad footer)`, { path });
+  }
+  if (metadataLength + 8 > tailLength) {
+    tailLength = metadataLength + 8;
+    tail = await readRange(size - tailLength, tailLength);
+  }
+  sparse.set(tail, size - tailLength);
+  let metadata: FileMetaData;
+  try {
+    metadata = parquetMetadata(tail.subarray(tail.length - metadataLength - 8));
+  } catch (e) {
+    throw new EddyError('CORRUPT_FILE', `${path}: cannot read the Parquet footer: ${(e as Error).message}`, {
+      path,
+      cause: e,
+    });
+  }
+  const wanted = options.columns ? new Set(options.columns) : undefined;
+  const ranges: [number, number][] = [];
+  for (const rg of metadata.row_groups) {
+    for (const c of rg.columns) {
+      const m = c.meta_data;
+      if (!m || (wanted && !wanted.has(m.path_in_schema[0]))) continue;
+      const data = Number(m.data_page_offset);
+      const dict = m.dictionary_page_offset === undefined ? undefined : Number(m.dictionary_page_offset);
+      const start = dict !== undefined && dict > 0 && dict < data ? dict : data;
+      const length = Number(m.total_compressed_size);
+      if (start < 0 || length < 0 || start + length > size) {
+        throw new EddyError(
+          'CORRUPT_FILE',
+          `${path}: column chunk ${m.path_in_schema.join('.')} lies outside the file`,
+          { path },
+        );
+      }
+      ranges.push([start, start + length]);
+    }
+  }
+  ranges.sort((a, b) => a[0] - b[0]);
+  const merged: [number, number][] = [];
+  for (const r of ranges) {
+    const last = merged[merged.length - 1];
+    if (last && r[0] - last[1] <= 64 * 1024) last[1] = Math.max(last[1], r[1]);
+    else merged.push([r[0], r[1]]);
+  }
+  const pieces = await Promise.all(merged.map(([a, b]) => readRange(a, b - a)));
+  merged.forEach(([a], i) => sparse.set(pieces[i], a));
+  return readParquet(sparse, path, options);
 }
 
 export interface ParquetReadOptions {

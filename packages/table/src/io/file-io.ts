@@ -10,6 +10,11 @@ export interface FileStatus {
 }
 
 export interface FileIO {
+  /**
+   * Remote storage where a request costs more than the bytes: readers fetch only the Parquet
+   * column chunks they need (footer first) instead of whole files.
+   */
+  readonly preferRangedReads?: boolean;
   /** Whole-file read. Throws EddyError NOT_FOUND when the file does not exist. */
   read(path: string): Promise<Uint8Array>;
   /** Reads `length` bytes at `offset`. */

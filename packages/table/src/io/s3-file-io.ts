@@ -268,6 +268,8 @@ async function readBody(body: unknown, signal: AbortSignal, expected?: number): 
  * - Error messages name the operation and the object, never credentials.
  */
 export class S3FileIO implements FileIO {
+  /** Readers fetch Parquet footers and the needed column chunks with ranged GETs. */
+  readonly preferRangedReads = true;
   readonly client: S3Client;
   private readonly queue: PQueue;
   private readonly requestTimeoutMs: number;

@@ -2,7 +2,7 @@ import { arrowToColumn } from '../format/arrow.ts';
 import { type Column, compareColumnRows, concatColumns, gatherColumn } from '../format/columns.ts';
 import { type DeletionVector, deletionVectorReadLength, readDeletionVector } from '../format/deletion-vector.ts';
 import type { DataFileMeta } from '../format/manifest.ts';
-import { readParquet } from '../format/parquet.ts';
+import { readParquet, readParquetRanged } from '../format/parquet.ts';
 import { partitionPath } from '../format/partition-path.ts';
 import { type FileIO, joinPath } from '../io/file-io.ts';
 import { mergeFunction } from '../merge/merge-function.ts';
@@ -14,6 +14,9 @@ import type { TableSchema } from '../schema/table-schema.ts';
 import type { DataField } from '../types/data-types.ts';
 import { EddyError } from '../types/errors.ts';
 import { isRetract } from '../types/internal.ts';
+
+/** Local files above this size are read by column chunk too (projections skip most bytes). */
+const RANGED_READ_MIN_BYTES = 16 * 1024 * 1024;
 
 /** Rows of one split after merging: columns in the order of `fields`. */
 export interface ColumnBatch {
@@ -276,8 +279,11 @@ export class SplitReader {
     const mapping = needFields.map((f) => fileSchema.fields.find((x) => x.id === f.id));
     const names = mapping.filter((m) => m !== undefined).map((m) => m!.name);
     if (pk) names.push('_SEQUENCE_NUMBER', '_VALUE_KIND');
-    const bytes = await this.io.read(path);
-    const table = await readParquet(bytes, path, { columns: names });
+    const ranged =
+      (this.io.preferRangedReads === true && meta.fileSize > 64 * 1024) || meta.fileSize > RANGED_READ_MIN_BYTES;
+    const table = ranged
+      ? await readParquetRanged((o, l) => this.io.readRange(path, o, l), meta.fileSize, path, { columns: names })
+      : await readParquet(await this.io.read(path), path, { columns: names });
     if (table.numRows !== meta.rowCount) {
       throw new EddyError('CORRUPT_FILE', `${path}: has ${table.numRows} rows, the manifest says ${meta.rowCount}`, {
         path,

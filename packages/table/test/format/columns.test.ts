@@ -12,7 +12,7 @@ import {
   toInternalValue,
   toPublicValue,
 } from '../../src/format/columns.ts';
-import { readParquet, writeParquet } from '../../src/format/parquet.ts';
+import { readParquet, readParquetRanged, writeParquet } from '../../src/format/parquet.ts';
 import type { DataField, DataType } from '../../src/types/data-types.ts';
 import type { InternalValue } from '../../src/types/internal.ts';
 
@@ -118,6 +118,38 @@ describe('columns → Arrow → Parquet → columns', () => {
     expect(table.schema.fields.map((f) => f.name)).toEqual(['str']);
     const readBack = await readParquet(bytes, 'ids.parquet');
     expect(readBack.schema.fields.find((f) => f.name === 'i64')?.metadata.get('PARQUET:field_id')).toBe('2147483646');
+  });
+
+  it('reads a projection by ranges: footer first, then only the needed column chunks', async () => {
+    const n = 50_000;
+    const a = new ColumnBuilder(T.i64, 'a');
+    const b = new ColumnBuilder(T.str, 'b');
+    for (let i = 0; i < n; i++) {
+      a.append(BigInt(i % 100), i);
+      b.append(`value-${(i * 104729) % 99991}-${i}-${(i * 7919) % 65537}`, i);
+    }
+    const fields = [
+      { id: 0, name: 'a', type: T.i64 },
+      { id: 1, name: 'b', type: T.str },
+    ];
+    const bytes = writeParquet(
+      makeRecordBatch(
+        fields.map((f) => arrowField(f)),
+        [a.finish(), b.finish()],
+      ),
+      { compression: 'zstd' },
+    );
+    let fetched = 0;
+    const readRange = async (o: number, l: number) => {
+      fetched += l;
+      return bytes.slice(o, o + l);
+    };
+    const ranged = await readParquetRanged(readRange, bytes.length, 'x.parquet', { columns: ['a'] });
+    const whole = await readParquet(bytes, 'x.parquet', { columns: ['a'] });
+    expect(ranged.numRows).toBe(n);
+    expect(arrowToColumn(ranged.getChild('a')!, T.i64).data).toEqual(arrowToColumn(whole.getChild('a')!, T.i64).data);
+    expect(fetched).toBeLessThan(bytes.length / 2); // the string column was never fetched
+    await expect(readParquetRanged(readRange, 100, 'bad.parquet')).rejects.toThrow(/bad\.parquet/);
   });
 
   it('names the file when Parquet bytes are corrupt', async () => {
