@@ -122,7 +122,7 @@ export async function readParquetRanged(
     else merged.push([r[0], r[1]]);
   }
   const pieces = await Promise.all(merged.map(([a, b]) => readRange(a, b - a)));
-  merged.forEach(([a], i) => sparse.set(pieces[i], a));
+  for (let i = 0; i < merged.length; i++) sparse.set(pieces[i], merged[i][0]);
   return readParquet(sparse, path, options);
 }
 
