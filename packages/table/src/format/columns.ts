@@ -455,6 +455,57 @@ export function gatherColumn(col: Column, idx: Uint32Array): Column {
   return { type: col.type, length: n, data, validity };
 }
 
+/**
+ * Row `rows[i]` of column `cols[runs[i]]` for each i: a merge's output gathered straight from its
+ * input runs, without concatenating them first.
+ */
+export function gatherRuns(cols: readonly Column[], runs: Uint16Array, rows: Uint32Array): Column {
+  if (cols.length === 1) return gatherColumn(cols[0], rows);
+  const n = rows.length;
+  const type = cols[0].type;
+  let validity: Uint8Array | null = null;
+  if (cols.some((c) => c.validity !== null)) {
+    validity = new Uint8Array(n);
+    for (let i = 0; i < n; i++) {
+      const v = cols[runs[i]].validity;
+      validity[i] = v === null ? 1 : v[rows[i]];
+    }
+  }
+  const d0 = cols[0].data;
+  let data: ColumnData;
+  if (isVar(d0)) {
+    const srcs = cols.map((c) => c.data as VarBytes);
+    const offsets = new Int32Array(n + 1);
+    let size = 0;
+    for (let i = 0; i < n; i++) {
+      const o = srcs[runs[i]].offsets;
+      const r = rows[i];
+      size += o[r + 1] - o[r];
+      offsets[i + 1] = size;
+    }
+    const bytes = Buffer.allocUnsafe(size);
+    for (let i = 0; i < n; i++) {
+      const src = srcs[runs[i]];
+      const r = rows[i];
+      const s = src.offsets[r];
+      const len = src.offsets[r + 1] - s;
+      const o = offsets[i];
+      if (len < 16) for (let k = 0; k < len; k++) bytes[o + k] = src.bytes[s + k];
+      else bytes.set(src.bytes.subarray(s, s + len), o);
+    }
+    data = { offsets, bytes };
+  } else if (Array.isArray(d0)) {
+    data = Array.from(rows, (r, i) => (cols[runs[i]].data as bigint[])[r]);
+  } else {
+    const Ctor = (d0 as Int32Array).constructor as new (n: number) => Int32Array;
+    const out = new Ctor(n);
+    const srcs = cols.map((c) => c.data as Int32Array);
+    for (let i = 0; i < n; i++) out[i] = srcs[runs[i]][rows[i]];
+    data = out as ColumnData;
+  }
+  return { type, length: n, data, validity };
+}
+
 /** Concatenates columns of one type. */
 export function concatColumns(cols: readonly Column[]): Column {
   if (cols.length === 1) return cols[0];

@@ -1,5 +1,5 @@
 import { arrowToColumn } from '../format/arrow.ts';
-import { type Column, compareColumnRows, concatColumns, gatherColumn } from '../format/columns.ts';
+import { type Column, compareColumnRows, concatColumns, gatherColumn, gatherRuns } from '../format/columns.ts';
 import { type DeletionVector, deletionVectorReadLength, readDeletionVector } from '../format/deletion-vector.ts';
 import type { DataFileMeta } from '../format/manifest.ts';
 import { readParquet, readParquetRanged } from '../format/parquet.ts';
@@ -114,6 +114,19 @@ export class SplitReader {
       }
       return c;
     };
+    if (!filter && merge && files.length < 65536) {
+      // A merge without a row filter gathers each projected column straight from the runs.
+      const runs = Uint16Array.from(selFile);
+      const rows = Uint32Array.from(selRow);
+      const columns = projection.map((f) =>
+        gatherRuns(
+          files.map((fc) => fc.cols.get(f.name)!),
+          runs,
+          rows,
+        ),
+      );
+      return { fields: projection, columns, length: rows.length };
+    }
     let idx = new Uint32Array(selFile.length);
     for (let i = 0; i < selFile.length; i++) idx[i] = offsets[selFile[i]] + selRow[i];
     if (filter) {
