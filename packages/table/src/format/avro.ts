@@ -19,7 +19,7 @@ import { createRequire } from 'node:module';
 import { deflateRawSync, inflateRawSync } from 'node:zlib';
 import { compress as zstdCompress, init as zstdInit } from '@bokuweb/zstd-wasm';
 import avsc from 'avsc';
-import { decompress as zstdDecompress } from 'fzstd';
+import { Decompress as ZstdDecompress } from 'fzstd';
 import { corruptFile, EddyError } from '../types/errors.ts';
 
 /** Block compression codecs, spelled as in the `avro.codec` metadata entry. */
@@ -84,6 +84,65 @@ const BIGINT_LONG = avsc.types.LongType.__with({
 
 const typeCache = new Map<string, avsc.Type>();
 
+/** The part of avsc's (untyped) Tap a reader needs. */
+interface Tap {
+  buf: Uint8Array;
+  pos: number;
+  readLong(): number;
+  skipLong(): void;
+  readString(): string;
+}
+type AvscTypeClass = new (schema: avsc.Schema, opts: unknown) => avsc.Type;
+type Reader = { _read(tap: Tap): unknown };
+
+/** A block count no data can back: every item of an array or map takes at least one byte. */
+function checkBlockCount(n: number, tap: Tap, what: string): void {
+  if (n > tap.buf.length - tap.pos)
+    throw new Error(`${what} block of ${n} items cannot fit in the ${tap.buf.length - tap.pos} bytes left`);
+}
+
+/**
+ * avsc allocates and loops as many times as an array or map block header says before it notices the
+ * data ran out, so a corrupt count of a few bytes cost gigabytes (or the process). These subclasses
+ * refuse counts larger than the bytes left. (Arrays of zero-byte items such as `null` are thus
+ * limited to the bytes left in the block; Paimon never writes them.)
+ */
+class BoundedArrayType extends (avsc.types.ArrayType as unknown as AvscTypeClass) {}
+Object.defineProperty(BoundedArrayType.prototype, '_read', {
+  value(this: { itemsType: Reader }, tap: Tap): unknown[] {
+    const items = this.itemsType;
+    const out: unknown[] = [];
+    for (let n = tap.readLong(); n; n = tap.readLong()) {
+      if (n < 0) {
+        n = -n;
+        tap.skipLong();
+      }
+      checkBlockCount(n, tap, 'array');
+      while (n--) out.push(items._read(tap));
+    }
+    return out;
+  },
+});
+class BoundedMapType extends (avsc.types.MapType as unknown as AvscTypeClass) {}
+Object.defineProperty(BoundedMapType.prototype, '_read', {
+  value(this: { valuesType: Reader }, tap: Tap): Record<string, unknown> {
+    const values = this.valuesType;
+    const out: Record<string, unknown> = {};
+    for (let n = tap.readLong(); n; n = tap.readLong()) {
+      if (n < 0) {
+        n = -n;
+        tap.skipLong();
+      }
+      checkBlockCount(n, tap, 'map');
+      while (n--) {
+        const key = tap.readString();
+        out[key] = values._read(tap);
+      }
+    }
+    return out;
+  },
+});
+
 /** Compiles (and caches by JSON text) an avsc type whose longs are bigints. */
 export function avroType(schema: AvroSchema): avsc.Type {
   const json = typeof schema === 'string' ? schema : JSON.stringify(schema);
@@ -93,10 +152,13 @@ export function avroType(schema: AvroSchema): avsc.Type {
       registry: {},
       wrapUnions: 'auto',
       // every long, also `{"type": "long", "logicalType": "timestamp-millis"}`, reads as bigint
-      typeHook: (s: avsc.Schema) =>
-        s === 'long' || (typeof s === 'object' && s !== null && (s as { type?: unknown }).type === 'long')
-          ? BIGINT_LONG
-          : undefined,
+      typeHook: (s: avsc.Schema, opts: unknown) => {
+        const type = typeof s === 'object' && s !== null ? (s as { type?: unknown }).type : s;
+        if (type === 'long') return BIGINT_LONG;
+        if (type === 'array' && s !== 'array') return new BoundedArrayType(s, opts);
+        if (type === 'map' && s !== 'map') return new BoundedMapType(s, opts);
+        return undefined;
+      },
     });
     if (typeCache.size > 64) typeCache.delete(typeCache.keys().next().value as string);
     typeCache.set(json, t);
@@ -134,22 +196,65 @@ async function compressBlock(codec: AvroCodec, data: Uint8Array): Promise<Uint8A
   }
 }
 
+/**
+ * Most bytes one block may decompress to. Paimon's (and Avro Java's) writers close a block at about
+ * 64 KB; the limit stops a small "decompression bomb" from taking gigabytes of memory.
+ */
+export const MAX_AVRO_BLOCK_BYTES = 64 * 1024 * 1024;
+
+function zstdDecompressBounded(data: Uint8Array, limit: number, path: string): Uint8Array {
+  const chunks: Uint8Array[] = [];
+  let n = 0;
+  const d = new ZstdDecompress((chunk) => {
+    n += chunk.length;
+    if (n > limit) throw corruptFile(path, `zstd block decompresses to more than ${limit} bytes`);
+    chunks.push(chunk);
+  });
+  d.push(data, true);
+  if (chunks.length === 1) return chunks[0];
+  const out = new Uint8Array(n);
+  let off = 0;
+  for (const c of chunks) {
+    out.set(c, off);
+    off += c.length;
+  }
+  return out;
+}
+
+/** The uncompressed length a raw snappy block declares (its leading varint). */
+function snappyLength(data: Uint8Array): number {
+  let n = 0;
+  for (let i = 0, mul = 1; i < 5 && i < data.length; i++, mul *= 128) {
+    n += (data[i] & 0x7f) * mul;
+    if ((data[i] & 0x80) === 0) return n;
+  }
+  return Number.POSITIVE_INFINITY;
+}
+
 function decompressBlock(codec: string, data: Uint8Array, path: string): Uint8Array {
+  const limit = MAX_AVRO_BLOCK_BYTES;
   switch (codec) {
     case 'null':
       return data;
     case 'deflate':
-      return inflateRawSync(data);
+      try {
+        return inflateRawSync(data, { maxOutputLength: limit });
+      } catch (e) {
+        if ((e as { code?: string }).code === 'ERR_BUFFER_TOO_LARGE')
+          throw corruptFile(path, `deflate block decompresses to more than ${limit} bytes`, e);
+        throw e;
+      }
     case 'snappy': {
       if (data.length < 4) throw corruptFile(path, 'snappy block shorter than its checksum');
       const body = data.subarray(0, data.length - 4);
+      if (snappyLength(body) > limit) throw corruptFile(path, `snappy block declares more than ${limit} bytes`);
       const out = snappy.uncompress(body);
       const expected = new DataView(data.buffer, data.byteOffset, data.byteLength).getUint32(data.length - 4, false);
       if (crc32(out) !== expected) throw corruptFile(path, 'snappy block checksum mismatch');
       return out;
     }
     case 'zstandard':
-      return zstdDecompress(data);
+      return zstdDecompressBounded(data, limit, path);
     default:
       throw new EddyError('UNSUPPORTED', `${path}: unsupported Avro codec '${codec}'`, { path });
   }
@@ -331,6 +436,9 @@ function decodeAvroFileSync(bytes: Uint8Array, path: string): AvroFile {
     if (count < 0 || size < 0) throw corruptFile(path, 'negative Avro block header');
     const raw = decompressBlock(codec, r.bytes(size), path);
     const data = Buffer.from(raw.buffer, raw.byteOffset, raw.byteLength);
+    // Every record takes at least a byte (Paimon's all do): a larger count is corrupt, and would
+    // otherwise loop (and allocate) that many times over records of zero bytes.
+    if (count > data.length) throw corruptFile(path, `Avro block of ${data.length} bytes declares ${count} records`);
     let pos = 0;
     for (let i = 0; i < count; i++) {
       const { value, offset } = type.decode(data, pos);

@@ -13,7 +13,7 @@
  * DV ranges: `f1` offset = position of the blob's 4-byte size prefix in the index file, `f2` length
  * (see deletion-vector.ts for what exactly it counts).
  */
-import { corruptFile } from '../types/errors.ts';
+import { checkFileName, corruptFile } from '../types/errors.ts';
 import {
   type AvroCodec,
   type AvroRecord,
@@ -163,7 +163,7 @@ export function encodeIndexManifest(entries: readonly IndexManifestEntry[], code
 function rangeFromAvro(v: unknown, path: string): DeletionVectorRange {
   const r = new FieldReader(asRecord(v, path, 'deletion vector range'), path, 'deletion vector range');
   return {
-    fileName: r.requiredString('f0'),
+    fileName: checkFileName(r.requiredString('f0'), path, 'data file name'),
     offset: r.requiredInt('f1'),
     length: r.requiredInt('f2'),
     cardinality: r.optionalInt('_CARDINALITY'),
@@ -202,7 +202,7 @@ export async function decodeIndexManifest(bytes: Uint8Array, path: string): Prom
       partition: r.requiredBytes('_PARTITION'),
       bucket: r.requiredInt('_BUCKET'),
       indexType: r.requiredString('_INDEX_TYPE'),
-      fileName: r.requiredString('_FILE_NAME'),
+      fileName: checkFileName(r.requiredString('_FILE_NAME'), path, 'index file name'),
       fileSize: r.requiredInt('_FILE_SIZE'),
       rowCount: r.requiredInt('_ROW_COUNT'),
       deletionVectorRanges: ranges === null ? null : ranges.map((x) => rangeFromAvro(x, path)),

@@ -5,6 +5,8 @@
  * `_MIN/_MAX_BUCKET`, `_MIN/_MAX_LEVEL`, `_MIN/_MAX_ROW_ID`); read by field name so older files
  * (without those nullable fields) decode with nulls.
  */
+
+import { checkFileName } from '../types/errors.ts';
 import {
   type AvroCodec,
   asRecord,
@@ -89,7 +91,7 @@ export async function decodeManifestList(bytes: Uint8Array, path: string): Promi
     const r = new FieldReader(asRecord(rec, path, 'manifest file meta'), path, 'manifest file meta');
     checkVersion(r, MANIFEST_FILE_META_VERSION, path);
     return {
-      fileName: r.requiredString('_FILE_NAME'),
+      fileName: checkFileName(r.requiredString('_FILE_NAME'), path, 'manifest file name'),
       fileSize: r.requiredInt('_FILE_SIZE'),
       numAddedFiles: r.requiredInt('_NUM_ADDED_FILES'),
       numDeletedFiles: r.requiredInt('_NUM_DELETED_FILES'),

@@ -7,7 +7,7 @@
  * looks fields up by name, so files from older writers (missing newer nullable fields, or wrapped in
  * `["null", record]` unions) and newer writers (extra fields) decode too.
  */
-import { corruptFile, EddyError } from '../types/errors.ts';
+import { checkFileName, corruptFile, EddyError } from '../types/errors.ts';
 import {
   type AvroRecord,
   asRecord,
@@ -175,7 +175,7 @@ function dataFileToAvro(f: DataFileMeta): AvroRecord {
 
 function dataFileFromAvro(r: FieldReader, path: string): DataFileMeta {
   return {
-    fileName: r.requiredString('_FILE_NAME'),
+    fileName: checkFileName(r.requiredString('_FILE_NAME'), path, 'data file name'),
     fileSize: r.requiredInt('_FILE_SIZE'),
     rowCount: r.requiredInt('_ROW_COUNT'),
     minKey: r.requiredBytes('_MIN_KEY'),
@@ -186,7 +186,7 @@ function dataFileFromAvro(r: FieldReader, path: string): DataFileMeta {
     maxSequenceNumber: r.requiredLong('_MAX_SEQUENCE_NUMBER'),
     schemaId: r.requiredInt('_SCHEMA_ID'),
     level: r.requiredInt('_LEVEL'),
-    extraFiles: r.optionalStringArray('_EXTRA_FILES') ?? [],
+    extraFiles: (r.optionalStringArray('_EXTRA_FILES') ?? []).map((n) => checkFileName(n, path, 'extra file name')),
     creationTime: r.optionalInt('_CREATION_TIME'),
     deleteRowCount: r.optionalInt('_DELETE_ROW_COUNT'),
     embeddedIndex: r.optionalBytes('_EMBEDDED_FILE_INDEX'),

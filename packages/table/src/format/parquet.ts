@@ -71,8 +71,8 @@ export async function readParquetRanged(
   path: string,
   options: ParquetReadOptions = {},
 ): Promise<arrow.Table> {
-  if (size < 12) throw new EddyError('CORRUPT_FILE', `${path}: ${size} bytes is too short for Parquet`, { path });
-  const sparse = new Uint8Array(size);
+  if (!Number.isSafeInteger(size) || size < 12)
+    throw new EddyError('CORRUPT_FILE', `${path}: ${size} bytes is not a plausible Parquet file size`, { path });
   let tailLength = Math.min(size, 64 * 1024);
   let tail = await readRange(size - tailLength, tailLength);
   const footer = new DataView(tail.buffer, tail.byteOffset, tail.byteLength);
@@ -84,6 +84,9 @@ export async function readParquetRanged(
     tailLength = metadataLength + 8;
     tail = await readRange(size - tailLength, tailLength);
   }
+  // Allocated only now: the tail read proved the file really is `size` bytes (the size comes from a
+  // manifest, and a corrupt one must not allocate whatever it says).
+  const sparse = new Uint8Array(size);
   sparse.set(tail, size - tailLength);
   let metadata: FileMetaData;
   try {

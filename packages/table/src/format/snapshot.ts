@@ -1,4 +1,4 @@
-import { corruptFile } from '../types/errors.ts';
+import { checkFileName, corruptFile } from '../types/errors.ts';
 import { parseJsonWithLongs, stringifyJsonWithLongs } from './json-long.ts';
 
 export type CommitKind = 'APPEND' | 'COMPACT' | 'OVERWRITE' | 'ANALYZE';
@@ -93,6 +93,10 @@ export function decodeSnapshot(text: string, path: string): Snapshot {
     if (typeof v !== 'string') throw corruptFile(path, `'${k}' is not a string`);
     return v;
   };
+  const file = (k: string, required: boolean): string | undefined => {
+    const v = str(k, required);
+    return v === undefined ? undefined : checkFileName(v, path, `'${k}'`);
+  };
   const kind = str('commitKind', true) as CommitKind;
   if (!KINDS.includes(kind)) throw corruptFile(path, `unknown commitKind '${kind}'`);
   const ident = o.commitIdentifier;
@@ -103,13 +107,13 @@ export function decodeSnapshot(text: string, path: string): Snapshot {
     version: num('version', true)!,
     id: num('id', true)!,
     schemaId: num('schemaId', true)!,
-    baseManifestList: str('baseManifestList', true)!,
+    baseManifestList: file('baseManifestList', true)!,
     baseManifestListSize: num('baseManifestListSize', false),
-    deltaManifestList: str('deltaManifestList', true)!,
+    deltaManifestList: file('deltaManifestList', true)!,
     deltaManifestListSize: num('deltaManifestListSize', false),
-    changelogManifestList: str('changelogManifestList', false) ?? null,
+    changelogManifestList: file('changelogManifestList', false) ?? null,
     changelogManifestListSize: num('changelogManifestListSize', false),
-    indexManifest: str('indexManifest', false) ?? null,
+    indexManifest: file('indexManifest', false) ?? null,
     commitUser: str('commitUser', true)!,
     commitIdentifier: BigInt(ident),
     commitKind: kind,
@@ -118,7 +122,7 @@ export function decodeSnapshot(text: string, path: string): Snapshot {
     deltaRecordCount: num('deltaRecordCount', false) ?? 0,
     changelogRecordCount: num('changelogRecordCount', false),
     watermark: num('watermark', false),
-    statistics: str('statistics', false),
+    statistics: file('statistics', false),
     properties: typeof props === 'object' && props !== null ? (props as Record<string, string>) : undefined,
     nextRowId: num('nextRowId', false),
   };

@@ -128,7 +128,27 @@ export class ChangeReader {
         }
         continue;
       }
-      for (const b of await this.changesOf(snapshot)) yield b;
+      let changes: ChangeBatch[];
+      try {
+        changes = await this.changesOf(snapshot);
+      } catch (e) {
+        // Expiry removed the snapshot (and its changelog files) while it was being read: the same
+        // typed outcome as expiring it just before.
+        if (!(e instanceof EddyError && e.code === 'NOT_FOUND') || (await t.snapshots.snapshotExists(snapshot.id)))
+          throw e;
+        const earliest = Math.max((await t.snapshots.earliestSnapshotId()) ?? 0, snapshot.id + 1);
+        if (o.onExpired !== 'restart') {
+          throw new EddyError(
+            'SNAPSHOT_EXPIRED',
+            `table ${t.name}: snapshot ${snapshot.id} was expired while this feed read it; the earliest is ${earliest}`,
+            { cause: e },
+          );
+        }
+        o.onGap?.({ missedFrom: snapshot.id, resumedAt: earliest });
+        next = earliest;
+        continue;
+      }
+      for (const b of changes) yield b;
       next = snapshot.id + 1;
       // Every change of the snapshot has been pulled by the consumer: record the position.
       if (consumer !== undefined) await writeConsumer(t, consumer, next);

@@ -29,3 +29,15 @@ export const invalidRow = (message: string) => new EddyError('INVALID_ROW', mess
 export const unsupported = (message: string) => new EddyError('UNSUPPORTED', message);
 export const corruptFile = (path: string, message: string, cause?: unknown) =>
   new EddyError('CORRUPT_FILE', `${path}: ${message}`, { path, cause });
+
+/**
+ * Metadata names the files it refers to (manifests, data files) by plain names inside a known
+ * directory. A name with a separator or `..` would make readers read — and expiry delete — files
+ * elsewhere, so metadata holding one is corrupt (`path` is the metadata file).
+ */
+export function checkFileName(name: string, path: string, what: string): string {
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: rejecting control characters is the point
+  if (name.length === 0 || name === '.' || name === '..' || /[/\\\u0000-\u001f]/.test(name))
+    throw corruptFile(path, `${what} ${JSON.stringify(name)} is not a plain file name`);
+  return name;
+}
