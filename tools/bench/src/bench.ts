@@ -1,454 +1,185 @@
-import { mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { cpus, tmpdir, totalmem } from 'node:os';
+/**
+ * `npm run bench -- [suite ...] [flags]`: Eddy against its peers (Paimon Java, pypaimon, DuckDB,
+ * LanceDB), each workload measured for every system in the same run. See tools/bench/README.md.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { parseArgs } from 'node:util';
-import { DuckDBInstance, DuckDBTimestampValue } from '@duckdb/node-api';
-import { Catalog } from '@eddy/table';
-import * as arrow from 'apache-arrow';
+import { Ctx, type Params } from './context.ts';
+import { runCore } from './core.ts';
+import {
+  ALL_PEERS,
+  describeMachine,
+  LoadSampler,
+  machineLine,
+  type PeerName,
+  pythonVersions,
+  REPO_DIR,
+} from './env.ts';
+import { printWorkload, type Report, ratioTable, type Workload, writeReport } from './report.ts';
+import { compactionSuite } from './suites/compaction.ts';
+import { feedSuite } from './suites/feed.ts';
+import { ingestSuite } from './suites/ingest.ts';
+import { memorySuite } from './suites/memory.ts';
+import { pointSuite } from './suites/point.ts';
+import { scanSuite } from './suites/scan.ts';
 
-/**
- * The core benchmark: PK upsert ingest, merge-on-read scans, and the same rows through DuckDB in the
- * same run as the reference. Prints ratios; no thresholds (speed is reported, not asserted).
- */
-interface Row {
-  id: bigint;
-  name: string;
-  amount: number;
-  qty: number;
-  ts: bigint;
-  category: string;
-  flag: boolean;
-}
+const SUITES = {
+  ingest: ingestSuite,
+  scan: scanSuite,
+  compaction: compactionSuite,
+  point: pointSuite,
+  feed: feedSuite,
+  memory: memorySuite,
+} as const;
+type SuiteName = keyof typeof SUITES;
+const ORDER: readonly (SuiteName | 'core')[] = ['core', 'ingest', 'scan', 'compaction', 'point', 'feed', 'memory'];
 
-function makeRows(n: number, keySpace: number, seed: number): Row[] {
-  let s = seed >>> 0;
-  const rand = () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-  const rows: Row[] = new Array(n);
-  for (let i = 0; i < n; i++) {
-    const key = keySpace === n ? i : Math.floor(rand() * keySpace);
-    rows[i] = {
-      id: BigInt(key),
-      name: `customer-${Math.floor(rand() * 100_000)}-${key % 97}`,
-      amount: Math.round(rand() * 1e6) / 100,
-      qty: Math.floor(rand() * 1000),
-      ts: 1_700_000_000_000_000n + BigInt(i) * 1000n,
-      category: `cat-${Math.floor(rand() * 50)}`,
-      flag: rand() < 0.5,
-    };
-  }
-  return rows;
-}
-
-const rssMb = () => process.resourceUsage().maxRSS / 1024;
-const fmt = (n: number) =>
-  n >= 1e6 ? `${(n / 1e6).toFixed(2)}M` : n >= 1e3 ? `${(n / 1e3).toFixed(1)}k` : n.toFixed(1);
-
-function dirSize(dir: string, pred: (f: string) => boolean = () => true): number {
-  let total = 0;
-  for (const e of readdirSync(dir, { withFileTypes: true })) {
-    const p = path.join(dir, e.name);
-    if (e.isDirectory()) total += dirSize(p, pred);
-    else if (pred(e.name)) total += statSync(p).size;
-  }
-  return total;
-}
-
-interface Result {
-  metric: string;
-  eddy: number;
-  reference: number | null;
-  referenceName: string;
-  unit: string;
-}
+const USAGE = `usage: npm run bench -- [suite ...] [flags]
+suites: core ingest scan point compaction feed memory all (default: all; with --smoke: all, small, no
+        Java/pypaimon/LanceDB unless --peers names them)
+flags:  --rows N (1000000)  --rounds R (5)  --update-rows U (rows/5)  --buckets B (4)
+        --repeat K (2: warm scan repetitions, best of)  --point-queries Q (20)  --range-width W (1000)
+        --point-target-file-size S ("1 mb")  --feed-commits C (1000)  --feed-rows P (10)  --poll-ms T (200)
+        --mem-rows N (1000000)  --mem-buckets LIST (1,16,256)  --write-buffer S ("64 mb")  --mem-chunk N (10000)
+        --peers LIST (java,pypaimon,duckdb,lancedb; "none" for Eddy alone)  --out DIR  --keep  --smoke`;
 
 export async function main(argv: string[]): Promise<void> {
-  const { values } = parseArgs({
+  const { values, positionals } = parseArgs({
     args: argv,
+    allowPositionals: true,
     options: {
-      rows: { type: 'string', default: '1000000' },
-      rounds: { type: 'string', default: '5' },
+      rows: { type: 'string' },
+      rounds: { type: 'string' },
       'update-rows': { type: 'string' },
+      buckets: { type: 'string' },
+      repeat: { type: 'string' },
+      'point-queries': { type: 'string' },
+      'range-width': { type: 'string' },
+      'point-target-file-size': { type: 'string' },
+      'feed-commits': { type: 'string' },
+      'feed-rows': { type: 'string' },
+      'poll-ms': { type: 'string' },
+      'mem-rows': { type: 'string' },
+      'mem-buckets': { type: 'string' },
+      'write-buffer': { type: 'string' },
+      'mem-chunk': { type: 'string' },
+      peers: { type: 'string' },
+      out: { type: 'string' },
+      keep: { type: 'boolean', default: false },
       smoke: { type: 'boolean', default: false },
-      out: { type: 'string', default: 'bench/results' },
+      help: { type: 'boolean', default: false },
     },
   });
-  const N = Number(values.rows);
-  const rounds = Number(values.rounds);
-  const U = values['update-rows'] ? Number(values['update-rows']) : Math.max(1, Math.floor(N / 5));
-  const work = mkdtempSync(path.join(tmpdir(), 'eddy-bench-'));
-  const results: Result[] = [];
-  try {
-    console.log(
-      `machine: ${cpus().length} × ${cpus()[0]?.model ?? '?'}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, node ${process.version}`,
-    );
-    console.log(
-      `workload: ${N} rows (BIGINT key + 6 mixed columns) into a 4-bucket PK table, then ${rounds} × ${U} upserts\n`,
-    );
-    const rows = makeRows(N, N, 1);
-    const catalog = await Catalog.open(path.join(work, 'wh'));
-    const table = await catalog.createTable('bench.t', {
-      columns: {
-        id: 'BIGINT',
-        name: 'STRING',
-        amount: 'DOUBLE',
-        qty: 'INT',
-        ts: 'TIMESTAMP(6)',
-        category: 'STRING',
-        flag: 'BOOLEAN',
-      },
-      primaryKey: ['id'],
-      // write-only: the upsert rounds leave their sorted runs for the merge-on-read measurement;
-      // compaction is measured on its own below.
-      options: { bucket: 4, 'write-only': 'true' },
-    });
-
-    // 1. Ingest: JS objects → validated columns → sorted, bucketed Parquet files → one commit.
-    const w = table.newWriter({ commitUser: 'bench' });
-    let t0 = performance.now();
-    await w.write(rows);
-    await w.flush();
-    const tWrite = performance.now() - t0;
-    t0 = performance.now();
-    await w.commit(1);
-    const tCommit = performance.now() - t0;
-    const ingestRate = N / ((tWrite + tCommit) / 1000);
-    const tableDir = table.path;
-    const dataBytes = dirSize(tableDir, (f) => f.endsWith('.parquet'));
-
-    // 1b. The same rows as Arrow columns (built outside the timing) into a second table.
-    const arrowTable = toArrow(rows);
-    const tableA = await catalog.createTable('bench.arrow', {
-      columns: {
-        id: 'BIGINT',
-        name: 'STRING',
-        amount: 'DOUBLE',
-        qty: 'INT',
-        ts: 'TIMESTAMP(6)',
-        category: 'STRING',
-        flag: 'BOOLEAN',
-      },
-      primaryKey: ['id'],
-      options: { bucket: 4, 'write-only': 'true' },
-    });
-    const wa = tableA.newWriter({ commitUser: 'bench-arrow' });
-    t0 = performance.now();
-    await wa.write(arrowTable);
-    await wa.commit(1);
-    const arrowIngestRate = N / ((performance.now() - t0) / 1000);
-    wa.close();
-
-    // 2. Full merge-on-read scan, 1 sorted run per bucket.
-    const scanRates = await scanBoth(table, N);
-
-    // 3. Upsert rounds, then a merge-on-read scan over 1 + rounds sorted runs.
-    let tUpd = 0;
-    for (let r = 0; r < rounds; r++) {
-      const upd = makeRows(U, N, 100 + r);
-      const t1 = performance.now();
-      await w.write(upd);
-      await w.commit(2 + r);
-      tUpd += performance.now() - t1;
-    }
-    w.close();
-    const updRate = (U * rounds) / (tUpd / 1000);
-    const morRates = await scanBoth(table, N);
-
-    // 4. Full compaction of the 1 + rounds runs, then the same scans over one run.
-    t0 = performance.now();
-    const compaction = await table.compact({ full: true });
-    const tCompact = (performance.now() - t0) / 1000;
-    const compactedRates = await scanBoth(table, N);
-
-    // 5. Small commits: latency per commit of 100 upserts.
-    const latencies: number[] = [];
-    const small = table.newWriter({ commitUser: 'bench-small' });
-    for (let i = 0; i < (values.smoke ? 20 : 100); i++) {
-      const t1 = performance.now();
-      await small.write(makeRows(100, N, 1000 + i));
-      await small.commit(i + 1);
-      latencies.push(performance.now() - t1);
-    }
-    small.close();
-    latencies.sort((a, b) => a - b);
-    const pct = (p: number) => latencies[Math.min(latencies.length - 1, Math.floor(p * latencies.length))];
-
-    // 6. Change feed: commit-to-delivery latency of a tailing reader (default poll interval) over
-    // many small commits to a fresh table.
-    const feedTable = await catalog.createTable('bench.feed', {
-      columns: { k: 'INT', v: 'STRING' },
-      primaryKey: ['k'],
-      options: { bucket: 2, 'write-only': 'true' },
-    });
-    const feedCommits = values.smoke ? 30 : 1000;
-    const committedAt = new Map<number, number>();
-    const deliveredAt = new Map<number, number>();
-    const ac = new AbortController();
-    const tail = (async () => {
-      for await (const e of feedTable.changes({ scanMode: 'latest', signal: ac.signal })) {
-        if (!deliveredAt.has(e.snapshotId)) deliveredAt.set(e.snapshotId, performance.now());
-        if (deliveredAt.size === feedCommits) ac.abort();
-      }
-    })();
-    await new Promise((r) => setTimeout(r, 100)); // the reader starts at "latest" = empty table
-    const fw = feedTable.newWriter({ commitUser: 'bench-feed' });
-    for (let i = 0; i < feedCommits; i++) {
-      await fw.write({ k: i % 500, v: `v${i}` });
-      const res = await fw.commit(i + 1);
-      committedAt.set(res.snapshot!.id, performance.now());
-    }
-    fw.close();
-    const feedDeadline = setTimeout(() => ac.abort(), 30_000);
-    await tail;
-    clearTimeout(feedDeadline);
-    const feedLat = [...committedAt]
-      .map(([id, t]) => Math.max(0, (deliveredAt.get(id) ?? Number.POSITIVE_INFINITY) - t))
-      .sort((a, b) => a - b);
-    const feedPct = (p: number) => feedLat[Math.min(feedLat.length - 1, Math.floor(p * feedLat.length))];
-    // 7. Write amplification: 10 rounds of upserts over the same keys, writer compacting as it goes.
-    const waTable = await catalog.createTable('bench.wa', {
-      columns: {
-        id: 'BIGINT',
-        name: 'STRING',
-        amount: 'DOUBLE',
-        qty: 'INT',
-        ts: 'TIMESTAMP(6)',
-        category: 'STRING',
-        flag: 'BOOLEAN',
-      },
-      primaryKey: ['id'],
-      options: { bucket: 4 },
-    });
-    const waw = waTable.newWriter({ commitUser: 'bench-wa' });
-    for (let r = 0; r < 10; r++) {
-      await waw.write(makeRows(U, U, 500 + r));
-      await waw.commit(r + 1);
-    }
-    waw.close();
-    let flushedBytes = 0;
-    let compactedBytes = 0;
-    for (const snap of await waTable.listSnapshots()) {
-      for (const m of await waTable.manifests.readManifestList(snap.deltaManifestList)) {
-        for (const e of await waTable.manifests.readManifest(m.fileName)) {
-          if (e.kind !== 0) continue;
-          if (e.file.fileSource === 1) compactedBytes += e.file.fileSize;
-          else flushedBytes += e.file.fileSize;
-        }
-      }
-    }
-    const writeAmplification = (flushedBytes + compactedBytes) / flushedBytes;
-    const eddyRss = rssMb();
-
-    // Reference: DuckDB on the same rows, same process, same run.
-    const duck = await DuckDBInstance.create(':memory:');
-    const con = await duck.connect();
-    await con.run(
-      'CREATE TABLE t (id BIGINT, name VARCHAR, amount DOUBLE, qty INTEGER, ts TIMESTAMP, category VARCHAR, flag BOOLEAN)',
-    );
-    const app = await con.createAppender('t');
-    for (const r of rows) {
-      app.appendBigInt(r.id);
-      app.appendVarchar(r.name);
-      app.appendDouble(r.amount);
-      app.appendInteger(r.qty);
-      app.appendTimestamp(new DuckDBTimestampValue(r.ts));
-      app.appendVarchar(r.category);
-      app.appendBoolean(r.flag);
-      app.endRow();
-    }
-    app.closeSync();
-    const pq = path.join(work, 'duck.parquet');
-    // Best of 3 for the reference (it is the noisier side on a shared 2-core machine).
-    let duckCopy = 0;
-    for (let i = 0; i < 3; i++) {
-      t0 = performance.now();
-      await con.run(`COPY t TO '${pq}' (FORMAT parquet, COMPRESSION zstd)`);
-      duckCopy = Math.max(duckCopy, N / ((performance.now() - t0) / 1000));
-    }
-    const duckBytes = statSync(pq).size;
-    let duckSelect = 0;
-    let got = 0;
-    for (let i = 0; i < 3; i++) {
-      t0 = performance.now();
-      const res = await con.runAndReadAll(`SELECT * FROM read_parquet('${pq}')`);
-      got = res.getRows().length;
-      duckSelect = Math.max(duckSelect, got / ((performance.now() - t0) / 1000));
-    }
-
-    results.push(
-      {
-        metric: 'PK write (objects → committed files), rows/s',
-        eddy: ingestRate,
-        reference: duckCopy,
-        referenceName: 'DuckDB COPY zstd',
-        unit: 'rows/s',
-      },
-      { metric: '  of which commit, ms', eddy: tCommit, reference: null, referenceName: '', unit: 'ms' },
-      {
-        metric: 'PK write (Arrow batch → committed files), rows/s',
-        eddy: arrowIngestRate,
-        reference: duckCopy,
-        referenceName: 'DuckDB COPY zstd',
-        unit: 'rows/s',
-      },
-      {
-        metric: 'upsert rounds (write+commit), rows/s',
-        eddy: updRate,
-        reference: duckCopy,
-        referenceName: 'DuckDB COPY zstd',
-        unit: 'rows/s',
-      },
-      {
-        metric: 'scan 1 run → JS objects, rows/s',
-        eddy: scanRates.objects,
-        reference: duckSelect,
-        referenceName: 'DuckDB SELECT * → JS rows',
-        unit: 'rows/s',
-      },
-      {
-        metric: 'scan 1 run → Arrow batches, rows/s',
-        eddy: scanRates.arrow,
-        reference: duckSelect,
-        referenceName: 'DuckDB SELECT * → JS rows',
-        unit: 'rows/s',
-      },
-      {
-        metric: `MOR scan ${1 + rounds} runs → JS objects, rows/s`,
-        eddy: morRates.objects,
-        reference: duckSelect,
-        referenceName: 'DuckDB SELECT * → JS rows',
-        unit: 'rows/s',
-      },
-      {
-        metric: `MOR scan ${1 + rounds} runs → Arrow, rows/s`,
-        eddy: morRates.arrow,
-        reference: duckSelect,
-        referenceName: 'DuckDB SELECT * → JS rows',
-        unit: 'rows/s',
-      },
-      {
-        metric: `full compaction of ${1 + rounds} runs, input rows/s`,
-        eddy: compaction.rowsIn / tCompact,
-        reference: null,
-        referenceName: '',
-        unit: 'rows/s',
-      },
-      {
-        metric: 'full compaction, input MB/s',
-        eddy: compaction.bytesIn / 2 ** 20 / tCompact,
-        reference: null,
-        referenceName: '',
-        unit: 'MB/s',
-      },
-      {
-        metric: 'scan after compaction → JS objects, rows/s',
-        eddy: compactedRates.objects,
-        reference: duckSelect,
-        referenceName: 'DuckDB SELECT * → JS rows',
-        unit: 'rows/s',
-      },
-      {
-        metric: 'scan after compaction → Arrow, rows/s',
-        eddy: compactedRates.arrow,
-        reference: duckSelect,
-        referenceName: 'DuckDB SELECT * → JS rows',
-        unit: 'rows/s',
-      },
-      { metric: 'commit of 100 upserts, p50 ms', eddy: pct(0.5), reference: null, referenceName: '', unit: 'ms' },
-      { metric: 'commit of 100 upserts, p99 ms', eddy: pct(0.99), reference: null, referenceName: '', unit: 'ms' },
-      {
-        metric: `change feed commit→delivery over ${feedCommits} commits, p50 ms`,
-        eddy: feedPct(0.5),
-        reference: null,
-        referenceName: '',
-        unit: 'ms',
-      },
-      {
-        metric: `change feed commit→delivery over ${feedCommits} commits, p99 ms`,
-        eddy: feedPct(0.99),
-        reference: null,
-        referenceName: '',
-        unit: 'ms',
-      },
-      {
-        metric: `write amplification, 10 rounds × ${U} upserts over the same keys (bytes written / bytes flushed)`,
-        eddy: writeAmplification,
-        reference: null,
-        referenceName: '',
-        unit: '×',
-      },
-      {
-        metric: 'data file bytes after ingest, MB',
-        eddy: dataBytes / 2 ** 20,
-        reference: duckBytes / 2 ** 20,
-        referenceName: 'DuckDB parquet file',
-        unit: 'MB',
-      },
-      { metric: 'peak RSS (Eddy phases), MB', eddy: eddyRss, reference: null, referenceName: '', unit: 'MB' },
-    );
-    console.log('| metric | Eddy | reference | ratio Eddy/ref |');
-    console.log('|---|---|---|---|');
-    for (const r of results) {
-      const ratio = r.reference ? (r.eddy / r.reference).toFixed(2) : '';
-      const ref = r.reference ? `${fmt(r.reference)} (${r.referenceName})` : '';
-      console.log(`| ${r.metric} | ${fmt(r.eddy)} | ${ref} | ${ratio} |`);
-    }
-    if (!values.smoke) {
-      mkdirSync(values.out, { recursive: true });
-      writeFileSync(
-        path.join(values.out, 'core.json'),
-        JSON.stringify({ date: new Date().toISOString(), rows: N, rounds, updateRows: U, results }, null, 2),
-      );
-    }
-    if (got !== N) throw new Error(`DuckDB read ${got} rows, expected ${N}`);
-  } finally {
-    rmSync(work, { recursive: true, force: true });
+  if (values.help) {
+    console.log(USAGE);
+    return;
   }
-}
+  const smoke = values.smoke;
+  const requested = positionals.length === 0 ? ['all'] : positionals;
+  for (const s of requested) {
+    if (s !== 'all' && !ORDER.includes(s as SuiteName)) throw new Error(`unknown suite '${s}'\n${USAGE}`);
+  }
+  const suites = ORDER.filter((s) => requested.includes('all') || requested.includes(s));
+  const num = (v: string | undefined, d: number) => (v === undefined ? d : Number(v));
+  const rows = num(values.rows, 1_000_000);
+  const rounds = num(values.rounds, 5);
+  const p: Params = {
+    rows,
+    rounds,
+    updateRows: num(values['update-rows'], Math.max(1, Math.floor(rows / 5))),
+    buckets: num(values.buckets, 4),
+    repeat: num(values.repeat, smoke ? 1 : 2),
+    pointQueries: num(values['point-queries'], smoke ? 5 : 20),
+    rangeWidth: Math.min(num(values['range-width'], 1000), Math.floor(rows / 10)),
+    pointTargetFileSize: values['point-target-file-size'] ?? '1 mb',
+    feedCommits: num(values['feed-commits'], smoke ? 30 : 1000),
+    feedRowsPerCommit: num(values['feed-rows'], 10),
+    pollMs: num(values['poll-ms'], 200),
+    memRows: num(values['mem-rows'], smoke ? rows : 1_000_000),
+    memBuckets: (values['mem-buckets'] ?? (smoke ? '1,16' : '1,16,256')).split(',').map(Number),
+    writeBuffer: values['write-buffer'] ?? '64 mb',
+    memChunk: num(values['mem-chunk'], 10_000),
+    smoke,
+  };
+  const peerList =
+    values.peers === undefined
+      ? smoke
+        ? ['duckdb']
+        : [...ALL_PEERS]
+      : values.peers === 'none'
+        ? []
+        : values.peers.split(',');
+  for (const x of peerList) if (!ALL_PEERS.includes(x as PeerName)) throw new Error(`unknown peer '${x}'\n${USAGE}`);
+  const peers = new Set(peerList as PeerName[]);
+  const out = values.out ?? path.join(REPO_DIR, 'bench', 'results', suites.length === ORDER.length ? '' : 'tmp');
 
-function toArrow(rows: Row[]): arrow.Table {
-  const n = rows.length;
-  const ts = BigInt64Array.from(rows, (r) => r.ts);
-  return new arrow.Table({
-    id: arrow.makeVector(BigInt64Array.from(rows, (r) => r.id)),
-    name: arrow.vectorFromArray(
-      rows.map((r) => r.name),
-      new arrow.Utf8(),
-    ),
-    amount: arrow.makeVector(Float64Array.from(rows, (r) => r.amount)),
-    qty: arrow.makeVector(Int32Array.from(rows, (r) => r.qty)),
-    ts: arrow.makeVector(
-      arrow.makeData({ type: new arrow.TimestampMicrosecond(), length: n, nullCount: 0, data: ts as never }),
-    ),
-    category: arrow.vectorFromArray(
-      rows.map((r) => r.category),
-      new arrow.Utf8(),
-    ),
-    flag: arrow.vectorFromArray(
-      rows.map((r) => r.flag),
-      new arrow.Bool(),
-    ),
-  });
-}
+  const t0 = performance.now();
+  const load = new LoadSampler();
+  load.start();
+  const machine = describeMachine();
+  console.log(`machine: ${machineLine(machine)}`);
+  console.log(`suites: ${suites.join(', ')}; peers: ${[...peers].join(', ') || 'none'}`);
 
-async function scanBoth(
-  table: Awaited<ReturnType<Catalog['getTable']>>,
-  expected: number,
-): Promise<{ objects: number; arrow: number }> {
-  let t0 = performance.now();
-  let n = 0;
-  for await (const _ of table.scan()) n++;
-  const objects = n / ((performance.now() - t0) / 1000);
-  if (n !== expected) throw new Error(`scan returned ${n} rows, expected ${expected}`);
-  t0 = performance.now();
-  n = 0;
-  for await (const b of table.scanArrow()) n += b.numRows;
-  const arrow = n / ((performance.now() - t0) / 1000);
-  if (n !== expected) throw new Error(`arrow scan returned ${n} rows, expected ${expected}`);
-  return { objects, arrow };
+  if (suites.includes('core')) {
+    console.log('\n## core');
+    await runCore({
+      rows,
+      rounds,
+      updateRows: values['update-rows'] ? p.updateRows : undefined,
+      smoke,
+      out: values.out ?? path.join(REPO_DIR, 'bench', 'results'),
+    });
+  }
+  const rest = suites.filter((s): s is SuiteName => s !== 'core');
+  if (rest.length === 0) return;
+
+  const work = mkdtempSync(path.join(tmpdir(), 'eddy-bench-peers-'));
+  const workloads: Workload[] = [];
+  try {
+    const ctx = new Ctx(work, p, peers);
+    await ctx.init();
+    for (const [peer, why] of ctx.unavailable) console.log(`peer ${peer} unavailable: ${why}`);
+    machine.versions = { ...ctx.versions };
+    if (ctx.has('java')) machine.versions['Paimon Java'] = '1.4.2 (paimon-bundle, interop driver classpath)';
+    if (ctx.has('pypaimon')) {
+      const v = pythonVersions();
+      machine.versions.pypaimon = `${v.pypaimon ?? '?'} (pyarrow ${v.pyarrow ?? '?'})`;
+    }
+    if (ctx.has('duckdb')) {
+      const { version } = await import('@duckdb/node-api');
+      machine.versions.DuckDB = `@duckdb/node-api (DuckDB ${version()})`;
+    }
+    for (const s of rest) {
+      console.log(`\n## ${s}`);
+      const ts = performance.now();
+      const w = await SUITES[s](ctx);
+      w.seconds = (performance.now() - ts) / 1000;
+      workloads.push(w);
+      printWorkload(w);
+      // The later suites need only the tables: free the generated rows before the child processes.
+      if (s === 'point' || (s === 'compaction' && !rest.includes('point'))) ctx.dropRows();
+    }
+  } finally {
+    if (values.keep) console.log(`work directory kept: ${work}`);
+    else rmSync(work, { recursive: true, force: true });
+  }
+  const seconds = (performance.now() - t0) / 1000;
+  const report: Report = {
+    date: new Date().toISOString(),
+    machine,
+    load: load.stop(),
+    params: { ...p, peers: [...peers] },
+    workloads,
+    seconds,
+  };
+  console.log(`\n## ratios (Eddy/peer; ↑ higher is better, ↓ lower is better)\n\n${ratioTable(workloads)}`);
+  console.log(
+    `\nload average (1 min) during the run: min ${report.load.min.toFixed(2)}, mean ${report.load.mean.toFixed(2)}, max ${report.load.max.toFixed(2)}; ${(seconds / 60).toFixed(1)} min`,
+  );
+  if (!smoke) {
+    writeReport(out, report);
+    console.log(`results: ${path.relative(process.cwd(), out) || '.'}/peers.{md,json} and one SVG per workload`);
+  }
 }
