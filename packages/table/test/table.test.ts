@@ -204,6 +204,23 @@ describe('primary-key table', () => {
     expect((await t.listSnapshots()).length).toBe(2);
   });
 
+  it('prunes buckets for key equality', async () => {
+    using d = tempDir();
+    const t = await (await Catalog.open(d.path)).createTable('db.b', {
+      columns: { a: 'INT', b: 'STRING', v: 'INT' },
+      primaryKey: ['a', 'b'],
+      options: { bucket: 4 },
+    });
+    await t.upsert(Array.from({ length: 200 }, (_, i) => ({ a: i % 20, b: `k${i}`, v: i })));
+    expect((await t.plan()).splits.length).toBe(4);
+    const one = await t.plan({ where: and(eq('a', 7), eq('b', 'k27'), gt('v', 0)) });
+    expect(one.splits.length).toBe(1);
+    expect(await t.toArray({ where: and(eq('a', 7), eq('b', 'k27')) })).toEqual([{ a: 7, b: 'k27', v: 27 }]);
+    // Only part of the bucket key: no bucket pruning (the answer is still right).
+    expect((await t.toArray({ where: eq('a', 7) })).length).toBe(10);
+    expect((await t.plan({ where: or(eq('a', 7), eq('b', 'k1')) })).splits.length).toBeGreaterThan(1);
+  });
+
   it('two writers committing at once both land', async () => {
     using d = tempDir();
     const c = await Catalog.open(d.path);

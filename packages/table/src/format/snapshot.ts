@@ -100,8 +100,8 @@ export function decodeSnapshot(text: string, path: string): Snapshot {
   const kind = str('commitKind', true) as CommitKind;
   if (!KINDS.includes(kind)) throw corruptFile(path, `unknown commitKind '${kind}'`);
   const ident = o.commitIdentifier;
-  if (typeof ident !== 'number' && typeof ident !== 'bigint')
-    throw corruptFile(path, "'commitIdentifier' is not a number");
+  if (typeof ident !== 'bigint' && !(typeof ident === 'number' && Number.isSafeInteger(ident)))
+    throw corruptFile(path, "'commitIdentifier' is not an integer");
   const props = o.properties;
   return {
     version: num('version', true)!,

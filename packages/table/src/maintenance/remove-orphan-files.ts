@@ -100,7 +100,7 @@ async function collectReferences(table: Table): Promise<Set<string>> {
       if (isNotFound(e)) {
         throw new EddyError(
           'CORRUPT_FILE',
-          `snapshot ${s.id} of ${table.name} references a missing file; refusing to remove orphan files`,
+          `snapshot ${s.id} of ${table.name} references a missing file; refusing to remove orphan files (${(e as Error).message})`,
           { cause: e },
         );
       }

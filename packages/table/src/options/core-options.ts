@@ -98,6 +98,9 @@ function int(opts: Readonly<Record<string, string>>, key: string, def: number, m
   if (!/^\s*-?\d+\s*$/.test(v))
     throw new EddyError('INVALID_OPTION', `option '${key}': expected an integer, got '${v}'`);
   const n = Number(v);
+  // Paimon's integer options are Java ints.
+  if (n > 2147483647 || n < -2147483648)
+    throw new EddyError('INVALID_OPTION', `option '${key}': ${v.trim()} is out of the integer range`);
   if (n < min) throw new EddyError('INVALID_OPTION', `option '${key}': must be ≥ ${min}, got ${n}`);
   return n;
 }

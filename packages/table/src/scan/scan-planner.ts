@@ -1,6 +1,7 @@
 import type { ManifestFiles } from '../commit/manifest-files.ts';
 import type { SnapshotManager } from '../commit/snapshot-manager.ts';
 import { deserializeBinaryRow } from '../format/binary-row.ts';
+import { BucketFunction } from '../format/bucket.ts';
 import { type DataFileMeta, type ManifestEntry, mergeManifestEntries, type SimpleStats } from '../format/manifest.ts';
 import type { ManifestFileMeta } from '../format/manifest-list.ts';
 import type { Snapshot } from '../format/snapshot.ts';
@@ -125,7 +126,14 @@ export class ScanPlanner {
       g.files.push(e.file);
     }
     const splits: DataSplit[] = [];
+    const keyBucket = filter ? this.bucketOfKeyFilter(filter) : undefined;
     for (const g of groups.values()) {
+      // `key = x` on every bucket-key column: only x's bucket can hold it (when the files were
+      // written with the table's bucket count).
+      if (keyBucket && g.e.totalBuckets === keyBucket.totalBuckets && g.e.bucket !== keyBucket.bucket) {
+        skipped += g.files.length;
+        continue;
+      }
       if (partFilter) {
         const part = g.partition;
         const lookup = (c: string) => {
@@ -167,6 +175,27 @@ export class ScanPlanner {
     if (skipLevel0 && o.deletionVectorsEnabled && snapshot.indexManifest)
       await this.attachDeletionVectors(snapshot.indexManifest, splits);
     return { snapshot, splits, skippedFiles: skipped };
+  }
+
+  /** The bucket an equality filter on all bucket-key columns points at, if it does. */
+  private bucketOfKeyFilter(filter: BoundPredicate): { bucket: number; totalBuckets: number } | undefined {
+    const schema = this.schema;
+    const n = schema.options.bucket;
+    if (n <= 0 || schema.bucketKeys.length === 0) return undefined;
+    const eqs = new Map<string, InternalValue>();
+    const collect = (p: BoundPredicate) => {
+      if (isLogical(p)) {
+        if (p.op === 'and') for (const c of p.children) collect(c);
+      } else if (p.op === '=' && p.value !== null) eqs.set(p.column, p.value);
+    };
+    collect(filter);
+    const values: InternalValue[] = [];
+    for (const k of schema.bucketKeys) {
+      if (!eqs.has(k)) return undefined;
+      values.push(eqs.get(k)!);
+    }
+    const types = schema.bucketKeys.map((k) => schema.field(k).type);
+    return { bucket: new BucketFunction(types, n).bucket(values), totalBuckets: n };
   }
 
   private async attachDeletionVectors(indexManifest: string, splits: DataSplit[]): Promise<void> {

@@ -175,17 +175,28 @@ export class TableSchema {
     } catch (e) {
       throw corruptFile(path, `not valid JSON: ${(e as Error).message}`, e);
     }
-    if (typeof o !== 'object' || o === null) throw corruptFile(path, 'schema is not a JSON object');
-    const version = o.version === undefined ? 1 : Number(o.version);
+    if (typeof o !== 'object' || o === null || Array.isArray(o)) throw corruptFile(path, 'schema is not a JSON object');
     for (const k of ['id', 'fields', 'highestFieldId', 'partitionKeys', 'primaryKeys', 'options']) {
       if (o[k] === undefined) throw corruptFile(path, `schema has no '${k}'`);
     }
+    for (const k of ['version', 'id', 'highestFieldId']) {
+      if (o[k] !== undefined && !Number.isSafeInteger(o[k])) throw corruptFile(path, `'${k}' is not an integer`);
+    }
+    const version = o.version === undefined ? 1 : (o.version as number);
     if (!Array.isArray(o.fields)) throw corruptFile(path, "'fields' is not an array");
+    for (const k of ['partitionKeys', 'primaryKeys']) {
+      const v = o[k];
+      if (!Array.isArray(v) || v.some((x) => typeof x !== 'string'))
+        throw corruptFile(path, `'${k}' is not an array of column names`);
+    }
+    if (typeof o.options !== 'object' || o.options === null || Array.isArray(o.options))
+      throw corruptFile(path, "'options' is not an object");
     const fields: DataField[] = (o.fields as Record<string, unknown>[]).map((f, i) => {
-      if (typeof f?.id !== 'number' || typeof f?.name !== 'string')
+      if (typeof f !== 'object' || f === null || !Number.isSafeInteger(f.id) || typeof f.name !== 'string')
         throw corruptFile(path, `field ${i} has no id or name`);
+      if (typeof f.type !== 'string') throw corruptFile(path, `column '${f.name}' has no type`);
       const type: DataType = parseDataType(f.type, `${path}: column '${f.name}'`);
-      const out: DataField = { id: f.id, name: f.name, type };
+      const out: DataField = { id: f.id as number, name: f.name, type };
       return typeof f.description === 'string' ? { ...out, description: f.description } : out;
     });
     const options = { ...(o.options as Record<string, string>) };
