@@ -194,7 +194,9 @@ export class TableSchema {
     const fields: DataField[] = (o.fields as Record<string, unknown>[]).map((f, i) => {
       if (typeof f !== 'object' || f === null || !Number.isSafeInteger(f.id) || typeof f.name !== 'string')
         throw corruptFile(path, `field ${i} has no id or name`);
-      if (typeof f.type !== 'string') throw corruptFile(path, `column '${f.name}' has no type`);
+      // Nested types are JSON objects: parseDataType refuses them by name (UNSUPPORTED).
+      if (typeof f.type !== 'string' && (typeof f.type !== 'object' || f.type === null))
+        throw corruptFile(path, `column '${f.name}' has no type`);
       const type: DataType = parseDataType(f.type, `${path}: column '${f.name}'`);
       const out: DataField = { id: f.id as number, name: f.name, type };
       return typeof f.description === 'string' ? { ...out, description: f.description } : out;
