@@ -9,7 +9,8 @@ export default defineConfig({
       'services/*/test/**/*.test.ts',
       'test/unit/**/*.test.ts',
     ],
-    testTimeout: 60_000,
+    testTimeout: 180_000,
+    hookTimeout: 180_000,
     pool: 'forks',
   },
 });
