@@ -2,7 +2,7 @@ import { readdirSync } from 'node:fs';
 import * as path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { DataFileMeta } from '../src/format/manifest.ts';
-import { Catalog } from '../src/index.ts';
+import { Catalog, eq } from '../src/index.ts';
 import type { SortedRun } from '../src/lsm/levels.ts';
 import { pickCompaction } from '../src/lsm/universal-compaction.ts';
 import { tempDir } from './helpers.ts';
@@ -137,6 +137,22 @@ describe('compaction', () => {
     await again.write({ k: 0n, v: 'replayed' });
     expect((await again.commit(12)).published).toBe(false);
     again.close();
+  });
+
+  it('a partition filter still plans after a compaction that spans partitions', async () => {
+    using d = tempDir();
+    const c = await Catalog.open(d.path);
+    const t = await c.createTable('db.p', {
+      columns: { p: 'STRING', k: 'INT', v: 'STRING' },
+      primaryKey: ['p', 'k'],
+      partitionKeys: ['p'],
+      options: { bucket: 1, 'write-only': 'true' },
+    });
+    await t.upsert([{ p: 'b', k: 1, v: 'b1' }]); // a manifest with partition b only
+    await t.upsert([{ p: 'a', k: 1, v: 'a1' }]); // a manifest with partition a only
+    await t.compact({ full: true }); // one delta deleting files of both partitions
+    expect(await t.toArray({ where: eq('p', 'a') })).toEqual([{ p: 'a', k: 1, v: 'a1' }]);
+    expect(await t.toArray({ where: eq('p', 'b') })).toEqual([{ p: 'b', k: 1, v: 'b1' }]);
   });
 
   it('refuses tables it cannot compact yet, by name', async () => {

@@ -87,7 +87,18 @@ export class ScanPlanner {
         return this.manifests.readManifest(m.fileName);
       }),
     );
-    for (const l of lists) for (const e of l) entries.push(e);
+    // A pruned manifest may hold the ADD of a file whose DELETE sits in a kept manifest (a commit
+    // touching several partitions): filter entries by partition too, before merging.
+    const partitionMatches = (e: ManifestEntry) => {
+      if (!partFilter) return true;
+      const part = deserializeBinaryRow(e.partition, partTypes);
+      return mayMatch(partFilter, (c: string) => {
+        const i = this.schema.partitionKeys.indexOf(c);
+        if (i < 0) return undefined;
+        return { min: part[i], max: part[i], nullCount: part[i] === null ? 1 : 0, rowCount: 1 };
+      });
+    };
+    for (const l of lists) for (const e of l) if (partitionMatches(e)) entries.push(e);
     const merged = mergeManifestEntries(entries);
     for (const e of merged) {
       if (e.kind !== 0) {
