@@ -1,0 +1,504 @@
+/**
+ * The randomized reliability driver: writer processes, a compactor and a reader on one warehouse
+ * (local disk, or S3 with EDDY_RELIABILITY_STORAGE=s3), every table operation behind a seeded
+ * FaultFileIO, and random `kill -9` + restart of any process. At the end everything is stopped and
+ * verify.ts checks the table against the model.
+ *
+ * Determinism: the workload (rows per checkpoint), each process's fault decisions (per incarnation)
+ * and the kill schedule come from the seed; the interleaving of processes does not, so a seed
+ * reproduces the run's shape, not its exact history. Failures print the seed and the run directory.
+ */
+import { type ChildProcess, spawn } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import * as readline from 'node:readline';
+import { fileURLToPath } from 'node:url';
+import {
+  Catalog,
+  type FileIO,
+  fileIOForWarehouse,
+  LocalFileIO,
+  type S3FileIO,
+} from '../../packages/table/src/index.ts';
+import { type FaultPolicy, mulberry32, seedOf } from './fault-file-io.ts';
+import type { ExpirePolicy, ProcConfig } from './journal.ts';
+import { DATABASE, KV_SCHEMA, KV_TABLE, LOG_SCHEMA, LOG_TABLE, type WriterSpec } from './model.ts';
+import { type VerifyReport, verifyRun } from './verify.ts';
+
+const HERE = path.dirname(fileURLToPath(import.meta.url));
+const ROOT = path.resolve(HERE, '../..');
+const PROC = path.join(HERE, 'proc.ts');
+
+export type Storage = 'local' | 's3';
+
+export interface DriverOptions {
+  readonly seed: number;
+  readonly durationMs: number;
+  readonly storage?: Storage;
+  readonly kvWriters?: number;
+  readonly logWriters?: number;
+  readonly faults?: FaultPolicy;
+  /** How long a stalled FileIO call hangs before it times out. */
+  readonly timeoutMs?: number;
+  /** Mean time between kill -9s (exponentially distributed); 0 = no kills. */
+  readonly killMeanIntervalMs?: number;
+  /** A killed process is restarted after a uniform delay in this range (ms). */
+  readonly restartDelayMs?: readonly [number, number];
+  readonly expire?: ExpirePolicy;
+  /** Progress lines (default: none). */
+  readonly log?: (line: string) => void;
+  /** Keep the run directory (and a local warehouse) afterwards. Default: only when the run failed. */
+  readonly keep?: boolean;
+}
+
+/**
+ * The default fault mix: rare on reads (a scan or an expiry makes hundreds of calls), more frequent
+ * on writes and deletes, and frequent on the commit primitive, where an unknown outcome matters most.
+ */
+export const DEFAULT_FAULTS: FaultPolicy = {
+  default: { before: 0.002, after: 0.001, stall: 0.001 },
+  write: { before: 0.004, after: 0.003, stall: 0.002, partial: 0.003 },
+  delete: { before: 0.005, after: 0.005, stall: 0.002 },
+  writeIfAbsent: { before: 0.03, after: 0.04, stall: 0.03 },
+};
+
+/**
+ * Expiry as aggressive as exactly-once allows: a restarted writer finds out whether its in-doubt
+ * checkpoint landed from its own last snapshot, so that snapshot must outlive the writer's downtime
+ * (Paimon's premise: `snapshot.time-retained` > failover time). The driver checks it holds.
+ */
+export const DEFAULT_EXPIRE: ExpirePolicy = { retainMin: 12, timeRetainedMs: 15_000, expireLimit: 50 };
+
+/** A process younger than this is not killed again (it is still starting up). */
+const MIN_AGE_BEFORE_KILL_MS = 2500;
+
+export interface DriverReport {
+  readonly seed: number;
+  readonly storage: Storage;
+  readonly warehouse: string;
+  readonly runDir: string;
+  readonly wallMs: number;
+  readonly spawned: number;
+  /** kill -9 during the run (plus the final kill of every process at the end). */
+  readonly kills: number;
+  readonly finalKills: number;
+  /** Processes that died on their own (a crash: counted as a problem). */
+  readonly crashes: number;
+  readonly ioCalls: number;
+  readonly faults: Record<string, number>;
+  readonly lateLandings: number;
+  readonly commits: {
+    readonly attempted: number;
+    readonly published: number;
+    readonly failed: number;
+    /** Checkpoints that failed at least once and then turned out to have landed (found by identifier). */
+    readonly unknownLanded: number;
+    /** Checkpoints that failed at least once and had not landed (published on replay). */
+    readonly unknownNotLanded: number;
+    readonly rowOps: number;
+  };
+  readonly compactions: {
+    readonly ok: number;
+    readonly noop: number;
+    readonly conflicts: number;
+    readonly errors: number;
+  };
+  readonly expiries: { readonly runs: number; readonly snapshots: number; readonly errors: number };
+  readonly reads: { readonly checked: number; readonly expired: number; readonly errors: number };
+  readonly feedEvents: number;
+  /** Longest time a writer was down (killed → its replacement resumed): must stay below snapshot.time-retained. */
+  readonly maxWriterDowntimeMs: number;
+  readonly snapshotTimeRetainedMs: number;
+  readonly violations: string[];
+  readonly unexpected: string[];
+  readonly verify: VerifyReport | undefined;
+  readonly ok: boolean;
+}
+
+interface Proc {
+  readonly key: string;
+  readonly role: ProcConfig['role'];
+  readonly w?: number;
+  incarnation: number;
+  startedAt?: number;
+  /** When the previous incarnation was killed (writers: downtime runs until the next one resumes). */
+  downSince?: number;
+  child?: ChildProcess;
+  exited?: Promise<void>;
+  killedByUs: boolean;
+  /** Killed, restart pending. */
+  restarting?: boolean;
+  ioCalls: number;
+  stderr: string[];
+}
+
+const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+
+/**
+ * Where run directories (journals, and the warehouse in local mode) go: EDDY_RELIABILITY_DIR, else
+ * /dev/shm when there is one. kill -9 loses no page cache, so a memory file system proves the same
+ * crash properties as a disk, without five processes queueing on fsync.
+ */
+function baseDir(): string {
+  const dir = process.env.EDDY_RELIABILITY_DIR;
+  if (dir) return dir;
+  try {
+    fs.accessSync('/dev/shm', fs.constants.W_OK);
+    return '/dev/shm';
+  } catch {
+    return os.tmpdir();
+  }
+}
+
+export async function s3Warehouse(runId: string): Promise<string> {
+  const bucket = process.env.EDDY_S3_BUCKET ?? 'eddy';
+  if (!process.env.AWS_ENDPOINT_URL_S3 && !process.env.EDDY_S3_ENDPOINT)
+    throw new Error('EDDY_RELIABILITY_STORAGE=s3 needs an S3 server (AWS_ENDPOINT_URL_S3 / EDDY_S3_ENDPOINT)');
+  process.env.AWS_ENDPOINT_URL_S3 ??= process.env.EDDY_S3_ENDPOINT;
+  process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
+  return `s3://${bucket}/reliability/${runId}`;
+}
+
+export async function runDriver(options: DriverOptions): Promise<DriverReport> {
+  const t0 = Date.now();
+  const seed = options.seed;
+  const storage = options.storage ?? 'local';
+  const log = options.log ?? (() => undefined);
+  const runId = `run-${seed}-${Date.now().toString(36)}`;
+  const runDir = fs.mkdtempSync(path.join(baseDir(), `eddy-reliability-${seed}-`));
+  const warehouse = storage === 's3' ? await s3Warehouse(runId) : path.join(runDir, 'warehouse');
+  const writers: WriterSpec[] = [];
+  for (let i = 0; i < (options.kvWriters ?? 2); i++) writers.push({ w: writers.length, table: KV_TABLE });
+  for (let i = 0; i < (options.logWriters ?? 1); i++) writers.push({ w: writers.length, table: LOG_TABLE });
+  const faults = options.faults ?? DEFAULT_FAULTS;
+  const expire = options.expire ?? DEFAULT_EXPIRE;
+  const rnd = mulberry32(seedOf(seed, 'driver'));
+  log(`[reliability] seed ${seed}, ${storage}, ${options.durationMs} ms, warehouse ${warehouse}, run dir ${runDir}`);
+
+  // Setup without faults.
+  const setupIO: FileIO = storage === 's3' ? fileIOForWarehouse(warehouse) : new LocalFileIO();
+  const catalog = await Catalog.open(warehouse, { fileIO: setupIO });
+  await catalog.createTable(`${DATABASE}.${KV_TABLE}`, KV_SCHEMA);
+  await catalog.createTable(`${DATABASE}.${LOG_TABLE}`, LOG_SCHEMA);
+
+  const stats = {
+    spawned: 0,
+    kills: 0,
+    finalKills: 0,
+    crashes: 0,
+    faults: { before: 0, after: 0, stall: 0, partial: 0 } as Record<string, number>,
+    lateLandings: 0,
+    commitsAttempted: 0,
+    published: 0,
+    failed: 0,
+    unknownLanded: 0,
+    unknownNotLanded: 0,
+    rowOps: 0,
+    compactOk: 0,
+    compactNoop: 0,
+    compactConflicts: 0,
+    compactErrors: 0,
+    expireRuns: 0,
+    expiredSnapshots: 0,
+    expireErrors: 0,
+    readsChecked: 0,
+    readsExpired: 0,
+    readErrors: 0,
+    feedEvents: 0,
+    maxWriterDowntimeMs: 0,
+  };
+  const violations: string[] = [];
+  const unexpected: string[] = [];
+  const procs: Proc[] = [
+    ...writers.map((s) => ({ key: `writer-${s.w}`, role: 'writer' as const, w: s.w })),
+    { key: 'compactor', role: 'compactor' as const },
+    { key: 'reader', role: 'reader' as const },
+  ].map((p) => ({ ...p, incarnation: 0, killedByUs: false, ioCalls: 0, stderr: [] }));
+  let retiredIoCalls = 0;
+  // Every event of every process, for forensics when a run fails (kept with the run directory).
+  const events = fs.createWriteStream(path.join(runDir, 'events.log'));
+  let running = true;
+
+  const onEvent = (p: Proc, ev: Record<string, unknown>) => {
+    switch (ev.ev) {
+      case 'fault':
+        stats.faults[ev.kind as string]++;
+        if (ev.landed === 'late') stats.lateLandings++;
+        break;
+      case 'io':
+        p.ioCalls = Math.max(p.ioCalls, Number(ev.calls));
+        break;
+      case 'commit':
+        stats.commitsAttempted++;
+        if (ev.published) stats.published++;
+        if (Number(ev.priorFailures) > 0) {
+          if (ev.published) stats.unknownNotLanded++;
+          else stats.unknownLanded++;
+        }
+        break;
+      case 'commit-error':
+        stats.commitsAttempted++;
+        stats.failed++;
+        break;
+      case 'compact':
+        if (ev.snapshot === undefined) stats.compactNoop++;
+        else stats.compactOk++;
+        break;
+      case 'compact-conflict':
+        stats.compactConflicts++;
+        break;
+      case 'compact-error':
+        stats.compactErrors++;
+        break;
+      case 'expire':
+        stats.expireRuns++;
+        stats.expiredSnapshots += Number(ev.expired);
+        break;
+      case 'expire-error':
+        stats.expireErrors++;
+        break;
+      case 'read':
+        stats.readsChecked++;
+        break;
+      case 'read-expired':
+        stats.readsExpired++;
+        break;
+      case 'read-error':
+        stats.readErrors++;
+        break;
+      case 'feed':
+        stats.feedEvents++;
+        break;
+      case 'violation':
+        violations.push(`${p.key}: ${ev.where}: ${ev.problem}`);
+        log(`[reliability] VIOLATION ${p.key}: ${ev.where}: ${ev.problem}`);
+        break;
+      case 'unexpected':
+        unexpected.push(`${p.key}: ${ev.where}: ${ev.code}: ${ev.message}\n${ev.stack}`);
+        log(`[reliability] unexpected error in ${p.key}: ${ev.where}: ${ev.code}: ${ev.message}`);
+        break;
+      case 'resume':
+        if (p.downSince !== undefined) {
+          stats.maxWriterDowntimeMs = Math.max(stats.maxWriterDowntimeMs, Date.now() - p.downSince);
+          p.downSince = undefined;
+        }
+        break;
+    }
+  };
+
+  const config = (p: Proc, extra: Partial<ProcConfig> = {}): ProcConfig => ({
+    role: p.role,
+    warehouse,
+    runDir,
+    seed,
+    incarnation: p.incarnation,
+    faults,
+    timeoutMs: options.timeoutMs ?? 40,
+    writers,
+    w: p.w,
+    expire,
+    ...extra,
+  });
+
+  const alive = (p: Proc) => p.child !== undefined && p.child.exitCode === null && p.child.signalCode === null;
+
+  const start = (p: Proc, extra: Partial<ProcConfig> = {}) => {
+    // Never two incarnations at once: they would share the journal.
+    if (alive(p)) throw new Error(`driver bug: ${p.key} started while running`);
+    p.incarnation++;
+    p.startedAt = Date.now();
+    const tag = `${p.key}#${p.incarnation}`;
+    p.killedByUs = false;
+    retiredIoCalls += p.ioCalls;
+    p.ioCalls = 0;
+    stats.spawned++;
+    const child = spawn(process.execPath, ['--import', 'tsx', PROC, JSON.stringify(config(p, extra))], {
+      cwd: ROOT,
+      // stdin stays open for the child's lifetime: it exits when the driver disappears.
+      stdio: ['pipe', 'pipe', 'pipe'],
+      env: { ...process.env, NODE_NO_WARNINGS: '1', AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' },
+    });
+    p.child = child;
+    const lines = readline.createInterface({ input: child.stdout! });
+    lines.on('line', (line) => {
+      events.write(`${Date.now() - t0} ${tag} ${line}\n`);
+      try {
+        onEvent(p, JSON.parse(line) as Record<string, unknown>);
+      } catch {
+        p.stderr.push(`stdout: ${line}`);
+      }
+    });
+    child.stderr!.on('data', (d: Buffer) => {
+      p.stderr.push(d.toString());
+      if (p.stderr.length > 50) p.stderr.splice(0, p.stderr.length - 50);
+    });
+    p.exited = new Promise<void>((resolve) => {
+      child.on('exit', (code, signal) => {
+        lines.close();
+        if (!p.killedByUs && !(extra.catchUp && code === 0)) {
+          stats.crashes++;
+          p.downSince ??= Date.now();
+          const why = `${p.key} (incarnation ${p.incarnation}) exited on its own: code ${code}, signal ${signal}\n${p.stderr.join('').slice(-3000)}`;
+          if (code === 3) violations.push(`${p.key}: exited with violations`);
+          else unexpected.push(why);
+          log(`[reliability] ${why}`);
+          if (running && !extra.catchUp) {
+            p.restarting = true;
+            setTimeout(() => {
+              p.restarting = false;
+              if (running) start(p);
+            }, 50);
+          }
+        }
+        resolve();
+      });
+    });
+  };
+
+  const kill = async (p: Proc) => {
+    if (!alive(p)) return;
+    p.killedByUs = true;
+    p.downSince ??= Date.now();
+    p.child!.kill('SIGKILL');
+    await p.exited;
+  };
+
+  for (const p of procs) start(p);
+
+  // Kill loop.
+  const deadline = t0 + options.durationMs;
+  const killMean = options.killMeanIntervalMs ?? 1500;
+  const [minDelay, maxDelay] = options.restartDelayMs ?? [50, 600];
+  const restarts: Promise<void>[] = [];
+  let lastProgress = Date.now();
+  while (Date.now() < deadline) {
+    const wait = killMean > 0 ? -Math.log(1 - rnd()) * killMean : deadline - Date.now();
+    await sleep(Math.min(wait, Math.max(0, deadline - Date.now())));
+    if (Date.now() >= deadline) break;
+    if (killMean > 0) {
+      const p = procs[Math.floor(rnd() * procs.length)];
+      const delay = minDelay + rnd() * (maxDelay - minDelay);
+      if (alive(p) && !p.restarting && Date.now() - (p.startedAt ?? 0) >= MIN_AGE_BEFORE_KILL_MS) {
+        stats.kills++;
+        p.restarting = true;
+        restarts.push(
+          kill(p).then(async () => {
+            await sleep(delay);
+            p.restarting = false;
+            if (running) start(p);
+          }),
+        );
+      }
+    }
+    if (Date.now() - lastProgress > 10_000) {
+      lastProgress = Date.now();
+      log(
+        `[reliability] ${Math.round((Date.now() - t0) / 1000)} s: ${stats.published} commits, ${stats.kills} kills, ` +
+          `${Object.values(stats.faults).reduce((a, b) => a + b, 0)} faults, ${stats.compactOk} compactions`,
+      );
+    }
+  }
+  running = false;
+  await Promise.all(restarts);
+  for (const p of procs) if (alive(p)) stats.finalKills++;
+  await Promise.all(procs.map(kill));
+  for (const p of procs) retiredIoCalls += p.ioCalls;
+
+  // The reader catches up with the final table (no faults) so its state can be compared.
+  const reader = procs.find((p) => p.role === 'reader')!;
+  reader.ioCalls = 0;
+  start(reader, { catchUp: true, faults: null });
+  const caughtUp = await Promise.race([reader.exited!.then(() => true), sleep(120_000).then(() => false)]);
+  if (!caughtUp) {
+    unexpected.push('reader: catch-up did not finish within 120 s');
+    await kill(reader);
+  }
+  retiredIoCalls += reader.ioCalls;
+
+  await new Promise((r) => events.end(r));
+  let verify: VerifyReport | undefined;
+  try {
+    verify = await verifyRun({ catalog, seed, writers, runDir, log });
+  } catch (e) {
+    unexpected.push(`verify: ${(e as Error).stack ?? e}`);
+  }
+  (setupIO as Partial<S3FileIO>).destroy?.();
+
+  if (stats.maxWriterDowntimeMs >= expire.timeRetainedMs)
+    unexpected.push(
+      `a writer was down ${stats.maxWriterDowntimeMs} ms, longer than snapshot.time-retained (${expire.timeRetainedMs} ms): exactly-once is not guaranteed then (raise timeRetainedMs)`,
+    );
+  const ok =
+    violations.length === 0 && unexpected.length === 0 && stats.crashes === 0 && (verify?.problems.length ?? 1) === 0;
+  const report: DriverReport = {
+    seed,
+    storage,
+    warehouse,
+    runDir,
+    wallMs: Date.now() - t0,
+    spawned: stats.spawned,
+    kills: stats.kills,
+    finalKills: stats.finalKills,
+    crashes: stats.crashes,
+    ioCalls: retiredIoCalls,
+    faults: stats.faults,
+    lateLandings: stats.lateLandings,
+    commits: {
+      attempted: stats.commitsAttempted,
+      published: stats.published,
+      failed: stats.failed,
+      unknownLanded: stats.unknownLanded,
+      unknownNotLanded: stats.unknownNotLanded,
+      rowOps: verify?.rowOps ?? 0,
+    },
+    compactions: {
+      ok: stats.compactOk,
+      noop: stats.compactNoop,
+      conflicts: stats.compactConflicts,
+      errors: stats.compactErrors,
+    },
+    expiries: { runs: stats.expireRuns, snapshots: stats.expiredSnapshots, errors: stats.expireErrors },
+    reads: { checked: stats.readsChecked, expired: stats.readsExpired, errors: stats.readErrors },
+    feedEvents: stats.feedEvents,
+    maxWriterDowntimeMs: stats.maxWriterDowntimeMs,
+    snapshotTimeRetainedMs: expire.timeRetainedMs,
+    violations,
+    unexpected,
+    verify,
+    ok,
+  };
+  fs.writeFileSync(path.join(runDir, 'report.json'), JSON.stringify(report, null, 2));
+  if (ok && !options.keep) {
+    fs.rmSync(runDir, { recursive: true, force: true });
+    if (storage === 's3') {
+      const io = fileIOForWarehouse(warehouse);
+      await io.deleteDirectory(warehouse).catch(() => undefined);
+      (io as Partial<S3FileIO>).destroy?.();
+    }
+  }
+  return report;
+}
+
+/** One line per figure, for logs and the issue's closing note. */
+export function summarize(r: DriverReport): string {
+  const faults = Object.entries(r.faults)
+    .map(([k, v]) => `${k} ${v}`)
+    .join(', ');
+  const v = r.verify;
+  return [
+    `seed ${r.seed} on ${r.storage}: ${(r.wallMs / 1000).toFixed(1)} s, ${r.spawned} processes started, ${r.kills} kill -9 (+${r.finalKills} at the end), ${r.crashes} crashes`,
+    `  FileIO calls ${r.ioCalls}; faults ${Object.values(r.faults).reduce((a, b) => a + b, 0)} (${faults}; ${r.lateLandings} late landings)`,
+    `  commits: ${r.commits.attempted} attempts, ${r.commits.published} published, ${r.commits.failed} failed; checkpoints that failed and had landed anyway (found by identifier on replay) ${r.commits.unknownLanded}, that failed and were published on replay ${r.commits.unknownNotLanded}; ${r.commits.rowOps} row ops in landed checkpoints`,
+    `  compactions ${r.compactions.ok} (+${r.compactions.noop} no-op, ${r.compactions.conflicts} conflicts, ${r.compactions.errors} failed); expiry runs ${r.expiries.runs} (${r.expiries.snapshots} snapshots expired, ${r.expiries.errors} failed)`,
+    `  longest writer downtime ${(r.maxWriterDowntimeMs / 1000).toFixed(1)} s (snapshot.time-retained ${r.snapshotTimeRetainedMs / 1000} s)`,
+    `  reads checked ${r.reads.checked} (${r.reads.expired} hit expiry, ${r.reads.errors} failed); change-feed events ${r.feedEvents}`,
+    v
+      ? `  verify: ${v.snapshots} snapshots (${v.snapshotsScanned} scanned), ${v.dataFiles} live-file checks, checkpoints landed ${JSON.stringify(v.landed)}, final in-doubt checkpoints landed ${v.inDoubtLanded} / not ${v.inDoubtNotLanded}, reader ${v.readerEvents} events, ${v.orphansRemoved} orphans removed`
+      : '  verify: did not run',
+    ...r.violations.map((x) => `  VIOLATION ${x}`),
+    ...r.unexpected.map((x) => `  UNEXPECTED ${x.split('\n')[0]}`),
+    ...(v?.problems ?? []).map((x) => `  PROBLEM ${x}`),
+    r.ok ? '  OK' : `  FAILED (run dir kept: ${r.runDir})`,
+  ].join('\n');
+}
