@@ -4,10 +4,10 @@ import { type FileMetaData, parquetMetadata } from 'hyparquet';
 import type { DataField } from '../types/data-types.ts';
 import { EddyError } from '../types/errors.ts';
 import type { Column, VarBytes } from './columns.ts';
+import { parquetWorkers } from './parquet-workers.ts';
 
 // parquet-wasm (arrow-rs compiled to wasm): the `node` entry initialises its wasm synchronously.
 type ParquetWasm = typeof import('parquet-wasm/node');
-type ParquetFile = import('parquet-wasm/node').ParquetFile;
 const wasm: ParquetWasm = createRequire(import.meta.url)('parquet-wasm/node');
 
 export type ParquetCompression = 'zstd' | 'snappy' | 'gzip' | 'lz4' | 'none';
@@ -126,7 +126,7 @@ export async function readParquetRanged(
   }
   const pieces = await Promise.all(merged.map(([a, b]) => readRange(a, b - a)));
   for (let i = 0; i < merged.length; i++) sparse.set(pieces[i], merged[i][0]);
-  return readParquet(sparse, path, options);
+  return readParquet(sparse, path, options, true);
 }
 
 export interface ParquetReadOptions {
@@ -136,28 +136,17 @@ export interface ParquetReadOptions {
 
 /**
  * Reads a Parquet file (held in memory) into an Arrow table, only the requested columns; corrupt
- * input gets an error naming the path. (parquet-wasm's synchronous `readParquet` ignores the
- * column projection; its `ParquetFile` reader honours it and is faster.)
+ * input gets an error naming the path. Decoding happens in a worker thread (parquet-workers.ts):
+ * parquet-wasm's async reader, the one that honours a projection, cannot report a decode error
+ * without crashing the thread it runs on. `transfer`: the caller gives up `bytes` (no copy).
  */
 export async function readParquet(
   bytes: Uint8Array,
   path: string,
   options: ParquetReadOptions = {},
+  transfer = false,
 ): Promise<arrow.Table> {
-  let ipc: Uint8Array;
-  let file: ParquetFile | undefined;
-  try {
-    file = await wasm.ParquetFile.fromFile(new Blob([bytes]));
-    const table = await file.read({ columns: options.columns ? [...options.columns] : undefined, batchSize: 1 << 20 });
-    ipc = table.intoIPCStream();
-  } catch (e) {
-    throw new EddyError('CORRUPT_FILE', `${path}: cannot read Parquet: ${e instanceof Error ? e.message : String(e)}`, {
-      path,
-      cause: e,
-    });
-  } finally {
-    file?.free();
-  }
+  const ipc = await parquetWorkers().decode(bytes, path, options.columns, transfer);
   return arrow.tableFromIPC(ipc);
 }
 
