@@ -9,7 +9,10 @@
  * | append vs compaction (same bucket)   | both succeed; the newer appended rows win                    |
  * | compaction vs compaction             | one fails with COMMIT_CONFLICT, its files deleted, data intact|
  * | expiry vs streaming reader           | typed SNAPSHOT_EXPIRED, or the reader keeps going; never wrong data |
- * | overwrite vs append                  | skipped: overwrite is not implemented                        |
+ * | overwrite vs append                  | both succeed; the overwrite, decided at landing, replaces the appended rows too |
+ * | append vs overwrite                  | both succeed; the append, landing last, stays on top          |
+ * | compaction vs overwrite              | the compaction fails with COMMIT_CONFLICT, its files deleted  |
+ * | overwrite vs overwrite               | both succeed in landing order; the last one is the table      |
  */
 import { describe, expect, it } from 'vitest';
 import {
@@ -336,9 +339,85 @@ describe('conflict matrix', () => {
     });
   });
 
-  it.skip('overwrite vs append: overwrite (INSERT OVERWRITE) is not implemented in Eddy yet', () => {
-    // When it lands: an OVERWRITE that replaces a partition must fail with COMMIT_CONFLICT if an
-    // append to that partition committed after it was planned (or, like Paimon, win and drop the
-    // append only by design) — never lose the append silently.
+  describe('overwrite', () => {
+    /** A table with rows k=1..3 in snapshot 1, and a gate that holds the first snapshot write of `gated`. */
+    async function setup(warehouse: string) {
+      const local = new LocalFileIO();
+      const t = await (await Catalog.open(warehouse, { fileIO: local })).createTable('db.t', PK);
+      await t.upsert([1, 2, 3].map((k) => ({ k, v: `old${k}` })));
+      const gate = new GateFileIO(local);
+      const release = deferred();
+      let held = false;
+      gate.hook = async (op, p) => {
+        if (!held && op === 'writeIfAbsent' && /\/snapshot-\d+$/.test(p)) {
+          held = true;
+          await release.promise;
+        }
+      };
+      const waitHeld = async () => {
+        while (!held) await new Promise((r) => setTimeout(r, 2));
+      };
+      return { t, gated: await handle(warehouse, gate), other: await handle(warehouse, local), release, waitHeld };
+    }
+
+    it('overwrite vs append: both succeed; the overwrite lands last and replaces the appended rows too', async () => {
+      using dir = tempDir();
+      const { t, gated, other, release, waitHeld } = await setup(dir.path);
+      const ow = gated.overwrite([{ k: 9, v: 'new9' }]);
+      await waitHeld();
+      expect((await other.upsert({ k: 4, v: 'appended' })).snapshot?.id).toBe(2);
+      release.resolve();
+      const r = await ow;
+      // Decided again on the new base: the row appended meanwhile is replaced as well.
+      expect(r).toMatchObject({ published: true, attempts: 2 });
+      expect(r.snapshot).toMatchObject({ id: 3, commitKind: 'OVERWRITE', totalRecordCount: 1, deltaRecordCount: -3 });
+      expect(await rowsOf(t)).toEqual([{ k: 9, v: 'new9' }]);
+      expect(await rowsOf(await handle(dir.path, new LocalFileIO()))).toEqual([{ k: 9, v: 'new9' }]);
+      expect(await unreferencedDataFiles(t)).toEqual([]);
+    });
+
+    it('append vs overwrite: both succeed; the append lands last and stays on top of the overwrite', async () => {
+      using dir = tempDir();
+      const { t, gated, other, release, waitHeld } = await setup(dir.path);
+      const w = gated.newWriter({ commitUser: 'appender' });
+      await w.write({ k: 4, v: 'appended' });
+      const append = w.commit(1);
+      await waitHeld();
+      expect((await other.overwrite([{ k: 9, v: 'new9' }])).snapshot?.commitKind).toBe('OVERWRITE');
+      release.resolve();
+      expect(await append).toMatchObject({ published: true, attempts: 2, snapshot: { id: 3, commitKind: 'APPEND' } });
+      expect(await rowsOf(t)).toEqual([
+        { k: 4, v: 'appended' },
+        { k: 9, v: 'new9' },
+      ]);
+    });
+
+    it('compaction vs overwrite: the compaction fails with COMMIT_CONFLICT, its output is deleted, the overwrite stands', async () => {
+      using dir = tempDir();
+      const { t, gated, other, release, waitHeld } = await setup(dir.path);
+      await other.upsert({ k: 1, v: 'again' });
+      const compaction = failure(() => gated.compact({ full: true }));
+      await waitHeld();
+      await other.overwrite([{ k: 9, v: 'new9' }]);
+      release.resolve();
+      const e = await compaction;
+      expect(e).toBeInstanceOf(EddyError);
+      expect((e as EddyError).code).toBe('COMMIT_CONFLICT');
+      expect(await rowsOf(t)).toEqual([{ k: 9, v: 'new9' }]);
+      expect((await t.listSnapshots()).map((s) => s.commitKind)).toEqual(['APPEND', 'APPEND', 'OVERWRITE']);
+      expect(await unreferencedDataFiles(t)).toEqual([]);
+    });
+
+    it('overwrite vs overwrite: both succeed in the order they land; the last one is the table', async () => {
+      using dir = tempDir();
+      const { t, gated, other, release, waitHeld } = await setup(dir.path);
+      const slow = gated.overwrite([{ k: 7, v: 'slow' }]);
+      await waitHeld();
+      await other.overwrite([{ k: 8, v: 'fast' }]);
+      release.resolve();
+      expect(await slow).toMatchObject({ published: true, snapshot: { id: 3, commitKind: 'OVERWRITE' } });
+      expect(await rowsOf(t)).toEqual([{ k: 7, v: 'slow' }]);
+      expect(await t.toArray({ snapshotId: 2 })).toEqual([{ k: 8, v: 'fast' }]);
+    });
   });
 });

@@ -34,6 +34,7 @@ export {
   type BucketHealth,
   type CompactOptions,
   type CompactResult,
+  type OverwriteOptions,
   type ScanOptions,
   Table,
   TableWrite,

@@ -1,12 +1,17 @@
 import type * as arrow from 'apache-arrow';
 import { Table as ArrowTable, RecordBatch } from 'apache-arrow';
 import type { Identifier } from './catalog/identifier.ts';
-import { type CommitResult, FileStoreCommit, isCommitOutcomeUnknown } from './commit/file-store-commit.ts';
+import {
+  type CommitOptions,
+  type CommitResult,
+  FileStoreCommit,
+  isCommitOutcomeUnknown,
+} from './commit/file-store-commit.ts';
 import { ManifestFiles } from './commit/manifest-files.ts';
 import { SnapshotManager } from './commit/snapshot-manager.ts';
 import { arrowField, makeRecordBatch } from './format/arrow.ts';
-import { deserializeBinaryRow } from './format/binary-row.ts';
-import { ColumnBuilder, columnValue, toPublicValue } from './format/columns.ts';
+import { deserializeBinaryRow, serializeBinaryRow } from './format/binary-row.ts';
+import { ColumnBuilder, columnValue, toInternalValue, toPublicValue } from './format/columns.ts';
 import type { DataFileMeta } from './format/manifest.ts';
 import type { Snapshot } from './format/snapshot.ts';
 import type { FileIO } from './io/file-io.ts';
@@ -31,7 +36,7 @@ import { type DataSplit, type ScanPlan, ScanPlanner } from './scan/scan-planner.
 import { SchemaManager } from './schema/schema-manager.ts';
 import type { TableSchema } from './schema/table-schema.ts';
 import { type ChangeEvent, type ChangeOptions, ChangeReader } from './stream/change-reader.ts';
-import type { DataField } from './types/data-types.ts';
+import type { DataField, DataType } from './types/data-types.ts';
 import { EddyError } from './types/errors.ts';
 import { type InternalValue, ROW_KIND_NAMES, type RowKindName } from './types/internal.ts';
 import type { MemoryBudget } from './write/memory-budget.ts';
@@ -39,6 +44,7 @@ import {
   bucketKeyOf,
   type CommitMessage,
   newCommitUser,
+  type RestoredSequences,
   type Row,
   TableWriter,
   type TableWriterOptions,
@@ -100,6 +106,19 @@ export interface WriterOptions {
   readonly memoryBudget?: MemoryBudget;
 }
 
+export interface OverwriteOptions {
+  /** A static partition, e.g. `{ dt: '2024-06-01' }` (some or all partition keys). */
+  readonly partition?: Readonly<Record<string, unknown>>;
+}
+
+/** Given the commit messages of an overwrite, which partitions it replaces (throws to refuse it). */
+type OverwriteScope = (messages: readonly CommitMessage[]) => NonNullable<CommitOptions['overwrite']>;
+
+const describePartition = (spec: Readonly<Record<string, unknown>>) =>
+  Object.entries(spec)
+    .map(([k, v]) => `${k}=${String(v)}`)
+    .join(', ');
+
 const MANIFEST_CODEC = { zstd: 'zstandard', snappy: 'snappy', deflate: 'deflate', none: 'null' } as const;
 
 /** A Paimon table in a warehouse: write with upsert/delete or a writer, read with scan. */
@@ -144,6 +163,62 @@ export class Table {
     return this.writeOnce(rows, '+I');
   }
 
+  /**
+   * Replaces data in one OVERWRITE commit (Paimon's INSERT OVERWRITE): with `partition`, every
+   * partition matching those partition-key values (rows outside it are refused); without it, the
+   * partitions the rows go to (`dynamic-partition-overwrite`, the default) or, on an unpartitioned
+   * table or with that option false, the whole table. No rows with a `partition` empties it.
+   * Whatever committed before the overwrite lands is replaced too; change feeds skip OVERWRITE
+   * snapshots, as Paimon's do by default.
+   */
+  async overwrite(
+    rows: Row | Iterable<Row> | AsyncIterable<Row> | arrow.RecordBatch | arrow.Table,
+    options: OverwriteOptions = {},
+  ): Promise<CommitResult> {
+    const static_ = options.partition ? this.staticPartition(options.partition) : undefined;
+    return this.writeOnce(rows, '+I', (messages) => {
+      if (static_) {
+        const outside = messages.find((m) => !static_(m.partitionBytes));
+        if (outside) {
+          const where = this.schema.partitionKeys.map((k, i) => `${k}=${String(outside.partition[i])}`).join(', ');
+          throw new EddyError(
+            'INVALID_ARGUMENT',
+            `overwrite of ${this.name}: rows in partition ${where} lie outside the partition being overwritten (${describePartition(options.partition!)})`,
+          );
+        }
+        return { replaces: static_ };
+      }
+      if (this.schema.partitionKeys.length === 0 || !this.schema.options.dynamicPartitionOverwrite)
+        return { replaces: () => true };
+      const written = new Set(messages.map((m) => Buffer.from(m.partitionBytes).toString('base64')));
+      return { replaces: (p) => written.has(Buffer.from(p).toString('base64')) };
+    });
+  }
+
+  /** A predicate on serialized partitions: those whose values equal `spec`'s on the keys it names. */
+  private staticPartition(spec: Readonly<Record<string, unknown>>): (partition: Uint8Array) => boolean {
+    const keys = this.schema.partitionKeys;
+    const checks: { index: number; type: DataType; bytes: Buffer }[] = [];
+    for (const [name, value] of Object.entries(spec)) {
+      const index = keys.indexOf(name);
+      if (index < 0) {
+        throw new EddyError(
+          'INVALID_ARGUMENT',
+          `overwrite of ${this.name}: '${name}' is not a partition key (partition keys: ${keys.join(', ') || 'none'})`,
+        );
+      }
+      const type = this.schema.field(name).type;
+      if (value === null || value === undefined)
+        throw new EddyError('INVALID_ARGUMENT', `overwrite of ${this.name}: partition value of '${name}' is ${value}`);
+      const internal = toInternalValue(type, value, `overwrite partition '${name}'`);
+      checks.push({ index, type, bytes: Buffer.from(serializeBinaryRow([type], [internal])) });
+    }
+    return (partition) => {
+      const values = this.partitionValues(partition);
+      return checks.every((c) => Buffer.from(serializeBinaryRow([c.type], [values[c.index]])).equals(c.bytes));
+    };
+  }
+
   /** Deletes rows by primary key (the key columns are enough) in one commit. */
   async delete(keys: Row | Iterable<Row> | AsyncIterable<Row>): Promise<CommitResult> {
     if (!this.schema.isPrimaryKeyTable)
@@ -154,6 +229,7 @@ export class Table {
   private async writeOnce(
     rows: Row | Iterable<Row> | AsyncIterable<Row> | arrow.RecordBatch | arrow.Table,
     kind: RowKindName,
+    overwrite?: OverwriteScope,
   ): Promise<CommitResult> {
     const w = this.newWriter();
     try {
@@ -169,7 +245,7 @@ export class Table {
         }
         await w.write(chunk, kind);
       } else await w.write(rows as Row | Iterable<Row>, kind);
-      return await w.commit();
+      return await w.commitWith(undefined, overwrite);
     } finally {
       w.close();
     }
@@ -330,16 +406,16 @@ export class Table {
   }
 
   /** Max committed sequence number per (partition, bucket) at the latest snapshot. */
-  private async restoreSequences(): Promise<Map<string, bigint>> {
-    const out = new Map<string, bigint>();
+  private async restoreSequences(): Promise<RestoredSequences> {
+    const max = new Map<string, bigint>();
     const latest = await this.snapshots.latestSnapshot();
-    if (!latest) return out;
+    if (!latest) return { snapshotId: undefined, max };
     for (const e of await this.newScanPlanner().liveEntries(latest)) {
       const k = bucketKeyOf(e.partition, e.bucket);
-      const cur = out.get(k);
-      if (cur === undefined || e.file.maxSequenceNumber > cur) out.set(k, e.file.maxSequenceNumber);
+      const cur = max.get(k);
+      if (cur === undefined || e.file.maxSequenceNumber > cur) max.set(k, e.file.maxSequenceNumber);
     }
-    return out;
+    return { snapshotId: latest.id, max };
   }
 
   private projection(select: readonly string[] | undefined): DataField[] {
@@ -459,6 +535,8 @@ export class Table {
  */
 export class TableWrite implements AsyncDisposable {
   private readonly writer: TableWriter;
+  /** The newest snapshot this writer knows holds no OVERWRITE it has not re-sequenced after. */
+  private seen: number | undefined;
   private closed = false;
   private commitsSinceFull = 0;
 
@@ -488,12 +566,66 @@ export class TableWrite implements AsyncDisposable {
 
   /** Flushes and commits. Without an id this is a batch commit (Long.MAX_VALUE, like Paimon). */
   async commit(commitIdentifier?: number | bigint): Promise<CommitResult> {
+    return this.commitWith(commitIdentifier, undefined);
+  }
+
+  /** @internal A commit that may be an overwrite (Table.overwrite). */
+  async commitWith(commitIdentifier: number | bigint | undefined, overwrite: OverwriteScope | undefined) {
     if (this.closed) throw new EddyError('INVALID_ARGUMENT', 'this writer is closed');
     const id = commitIdentifier === undefined ? undefined : BigInt(commitIdentifier);
+    const pk = this.table.schema.isPrimaryKeyTable;
+    // The snapshot after which an OVERWRITE could outrank what this writer flushed so far.
+    const after =
+      this.writer.sequencedAfter === undefined ? undefined : Math.max(this.seen ?? 0, this.writer.sequencedAfter);
+    if (pk && after !== undefined) await this.followOverwrites(after);
     const messages = await this.writer.prepareCommit();
-    const result = await this.table.newCommit().commit(messages, { commitUser: this.commitUser, commitIdentifier: id });
+    let result: CommitResult;
+    try {
+      result = await this.table.newCommit().commit(messages, {
+        commitUser: this.commitUser,
+        commitIdentifier: id,
+        overwrite: overwrite?.(messages),
+        // Files flushed before followOverwrites re-sequenced are checked against what it found.
+        sequencedAfter: pk ? (after ?? this.writer.sequencedAfter) : undefined,
+      });
+    } catch (e) {
+      if (!isCommitOutcomeUnknown(e)) {
+        // Refused before anything was published: the files just written are nobody's.
+        const reader = this.table.newSplitReader();
+        for (const m of messages)
+          await deleteFiles(this.table.io, reader.bucketPath({ ...m, snapshotId: 0, files: [] }), [
+            ...m.newFiles,
+            ...(m.changelogFiles ?? []),
+          ]);
+        if (e instanceof EddyError && e.code === 'COMMIT_CONFLICT' && pk) await this.writer.resequence();
+      }
+      throw e;
+    }
+    if (result.snapshot && result.published) this.seen = result.snapshot.id;
     if (result.published) await this.compactIfNeeded(id);
     return result;
+  }
+
+  /**
+   * If an OVERWRITE landed since this writer last looked, re-sequence: the overwrite's rows were
+   * numbered from the files it replaced, and this writer's next rows must rank above them.
+   * Reads only the snapshot files committed since (usually none or a few).
+   */
+  private async followOverwrites(from: number): Promise<void> {
+    const latest = await this.table.snapshots.latestSnapshotId();
+    if (latest === undefined || latest <= from) return;
+    for (let sid = from + 1; sid <= latest; sid++) {
+      const s = await this.table.snapshots.snapshot(sid).catch((e: unknown) => {
+        if (e instanceof EddyError && e.code === 'NOT_FOUND') return undefined; // expired: see below
+        throw e;
+      });
+      // An expired snapshot might have been an overwrite: re-sequencing is the safe answer.
+      if (!s || s.commitKind === 'OVERWRITE') {
+        await this.writer.resequence();
+        break;
+      }
+    }
+    this.seen = latest;
   }
 
   /**

@@ -18,6 +18,18 @@ export interface CommitOptions {
    * identifier (as Paimon does), so that identifier is already committed by design.
    */
   readonly skipCommittedCheck?: boolean;
+  /**
+   * An OVERWRITE commit: every file live at the snapshot it lands on whose partition `replaces`
+   * selects is removed, and the new files take their place. Decided again at each attempt, so an
+   * overwrite is ordered after every commit that landed before it (Paimon's semantics).
+   */
+  readonly overwrite?: { readonly replaces: (partition: Uint8Array) => boolean };
+  /**
+   * The snapshot id the committing writer's sequence numbers rank above. An OVERWRITE landing
+   * after it is sequenced from the files it replaced, so it may outrank this commit's rows in the
+   * same bucket: then the commit fails with COMMIT_CONFLICT instead of being silently shadowed.
+   */
+  readonly sequencedAfter?: number;
 }
 
 export interface CommitResult {
@@ -81,7 +93,8 @@ export class FileStoreCommit {
 
   async commit(messages: readonly CommitMessage[], options: CommitOptions): Promise<CommitResult> {
     const identifier = options.commitIdentifier ?? BATCH_COMMIT_IDENTIFIER;
-    const kind = options.kind ?? 'APPEND';
+    const overwrite = options.overwrite;
+    const kind = overwrite ? 'OVERWRITE' : (options.kind ?? 'APPEND');
     const entries: ManifestEntry[] = [];
     for (const m of messages) {
       for (const file of m.deletedFiles ?? []) {
@@ -102,18 +115,25 @@ export class FileStoreCommit {
     const checkedAt = options.skipCommittedCheck ? undefined : await this.snapshots.latestSnapshotId();
     const already = options.skipCommittedCheck ? undefined : await this.isCommitted(options.commitUser, identifier);
     if (already) return { snapshot: already, published: false, attempts: 0 };
-    if (entries.length === 0) return { snapshot: await this.snapshots.latestSnapshot(), published: false, attempts: 0 };
+    if (entries.length === 0 && !overwrite)
+      return { snapshot: await this.snapshots.latestSnapshot(), published: false, attempts: 0 };
 
     const o = this.schema.options;
-    const delta = await this.manifests.writeManifest(entries, this.partitionTypes(), this.schema.id);
+    // An overwrite's delta depends on the base it lands on: written per attempt (below).
+    const fixedDelta = overwrite
+      ? undefined
+      : await this.manifests.writeManifest(entries, this.partitionTypes(), this.schema.id);
     const changelogManifest =
       changelog.length > 0
         ? await this.manifests.writeManifest(changelog, this.partitionTypes(), this.schema.id)
         : undefined;
     const changelogRecords = changelog.reduce((n, e) => n + e.file.rowCount, 0);
-    let deltaRecords = 0;
-    for (const e of entries) deltaRecords += e.kind === 0 ? e.file.rowCount : -e.file.rowCount;
+    const dropManifests = async () => {
+      if (fixedDelta) await this.manifests.delete(fixedDelta.fileName);
+      if (changelogManifest) await this.manifests.delete(changelogManifest.fileName);
+    };
 
+    const overwriteGuard = new OverwriteGuard(this.snapshots, this.manifests);
     let wait = o.commitMinRetryWaitMs;
     for (let attempt = 1; attempt <= o.commitMaxRetries + 1; attempt++) {
       const latest = await this.snapshots.latestSnapshot();
@@ -126,11 +146,26 @@ export class FileStoreCommit {
       // may have landed) and snapshot-N may reference these files, so they must be kept.
       let publishing = false;
       try {
+        if (options.sequencedAfter !== undefined && latest)
+          await overwriteGuard.check(options.sequencedAfter, latest.id, entries);
         if (entries.some((e) => e.kind === 1)) await this.checkDeletedFilesLive(entries, latest);
+        let attemptEntries = entries;
+        let delta = fixedDelta;
+        if (overwrite) {
+          const replaced = latest
+            ? (await this.liveEntries(latest)).filter((e) => overwrite.replaces(e.partition))
+            : [];
+          attemptEntries = [...replaced.map((e) => ({ ...e, kind: 1 as const })), ...entries];
+          if (attemptEntries.length === 0) return { snapshot: latest, published: false, attempts: attempt };
+          delta = await this.manifests.writeManifest(attemptEntries, this.partitionTypes(), this.schema.id);
+          written.push(delta.fileName);
+        }
+        let deltaRecords = 0;
+        for (const e of attemptEntries) deltaRecords += e.kind === 0 ? e.file.rowCount : -e.file.rowCount;
         const base = latest ? await this.baseManifests(latest, written) : [];
         const baseList = await this.manifests.writeManifestList(base);
         written.push(baseList.name);
-        const deltaList = await this.manifests.writeManifestList([delta]);
+        const deltaList = await this.manifests.writeManifestList([delta!]);
         written.push(deltaList.name);
         const changelogList = changelogManifest
           ? await this.manifests.writeManifestList([changelogManifest])
@@ -166,8 +201,7 @@ export class FileStoreCommit {
       } catch (e) {
         if (!publishing) {
           await this.cleanup(written);
-          await this.manifests.delete(delta.fileName);
-          if (changelogManifest) await this.manifests.delete(changelogManifest.fileName);
+          await dropManifests();
         } else if (typeof e === 'object' && e !== null) outcomeUnknown.add(e);
         throw e;
       }
@@ -177,8 +211,7 @@ export class FileStoreCommit {
       await sleep(wait * (0.5 + Math.random()));
       wait = Math.min(wait * 2, o.commitMaxRetryWaitMs);
     }
-    await this.manifests.delete(delta.fileName);
-    if (changelogManifest) await this.manifests.delete(changelogManifest.fileName);
+    await dropManifests();
     throw new EddyError(
       'COMMIT_CONFLICT',
       `commit of ${entries.length} files failed after ${o.commitMaxRetries + 1} attempts: other writers kept winning`,
@@ -221,15 +254,7 @@ export class FileStoreCommit {
    */
   private async checkDeletedFilesLive(entries: readonly ManifestEntry[], latest: Snapshot | undefined): Promise<void> {
     const live = new Set<string>();
-    if (latest) {
-      const metas = [
-        ...(await this.manifests.readManifestList(latest.baseManifestList)),
-        ...(await this.manifests.readManifestList(latest.deltaManifestList)),
-      ];
-      const all: ManifestEntry[] = [];
-      for (const m of metas) all.push(...(await this.manifests.readManifest(m.fileName)));
-      for (const e of mergeManifestEntries(all)) if (e.kind === 0) live.add(fileKey(e));
-    }
+    if (latest) for (const e of await this.liveEntries(latest)) live.add(fileKey(e));
     for (const e of entries) {
       if (e.kind === 1 && !live.has(fileKey(e))) {
         throw new EddyError(
@@ -240,6 +265,17 @@ export class FileStoreCommit {
     }
   }
 
+  /** The files live at `snapshot` (base and delta merged). */
+  private async liveEntries(snapshot: Snapshot): Promise<ManifestEntry[]> {
+    const metas = [
+      ...(await this.manifests.readManifestList(snapshot.baseManifestList)),
+      ...(await this.manifests.readManifestList(snapshot.deltaManifestList)),
+    ];
+    const all: ManifestEntry[] = [];
+    for (const m of metas) all.push(...(await this.manifests.readManifest(m.fileName)));
+    return mergeManifestEntries(all).filter((e) => e.kind === 0);
+  }
+
   private async cleanup(names: string[]): Promise<void> {
     for (const n of names) await this.manifests.delete(n);
     names.length = 0;
@@ -248,3 +284,53 @@ export class FileStoreCommit {
 
 const fileKey = (e: ManifestEntry) =>
   `${Buffer.from(e.partition).toString('base64')}/${e.bucket}/${e.file.level}/${e.file.fileName}`;
+
+/**
+ * Max sequence number per (partition, bucket) of the files OVERWRITE snapshots added, over the
+ * snapshots after a writer's sequencing point; read incrementally across commit attempts.
+ */
+class OverwriteGuard {
+  private checkedUpTo: number | undefined;
+  private readonly maxSeq = new Map<string, { seq: bigint; snapshotId: number }>();
+
+  constructor(
+    private readonly snapshots: SnapshotManager,
+    private readonly manifests: ManifestFiles,
+  ) {}
+
+  async check(sequencedAfter: number, latestId: number, entries: readonly ManifestEntry[]): Promise<void> {
+    for (let id = Math.max(this.checkedUpTo ?? sequencedAfter, sequencedAfter) + 1; id <= latestId; id++) {
+      let s: Snapshot;
+      try {
+        s = await this.snapshots.snapshot(id);
+      } catch (e) {
+        // Expired meanwhile: the writer has been idle for longer than snapshots are kept, and
+        // whatever that snapshot replaced is beyond checking here.
+        if (e instanceof EddyError && e.code === 'NOT_FOUND') continue;
+        throw e;
+      }
+      if (s.commitKind !== 'OVERWRITE') continue;
+      for (const m of await this.manifests.readManifestList(s.deltaManifestList)) {
+        for (const e of await this.manifests.readManifest(m.fileName)) {
+          if (e.kind !== 0) continue;
+          const k = bucketOf(e);
+          const cur = this.maxSeq.get(k);
+          if (!cur || e.file.maxSequenceNumber > cur.seq)
+            this.maxSeq.set(k, { seq: e.file.maxSequenceNumber, snapshotId: id });
+        }
+      }
+    }
+    this.checkedUpTo = Math.max(this.checkedUpTo ?? 0, latestId);
+    for (const e of entries) {
+      const over = e.kind === 0 ? this.maxSeq.get(bucketOf(e)) : undefined;
+      if (over && e.file.minSequenceNumber <= over.seq) {
+        throw new EddyError(
+          'COMMIT_CONFLICT',
+          `an overwrite (snapshot ${over.snapshotId}) replaced bucket ${e.bucket} of a partition this commit writes to, after these rows were sequenced: they would rank below the overwrite's rows. Nothing was committed; write them again (the writer now sequences after the overwrite)`,
+        );
+      }
+    }
+  }
+}
+
+const bucketOf = (e: ManifestEntry) => `${Buffer.from(e.partition).toString('base64')}/${e.bucket}`;

@@ -34,6 +34,11 @@ export interface CoreOptions {
   readonly compactionSizeRatio: number;
   /** `write-only`: writers never compact (a separate compactor does). */
   readonly writeOnly: boolean;
+  /**
+   * `dynamic-partition-overwrite` (true): an overwrite without a static partition replaces only the
+   * partitions it writes to; false: the whole table.
+   */
+  readonly dynamicPartitionOverwrite: boolean;
   readonly manifestMergeMinCount: number;
   readonly manifestTargetFileSize: number;
   /** `snapshot.num-retained.min` (10): expiry always keeps at least this many newest snapshots. */
@@ -203,6 +208,7 @@ export function parseCoreOptions(opts: Readonly<Record<string, string>>): CoreOp
     maxSizeAmplificationPercent: int(opts, 'compaction.max-size-amplification-percent', 200, 0),
     compactionSizeRatio: int(opts, 'compaction.size-ratio', 1, 0),
     writeOnly: bool(opts, 'write-only', false),
+    dynamicPartitionOverwrite: bool(opts, 'dynamic-partition-overwrite', true),
     manifestMergeMinCount: int(opts, 'manifest.merge-min-count', 30, 1),
     manifestTargetFileSize: opts['manifest.target-file-size']
       ? parseMemorySize(opts['manifest.target-file-size'], 'manifest.target-file-size')

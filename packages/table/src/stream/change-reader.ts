@@ -227,6 +227,8 @@ export class ChangeReader {
   private async changesOf(snapshot: Snapshot): Promise<ChangeBatch[]> {
     const t = this.table;
     const producer = t.schema.options.changelogProducer;
+    // Paimon's default (`streaming-read-overwrite` = false): an overwrite is not a change to stream.
+    if (snapshot.commitKind === 'OVERWRITE') return [];
     let list: string | null | undefined;
     if (producer === 'none') list = snapshot.commitKind === 'APPEND' ? snapshot.deltaManifestList : undefined;
     else list = snapshot.changelogManifestList;

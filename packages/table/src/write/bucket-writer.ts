@@ -45,6 +45,13 @@ export class BucketWriter implements BufferOwner {
   readonly changelogFiles: DataFileMeta[] = [];
   readonly bucketDir: string;
 
+  /** The next flushed row's sequence number will be at least `next` (see TableWriter.resequence). */
+  async raiseSequenceFloor(next: bigint): Promise<void> {
+    if (!this.sequenceStart) return; // not restored yet: its restore will read the latest snapshot
+    const start = await this.sequenceStart;
+    if (start + this.sequencesUsed < next) this.sequenceStart = Promise.resolve(next - this.sequencesUsed);
+  }
+
   constructor(
     private readonly io: FileIO,
     tablePath: string,

@@ -36,8 +36,14 @@ export interface TableWriterOptions {
   readonly memoryBudget?: MemoryBudget;
 }
 
-/** Max sequence number already committed per (partition, bucket), loaded once per writer. */
-export type RestoreSequences = () => Promise<Map<string, bigint>>;
+/** Max sequence number already committed per (partition, bucket), and the snapshot they are from. */
+export interface RestoredSequences {
+  readonly snapshotId: number | undefined;
+  readonly max: Map<string, bigint>;
+}
+
+/** Loads the sequence numbers a writer continues after (once, and again after an overwrite). */
+export type RestoreSequences = () => Promise<RestoredSequences>;
 
 export const bucketKeyOf = (partitionBytes: Uint8Array, bucket: number): string =>
   `${Buffer.from(partitionBytes.buffer, partitionBytes.byteOffset, partitionBytes.byteLength).toString('base64')}/${bucket}`;
@@ -59,7 +65,8 @@ export class TableWriter {
   private readonly numBuckets: number;
   private rowNumber = 0;
   private sinceCheck = 0;
-  private restored: Promise<Map<string, bigint>> | undefined;
+  private restored: Promise<RestoredSequences> | undefined;
+  private restoredAt: number | undefined;
 
   constructor(
     private readonly io: FileIO,
@@ -278,12 +285,41 @@ export class TableWriter {
     }
     const p = part;
     w = new BucketWriter(this.io, this.tablePath, this.schema, p.values, p.bytes, p.dir, bucket, async () => {
-      this.restored ??= this.restore();
-      return (await this.restored).get(bucketKeyOf(p.bytes, bucket)) ?? -1n;
+      return (await this.restoredSequences()).max.get(bucketKeyOf(p.bytes, bucket)) ?? -1n;
     });
     this.buckets.set(key, w);
     this.budget.register(w);
     return w;
+  }
+
+  private async restoredSequences(): Promise<RestoredSequences> {
+    this.restored ??= this.restore();
+    const r = await this.restored;
+    this.restoredAt ??= r.snapshotId ?? 0;
+    return r;
+  }
+
+  /**
+   * The snapshot id this writer's sequence numbers were restored from: every row it flushes ranks
+   * above the files live there. Undefined until a flush needed them.
+   */
+  get sequencedAfter(): number | undefined {
+    return this.restoredAt;
+  }
+
+  /**
+   * Restores the sequence numbers again, from the latest snapshot, and raises every bucket's next
+   * number above them: after an overwrite landed (sequenced from the files it replaced), rows this
+   * writer flushes from now on rank above the overwrite's.
+   */
+  async resequence(): Promise<void> {
+    this.restored = undefined;
+    this.restoredAt = undefined;
+    const r = await this.restoredSequences();
+    for (const w of this.buckets.values()) {
+      const max = r.max.get(bucketKeyOf(w.partitionBytes, w.bucket));
+      if (max !== undefined) await w.raiseSequenceFloor(max + 1n);
+    }
   }
 
   async flushAll(): Promise<void> {
