@@ -10,7 +10,7 @@
  * | compaction vs compaction             | one fails with COMMIT_CONFLICT, its files deleted, data intact|
  * | expiry vs streaming reader           | typed SNAPSHOT_EXPIRED, or the reader keeps going; never wrong data |
  * | overwrite vs append                  | both succeed; the overwrite, decided at landing, replaces the appended rows too |
- * | append vs overwrite                  | both succeed; the append, landing last, stays on top          |
+ * | append vs overwrite                  | the append (numbered before it) fails with COMMIT_CONFLICT; rewritten, it lands on top |
  * | compaction vs overwrite              | the compaction fails with COMMIT_CONFLICT, its files deleted  |
  * | overwrite vs overwrite               | both succeed in landing order; the last one is the table      |
  */
@@ -376,16 +376,25 @@ describe('conflict matrix', () => {
       expect(await unreferencedDataFiles(t)).toEqual([]);
     });
 
-    it('append vs overwrite: both succeed; the append lands last and stays on top of the overwrite', async () => {
+    it('append vs overwrite: the append, numbered before the overwrite, fails with COMMIT_CONFLICT; written again it lands on top', async () => {
       using dir = tempDir();
       const { t, gated, other, release, waitHeld } = await setup(dir.path);
       const w = gated.newWriter({ commitUser: 'appender' });
       await w.write({ k: 4, v: 'appended' });
-      const append = w.commit(1);
+      const append = failure(() => w.commit(1));
       await waitHeld();
       expect((await other.overwrite([{ k: 9, v: 'new9' }])).snapshot?.commitKind).toBe('OVERWRITE');
       release.resolve();
-      expect(await append).toMatchObject({ published: true, attempts: 2, snapshot: { id: 3, commitKind: 'APPEND' } });
+      // Its file was sequenced from the files the overwrite replaced: it could rank below the
+      // overwrite's rows, so it is refused rather than shadowed, and its file is deleted.
+      const e = await append;
+      expect(e).toBeInstanceOf(EddyError);
+      expect((e as EddyError).code).toBe('COMMIT_CONFLICT');
+      expect((e as EddyError).message).toMatch(/an overwrite \(snapshot 2\)/);
+      expect(await rowsOf(t)).toEqual([{ k: 9, v: 'new9' }]);
+      expect(await unreferencedDataFiles(t)).toEqual([]);
+      await w.write({ k: 4, v: 'appended' });
+      expect(await w.commit(2)).toMatchObject({ published: true, snapshot: { id: 3, commitKind: 'APPEND' } });
       expect(await rowsOf(t)).toEqual([
         { k: 4, v: 'appended' },
         { k: 9, v: 'new9' },

@@ -585,8 +585,9 @@ export class TableWrite implements AsyncDisposable {
         commitUser: this.commitUser,
         commitIdentifier: id,
         overwrite: overwrite?.(messages),
-        // Files flushed before followOverwrites re-sequenced are checked against what it found.
-        sequencedAfter: pk ? (after ?? this.writer.sequencedAfter) : undefined,
+        // Files flushed before followOverwrites re-sequenced are checked against what it found. (An
+        // overwrite replaces every file in the partitions it writes to: nothing there can outrank it.)
+        sequencedAfter: pk && !overwrite ? (after ?? this.writer.sequencedAfter) : undefined,
       });
     } catch (e) {
       if (!isCommitOutcomeUnknown(e)) {
