@@ -257,6 +257,34 @@ describe.skipIf(problem !== undefined)('interop matrix', () => {
     });
   });
 
+  it('Java and pypaimon read an Eddy OVERWRITE: the replaced partition, the untouched one, and time travel before it', async () => {
+    const t = await (await Catalog.open(WAREHOUSE)).createTable('eddy.overwrite', {
+      columns: { region: 'STRING', id: 'INT', v: 'STRING' },
+      primaryKey: ['region', 'id'],
+      partitionKeys: ['region'],
+      options: { bucket: '2' },
+    });
+    await t.upsert([1, 2, 3].flatMap((id) => ['eu', 'us'].map((region) => ({ region, id, v: `old-${region}${id}` }))));
+    await t.upsert({ region: 'eu', id: 4, v: 'old-eu4' });
+    const r = await t.overwrite(
+      [7, 8].map((id) => ({ region: 'eu', id, v: `new-eu${id}` })),
+      { partition: { region: 'eu' } },
+    );
+    expect(r.snapshot?.commitKind).toBe('OVERWRITE');
+    const canon = (rows: Record<string, unknown>[]) => rows.map((x) => JSON.stringify(x)).sort();
+    for (const snapshotId of [undefined, 2]) {
+      const expected = canon(await DRIVER.eddy.read(WAREHOUSE, 'eddy.overwrite', snapshotId));
+      expect(expected.length).toBe(snapshotId === undefined ? 5 : 7);
+      for (const reader of ['java', 'pypaimon'] as const)
+        expect(
+          canon(await DRIVER[reader].read(WAREHOUSE, 'eddy.overwrite', snapshotId)),
+          `${reader} @${snapshotId}`,
+        ).toEqual(expected);
+    }
+    const kinds = (await javaCommand(['snapshots', WAREHOUSE, 'eddy.overwrite'])).trim().split('\n');
+    expect(kinds.map((l) => JSON.parse(l).commitKind)).toEqual(['APPEND', 'APPEND', 'OVERWRITE']);
+  });
+
   it('Java lists snapshots and files of Eddy tables; everything is at the top level after a full compaction', async () => {
     const snaps = (await javaCommand(['snapshots', WAREHOUSE, 'eddy.pk_1_bucket'])).trim().split('\n');
     expect(snaps.map((l) => JSON.parse(l).commitKind)).toEqual(['APPEND', 'APPEND', 'APPEND']);

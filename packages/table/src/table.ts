@@ -104,6 +104,11 @@ export interface WriterOptions {
   /** Stable identity of a writer across restarts (exactly-once); random by default. */
   readonly commitUser?: string;
   readonly memoryBudget?: MemoryBudget;
+  /**
+   * Make this a batch overwrite writer (Paimon's `withOverwrite`): its one commit is an OVERWRITE
+   * (see Table.overwrite). `{}` replaces the partitions the rows go to; `{ partition }` a static one.
+   */
+  readonly overwrite?: OverwriteOptions;
 }
 
 export interface OverwriteOptions {
@@ -153,7 +158,9 @@ export class Table {
 
   /** A writer for pipelines: `write` rows, `commit(checkpointId)`; dispose to drop what is buffered. */
   newWriter(options: WriterOptions = {}): TableWrite {
-    return new TableWrite(this, options.commitUser ?? newCommitUser(), { memoryBudget: options.memoryBudget });
+    // The static partition is checked now, before any row is written.
+    const scope = options.overwrite ? this.overwriteScope(options.overwrite) : undefined;
+    return new TableWrite(this, options.commitUser ?? newCommitUser(), { memoryBudget: options.memoryBudget }, scope);
   }
 
   /** Inserts or replaces rows by primary key (append tables: appends) in one commit. */
@@ -175,8 +182,12 @@ export class Table {
     rows: Row | Iterable<Row> | AsyncIterable<Row> | arrow.RecordBatch | arrow.Table,
     options: OverwriteOptions = {},
   ): Promise<CommitResult> {
+    return this.writeOnce(rows, '+I', options);
+  }
+
+  private overwriteScope(options: OverwriteOptions): OverwriteScope {
     const static_ = options.partition ? this.staticPartition(options.partition) : undefined;
-    return this.writeOnce(rows, '+I', (messages) => {
+    return (messages) => {
       if (static_) {
         const outside = messages.find((m) => !static_(m.partitionBytes));
         if (outside) {
@@ -192,7 +203,7 @@ export class Table {
         return { replaces: () => true };
       const written = new Set(messages.map((m) => Buffer.from(m.partitionBytes).toString('base64')));
       return { replaces: (p) => written.has(Buffer.from(p).toString('base64')) };
-    });
+    };
   }
 
   /** A predicate on serialized partitions: those whose values equal `spec`'s on the keys it names. */
@@ -229,9 +240,9 @@ export class Table {
   private async writeOnce(
     rows: Row | Iterable<Row> | AsyncIterable<Row> | arrow.RecordBatch | arrow.Table,
     kind: RowKindName,
-    overwrite?: OverwriteScope,
+    overwrite?: OverwriteOptions,
   ): Promise<CommitResult> {
-    const w = this.newWriter();
+    const w = this.newWriter({ overwrite });
     try {
       if (rows instanceof RecordBatch || rows instanceof ArrowTable) await w.write(rows, kind);
       else if (rows !== null && typeof rows === 'object' && Symbol.asyncIterator in rows) {
@@ -245,7 +256,7 @@ export class Table {
         }
         await w.write(chunk, kind);
       } else await w.write(rows as Row | Iterable<Row>, kind);
-      return await w.commitWith(undefined, overwrite);
+      return await w.commit();
     } finally {
       w.close();
     }
@@ -540,10 +551,13 @@ export class TableWrite implements AsyncDisposable {
   private closed = false;
   private commitsSinceFull = 0;
 
+  private committed = false;
+
   constructor(
     readonly table: Table,
     readonly commitUser: string,
     options: TableWriterOptions,
+    private readonly overwrite?: OverwriteScope,
   ) {
     this.writer = table.createWriter(options);
   }
@@ -566,12 +580,11 @@ export class TableWrite implements AsyncDisposable {
 
   /** Flushes and commits. Without an id this is a batch commit (Long.MAX_VALUE, like Paimon). */
   async commit(commitIdentifier?: number | bigint): Promise<CommitResult> {
-    return this.commitWith(commitIdentifier, undefined);
-  }
-
-  /** @internal A commit that may be an overwrite (Table.overwrite). */
-  async commitWith(commitIdentifier: number | bigint | undefined, overwrite: OverwriteScope | undefined) {
     if (this.closed) throw new EddyError('INVALID_ARGUMENT', 'this writer is closed');
+    const overwrite = this.overwrite;
+    if (overwrite && this.committed)
+      throw new EddyError('INVALID_ARGUMENT', `an overwrite writer of ${this.table.name} commits once`);
+    this.committed = true;
     const id = commitIdentifier === undefined ? undefined : BigInt(commitIdentifier);
     const pk = this.table.schema.isPrimaryKeyTable;
     // The snapshot after which an OVERWRITE could outrank what this writer flushed so far.

@@ -212,6 +212,22 @@ describe('overwrite (INSERT OVERWRITE)', () => {
     });
   });
 
+  it('an overwrite writer (newWriter({ overwrite })) commits once, as one OVERWRITE', async () => {
+    using d = tempDir();
+    const t = await salesTable(d.path);
+    const w = t.newWriter({ overwrite: { partition: { region: 'us' } } });
+    await w.write([sale('us', '2024-06-05', 1, 1)]);
+    await w.write([sale('us', '2024-06-06', 2, 2)]);
+    expect((await w.commit()).snapshot?.commitKind).toBe('OVERWRITE');
+    await expect(w.commit()).rejects.toMatchObject({ code: 'INVALID_ARGUMENT', message: /commits once/ });
+    expect((await rowsOf(t)).filter((r) => r.region === 'us')).toEqual([
+      sale('us', '2024-06-05', 1, 1),
+      sale('us', '2024-06-06', 2, 2),
+    ]);
+    // A bad static partition is refused when the writer is made, before any row.
+    expect(() => t.newWriter({ overwrite: { partition: { nope: 1 } } })).toThrow(/'nope' is not a partition key/);
+  });
+
   it('a change feed skips OVERWRITE snapshots (Paimon: streaming-read-overwrite = false)', async () => {
     using d = tempDir();
     const t = await salesTable(d.path);

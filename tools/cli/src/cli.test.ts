@@ -444,6 +444,32 @@ describe.concurrent('writing and maintenance', () => {
     expect((await orders.listSnapshots()).length).toBe(3); // untouched
   });
 
+  it('load --overwrite replaces a static partition (and refuses rows outside it)', async () => {
+    const w = path.join(tmp, 'overwrite');
+    const t = await (await Catalog.open(w)).createTable('db.sales', {
+      columns: { region: 'STRING', id: 'INT', v: 'STRING' },
+      primaryKey: ['region', 'id'],
+      partitionKeys: ['region'],
+    });
+    await t.upsert([
+      { region: 'eu', id: 1, v: 'old' },
+      { region: 'eu', id: 2, v: 'old' },
+      { region: 'us', id: 1, v: 'old' },
+    ]);
+    const eu = path.join(tmp, 'eu.jsonl');
+    writeFileSync(eu, '{"region": "eu", "id": 9, "v": "new"}\n');
+    const r = await eddy(['-w', w, 'load', 'db.sales', eu, '--overwrite', 'region=eu']);
+    expect(r.stdout).toMatch(/overwrote with 1 row .* → snapshot 2 \(OVERWRITE\)/);
+    const rows = await eddyJson<Record<string, unknown>[]>(['-w', w, 'scan', 'db.sales', '--json']);
+    expect(rows.map((x) => `${x.region}${x.id}${x.v}`).sort()).toEqual(['eu9new', 'us1old']);
+    const bad = await eddy(['-w', w, 'load', 'db.sales', eu, '--overwrite', 'region=us']);
+    expect(bad.code).toBe(1);
+    expect(bad.stderr).toMatch(/rows in partition region=eu lie outside the partition being overwritten \(region=us\)/);
+    const notKey = await eddy(['-w', w, 'load', 'db.sales', eu, '--overwrite', 'id=1']);
+    expect(notKey.stderr).toMatch(/--overwrite: 'id' is not a partition key of db.sales \(region\)/);
+    expect((await t.listSnapshots()).map((s) => s.commitKind)).toEqual(['APPEND', 'OVERWRITE']);
+  });
+
   it('tails the change feed while others write', async () => {
     const w = path.join(tmp, 'tail');
     const catalog = await Catalog.open(w);

@@ -22,6 +22,24 @@ export interface LoadOptions {
   delimiter?: string;
   batchRows?: string;
   ignoreUnknownColumns?: boolean;
+  /** true: replace the partitions the rows go to (or the table); a string: this static partition. */
+  overwrite?: boolean | string;
+}
+
+/** `--overwrite k=v[,k=v]`: partition-key values parsed as their column types. */
+function overwritePartition(table: Table, spec: string): Record<string, unknown> {
+  const keys = table.schema.partitionKeys;
+  if (keys.length === 0) throw usage(`--overwrite: table ${table.name} is not partitioned (omit the partition)`);
+  const out: Record<string, unknown> = {};
+  for (const part of spec.split(/[,/]/)) {
+    const eq = part.indexOf('=');
+    if (eq <= 0) throw usage(`--overwrite: expected k=v[,k=v], got '${spec}'`);
+    const k = part.slice(0, eq).trim();
+    if (!keys.includes(k))
+      throw usage(`--overwrite: '${k}' is not a partition key of ${table.name} (${keys.join(', ')})`);
+    out[k] = fromText(table.schema.field(k).type, part.slice(eq + 1).trim(), `--overwrite ${k}`);
+  }
+  return out;
 }
 
 /** One input record: its values by column name, and where it came from (for error messages). */
@@ -370,7 +388,13 @@ export async function runLoad(g: GlobalOptions, name: string, file: string, o: L
 
   const started = Date.now();
   const progress = new Progress(`loading ${path.basename(file)}`, size, humanBytes);
-  const writer = table.newWriter({ commitUser: `eddy-load-${randomUUID()}` });
+  const overwrite =
+    o.overwrite === undefined || o.overwrite === false
+      ? undefined
+      : o.overwrite === true
+        ? {}
+        : { partition: overwritePartition(table, o.overwrite) };
+  const writer = table.newWriter({ commitUser: `eddy-load-${randomUUID()}`, overwrite });
   let rows = 0;
   let chunk: Record<string, unknown>[] = [];
   let lines: number[] = [];
@@ -405,7 +429,8 @@ export async function runLoad(g: GlobalOptions, name: string, file: string, o: L
     }
     await flush();
     progress.update(0, `${humanCount(rows)} rows`, counter.bytes);
-    if (rows > 0) result = await writer.commit();
+    // An overwrite of a static partition with no rows empties it; otherwise no rows, no commit.
+    if (rows > 0 || overwrite?.partition) result = await writer.commit();
   } finally {
     progress.finish();
     writer.close();
@@ -419,11 +444,12 @@ export async function runLoad(g: GlobalOptions, name: string, file: string, o: L
     rows,
     bytes: size,
     snapshot: snapshot?.id ?? null,
+    commitKind: snapshot?.commitKind ?? null,
     seconds,
   };
   await printDocument(mode, doc, () =>
-    rows === 0
+    rows === 0 && !snapshot
       ? `no rows in ${file}: nothing committed`
-      : `loaded ${plural(rows, 'row')} (${humanBytes(size)} ${format}) into ${table.name} in ${seconds.toFixed(1)} s → snapshot ${snapshot?.id ?? '(none)'}`,
+      : `${overwrite ? 'overwrote with' : 'loaded'} ${plural(rows, 'row')} (${humanBytes(size)} ${format}) into ${table.name} in ${seconds.toFixed(1)} s → snapshot ${snapshot?.id ?? '(none)'}${snapshot ? ` (${snapshot.commitKind})` : ''}`,
   );
 }

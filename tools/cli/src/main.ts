@@ -225,10 +225,15 @@ export function buildProgram(): Command {
     .option('--delimiter <char>', 'CSV field delimiter', undefined)
     .option('--batch-rows <n>', 'rows handed to the writer at a time', '10000')
     .option('--ignore-unknown-columns', 'skip CSV/Parquet columns the table does not have')
+    .option(
+      '--overwrite [k=v,...]',
+      'commit an OVERWRITE (INSERT OVERWRITE): of this partition, else of the partitions the rows go to',
+    )
     .addHelpText(
       'after',
       `${examples(
         `eddy ${W} load shop.orders orders.jsonl`,
+        `eddy ${W} load shop.orders eu-orders.csv --overwrite region=eu`,
         `eddy ${W} load shop.orders orders.csv --delimiter ';'`,
         `eddy ${W} load shop.orders part-0.parquet --ignore-unknown-columns`,
       )}\nCSV: a header line names the columns; an empty field is NULL, "" is an empty string.\nBinary values are base64 or 0x-hex; DECIMAL, DATE and TIMESTAMP are parsed from text exactly.\n`,
