@@ -121,9 +121,14 @@ describe('soak', () => {
         const kinds = (await table.listSnapshots()).map((s) => s.commitKind);
         expect(kinds).toContain('COMPACT'); // the daemon compacted
         expect((await table.snapshots.earliestSnapshotId()) ?? 1).toBeGreaterThan(1); // and expired
-        // Runs stay bounded: trigger 3 plus what the writer adds between daemon rounds (a busy CI
-        // machine slows the daemon, hence the margin).
-        expect(maxRuns).toBeLessThan(40);
+        // Runs stay bounded: once the writer stops, the daemon's next rounds bring every bucket
+        // back under the trigger (how many runs pile up meanwhile depends on the machine's speed).
+        let settled = false;
+        for (const until = Date.now() + 30_000; !settled && Date.now() < until; ) {
+          settled = (await table.bucketHealth()).every((b) => !b.needsCompaction);
+          if (!settled) await new Promise((r) => setTimeout(r, 100));
+        }
+        expect(settled).toBe(true);
         expect(scans).toBeGreaterThan(3);
         expect(consumed).toBeGreaterThan(checkpoint);
         expect(daemonLog).not.toMatch(/"level":50/); // no error logs from the daemon

@@ -414,7 +414,7 @@ describe.concurrent('writing and maintenance', () => {
       name: ['grace', 'edsger'],
       score: ['3.00', '4.75'],
     });
-    writeFileSync(pq, writeParquet(t.batches[0], { compression: 'zstd' }));
+    writeFileSync(pq, await writeParquet(t.batches[0], { compression: 'zstd' }));
     const l1 = await eddy(['-w', w, 'load', 'db.people', jsonl]);
     expect(l1.stdout).toMatch(/loaded 2 rows .* into db.people .* snapshot 1/);
     const l2 = await eddyJson<{ rows: number; snapshot: number; format: string }>([

@@ -1,21 +1,51 @@
-// Decodes Parquet files for format/parquet-workers.ts, one at a time, in a worker thread.
+// Encodes and decodes Parquet files for format/parquet-workers.ts, one at a time, in a worker thread.
 // Plain JavaScript: Node loads it directly, whatever TypeScript loader the parent uses.
 // Why a thread: parquet-wasm's async reader turns every decode error (a corrupt page, a bad footer
 // length) into a wasm trap thrown from a microtask, which no caller can catch. In a worker the trap
-// ends the worker, not the process, and the pool reports the file as corrupt.
+// ends the worker, not the process, and the pool reports the file as corrupt. And files encode and
+// decode on every core while the main thread sorts, merges and converts rows.
 const { parentPort } = require('node:worker_threads');
 const wasm = require('parquet-wasm/node');
 
-parentPort.on('message', async (job) => {
+const COMPRESSION = {
+  zstd: wasm.Compression.ZSTD,
+  snappy: wasm.Compression.SNAPPY,
+  gzip: wasm.Compression.GZIP,
+  lz4: wasm.Compression.LZ4_RAW,
+  none: wasm.Compression.UNCOMPRESSED,
+};
+
+async function decode(job) {
   let file;
   try {
     file = await wasm.ParquetFile.fromFile(new Blob([job.bytes]));
     const table = await file.read({ columns: job.columns, batchSize: 1 << 20 });
-    const ipc = table.intoIPCStream();
-    parentPort.postMessage({ id: job.id, ipc }, [ipc.buffer]);
-  } catch (e) {
-    parentPort.postMessage({ id: job.id, error: e instanceof Error ? e.message : String(e) });
+    return table.intoIPCStream();
   } finally {
     file?.free();
+  }
+}
+
+function encode(job) {
+  const o = job.options;
+  let builder = new wasm.WriterPropertiesBuilder()
+    .setCompression(COMPRESSION[o.compression])
+    .setCreatedBy(o.createdBy)
+    .setMaxRowGroupSize(1 << 20);
+  for (const c of o.deltaColumns ?? []) {
+    builder = builder.setColumnDictionaryEnabled(c, false).setColumnEncoding(c, wasm.Encoding.DELTA_BINARY_PACKED);
+  }
+  for (const c of o.plainColumns ?? []) builder = builder.setColumnDictionaryEnabled(c, false);
+  // Eddy reads min/max from the manifest, not from page indexes: chunk statistics are enough.
+  builder = builder.setStatisticsEnabled(wasm.EnabledStatistics.Chunk);
+  return wasm.writeParquet(wasm.Table.fromIPCStream(job.bytes), builder.build());
+}
+
+parentPort.on('message', async (job) => {
+  try {
+    const bytes = job.op === 'encode' ? encode(job) : await decode(job);
+    parentPort.postMessage({ id: job.id, bytes }, [bytes.buffer]);
+  } catch (e) {
+    parentPort.postMessage({ id: job.id, error: e instanceof Error ? e.message : String(e) });
   }
 });

@@ -3,127 +3,138 @@ import { Worker } from 'node:worker_threads';
 import { EddyError } from '../types/errors.ts';
 
 /**
- * A small pool of worker threads that decode Parquet files (parquet-worker.cjs). Two reasons:
- * isolation — a corrupt file makes parquet-wasm's async reader trap in a way no caller can catch,
- * and in a worker that ends the worker instead of the process — and parallelism: the files of a
- * split decode on all cores while the main thread merges.
+ * A small pool of worker threads that encode and decode Parquet files (parquet-worker.cjs). Two
+ * reasons: isolation — a corrupt file makes parquet-wasm's async reader trap in a way no caller
+ * can catch, and in a worker that ends the worker instead of the process — and parallelism: the
+ * files of a split decode, and the buckets of a commit encode, on all cores while the main thread
+ * sorts, merges and converts rows.
  *
- * Each worker decodes one file at a time, so a crash fails exactly the file that caused it. Idle
+ * Each worker runs one job at a time, so a crash fails exactly the job that caused it. Idle
  * workers are unreferenced: they never keep a finished program alive.
  */
 
-interface Job {
-  id: number;
-  bytes: Uint8Array;
-  columns: string[] | undefined;
-  path: string;
-  transfer: boolean;
-  resolve: (ipc: Uint8Array) => void;
-  reject: (e: Error) => void;
+/** What a worker is asked: decode a file into an Arrow IPC stream, or encode one into a file. */
+export type ParquetJob =
+  | { readonly op: 'decode'; readonly bytes: Uint8Array; readonly columns: string[] | undefined }
+  | { readonly op: 'encode'; readonly bytes: Uint8Array; readonly options: EncodeOptions };
+
+export interface EncodeOptions {
+  readonly compression: string;
+  readonly createdBy: string;
+  readonly deltaColumns?: readonly string[];
+  readonly plainColumns?: readonly string[];
+}
+
+interface Queued {
+  readonly id: number;
+  readonly job: ParquetJob;
+  /** The file the job is about, for error messages. */
+  readonly path: string;
+  /** The caller gave up `job.bytes`: moved to the worker without a copy. */
+  readonly transfer: boolean;
+  readonly resolve: (bytes: Uint8Array) => void;
+  readonly reject: (e: Error) => void;
 }
 
 interface Reply {
   id: number;
-  ipc?: Uint8Array;
+  bytes?: Uint8Array;
   error?: string;
 }
 
 const WORKER_URL = new URL('./parquet-worker.cjs', import.meta.url);
 
+function failure(q: Queued, message: string): EddyError {
+  return q.job.op === 'decode'
+    ? new EddyError('CORRUPT_FILE', `${q.path}: cannot read Parquet: ${message}`, { path: q.path })
+    : new EddyError('IO_ERROR', `${q.path}: cannot write Parquet: ${message}`, { path: q.path });
+}
+
 class Slot {
   readonly worker: Worker;
-  job: Job | undefined;
+  current: Queued | undefined;
   dead = false;
 
   constructor(private readonly pool: ParquetWorkerPool) {
     this.worker = new Worker(WORKER_URL);
     this.worker.unref();
     this.worker.on('message', (r: Reply) => {
-      const job = this.job;
-      if (!job || job.id !== r.id) return;
-      this.job = undefined;
+      const q = this.current;
+      if (!q || q.id !== r.id) return;
+      this.current = undefined;
       this.worker.unref();
-      if (r.ipc) job.resolve(r.ipc);
-      else job.reject(corrupt(job.path, r.error ?? 'unknown decoder error'));
+      if (r.bytes) q.resolve(r.bytes);
+      else q.reject(failure(q, r.error ?? 'unknown error'));
       this.pool.next(this);
     });
-    // A trap in the decoder surfaces here; the worker is gone, and so is the file it was decoding.
+    // A trap in the decoder surfaces here; the worker is gone, and so is the job it was running.
     this.worker.on('error', (e) => this.die(`the decoder crashed (${e.message})`));
     this.worker.on('exit', (code) => this.die(`the decoder exited with code ${code}`));
   }
 
-  run(job: Job): void {
-    this.job = job;
+  run(q: Queued): void {
+    this.current = q;
     this.worker.ref();
     // Moved, not cloned: a clone of a view would copy its whole underlying buffer. The caller's
     // bytes are copied first unless it gave them up.
-    const owned =
-      job.transfer && job.bytes.byteOffset === 0 && job.bytes.byteLength === job.bytes.buffer.byteLength
-        ? job.bytes
-        : job.bytes.slice();
-    this.worker.postMessage({ id: job.id, bytes: owned, columns: job.columns }, [owned.buffer as ArrayBuffer]);
+    const b = q.job.bytes;
+    const owned = q.transfer && b.byteOffset === 0 && b.byteLength === b.buffer.byteLength ? b : b.slice();
+    this.worker.postMessage({ ...q.job, id: q.id, bytes: owned }, [owned.buffer as ArrayBuffer]);
   }
 
   private die(why: string): void {
     if (this.dead) return;
     this.dead = true;
-    const job = this.job;
-    this.job = undefined;
+    const q = this.current;
+    this.current = undefined;
     void this.worker.terminate();
-    job?.reject(
-      corrupt(job.path, `${why}: the file is corrupt, or too large for the decoder (${job.bytes.byteLength} bytes)`),
-    );
+    if (q) {
+      const what = q.job.op === 'decode' ? 'the file is corrupt, or too large for the decoder' : 'out of memory?';
+      q.reject(failure(q, `${why}: ${what} (${q.job.bytes.byteLength} bytes)`));
+    }
     this.pool.replace(this);
   }
 }
 
-function corrupt(path: string, message: string): EddyError {
-  return new EddyError('CORRUPT_FILE', `${path}: cannot read Parquet: ${message}`, { path });
-}
-
 export class ParquetWorkerPool {
   private readonly slots: (Slot | undefined)[];
-  private readonly queue: Job[] = [];
+  private readonly queue: Queued[] = [];
   private nextId = 1;
 
   constructor(size: number) {
     this.slots = new Array(Math.max(1, size)).fill(undefined);
   }
 
-  /** Decodes `bytes` into an Arrow IPC stream. `transfer`: the caller gives up `bytes` (no copy). */
-  decode(
-    bytes: Uint8Array,
-    path: string,
-    columns: readonly string[] | undefined,
-    transfer = false,
-  ): Promise<Uint8Array> {
+  get size(): number {
+    return this.slots.length;
+  }
+
+  /** Runs a job on the next free worker; resolves to the worker's bytes (IPC stream or file). */
+  run(job: ParquetJob, path: string, transfer = false): Promise<Uint8Array> {
     return new Promise((resolve, reject) => {
-      const job: Job = { id: this.nextId++, bytes, path, columns: columns && [...columns], transfer, resolve, reject };
+      const q: Queued = { id: this.nextId++, job, path, transfer, resolve, reject };
       const free = this.freeSlot();
-      if (free) free.run(job);
-      else this.queue.push(job);
+      if (free) free.run(q);
+      else this.queue.push(q);
     });
   }
 
   /** Called by a slot that finished a job. */
   next(slot: Slot): void {
-    const job = this.queue.shift();
-    if (job) slot.run(job);
+    const q = this.queue.shift();
+    if (q) slot.run(q);
   }
 
   /** Called by a slot whose worker died: a fresh worker takes over the queue. */
   replace(slot: Slot): void {
     const i = this.slots.indexOf(slot);
     if (i >= 0) this.slots[i] = undefined;
-    const job = this.queue.shift();
-    if (job) this.freeSlot()!.run(job);
+    const q = this.queue.shift();
+    if (q) this.freeSlot()!.run(q);
   }
 
   private freeSlot(): Slot | undefined {
-    for (let i = 0; i < this.slots.length; i++) {
-      const s = this.slots[i];
-      if (s && !s.job && !s.dead) return s;
-    }
+    for (const s of this.slots) if (s && !s.current && !s.dead) return s;
     const empty = this.slots.indexOf(undefined);
     if (empty < 0) return undefined;
     const s = new Slot(this);
@@ -134,7 +145,7 @@ export class ParquetWorkerPool {
 
 let shared: ParquetWorkerPool | undefined;
 
-/** The process-wide decoder pool: one worker per core, at most 4 (EDDY_PARQUET_WORKERS overrides). */
+/** The process-wide pool: one worker per core, at most 4 (EDDY_PARQUET_WORKERS overrides). */
 export function parquetWorkers(): ParquetWorkerPool {
   if (!shared) {
     const env = Number(process.env.EDDY_PARQUET_WORKERS);

@@ -1,4 +1,3 @@
-import { createRequire } from 'node:module';
 import * as arrow from 'apache-arrow';
 import { type FileMetaData, parquetMetadata } from 'hyparquet';
 import type { DataField } from '../types/data-types.ts';
@@ -6,14 +5,11 @@ import { EddyError } from '../types/errors.ts';
 import type { Column, VarBytes } from './columns.ts';
 import { parquetWorkers } from './parquet-workers.ts';
 
-// parquet-wasm (arrow-rs compiled to wasm): the `node` entry initialises its wasm synchronously.
-type ParquetWasm = typeof import('parquet-wasm/node');
-const wasm: ParquetWasm = createRequire(import.meta.url)('parquet-wasm/node');
-
 export type ParquetCompression = 'zstd' | 'snappy' | 'gzip' | 'lz4' | 'none';
 
 export interface ParquetWriteOptions {
   compression: ParquetCompression;
+  /** Accepted for Paimon's `file.compression.zstd-level`; parquet-wasm encodes at its default level. */
   zstdLevel?: number;
   /** Columns written with DELTA_BINARY_PACKED (sorted keys, sequence numbers). */
   deltaColumns?: readonly string[];
@@ -21,42 +17,30 @@ export interface ParquetWriteOptions {
   plainColumns?: readonly string[];
 }
 
-function compressionOf(c: ParquetCompression): number {
-  switch (c) {
-    case 'zstd':
-      return wasm.Compression.ZSTD;
-    case 'snappy':
-      return wasm.Compression.SNAPPY;
-    case 'gzip':
-      return wasm.Compression.GZIP;
-    case 'lz4':
-      return wasm.Compression.LZ4_RAW;
-    case 'none':
-      return wasm.Compression.UNCOMPRESSED;
-  }
-}
-
 const CREATED_BY = 'eddy (parquet-wasm/arrow-rs)';
 
 /**
- * Writes one RecordBatch as a Parquet file. Field ids travel as Arrow field metadata
- * (`PARQUET:field_id`); arrow-rs writes them into the Parquet schema and per-column statistics.
+ * Writes one RecordBatch as a Parquet file, encoded by parquet-wasm (arrow-rs) in a worker thread
+ * (parquet-workers.ts). Field ids travel as Arrow field metadata (`PARQUET:field_id`); arrow-rs
+ * writes them into the Parquet schema and per-column statistics. `path` names the file in errors.
  */
-export function writeParquet(batch: arrow.RecordBatch, options: ParquetWriteOptions): Uint8Array {
+export async function writeParquet(
+  batch: arrow.RecordBatch,
+  options: ParquetWriteOptions,
+  path = 'a Parquet file',
+): Promise<Uint8Array> {
   const ipc = arrow.tableToIPC(new arrow.Table(batch), 'stream');
-  const table = wasm.Table.fromIPCStream(ipc);
-  let builder = new wasm.WriterPropertiesBuilder()
-    .setCompression(compressionOf(options.compression))
-    .setCreatedBy(CREATED_BY)
-    .setMaxRowGroupSize(1 << 20);
-  for (const c of options.deltaColumns ?? []) {
-    builder = builder.setColumnDictionaryEnabled(c, false).setColumnEncoding(c, wasm.Encoding.DELTA_BINARY_PACKED);
-  }
-  for (const c of options.plainColumns ?? []) builder = builder.setColumnDictionaryEnabled(c, false);
-  // Eddy reads min/max from the manifest, not from page indexes: chunk statistics are enough.
-  builder = builder.setStatisticsEnabled(wasm.EnabledStatistics.Chunk);
-  const props = builder.build();
-  return wasm.writeParquet(table, props);
+  const job = {
+    op: 'encode' as const,
+    bytes: ipc,
+    options: {
+      compression: options.compression,
+      createdBy: CREATED_BY,
+      deltaColumns: options.deltaColumns,
+      plainColumns: options.plainColumns,
+    },
+  };
+  return parquetWorkers().run(job, path, true);
 }
 
 /**
@@ -146,7 +130,8 @@ export async function readParquet(
   options: ParquetReadOptions = {},
   transfer = false,
 ): Promise<arrow.Table> {
-  const ipc = await parquetWorkers().decode(bytes, path, options.columns, transfer);
+  const columns = options.columns ? [...options.columns] : undefined;
+  const ipc = await parquetWorkers().run({ op: 'decode', bytes, columns }, path, transfer);
   return arrow.tableFromIPC(ipc);
 }
 

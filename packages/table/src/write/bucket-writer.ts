@@ -236,8 +236,9 @@ export class BucketWriter implements BufferOwner {
     const schema = this.schema;
     const n = cols[0].length;
     const fileName = this.nextFileName();
-    const bytes = encodeFile(schema.fields, cols, schema);
-    await this.io.write(joinPath(this.bucketDir, fileName), bytes);
+    const path = joinPath(this.bucketDir, fileName);
+    const bytes = await encodeFile(schema.fields, cols, schema, path);
+    await this.io.write(path, bytes);
     return {
       fileName,
       fileSize: bytes.byteLength,
@@ -327,14 +328,23 @@ function sameKey(keyCols: Column[], a: number, b: number): boolean {
   return true;
 }
 
-function encodeFile(fields: readonly DataField[], cols: Column[], schema: TableSchema): Uint8Array {
+function encodeFile(
+  fields: readonly DataField[],
+  cols: Column[],
+  schema: TableSchema,
+  path: string,
+): Promise<Uint8Array> {
   const arrowFields: arrow.Field[] = fields.map((f) => arrowField(f));
   const batch = makeRecordBatch(arrowFields, cols);
-  return writeParquet(batch, {
-    compression: schema.options.fileCompression,
-    zstdLevel: schema.options.zstdLevel,
-    ...encodingHints(fields, cols),
-  });
+  return writeParquet(
+    batch,
+    {
+      compression: schema.options.fileCompression,
+      zstdLevel: schema.options.zstdLevel,
+      ...encodingHints(fields, cols),
+    },
+    path,
+  );
 }
 
 export const ROW_KIND_INSERT = RowKind.INSERT;

@@ -69,7 +69,7 @@ export async function writeKeyValueFile(
   const seqCol: Column = { type: SEQUENCE_FIELD.type, length: m, data: seq, validity: null };
   const kindCol: Column = { type: KIND_FIELD.type, length: m, data: kind, validity: null };
   const all = [...keyCols, seqCol, kindCol, ...columns];
-  const bytes = writeParquet(
+  const bytes = await writeParquet(
     makeRecordBatch(
       fields.map((f) => arrowField(f)),
       all,
@@ -79,6 +79,7 @@ export async function writeKeyValueFile(
       zstdLevel: schema.options.zstdLevel,
       ...encodingHints(fields, all),
     },
+    path,
   );
   await io.write(path, bytes);
   const keyTypes = keyFields.map((f) => f.type);

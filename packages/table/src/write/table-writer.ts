@@ -5,6 +5,7 @@ import { serializeBinaryRow } from '../format/binary-row.ts';
 import { BucketFunction } from '../format/bucket.ts';
 import { type Column, columnValue, gatherColumn, toInternalValue } from '../format/columns.ts';
 import type { DataFileMeta } from '../format/manifest.ts';
+import { parquetWorkers } from '../format/parquet-workers.ts';
 import { partitionPath } from '../format/partition-path.ts';
 import type { FileIO } from '../io/file-io.ts';
 import { aggregateFunctionOf, canRetract } from '../merge/merge-function.ts';
@@ -322,15 +323,34 @@ export class TableWriter {
     }
   }
 
+  /**
+   * Flushes every buffer, several buckets at a time: one more than there are Parquet workers, so
+   * the main thread sorts the next bucket while the workers encode.
+   */
   async flushAll(): Promise<void> {
-    for (const w of this.buckets.values()) await w.flushBuffer();
+    const writers = [...this.buckets.values()];
+    let next = 0;
+    const errors: unknown[] = [];
+    const lane = async () => {
+      while (next < writers.length) {
+        const w = writers[next++];
+        try {
+          await w.flushBuffer();
+        } catch (e) {
+          errors.push(e);
+          return;
+        }
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(writers.length, parquetWorkers().size + 1) }, lane));
+    if (errors.length > 0) throw errors[0];
   }
 
   /** Flushes every buffer and returns what the next commit must publish; buffers are emptied. */
   async prepareCommit(): Promise<CommitMessage[]> {
+    await this.flushAll();
     const out: CommitMessage[] = [];
     for (const w of this.buckets.values()) {
-      await w.flushBuffer();
       if (w.newFiles.length === 0 && w.changelogFiles.length === 0) continue;
       out.push({
         partition: w.partition,

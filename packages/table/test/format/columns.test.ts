@@ -81,7 +81,7 @@ describe('columns → Arrow → Parquet → columns', () => {
         const builders = fields.map((f) => new ColumnBuilder(f.type, f.name));
         for (const r of rows) for (let i = 0; i < builders.length; i++) builders[i].appendInternal(r[i]);
         const cols = builders.map((b) => b.finish());
-        const bytes = writeParquet(
+        const bytes = await writeParquet(
           makeRecordBatch(
             fields.map((f) => arrowField(f)),
             cols,
@@ -113,7 +113,7 @@ describe('columns → Arrow → Parquet → columns', () => {
       [arrowField({ id: 2147483646, name: 'i64', type: T.i64 }), arrowField({ id: 5, name: 'str', type: T.str })],
       [b.finish(), c.finish()],
     );
-    const bytes = writeParquet(batch, { compression: 'zstd' });
+    const bytes = await writeParquet(batch, { compression: 'zstd' });
     const table = await readParquet(bytes, 'ids.parquet', { columns: ['str'] });
     expect(table.schema.fields.map((f) => f.name)).toEqual(['str']);
     const readBack = await readParquet(bytes, 'ids.parquet');
@@ -132,7 +132,7 @@ describe('columns → Arrow → Parquet → columns', () => {
       { id: 0, name: 'a', type: T.i64 },
       { id: 1, name: 'b', type: T.str },
     ];
-    const bytes = writeParquet(
+    const bytes = await writeParquet(
       makeRecordBatch(
         fields.map((f) => arrowField(f)),
         [a.finish(), b.finish()],
