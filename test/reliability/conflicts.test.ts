@@ -10,7 +10,8 @@
  * | compaction vs compaction             | one fails with COMMIT_CONFLICT, its files deleted, data intact|
  * | expiry vs streaming reader           | typed SNAPSHOT_EXPIRED, or the reader keeps going; never wrong data |
  * | overwrite vs append                  | both succeed; the overwrite, decided at landing, replaces the appended rows too |
- * | append vs overwrite                  | the append (numbered before it) fails with COMMIT_CONFLICT; rewritten, it lands on top |
+ * | append vs overwrite, other keys      | both succeed; the append, landing last, stays on top          |
+ * | append vs overwrite, same keys       | the append (numbered before it) fails with COMMIT_CONFLICT; rewritten, it lands on top |
  * | compaction vs overwrite              | the compaction fails with COMMIT_CONFLICT, its files deleted  |
  * | overwrite vs overwrite               | both succeed in landing order; the last one is the table      |
  */
@@ -376,28 +377,48 @@ describe('conflict matrix', () => {
       expect(await unreferencedDataFiles(t)).toEqual([]);
     });
 
-    it('append vs overwrite: the append, numbered before the overwrite, fails with COMMIT_CONFLICT; written again it lands on top', async () => {
-      using dir = tempDir();
-      const { t, gated, other, release, waitHeld } = await setup(dir.path);
+    /** `keys` appended by a writer held at its snapshot write while an overwrite of k=9 lands. */
+    async function appendAcrossOverwrite(warehouse: string, keys: number[]) {
+      const { t, gated, other, release, waitHeld } = await setup(warehouse);
       const w = gated.newWriter({ commitUser: 'appender' });
-      await w.write({ k: 4, v: 'appended' });
-      const append = failure(() => w.commit(1));
+      await w.write(keys.map((k) => ({ k, v: 'appended' })));
+      const append = w.commit(1).then(
+        () => undefined,
+        (e: unknown) => e,
+      );
       await waitHeld();
       expect((await other.overwrite([{ k: 9, v: 'new9' }])).snapshot?.commitKind).toBe('OVERWRITE');
       release.resolve();
-      // Its file was sequenced from the files the overwrite replaced: it could rank below the
-      // overwrite's rows, so it is refused rather than shadowed, and its file is deleted.
-      const e = await append;
-      expect(e).toBeInstanceOf(EddyError);
-      expect((e as EddyError).code).toBe('COMMIT_CONFLICT');
-      expect((e as EddyError).message).toMatch(/an overwrite \(snapshot 2\)/);
-      expect(await rowsOf(t)).toEqual([{ k: 9, v: 'new9' }]);
-      expect(await unreferencedDataFiles(t)).toEqual([]);
-      await w.write({ k: 4, v: 'appended' });
-      expect(await w.commit(2)).toMatchObject({ published: true, snapshot: { id: 3, commitKind: 'APPEND' } });
+      return { t, w, outcome: await append };
+    }
+
+    it('append vs overwrite, other keys: both succeed; the append lands last, on top of the overwrite', async () => {
+      using dir = tempDir();
+      const { t, outcome } = await appendAcrossOverwrite(dir.path, [4, 5]);
+      expect(outcome).toBeUndefined();
       expect(await rowsOf(t)).toEqual([
         { k: 4, v: 'appended' },
+        { k: 5, v: 'appended' },
         { k: 9, v: 'new9' },
+      ]);
+      expect((await t.listSnapshots()).map((s) => s.commitKind)).toEqual(['APPEND', 'OVERWRITE', 'APPEND']);
+    });
+
+    it('append vs overwrite, keys the overwrite wrote: the append fails with COMMIT_CONFLICT; written again it lands on top', async () => {
+      using dir = tempDir();
+      const { t, w, outcome } = await appendAcrossOverwrite(dir.path, [8, 9]);
+      // Its file was numbered from the files the overwrite replaced: its k=9 would rank below the
+      // overwrite's, so it is refused rather than shadowed, and its file is deleted.
+      expect(outcome).toBeInstanceOf(EddyError);
+      expect((outcome as EddyError).code).toBe('COMMIT_CONFLICT');
+      expect((outcome as EddyError).message).toMatch(/an overwrite \(snapshot 2\) wrote keys of bucket 0/);
+      expect(await rowsOf(t)).toEqual([{ k: 9, v: 'new9' }]);
+      expect(await unreferencedDataFiles(t)).toEqual([]);
+      await w.write([8, 9].map((k) => ({ k, v: 'appended' })));
+      expect(await w.commit(2)).toMatchObject({ published: true, snapshot: { id: 3, commitKind: 'APPEND' } });
+      expect(await rowsOf(t)).toEqual([
+        { k: 8, v: 'appended' },
+        { k: 9, v: 'appended' },
       ]);
     });
 

@@ -194,7 +194,9 @@ describe('overwrite (INSERT OVERWRITE)', () => {
       const e = await w.commit(2).catch((x: unknown) => x);
       expect(e).toBeInstanceOf(EddyError);
       expect((e as EddyError).code).toBe('COMMIT_CONFLICT');
-      expect((e as EddyError).message).toMatch(/an overwrite \(snapshot 2\) replaced bucket 0 .* rank below/);
+      expect((e as EddyError).message).toMatch(
+        /an overwrite \(snapshot 2\) wrote keys of bucket 0 that this commit writes too.* rank below/,
+      );
       expect(await t.snapshots.latestSnapshotId()).toBe(2);
       expect(await t.toArray()).toEqual([
         { k: 1, v: 'ow' },

@@ -1,8 +1,12 @@
+import { deserializeBinaryRow } from '../format/binary-row.ts';
+import { compareValues } from '../format/columns.ts';
 import { type ManifestEntry, mergeManifestEntries } from '../format/manifest.ts';
 import type { ManifestFileMeta } from '../format/manifest-list.ts';
 import { BATCH_COMMIT_IDENTIFIER, type CommitKind, type Snapshot } from '../format/snapshot.ts';
 import type { TableSchema } from '../schema/table-schema.ts';
+import type { DataType } from '../types/data-types.ts';
 import { EddyError } from '../types/errors.ts';
+import type { InternalValue } from '../types/internal.ts';
 import type { CommitMessage } from '../write/table-writer.ts';
 import type { ManifestFiles } from './manifest-files.ts';
 import type { SnapshotManager } from './snapshot-manager.ts';
@@ -133,7 +137,7 @@ export class FileStoreCommit {
       if (changelogManifest) await this.manifests.delete(changelogManifest.fileName);
     };
 
-    const overwriteGuard = new OverwriteGuard(this.snapshots, this.manifests);
+    const overwriteGuard = new OverwriteGuard(this.schema, this.snapshots, this.manifests);
     let wait = o.commitMinRetryWaitMs;
     for (let attempt = 1; attempt <= o.commitMaxRetries + 1; attempt++) {
       const latest = await this.snapshots.latestSnapshot();
@@ -286,17 +290,22 @@ const fileKey = (e: ManifestEntry) =>
   `${Buffer.from(e.partition).toString('base64')}/${e.bucket}/${e.file.level}/${e.file.fileName}`;
 
 /**
- * Max sequence number per (partition, bucket) of the files OVERWRITE snapshots added, over the
- * snapshots after a writer's sequencing point; read incrementally across commit attempts.
+ * The files OVERWRITE snapshots added after a writer's sequencing point, per (partition, bucket),
+ * with their key ranges: one of the writer's files could be shadowed only by an overwrite file whose
+ * key range overlaps it and whose sequence numbers reach its own. Read incrementally across attempts.
  */
 class OverwriteGuard {
   private checkedUpTo: number | undefined;
-  private readonly maxSeq = new Map<string, { seq: bigint; snapshotId: number }>();
+  private readonly added = new Map<string, { min: InternalValue[]; max: InternalValue[]; seq: bigint; id: number }[]>();
+  private readonly keyTypes: DataType[];
 
   constructor(
+    schema: TableSchema,
     private readonly snapshots: SnapshotManager,
     private readonly manifests: ManifestFiles,
-  ) {}
+  ) {
+    this.keyTypes = schema.trimmedPrimaryKeys.map((k) => schema.field(k).type);
+  }
 
   async check(sequencedAfter: number, latestId: number, entries: readonly ManifestEntry[]): Promise<void> {
     for (let id = Math.max(this.checkedUpTo ?? sequencedAfter, sequencedAfter) + 1; id <= latestId; id++) {
@@ -314,23 +323,46 @@ class OverwriteGuard {
         for (const e of await this.manifests.readManifest(m.fileName)) {
           if (e.kind !== 0) continue;
           const k = bucketOf(e);
-          const cur = this.maxSeq.get(k);
-          if (!cur || e.file.maxSequenceNumber > cur.seq)
-            this.maxSeq.set(k, { seq: e.file.maxSequenceNumber, snapshotId: id });
+          const list = this.added.get(k) ?? [];
+          list.push({ ...this.range(e), seq: e.file.maxSequenceNumber, id });
+          this.added.set(k, list);
         }
       }
     }
     this.checkedUpTo = Math.max(this.checkedUpTo ?? 0, latestId);
     for (const e of entries) {
-      const over = e.kind === 0 ? this.maxSeq.get(bucketOf(e)) : undefined;
-      if (over && e.file.minSequenceNumber <= over.seq) {
+      const candidates = e.kind === 0 ? this.added.get(bucketOf(e)) : undefined;
+      if (!candidates) continue;
+      const mine = this.range(e);
+      const over = candidates.find(
+        (o) =>
+          e.file.minSequenceNumber <= o.seq &&
+          compareKeys(this.keyTypes, mine.min, o.max) <= 0 &&
+          compareKeys(this.keyTypes, o.min, mine.max) <= 0,
+      );
+      if (over) {
         throw new EddyError(
           'COMMIT_CONFLICT',
-          `an overwrite (snapshot ${over.snapshotId}) replaced bucket ${e.bucket} of a partition this commit writes to, after these rows were sequenced: they would rank below the overwrite's rows. Nothing was committed; write them again (the writer now sequences after the overwrite)`,
+          `an overwrite (snapshot ${over.id}) wrote keys of bucket ${e.bucket} that this commit writes too, after these rows were sequenced: they would rank below the overwrite's rows. Nothing was committed; write them again (the writer now sequences after the overwrite)`,
         );
       }
     }
   }
+
+  private range(e: ManifestEntry): { min: InternalValue[]; max: InternalValue[] } {
+    return {
+      min: deserializeBinaryRow(e.file.minKey, this.keyTypes),
+      max: deserializeBinaryRow(e.file.maxKey, this.keyTypes),
+    };
+  }
+}
+
+function compareKeys(types: readonly DataType[], a: readonly InternalValue[], b: readonly InternalValue[]): number {
+  for (let i = 0; i < types.length; i++) {
+    const c = compareValues(types[i], a[i], b[i]);
+    if (c !== 0) return c;
+  }
+  return 0;
 }
 
 const bucketOf = (e: ManifestEntry) => `${Buffer.from(e.partition).toString('base64')}/${e.bucket}`;
