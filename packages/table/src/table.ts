@@ -604,13 +604,14 @@ export class TableWrite implements AsyncDisposable {
       });
     } catch (e) {
       if (!isCommitOutcomeUnknown(e)) {
-        // Refused before anything was published: the files just written are nobody's.
+        // Refused before anything was published: the files just written are nobody's. The commit's
+        // error is the one to report; files a failing delete leaves are orphans, which
+        // removeOrphanFiles takes.
         const reader = this.table.newSplitReader();
-        for (const m of messages)
-          await deleteFiles(this.table.io, reader.bucketPath({ ...m, snapshotId: 0, files: [] }), [
-            ...m.newFiles,
-            ...(m.changelogFiles ?? []),
-          ]);
+        for (const m of messages) {
+          const dir = reader.bucketPath({ ...m, snapshotId: 0, files: [] });
+          await deleteFiles(this.table.io, dir, [...m.newFiles, ...(m.changelogFiles ?? [])]).catch(() => undefined);
+        }
         if (e instanceof EddyError && e.code === 'COMMIT_CONFLICT' && pk) await this.writer.resequence();
       }
       throw e;

@@ -135,3 +135,18 @@ export function setExitCode(code: number): void {
 }
 
 export const pendingExitCode = (): number => exitCode;
+
+/** `k=v[,k=v]` (or `k=v/k=v`) naming partition-key values of `table`, as text, for `option`. */
+export function parsePartitionSpec(table: Table, spec: string, option: string): Map<string, string> {
+  const keys = table.schema.partitionKeys;
+  if (keys.length === 0) throw usage(`${option}: table ${table.name} is not partitioned`);
+  const out = new Map<string, string>();
+  for (const part of spec.split(/[,/]/)) {
+    const eq = part.indexOf('=');
+    if (eq <= 0) throw usage(`${option}: expected k=v[,k=v], got '${spec}'`);
+    const k = part.slice(0, eq).trim();
+    if (!keys.includes(k)) throw usage(`${option}: '${k}' is not a partition key of ${table.name} (${keys.join(', ')})`);
+    out.set(k, part.slice(eq + 1).trim());
+  }
+  return out;
+}

@@ -19,6 +19,7 @@ import {
   outputMode,
   parseInteger,
   parseList,
+  parsePartitionSpec,
   printDocument,
   println,
   printRows,
@@ -49,17 +50,7 @@ export function partitionLabel(table: Table, partition: Uint8Array): string {
 /** Parses `--partition k=v[,k2=v2]` and returns a matcher over partition labels. */
 export function partitionMatcher(table: Table, spec: string | undefined): (label: string) => boolean {
   if (spec === undefined) return () => true;
-  const keys = table.schema.partitionKeys;
-  if (keys.length === 0) throw usage(`--partition: table ${table.name} is not partitioned`);
-  const want = new Map<string, string>();
-  for (const part of spec.split(/[,/]/)) {
-    const eq = part.indexOf('=');
-    if (eq <= 0) throw usage(`--partition: expected k=v[,k=v], got '${spec}'`);
-    const k = part.slice(0, eq).trim();
-    if (!keys.includes(k))
-      throw usage(`--partition: '${k}' is not a partition key of ${table.name} (${keys.join(', ')})`);
-    want.set(k, part.slice(eq + 1).trim());
-  }
+  const want = parsePartitionSpec(table, spec, '--partition');
   return (label) => {
     const have = new Map(label.split('/').map((kv) => [kv.slice(0, kv.indexOf('=')), kv.slice(kv.indexOf('=') + 1)]));
     for (const [k, v] of want) if (have.get(k) !== v) return false;

@@ -10,7 +10,15 @@ import { readFile } from 'node:fs/promises';
 import * as path from 'node:path';
 import { createInterface } from 'node:readline';
 import { type DataField, type DataType, EddyError, type Table } from '@eddy/table';
-import { type GlobalOptions, openTable, outputMode, parseInteger, printDocument, usage } from './context.ts';
+import {
+  type GlobalOptions,
+  openTable,
+  outputMode,
+  parseInteger,
+  parsePartitionSpec,
+  printDocument,
+  usage,
+} from './context.ts';
 import { humanBytes, humanCount, plural } from './format.ts';
 import { Progress } from './progress.ts';
 import { arrowToColumn, columnValue, parseJsonWithLongs, readParquet, toPublicValue } from './sdk-internals.ts';
@@ -28,17 +36,9 @@ export interface LoadOptions {
 
 /** `--overwrite k=v[,k=v]`: partition-key values parsed as their column types. */
 function overwritePartition(table: Table, spec: string): Record<string, unknown> {
-  const keys = table.schema.partitionKeys;
-  if (keys.length === 0) throw usage(`--overwrite: table ${table.name} is not partitioned (omit the partition)`);
   const out: Record<string, unknown> = {};
-  for (const part of spec.split(/[,/]/)) {
-    const eq = part.indexOf('=');
-    if (eq <= 0) throw usage(`--overwrite: expected k=v[,k=v], got '${spec}'`);
-    const k = part.slice(0, eq).trim();
-    if (!keys.includes(k))
-      throw usage(`--overwrite: '${k}' is not a partition key of ${table.name} (${keys.join(', ')})`);
-    out[k] = fromText(table.schema.field(k).type, part.slice(eq + 1).trim(), `--overwrite ${k}`);
-  }
+  for (const [k, v] of parsePartitionSpec(table, spec, '--overwrite'))
+    out[k] = fromText(table.schema.field(k).type, v, `--overwrite ${k}`);
   return out;
 }
 
