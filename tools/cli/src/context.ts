@@ -145,7 +145,8 @@ export function parsePartitionSpec(table: Table, spec: string, option: string): 
     const eq = part.indexOf('=');
     if (eq <= 0) throw usage(`${option}: expected k=v[,k=v], got '${spec}'`);
     const k = part.slice(0, eq).trim();
-    if (!keys.includes(k)) throw usage(`${option}: '${k}' is not a partition key of ${table.name} (${keys.join(', ')})`);
+    if (!keys.includes(k))
+      throw usage(`${option}: '${k}' is not a partition key of ${table.name} (${keys.join(', ')})`);
     out.set(k, part.slice(eq + 1).trim());
   }
   return out;
