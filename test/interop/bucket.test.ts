@@ -7,8 +7,8 @@ import { parseDataType } from '@eddy/table';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { BucketFunction } from '../../packages/table/src/format/bucket.ts';
 import { toInternalValue } from '../../packages/table/src/format/columns.ts';
+import { mulberry32 } from '../../packages/table/test/helpers.ts';
 import { type CanonicalRow, type CanonicalValue, formatMicros, type TableSpec, toEddy } from './canonical.ts';
-import { rng } from './cases.ts';
 import { type BucketJob, externalBuckets, setupProblem } from './drivers.ts';
 
 const KEY_TYPES = [
@@ -165,7 +165,7 @@ interface Case {
 
 function cases(): Case[] {
   const out: Case[] = [];
-  const r = rng(2024);
+  const r = mulberry32(2024);
   const add = (label: string, columns: Record<string, string>, pk: string[] | null, nullRate: number) => {
     const keyColumns = pk ?? Object.keys(columns).filter((c) => c !== 'v');
     const gens = Object.fromEntries(Object.entries(columns).map(([c, t]) => [c, generator(t, r)]));

@@ -2,6 +2,7 @@
  * The tables of the interop matrix: a spec plus the lines a writer writes (canonical rows with row
  * kinds, grouped in commits). Data is deterministic (seeded), so a red cell reproduces.
  */
+import { mulberry32 } from '../../packages/table/test/helpers.ts';
 import type { CanonicalRow, Kind, TableSpec, WriteLine } from './canonical.ts';
 
 export interface Scenario {
@@ -12,18 +13,6 @@ export interface Scenario {
   readonly compactWith?: 'java' | 'eddy';
   /** What the table exercises, for the report. */
   readonly about: string;
-}
-
-/** mulberry32: a small seeded PRNG. */
-export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 const line = (commit: number, kind: Kind, row: CanonicalRow): WriteLine => ({ commit, kind, row });
@@ -61,7 +50,7 @@ export const ALL_TYPES: Readonly<Record<string, string>> = {
 };
 
 function typeRows(): CanonicalRow[] {
-  const r = rng(7);
+  const r = mulberry32(7);
   const longUnicode = Array.from({ length: 300 }, (_, i) => ['a', 'ü', '日', '🚀', ' ', '\t'][i % 6]).join('');
   const randomBytes = Array.from({ length: 300 }, () => Math.floor(r() * 256));
   const nulls: CanonicalRow = Object.fromEntries(Object.keys(ALL_TYPES).map((k) => [k, null]));

@@ -17,6 +17,9 @@
  */
 import type { FileIO, FileStatus } from '../../packages/table/src/index.ts';
 import { EddyError } from '../../packages/table/src/index.ts';
+import { mulberry32 } from '../../packages/table/test/helpers.ts';
+
+export { mulberry32 };
 
 export const FILE_IO_OPS = [
   'read',
@@ -88,18 +91,6 @@ export function isInjected(e: unknown): boolean {
     if ((x as { injected?: unknown }).injected === true) return true;
   }
   return false;
-}
-
-/** mulberry32: a small, fast, seedable 32-bit PRNG. */
-export function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 /** Mixes numbers and strings into a 32-bit seed (FNV-1a over their text). */

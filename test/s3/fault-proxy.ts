@@ -53,18 +53,6 @@ export interface ProxyLogEntry {
   readonly status?: number;
 }
 
-/** A seeded PRNG (mulberry32), so that a failing chaos run can be replayed. */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 /**
  * An in-process HTTP proxy in front of a real S3 server that injects faults chosen by `rule`.
  * Path-style requests only (S3FileIO uses path style for loopback endpoints). The Host header is

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Catalog, EddyError, type S3FileIO, type Table } from '../../packages/table/src/index.ts';
-import { FAULTS, type Fault, FaultProxy, type FaultRule, type ProxiedRequest, seededRandom } from './fault-proxy.ts';
+import { mulberry32 } from '../../packages/table/test/helpers.ts';
+import { FAULTS, type Fault, FaultProxy, type FaultRule, type ProxiedRequest } from './fault-proxy.ts';
 import { s3Env, testS3IO, uniqueS3Path } from './helpers.ts';
 
 /** S3FileIO settings for going through the proxy: short deadlines, quick retries. */
@@ -160,7 +161,7 @@ describe('faults between S3FileIO and the real server (in-process proxy)', () =>
 
   it('random faults on 10% of requests, two concurrent writers: no committed row lost or duplicated', async () => {
     const { warehouse } = await newTable('chaos');
-    const random = seededRandom(20261125);
+    const random = mulberry32(20261125);
     proxy.rule = () => (random() < 0.1 ? FAULTS[Math.floor(random() * FAULTS.length)] : undefined);
     const landed: string[] = [];
     const failed: { tag: string; message: string }[] = [];

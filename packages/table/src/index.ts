@@ -26,6 +26,7 @@ export {
   type RemoveOrphanFilesResult,
   removeOrphanFiles,
 } from './maintenance/remove-orphan-files.ts';
+export { durationMillis } from './options/core-options.ts';
 export { and, eq, ge, gt, isIn, isNotNull, isNull, le, lt, ne, or, type Predicate } from './scan/predicate.ts';
 export type { SchemaInput } from './schema/table-schema.ts';
 export { TableSchema } from './schema/table-schema.ts';

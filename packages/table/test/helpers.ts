@@ -16,3 +16,15 @@ export function extractGolden(dir: string): string {
   execFileSync('tar', ['-xzf', path.join(FIXTURES, 'pk_global_index_golden.tar.gz'), '-C', dir]);
   return dir;
 }
+
+/** mulberry32: a small, fast, seeded 32-bit PRNG (reproducible test data and fault schedules). */
+export function mulberry32(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}

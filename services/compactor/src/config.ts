@@ -2,6 +2,7 @@
  * Daemon configuration: defaults < config file (JSON or YAML) < environment < flags.
  */
 import { readFileSync } from 'node:fs';
+import { durationMillis } from '@eddy/table';
 import { parse as parseYaml } from 'yaml';
 import { ALL, parseShard, type Shard } from './select.ts';
 
@@ -50,26 +51,15 @@ export const DEFAULTS: DaemonConfig = {
   once: false,
 };
 
-const UNITS: Record<string, number> = {
-  ms: 1,
-  s: 1000,
-  sec: 1000,
-  m: 60_000,
-  min: 60_000,
-  h: 3_600_000,
-  d: 86_400_000,
-};
-
 /** `500ms`, `5s`, `1m`, `2h`, `1d`; a bare number is seconds. */
 export function parseDuration(value: string | number, what: string): number {
   if (typeof value === 'number') {
     if (!(value >= 0)) throw new Error(`${what}: expected a duration ≥ 0, got ${value}`);
     return value * 1000;
   }
-  const m = /^\s*(\d+(?:\.\d+)?)\s*([a-z]+)?\s*$/i.exec(value);
-  const mult = m ? UNITS[(m[2] ?? 's').toLowerCase()] : undefined;
-  if (!m || mult === undefined) throw new Error(`${what}: cannot parse duration '${value}' (e.g. 500ms, 5s, 1m, 1h)`);
-  return Math.round(Number(m[1]) * mult);
+  const ms = durationMillis(value, { bareUnit: 's', fractions: true });
+  if (ms === undefined) throw new Error(`${what}: cannot parse duration '${value}' (e.g. 500ms, 5s, 1m, 1h)`);
+  return ms;
 }
 
 function parseInteger(value: string | number, what: string, min: number, max = Number.MAX_SAFE_INTEGER): number {

@@ -44,6 +44,16 @@ function makeRows(n: number, keySpace: number, seed: number): Row[] {
   return rows;
 }
 
+const CORE_COLUMNS = {
+  id: 'BIGINT',
+  name: 'STRING',
+  amount: 'DOUBLE',
+  qty: 'INT',
+  ts: 'TIMESTAMP(6)',
+  category: 'STRING',
+  flag: 'BOOLEAN',
+} as const;
+
 const rssMb = () => process.resourceUsage().maxRSS / 1024;
 const fmt = (n: number) =>
   n >= 1e6 ? `${(n / 1e6).toFixed(2)}M` : n >= 1e3 ? `${(n / 1e3).toFixed(1)}k` : n.toFixed(1);
@@ -91,15 +101,7 @@ export async function runCore(values: CoreOptions): Promise<void> {
     const rows = makeRows(N, N, 1);
     const catalog = await Catalog.open(path.join(work, 'wh'));
     const table = await catalog.createTable('bench.t', {
-      columns: {
-        id: 'BIGINT',
-        name: 'STRING',
-        amount: 'DOUBLE',
-        qty: 'INT',
-        ts: 'TIMESTAMP(6)',
-        category: 'STRING',
-        flag: 'BOOLEAN',
-      },
+      columns: CORE_COLUMNS,
       primaryKey: ['id'],
       // write-only: the upsert rounds leave their sorted runs for the merge-on-read measurement;
       // compaction is measured on its own below.
@@ -122,15 +124,7 @@ export async function runCore(values: CoreOptions): Promise<void> {
     // 1b. The same rows as Arrow columns (built outside the timing) into a second table.
     const arrowTable = toArrow(rows);
     const tableA = await catalog.createTable('bench.arrow', {
-      columns: {
-        id: 'BIGINT',
-        name: 'STRING',
-        amount: 'DOUBLE',
-        qty: 'INT',
-        ts: 'TIMESTAMP(6)',
-        category: 'STRING',
-        flag: 'BOOLEAN',
-      },
+      columns: CORE_COLUMNS,
       primaryKey: ['id'],
       options: { bucket: 4, 'write-only': 'true' },
     });
@@ -210,15 +204,7 @@ export async function runCore(values: CoreOptions): Promise<void> {
     const feedPct = (p: number) => feedLat[Math.min(feedLat.length - 1, Math.floor(p * feedLat.length))];
     // 7. Write amplification: 10 rounds of upserts over the same keys, writer compacting as it goes.
     const waTable = await catalog.createTable('bench.wa', {
-      columns: {
-        id: 'BIGINT',
-        name: 'STRING',
-        amount: 'DOUBLE',
-        qty: 'INT',
-        ts: 'TIMESTAMP(6)',
-        category: 'STRING',
-        flag: 'BOOLEAN',
-      },
+      columns: CORE_COLUMNS,
       primaryKey: ['id'],
       options: { bucket: 4 },
     });

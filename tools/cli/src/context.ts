@@ -4,7 +4,7 @@
  * writing listings in the chosen output mode.
  */
 import { existsSync } from 'node:fs';
-import { Catalog, EddyError, type Table, warehousePath } from '@eddy/table';
+import { Catalog, durationMillis, EddyError, type Table, warehousePath } from '@eddy/table';
 import { type ColumnSpec, renderTable, toJson, toJsonLine } from './format.ts';
 
 export interface GlobalOptions {
@@ -89,22 +89,12 @@ export function parseInteger(option: string, value: string | undefined, min = 0)
   return n;
 }
 
-const DURATION_UNITS: Record<string, number> = {
-  ms: 1,
-  s: 1000,
-  sec: 1000,
-  m: 60_000,
-  min: 60_000,
-  h: 3_600_000,
-  d: 86_400_000,
-};
-
 /** `500ms`, `30s`, `10m`, `1h`, `7d` (or plain milliseconds) → milliseconds. */
 export function parseDuration(option: string, value: string | undefined): number | undefined {
   if (value === undefined) return undefined;
-  const m = /^\s*(\d+(?:\.\d+)?)\s*(ms|s|sec|m|min|h|d)?\s*$/i.exec(value);
-  if (!m) throw usage(`${option}: expected a duration such as 30s, 10m, 1h or 7d, got '${value}'`);
-  return Math.round(Number(m[1]) * DURATION_UNITS[(m[2] ?? 'ms').toLowerCase()]);
+  const ms = durationMillis(value, { fractions: true });
+  if (ms === undefined) throw usage(`${option}: expected a duration such as 30s, 10m, 1h or 7d, got '${value}'`);
+  return ms;
 }
 
 /** An ISO-8601 time or epoch milliseconds → epoch milliseconds. */

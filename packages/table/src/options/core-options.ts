@@ -88,13 +88,26 @@ const DURATION_UNITS: Record<string, number> = {
   days: 86_400_000,
 };
 
-/** Paimon-style durations: `10 s`, `1 h`, `30min`, `2 days`; a bare number is milliseconds. */
+/**
+ * Durations as Paimon writes them — `10 s`, `1 h`, `30min`, `2 days` — in milliseconds, or
+ * undefined when `text` is not one. A bare number is in `bareUnit` (milliseconds, as in Paimon);
+ * `fractions` admits `1.5 s` (tools do; table options do not, Paimon's parser refuses them).
+ */
+export function durationMillis(
+  text: string,
+  options: { bareUnit?: 'ms' | 's'; fractions?: boolean } = {},
+): number | undefined {
+  const m = (options.fractions ? /^\s*(\d+(?:\.\d+)?)\s*([a-z]+)?\s*$/i : /^\s*(\d+)\s*([a-z]+)?\s*$/i).exec(text);
+  const mult = m ? DURATION_UNITS[(m[2] ?? options.bareUnit ?? 'ms').toLowerCase()] : undefined;
+  return m && mult !== undefined ? Math.round(Number(m[1]) * mult) : undefined;
+}
+
+/** A duration-valued table option (see durationMillis). */
 export function parseDuration(value: string, key: string): number {
-  const m = /^\s*(\d+)\s*([a-z]+)?\s*$/i.exec(value);
-  const mult = m ? DURATION_UNITS[(m[2] ?? 'ms').toLowerCase()] : undefined;
-  if (!m || mult === undefined)
+  const ms = durationMillis(value);
+  if (ms === undefined)
     throw new EddyError('INVALID_OPTION', `option '${key}': cannot parse duration '${value}' (e.g. 10 s, 1 h)`);
-  return Number(m[1]) * mult;
+  return ms;
 }
 
 function int(opts: Readonly<Record<string, string>>, key: string, def: number, min = -Infinity): number {

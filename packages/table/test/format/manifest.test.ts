@@ -37,7 +37,7 @@ import {
   type ManifestFileMeta,
 } from '../../src/format/manifest-list.ts';
 import { EddyError } from '../../src/types/errors.ts';
-import { extractGolden } from '../helpers.ts';
+import { extractGolden, mulberry32 } from '../helpers.ts';
 
 const CODECS: AvroCodec[] = ['null', 'deflate', 'snappy', 'zstandard'];
 const EMPTY_ROW = Uint8Array.from([0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0]);
@@ -201,19 +201,8 @@ describe('golden Java-written metadata (test_pk_global_index_golden)', () => {
 
 // ---------------------------------------------------------------------------------------------
 
-function rng(seed: number) {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 function randomEntries(n: number, seed: number): ManifestEntry[] {
-  const r = rng(seed);
+  const r = mulberry32(seed);
   const int = (max: number) => Math.floor(r() * max);
   const bytes = (len: number) => Uint8Array.from({ length: len }, () => int(256));
   const maybe = <T>(v: T): T | null => (r() < 0.5 ? null : v);
@@ -257,7 +246,7 @@ function randomEntries(n: number, seed: number): ManifestEntry[] {
 }
 
 function randomMetas(n: number, seed: number): ManifestFileMeta[] {
-  const r = rng(seed);
+  const r = mulberry32(seed);
   const int = (max: number) => Math.floor(r() * max);
   const maybe = <T>(v: T): T | null => (r() < 0.5 ? null : v);
   return Array.from({ length: n }, (_, i) => ({
