@@ -25,6 +25,7 @@ for (const seed of seeds) {
     expect(r.faults.before > 0 && r.faults.after > 0 && r.faults.stall > 0).toBe(true);
     expect(Object.values(r.faults).reduce((a, b) => a + b, 0)).toBeGreaterThan(20);
     expect(r.commits.published).toBeGreaterThan(20);
+    expect(r.commits.overwrites).toBeGreaterThan(0);
     expect(r.commits.unknownLanded + (r.verify?.inDoubtLanded ?? 0)).toBeGreaterThan(0);
     expect(r.feedEvents).toBeGreaterThan(0);
   });

@@ -91,6 +91,8 @@ export interface DriverReport {
   readonly commits: {
     readonly attempted: number;
     readonly published: number;
+    /** Of the published: log-writer checkpoints that overwrote the writer's partition. */
+    readonly overwrites: number;
     readonly failed: number;
     /** Checkpoints that failed at least once and then turned out to have landed (found by identifier). */
     readonly unknownLanded: number;
@@ -191,6 +193,7 @@ export async function runDriver(options: DriverOptions): Promise<DriverReport> {
     lateLandings: 0,
     commitsAttempted: 0,
     published: 0,
+    overwrites: 0,
     failed: 0,
     unknownLanded: 0,
     unknownNotLanded: 0,
@@ -232,6 +235,7 @@ export async function runDriver(options: DriverOptions): Promise<DriverReport> {
       case 'commit':
         stats.commitsAttempted++;
         if (ev.published) stats.published++;
+        if (ev.published && ev.overwrite) stats.overwrites++;
         if (Number(ev.priorFailures) > 0) {
           if (ev.published) stats.unknownNotLanded++;
           else stats.unknownLanded++;
@@ -447,6 +451,7 @@ export async function runDriver(options: DriverOptions): Promise<DriverReport> {
     commits: {
       attempted: stats.commitsAttempted,
       published: stats.published,
+      overwrites: stats.overwrites,
       failed: stats.failed,
       unknownLanded: stats.unknownLanded,
       unknownNotLanded: stats.unknownNotLanded,
@@ -489,7 +494,7 @@ export function summarize(r: DriverReport): string {
   return [
     `seed ${r.seed} on ${r.storage}: ${(r.wallMs / 1000).toFixed(1)} s, ${r.spawned} processes started, ${r.kills} kill -9 (+${r.finalKills} at the end), ${r.crashes} crashes`,
     `  FileIO calls ${r.ioCalls}; faults ${Object.values(r.faults).reduce((a, b) => a + b, 0)} (${faults}; ${r.lateLandings} late landings)`,
-    `  commits: ${r.commits.attempted} attempts, ${r.commits.published} published, ${r.commits.failed} failed; checkpoints that failed and had landed anyway (found by identifier on replay) ${r.commits.unknownLanded}, that failed and were published on replay ${r.commits.unknownNotLanded}; ${r.commits.rowOps} row ops in landed checkpoints`,
+    `  commits: ${r.commits.attempted} attempts, ${r.commits.published} published (${r.commits.overwrites} partition overwrites), ${r.commits.failed} failed; checkpoints that failed and had landed anyway (found by identifier on replay) ${r.commits.unknownLanded}, that failed and were published on replay ${r.commits.unknownNotLanded}; ${r.commits.rowOps} row ops in landed checkpoints`,
     `  compactions ${r.compactions.ok} (+${r.compactions.noop} no-op, ${r.compactions.conflicts} conflicts, ${r.compactions.errors} failed); expiry runs ${r.expiries.runs} (${r.expiries.snapshots} snapshots expired, ${r.expiries.errors} failed)`,
     `  longest writer downtime ${(r.maxWriterDowntimeMs / 1000).toFixed(1)} s (snapshot.time-retained ${r.snapshotTimeRetainedMs / 1000} s)`,
     `  reads checked ${r.reads.checked} (${r.reads.expired} hit expiry, ${r.reads.errors} failed); change-feed events ${r.feedEvents}`,

@@ -3,10 +3,11 @@
  * (a pure function of the run seed, the writer and the checkpoint), the table state after a writer's
  * first `m` checkpoints, and the checks that compare a table (at any snapshot) with it.
  *
- * Writers own disjoint key ranges, so the expected state of a table is the union over writers of
- * "writer w after its first m_w checkpoints", where m_w is what landed: a writer's checkpoints land
- * in order and each exactly once (every checkpoint changes something, so each is exactly one APPEND
- * snapshot with commitUser `writer-<w>` and commitIdentifier = the checkpoint).
+ * Writers own disjoint key ranges (log writers: their own partition), so the expected state of a
+ * table is the union over writers of "writer w after its first m_w checkpoints", where m_w is what
+ * landed: a writer's checkpoints land in order and each exactly once (every checkpoint changes
+ * something, so each is exactly one APPEND — or, for a log writer's overwrite, OVERWRITE — snapshot
+ * with commitUser `writer-<w>` and commitIdentifier = the checkpoint).
  */
 import type { RowKindName, SchemaInput, Snapshot } from '../../packages/table/src/index.ts';
 import { mulberry32, seedOf } from './fault-file-io.ts';
@@ -14,7 +15,10 @@ import { mulberry32, seedOf } from './fault-file-io.ts';
 export const DATABASE = 'rel';
 /** A primary-key table with an input changelog: upserts, updates (-U/+U) and deletes. */
 export const KV_TABLE = 'kv';
-/** An append-only table: every duplicated commit shows as duplicated rows. */
+/**
+ * An append-only table partitioned by writer: every duplicated append shows as duplicated rows; some
+ * checkpoints overwrite the writer's partition instead (INSERT OVERWRITE), replacing all it had.
+ */
 export const LOG_TABLE = 'log';
 export const KEYS_PER_WRITER = 48;
 
@@ -33,6 +37,7 @@ export const KV_SCHEMA: SchemaInput = {
 
 export const LOG_SCHEMA: SchemaInput = {
   columns: { w: 'INT', ck: 'INT', i: 'INT', p: 'STRING' },
+  partitionKeys: ['w'],
   options: { 'manifest.merge-min-count': 8, 'commit.max-retries': 40, 'commit.max-retry-wait': '500 ms' },
 };
 
@@ -91,6 +96,28 @@ export function logCheckpoint(seed: number, w: number, ck: number): LogRow[] {
   return Array.from({ length: n }, (_, i) => ({ w, ck, i, p: `w${w}c${ck}i${i}-${Math.floor(rnd() * 1e9)}` }));
 }
 
+/** Whether log writer `w`'s checkpoint `ck` overwrites its partition (about 1 in 6, never the first). */
+export function logIsOverwrite(seed: number, w: number, ck: number): boolean {
+  return ck > 1 && mulberry32(seedOf(seed, 'log-overwrite', w, ck))() < 1 / 6;
+}
+
+/** Rows of log writer `w` after its checkpoints 1..m: those since its last overwrite. */
+export function logRowsAt(seed: number, w: number, m: number): LogRow[] {
+  let from = 1;
+  for (let ck = m; ck > 1; ck--) {
+    if (logIsOverwrite(seed, w, ck)) {
+      from = ck;
+      break;
+    }
+  }
+  const rows: LogRow[] = [];
+  for (let ck = from; ck <= m; ck++) rows.push(...logCheckpoint(seed, w, ck));
+  return rows;
+}
+
+/** A writer's checkpoint commit (as opposed to the compactor's COMPACT snapshots). */
+export const isCheckpointKind = (kind: string): boolean => kind === 'APPEND' || kind === 'OVERWRITE';
+
 /** Key state of writer `w` after its checkpoints 1..m (cached incrementally). */
 export class KvModel {
   private readonly cache = new Map<number, { m: number; state: Map<bigint, KvRow> }>();
@@ -139,14 +166,14 @@ export const metaOf = (s: Snapshot): SnapshotMeta => ({
 
 /**
  * Checkpoints of `user` landed at snapshot `at`, from the retained snapshots: the identifier of the
- * user's last APPEND at or before `at`; else one less than its first APPEND after `at`; else
+ * user's last checkpoint commit at or before `at`; else one less than its first one after `at`; else
  * undefined (all of the user's snapshots were expired, or it never committed).
  */
 export function landedAt(metas: readonly SnapshotMeta[], user: string, at: number): number | undefined {
   let before: number | undefined;
   let after: number | undefined;
   for (const m of metas) {
-    if (m.commitUser !== user || m.commitKind !== 'APPEND') continue;
+    if (m.commitUser !== user || !isCheckpointKind(m.commitKind)) continue;
     const ident = Number(m.commitIdentifier);
     if (m.id <= at) before = before === undefined ? ident : Math.max(before, ident);
     else after = after === undefined ? ident : Math.min(after, ident);
@@ -157,20 +184,20 @@ export function landedAt(metas: readonly SnapshotMeta[], user: string, at: numbe
 }
 
 /**
- * Exactly-once in the snapshot chain: each user's APPEND identifiers are 1, 2, 3… in snapshot
- * order, each exactly once (a prefix may be expired). Returns the problems found.
+ * Exactly-once in the snapshot chain: each user's checkpoint identifiers (APPEND and OVERWRITE) are
+ * 1, 2, 3… in snapshot order, each exactly once (a prefix may be expired). Returns the problems found.
  */
-export function checkAppendIdentifiers(metas: readonly SnapshotMeta[], users: readonly string[]): string[] {
+export function checkCheckpointIdentifiers(metas: readonly SnapshotMeta[], users: readonly string[]): string[] {
   const problems: string[] = [];
   for (const u of users) {
     const idents = metas
-      .filter((m) => m.commitUser === u && m.commitKind === 'APPEND')
+      .filter((m) => m.commitUser === u && isCheckpointKind(m.commitKind))
       .sort((a, b) => a.id - b.id)
       .map((m) => ({ id: m.id, ident: Number(m.commitIdentifier) }));
     for (let i = 1; i < idents.length; i++) {
       if (idents[i].ident !== idents[i - 1].ident + 1) {
         problems.push(
-          `${u}: APPEND snapshot ${idents[i].id} has identifier ${idents[i].ident} after snapshot ${idents[i - 1].id} with ${idents[i - 1].ident}` +
+          `${u}: snapshot ${idents[i].id} has identifier ${idents[i].ident} after snapshot ${idents[i - 1].id} with ${idents[i - 1].ident}` +
             (idents[i].ident === idents[i - 1].ident ? ' (the same checkpoint committed twice)' : ''),
         );
       }
@@ -223,9 +250,7 @@ export function compareWithModel(
     const expectRows = (m: number): string[] =>
       table === KV_TABLE
         ? [...model.stateAt(w, m).values()].map(kvRowKey).sort()
-        : Array.from({ length: m }, (_, i) => logCheckpoint(model.seed, w, i + 1).map(logRowKey))
-            .flat()
-            .sort();
+        : logRowsAt(model.seed, w, m).map(logRowKey).sort();
     const same = (m: number) => {
       const e = expectRows(m);
       return e.length === actual.length && e.every((x, i) => x === actual[i]);

@@ -36,11 +36,13 @@ import {
   ChangelogStateMachine,
   compareWithModel,
   DATABASE,
+  isCheckpointKind,
   KV_TABLE,
   KvModel,
   LOG_TABLE,
   landedAt,
   logCheckpoint,
+  logIsOverwrite,
   metaOf,
   normalizeKv,
   type SnapshotMeta,
@@ -133,7 +135,8 @@ async function runWriter(cfg: ProcConfig, getTable: (n: string) => Promise<Table
     const started = performance.now();
     try {
       const t = await getTable(spec.table);
-      writer = t.newWriter({ commitUser: user });
+      const overwrite = spec.table === LOG_TABLE && logIsOverwrite(cfg.seed, w, ck);
+      writer = t.newWriter({ commitUser: user, overwrite: overwrite ? { partition: { w } } : undefined });
       if (spec.table === KV_TABLE) {
         for (const op of model.opsOf(w, ck)) await writer.write([op.row], op.kind);
       } else {
@@ -145,6 +148,7 @@ async function runWriter(cfg: ProcConfig, getTable: (n: string) => Promise<Table
         ev: 'commit',
         w,
         ck,
+        overwrite,
         published: r.published,
         snapshot: r.snapshot?.id,
         attempts: r.attempts,
@@ -329,7 +333,7 @@ async function runTimeTravel(cfg: ProcConfig, getTable: (n: string) => Promise<T
 
 /**
  * The snapshots around `at` that tell how many checkpoints each user had landed by then: walking
- * back from `at` until every user's last APPEND is found, then forward for users not found.
+ * back from `at` until every user's last checkpoint commit is found, then forward for users not found.
  */
 async function metasAround(t: Table, at: number, last: number, users: readonly string[]): Promise<SnapshotMeta[]> {
   const metas: SnapshotMeta[] = [];
@@ -346,13 +350,13 @@ async function metasAround(t: Table, at: number, last: number, users: readonly s
     const m = await read(id);
     if (!m) break;
     metas.push(m);
-    if (m.commitKind === 'APPEND') missing.delete(m.commitUser);
+    if (isCheckpointKind(m.commitKind)) missing.delete(m.commitUser);
   }
   for (let id = at + 1; id <= last && missing.size > 0; id++) {
     const m = await read(id);
     if (!m) continue;
     metas.push(m);
-    if (m.commitKind === 'APPEND') missing.delete(m.commitUser);
+    if (isCheckpointKind(m.commitKind)) missing.delete(m.commitUser);
   }
   return metas;
 }

@@ -5,7 +5,7 @@
  * 2. every snapshot parses, its manifest lists and manifests decode, no file is deleted that was
  *    never added, every live data file and every changelog file exists with the size the manifest
  *    says, and `totalRecordCount` is the sum of the live files' row counts;
- * 3. exactly-once in the chain: each writer's APPEND identifiers are 1, 2, 3… once each;
+ * 3. exactly-once in the chain: each writer's APPEND/OVERWRITE identifiers are 1, 2, 3… once each;
  * 4. every retained snapshot (sampled when there are many) scans to the model of exactly the
  *    checkpoints the chain says landed by then; the latest one to the checkpoints each writer had
  *    confirmed, plus the one in doubt when (and only when) its identifier is in the chain;
@@ -13,10 +13,10 @@
  * 6. orphan-file cleanup (grace 0) keeps every referenced file: 2 and the latest scan hold again.
  */
 import type { Catalog, Table } from '../../packages/table/src/index.ts';
-import { joinPath } from '../../packages/table/src/index.ts';
+import { TablePaths } from '../../packages/table/src/maintenance/references.ts';
 import { type ReaderJournal, readerJournalPath, readJson, type WriterJournal, writerJournalPath } from './journal.ts';
 import {
-  checkAppendIdentifiers,
+  checkCheckpointIdentifiers,
   compareWithModel,
   DATABASE,
   KV_TABLE,
@@ -73,6 +73,7 @@ export async function checkSnapshots(
     if (latest !== ids[ids.length - 1])
       problems.push(`${t.name}: latestSnapshotId() = ${latest}, listing says ${ids[ids.length - 1]}`);
   }
+  const paths = new TablePaths(t);
   const checked = new Map<string, number>();
   const fileOk = async (p: string, size: number, what: string) => {
     const known = checked.get(p);
@@ -91,22 +92,14 @@ export async function checkSnapshots(
       for (const e of live) {
         rows += e.file.rowCount;
         dataFiles++;
-        await fileOk(
-          joinPath(t.path, `bucket-${e.bucket}`, e.file.fileName),
-          e.file.fileSize,
-          `${t.name} snapshot ${id}`,
-        );
+        await fileOk(paths.filesOf(e)[0], e.file.fileSize, `${t.name} snapshot ${id}`);
       }
       if (rows !== s.totalRecordCount)
         problems.push(`${t.name} snapshot ${id}: totalRecordCount ${s.totalRecordCount}, live files hold ${rows} rows`);
       if (s.changelogManifestList) {
         for (const m of await t.manifests.readManifestList(s.changelogManifestList)) {
           for (const e of await t.manifests.readManifest(m.fileName)) {
-            await fileOk(
-              joinPath(t.path, `bucket-${e.bucket}`, e.file.fileName),
-              e.file.fileSize,
-              `${t.name} snapshot ${id} changelog`,
-            );
+            await fileOk(paths.filesOf(e)[0], e.file.fileSize, `${t.name} snapshot ${id} changelog`);
           }
         }
       }
@@ -148,7 +141,7 @@ export async function verifyRun(input: VerifyInput): Promise<VerifyReport> {
     snapshots += metas.length;
     dataFiles += n;
     problems.push(
-      ...checkAppendIdentifiers(
+      ...checkCheckpointIdentifiers(
         metas,
         mine.map((s) => writerUser(s.w)),
       ).map((p) => `${name}: ${p}`),
