@@ -279,6 +279,46 @@ describe('snapshot expiry', () => {
     expect(readFileSync(hint, 'utf8')).toBe('1');
   });
 
+  it('two expiries racing: the one whose inputs the other deleted expires nothing and fails nothing', async () => {
+    using d = tempDir();
+    const table = await (await Catalog.open(d.path)).createTable('db.t', SCHEMA);
+    await commits(table, 8);
+    const before = await scanAll(table);
+    // A's FileIO runs a whole expiry B the moment A starts reading manifests for its plan.
+    let raced = false;
+    class RacingFileIO extends LocalFileIO {
+      override async read(p: string): Promise<Uint8Array> {
+        if (!raced && p.includes('/manifest/')) {
+          raced = true;
+          await table.expireSnapshots({ retainMin: 2, timeRetainedMs: 0 });
+        }
+        return super.read(p);
+      }
+    }
+    const a = await (await Catalog.open(d.path, { fileIO: new RacingFileIO() })).getTable('db.t');
+    const r = await a.expireSnapshots({ retainMin: 2, timeRetainedMs: 0 });
+    expect(raced).toBe(true);
+    expect(r.expired).toEqual([]);
+    expect(await table.snapshots.listSnapshotIds()).toHaveLength(2);
+    await expectRetainedIntact(table, before);
+  });
+
+  it('refuses with CORRUPT_FILE, deleting nothing, when a retained snapshot names a missing file', async () => {
+    using d = tempDir();
+    const table = await (await Catalog.open(d.path)).createTable('db.t', SCHEMA);
+    await commits(table, 4);
+    const latest = await table.latestSnapshot();
+    const lost = table.manifests.path(latest!.deltaManifestList);
+    (await import('node:fs')).rmSync(lost);
+    const ids = await table.snapshots.listSnapshotIds();
+    const fresh = await (await Catalog.open(d.path)).getTable('db.t'); // no cached manifests
+    await expect(fresh.expireSnapshots({ retainMin: 1, timeRetainedMs: 0 })).rejects.toMatchObject({
+      code: 'CORRUPT_FILE',
+      message: expect.stringContaining(path.basename(lost)),
+    });
+    expect(await table.snapshots.listSnapshotIds()).toEqual(ids);
+  });
+
   it('validates the options', async () => {
     using d = tempDir();
     const c = await Catalog.open(d.path);

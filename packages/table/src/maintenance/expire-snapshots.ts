@@ -18,6 +18,7 @@
  */
 import { joinPath } from '../io/file-io.ts';
 import type { Table } from '../table.ts';
+import { EddyError } from '../types/errors.ts';
 import {
   type ConsumerRef,
   entriesOfList,
@@ -155,9 +156,18 @@ export async function expireSnapshots(
   try {
     plan = await planDeletion(table, begin, end);
   } catch (e) {
-    // Another expiry removed what we were reading: it does this work; try again next time.
-    if (isNotFound(e)) return nothing(await snapshots.earliestSnapshotId(), expiredConsumers);
-    throw e;
+    if (!isNotFound(e)) throw e;
+    // Another expiry removed what we were reading: it does this work. (Expiry deletes snapshots
+    // oldest first, before any file they use, so then `begin` is gone too.)
+    if (!(await snapshots.snapshotExists(begin)))
+      return nothing(await snapshots.earliestSnapshotId(), expiredConsumers);
+    // Otherwise a snapshot or tag names a file that is gone: the table is damaged, and what it
+    // would free can't be known. Refuse before deleting anything.
+    throw new EddyError(
+      'CORRUPT_FILE',
+      `expiring snapshots ${begin}..${end - 1} of ${table.name}: a retained file is missing; nothing was expired (${(e as Error).message})`,
+      { cause: e },
+    );
   }
 
   // 2. Snapshot files first, oldest first, then the hint.
