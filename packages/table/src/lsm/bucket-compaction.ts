@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { type Column, gatherColumn } from '../format/columns.ts';
 import type { DataFileMeta } from '../format/manifest.ts';
 import { type FileIO, joinPath } from '../io/file-io.ts';
-import type { CompactionBatch, SplitReader } from '../read/split-reader.ts';
+import { type CompactionBatch, concatCompactionBatches, type SplitReader } from '../read/split-reader.ts';
 import type { DataSplit } from '../scan/scan-planner.ts';
 import type { TableSchema } from '../schema/table-schema.ts';
 import { writeKeyValueFile } from '../write/key-value-file.ts';
@@ -22,8 +22,8 @@ export interface BucketCompaction {
 }
 
 /**
- * Rewrites one bucket's picked runs into `unit.outputLevel`: a merge by key (the deduplicate engine:
- * highest sequence wins) into files of about `target-file-size`. Retractions are dropped when
+ * Rewrites one bucket's picked runs into `unit.outputLevel`: a streaming merge by key (through the
+ * table's merge engine) into files of about `target-file-size`. Retractions are dropped when
  * nothing older can remain below the output level. A lone file that needs no rewriting is only
  * moved to the output level (Paimon's upgrade).
  */
@@ -45,19 +45,37 @@ export async function compactBucket(
       return { before, after: [moved], written: [], rowsIn, rowsOut: f.rowCount, bytesIn, bytesOut: 0 };
     }
   }
-  const merged = await reader.readForCompaction({ ...split, files: before }, dropRetracts);
   const dir = reader.bucketPath(split);
   const uuid = randomUUID();
   // Rows per output file from the inputs' compressed bytes per row.
   const bytesPerRow = Math.max(1, bytesIn / Math.max(1, rowsIn));
   const rowsPerFile = Math.max(1024, Math.floor(schema.options.targetFileSize / bytesPerRow));
   const written: DataFileMeta[] = [];
-  try {
-    for (let start = 0, n = 0; start < merged.length; start += rowsPerFile, n++) {
-      const part = slice(merged, start, Math.min(merged.length, start + rowsPerFile));
-      const path = joinPath(dir, `data-${uuid}-${n}.parquet`);
-      written.push(await writeKeyValueFile(io, path, schema, part, unit.outputLevel, 1));
+  // Merged rows stream in; each output file is written once it is full, so memory holds about one
+  // output file plus one input file per sorted run.
+  let pending: CompactionBatch[] = [];
+  let pendingRows = 0;
+  let rowsOut = 0;
+  const writeFull = async (last: boolean) => {
+    const rows = concatCompactionBatches(schema.fields, pending);
+    let start = 0;
+    while (rows.length - start >= rowsPerFile || (last && start < rows.length)) {
+      const end = Math.min(rows.length, start + rowsPerFile);
+      const path = joinPath(dir, `data-${uuid}-${written.length}.parquet`);
+      written.push(await writeKeyValueFile(io, path, schema, slice(rows, start, end), unit.outputLevel, 1));
+      start = end;
     }
+    pending = start < rows.length ? [slice(rows, start, rows.length)] : [];
+    pendingRows = rows.length - start;
+  };
+  try {
+    for await (const batch of reader.compactionBatches({ ...split, files: before }, dropRetracts)) {
+      pending.push(batch);
+      pendingRows += batch.length;
+      rowsOut += batch.length;
+      if (pendingRows >= rowsPerFile) await writeFull(false);
+    }
+    await writeFull(true);
   } catch (e) {
     await deleteFiles(io, dir, written);
     throw e;
@@ -67,7 +85,7 @@ export async function compactBucket(
     after: written,
     written,
     rowsIn,
-    rowsOut: merged.length,
+    rowsOut,
     bytesIn,
     bytesOut: written.reduce((s, f) => s + f.fileSize, 0),
   };

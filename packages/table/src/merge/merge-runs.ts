@@ -7,6 +7,8 @@ export interface RunSource {
   readonly columns: readonly Column[];
   readonly seq: BigInt64Array;
   readonly kind: Int8Array | Uint8Array;
+  /** Rows [start, length) take part (start defaults to 0). */
+  readonly start?: number;
   readonly length: number;
 }
 
@@ -32,7 +34,7 @@ export function mergeRuns(
   keepRetracts: boolean,
 ): MergedRuns {
   const n = sources.length;
-  const pos = new Int32Array(n);
+  const pos = Int32Array.from(sources, (s) => s.start ?? 0);
   const builders = fields.map((f) => new ColumnBuilder(f.type, f.name));
   const seqOut: bigint[] = [];
   const kindOut: number[] = [];

@@ -1,5 +1,13 @@
 import { arrowToColumn } from '../format/arrow.ts';
-import { type Column, compareColumnRows, concatColumns, gatherColumn, gatherRuns } from '../format/columns.ts';
+import { deserializeBinaryRow } from '../format/binary-row.ts';
+import {
+  type Column,
+  compareColumnRows,
+  compareValues,
+  concatColumns,
+  gatherColumn,
+  gatherRuns,
+} from '../format/columns.ts';
 import { type DeletionVector, deletionVectorReadLength, readDeletionVector } from '../format/deletion-vector.ts';
 import type { DataFileMeta } from '../format/manifest.ts';
 import { readParquet, readParquetRanged } from '../format/parquet.ts';
@@ -11,9 +19,9 @@ import { type BoundPredicate, predicateColumns, testRow } from '../scan/predicat
 import type { DataSplit } from '../scan/scan-planner.ts';
 import type { SchemaManager } from '../schema/schema-manager.ts';
 import type { TableSchema } from '../schema/table-schema.ts';
-import type { DataField } from '../types/data-types.ts';
+import type { DataField, DataType } from '../types/data-types.ts';
 import { EddyError } from '../types/errors.ts';
-import { isRetract } from '../types/internal.ts';
+import { type InternalValue, isRetract } from '../types/internal.ts';
 
 /** Local files above this size are read by column chunk too (projections skip most bytes). */
 const RANGED_READ_MIN_BYTES = 16 * 1024 * 1024;
@@ -163,43 +171,110 @@ export class SplitReader {
 
   /**
    * All columns of a bucket's files merged by key, with the winning record's sequence number and
-   * kind — the input of a compaction rewrite. Retractions are kept unless `dropRetracts` (output to
-   * the last level, where nothing older can remain for them to shadow).
+   * kind, in one batch (see compactionBatches).
    */
   async readForCompaction(split: DataSplit, dropRetracts: boolean): Promise<CompactionBatch> {
+    const batches: CompactionBatch[] = [];
+    for await (const b of this.compactionBatches(split, dropRetracts)) batches.push(b);
+    return concatCompactionBatches(this.schema.fields, batches);
+  }
+
+  /**
+   * All columns of a bucket's files merged by key, with the winning record's sequence number and
+   * kind, in key order as a stream of batches — the input of a compaction rewrite. Retractions are
+   * kept unless `dropRetracts` (output to the last level, where nothing older can remain for them
+   * to shadow).
+   *
+   * Memory follows the number of sorted runs, not the bucket's size: each run holds one decoded
+   * file (and reads its next one ahead). Each batch covers the keys up to the smallest last key of
+   * the files held: every run's later files hold only larger keys, so those keys are complete.
+   */
+  async *compactionBatches(split: DataSplit, dropRetracts: boolean): AsyncGenerator<CompactionBatch> {
     const schema = this.schema;
     const dir = this.bucketPath(split);
-    const files = await Promise.all(split.files.map((f) => this.readFile(dir, f, [...schema.fields], true, split)));
-    if (schema.options.mergeEngine !== 'deduplicate') return this.mergeWithEngine(files, schema.fields, !dropRetracts);
+    const keyNames = schema.trimmedPrimaryKeys;
+    const cmp = (a: FileColumns, ra: number, b: FileColumns, rb: number) => {
+      for (const k of keyNames) {
+        const c = compareColumnRows(a.cols.get(k)!, ra, b.cols.get(k)!, rb);
+        if (c !== 0) return c;
+      }
+      return 0;
+    };
+    // Ties between records of one key and sequence number go to the file later in `split.files`.
+    const order = new Map(split.files.map((f, i) => [f, i]));
+    const keyTypes = keyNames.map((k) => schema.field(k).type);
+    const cursors = runsInKeyOrder(split.files, keyTypes).map(
+      (run) => new RunCursor(run, (f) => this.readFile(dir, f, [...schema.fields], true, split), cmp, dir),
+    );
+    for (;;) {
+      await Promise.all(cursors.map((c) => c.ready()));
+      const live = cursors.filter((c) => c.current !== undefined);
+      if (live.length === 0) return;
+      live.sort((a, b) => order.get(a.meta!)! - order.get(b.meta!)!);
+      let bound = live[0].current!;
+      for (const c of live) if (cmp(c.current!, c.current!.length - 1, bound, bound.length - 1) < 0) bound = c.current!;
+      const last = bound.length - 1;
+      const files = live.map((c) => c.current!);
+      const start = live.map((c) => c.pos);
+      const end = live.map((c) => upperBound(c.pos, c.current!.length, (r) => cmp(c.current!, r, bound, last) <= 0));
+      live.forEach((c, i) => {
+        c.pos = end[i];
+      });
+      const batch = this.mergeWindow(files, start, end, !dropRetracts);
+      if (batch.length > 0) yield batch;
+    }
+  }
+
+  /** Merges rows [start[i], end[i]) of each file by key: columns of every field, seq and kind. */
+  private mergeWindow(files: FileColumns[], start: number[], end: number[], keepRetracts: boolean): CompactionBatch {
+    const schema = this.schema;
+    if (schema.options.mergeEngine !== 'deduplicate')
+      return this.mergeWithEngine(files, schema.fields, keepRetracts, start, end);
     const selFile: number[] = [];
     const selRow: number[] = [];
-    this.mergeByKey(files, schema.trimmedPrimaryKeys, schema.options.sequenceFields, selFile, selRow, !dropRetracts);
-    const offsets: number[] = [];
-    let total = 0;
-    for (const fc of files) {
-      offsets.push(total);
-      total += fc.length;
+    this.mergeByKey(
+      files,
+      schema.trimmedPrimaryKeys,
+      schema.options.sequenceFields,
+      selFile,
+      selRow,
+      keepRetracts,
+      start,
+      end,
+    );
+    const runs = Uint16Array.from(selFile);
+    const rows = Uint32Array.from(selRow);
+    const columns = schema.fields.map((f) =>
+      gatherRuns(
+        files.map((fc) => fc.cols.get(f.name)!),
+        runs,
+        rows,
+      ),
+    );
+    const seq = new BigInt64Array(rows.length);
+    const kind = new Int8Array(rows.length);
+    for (let i = 0; i < rows.length; i++) {
+      seq[i] = files[runs[i]].seq![rows[i]];
+      kind[i] = files[runs[i]].kind![rows[i]];
     }
-    const idx = new Uint32Array(selFile.length);
-    for (let i = 0; i < selFile.length; i++) idx[i] = offsets[selFile[i]] + selRow[i];
-    const columns = schema.fields.map((f) => gatherColumn(concatColumns(files.map((fc) => fc.cols.get(f.name)!)), idx));
-    const seq = new BigInt64Array(idx.length);
-    const kind = new Int8Array(idx.length);
-    for (let i = 0; i < idx.length; i++) {
-      seq[i] = files[selFile[i]].seq![selRow[i]];
-      kind[i] = files[selFile[i]].kind![selRow[i]];
-    }
-    return { columns, seq, kind, length: idx.length };
+    return { columns, seq, kind, length: rows.length };
   }
 
   /** Merge by key through the table's merge engine (partial-update, aggregation, first-row). */
-  private mergeWithEngine(files: FileColumns[], fields: readonly DataField[], keepRetracts: boolean): CompactionBatch {
+  private mergeWithEngine(
+    files: FileColumns[],
+    fields: readonly DataField[],
+    keepRetracts: boolean,
+    start?: readonly number[],
+    end?: readonly number[],
+  ): CompactionBatch {
     const schema = this.schema;
-    const sources: RunSource[] = files.map((fc) => ({
+    const sources: RunSource[] = files.map((fc, i) => ({
       columns: fields.map((f) => fc.cols.get(f.name)!),
       seq: fc.seq!,
       kind: fc.kind!,
-      length: fc.length,
+      start: start?.[i] ?? 0,
+      length: end?.[i] ?? fc.length,
     }));
     const pos = (n: string) => fields.findIndex((f) => f.name === n);
     return mergeRuns(
@@ -219,17 +294,21 @@ export class SplitReader {
     selFile: number[],
     selRow: number[],
     keepRetracts: boolean,
+    start?: readonly number[],
+    end?: readonly number[],
   ): void {
+    const from = start ?? files.map(() => 0);
+    const to = end ?? files.map((f) => f.length);
     if (
       keyNames.length === 1 &&
       seqNames.length === 0 &&
-      mergeIntegerKeys(files, keyNames[0], selFile, selRow, keepRetracts)
+      mergeIntegerKeys(files, keyNames[0], selFile, selRow, keepRetracts, from, to)
     ) {
       return;
     }
     const keyCols = files.map((fc) => keyNames.map((k) => fc.cols.get(k)!));
     const seqCols = files.map((fc) => seqNames.map((k) => fc.cols.get(k)!));
-    const pos = new Int32Array(files.length);
+    const pos = Int32Array.from(from);
     const cmpKey = (fa: number, ra: number, fb: number, rb: number) => {
       const a = keyCols[fa];
       const b = keyCols[fb];
@@ -255,7 +334,7 @@ export class SplitReader {
     for (;;) {
       let minF = -1;
       for (let f = 0; f < n; f++) {
-        if (pos[f] >= files[f].length) continue;
+        if (pos[f] >= to[f]) continue;
         if (minF < 0 || cmpKey(f, pos[f], minF, pos[minF]) < 0) minF = f;
       }
       if (minF < 0) break;
@@ -264,7 +343,7 @@ export class SplitReader {
       let winR = minR;
       for (let f = 0; f < n; f++) {
         // Each file holds a key at most once, but tolerate duplicates (other writers) by looping.
-        while (pos[f] < files[f].length && cmpKey(f, pos[f], minF, minR) === 0) {
+        while (pos[f] < to[f] && cmpKey(f, pos[f], minF, minR) === 0) {
           if (newer(f, pos[f], winF, winR)) {
             winF = f;
             winR = pos[f];
@@ -410,6 +489,8 @@ function mergeIntegerKeys(
   selFile: number[],
   selRow: number[],
   keepRetracts: boolean,
+  start: readonly number[],
+  end: readonly number[],
 ): boolean {
   const keys: (BigInt64Array | Int32Array | Int16Array | Int8Array)[] = [];
   for (const fc of files) {
@@ -423,8 +504,8 @@ function mergeIntegerKeys(
     keys.push(d);
   }
   const n = files.length;
-  const pos = new Int32Array(n);
-  const len = files.map((f) => f.length);
+  const pos = Int32Array.from(start);
+  const len = end;
   const seqs = files.map((f) => f.seq!);
   const kinds = files.map((f) => f.kind!);
   for (;;) {
@@ -459,6 +540,129 @@ function mergeIntegerKeys(
     if (keepRetracts || !isRetract(kinds[winF][winR])) {
       selFile.push(winF);
       selRow.push(winR);
+    }
+  }
+}
+
+/** Batches of a merge stream as one batch (columns of every field of the table). */
+export function concatCompactionBatches(
+  fields: readonly DataField[],
+  batches: readonly CompactionBatch[],
+): CompactionBatch {
+  if (batches.length === 1) return batches[0];
+  if (batches.length === 0)
+    return {
+      columns: fields.map((f) => emptyTyped(f, 0)),
+      seq: new BigInt64Array(0),
+      kind: new Int8Array(0),
+      length: 0,
+    };
+  const length = batches.reduce((n, b) => n + b.length, 0);
+  const seq = new BigInt64Array(length);
+  const kind = new Int8Array(length);
+  let o = 0;
+  for (const b of batches) {
+    seq.set(b.seq, o);
+    kind.set(b.kind, o);
+    o += b.length;
+  }
+  const columns = fields.map((_, i) => concatColumns(batches.map((b) => b.columns[i])));
+  return { columns, seq, kind, length };
+}
+
+/** The first index in [lo, hi) where `inside` turns false (`inside` holds for a prefix). */
+function upperBound(lo: number, hi: number, inside: (r: number) => boolean): number {
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (inside(mid)) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
+/**
+ * The sorted runs of a bucket's files, each in key order: every level-0 file is a run; each higher
+ * level is one run by Paimon's invariant. Files of a level that overlap (not expected) are put in
+ * runs of their own, so the merge stays correct either way.
+ */
+function runsInKeyOrder(files: readonly DataFileMeta[], keyTypes: readonly DataType[]): DataFileMeta[][] {
+  const runs: DataFileMeta[][] = [];
+  const levels = new Map<number, DataFileMeta[]>();
+  for (const f of files) {
+    if (f.level === 0) runs.push([f]);
+    else {
+      const l = levels.get(f.level);
+      if (l) l.push(f);
+      else levels.set(f.level, [f]);
+    }
+  }
+  const compareKeys = (a: readonly InternalValue[], b: readonly InternalValue[]) => {
+    for (let i = 0; i < keyTypes.length; i++) {
+      const c = compareValues(keyTypes[i], a[i], b[i]);
+      if (c !== 0) return c;
+    }
+    return 0;
+  };
+  for (const level of levels.values()) {
+    const ranged = level
+      .map((f) => ({ f, min: deserializeBinaryRow(f.minKey, keyTypes), max: deserializeBinaryRow(f.maxKey, keyTypes) }))
+      .sort((a, b) => compareKeys(a.min, b.min));
+    const levelRuns: { files: DataFileMeta[]; max: readonly InternalValue[] }[] = [];
+    for (const r of ranged) {
+      const run = levelRuns.find((x) => compareKeys(x.max, r.min) < 0);
+      if (run) {
+        run.files.push(r.f);
+        run.max = r.max;
+      } else levelRuns.push({ files: [r.f], max: r.max });
+    }
+    for (const r of levelRuns) runs.push(r.files);
+  }
+  return runs;
+}
+
+/** Reads one sorted run file by file, in key order, one file ahead. */
+class RunCursor {
+  current: FileColumns | undefined;
+  meta: DataFileMeta | undefined;
+  /** The first row of `current` not yet merged. */
+  pos = 0;
+  private next = 0;
+  private ahead: Promise<FileColumns> | undefined;
+
+  constructor(
+    private readonly files: readonly DataFileMeta[],
+    private readonly load: (f: DataFileMeta) => Promise<FileColumns>,
+    private readonly cmp: (a: FileColumns, ra: number, b: FileColumns, rb: number) => number,
+    private readonly dir: string,
+  ) {}
+
+  /** Makes `current` a file with rows left, or undefined once the run is done. */
+  async ready(): Promise<void> {
+    while (this.current === undefined || this.pos >= this.current.length) {
+      if (this.next >= this.files.length) {
+        this.current = undefined;
+        return;
+      }
+      const fc = await (this.ahead ?? this.load(this.files[this.next]));
+      const meta = this.files[this.next++];
+      this.ahead = undefined;
+      if (this.next < this.files.length) {
+        this.ahead = this.load(this.files[this.next]);
+        // Awaited on the next call; if the merge stops first, its outcome no longer matters.
+        this.ahead.catch(() => undefined);
+      }
+      const prev = this.current;
+      if (prev && prev.length > 0 && fc.length > 0 && this.cmp(prev, prev.length - 1, fc, 0) >= 0) {
+        const path = joinPath(this.dir, meta.fileName);
+        throw new EddyError(
+          'CORRUPT_FILE',
+          `${path}: level ${meta.level} is not a sorted run: this file's first key is not above the previous file's last key`,
+          { path },
+        );
+      }
+      this.current = fc;
+      this.meta = meta;
+      this.pos = 0;
     }
   }
 }
