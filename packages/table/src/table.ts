@@ -449,7 +449,10 @@ export class Table {
     return this.newScanPlanner().plan({ snapshotId: options.snapshotId, asOfMillis, filter });
   }
 
-  /** Merged rows as columns, one batch per (partition, bucket). */
+  /**
+   * Merged rows as columns: batches of a (partition, bucket) at a time — a file's rows, or a key
+   * window of a merge — so memory follows the files a merge holds, not the table.
+   */
   async *scanColumns(options: ScanOptions = {}): AsyncGenerator<ColumnBatch> {
     const projection = this.projection(options.select);
     const filter = options.where
@@ -459,26 +462,35 @@ export class Table {
     const reader = new SplitReader(this.io, this.path, this.schema, this.schemas);
     let remaining = options.limit ?? Number.POSITIVE_INFINITY;
     if (remaining <= 0) return;
-    // Read one split ahead so file I/O overlaps with the consumer.
+    // The next split's first batch is read while the consumer works through this one.
     const splits: readonly DataSplit[] = plan.splits;
-    let next: Promise<ColumnBatch> | undefined =
-      splits.length > 0 ? reader.read(splits[0], projection, filter) : undefined;
-    for (let i = 0; i < splits.length && next; i++) {
-      const batch: ColumnBatch = await next;
-      next = i + 1 < splits.length ? reader.read(splits[i + 1], projection, filter) : undefined;
-      if (batch.length === 0) continue;
-      if (batch.length > remaining) {
-        const cut = remaining;
-        yield { fields: batch.fields, columns: batch.columns.map((c) => ({ ...c, length: cut })), length: cut };
-        if (next) await next.catch(() => undefined);
-        return;
+    const open = (i: number) => {
+      const batches = reader.readBatches(splits[i], projection, filter);
+      const first = batches.next();
+      first.catch(() => undefined); // awaited below unless the consumer stops first
+      return { batches, first };
+    };
+    const opened: ReturnType<typeof open>[] = [];
+    try {
+      for (let i = 0; i < splits.length; i++) {
+        const cur = opened[i] ?? open(i);
+        opened[i] = cur;
+        let r = await cur.first;
+        if (i + 1 < splits.length) opened[i + 1] = open(i + 1);
+        for (; !r.done; r = await cur.batches.next()) {
+          const batch = r.value;
+          if (batch.length >= remaining) {
+            const cut = remaining;
+            yield { fields: batch.fields, columns: batch.columns.map((c) => ({ ...c, length: cut })), length: cut };
+            return;
+          }
+          remaining -= batch.length;
+          yield batch;
+        }
       }
-      remaining -= batch.length;
-      yield batch;
-      if (remaining <= 0) {
-        if (next) await next.catch(() => undefined);
-        return;
-      }
+    } finally {
+      // Stop reading ahead (a generator returns once its pending step is done).
+      await Promise.allSettled(opened.map((o) => o.first.then(() => o.batches.return(undefined))));
     }
   }
 

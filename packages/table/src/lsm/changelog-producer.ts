@@ -38,61 +38,68 @@ export async function produceChangelog(
     beforeFiles = split.files.filter((f) => f.level === maxLevel);
   } else return undefined;
 
-  const read = (files: readonly DataFileMeta[]) =>
-    files.length === 0 ? Promise.resolve(EMPTY) : reader.readForCompaction({ ...split, files }, true);
-  const [before, after] = await Promise.all([read(beforeFiles), read(split.files)]);
-  const keys = keyFiles ? await reader.readForCompaction({ ...split, files: keyFiles }, false) : undefined;
-
-  const keyIdx = schema.trimmedPrimaryKeys.map((k) => schema.fieldIndex(k));
-  const cmp = (a: CompactionBatch, ra: number, b: CompactionBatch, rb: number) => {
-    for (const k of keyIdx) {
-      const c = compareColumnRows(a.columns[k], ra, b.columns[k], rb);
-      if (c !== 0) return c;
-    }
-    return 0;
-  };
-  const sameRow = (ra: number, rb: number) =>
-    before.columns.every((c, i) => compareColumnRows(c, ra, after.columns[i], rb) === 0);
-  const dedupe = schema.rawOptions['changelog-producer.row-deduplicate'] === 'true';
-
-  const builders = schema.fields.map((f) => new ColumnBuilder(f.type, f.name));
   const seq: bigint[] = [];
   const kind: number[] = [];
-  const emit = (src: CompactionBatch, r: number, k: number) => {
-    for (let i = 0; i < builders.length; i++) builders[i].appendInternal(columnValue(src.columns[i], r));
-    seq.push(src.seq[r]);
-    kind.push(k);
-  };
-  let i = 0;
-  let j = 0;
-  let q = 0;
-  while (i < before.length || j < after.length) {
-    const c = i >= before.length ? 1 : j >= after.length ? -1 : cmp(before, i, after, j);
-    // With lookup, only keys the level-0 files touched produce changes.
-    const probe = c <= 0 ? { b: before, r: i } : { b: after, r: j };
-    let touched = true;
-    if (keys) {
-      while (q < keys.length && cmp(keys, q, probe.b, probe.r) < 0) q++;
-      touched = q < keys.length && cmp(keys, q, probe.b, probe.r) === 0;
-    }
-    if (c < 0) {
-      if (touched) emit(before, i, RowKind.DELETE);
-      i++;
-    } else if (c > 0) {
-      if (touched) emit(after, j, RowKind.INSERT);
-      j++;
-    } else {
-      if (touched && !(dedupe && sameRow(i, j))) {
-        emit(before, i, RowKind.UPDATE_BEFORE);
-        emit(after, j, RowKind.UPDATE_AFTER);
+  let columns: Column[] = [];
+  // Three merged streams in key order, walked together: memory follows the files each merge holds.
+  const stream = (files: readonly DataFileMeta[], dropRetracts: boolean) =>
+    new BatchCursor(files.length === 0 ? undefined : reader.compactionBatches({ ...split, files }, dropRetracts));
+  const before = stream(beforeFiles, true);
+  const after = stream(split.files, true);
+  const keys = keyFiles ? stream(keyFiles, false) : undefined;
+  try {
+    await Promise.all([before.fill(), after.fill(), keys?.fill()]);
+    const keyIdx = schema.trimmedPrimaryKeys.map((k) => schema.fieldIndex(k));
+    const cmp = (a: CompactionBatch, ra: number, b: CompactionBatch, rb: number) => {
+      for (const k of keyIdx) {
+        const c = compareColumnRows(a.columns[k], ra, b.columns[k], rb);
+        if (c !== 0) return c;
       }
-      i++;
-      j++;
+      return 0;
+    };
+    const sameRow = (a: CompactionBatch, ra: number, b: CompactionBatch, rb: number) =>
+      a.columns.every((c, i) => compareColumnRows(c, ra, b.columns[i], rb) === 0);
+    const dedupe = schema.rawOptions['changelog-producer.row-deduplicate'] === 'true';
+
+    const builders = schema.fields.map((f) => new ColumnBuilder(f.type, f.name));
+    const emit = (src: CompactionBatch, r: number, k: number) => {
+      for (let i = 0; i < builders.length; i++) builders[i].appendInternal(columnValue(src.columns[i], r));
+      seq.push(src.seq[r]);
+      kind.push(k);
+    };
+    while (before.batch || after.batch) {
+      const b = before.batch;
+      const a = after.batch;
+      const c = !b ? 1 : !a ? -1 : cmp(b, before.row, a, after.row);
+      // With lookup, only keys the level-0 files touched produce changes.
+      let touched = true;
+      if (keys) {
+        const probe = c <= 0 ? { b: b!, r: before.row } : { b: a!, r: after.row };
+        while (keys.batch && cmp(keys.batch, keys.row, probe.b, probe.r) < 0) if (keys.step()) await keys.fill();
+        touched = keys.batch !== undefined && cmp(keys.batch, keys.row, probe.b, probe.r) === 0;
+      }
+      if (c < 0) {
+        if (touched) emit(b!, before.row, RowKind.DELETE);
+        if (before.step()) await before.fill();
+      } else if (c > 0) {
+        if (touched) emit(a!, after.row, RowKind.INSERT);
+        if (after.step()) await after.fill();
+      } else {
+        if (touched && !(dedupe && sameRow(b!, before.row, a!, after.row))) {
+          emit(b!, before.row, RowKind.UPDATE_BEFORE);
+          emit(a!, after.row, RowKind.UPDATE_AFTER);
+        }
+        if (before.step()) await before.fill();
+        if (after.step()) await after.fill();
+      }
     }
+    columns = builders.map((bl) => bl.finish());
+  } finally {
+    await Promise.allSettled([before.close(), after.close(), keys?.close()]);
   }
   if (seq.length === 0) return undefined;
   const records = {
-    columns: builders.map((b) => b.finish()),
+    columns,
     seq: BigInt64Array.from(seq),
     kind: Int8Array.from(kind),
     length: seq.length,
@@ -101,9 +108,28 @@ export async function produceChangelog(
   return writeKeyValueFile(io, path, schema, records, 0, 1);
 }
 
-const EMPTY: CompactionBatch = {
-  columns: [] as Column[],
-  seq: new BigInt64Array(0),
-  kind: new Int8Array(0),
-  length: 0,
-};
+/** A row cursor over a stream of merged batches (`batch` is undefined once the stream is done). */
+class BatchCursor {
+  batch: CompactionBatch | undefined;
+  row = 0;
+  constructor(private readonly batches: AsyncGenerator<CompactionBatch> | undefined) {}
+
+  /** Loads the next non-empty batch, or sets `batch` undefined at the end. */
+  async fill(): Promise<void> {
+    this.row = 0;
+    for (;;) {
+      const r = this.batches ? await this.batches.next() : undefined;
+      this.batch = r && !r.done ? r.value : undefined;
+      if (!this.batch || this.batch.length > 0) return;
+    }
+  }
+
+  /** Moves to the next row; true when the batch is used up and `fill` must be awaited (per batch, not per row). */
+  step(): boolean {
+    return ++this.row >= this.batch!.length;
+  }
+
+  async close(): Promise<void> {
+    await this.batches?.return(undefined);
+  }
+}

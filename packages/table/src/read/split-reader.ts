@@ -41,6 +41,13 @@ export interface CompactionBatch {
   readonly length: number;
 }
 
+/** Rows [start[i], end[i]) of each file take part in one merge step. */
+interface KeyWindow {
+  readonly files: FileColumns[];
+  readonly start: number[];
+  readonly end: number[];
+}
+
 interface FileColumns {
   readonly cols: Map<string, Column>;
   readonly seq: BigInt64Array | undefined;
@@ -71,80 +78,104 @@ export class SplitReader {
     );
   }
 
+  /** A split's rows in one batch (see readBatches). */
   async read(split: DataSplit, projection: readonly DataField[], filter?: BoundPredicate): Promise<ColumnBatch> {
+    const batches: ColumnBatch[] = [];
+    for await (const b of this.readBatches(split, projection, filter)) batches.push(b);
+    if (batches.length === 1) return batches[0];
+    const columns = projection.map((f, i) =>
+      batches.length === 0 ? emptyTyped(f, 0) : concatColumns(batches.map((b) => b.columns[i])),
+    );
+    return { fields: projection, columns, length: batches.reduce((n, b) => n + b.length, 0) };
+  }
+
+  /**
+   * A split's rows: the projected (plus key, sequence and filter) columns of each file, merge-on-read
+   * by key, the row filter, then a gather into output columns. Without a merge (one file, append
+   * tables, deletion vectors) a batch per file; with one, a batch per key window (see keyWindows),
+   * so memory follows the number of sorted runs, not the bucket's size. Empty batches are skipped.
+   */
+  async *readBatches(
+    split: DataSplit,
+    projection: readonly DataField[],
+    filter?: BoundPredicate,
+  ): AsyncGenerator<ColumnBatch> {
     const schema = this.schema;
     const pk = schema.isPrimaryKeyTable;
-    const keyNames = schema.trimmedPrimaryKeys;
-    const seqNames = schema.options.sequenceFields;
     const need = new Set<string>(projection.map((f) => f.name));
     if (filter) for (const c of predicateColumns(filter)) need.add(c);
     const dvMode = split.deletionFiles !== undefined || (pk && schema.options.deletionVectorsEnabled);
     const merge = pk && !dvMode && split.files.length > 1;
-    if (merge) for (const k of [...keyNames, ...seqNames]) need.add(k);
+    if (merge) for (const k of [...schema.trimmedPrimaryKeys, ...schema.options.sequenceFields]) need.add(k);
     const needFields = schema.fields.filter((f) => need.has(f.name));
     const dir = this.bucketPath(split);
-    const files = await Promise.all(split.files.map((f) => this.readFile(dir, f, needFields, pk, split)));
-    if (merge && schema.options.mergeEngine !== 'deduplicate') {
-      const merged = this.mergeWithEngine(files, needFields, false);
+    if (!merge) {
+      const files = split.files;
+      const load = (i: number) => {
+        const p = this.readFile(dir, files[i], needFields, pk, split);
+        p.catch(() => undefined); // awaited below unless the consumer stops first
+        return p;
+      };
+      let next = files.length > 0 ? load(0) : undefined;
+      for (let i = 0; next; i++) {
+        const fc = await next;
+        next = i + 1 < files.length ? load(i + 1) : undefined;
+        const b = selectRows(fc, projection, filter);
+        if (b.length > 0) yield b;
+      }
+      return;
+    }
+    for await (const w of this.keyWindows(split, needFields)) {
+      const b = this.mergeForRead(w, projection, needFields, filter);
+      if (b.length > 0) yield b;
+    }
+  }
+
+  /** Merge-on-read of one key window: the merge engine's rows, filtered, projected. */
+  private mergeForRead(
+    w: KeyWindow,
+    projection: readonly DataField[],
+    needFields: readonly DataField[],
+    filter: BoundPredicate | undefined,
+  ): ColumnBatch {
+    const schema = this.schema;
+    const { files, start, end } = w;
+    if (schema.options.mergeEngine !== 'deduplicate') {
+      const merged = this.mergeWithEngine(files, needFields, false, start, end);
       return finish(projection, needFields, merged.columns, merged.length, filter);
     }
-
-    // Selection as (file, row) pairs in output order.
     const selFile: number[] = [];
     const selRow: number[] = [];
-    if (!merge) {
-      for (let f = 0; f < files.length; f++) {
-        const fc = files[f];
-        for (let r = 0; r < fc.length; r++) {
-          if (fc.kind !== undefined && isRetract(fc.kind[r])) continue;
-          if (fc.deleted?.has(r)) continue;
-          selFile.push(f);
-          selRow.push(r);
-        }
-      }
-    } else {
-      this.mergeByKey(files, keyNames, seqNames, selFile, selRow, false);
-    }
-
-    // Concatenate each needed column over files, then filter and gather with global indices.
-    const offsets: number[] = [];
-    let total = 0;
-    for (const fc of files) {
-      offsets.push(total);
-      total += fc.length;
-    }
-    const concatenated = new Map<string, Column>();
-    const columnOf = (name: string): Column => {
-      let c = concatenated.get(name);
-      if (!c) {
-        c = files.length === 1 ? files[0].cols.get(name)! : concatColumns(files.map((fc) => fc.cols.get(name)!));
-        concatenated.set(name, c);
-      }
-      return c;
-    };
-    if (!filter && merge && files.length < 65536) {
-      // A merge without a row filter gathers each projected column straight from the runs.
-      const runs = Uint16Array.from(selFile);
-      const rows = Uint32Array.from(selRow);
-      const columns = projection.map((f) =>
-        gatherRuns(
-          files.map((fc) => fc.cols.get(f.name)!),
-          runs,
-          rows,
-        ),
-      );
-      return { fields: projection, columns, length: rows.length };
-    }
-    let idx = new Uint32Array(selFile.length);
-    for (let i = 0; i < selFile.length; i++) idx[i] = offsets[selFile[i]] + selRow[i];
+    this.mergeByKey(
+      files,
+      schema.trimmedPrimaryKeys,
+      schema.options.sequenceFields,
+      selFile,
+      selRow,
+      false,
+      start,
+      end,
+    );
+    let m = selFile.length;
     if (filter) {
-      let m = 0;
-      for (let i = 0; i < idx.length; i++) if (testRow(filter, columnOf, idx[i])) idx[m++] = idx[i];
-      idx = idx.subarray(0, m);
+      const columnOf = files.map((fc) => (name: string) => fc.cols.get(name)!);
+      m = 0;
+      for (let i = 0; i < selFile.length; i++) {
+        if (!testRow(filter, columnOf[selFile[i]], selRow[i])) continue;
+        selFile[m] = selFile[i];
+        selRow[m++] = selRow[i];
+      }
     }
-    const identity = idx.length === total && isIdentity(idx);
-    const columns = projection.map((f) => (identity ? columnOf(f.name) : gatherColumn(columnOf(f.name), idx)));
-    return { fields: projection, columns, length: idx.length };
+    const runs = Uint16Array.from(selFile.slice(0, m));
+    const rows = Uint32Array.from(selRow.slice(0, m));
+    const columns = projection.map((f) =>
+      gatherRuns(
+        files.map((fc) => fc.cols.get(f.name)!),
+        runs,
+        rows,
+      ),
+    );
+    return { fields: projection, columns, length: m };
   }
 
   /**
@@ -171,25 +202,25 @@ export class SplitReader {
 
   /**
    * All columns of a bucket's files merged by key, with the winning record's sequence number and
-   * kind, in one batch (see compactionBatches).
+   * kind, in key order as a stream of batches (one per key window, so memory follows the number of
+   * sorted runs, not the bucket's size) — the input of a compaction rewrite. Retractions are kept
+   * unless `dropRetracts` (output to the last level, where nothing older can remain for them to
+   * shadow).
    */
-  async readForCompaction(split: DataSplit, dropRetracts: boolean): Promise<CompactionBatch> {
-    const batches: CompactionBatch[] = [];
-    for await (const b of this.compactionBatches(split, dropRetracts)) batches.push(b);
-    return concatCompactionBatches(this.schema.fields, batches);
+  async *compactionBatches(split: DataSplit, dropRetracts: boolean): AsyncGenerator<CompactionBatch> {
+    for await (const w of this.keyWindows(split, this.schema.fields)) {
+      const batch = this.mergeWindow(w.files, w.start, w.end, !dropRetracts);
+      if (batch.length > 0) yield batch;
+    }
   }
 
   /**
-   * All columns of a bucket's files merged by key, with the winning record's sequence number and
-   * kind, in key order as a stream of batches — the input of a compaction rewrite. Retractions are
-   * kept unless `dropRetracts` (output to the last level, where nothing older can remain for them
-   * to shadow).
-   *
-   * Memory follows the number of sorted runs, not the bucket's size: each run holds one decoded
-   * file (and reads its next one ahead). Each batch covers the keys up to the smallest last key of
-   * the files held: every run's later files hold only larger keys, so those keys are complete.
+   * A bucket's files (`fields` plus the system columns) as key windows for a merge. Each sorted run
+   * is read file by file in key order, one file ahead; a window covers, in every file held, the
+   * rows with keys up to the smallest last key among them: every run's later files hold only
+   * larger keys, so those keys are complete. Files come in `split.files` order (merge tie-breaks).
    */
-  async *compactionBatches(split: DataSplit, dropRetracts: boolean): AsyncGenerator<CompactionBatch> {
+  private async *keyWindows(split: DataSplit, fields: readonly DataField[]): AsyncGenerator<KeyWindow> {
     const schema = this.schema;
     const dir = this.bucketPath(split);
     const keyNames = schema.trimmedPrimaryKeys;
@@ -200,11 +231,10 @@ export class SplitReader {
       }
       return 0;
     };
-    // Ties between records of one key and sequence number go to the file later in `split.files`.
     const order = new Map(split.files.map((f, i) => [f, i]));
     const keyTypes = keyNames.map((k) => schema.field(k).type);
     const cursors = runsInKeyOrder(split.files, keyTypes).map(
-      (run) => new RunCursor(run, (f) => this.readFile(dir, f, [...schema.fields], true, split), cmp, dir),
+      (run) => new RunCursor(run, (f) => this.readFile(dir, f, [...fields], true, split), cmp, dir),
     );
     for (;;) {
       await Promise.all(cursors.map((c) => c.ready()));
@@ -220,8 +250,7 @@ export class SplitReader {
       live.forEach((c, i) => {
         c.pos = end[i];
       });
-      const batch = this.mergeWindow(files, start, end, !dropRetracts);
-      if (batch.length > 0) yield batch;
+      yield { files, start, end };
     }
   }
 
@@ -417,6 +446,26 @@ export class SplitReader {
   }
 }
 
+/** The rows of one file a read returns: no retractions, no rows a deletion vector removes, the filter. */
+function selectRows(
+  fc: FileColumns,
+  projection: readonly DataField[],
+  filter: BoundPredicate | undefined,
+): ColumnBatch {
+  const columnOf = (name: string) => fc.cols.get(name)!;
+  let idx = new Uint32Array(fc.length);
+  let m = 0;
+  for (let r = 0; r < fc.length; r++) {
+    if (fc.kind !== undefined && isRetract(fc.kind[r])) continue;
+    if (fc.deleted?.has(r)) continue;
+    if (filter && !testRow(filter, columnOf, r)) continue;
+    idx[m++] = r;
+  }
+  if (m === fc.length) return { fields: projection, columns: projection.map((f) => columnOf(f.name)), length: m };
+  idx = idx.subarray(0, m);
+  return { fields: projection, columns: projection.map((f) => gatherColumn(columnOf(f.name), idx)), length: m };
+}
+
 /** Filter then project columns aligned with `fields`. */
 function finish(
   projection: readonly DataField[],
@@ -435,11 +484,6 @@ function finish(
   }
   const out = projection.map((f) => (idx ? gatherColumn(columnOf(f.name), idx) : columnOf(f.name)));
   return { fields: projection, columns: out, length: idx ? idx.length : length };
-}
-
-function isIdentity(idx: Uint32Array): boolean {
-  for (let i = 0; i < idx.length; i++) if (idx[i] !== i) return false;
-  return true;
 }
 
 function nullColumn(f: DataField, n: number): Column {
