@@ -139,23 +139,14 @@ export class SplitReader {
     filter: BoundPredicate | undefined,
   ): ColumnBatch {
     const schema = this.schema;
-    const { files, start, end } = w;
+    const files = w.files;
     if (schema.options.mergeEngine !== 'deduplicate') {
-      const merged = this.mergeWithEngine(files, needFields, false, start, end);
+      const merged = this.mergeWithEngine(w, needFields, false);
       return finish(projection, needFields, merged.columns, merged.length, filter);
     }
     const selFile: number[] = [];
     const selRow: number[] = [];
-    this.mergeByKey(
-      files,
-      schema.trimmedPrimaryKeys,
-      schema.options.sequenceFields,
-      selFile,
-      selRow,
-      false,
-      start,
-      end,
-    );
+    this.mergeByKey(w, selFile, selRow, false);
     let m = selFile.length;
     if (filter) {
       const columnOf = files.map((fc) => (name: string) => fc.cols.get(name)!);
@@ -209,7 +200,7 @@ export class SplitReader {
    */
   async *compactionBatches(split: DataSplit, dropRetracts: boolean): AsyncGenerator<CompactionBatch> {
     for await (const w of this.keyWindows(split, this.schema.fields)) {
-      const batch = this.mergeWindow(w.files, w.start, w.end, !dropRetracts);
+      const batch = this.mergeWindow(w, !dropRetracts);
       if (batch.length > 0) yield batch;
     }
   }
@@ -255,22 +246,13 @@ export class SplitReader {
   }
 
   /** Merges rows [start[i], end[i]) of each file by key: columns of every field, seq and kind. */
-  private mergeWindow(files: FileColumns[], start: number[], end: number[], keepRetracts: boolean): CompactionBatch {
+  private mergeWindow(w: KeyWindow, keepRetracts: boolean): CompactionBatch {
     const schema = this.schema;
-    if (schema.options.mergeEngine !== 'deduplicate')
-      return this.mergeWithEngine(files, schema.fields, keepRetracts, start, end);
+    const files = w.files;
+    if (schema.options.mergeEngine !== 'deduplicate') return this.mergeWithEngine(w, schema.fields, keepRetracts);
     const selFile: number[] = [];
     const selRow: number[] = [];
-    this.mergeByKey(
-      files,
-      schema.trimmedPrimaryKeys,
-      schema.options.sequenceFields,
-      selFile,
-      selRow,
-      keepRetracts,
-      start,
-      end,
-    );
+    this.mergeByKey(w, selFile, selRow, keepRetracts);
     const runs = Uint16Array.from(selFile);
     const rows = Uint32Array.from(selRow);
     const columns = schema.fields.map((f) =>
@@ -290,20 +272,14 @@ export class SplitReader {
   }
 
   /** Merge by key through the table's merge engine (partial-update, aggregation, first-row). */
-  private mergeWithEngine(
-    files: FileColumns[],
-    fields: readonly DataField[],
-    keepRetracts: boolean,
-    start?: readonly number[],
-    end?: readonly number[],
-  ): CompactionBatch {
+  private mergeWithEngine(w: KeyWindow, fields: readonly DataField[], keepRetracts: boolean): CompactionBatch {
     const schema = this.schema;
-    const sources: RunSource[] = files.map((fc, i) => ({
+    const sources: RunSource[] = w.files.map((fc, i) => ({
       columns: fields.map((f) => fc.cols.get(f.name)!),
       seq: fc.seq!,
       kind: fc.kind!,
-      start: start?.[i] ?? 0,
-      length: end?.[i] ?? fc.length,
+      start: w.start[i],
+      length: w.end[i],
     }));
     const pos = (n: string) => fields.findIndex((f) => f.name === n);
     return mergeRuns(
@@ -316,18 +292,11 @@ export class SplitReader {
     );
   }
 
-  private mergeByKey(
-    files: FileColumns[],
-    keyNames: readonly string[],
-    seqNames: readonly string[],
-    selFile: number[],
-    selRow: number[],
-    keepRetracts: boolean,
-    start?: readonly number[],
-    end?: readonly number[],
-  ): void {
-    const from = start ?? files.map(() => 0);
-    const to = end ?? files.map((f) => f.length);
+  /** The deduplicate engine over a key window: the winning (file, row) of each key, in key order. */
+  private mergeByKey(w: KeyWindow, selFile: number[], selRow: number[], keepRetracts: boolean): void {
+    const { files, start: from, end: to } = w;
+    const keyNames = this.schema.trimmedPrimaryKeys;
+    const seqNames = this.schema.options.sequenceFields;
     if (
       keyNames.length === 1 &&
       seqNames.length === 0 &&
