@@ -173,7 +173,11 @@ export class ChangeReader {
       if (o.endSnapshotId !== undefined && next > o.endSnapshotId) return;
       const snapshot = await this.tryRead(next);
       if (snapshot === undefined) {
-        const earliest = await this.earliestReadable();
+        let earliest = await this.earliestReadable();
+        // Gone, not yet committed: before the earliest, or (a changelog left from a time its
+        // retention was longer) between it and later snapshots.
+        const latest = earliest !== undefined && next >= earliest ? await t.snapshots.latestSnapshotId() : undefined;
+        if (latest !== undefined && next < latest) earliest = await t.snapshots.earliestSnapshotId();
         if (earliest !== undefined && next < earliest) {
           if (o.onExpired !== 'restart') {
             throw new EddyError(
