@@ -327,6 +327,15 @@ export class ChangeReader {
     const added = mergeManifestEntries(entries).filter(
       (e) => e.kind === FileKind.ADD && !(realBucketsOnly && e.bucket < 0),
     );
+    if (added.some((e) => e.bucket < 0)) {
+      throw new EddyError(
+        'UNSUPPORTED',
+        `table ${t.name}: option 'bucket' = -2 (postpone bucket mode) with changelog-producer 'none': Paimon's change feed includes the rows still in bucket-postpone/, written in ${added
+          .find((e) => e.bucket < 0)!
+          .file.fileName.split('.')
+          .pop()} format, which Eddy does not read`,
+      );
+    }
     const byBucket = new Map<string, ManifestEntry[]>();
     for (const e of added) {
       const k = `${Buffer.from(e.partition).toString('base64')}/${e.bucket}`;

@@ -134,8 +134,9 @@ async function mergedSide(reader: SplitReader, split: DataSplit | undefined, sch
     kind.set(b.kind.subarray(0, b.length), o);
     o += b.length;
   }
-  const columns = schema.fields.map((_, i) => concatColumns(batches.map((b) => b.columns[i])));
-  return { columns: batches.length === 0 ? [] : columns, kind, length };
+  const columns =
+    batches.length === 0 ? [] : schema.fields.map((_, i) => concatColumns(batches.map((b) => b.columns[i])));
+  return { columns, kind, length };
 }
 
 function diffBucket(
