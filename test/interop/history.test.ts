@@ -207,6 +207,20 @@ describe.skipIf(problem !== undefined)('interop: history (Java ⇄ Eddy)', () =>
     for await (const ev of t.changesBetween(0, 3)) {
       expect(ev.schemaId).toBe(st.snapshots.find((s) => s.id === ev.snapshotId)!.schemaId);
     }
+    // A column added after the last commit: a plain read is in the table's schema (null), time
+    // travel to the same snapshot in the snapshot's own.
+    const js = await java(name, [
+      { op: 'alter', changes: [{ add: 'late', type: 'INT' }] },
+      { op: 'read' },
+      { op: 'read', snapshot: 3 },
+    ]);
+    const t2 = await eddyTable(name);
+    for (const [i, at] of [{}, { snapshotId: 3 }].entries()) {
+      const e = await eddyRead(t2, at);
+      expect(e.fields).toEqual(js[i + 1].fields);
+      expect(sorted(e.rows)).toEqual(sorted(javaRows(js[i + 1])));
+    }
+    expect(js[1].fields).toContain('late');
   });
 
   it("tags: Java's tags read by Eddy after expiry; Eddy's tags, deletes and rollback read by Java", async () => {

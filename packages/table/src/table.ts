@@ -286,7 +286,8 @@ export class Table implements TableContext {
 
   /**
    * The snapshot a read is at (the latest, or the time-travel target) and the schema to read it in:
-   * the snapshot's own, with the table's current options (Paimon's time travel).
+   * with time travel the snapshot's own, with the table's current options (Paimon's time travel);
+   * else the table's.
    */
   async resolveRead(options: Pick<ScanOptions, 'snapshotId' | 'asOf' | 'tag'> = {}): Promise<{
     snapshot: Snapshot | undefined;
@@ -303,7 +304,10 @@ export class Table implements TableContext {
         options.asOf === undefined ? undefined : options.asOf instanceof Date ? options.asOf.getTime() : options.asOf;
       snapshot = await this.newScanPlanner().resolveSnapshot({ snapshotId: options.snapshotId, asOfMillis });
     }
-    const schema = snapshot ? await this.schemas.forSnapshot(snapshot.schemaId, this.schema) : this.schema;
+    // Like Java, only time travel reads in the snapshot's schema; a plain read of the latest
+    // snapshot is in the table's (a column added since the last commit reads as null).
+    const travel = given > 0;
+    const schema = snapshot && travel ? await this.schemas.forSnapshot(snapshot.schemaId, this.schema) : this.schema;
     return { snapshot, schema };
   }
 

@@ -107,6 +107,18 @@ describe('time travel in the snapshot’s own schema', () => {
   });
 });
 
+describe('reads without time travel', () => {
+  it('use the table schema: a column added after the last commit reads as null (as in Java)', async () => {
+    using d = tempDir();
+    const catalog = await Catalog.open(d.path);
+    let t = await catalog.createTable('db.t', { columns: { k: 'INT', a: 'STRING' }, primaryKey: ['k'] });
+    await t.upsert([{ k: 1, a: 'x' }]);
+    t = await evolve(catalog, t, [...t.schema.fields, { id: 2, name: 'b', type: str() }]);
+    expect(await t.toArray()).toEqual([{ k: 1, a: 'x', b: null }]);
+    expect(await t.toArray({ snapshotId: 1 })).toEqual([{ k: 1, a: 'x' }]);
+  });
+});
+
 type Op =
   | { t: 'upsert'; keys: number[]; tag: number }
   | { t: 'add' }
