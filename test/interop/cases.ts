@@ -4,6 +4,7 @@
  */
 import { mulberry32 } from '../../packages/table/test/helpers.ts';
 import type { CanonicalRow, Kind, TableSpec, WriteLine } from './canonical.ts';
+import type { DriverName } from './drivers.ts';
 
 export interface Scenario {
   readonly name: string;
@@ -367,7 +368,7 @@ export const SCENARIOS: readonly Scenario[] = [
 /** One table written in turn by every implementation (bucket and sequence-number agreement). */
 export function mixedWriters(): {
   spec: TableSpec;
-  commits: { writer: 'eddy' | 'java' | 'pypaimon'; lines: WriteLine[] }[];
+  commits: { writer: Exclude<DriverName, 'pypaimon-1.4'>; lines: WriteLine[] }[];
 } {
   const spec: TableSpec = {
     columns: { region: 'STRING', id: 'BIGINT', v: 'STRING', n: 'INT' },
@@ -409,18 +410,28 @@ export function mixedWriters(): {
         writer: 'java',
         lines: [...range(5, 15).map((i) => line(4, '+I', row(i, 'java-4'))), line(4, '-D', key(120))],
       },
+      {
+        writer: 'rust',
+        lines: [
+          ...range(12, 18).map((i) => line(5, '+U', row(i, 'rust-5'))),
+          ...range(60, 66).map((i) => line(5, '-D', key(i))),
+          ...range(130, 136).map((i) => line(5, '+I', row(i, 'rust-5'))),
+        ],
+      },
     ],
   };
 }
 
 /**
- * What pypaimon 1.4.2 can write of `lines`: no retractions (-U, -D), and one line per key per
- * commit (the last), because it neither stores row kinds nor deduplicates keys within a commit.
+ * What pypaimon can write of `lines`: no retractions (-U, -D), because it stores every row as +I
+ * (it has row kinds only through a 'rowkind.field' column in the table). pypaimon 2.x keeps the
+ * last row of a key written twice in one commit; 1.4.2 keeps both, so for it (`lastPerKey`) only
+ * the last line per key per commit stays.
  */
-export function forPypaimon(spec: TableSpec, lines: readonly WriteLine[]): WriteLine[] {
+export function forPypaimon(spec: TableSpec, lines: readonly WriteLine[], lastPerKey: boolean): WriteLine[] {
   const pk = spec.primaryKey ?? [];
   const kept = lines.filter((l) => l.kind === '+I' || l.kind === '+U');
-  if (pk.length === 0) return kept;
+  if (pk.length === 0 || !lastPerKey) return kept;
   const keyOf = (l: WriteLine) => JSON.stringify([l.commit, ...pk.map((k) => l.row[k])]);
   const last = new Map<string, number>();
   for (const [i, l] of kept.entries()) last.set(keyOf(l), i);

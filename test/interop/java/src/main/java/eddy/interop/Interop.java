@@ -36,6 +36,7 @@ import org.apache.paimon.manifest.ManifestEntry;
 import org.apache.paimon.options.Options;
 import org.apache.paimon.reader.RecordReader;
 import org.apache.paimon.schema.Schema;
+import org.apache.paimon.schema.SchemaChange;
 import org.apache.paimon.table.FileStoreTable;
 import org.apache.paimon.table.Table;
 import org.apache.paimon.table.sink.BatchTableCommit;
@@ -66,8 +67,11 @@ import org.apache.paimon.types.TimestampType;
  * snapshots WAREHOUSE DB.TABLE                        one JSON line per snapshot
  * files     WAREHOUSE DB.TABLE                        live data files of the latest snapshot
  * compact   WAREHOUSE DB.TABLE                        full compaction of every (partition, bucket)
+ * alter     WAREHOUSE DB.TABLE CHANGES.json           ALTER TABLE (add/drop/rename/retype/move columns,
+ *           set/remove options) in one schema change; prints {"schemaId":N}
  * bucket    SPEC.json KEYS.jsonl                      Paimon's bucket of each key row, as a JSON array
  * buckets   JOBS.json                                 [{"spec":..., "rows":[...]}, ...]: one array per job
+ * serve                                               the commands above, one JSON array per stdin line
  * </pre>
  */
 public final class Interop {
@@ -82,66 +86,115 @@ public final class Interop {
             new java.io.BufferedOutputStream(new java.io.FileOutputStream(java.io.FileDescriptor.out), 1 << 16),
             false,
             StandardCharsets.UTF_8);
+    int status = 0;
     try {
-      switch (args[0]) {
-        case "write":
-          need(args, 5);
-          write(args[1], args[2], readJson(args[3]), readLines(args[4]), out);
-          break;
-        case "read":
-          need(args, 3);
-          if (args.length <= 4) read(args[1], args[2], args.length > 3 ? args[3] : null, out);
-          else {
-            // Several snapshots in one JVM: each group of rows follows a {"_snapshot": "..."} line.
-            for (int i = 3; i < args.length; i++) {
-              out.println(JSON.writeValueAsString(Collections.singletonMap("_snapshot", args[i])));
-              read(args[1], args[2], args[i], out);
-            }
-          }
-          break;
-        case "snapshots":
-          need(args, 3);
-          snapshots(args[1], args[2], out);
-          break;
-        case "files":
-          need(args, 3);
-          files(args[1], args[2], out);
-          break;
-        case "compact":
-          need(args, 3);
-          compact(args[1], args[2], out);
-          break;
-        case "bucket":
-          need(args, 3);
-          out.println(JSON.writeValueAsString(bucket(readJson(args[1]), readLines(args[2]))));
-          break;
-        case "buckets":
-          need(args, 2);
-          for (JsonNode job : readJson(args[1])) {
-            List<JsonNode> rows = new ArrayList<>();
-            job.get("rows").forEach(rows::add);
-            out.println(JSON.writeValueAsString(bucket(job.get("spec"), rows)));
-          }
-          break;
-        default:
-          usage();
-      }
+      if (args[0].equals("serve")) serve(out);
+      else run(args, out);
+    } catch (UsageException e) {
+      status = 2;
     } finally {
       out.flush();
       if (ioManager != null) ioManager.close();
     }
+    if (status == 2) usage();
     System.exit(0);
+  }
+
+  /**
+   * Runs commands from stdin, one JSON array of arguments per line, in this one JVM (the suite's
+   * cells would otherwise each pay a JVM start). Each command's output is followed by a line
+   * {@code #END {"ok":true}} or {@code #END {"ok":false,"error":"..."}}; rows are JSON objects, so no
+   * other line starts with '#'. Ends at end of input.
+   */
+  private static void serve(PrintStream out) throws Exception {
+    BufferedReader in = new BufferedReader(new java.io.InputStreamReader(System.in, StandardCharsets.UTF_8));
+    String line;
+    while ((line = in.readLine()) != null) {
+      if (line.isBlank()) continue;
+      ObjectNode status = JsonNodeFactory.instance.objectNode();
+      try {
+        List<String> args = new ArrayList<>();
+        JSON.readTree(line).forEach(a -> args.add(a.asText()));
+        run(args.toArray(new String[0]), out);
+        status.put("ok", true);
+      } catch (Throwable e) {
+        java.io.StringWriter trace = new java.io.StringWriter();
+        e.printStackTrace(new java.io.PrintWriter(trace));
+        String t = trace.toString();
+        status.put("ok", false);
+        status.put("error", t.length() > 6000 ? t.substring(0, 6000) : t);
+      }
+      out.println("#END " + JSON.writeValueAsString(status));
+      out.flush();
+    }
+  }
+
+  private static final class UsageException extends RuntimeException {
+    UsageException() {
+      super("usage");
+    }
+  }
+
+  private static void run(String[] args, PrintStream out) throws Exception {
+    if (args.length == 0) throw new UsageException();
+    switch (args[0]) {
+      case "write":
+        need(args, 5);
+        write(args[1], args[2], readJson(args[3]), readLines(args[4]), out);
+        break;
+      case "read":
+        need(args, 3);
+        if (args.length <= 4) read(args[1], args[2], args.length > 3 ? args[3] : null, out);
+        else {
+          // Several snapshots in one go: each group of rows follows a {"_snapshot": "..."} line.
+          for (int i = 3; i < args.length; i++) {
+            out.println(JSON.writeValueAsString(Collections.singletonMap("_snapshot", args[i])));
+            read(args[1], args[2], args[i], out);
+          }
+        }
+        break;
+      case "snapshots":
+        need(args, 3);
+        snapshots(args[1], args[2], out);
+        break;
+      case "files":
+        need(args, 3);
+        files(args[1], args[2], out);
+        break;
+      case "compact":
+        need(args, 3);
+        compact(args[1], args[2], out);
+        break;
+      case "alter":
+        need(args, 4);
+        alter(args[1], args[2], readJson(args[3]), out);
+        break;
+      case "bucket":
+        need(args, 3);
+        out.println(JSON.writeValueAsString(bucket(readJson(args[1]), readLines(args[2]))));
+        break;
+      case "buckets":
+        need(args, 2);
+        for (JsonNode job : readJson(args[1])) {
+          List<JsonNode> rows = new ArrayList<>();
+          job.get("rows").forEach(rows::add);
+          out.println(JSON.writeValueAsString(bucket(job.get("spec"), rows)));
+        }
+        break;
+      default:
+        throw new UsageException();
+    }
   }
 
   private static void usage() {
     System.err.println(
         "usage: write WH DB.T SPEC ROWS | read WH DB.T [SNAPSHOT...] | snapshots WH DB.T | files WH DB.T"
-            + " | compact WH DB.T | bucket SPEC KEYS | buckets JOBS");
+            + " | compact WH DB.T | alter WH DB.T CHANGES | bucket SPEC KEYS | buckets JOBS | serve");
     System.exit(2);
   }
 
   private static void need(String[] args, int n) {
-    if (args.length < n) usage();
+    if (args.length < n) throw new UsageException();
   }
 
   // ----------------------------------------------------------------------------------------------
@@ -316,6 +369,40 @@ public final class Interop {
     }
     Long latest = table.snapshotManager().latestSnapshotId();
     out.println(JSON.writeValueAsString(Collections.singletonMap("latestSnapshotId", latest)));
+  }
+
+  /**
+   * ALTER TABLE through the catalog, all changes in one new schema. CHANGES is a JSON array of
+   * {"addColumn": NAME, "type": T, "after": COL | "first": true}, {"dropColumn": NAME},
+   * {"renameColumn": OLD, "to": NEW}, {"updateColumnType": NAME, "type": T},
+   * {"moveColumn": NAME, "after": COL | "first": true}, {"setOption": KEY, "value": V}, {"removeOption": KEY}.
+   * Prints {"schemaId": N}.
+   */
+  private static void alter(String warehouse, String name, JsonNode changes, PrintStream out) throws Exception {
+    List<SchemaChange> list = new ArrayList<>();
+    for (JsonNode c : changes) {
+      if (c.has("addColumn")) {
+        String col = c.get("addColumn").asText();
+        list.add(SchemaChange.addColumn(col, parseType(c.get("type").asText()), null, move(col, c)));
+      } else if (c.has("dropColumn")) list.add(SchemaChange.dropColumn(c.get("dropColumn").asText()));
+      else if (c.has("renameColumn"))
+        list.add(SchemaChange.renameColumn(c.get("renameColumn").asText(), c.get("to").asText()));
+      else if (c.has("updateColumnType"))
+        list.add(SchemaChange.updateColumnType(c.get("updateColumnType").asText(), parseType(c.get("type").asText())));
+      else if (c.has("moveColumn")) list.add(SchemaChange.updateColumnPosition(move(c.get("moveColumn").asText(), c)));
+      else if (c.has("setOption")) list.add(SchemaChange.setOption(c.get("setOption").asText(), c.get("value").asText()));
+      else if (c.has("removeOption")) list.add(SchemaChange.removeOption(c.get("removeOption").asText()));
+      else throw new IllegalArgumentException("unknown schema change " + c);
+    }
+    catalog(warehouse).alterTable(identifier(name), list, false);
+    long schemaId = table(warehouse, name).schema().id();
+    out.println(JSON.writeValueAsString(Collections.singletonMap("schemaId", schemaId)));
+  }
+
+  private static SchemaChange.Move move(String col, JsonNode c) {
+    if (c.has("after")) return SchemaChange.Move.after(col, c.get("after").asText());
+    if (c.has("first") && c.get("first").asBoolean()) return SchemaChange.Move.first(col);
+    return null;
   }
 
   /**
