@@ -23,7 +23,7 @@ export const KNOWN_ISSUES: readonly KnownIssue[] = [
   {
     id: 'pypaimon-1.4-partition-names-write',
     kind: 'paimon',
-    scenarios: ['partitioned', 'append-partitioned'],
+    scenarios: ['partitioned', 'append-partitioned', 'dynamic-bucket-partitioned'],
     writers: ['pypaimon-1.4'],
     readers: ['eddy', 'java', 'pypaimon', 'rust'],
     reason:
@@ -37,7 +37,7 @@ export const KNOWN_ISSUES: readonly KnownIssue[] = [
   {
     id: 'pypaimon-1.4-partition-names-read',
     kind: 'paimon',
-    scenarios: ['partitioned', 'append-partitioned'],
+    scenarios: ['partitioned', 'append-partitioned', 'dynamic-bucket-partitioned'],
     writers: ['eddy', 'java', 'pypaimon', 'rust'],
     readers: ['pypaimon-1.4'],
     reason:
@@ -56,6 +56,30 @@ export const KNOWN_ISSUES: readonly KnownIssue[] = [
       'their writes stay at level 0, which batch readers of DV tables skip (Paimon semantics: Java compacts ' +
       'level 0 away before its batch commit), so nothing is visible until a Java/Flink compaction',
     failure: /read 0\)/,
+  },
+  {
+    id: 'pypaimon-1.4-dynamic-bucket-write',
+    kind: 'paimon',
+    scenarios: ['dynamic-bucket', 'cross-partition'],
+    writers: ['pypaimon-1.4'],
+    readers: ALL,
+    reason:
+      'pypaimon 1.4.2 writes dynamic-bucket tables wrongly: an update of a key written in an earlier commit can land ' +
+      'in another bucket (dynamic bucket), or stays in another partition (cross-partition upsert: no global key ' +
+      'index), so every reader sees both versions. pypaimon 2.1 writes dynamic-bucket tables right and refuses ' +
+      'cross-partition upserts',
+    failure: /rows differ/,
+  },
+  {
+    id: 'pypaimon-no-cross-partition-write',
+    kind: 'paimon',
+    scenarios: ['cross-partition'],
+    writers: ['pypaimon'],
+    readers: ALL,
+    reason:
+      'pypaimon 2.1 refuses to write cross-partition upsert tables (bucket = -1, key without the partition field): ' +
+      "'CROSS_PARTITION primary-key writes require a persistent global primary-key index, which PyPaimon does not yet support'",
+    failure: /could not write[\s\S]*CROSS_PARTITION primary-key writes require a persistent global primary-key index/,
   },
   {
     id: 'eddy-dv-level0',

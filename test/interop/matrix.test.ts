@@ -22,7 +22,7 @@ import {
   type TableSpec,
   type WriteLine,
 } from './canonical.ts';
-import { forPypaimon, mixedWriters, SCENARIOS, type Scenario } from './cases.ts';
+import { forPypaimon, isCrossPartition, mixedWriters, SCENARIOS, type Scenario } from './cases.ts';
 import {
   closePeers,
   DRIVER,
@@ -40,7 +40,7 @@ import { knownIssue } from './limitations.ts';
 const WAREHOUSE = path.join(WORK_DIR, 'warehouse');
 const problem = setupProblem();
 
-type Status = 'ok' | 'FAIL' | 'limited' | 'paimon limitation' | 'eddy bug (known)';
+type Status = 'ok' | 'FAIL' | 'limited' | 'paimon limitation' | 'eddy bug (known)' | 'pending';
 const results = new Map<string, Map<DriverName, { status: Status; note?: string }>>();
 
 function record(row: string, reader: DriverName, status: Status, note?: string): void {
@@ -51,6 +51,9 @@ function record(row: string, reader: DriverName, status: Status, note?: string):
 const PYPAIMON_SUBSET =
   'pypaimon 2.1 writes every row as +I (its KeyValueDataWriter takes row kinds only from a ' +
   "'rowkind.field' column of the table; no delete API for primary-key tables): it writes this table without its -U/-D lines";
+const RUST_CROSS_PARTITION_SUBSET =
+  'paimon-rust (pypaimon-rust 0.4) takes no row kinds in cross-partition upsert mode (its writer rejects a ' +
+  '_VALUE_KIND column there): it writes this table without its -U/-D lines';
 const PYPAIMON_14_SUBSET =
   'pypaimon 1.4.2 writes every row as +I (KeyValueDataWriter hard-codes _VALUE_KIND=0; no delete API) and does not ' +
   'deduplicate a key written twice in one commit (both rows land in one file and both are read back): it writes ' +
@@ -80,6 +83,9 @@ async function writeScenario(s: Scenario, writer: DriverName): Promise<Written> 
       lines = reduced;
       subset = writer === 'pypaimon' ? PYPAIMON_SUBSET : PYPAIMON_14_SUBSET;
     }
+  } else if (writer === 'rust' && isCrossPartition(s.spec)) {
+    lines = forPypaimon(s.spec, lines, false);
+    subset = RUST_CROSS_PARTITION_SUBSET;
   }
   try {
     const table = tableName(writer, s);
@@ -174,9 +180,18 @@ describe.skipIf(problem !== undefined)('interop matrix', () => {
       const written = new Map<DriverName, Written>();
       beforeAll(async () => {
         // Different tables: the writers run at once (Eddy in-process, the others in their processes).
-        await Promise.all(DRIVERS.map(async (w) => written.set(w, await writeScenario(s, w))));
+        await Promise.all(
+          DRIVERS.filter((w) => !s.pending?.[w]).map(async (w) => written.set(w, await writeScenario(s, w))),
+        );
       });
       for (const writer of DRIVERS) {
+        const pending = s.pending?.[writer];
+        if (pending) {
+          for (const reader of DRIVERS)
+            record(`${s.name} / ${writer}`, reader, 'pending', `${s.name} / ${writer}: ${pending}`);
+          it.todo(`${writer} writes, every implementation reads: ${pending}`);
+          continue;
+        }
         for (const reader of DRIVERS) {
           const known = knownIssue(s.name, writer, reader);
           const title = `${writer} writes, ${reader} reads${known ? ` [known: ${known.kind === 'eddy' ? 'Eddy bug' : 'Paimon limitation'} ${known.id}]` : ''}`;
@@ -263,6 +278,21 @@ describe.skipIf(problem !== undefined)('interop matrix', () => {
       await DRIVER['pypaimon-1.4'].write(WAREHOUSE, 'limits.dup14', spec, lines);
       const rows = await DRIVER.java.read(WAREHOUSE, 'limits.dup14');
       expect(rows.length, 'if this is 1, pypaimon 1.4.2 deduplicates: drop lastPerKey in forPypaimon').toBe(2);
+    });
+
+    it('paimon-rust refuses retractions in a cross-partition upsert table with a LIMITATION exit', async () => {
+      const cross: TableSpec = {
+        columns: { id: 'BIGINT', p: 'STRING', v: 'STRING' },
+        primaryKey: ['id'],
+        partitionKeys: ['p'],
+        options: { bucket: '-1' },
+      };
+      await expect(
+        DRIVER.rust.write(WAREHOUSE, 'limits.rust_cross', cross, [
+          { commit: 0, kind: '+I', row: { id: '1', p: 'a', v: 'x' } },
+          { commit: 0, kind: '-D', row: { id: '2', p: 'a' } },
+        ]),
+      ).rejects.toBeInstanceOf(LimitationError);
     });
 
     it('pypaimon 1.4.2 refuses retractions too', async () => {

@@ -4,7 +4,7 @@ pypaimon_rust: Paimon's Rust core with DataFusion SQL). Nothing here goes throug
 Same commands and canonical JSONL rows as the Java driver (see test/interop/README.md):
 
   write     WAREHOUSE DB.TABLE SPEC.json ROWS.jsonl   create the table if absent (SQL DDL), write the rows:
-            one batch commit per distinct "commit"; row kinds (-U/+U/-D) go in the _VALUE_KIND column
+            one batch commit per distinct "commit"; retractions (-U/-D) go in a _VALUE_KIND column
   read      WAREHOUSE DB.TABLE [SNAPSHOT_ID...]       batch read ('scan.snapshot-id' time travel)
   snapshots WAREHOUSE DB.TABLE                        one JSON line per snapshot
   serve                                               the commands above, one JSON array per stdin line
@@ -17,7 +17,17 @@ import sys
 import pyarrow as pa
 from pypaimon_rust.datafusion import PaimonCatalog, SQLContext
 
-from interop_common import arrow_column, base_type, main, print_rows, read_json, read_lines, read_many, spec_columns
+from interop_common import (
+    Limitation,
+    arrow_column,
+    base_type,
+    main,
+    print_rows,
+    read_json,
+    read_lines,
+    read_many,
+    spec_columns,
+)
 
 # Paimon's RowKind byte values, as stored in _VALUE_KIND.
 ROW_KIND = {"+I": 0, "-U": 1, "+U": 2, "-D": 3}
@@ -123,14 +133,25 @@ def cmd_write(warehouse, name, spec, lines):
         rows = [line.get("row") or {} for line in group]
         arrays = [arrow_column(t, arrow_type(t), [r.get(n) for r in rows]) for n, t in fields]
         names = [n for n, _ in fields]
-        if is_pk:
-            arrays.append(pa.array([ROW_KIND[line.get("kind", "+I")] for line in group], type=pa.int8()))
-            names.append("_VALUE_KIND")
-        elif any(line.get("kind", "+I") != "+I" for line in group):
+        kinds = [line.get("kind", "+I") for line in group]
+        if not is_pk and any(k != "+I" for k in kinds):
             raise ValueError("append tables take +I rows only")
+        # Row kinds go in a _VALUE_KIND column; without retractions it is left out (an upsert is a +I).
+        retracts = any(k in ("-U", "-D") for k in kinds)
+        if is_pk and retracts:
+            arrays.append(pa.array([ROW_KIND[k] for k in kinds], type=pa.int8()))
+            names.append("_VALUE_KIND")
         builder = table.new_batch_write_builder()
         write = builder.new_write()
-        write.write_arrow(pa.RecordBatch.from_arrays(arrays, names=names))
+        try:
+            write.write_arrow(pa.RecordBatch.from_arrays(arrays, names=names))
+        except ValueError as e:
+            if retracts and "_VALUE_KIND" in str(e):
+                raise Limitation(
+                    "paimon-rust (pypaimon-rust 0.4) takes no row kinds (_VALUE_KIND) in this table's bucket mode, "
+                    "so it cannot write retractions here: %s" % e
+                ) from e
+            raise
         messages = write.prepare_commit()
         commit = builder.new_commit()
         commit.commit(messages)

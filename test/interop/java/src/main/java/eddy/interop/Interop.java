@@ -31,7 +31,10 @@ import org.apache.paimon.data.Decimal;
 import org.apache.paimon.data.GenericRow;
 import org.apache.paimon.data.InternalRow;
 import org.apache.paimon.data.Timestamp;
+import org.apache.paimon.crosspartition.GlobalIndexAssigner;
+import org.apache.paimon.crosspartition.IndexBootstrap;
 import org.apache.paimon.disk.IOManager;
+import org.apache.paimon.index.HashBucketAssigner;
 import org.apache.paimon.manifest.ManifestEntry;
 import org.apache.paimon.options.Options;
 import org.apache.paimon.reader.RecordReader;
@@ -44,6 +47,7 @@ import org.apache.paimon.table.sink.BatchTableWrite;
 import org.apache.paimon.table.sink.BatchWriteBuilder;
 import org.apache.paimon.table.sink.CommitMessage;
 import org.apache.paimon.table.sink.RowKeyExtractor;
+import org.apache.paimon.table.sink.RowPartitionKeyExtractor;
 import org.apache.paimon.table.source.ReadBuilder;
 import org.apache.paimon.types.DataField;
 import org.apache.paimon.types.DataType;
@@ -278,23 +282,89 @@ public final class Interop {
       String c = l.has("commit") ? l.get("commit").asText() : "0";
       commits.computeIfAbsent(c, k -> new ArrayList<>()).add(l);
     }
+    FileStoreTable fst = (FileStoreTable) table;
+    long commitId = 0;
     for (List<JsonNode> group : commits.values()) {
       BatchWriteBuilder builder = table.newBatchWriteBuilder();
+      List<GenericRow> rows = new ArrayList<>();
+      for (JsonNode l : group) {
+        RowKind kind = RowKind.fromShortString(l.has("kind") ? l.get("kind").asText() : "+I");
+        rows.add(toRow(rowType, l.get("row"), kind));
+      }
       try (BatchTableWrite w = builder.newWrite().withIOManager(ioManager())) {
-        for (JsonNode l : group) {
-          RowKind kind = RowKind.fromShortString(l.has("kind") ? l.get("kind").asText() : "+I");
-          w.write(toRow(rowType, l.get("row"), kind));
+        switch (fst.bucketMode()) {
+          case HASH_DYNAMIC:
+            writeDynamicBucket(fst, w, rows, commitId);
+            break;
+          case KEY_DYNAMIC:
+            writeCrossPartition(fst, w, rows);
+            break;
+          default:
+            for (GenericRow r : rows) w.write(r);
         }
         List<CommitMessage> messages = w.prepareCommit();
         try (BatchTableCommit c = builder.newCommit()) {
           c.commit(messages);
         }
       }
+      commitId++;
       ObjectNode o = JsonNodeFactory.instance.objectNode();
       o.put("commit", group.get(0).has("commit") ? group.get(0).get("commit").asText() : "0");
       o.put("snapshotId", ((FileStoreTable) table).snapshotManager().latestSnapshotId());
       out.println(JSON.writeValueAsString(o));
     }
+  }
+
+  /**
+   * Dynamic bucket mode (bucket = -1, the key holds every partition field): a HashBucketAssigner,
+   * loaded from the table's hash index, picks each key's bucket, as Flink's HashBucketAssignerOperator
+   * does with one assigner; the write maintains the hash index files.
+   */
+  private static void writeDynamicBucket(FileStoreTable table, BatchTableWrite w, List<GenericRow> rows, long commitId)
+      throws Exception {
+    org.apache.paimon.CoreOptions options = table.coreOptions();
+    Integer maxBuckets = options.dynamicBucketMaxBuckets();
+    HashBucketAssigner assigner =
+        new HashBucketAssigner(
+            table.snapshotManager(),
+            "eddy-interop",
+            table.store().newIndexFileHandler(),
+            1,
+            1,
+            0,
+            options.dynamicBucketTargetRowNum(),
+            maxBuckets == null ? -1 : maxBuckets);
+    RowPartitionKeyExtractor extractor = new RowPartitionKeyExtractor(table.schema());
+    for (GenericRow r : rows) {
+      w.write(r, assigner.assign(extractor.partition(r), extractor.trimmedPrimaryKey(r).hashCode()));
+    }
+    assigner.prepareCommit(commitId);
+  }
+
+  /**
+   * Cross-partition upsert (bucket = -1, the key lacks a partition field): Paimon's GlobalIndexAssigner
+   * (RocksDB-backed) is bootstrapped with the table's existing keys, then routes each row to its key's
+   * partition and bucket, retracting a key from the partition it leaves, as Flink's cross-partition sink does.
+   */
+  private static void writeCrossPartition(FileStoreTable table, BatchTableWrite w, List<GenericRow> rows)
+      throws Exception {
+    List<Object[]> routed = new ArrayList<>();
+    GlobalIndexAssigner assigner = new GlobalIndexAssigner(table);
+    try {
+      assigner.open(64L << 20, ioManager(), 1, 0, (row, bucket) -> routed.add(new Object[] {row, bucket}));
+      new IndexBootstrap(table).bootstrap(1, 0, key -> {
+        try {
+          assigner.bootstrapKey(key);
+        } catch (java.io.IOException e) {
+          throw new java.io.UncheckedIOException(e);
+        }
+      });
+      assigner.endBoostrap(false);
+      for (GenericRow r : rows) assigner.processInput(r);
+    } finally {
+      assigner.close();
+    }
+    for (Object[] x : routed) w.write((InternalRow) x[0], (Integer) x[1]);
   }
 
   private static void read(String warehouse, String name, String snapshotId, PrintStream out) throws Exception {
