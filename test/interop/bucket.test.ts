@@ -5,8 +5,8 @@
  */
 import { parseDataType } from '@eddy/table';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { toInternalValue } from '../../packages/table/src/data/columns.ts';
 import { BucketFunction } from '../../packages/table/src/format/bucket.ts';
-import { toInternalValue } from '../../packages/table/src/format/columns.ts';
 import { mulberry32 } from '../../packages/table/test/helpers.ts';
 import { type CanonicalRow, type CanonicalValue, formatMicros, type TableSpec, toEddy } from './canonical.ts';
 import { type BucketJob, closePeers, externalBuckets, setupProblem } from './drivers.ts';
