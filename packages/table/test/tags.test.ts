@@ -48,6 +48,11 @@ describe('tags', () => {
     expect(await code(t.createTag('two'))).toBe('ALREADY_EXISTS');
     expect(await code(t.createTag('123'))).toBe('INVALID_NAME');
     expect(await code(t.createTag('a/b'))).toBe('INVALID_NAME');
+    expect(await code(t.createTag(' '))).toBe('INVALID_NAME');
+    // Paimon's automatic tags look like this: any one-segment name works.
+    expect((await t.createTag('2024-01-01 10', { snapshotId: 1 })).snapshotId).toBe(1);
+    expect(await t.toArray({ tag: '2024-01-01 10' })).toEqual([{ k: 1, v: 'a' }]);
+    await t.deleteTag('2024-01-01 10');
     expect(await code(t.createTag('x', { snapshotId: 9 }))).toBe('NOT_FOUND');
 
     await t.upsert([

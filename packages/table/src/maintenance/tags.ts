@@ -61,7 +61,7 @@ export async function getTag(table: TableContext, name: string): Promise<Tag | u
 
 /** Tags snapshot `snapshotId` (default: the latest) as `name` (Java: AbstractFileStoreTable.createTag). */
 export async function createTag(table: TableContext, name: string, options: CreateTagOptions = {}): Promise<Tag> {
-  validateTagName(name);
+  validateTagName(name, true);
   const tags = tagManager(table);
   let snapshot: Snapshot | undefined;
   if (options.snapshotId === undefined) {

@@ -17,16 +17,20 @@ export interface TagEntry extends TagFile {
 }
 
 /**
- * Tag names Eddy accepts: what a file name and the CLI can carry. Paimon only refuses blank names;
- * a name of digits only would read as a snapshot id in `scan.version`, so it is refused too.
+ * A tag name must be one path segment: not blank, no '/', '\\' or control characters, not '.' or
+ * '..' (Paimon only refuses blank names; its automatic tags look like `2024-01-01 10`). Creating a
+ * tag of digits only is refused too: it would read as a snapshot id (`scan.version`, `eddy audit`).
  */
-export function validateTagName(name: string): string {
-  if (typeof name !== 'string' || !/^[A-Za-z0-9_.-]{1,255}$/.test(name) || name === '.' || name === '..')
+export function validateTagName(name: string, creating = false): string {
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: rejecting control characters is the point
+  const unsafe = /[/\\\u0000-\u001f\u007f]/;
+  const bad = typeof name !== 'string' || name.trim() === '' || name.length > 255 || unsafe.test(name);
+  if (bad || name === '.' || name === '..')
     throw new EddyError(
       'INVALID_NAME',
-      `tag name '${name}' must be 1-255 characters of letters, digits, '_', '.', '-'`,
+      `tag name ${JSON.stringify(name)} must be one path segment: not blank, no '/', '\\' or control characters`,
     );
-  if (/^\d+$/.test(name))
+  if (creating && /^\d+$/.test(name))
     throw new EddyError('INVALID_NAME', `tag name '${name}' cannot be only digits (it would read as a snapshot id)`);
   return name;
 }
