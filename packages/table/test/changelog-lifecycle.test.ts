@@ -216,7 +216,7 @@ describe('long-lived changelog against a model', () => {
             expect(events(all)).toEqual(expected);
           }
         }),
-        { numRuns: 6 },
+        { numRuns: 4 },
       );
     });
   }

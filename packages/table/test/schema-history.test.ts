@@ -201,7 +201,7 @@ describe('schema history against a model', () => {
           expect(Object.keys(e.row)).toEqual(s.fields.map((f) => f.name));
         }
       }),
-      { numRuns: 12 },
+      { numRuns: 8 },
     );
   });
 });
