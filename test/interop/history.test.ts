@@ -132,6 +132,14 @@ describe.skipIf(problem !== undefined)('interop: history (Java ⇄ Eddy)', () =>
       const t = await eddyTable(name);
       // Latest and every retained snapshot read as Java reads them.
       expect(sorted((await eddyRead(t)).rows)).toEqual(sorted(javaRows(last(rs, 'read'))));
+      const atEach = await java(
+        name,
+        state.snapshots.map((s) => ({ op: 'read', snapshot: s.id })),
+      );
+      for (const [i, s] of state.snapshots.entries())
+        expect(sorted((await eddyRead(t, { snapshotId: s.id })).rows), `snapshot ${s.id}`).toEqual(
+          sorted(javaRows(atEach[i])),
+        );
       // The feed across Java's changelog files equals Java's streaming read.
       const js = await java(name, [{ op: 'stream', from: firstChangelog, to: latest }]);
       const eddyFeed = await eddyEvents(t, t.changesBetween(firstChangelog - 1, latest));
