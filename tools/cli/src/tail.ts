@@ -16,6 +16,7 @@ import {
 } from './context.ts';
 import { renderTable, toJson, toJsonLine } from './format.ts';
 import { outputRow } from './scan.ts';
+import { ChangelogManager } from './sdk-internals.ts';
 
 /** `--from latest | full | earliest | snapshot:N | snapshot-full:N | time:ISO` → change-feed options. */
 export async function startOptions(table: Table, from: string): Promise<ChangeOptions> {
@@ -23,7 +24,12 @@ export async function startOptions(table: Table, from: string): Promise<ChangeOp
   if (f === 'latest') return { scanMode: 'latest' };
   if (f === 'full' || f === 'latest-full') return { scanMode: 'latest-full' };
   if (f === 'earliest') {
-    const earliest = await table.snapshots.earliestSnapshotId();
+    // The earliest snapshot, or the earliest long-lived changelog before it (decoupled retention).
+    const snapshot = await table.snapshots.earliestSnapshotId();
+    const changelog = table.schema.options.changelogDecoupled
+      ? await new ChangelogManager(table.io, table.path).earliestId()
+      : undefined;
+    const earliest = changelog !== undefined && (snapshot === undefined || changelog < snapshot) ? changelog : snapshot;
     return earliest === undefined ? { scanMode: 'latest' } : { scanMode: 'from-snapshot', snapshotId: earliest };
   }
   let m = /^snapshot(-full)?:(\d+)$/.exec(f);

@@ -17,7 +17,7 @@ import type { Snapshot } from '../format/snapshot.ts';
 import { ChangelogManager } from '../meta/changelog-manager.ts';
 import type { TableContext } from '../meta/table-context.ts';
 import type { ExpireConfig } from './expire-snapshots.ts';
-import { type ConsumerRef, isNotFound, metadataOf, readTags } from './references.ts';
+import { type ConsumerRef, isNotFound, metadataOf, readTags, sortMetadata } from './references.ts';
 
 export interface ChangelogExpiry {
   readonly expired: number[];
@@ -160,11 +160,5 @@ export async function expireChangelogs(
     expired.push(c.id);
   }
   await changelogs.writeEarliestHint(end);
-  const rank = (p: string) => (p.slice(p.lastIndexOf('/') + 1).startsWith('manifest-list-') ? 1 : 0);
-  return {
-    expired,
-    dataFiles,
-    dataFileCount,
-    metadataFiles: [...metadata].sort((a, b) => rank(a) - rank(b)),
-  };
+  return { expired, dataFiles, dataFileCount, metadataFiles: sortMetadata([...metadata]) };
 }
