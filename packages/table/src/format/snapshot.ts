@@ -100,7 +100,8 @@ export function decodeSnapshotObject(json: unknown, path: string): Snapshot {
       return undefined;
     }
     if (typeof v === 'bigint') throw corruptFile(path, `'${k}' = ${v} is beyond the safe integer range`);
-    if (typeof v !== 'number' || !Number.isSafeInteger(v)) throw corruptFile(path, `'${k}' is not an integer`);
+    if (typeof v !== 'number' || !Number.isFinite(v)) throw corruptFile(path, `'${k}' is not a number`);
+    if (!Number.isSafeInteger(v)) throw corruptFile(path, `'${k}' is not an integer`);
     return v;
   };
   const long = (k: string): bigint | undefined => {
