@@ -1,7 +1,10 @@
 import { defineConfig } from 'vitest/config';
+import { fromSource, sourceEnv } from './vitest.shared.ts';
 
 export default defineConfig({
+  ...fromSource,
   test: {
+    env: sourceEnv,
     include: [
       'packages/*/src/**/*.test.ts',
       'packages/*/test/**/*.test.ts',

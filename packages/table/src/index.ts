@@ -1,35 +1,22 @@
+/**
+ * `@eddy/table`: Apache Paimon-format tables for TypeScript — open a warehouse (`Catalog`), write
+ * rows (`upsert`, `delete`, `overwrite`, `newWriter`), read them (`scan`, `scanArrow`, `count`,
+ * change feeds), maintain the table (`compact`, `expireSnapshots`, `removeOrphanFiles`).
+ * Looking inside a table's files is `@eddy/table/inspect`; S3 storage is `@eddy/s3`.
+ */
 export { Catalog, type CatalogOptions } from './catalog/catalog.ts';
-export { type Identifier, parseIdentifier, validateName } from './catalog/identifier.ts';
+export type { Identifier } from './catalog/identifier.ts';
 export type { CommitResult } from './commit/file-store-commit.ts';
+export { parseJsonWithLongs } from './format/json-long.ts';
 export type { CommitKind, Snapshot } from './format/snapshot.ts';
 export { type FileIO, type FileStatus, joinPath } from './io/file-io.ts';
 export { LocalFileIO } from './io/local-file-io.ts';
-export {
-  endpointNeedsPathStyle,
-  parseS3Path,
-  type S3Credentials,
-  S3FileIO,
-  type S3FileIOOptions,
-  type S3IOStats,
-  type S3RequestCounts,
-  type S3RequestKind,
-} from './io/s3-file-io.ts';
 export { fileIOForWarehouse, type WarehouseOptions, warehousePath } from './io/warehouse.ts';
-export {
-  deleteExpiredFiles,
-  type ExpireSnapshotsOptions,
-  type ExpireSnapshotsResult,
-  expireSnapshots,
-} from './maintenance/expire-snapshots.ts';
-export {
-  type RemoveOrphanFilesOptions,
-  type RemoveOrphanFilesResult,
-  removeOrphanFiles,
-} from './maintenance/remove-orphan-files.ts';
-export { durationMillis } from './options/core-options.ts';
+export type { ExpireSnapshotsOptions, ExpireSnapshotsResult } from './maintenance/expire-snapshots.ts';
+export type { RemoveOrphanFilesOptions, RemoveOrphanFilesResult } from './maintenance/remove-orphan-files.ts';
+export { type ChangelogProducer, type CoreOptions, durationMillis, type MergeEngine } from './options/core-options.ts';
 export { and, eq, ge, gt, isIn, isNotNull, isNull, le, lt, ne, or, type Predicate } from './scan/predicate.ts';
-export type { SchemaInput } from './schema/table-schema.ts';
-export { TableSchema } from './schema/table-schema.ts';
+export { type SchemaInput, TableSchema } from './schema/table-schema.ts';
 export type { ChangeBatch, ChangeEvent, ChangeOptions, ScanMode } from './stream/change-reader.ts';
 export {
   type BucketHealth,

@@ -13,6 +13,7 @@ import {
   compactTable,
 } from './lsm/table-compaction.ts';
 import {
+  deleteExpiredFiles,
   type ExpireSnapshotsOptions,
   type ExpireSnapshotsResult,
   expireSnapshots,
@@ -62,10 +63,19 @@ export interface ScanOptions {
 
 const MANIFEST_CODEC = { zstd: 'zstandard', snappy: 'snappy', deflate: 'deflate', none: 'null' } as const;
 
+// Table is the TableContext its parts (commit, scan, compaction, maintenance, change feeds) take.
+const asContext = (t: Table): TableContext => t;
+void asContext;
+
 /** A Paimon table in a warehouse: write with upsert/delete or a writer, read with scan. */
-export class Table implements TableContext {
+export class Table {
+  // The metadata managers are the table's parts (a TableContext), not its API: tools reach the
+  // files through `@eddy/table/inspect`.
+  /** @internal */
   readonly snapshots: SnapshotManager;
+  /** @internal */
   readonly schemas: SchemaManager;
+  /** @internal */
   readonly manifests: ManifestFiles;
   /** @internal Where the table's files live. */
   readonly paths: TablePaths;
@@ -83,6 +93,7 @@ export class Table implements TableContext {
     this.paths = new TablePaths(path, schema);
   }
 
+  /** @internal Opens the table at `path` (use `Catalog.getTable`). */
   static async load(io: FileIO, path: string, identifier: Identifier): Promise<Table> {
     const schemas = new SchemaManager(io, path);
     const schema = await schemas.latest();
@@ -200,6 +211,7 @@ export class Table implements TableContext {
     return this.paths.partitionValues(partitionBytes);
   }
 
+  /** @internal */
   newScanPlanner(): ScanPlanner {
     return new ScanPlanner(this.schema, this.schemas, this.snapshots, this.manifests);
   }
@@ -214,7 +226,7 @@ export class Table implements TableContext {
     });
   }
 
-  /** Plans a scan: which files of which buckets a read will touch. */
+  /** @internal Plans a scan: which files of which buckets a read will touch (see `inspect(table).plan`). */
   async plan(options: ScanOptions = {}): Promise<ScanPlan> {
     const filter = options.where
       ? bindPredicate(options.where, (c) => this.schema.fields.find((f) => f.name === c)?.type)
@@ -225,7 +237,7 @@ export class Table implements TableContext {
   }
 
   /**
-   * Merged rows as columns: batches of a (partition, bucket) at a time — a file's rows, or a key
+   * @internal Merged rows as columns: batches of a (partition, bucket) at a time — a file's rows, or a key
    * window of a merge — so memory follows the files a merge holds, not the table.
    */
   async *scanColumns(options: ScanOptions = {}): AsyncGenerator<ColumnBatch> {
@@ -292,6 +304,18 @@ export class Table implements TableContext {
     }
   }
 
+  /**
+   * The number of live rows (after merging, deletes and `where`) at the latest snapshot or the one
+   * `snapshotId`/`asOf` names. Reads one column of each file (plus the filter's columns).
+   */
+  async count(options: Pick<ScanOptions, 'where' | 'snapshotId' | 'asOf'> = {}): Promise<number> {
+    const s = this.schema;
+    const column = s.trimmedPrimaryKeys[0] ?? s.fields[0].name;
+    let n = 0;
+    for await (const b of this.scanColumns({ ...options, select: [column] })) n += b.length;
+    return n;
+  }
+
   /** All rows of a scan in an array (convenience for small tables and tests). */
   async toArray(options: ScanOptions = {}): Promise<Record<string, unknown>[]> {
     const out: Record<string, unknown>[] = [];
@@ -319,6 +343,14 @@ export class Table implements TableContext {
    */
   async expireSnapshots(options: ExpireSnapshotsOptions = {}): Promise<ExpireSnapshotsResult> {
     return expireSnapshots(this, options);
+  }
+
+  /**
+   * Deletes the files an expiry with `deferFileDeletion` left for later (its `pendingFiles`), in
+   * order; files already gone are fine. Call it once readers of the expired snapshots are done.
+   */
+  async deleteExpiredFiles(files: readonly string[]): Promise<void> {
+    return deleteExpiredFiles(this, files);
   }
 
   /** Removes unreferenced files older than `olderThanMs` (default 1 day); `dryRun` only lists them. */

@@ -9,7 +9,8 @@ import { createReadStream, statSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import * as path from 'node:path';
 import { createInterface } from 'node:readline';
-import { type DataField, type DataType, EddyError, type Table } from '@eddy/table';
+import { type DataField, type DataType, EddyError, parseJsonWithLongs, type Table } from '@eddy/table';
+import { arrowToColumn, columnValue, readParquet, toPublicValue } from '@eddy/table/inspect';
 import {
   type GlobalOptions,
   openTable,
@@ -21,7 +22,6 @@ import {
 } from './context.ts';
 import { humanBytes, humanCount, plural } from './format.ts';
 import { Progress } from './progress.ts';
-import { arrowToColumn, columnValue, parseJsonWithLongs, readParquet, toPublicValue } from './sdk-internals.ts';
 
 export type LoadFormat = 'jsonl' | 'json' | 'csv' | 'parquet';
 

@@ -7,7 +7,8 @@
  * moves the LATEST hint back and rewinds consumers that were past it. The data files only the
  * removed snapshots used become unreferenced; `remove-orphans` deletes them after its grace period.
  */
-import { EddyError, type Snapshot, type Table } from '@eddy/table';
+import { EddyError, type ExpireSnapshotsOptions, type Snapshot, type Table } from '@eddy/table';
+import { decodeSnapshot, inspect } from '@eddy/table/inspect';
 import {
   type GlobalOptions,
   openTable,
@@ -19,7 +20,6 @@ import {
   usage,
 } from './context.ts';
 import { humanBytes, humanCount } from './format.ts';
-import { decodeSnapshot } from './sdk-internals.ts';
 
 const isNotFound = (e: unknown) => e instanceof EddyError && e.code === 'NOT_FOUND';
 const baseName = (p: string) => p.slice(p.lastIndexOf('/') + 1);
@@ -71,14 +71,7 @@ export async function runCompact(g: GlobalOptions, name: string, o: { full?: boo
 }
 
 // ---------------------------------------------------------------------------------------------
-// expire / remove-orphans (SDK maintenance, called when this SDK version has it)
-
-function sdkMethod<T>(table: Table, method: string, what: string): T {
-  const f = (table as unknown as Record<string, unknown>)[method];
-  if (typeof f !== 'function')
-    throw new EddyError('UNSUPPORTED', `${what} is not available: this @eddy/table has no table.${method}()`);
-  return (f as (...args: unknown[]) => unknown).bind(table) as T;
-}
+// expire / remove-orphans
 
 export interface ExpireCliOptions {
   retainMin?: string;
@@ -87,18 +80,8 @@ export interface ExpireCliOptions {
   limit?: string;
 }
 
-interface ExpireResultLike {
-  expired: number[];
-  earliestSnapshotId: number | undefined;
-  deletedDataFiles: number;
-  deletedChangelogFiles: number;
-  deletedMetadataFiles: number;
-  expiredConsumers?: string[];
-}
-
 export async function runExpire(g: GlobalOptions, name: string, o: ExpireCliOptions): Promise<void> {
   const table = await openTable(g, name);
-  const expire = sdkMethod<(opts: object) => Promise<ExpireResultLike>>(table, 'expireSnapshots', 'snapshot expiry');
   const options = {
     retainMin: parseInteger('--retain-min', o.retainMin, 1),
     retainMax: parseInteger('--retain-max', o.retainMax, 1),
@@ -107,7 +90,9 @@ export async function runExpire(g: GlobalOptions, name: string, o: ExpireCliOpti
   };
   if (options.retainMin !== undefined && options.retainMax !== undefined && options.retainMin > options.retainMax)
     throw usage(`--retain-min ${options.retainMin} is larger than --retain-max ${options.retainMax}`);
-  const r = await expire(Object.fromEntries(Object.entries(options).filter(([, v]) => v !== undefined)));
+  const r = await table.expireSnapshots(
+    Object.fromEntries(Object.entries(options).filter(([, v]) => v !== undefined)) as ExpireSnapshotsOptions,
+  );
   const doc = {
     table: table.name,
     expired: r.expired,
@@ -115,7 +100,7 @@ export async function runExpire(g: GlobalOptions, name: string, o: ExpireCliOpti
     deletedDataFiles: r.deletedDataFiles,
     deletedChangelogFiles: r.deletedChangelogFiles,
     deletedMetadataFiles: r.deletedMetadataFiles,
-    expiredConsumers: r.expiredConsumers ?? [],
+    expiredConsumers: r.expiredConsumers,
   };
   await printDocument(outputMode(g), doc, () =>
     r.expired.length === 0
@@ -130,19 +115,17 @@ export async function runRemoveOrphans(
   o: { olderThan?: string; dryRun?: boolean },
 ): Promise<void> {
   const table = await openTable(g, name);
-  const remove = sdkMethod<(opts: object) => Promise<{ orphans: string[]; bytes: number; scannedFiles?: number }>>(
-    table,
-    'removeOrphanFiles',
-    'orphan-file cleanup',
-  );
   const olderThanMs = parseDuration('--older-than', o.olderThan);
-  const r = await remove({ dryRun: o.dryRun === true, ...(olderThanMs !== undefined ? { olderThanMs } : {}) });
+  const r = await table.removeOrphanFiles({
+    dryRun: o.dryRun === true,
+    ...(olderThanMs !== undefined ? { olderThanMs } : {}),
+  });
   const doc = {
     table: table.name,
     dryRun: o.dryRun === true,
     orphans: r.orphans,
     bytes: r.bytes,
-    scannedFiles: r.scannedFiles ?? null,
+    scannedFiles: r.scannedFiles,
   };
   await printDocument(outputMode(g), doc, () => {
     const verb = o.dryRun ? 'would remove' : 'removed';
@@ -197,16 +180,17 @@ export async function runTagCreate(
 ): Promise<void> {
   const table = await openTable(g, name);
   validateTag(tag);
-  const id = parseInteger('--snapshot', o.snapshot, 1) ?? (await table.snapshots.latestSnapshotId());
+  const meta = inspect(table);
+  const id = parseInteger('--snapshot', o.snapshot, 1) ?? (await meta.latestSnapshotId());
   if (id === undefined) throw new EddyError('NOT_FOUND', `table ${table.name} has no snapshot to tag`);
   let bytes: Uint8Array;
   try {
-    bytes = await table.io.read(table.snapshots.snapshotPath(id));
+    bytes = await table.io.read(meta.snapshotPath(id));
   } catch (e) {
     if (isNotFound(e)) throw new EddyError('NOT_FOUND', `snapshot ${id} of ${table.name} does not exist`);
     throw e;
   }
-  const snapshot = decodeSnapshot(new TextDecoder().decode(bytes), table.snapshots.snapshotPath(id));
+  const snapshot = decodeSnapshot(new TextDecoder().decode(bytes), meta.snapshotPath(id));
   if (!(await table.io.writeIfAbsent(tagPath(table, tag), bytes)))
     throw new EddyError('ALREADY_EXISTS', `tag '${tag}' of ${table.name} already exists`);
   await printDocument(
@@ -261,7 +245,7 @@ export async function runRollback(g: GlobalOptions, name: string, o: { to?: stri
   if ((o.to === undefined) === (o.tag === undefined))
     throw usage('pass exactly one of --to <snapshot> or --tag <name>');
   const table = await openTable(g, name);
-  const sm = table.snapshots;
+  const sm = inspect(table);
   const io = table.io;
   const earliest = await sm.earliestSnapshotId();
   const latest = await sm.latestSnapshotId();
@@ -301,9 +285,9 @@ export async function runRollback(g: GlobalOptions, name: string, o: { to?: stri
   if (restore) {
     if (!(await io.writeIfAbsent(sm.snapshotPath(target), restore)))
       throw new EddyError('COMMIT_CONFLICT', `snapshot ${target} appeared while restoring it from tag '${o.tag}'`);
-    if (target < earliest) await io.write(`${sm.dir}/EARLIEST`, String(target));
+    if (target < earliest) await io.write(`${sm.snapshotDirectory}/EARLIEST`, String(target));
   }
-  await io.write(`${sm.dir}/LATEST`, String(target));
+  await io.write(`${sm.snapshotDirectory}/LATEST`, String(target));
   // Tags after the target go with the snapshots (Paimon's rollback does the same).
   const removedTags: string[] = [];
   for (const t of await listTags(table)) {

@@ -3,6 +3,7 @@
  * limit), `eddy audit` prints the changes of a range of snapshots with their row kinds and stops.
  */
 import { type ChangeOptions, EddyError, type Table } from '@eddy/table';
+import { inspect } from '@eddy/table/inspect';
 import {
   type GlobalOptions,
   openTable,
@@ -23,7 +24,7 @@ export async function startOptions(table: Table, from: string): Promise<ChangeOp
   if (f === 'latest') return { scanMode: 'latest' };
   if (f === 'full' || f === 'latest-full') return { scanMode: 'latest-full' };
   if (f === 'earliest') {
-    const earliest = await table.snapshots.earliestSnapshotId();
+    const earliest = await inspect(table).earliestSnapshotId();
     return earliest === undefined ? { scanMode: 'latest' } : { scanMode: 'from-snapshot', snapshotId: earliest };
   }
   let m = /^snapshot(-full)?:(\d+)$/.exec(f);
@@ -96,8 +97,8 @@ export interface AuditOptions {
 export async function runAudit(g: GlobalOptions, name: string, o: AuditOptions): Promise<void> {
   const mode = outputMode(g);
   const table = await openTable(g, name);
-  const earliest = await table.snapshots.earliestSnapshotId();
-  const latest = await table.snapshots.latestSnapshotId();
+  const earliest = await inspect(table).earliestSnapshotId();
+  const latest = await inspect(table).latestSnapshotId();
   const select = parseList('--select', o.select);
   const fields = select ? select.map((c) => table.schema.field(c)) : table.schema.fields;
   const limit = parseInteger('--limit', o.limit, 1);

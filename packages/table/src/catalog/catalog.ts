@@ -24,9 +24,9 @@ export class Catalog {
     if (typeof pathOrUri !== 'string' || pathOrUri.length === 0) {
       throw new EddyError('INVALID_ARGUMENT', 'a warehouse path or URI is required');
     }
-    // A path or file:// → LocalFileIO; s3://bucket/prefix → S3FileIO; other schemes need options.fileIO.
+    // A path or file:// → LocalFileIO; s3://bucket/prefix → @eddy/s3's S3FileIO; other schemes need options.fileIO.
     const path = warehousePath(pathOrUri);
-    const io = options.fileIO ?? fileIOForWarehouse(pathOrUri);
+    const io = options.fileIO ?? (await fileIOForWarehouse(pathOrUri));
     await io.mkdirs(path);
     return new Catalog(path, io);
   }
