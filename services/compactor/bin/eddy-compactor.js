@@ -3,6 +3,10 @@
 // EDDY_FROM_SOURCE=1 as the test suites set — it runs the TypeScript sources through tsx instead.
 import { existsSync } from 'node:fs';
 
+// The AWS SDK (which @eddy/s3 loads for s3:// warehouses) prints a notice about its own future Node
+// support at every start under Node 20: not something a user of this command can act on each time.
+process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
+
 const built = new URL('../dist/main.js', import.meta.url);
 const source = new URL('../src/main.ts', import.meta.url);
 let entry = built;
