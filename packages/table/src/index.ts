@@ -17,7 +17,7 @@ export type { RemoveOrphanFilesOptions, RemoveOrphanFilesResult } from './mainte
 export { type ChangelogProducer, type CoreOptions, durationMillis, type MergeEngine } from './options/core-options.ts';
 export { and, eq, ge, gt, isIn, isNotNull, isNull, le, lt, ne, or, type Predicate } from './scan/predicate.ts';
 export { type SchemaInput, TableSchema } from './schema/table-schema.ts';
-export type { ChangeBatch, ChangeEvent, ChangeOptions, ScanMode } from './stream/change-reader.ts';
+export type { ChangeEvent, ChangeOptions, ScanMode } from './stream/change-reader.ts';
 export {
   type BucketHealth,
   type CompactOptions,

@@ -6,7 +6,7 @@
  *
  * The types mirror the on-disk format (spec/format.md; 64-bit fields as bigint or number as the
  * format stores them) and change when the format does. Reading and writing rows is the main entry
- * point, `@eddy/table`.
+ * point, `@eddy/table`, which also exports the types used here (Table, Snapshot, TableSchema, ...).
  */
 import type * as arrow from 'apache-arrow';
 import { toPublicValue as publicValue } from './data/columns.ts';
