@@ -26,6 +26,7 @@ for (const e of ENTRY_POINTS) {
   const config = ExtractorConfig.prepare({
     configObject: {
       projectFolder: pkgDir,
+      newlineKind: 'lf',
       mainEntryPointFilePath: join(pkgDir, e.entry),
       compiler: { tsconfigFilePath: join(pkgDir, 'tsconfig.build.json') },
       apiReport: {
