@@ -39,9 +39,13 @@ export async function main(dir: string): Promise<number> {
   const files: DataFileMeta[] = live.filter((e) => e.kind === FileKind.ADD).map((e) => e.file);
   const ac = new AbortController();
   ac.abort();
-  for await (const change of orders.changes({ scanMode: 'latest', signal: ac.signal })) {
-    const c: ChangeEvent = change;
-    console.log(c.kind);
+  try {
+    for await (const change of orders.changes({ scanMode: 'latest', signal: ac.signal })) {
+      const c: ChangeEvent = change;
+      console.log(c.kind);
+    }
+  } catch (e) {
+    if (!ac.signal.aborted) throw e;
   }
   try {
     await catalog.getTable('shop.missing');

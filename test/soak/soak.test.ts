@@ -73,7 +73,9 @@ describe('soak', () => {
             apply(replay, e);
             consumed++;
           }
-        })();
+        })().catch((e) => {
+          if (!ac.signal.aborted) throw e; // the abort ends the feed with an AbortError
+        });
 
         let maxRuns = 0;
         let scans = 0;

@@ -365,6 +365,11 @@ export class S3FileIO implements FileIO {
     this.client.destroy();
   }
 
+  /** FileIO.close: the same as destroy(). */
+  close(): void {
+    this.destroy();
+  }
+
   // -------------------------------------------------------------------------------------- plumbing
 
   private learnSecrets(c: Partial<S3Credentials> | undefined): void {

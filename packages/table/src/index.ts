@@ -15,7 +15,25 @@ export { fileIOForWarehouse, type WarehouseOptions, warehousePath } from './io/w
 export type { ExpireSnapshotsOptions, ExpireSnapshotsResult } from './maintenance/expire-snapshots.ts';
 export type { RemoveOrphanFilesOptions, RemoveOrphanFilesResult } from './maintenance/remove-orphan-files.ts';
 export { type ChangelogProducer, type CoreOptions, durationMillis, type MergeEngine } from './options/core-options.ts';
-export { and, eq, ge, gt, isIn, isNotNull, isNull, le, lt, ne, or, type Predicate } from './scan/predicate.ts';
+export {
+  and,
+  between,
+  eq,
+  ge,
+  gt,
+  isIn,
+  isNotNull,
+  isNull,
+  le,
+  like,
+  lt,
+  ne,
+  not,
+  or,
+  type Predicate,
+  startsWith,
+} from './scan/predicate.ts';
+export { parseWhere } from './scan/where.ts';
 export { type SchemaInput, TableSchema } from './schema/table-schema.ts';
 export type { ChangeEvent, ChangeOptions, ScanMode } from './stream/change-reader.ts';
 export {
@@ -31,5 +49,6 @@ export {
 export { type DataField, type DataType, formatDataType, parseDataType } from './types/data-types.ts';
 export { EddyError, type EddyErrorCode } from './types/errors.ts';
 export type { RowKindName } from './types/internal.ts';
+export type { ColumnValue, NullableRow, RowOf, SchemaShape } from './types/row-type.ts';
 export { MemoryBudget } from './write/memory-budget.ts';
 export type { Row } from './write/table-writer.ts';

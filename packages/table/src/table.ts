@@ -29,8 +29,9 @@ import { SnapshotManager } from './meta/snapshot-manager.ts';
 import type { TableContext } from './meta/table-context.ts';
 import { TablePaths } from './meta/table-paths.ts';
 import { type ColumnBatch, SplitReader } from './read/split-reader.ts';
-import { bindPredicate, type Predicate } from './scan/predicate.ts';
+import { type BoundPredicate, bindPredicate, type Predicate } from './scan/predicate.ts';
 import { type ScanPlan, ScanPlanner } from './scan/scan-planner.ts';
+import { parseWhere } from './scan/where.ts';
 import { SchemaManager } from './schema/schema-manager.ts';
 import type { TableSchema } from './schema/table-schema.ts';
 import { type ChangeEvent, type ChangeOptions, ChangeReader } from './stream/change-reader.ts';
@@ -44,7 +45,7 @@ import {
   type WriterOptions,
   writeOnce,
 } from './write/table-write.ts';
-import { newCommitUser, type Row } from './write/table-writer.ts';
+import { newCommitUser } from './write/table-writer.ts';
 
 export type { BucketHealth, CompactOptions, CompactResult } from './lsm/table-compaction.ts';
 export type { OverwriteOptions, WriterOptions } from './write/table-write.ts';
@@ -53,7 +54,11 @@ export { TableWrite } from './write/table-write.ts';
 export interface ScanOptions {
   /** Columns to return, in this order (default: all). */
   readonly select?: readonly string[];
-  readonly where?: Predicate;
+  /**
+   * Rows to return: a Predicate (`and(eq('region', 'eu'), gt('amount', 400))`) or the same as a
+   * string (`"region = 'eu' and amount > 400"`; see scan/where.ts for the grammar).
+   */
+  readonly where?: Predicate | string;
   readonly limit?: number;
   /** Time travel: read this snapshot id. */
   readonly snapshotId?: number;
@@ -67,8 +72,12 @@ const MANIFEST_CODEC = { zstd: 'zstandard', snappy: 'snappy', deflate: 'deflate'
 const asContext = (t: Table): TableContext => t;
 void asContext;
 
-/** A Paimon table in a warehouse: write with upsert/delete or a writer, read with scan. */
-export class Table {
+/**
+ * A Paimon table in a warehouse: write with upsert/delete or a writer, read with scan. `R` is the
+ * row type: derived from the schema by `Catalog.createTable` (`RowOf<typeof schema>`), declared
+ * with `catalog.getTable<Order>('shop.orders')`, or plain `Record<string, unknown>`.
+ */
+export class Table<R extends object = Record<string, unknown>> {
   // The metadata managers are the table's parts (a TableContext), not its API: tools reach the
   // files through `@eddy/table/inspect`.
   /** @internal */
@@ -94,12 +103,16 @@ export class Table {
   }
 
   /** @internal Opens the table at `path` (use `Catalog.getTable`). */
-  static async load(io: FileIO, path: string, identifier: Identifier): Promise<Table> {
+  static async load<R extends object = Record<string, unknown>>(
+    io: FileIO,
+    path: string,
+    identifier: Identifier,
+  ): Promise<Table<R>> {
     const schemas = new SchemaManager(io, path);
     const schema = await schemas.latest();
     if (!schema)
       throw new EddyError('NOT_FOUND', `table '${identifier.database}.${identifier.table}' does not exist`, { path });
-    return new Table(io, path, identifier, schema, schemas);
+    return new Table<R>(io, path, identifier, schema, schemas);
   }
 
   get name(): string {
@@ -107,16 +120,19 @@ export class Table {
   }
 
   /** A writer for pipelines: `write` rows, `commit(checkpointId)`; dispose to drop what is buffered. */
-  newWriter(options: WriterOptions = {}): TableWrite {
+  newWriter(options: WriterOptions = {}): TableWrite<R> {
     // The static partition is checked now, before any row is written.
     const scope = options.overwrite ? overwriteScope(this, options.overwrite) : undefined;
-    return new TableWrite(this, options.commitUser ?? newCommitUser(), { memoryBudget: options.memoryBudget }, scope);
+    return new TableWrite<R>(
+      this,
+      options.commitUser ?? newCommitUser(),
+      { memoryBudget: options.memoryBudget },
+      scope,
+    );
   }
 
   /** Inserts or replaces rows by primary key (append tables: appends) in one commit. */
-  async upsert(
-    rows: Row | Iterable<Row> | AsyncIterable<Row> | arrow.RecordBatch | arrow.Table,
-  ): Promise<CommitResult> {
+  async upsert(rows: R | Iterable<R> | AsyncIterable<R> | arrow.RecordBatch | arrow.Table): Promise<CommitResult> {
     return this.writeOnce(rows, '+I');
   }
 
@@ -129,25 +145,25 @@ export class Table {
    * snapshots, as Paimon's do by default.
    */
   async overwrite(
-    rows: Row | Iterable<Row> | AsyncIterable<Row> | arrow.RecordBatch | arrow.Table,
+    rows: R | Iterable<R> | AsyncIterable<R> | arrow.RecordBatch | arrow.Table,
     options: OverwriteOptions = {},
   ): Promise<CommitResult> {
     return this.writeOnce(rows, '+I', options);
   }
 
   /** Deletes rows by primary key (the key columns are enough) in one commit. */
-  async delete(keys: Row | Iterable<Row> | AsyncIterable<Row>): Promise<CommitResult> {
+  async delete(keys: Partial<R> | Iterable<Partial<R>> | AsyncIterable<Partial<R>>): Promise<CommitResult> {
     if (!this.schema.isPrimaryKeyTable)
       throw new EddyError('UNSUPPORTED', `table ${this.name} has no primary key: delete by key needs one`);
     return this.writeOnce(keys, '-D');
   }
 
   private async writeOnce(
-    rows: Row | Iterable<Row> | AsyncIterable<Row> | arrow.RecordBatch | arrow.Table,
+    rows: object | Iterable<object> | AsyncIterable<object> | arrow.RecordBatch | arrow.Table,
     kind: '+I' | '-D',
     overwrite?: OverwriteOptions,
   ): Promise<CommitResult> {
-    return writeOnce(this.newWriter({ overwrite }), rows, kind);
+    return writeOnce(this.newWriter({ overwrite }) as TableWrite, rows, kind);
   }
 
   /**
@@ -168,8 +184,8 @@ export class Table {
    * The change feed: `+I/-U/+U/-D` events in commit order, tailing new snapshots until `signal`
    * aborts (or `endSnapshotId`). Start with `scanMode` (Paimon's names); resume with `consumerId`.
    */
-  changes(options: ChangeOptions = {}): AsyncGenerator<ChangeEvent> {
-    return new ChangeReader(this, options).events();
+  changes(options: ChangeOptions = {}): AsyncGenerator<ChangeEvent<R>> {
+    return new ChangeReader(this, options).events() as AsyncGenerator<ChangeEvent<R>>;
   }
 
   /** The change feed as Arrow RecordBatches with a leading `rowkind` column (Paimon's audit-log layout). */
@@ -189,7 +205,11 @@ export class Table {
   }
 
   /** Batch read of the changes committed after snapshot `start` up to `end` (Paimon's `incremental-between`). */
-  changesBetween(start: number, end: number, options: Pick<ChangeOptions, 'select'> = {}): AsyncGenerator<ChangeEvent> {
+  changesBetween(
+    start: number,
+    end: number,
+    options: Pick<ChangeOptions, 'select'> = {},
+  ): AsyncGenerator<ChangeEvent<R>> {
     if (!Number.isInteger(start) || !Number.isInteger(end) || start < 0 || end < start) {
       throw new EddyError('INVALID_ARGUMENT', `incremental-between needs 0 ≤ start ≤ end, got ${start}, ${end}`);
     }
@@ -198,7 +218,7 @@ export class Table {
       scanMode: 'from-snapshot',
       snapshotId: start + 1,
       endSnapshotId: end,
-    }).events();
+    }).events() as AsyncGenerator<ChangeEvent<R>>;
   }
 
   /** @internal */
@@ -226,11 +246,15 @@ export class Table {
     });
   }
 
+  private filter(where: Predicate | string | undefined): BoundPredicate | undefined {
+    if (where === undefined) return undefined;
+    const p = typeof where === 'string' ? parseWhere(where, this.schema.fields) : where;
+    return bindPredicate(p, (c) => this.schema.fields.find((f) => f.name === c)?.type);
+  }
+
   /** @internal Plans a scan: which files of which buckets a read will touch (see `inspect(table).plan`). */
   async plan(options: ScanOptions = {}): Promise<ScanPlan> {
-    const filter = options.where
-      ? bindPredicate(options.where, (c) => this.schema.fields.find((f) => f.name === c)?.type)
-      : undefined;
+    const filter = this.filter(options.where);
     const asOfMillis =
       options.asOf === undefined ? undefined : options.asOf instanceof Date ? options.asOf.getTime() : options.asOf;
     return this.newScanPlanner().plan({ snapshotId: options.snapshotId, asOfMillis, filter });
@@ -242,9 +266,7 @@ export class Table {
    */
   async *scanColumns(options: ScanOptions = {}): AsyncGenerator<ColumnBatch> {
     const projection = this.projection(options.select);
-    const filter = options.where
-      ? bindPredicate(options.where, (c) => this.schema.fields.find((f) => f.name === c)?.type)
-      : undefined;
+    const filter = this.filter(options.where);
     const plan = await this.plan(options);
     const reader = this.newSplitReader();
     let remaining = options.limit ?? Number.POSITIVE_INFINITY;
@@ -291,15 +313,22 @@ export class Table {
     }
   }
 
-  /** Merged rows as plain objects (see the value mapping in the README). */
-  async *scan(options: ScanOptions = {}): AsyncGenerator<Record<string, unknown>> {
+  /**
+   * Merged rows as plain objects (see the value mapping in the README); with `select`, the rows
+   * have those columns only.
+   */
+  scan<K extends keyof R & string>(
+    options: ScanOptions & { readonly select: readonly K[] },
+  ): AsyncGenerator<Pick<R, K>>;
+  scan(options?: ScanOptions): AsyncGenerator<R>;
+  async *scan(options: ScanOptions = {}): AsyncGenerator<R> {
     for await (const b of this.scanColumns(options)) {
       const { fields, columns, length } = b;
       for (let r = 0; r < length; r++) {
         const row: Record<string, unknown> = {};
         for (let c = 0; c < fields.length; c++)
           row[fields[c].name] = toPublicValue(fields[c].type, columnValue(columns[c], r));
-        yield row;
+        yield row as R;
       }
     }
   }
@@ -317,8 +346,10 @@ export class Table {
   }
 
   /** All rows of a scan in an array (convenience for small tables and tests). */
-  async toArray(options: ScanOptions = {}): Promise<Record<string, unknown>[]> {
-    const out: Record<string, unknown>[] = [];
+  toArray<K extends keyof R & string>(options: ScanOptions & { readonly select: readonly K[] }): Promise<Pick<R, K>[]>;
+  toArray(options?: ScanOptions): Promise<R[]>;
+  async toArray(options: ScanOptions = {}): Promise<R[]> {
+    const out: R[] = [];
     for await (const r of this.scan(options)) out.push(r);
     return out;
   }

@@ -40,7 +40,9 @@ function startFeed(table: Table) {
       }
       if (ev.snapshotId >= state.stopAfter) stop.abort();
     }
-  })();
+  })().catch((e) => {
+    if (!stop.signal.aborted) throw e; // the abort ends the feed with an AbortError
+  });
   return {
     state,
     kinds,

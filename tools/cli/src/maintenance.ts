@@ -20,6 +20,8 @@ import {
   usage,
 } from './context.ts';
 import { humanBytes, humanCount } from './format.ts';
+import { onInterrupt } from './interrupt.ts';
+import { Progress } from './progress.ts';
 
 const isNotFound = (e: unknown) => e instanceof EddyError && e.code === 'NOT_FOUND';
 const baseName = (p: string) => p.slice(p.lastIndexOf('/') + 1);
@@ -43,11 +45,26 @@ export async function runCompact(g: GlobalOptions, name: string, o: { full?: boo
   const table = await openTable(g, name);
   const runs = async () => (await table.bucketHealth()).reduce((a, b) => a + b.sortedRuns, 0);
   const runsBefore = await runs();
-  if (process.stderr.isTTY && !process.env.CI)
-    process.stderr.write(`compacting ${table.name}${o.full ? ' (full)' : ''}…\r`);
+  const before = (await table.latestSnapshot())?.id;
+  const progress = new Progress(`compacting ${table.name}${o.full ? ' (full)' : ''}`, 0, () => 'running');
+  progress.update(0);
+  // A compaction commits once, at its end: until then Ctrl-C leaves the table as it was.
+  const interrupt = onInterrupt(
+    () =>
+      `compaction of ${table.name} stopped before its commit: nothing committed (latest snapshot still ${before ?? 'none'}); files it wrote are orphans for eddy remove-orphans`,
+  );
   const started = Date.now();
-  const r = await table.compact({ full: o.full === true });
-  if (process.stderr.isTTY && !process.env.CI) process.stderr.write('\x1b[K');
+  let r: Awaited<ReturnType<Table['compact']>>;
+  try {
+    r = await table.compact({ full: o.full === true });
+  } finally {
+    progress.finish();
+    interrupt.dispose();
+  }
+  if (interrupt.requested)
+    process.stderr.write(
+      `eddy: the compaction finished before it could stop: ${r.snapshot ? `snapshot ${r.snapshot.id} (COMPACT) committed` : 'nothing to commit'}\n`,
+    );
   const doc = {
     table: table.name,
     full: o.full === true,

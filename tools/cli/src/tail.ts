@@ -64,6 +64,7 @@ export async function runTail(g: GlobalOptions, name: string, o: TailOptions): P
     );
   }
   let n = 0;
+  let last: number | undefined;
   try {
     for await (const ev of table.changes({
       ...start,
@@ -79,11 +80,21 @@ export async function runTail(g: GlobalOptions, name: string, o: TailOptions): P
           ? `${String(ev.snapshotId).padStart(6)}  ${ev.kind}  ${toJsonLine(row)}`
           : toJsonLine({ snapshot: ev.snapshotId, kind: ev.kind, row }),
       );
+      last = ev.snapshotId;
       if (limit !== undefined && ++n >= limit) break;
     }
+  } catch (e) {
+    if (!stop.signal.aborted) throw e; // Ctrl-C ends the feed with an AbortError
   } finally {
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
+  }
+  if (stop.signal.aborted && process.stderr.isTTY) {
+    // Read-only, but a consumer's position is state: say where it resumes.
+    const where = o.consumer
+      ? `; consumer ${o.consumer} resumes after the last snapshot delivered in full${last !== undefined ? ` (at most snapshot ${last})` : ''}`
+      : '';
+    process.stderr.write(`stopped following ${table.name}${where}\n`);
   }
 }
 

@@ -10,6 +10,7 @@ import { type ColumnBatch, SplitReader } from '../read/split-reader.ts';
 import type { DataField } from '../types/data-types.ts';
 import { EddyError } from '../types/errors.ts';
 import { ROW_KIND_NAMES, type RowKindName } from '../types/internal.ts';
+import type { NullableRow } from '../types/row-type.ts';
 
 /** Paimon's `scan.mode` values a change feed understands. */
 export type ScanMode =
@@ -34,7 +35,10 @@ export interface ChangeOptions {
   readonly pollIntervalMs?: number;
   /** Stop after delivering this snapshot (a bounded, batch-like feed). */
   readonly endSnapshotId?: number;
-  /** Stops a tailing feed. */
+  /**
+   * Stops the feed: within one batch of the abort the iteration throws the signal's reason (an
+   * `AbortError` DOMException unless `abort(reason)` gave another), as fetch and Node's streams do.
+   */
   readonly signal?: AbortSignal;
   readonly select?: readonly string[];
   /**
@@ -46,11 +50,13 @@ export interface ChangeOptions {
   readonly onGap?: (gap: { readonly missedFrom: number; readonly resumedAt: number }) => void;
 }
 
-export interface ChangeEvent {
-  readonly kind: RowKindName;
-  readonly row: Record<string, unknown>;
-  readonly snapshotId: number;
-}
+/**
+ * One change: `+I`/`+U` carry the row; `-U`/`-D` its before-image, which may hold only the key
+ * (the other columns null) when the table's changelog producer does not keep full rows.
+ */
+export type ChangeEvent<R = Record<string, unknown>> =
+  | { readonly kind: '+I' | '+U'; readonly row: R; readonly snapshotId: number }
+  | { readonly kind: '-U' | '-D'; readonly row: NullableRow<R>; readonly snapshotId: number };
 
 /** A batch of changes: the rows' columns plus their kinds, from one snapshot. */
 export interface ChangeBatch {
@@ -100,6 +106,7 @@ export class ChangeReader {
       const start = await this.startPosition();
       if (start.full !== undefined) {
         for await (const b of t.scanColumns({ snapshotId: start.full, select: this.projection.map((f) => f.name) })) {
+          o.signal?.throwIfAborted();
           yield { snapshotId: start.full, kinds: new Int8Array(b.length), batch: b };
         }
         if (consumer !== undefined) await writeConsumer(t, consumer, start.full + 1);
@@ -109,7 +116,7 @@ export class ChangeReader {
     }
     const interval = o.pollIntervalMs ?? DEFAULT_POLL_INTERVAL_MS;
     for (;;) {
-      if (o.signal?.aborted) return;
+      o.signal?.throwIfAborted();
       if (o.endSnapshotId !== undefined && next > o.endSnapshotId) return;
       const snapshot = await this.tryRead(next);
       if (snapshot === undefined) {
@@ -128,7 +135,7 @@ export class ChangeReader {
         try {
           await sleep(interval, undefined, { signal: o.signal });
         } catch (e) {
-          if (o.signal?.aborted) return;
+          o.signal?.throwIfAborted();
           throw e;
         }
         continue;
@@ -153,7 +160,10 @@ export class ChangeReader {
         next = earliest;
         continue;
       }
-      for (const b of changes) yield b;
+      for (const b of changes) {
+        o.signal?.throwIfAborted();
+        yield b;
+      }
       next = snapshot.id + 1;
       // Every change of the snapshot has been pulled by the consumer: record the position.
       if (consumer !== undefined) await writeConsumer(t, consumer, next);
@@ -162,12 +172,13 @@ export class ChangeReader {
 
   async *events(): AsyncGenerator<ChangeEvent> {
     for await (const b of this.batches()) {
+      this.options.signal?.throwIfAborted();
       const { fields, columns, length } = b.batch;
       for (let r = 0; r < length; r++) {
         const row: Record<string, unknown> = {};
         for (let c = 0; c < fields.length; c++)
           row[fields[c].name] = toPublicValue(fields[c].type, columnValue(columns[c], r));
-        yield { kind: ROW_KIND_NAMES[b.kinds[r]], row, snapshotId: b.snapshotId };
+        yield { kind: ROW_KIND_NAMES[b.kinds[r]], row, snapshotId: b.snapshotId } as ChangeEvent;
       }
     }
   }

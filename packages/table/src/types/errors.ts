@@ -10,7 +10,9 @@ export type EddyErrorCode =
   | 'COMMIT_CONFLICT'
   | 'CORRUPT_FILE'
   | 'IO_ERROR'
-  | 'SNAPSHOT_EXPIRED';
+  | 'SNAPSHOT_EXPIRED'
+  /** A writer disposed with rows written after its last commit (they were dropped). */
+  | 'UNCOMMITTED';
 
 export class EddyError extends Error {
   readonly code: EddyErrorCode;
