@@ -9,7 +9,7 @@ import type { TableContext } from '../meta/table-context.ts';
 import { type ColumnBatch, SplitReader } from '../read/split-reader.ts';
 import type { DataField } from '../types/data-types.ts';
 import { EddyError } from '../types/errors.ts';
-import { ROW_KIND_NAMES, type RowKindName } from '../types/internal.ts';
+import { ROW_KIND_NAMES } from '../types/internal.ts';
 import type { NullableRow } from '../types/row-type.ts';
 
 /** Paimon's `scan.mode` values a change feed understands. */
