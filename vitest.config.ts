@@ -15,5 +15,6 @@ export default defineConfig({
     testTimeout: 180_000,
     hookTimeout: 180_000,
     pool: 'forks',
+    globalSetup: ['test/build-dist.ts'],
   },
 });

@@ -2,8 +2,9 @@ import { defaultServerConditions } from 'vite';
 
 /**
  * Every suite runs the TypeScript sources, never a stale dist/: `@eddy/*` packages resolve through
- * their `@eddy/source` export condition in the test process (Vite) and in the processes tests spawn
- * (the bins run from source with EDDY_FROM_SOURCE=1; tsx scripts get the condition from NODE_OPTIONS).
+ * their `@eddy/source` export condition in the test process (Vite) and in the tsx scripts tests
+ * spawn (NODE_OPTIONS). The bins tests spawn run dist/, built from the same sources by the global
+ * setup test/build-dist.ts, with test/bin-env.ts's environment.
  */
 export const SOURCE_CONDITION = '@eddy/source';
 
@@ -15,6 +16,5 @@ export const fromSource = {
 };
 
 export const sourceEnv: Record<string, string> = {
-  EDDY_FROM_SOURCE: '1',
   NODE_OPTIONS: [process.env.NODE_OPTIONS, `--conditions=${SOURCE_CONDITION}`].filter(Boolean).join(' '),
 };

@@ -17,5 +17,6 @@ export default defineConfig({
     testTimeout: 600_000,
     hookTimeout: 120_000,
     pool: 'forks',
+    globalSetup: ['test/build-dist.ts'],
   },
 });

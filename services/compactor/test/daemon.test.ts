@@ -5,6 +5,7 @@ import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Catalog, type Table } from '@eddy/table';
 import { afterEach, describe, expect, it } from 'vitest';
+import { binEnv } from '../../../test/bin-env.ts';
 
 const BIN = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', 'bin', 'eddy-compactor.js');
 
@@ -71,7 +72,7 @@ const dirs: string[] = [];
 
 function startDaemon(args: string[], env: Record<string, string> = {}): Daemon {
   const child = spawn(process.execPath, [BIN, ...args], {
-    env: { ...process.env, ...env },
+    env: binEnv(env),
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   const d = new Daemon(child);

@@ -11,6 +11,7 @@ import { and, Catalog, eq, gt, isNull, or, parseWhere, type Table } from '@eddy/
 import * as arrow from 'apache-arrow';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { writeParquet } from '../../../packages/table/src/format/parquet.ts';
+import { binEnv } from '../../../test/bin-env.ts';
 import { buildProgram } from './main.ts';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
@@ -30,7 +31,7 @@ let tmp: string;
 function eddy(args: string[], cwd = tmp, extraEnv: NodeJS.ProcessEnv = {}): Promise<Run> {
   return new Promise((resolve, reject) => {
     // No progress lines: a slow machine must not make stderr differ (one test turns them on).
-    const env: NodeJS.ProcessEnv = { ...process.env, EDDY_PROGRESS: 'off', ...extraEnv };
+    const env = binEnv({ EDDY_PROGRESS: 'off', ...extraEnv });
     delete env.EDDY_WAREHOUSE;
     const child = spawn(process.execPath, [BIN, ...args], { cwd, env });
     let stdout = '';
@@ -481,7 +482,7 @@ describe.concurrent('writing and maintenance', () => {
     const child: ChildProcessWithoutNullStreams = spawn(
       process.execPath,
       [BIN, '-w', w, '--jsonl', 'tail', 'app.users', '--from', 'snapshot:1', '--poll', '50ms'],
-      { cwd: tmp },
+      { cwd: tmp, env: binEnv() },
     );
     const lines: string[] = [];
     let buf = '';
@@ -718,7 +719,7 @@ describe('the eddy command itself', () => {
     execFileSync('mkfifo', [fifo]);
     const child = spawn(process.execPath, [BIN, '-w', w, 'load', 'db.t', fifo, '--batch-rows', '10'], {
       cwd: tmp,
-      env: { ...process.env, EDDY_PROGRESS: '0.05' },
+      env: binEnv({ EDDY_PROGRESS: '0.05' }),
     });
     let stderr = '';
     const exited = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
