@@ -1,5 +1,3 @@
-import { defaultServerConditions } from 'vite';
-
 /**
  * Every suite runs the TypeScript sources, never a stale dist/: `@eddy/*` packages resolve through
  * their `@eddy/source` export condition in the test process (Vite) and in the tsx scripts tests
@@ -8,11 +6,13 @@ import { defaultServerConditions } from 'vite';
  */
 export const SOURCE_CONDITION = '@eddy/source';
 
-const conditions = [SOURCE_CONDITION, ...defaultServerConditions];
+// Not Vite's default 'module': Vitest hands these conditions to Node for the packages it leaves
+// external, and 'module' makes Node pick bundler-only builds (the AWS SDK's dist-es).
+const conditions = [SOURCE_CONDITION, 'node', 'development|production'];
 
 export const fromSource = {
   resolve: { conditions },
-  ssr: { resolve: { conditions, externalConditions: [SOURCE_CONDITION] } },
+  ssr: { resolve: { conditions } },
 };
 
 export const sourceEnv: Record<string, string> = {

@@ -243,3 +243,14 @@ describe('writers and catalogs release what they hold', () => {
     }
   });
 });
+
+describe('resolution inside the repository', () => {
+  it('@eddy/table, @eddy/table/inspect and @eddy/s3 resolve to the sources: one EddyError class', async () => {
+    const bare = await import('@eddy/table');
+    expect(bare.EddyError).toBe(EddyError);
+    const inspect = await import('@eddy/table/inspect');
+    expect(inspect.inspect).toBe((await import('../src/inspect.ts')).inspect);
+    const s3 = await import('@eddy/s3');
+    expect(() => s3.parseS3Path('/not/s3')).toThrow(EddyError);
+  });
+});
