@@ -253,4 +253,14 @@ describe('resolution inside the repository', () => {
     const s3 = await import('@eddy/s3');
     expect(() => s3.parseS3Path('/not/s3')).toThrow(EddyError);
   });
+
+  it('an EddyError from another copy of the package is still an EddyError', () => {
+    // What a second @eddy/table (say, @eddy/s3's own in a global install) throws.
+    const foreign = Object.assign(new Error('gone'), { name: 'EddyError', code: 'NOT_FOUND' });
+    Object.defineProperty(foreign, Symbol.for('@eddy/table.EddyError'), { value: true });
+    expect(foreign instanceof EddyError).toBe(true);
+    expect(new Error('plain') instanceof EddyError).toBe(false);
+    expect(new EddyError('IO_ERROR', 'x') instanceof EddyError).toBe(true);
+    expect(new EddyError('IO_ERROR', 'x') instanceof Error).toBe(true);
+  });
 });
