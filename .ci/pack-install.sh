@@ -68,7 +68,7 @@ npx tsc -p tsconfig.json
 echo "   ok"
 
 echo "-- s3:// loads @eddy/s3 from the install"
-AWS_REGION=us-east-1 node --input-type=module -e "
+AWS_REGION=us-east-1 AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED=true node --input-type=module -e "
 import { fileIOForWarehouse } from '@eddy/table';
 import { S3FileIO } from '@eddy/s3';
 const io = await fileIOForWarehouse('s3://bucket/wh');
