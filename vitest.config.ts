@@ -1,7 +1,10 @@
 import { defineConfig } from 'vitest/config';
+import { fromSource, sourceEnv } from './vitest.shared.ts';
 
 export default defineConfig({
+  ...fromSource,
   test: {
+    env: sourceEnv,
     include: [
       'packages/*/src/**/*.test.ts',
       'packages/*/test/**/*.test.ts',
@@ -12,5 +15,6 @@ export default defineConfig({
     testTimeout: 180_000,
     hookTimeout: 180_000,
     pool: 'forks',
+    globalSetup: ['test/build-dist.ts'],
   },
 });

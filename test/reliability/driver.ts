@@ -14,13 +14,8 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import * as readline from 'node:readline';
 import { fileURLToPath } from 'node:url';
-import {
-  Catalog,
-  type FileIO,
-  fileIOForWarehouse,
-  LocalFileIO,
-  type S3FileIO,
-} from '../../packages/table/src/index.ts';
+import type { S3FileIO } from '../../packages/s3/src/index.ts';
+import { Catalog, type FileIO, fileIOForWarehouse, LocalFileIO } from '../../packages/table/src/index.ts';
 import { type FaultPolicy, mulberry32, seedOf } from './fault-file-io.ts';
 import type { ExpirePolicy, ProcConfig } from './journal.ts';
 import { DATABASE, KV_SCHEMA, KV_TABLE, LOG_SCHEMA, LOG_TABLE, type WriterSpec } from './model.ts';
@@ -179,7 +174,7 @@ export async function runDriver(options: DriverOptions): Promise<DriverReport> {
   log(`[reliability] seed ${seed}, ${storage}, ${options.durationMs} ms, warehouse ${warehouse}, run dir ${runDir}`);
 
   // Setup without faults.
-  const setupIO: FileIO = storage === 's3' ? fileIOForWarehouse(warehouse) : new LocalFileIO();
+  const setupIO: FileIO = storage === 's3' ? await fileIOForWarehouse(warehouse) : new LocalFileIO();
   const catalog = await Catalog.open(warehouse, { fileIO: setupIO });
   await catalog.createTable(`${DATABASE}.${KV_TABLE}`, KV_SCHEMA);
   await catalog.createTable(`${DATABASE}.${LOG_TABLE}`, LOG_SCHEMA);
@@ -477,7 +472,7 @@ export async function runDriver(options: DriverOptions): Promise<DriverReport> {
   if (ok && !options.keep) {
     fs.rmSync(runDir, { recursive: true, force: true });
     if (storage === 's3') {
-      const io = fileIOForWarehouse(warehouse);
+      const io = await fileIOForWarehouse(warehouse);
       await io.deleteDirectory(warehouse).catch(() => undefined);
       (io as Partial<S3FileIO>).destroy?.();
     }

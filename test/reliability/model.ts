@@ -43,19 +43,20 @@ export const LOG_SCHEMA: SchemaInput = {
 
 export const writerUser = (w: number): string => `writer-${w}`;
 
-export interface KvRow {
+// Type aliases, not interfaces: rows must be assignable to an untyped table's Record<string, unknown>.
+export type KvRow = {
   k: bigint;
   w: number;
   ck: number;
   v: string;
-}
+};
 
-export interface LogRow {
+export type LogRow = {
   w: number;
   ck: number;
   i: number;
   p: string;
-}
+};
 
 export interface KvOp {
   readonly kind: RowKindName;

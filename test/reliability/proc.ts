@@ -12,13 +12,14 @@
  * All table I/O goes through a FaultFileIO. Every event is one JSON line on stdout; the driver
  * aggregates them (a process killed with -9 cannot report at exit).
  */
+
+import type { S3FileIO } from '../../packages/s3/src/index.ts';
 import {
   Catalog,
   EddyError,
   type FileIO,
   fileIOForWarehouse,
   LocalFileIO,
-  type S3FileIO,
   type Table,
 } from '../../packages/table/src/index.ts';
 import { FaultFileIO, isInjected, mulberry32, seedOf } from './fault-file-io.ts';
@@ -74,7 +75,7 @@ function unexpected(where: string, e: unknown): void {
 async function main(): Promise<void> {
   const cfg = JSON.parse(process.argv[2]) as ProcConfig;
   const id = cfg.role === 'writer' ? `writer-${cfg.w}` : cfg.role;
-  const base: FileIO = cfg.warehouse.startsWith('s3://') ? fileIOForWarehouse(cfg.warehouse) : new LocalFileIO();
+  const base: FileIO = cfg.warehouse.startsWith('s3://') ? await fileIOForWarehouse(cfg.warehouse) : new LocalFileIO();
   const io = new FaultFileIO(base, {
     seed: seedOf(cfg.seed, id, cfg.incarnation),
     policy: cfg.faults ?? {},

@@ -1,5 +1,5 @@
 /**
- * The long mode of the randomized driver: `npm run soak -- --minutes 30 [--seed N] [--storage s3]
+ * The long mode of the randomized driver: `npm run soak:driver -- --minutes 30 [--seed N] [--storage s3]
  * [--kv-writers 2] [--log-writers 2] [--kill-every-ms 1500]`. Runs back-to-back driver rounds of a
  * few minutes each (fresh seeds derived from --seed) until the time is up, prints each round's
  * figures and the totals, and exits 1 on the first failed round (its run directory is kept).

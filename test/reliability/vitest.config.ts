@@ -1,6 +1,7 @@
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { defineConfig } from 'vitest/config';
+import { fromSource, sourceEnv } from '../../vitest.shared.ts';
 
 /**
  * The reliability suite: `npm run test:reliability` (about 2 minutes on 2 cores). Fault injection,
@@ -10,6 +11,7 @@ import { defineConfig } from 'vitest/config';
  */
 const s3 = process.env.EDDY_RELIABILITY_STORAGE === 's3';
 export default defineConfig({
+  ...fromSource,
   root: path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..'),
   test: {
     include: ['test/reliability/**/*.test.ts'],
@@ -19,6 +21,6 @@ export default defineConfig({
     pool: 'forks',
     // The driver runs five processes of its own on the 2 cores: one test file at a time.
     fileParallelism: false,
-    env: { AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' },
+    env: { ...sourceEnv, AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' },
   },
 });

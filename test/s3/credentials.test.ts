@@ -1,6 +1,7 @@
 import { inspect } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Catalog, EddyError, S3FileIO } from '../../packages/table/src/index.ts';
+import { S3FileIO } from '../../packages/s3/src/index.ts';
+import { Catalog, EddyError } from '../../packages/table/src/index.ts';
 import { FaultProxy } from './fault-proxy.ts';
 import { s3Env, testS3IO, uniqueS3Path } from './helpers.ts';
 

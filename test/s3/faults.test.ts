@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Catalog, EddyError, type S3FileIO, type Table } from '../../packages/table/src/index.ts';
+import type { S3FileIO } from '../../packages/s3/src/index.ts';
+import { Catalog, EddyError, type Table } from '../../packages/table/src/index.ts';
 import { mulberry32 } from '../../packages/table/test/helpers.ts';
 import { FAULTS, type Fault, FaultProxy, type FaultRule, type ProxiedRequest } from './fault-proxy.ts';
 import { s3Env, testS3IO, uniqueS3Path } from './helpers.ts';

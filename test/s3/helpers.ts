@@ -1,5 +1,5 @@
 import { inject } from 'vitest';
-import { S3FileIO, type S3FileIOOptions } from '../../packages/table/src/index.ts';
+import { S3FileIO, type S3FileIOOptions } from '../../packages/s3/src/index.ts';
 
 /** The S3 server of this run (provided by global-setup.ts). */
 export interface S3TestEnv {

@@ -4,7 +4,9 @@
  * `commits` times with commitUser `writer-<writer>` and identifiers 1..commits, one row per commit,
  * and prints one JSON line per commit, then a summary line with its request counts.
  */
-import { Catalog, type S3FileIO } from '../../packages/table/src/index.ts';
+
+import type { S3FileIO } from '../../packages/s3/src/index.ts';
+import { Catalog } from '../../packages/table/src/index.ts';
 
 const [warehouse, table, writerArg, commitsArg] = process.argv.slice(2);
 const writer = Number(writerArg);

@@ -1,15 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { afterAll, describe, expect, it } from 'vitest';
-import {
-  Catalog,
-  EddyError,
-  endpointNeedsPathStyle,
-  fileIOForWarehouse,
-  LocalFileIO,
-  parseS3Path,
-  S3FileIO,
-  warehousePath,
-} from '../../packages/table/src/index.ts';
+import { endpointNeedsPathStyle, parseS3Path, S3FileIO } from '../../packages/s3/src/index.ts';
+import { Catalog, EddyError, fileIOForWarehouse, LocalFileIO, warehousePath } from '../../packages/table/src/index.ts';
 import { s3Env, testS3IO, uniqueS3Path } from './helpers.ts';
 
 const text = (b: Uint8Array) => new TextDecoder().decode(b);
@@ -33,14 +25,15 @@ describe('S3 paths and configuration', () => {
     expect(endpointNeedsPathStyle(undefined)).toBe(false);
   });
 
-  it('picks the FileIO and the warehouse path from the URI', () => {
-    expect(fileIOForWarehouse('/tmp/wh')).toBeInstanceOf(LocalFileIO);
-    expect(fileIOForWarehouse('file:///tmp/wh')).toBeInstanceOf(LocalFileIO);
-    expect(fileIOForWarehouse('relative/wh')).toBeInstanceOf(LocalFileIO);
-    const io = fileIOForWarehouse('s3://bucket/wh');
+  it('picks the FileIO and the warehouse path from the URI', async () => {
+    expect(await fileIOForWarehouse('/tmp/wh')).toBeInstanceOf(LocalFileIO);
+    expect(await fileIOForWarehouse('file:///tmp/wh')).toBeInstanceOf(LocalFileIO);
+    expect(await fileIOForWarehouse('relative/wh')).toBeInstanceOf(LocalFileIO);
+    // s3:// loads @eddy/s3 lazily: the same class as the package's own export.
+    const io = await fileIOForWarehouse('s3://bucket/wh');
     expect(io).toBeInstanceOf(S3FileIO);
     (io as S3FileIO).destroy();
-    expect(() => fileIOForWarehouse('gs://bucket/wh')).toThrow(/unsupported scheme 'gs:\/\/'/);
+    await expect(fileIOForWarehouse('gs://bucket/wh')).rejects.toThrow(/unsupported scheme 'gs:\/\/'/);
     expect(warehousePath('s3://bucket/a//b/')).toBe('s3://bucket/a/b');
     expect(warehousePath('s3://bucket')).toBe('s3://bucket');
     expect(warehousePath('file:///tmp/x')).toBe('/tmp/x');

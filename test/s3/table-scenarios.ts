@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { Catalog, type FileIO, type S3FileIO } from '../../packages/table/src/index.ts';
+import type { S3FileIO } from '../../packages/s3/src/index.ts';
+import { Catalog, type FileIO } from '../../packages/table/src/index.ts';
 
 /**
  * A fresh, empty warehouse: its URI, and a factory of FileIO instances for it (each call a new one,

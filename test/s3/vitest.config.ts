@@ -1,6 +1,7 @@
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { defineConfig } from 'vitest/config';
+import { fromSource, sourceEnv } from '../../vitest.shared.ts';
 
 /**
  * The object-storage suite: `npm run test:s3`. Runs against a real S3 server: the one named by
@@ -9,6 +10,7 @@ import { defineConfig } from 'vitest/config';
  * be started, or that does not enforce If-None-Match, fails the run: nothing is skipped.
  */
 export default defineConfig({
+  ...fromSource,
   root: path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..'),
   test: {
     include: ['test/s3/**/*.test.ts'],
@@ -17,7 +19,7 @@ export default defineConfig({
     hookTimeout: 120_000,
     pool: 'forks',
     // The SDK warns on every process under Node < 22; the project supports Node 20.
-    env: { AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' },
+    env: { ...sourceEnv, AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' },
     // One file at a time: the server shares the 2 cores, the race test spawns 8 processes, and the
     // figures printed by perf.test.ts are only meaningful without other load.
     fileParallelism: false,

@@ -1,47 +1,42 @@
+/**
+ * `@eddy/table`: Apache Paimon-format tables for TypeScript — open a warehouse (`Catalog`), write
+ * rows (`upsert`, `delete`, `overwrite`, `newWriter`), read them (`scan`, `scanArrow`, `count`,
+ * change feeds), maintain the table (`compact`, `expireSnapshots`, `removeOrphanFiles`).
+ * Looking inside a table's files is `@eddy/table/inspect`; S3 storage is `@eddy/s3`.
+ */
 export { Catalog, type CatalogOptions } from './catalog/catalog.ts';
-export { type Identifier, parseIdentifier, validateName } from './catalog/identifier.ts';
+export type { Identifier } from './catalog/identifier.ts';
 export type { CommitResult } from './commit/file-store-commit.ts';
+export { parseJsonWithLongs } from './format/json-long.ts';
 export type { CommitKind, Snapshot } from './format/snapshot.ts';
 export { type FileIO, type FileStatus, joinPath } from './io/file-io.ts';
 export { LocalFileIO } from './io/local-file-io.ts';
-export {
-  endpointNeedsPathStyle,
-  parseS3Path,
-  type S3Credentials,
-  S3FileIO,
-  type S3FileIOOptions,
-  type S3IOStats,
-  type S3RequestCounts,
-  type S3RequestKind,
-} from './io/s3-file-io.ts';
 export { fileIOForWarehouse, type WarehouseOptions, warehousePath } from './io/warehouse.ts';
+export type { ExpireSnapshotsOptions, ExpireSnapshotsResult } from './maintenance/expire-snapshots.ts';
+export type { RemoveOrphanFilesOptions, RemoveOrphanFilesResult } from './maintenance/remove-orphan-files.ts';
+export type { RollbackResult, RollbackTarget } from './maintenance/rollback.ts';
+export type { CreateTagOptions, DeleteTagResult, ExpireTagsOptions, Tag } from './maintenance/tags.ts';
+export { type ChangelogProducer, type CoreOptions, durationMillis, type MergeEngine } from './options/core-options.ts';
 export {
-  deleteExpiredFiles,
-  type ExpireSnapshotsOptions,
-  type ExpireSnapshotsResult,
-  expireSnapshots,
-} from './maintenance/expire-snapshots.ts';
-export {
-  type RemoveOrphanFilesOptions,
-  type RemoveOrphanFilesResult,
-  removeOrphanFiles,
-} from './maintenance/remove-orphan-files.ts';
-export { type RollbackResult, type RollbackTarget, rollbackTo } from './maintenance/rollback.ts';
-export {
-  type CreateTagOptions,
-  createTag,
-  type DeleteTagResult,
-  deleteTag,
-  type ExpireTagsOptions,
-  expireTags,
-  getTag,
-  listTags,
-  type Tag,
-} from './maintenance/tags.ts';
-export { durationMillis } from './options/core-options.ts';
-export { and, eq, ge, gt, isIn, isNotNull, isNull, le, lt, ne, or, type Predicate } from './scan/predicate.ts';
-export type { SchemaInput } from './schema/table-schema.ts';
-export { TableSchema } from './schema/table-schema.ts';
+  and,
+  between,
+  eq,
+  ge,
+  gt,
+  isIn,
+  isNotNull,
+  isNull,
+  le,
+  like,
+  lt,
+  ne,
+  not,
+  or,
+  type Predicate,
+  startsWith,
+} from './scan/predicate.ts';
+export { parseWhere } from './scan/where.ts';
+export { type SchemaInput, TableSchema } from './schema/table-schema.ts';
 export type { ChangeBatch, ChangeEvent, ChangeOptions, ScanMode } from './stream/change-reader.ts';
 export {
   type BucketHealth,
@@ -56,5 +51,6 @@ export {
 export { type DataField, type DataType, formatDataType, parseDataType } from './types/data-types.ts';
 export { EddyError, type EddyErrorCode } from './types/errors.ts';
 export type { RowKindName } from './types/internal.ts';
+export type { ColumnValue, NullableRow, RowOf, SchemaShape } from './types/row-type.ts';
 export { MemoryBudget } from './write/memory-budget.ts';
 export type { Row } from './write/table-writer.ts';

@@ -13,6 +13,7 @@ import {
   compactTable,
 } from './lsm/table-compaction.ts';
 import {
+  deleteExpiredFiles,
   type ExpireSnapshotsOptions,
   type ExpireSnapshotsResult,
   expireSnapshots,
@@ -40,8 +41,9 @@ import type { TableContext } from './meta/table-context.ts';
 import { TablePaths } from './meta/table-paths.ts';
 import { TagManager, validateTagName } from './meta/tag-manager.ts';
 import { type ColumnBatch, SplitReader } from './read/split-reader.ts';
-import { bindPredicate, type Predicate } from './scan/predicate.ts';
+import { type BoundPredicate, bindPredicate, type Predicate } from './scan/predicate.ts';
 import { type ScanPlan, ScanPlanner } from './scan/scan-planner.ts';
+import { parseWhere } from './scan/where.ts';
 import { SchemaManager } from './schema/schema-manager.ts';
 import type { TableSchema } from './schema/table-schema.ts';
 import {
@@ -62,7 +64,7 @@ import {
   type WriterOptions,
   writeOnce,
 } from './write/table-write.ts';
-import { newCommitUser, type Row } from './write/table-writer.ts';
+import { newCommitUser } from './write/table-writer.ts';
 
 export type { BucketHealth, CompactOptions, CompactResult } from './lsm/table-compaction.ts';
 export type { OverwriteOptions, WriterOptions } from './write/table-write.ts';
@@ -74,7 +76,11 @@ export interface ScanOptions {
    * read: its own schema's names.
    */
   readonly select?: readonly string[];
-  readonly where?: Predicate;
+  /**
+   * Rows to return: a Predicate (`and(eq('region', 'eu'), gt('amount', 400))`) or the same as a
+   * string (`"region = 'eu' and amount > 400"`; see scan/where.ts for the grammar).
+   */
+  readonly where?: Predicate | string;
   readonly limit?: number;
   /** Time travel: read this snapshot id (in the schema it was committed with). */
   readonly snapshotId?: number;
@@ -86,10 +92,23 @@ export interface ScanOptions {
 
 const MANIFEST_CODEC = { zstd: 'zstandard', snappy: 'snappy', deflate: 'deflate', none: 'null' } as const;
 
-/** A Paimon table in a warehouse: write with upsert/delete or a writer, read with scan. */
-export class Table implements TableContext {
+// Table is the TableContext its parts (commit, scan, compaction, maintenance, change feeds) take.
+const asContext = (t: Table): TableContext => t;
+void asContext;
+
+/**
+ * A Paimon table in a warehouse: write with upsert/delete or a writer, read with scan. `R` is the
+ * row type: derived from the schema by `Catalog.createTable` (`RowOf<typeof schema>`), declared
+ * with `catalog.getTable<Order>('shop.orders')`, or plain `Record<string, unknown>`.
+ */
+export class Table<R extends object = Record<string, unknown>> {
+  // The metadata managers are the table's parts (a TableContext), not its API: tools reach the
+  // files through `@eddy/table/inspect`.
+  /** @internal */
   readonly snapshots: SnapshotManager;
+  /** @internal */
   readonly schemas: SchemaManager;
+  /** @internal */
   readonly manifests: ManifestFiles;
   /** @internal Where the table's files live. */
   readonly paths: TablePaths;
@@ -107,12 +126,17 @@ export class Table implements TableContext {
     this.paths = new TablePaths(path, schema);
   }
 
-  static async load(io: FileIO, path: string, identifier: Identifier): Promise<Table> {
+  /** @internal Opens the table at `path` (use `Catalog.getTable`). */
+  static async load<R extends object = Record<string, unknown>>(
+    io: FileIO,
+    path: string,
+    identifier: Identifier,
+  ): Promise<Table<R>> {
     const schemas = new SchemaManager(io, path);
     const schema = await schemas.latest();
     if (!schema)
       throw new EddyError('NOT_FOUND', `table '${identifier.database}.${identifier.table}' does not exist`, { path });
-    return new Table(io, path, identifier, schema, schemas);
+    return new Table<R>(io, path, identifier, schema, schemas);
   }
 
   get name(): string {
@@ -120,16 +144,19 @@ export class Table implements TableContext {
   }
 
   /** A writer for pipelines: `write` rows, `commit(checkpointId)`; dispose to drop what is buffered. */
-  newWriter(options: WriterOptions = {}): TableWrite {
+  newWriter(options: WriterOptions = {}): TableWrite<R> {
     // The static partition is checked now, before any row is written.
     const scope = options.overwrite ? overwriteScope(this, options.overwrite) : undefined;
-    return new TableWrite(this, options.commitUser ?? newCommitUser(), { memoryBudget: options.memoryBudget }, scope);
+    return new TableWrite<R>(
+      this,
+      options.commitUser ?? newCommitUser(),
+      { memoryBudget: options.memoryBudget },
+      scope,
+    );
   }
 
   /** Inserts or replaces rows by primary key (append tables: appends) in one commit. */
-  async upsert(
-    rows: Row | Iterable<Row> | AsyncIterable<Row> | arrow.RecordBatch | arrow.Table,
-  ): Promise<CommitResult> {
+  async upsert(rows: R | Iterable<R> | AsyncIterable<R> | arrow.RecordBatch | arrow.Table): Promise<CommitResult> {
     return this.writeOnce(rows, '+I');
   }
 
@@ -142,25 +169,25 @@ export class Table implements TableContext {
    * snapshots, as Paimon's do by default.
    */
   async overwrite(
-    rows: Row | Iterable<Row> | AsyncIterable<Row> | arrow.RecordBatch | arrow.Table,
+    rows: R | Iterable<R> | AsyncIterable<R> | arrow.RecordBatch | arrow.Table,
     options: OverwriteOptions = {},
   ): Promise<CommitResult> {
     return this.writeOnce(rows, '+I', options);
   }
 
   /** Deletes rows by primary key (the key columns are enough) in one commit. */
-  async delete(keys: Row | Iterable<Row> | AsyncIterable<Row>): Promise<CommitResult> {
+  async delete(keys: Partial<R> | Iterable<Partial<R>> | AsyncIterable<Partial<R>>): Promise<CommitResult> {
     if (!this.schema.isPrimaryKeyTable)
       throw new EddyError('UNSUPPORTED', `table ${this.name} has no primary key: delete by key needs one`);
     return this.writeOnce(keys, '-D');
   }
 
   private async writeOnce(
-    rows: Row | Iterable<Row> | AsyncIterable<Row> | arrow.RecordBatch | arrow.Table,
+    rows: object | Iterable<object> | AsyncIterable<object> | arrow.RecordBatch | arrow.Table,
     kind: '+I' | '-D',
     overwrite?: OverwriteOptions,
   ): Promise<CommitResult> {
-    return writeOnce(this.newWriter({ overwrite }), rows, kind);
+    return writeOnce(this.newWriter({ overwrite }) as TableWrite, rows, kind);
   }
 
   /**
@@ -181,8 +208,8 @@ export class Table implements TableContext {
    * The change feed: `+I/-U/+U/-D` events in commit order, tailing new snapshots until `signal`
    * aborts (or `endSnapshotId`). Start with `scanMode` (Paimon's names); resume with `consumerId`.
    */
-  changes(options: ChangeOptions = {}): AsyncGenerator<ChangeEvent> {
-    return new ChangeReader(this, options).events();
+  changes(options: ChangeOptions = {}): AsyncGenerator<ChangeEvent<R>> {
+    return new ChangeReader(this, options).events() as AsyncGenerator<ChangeEvent<R>>;
   }
 
   /**
@@ -218,8 +245,8 @@ export class Table implements TableContext {
     start: number | string,
     end: number | string,
     options: Pick<ChangeOptions, 'select'> = {},
-  ): AsyncGenerator<ChangeEvent> {
-    return eventsOf(this.changeBatchesBetween(start, end, options));
+  ): AsyncGenerator<ChangeEvent<R>> {
+    return eventsOf(this.changeBatchesBetween(start, end, options)) as AsyncGenerator<ChangeEvent<R>>;
   }
 
   /** changesBetween as batches (see ChangeBatch). */
@@ -267,6 +294,7 @@ export class Table implements TableContext {
     return this.paths.partitionValues(partitionBytes);
   }
 
+  /** @internal */
   newScanPlanner(schema: TableSchema = this.schema): ScanPlanner {
     return new ScanPlanner(schema, this.schemas, this.snapshots, this.manifests);
   }
@@ -285,7 +313,21 @@ export class Table implements TableContext {
   }
 
   /**
-   * The snapshot a read is at (the latest, or the time-travel target) and the schema to read it in:
+   * The schema a read with these time-travel options returns rows in: the snapshot's own schema
+   * for a snapshot id, time or tag (Paimon's time travel), else the table's.
+   */
+  async schemaAt(options: Pick<ScanOptions, 'snapshotId' | 'asOf' | 'tag'> = {}): Promise<TableSchema> {
+    return (await this.resolveRead(options)).schema;
+  }
+
+  private filter(schema: TableSchema, where: Predicate | string | undefined): BoundPredicate | undefined {
+    if (where === undefined) return undefined;
+    const p = typeof where === 'string' ? parseWhere(where, schema.fields) : where;
+    return bindPredicate(p, (c) => schema.fields.find((f) => f.name === c)?.type);
+  }
+
+  /**
+   * @internal The snapshot a read is at (the latest, or the time-travel target) and the schema to read it in:
    * with time travel the snapshot's own, with the table's current options (Paimon's time travel);
    * else the table's.
    */
@@ -311,26 +353,21 @@ export class Table implements TableContext {
     return { snapshot, schema };
   }
 
-  /** Plans a scan: which files of which buckets a read will touch. */
+  /** @internal Plans a scan: which files of which buckets a read will touch (see `inspect(table).plan`). */
   async plan(options: ScanOptions = {}): Promise<ScanPlan> {
     const { snapshot, schema } = await this.resolveRead(options);
-    const filter = options.where
-      ? bindPredicate(options.where, (c) => schema.fields.find((f) => f.name === c)?.type)
-      : undefined;
-    return this.newScanPlanner(schema).plan({ snapshot, filter });
+    return this.newScanPlanner(schema).plan({ snapshot, filter: this.filter(schema, options.where) });
   }
 
   /**
-   * Merged rows as columns: batches of a (partition, bucket) at a time — a file's rows, or a key
+   * @internal Merged rows as columns: batches of a (partition, bucket) at a time — a file's rows, or a key
    * window of a merge — so memory follows the files a merge holds, not the table. A time-travel
    * read comes in the snapshot's own schema (its batches' `fields`).
    */
   async *scanColumns(options: ScanOptions = {}): AsyncGenerator<ColumnBatch> {
     const { snapshot, schema } = await this.resolveRead(options);
     const projection = this.projection(schema, options.select);
-    const filter = options.where
-      ? bindPredicate(options.where, (c) => schema.fields.find((f) => f.name === c)?.type)
-      : undefined;
+    const filter = this.filter(schema, options.where);
     if (!snapshot) return;
     const plan = await this.newScanPlanner(schema).plan({ snapshot, filter });
     const reader = this.newSplitReader(schema);
@@ -378,22 +415,43 @@ export class Table implements TableContext {
     }
   }
 
-  /** Merged rows as plain objects (see the value mapping in the README). */
-  async *scan(options: ScanOptions = {}): AsyncGenerator<Record<string, unknown>> {
+  /**
+   * Merged rows as plain objects (see the value mapping in the README); with `select`, the rows
+   * have those columns only.
+   */
+  scan<K extends keyof R & string>(
+    options: ScanOptions & { readonly select: readonly K[] },
+  ): AsyncGenerator<Pick<R, K>>;
+  scan(options?: ScanOptions): AsyncGenerator<R>;
+  async *scan(options: ScanOptions = {}): AsyncGenerator<R> {
     for await (const b of this.scanColumns(options)) {
       const { fields, columns, length } = b;
       for (let r = 0; r < length; r++) {
         const row: Record<string, unknown> = {};
         for (let c = 0; c < fields.length; c++)
           row[fields[c].name] = toPublicValue(fields[c].type, columnValue(columns[c], r));
-        yield row;
+        yield row as R;
       }
     }
   }
 
+  /**
+   * The number of live rows (after merging, deletes and `where`) at the latest snapshot or the one
+   * `snapshotId`/`asOf` names. Reads one column of each file (plus the filter's columns).
+   */
+  async count(options: Pick<ScanOptions, 'where' | 'snapshotId' | 'asOf'> = {}): Promise<number> {
+    const s = this.schema;
+    const column = s.trimmedPrimaryKeys[0] ?? s.fields[0].name;
+    let n = 0;
+    for await (const b of this.scanColumns({ ...options, select: [column] })) n += b.length;
+    return n;
+  }
+
   /** All rows of a scan in an array (convenience for small tables and tests). */
-  async toArray(options: ScanOptions = {}): Promise<Record<string, unknown>[]> {
-    const out: Record<string, unknown>[] = [];
+  toArray<K extends keyof R & string>(options: ScanOptions & { readonly select: readonly K[] }): Promise<Pick<R, K>[]>;
+  toArray(options?: ScanOptions): Promise<R[]>;
+  async toArray(options: ScanOptions = {}): Promise<R[]> {
+    const out: R[] = [];
     for await (const r of this.scan(options)) out.push(r);
     return out;
   }
@@ -418,6 +476,14 @@ export class Table implements TableContext {
    */
   async expireSnapshots(options: ExpireSnapshotsOptions = {}): Promise<ExpireSnapshotsResult> {
     return expireSnapshots(this, options);
+  }
+
+  /**
+   * Deletes the files an expiry with `deferFileDeletion` left for later (its `pendingFiles`), in
+   * order; files already gone are fine. Call it once readers of the expired snapshots are done.
+   */
+  async deleteExpiredFiles(files: readonly string[]): Promise<void> {
+    return deleteExpiredFiles(this, files);
   }
 
   /** Removes unreferenced files older than `olderThanMs` (default 1 day); `dryRun` only lists them. */

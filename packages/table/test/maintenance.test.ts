@@ -3,7 +3,7 @@ import * as path from 'node:path';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { FileKind } from '../src/format/manifest.ts';
-import { Catalog, deleteExpiredFiles, type FileIO, LocalFileIO, type Table } from '../src/index.ts';
+import { Catalog, type FileIO, LocalFileIO, type Table } from '../src/index.ts';
 import { baseName, metadataOf, readTags } from '../src/maintenance/references.ts';
 import { tempDir } from './helpers.ts';
 
@@ -258,7 +258,7 @@ describe('snapshot expiry', () => {
     expect(r.pendingFiles.length).toBeGreaterThan(0);
     for (const f of r.pendingFiles) expect(existsSync(f)).toBe(true);
     for (const id of r.expired) expect(existsSync(table.snapshots.snapshotPath(id))).toBe(false);
-    await deleteExpiredFiles(table, r.pendingFiles);
+    await table.deleteExpiredFiles(r.pendingFiles);
     for (const f of r.pendingFiles) expect(existsSync(f)).toBe(false);
     await expectRetainedIntact(table, before);
   });

@@ -33,7 +33,7 @@ describe('time travel in the snapshot’s own schema', () => {
   it('renamed, added and dropped columns: scans, Arrow and change feeds show each snapshot as it was', async () => {
     using d = tempDir();
     const catalog = await Catalog.open(d.path);
-    let t = await catalog.createTable('db.t', {
+    let t: Table = await catalog.createTable('db.t', {
       columns: { k: 'INT', name: 'STRING', v: 'INT' },
       primaryKey: ['k'],
       options: { bucket: 1 },
@@ -111,7 +111,7 @@ describe('reads without time travel', () => {
   it('use the table schema: a column added after the last commit reads as null (as in Java)', async () => {
     using d = tempDir();
     const catalog = await Catalog.open(d.path);
-    let t = await catalog.createTable('db.t', { columns: { k: 'INT', a: 'STRING' }, primaryKey: ['k'] });
+    let t: Table = await catalog.createTable('db.t', { columns: { k: 'INT', a: 'STRING' }, primaryKey: ['k'] });
     await t.upsert([{ k: 1, a: 'x' }]);
     t = await evolve(catalog, t, [...t.schema.fields, { id: 2, name: 'b', type: str() }]);
     expect(await t.toArray()).toEqual([{ k: 1, a: 'x', b: null }]);
@@ -145,7 +145,7 @@ describe('schema history against a model', () => {
       fc.asyncProperty(fc.array(op, { minLength: 2, maxLength: 10 }), async (ops) => {
         using d = tempDir();
         const catalog = await Catalog.open(d.path);
-        let t = await catalog.createTable('db.t', {
+        let t: Table = await catalog.createTable('db.t', {
           columns: { k: 'INT', c0: 'STRING' },
           primaryKey: ['k'],
           options: { bucket: 1 },

@@ -35,19 +35,51 @@ describe('change feed', () => {
     ]);
     const ac = new AbortController();
     const seen: ChangeEvent[] = [];
+    // The outcome is taken at once (a rejection must not wait unhandled while the test writes).
     const feed = (async () => {
       for await (const e of t.changes({ signal: ac.signal, pollIntervalMs: 10 })) {
         seen.push(e);
         if (seen.length === 5) ac.abort();
       }
-    })();
+    })().then(
+      () => 'ended',
+      (e: unknown) => e,
+    );
     await t.upsert({ k: 1, v: 'a2' });
     await t.delete({ k: 2 });
     await t.upsert({ k: 3, v: 'c' });
-    await feed;
+    // An aborted feed ends with the signal's AbortError, as fetch and streams do.
+    expect(await feed).toMatchObject({ name: 'AbortError' });
     expect(brief(seen)).toEqual(['1:+I1=a', '1:+I2=b', '2:+I1=a2', '3:-D2=null', '4:+I3=c'].sort());
     // In commit order.
     expect(seen.map((e) => e.snapshotId)).toEqual([...seen.map((e) => e.snapshotId)].sort((a, b) => a - b));
+  });
+
+  it('an abort stops the feed within one batch, also while it waits for a snapshot', async () => {
+    using d = tempDir();
+    const t = await table(d.path);
+    // Snapshot 1 has one file per bucket (two batches); abort after the first event.
+    await t.upsert(Array.from({ length: 200 }, (_, k) => ({ k, v: `v${k}` })));
+    const ac = new AbortController();
+    const seen: ChangeEvent[] = [];
+    const reading = (async () => {
+      for await (const e of t.changes({ scanMode: 'from-snapshot', snapshotId: 1, signal: ac.signal })) {
+        seen.push(e);
+        if (seen.length === 1) ac.abort();
+      }
+    })();
+    await expect(reading).rejects.toMatchObject({ name: 'AbortError' });
+    expect(seen.length).toBeGreaterThan(0);
+    expect(seen.length).toBeLessThan(200); // the second bucket's batch never came
+    // Waiting for the next snapshot with a poll interval of an hour: the abort ends the wait.
+    const waiting = new AbortController();
+    const tail = (async () => {
+      for await (const _ of t.changes({ scanMode: 'latest', pollIntervalMs: 3_600_000, signal: waiting.signal })) {
+        // no new snapshots arrive
+      }
+    })();
+    setImmediate(() => waiting.abort(new Error('shutting down')));
+    await expect(tail).rejects.toThrow('shutting down'); // the signal's own reason
   });
 
   it('supports Paimon scan modes and incremental-between', async () => {

@@ -10,43 +10,12 @@
  * committed, so its files are orphans for a later cleanup — never wrong data).
  */
 import { randomUUID } from 'node:crypto';
-import {
-  type Catalog,
-  deleteExpiredFiles,
-  EddyError,
-  expireSnapshots,
-  removeOrphanFiles,
-  type Table,
-} from '@eddy/table';
+import { type BucketHealth, type Catalog, EddyError, type Table } from '@eddy/table';
 import PQueue from 'p-queue';
 import type { Logger } from 'pino';
 import type { DaemonConfig } from './config.ts';
 import type { Metrics } from './metrics.ts';
 import { inShard, tableFilter } from './select.ts';
-
-/** One bucket's compaction health, as `table.compactionNeeds()` reports it. */
-export interface CompactionNeed {
-  readonly partition: string;
-  readonly bucket: number;
-  readonly sortedRuns: number;
-  readonly l0Files: number;
-  readonly sizeBytes: number;
-  /** When reported: false for a bucket listed only for its health. */
-  readonly needsCompaction?: boolean;
-}
-
-interface NeedsApi {
-  compactionNeeds?: () => Promise<CompactionNeed[]>;
-  bucketHealth?: () => Promise<CompactionNeed[]>;
-}
-
-/** `table.compactionNeeds()`; falls back to `table.bucketHealth()` on SDK builds without it. */
-export async function compactionNeeds(table: Table): Promise<CompactionNeed[]> {
-  const api = table as unknown as NeedsApi;
-  if (typeof api.compactionNeeds === 'function') return api.compactionNeeds.call(table);
-  if (typeof api.bucketHealth === 'function') return api.bucketHealth.call(table);
-  throw new Error('@eddy/table has no table.compactionNeeds()');
-}
 
 interface Job {
   readonly name: string;
@@ -240,10 +209,10 @@ export class CompactorDaemon {
       }
       return undefined;
     }
-    let needs: CompactionNeed[] = [];
+    let needs: BucketHealth[] = [];
     if (table.schema.isPrimaryKeyTable && !this.unsupported.has(name)) {
       try {
-        needs = (await compactionNeeds(table)).filter((n) => n.needsCompaction !== false);
+        needs = (await table.bucketHealth()).filter((n) => n.needsCompaction);
       } catch (e) {
         if (codeOf(e) === 'UNSUPPORTED') this.noteUnsupported(name, e);
         else {
@@ -327,7 +296,7 @@ export class CompactorDaemon {
   private async expire(job: Job): Promise<void> {
     const grace = this.config.expireGraceMs;
     try {
-      const r = await expireSnapshots(job.table, { deferFileDeletion: grace > 0 });
+      const r = await job.table.expireSnapshots({ deferFileDeletion: grace > 0 });
       if (r.expired.length > 0) {
         this.metrics.inc('snapshots_expired_total', r.expired.length, job.name);
         this.log.info(
@@ -360,7 +329,7 @@ export class CompactorDaemon {
     this.pending = this.pending.filter((p) => p.due > now);
     for (const p of due) {
       try {
-        await deleteExpiredFiles(p.table, p.files);
+        await p.table.deleteExpiredFiles(p.files);
         this.metrics.inc('expired_files_deleted_total', p.files.length, p.name);
       } catch (e) {
         // Whatever is left is unreferenced: orphan cleanup removes it later.
@@ -373,7 +342,7 @@ export class CompactorDaemon {
   private async cleanOrphans(job: Job): Promise<void> {
     this.lastOrphanRun.set(job.name, Date.now());
     try {
-      const r = await removeOrphanFiles(job.table, { olderThanMs: this.config.orphanOlderThanMs });
+      const r = await job.table.removeOrphanFiles({ olderThanMs: this.config.orphanOlderThanMs });
       if (r.orphans.length > 0) {
         this.metrics.inc('orphan_files_removed_total', r.orphans.length, job.name);
         this.log.info({ table: job.name, files: r.orphans.length, bytes: r.bytes }, 'removed orphan files');

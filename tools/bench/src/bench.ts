@@ -18,6 +18,7 @@ import {
   REPO_DIR,
 } from './env.ts';
 import { printWorkload, type Report, ratioTable, type Workload, writeReport } from './report.ts';
+import { cliSuite } from './suites/cli.ts';
 import { compactionSuite } from './suites/compaction.ts';
 import { feedSuite } from './suites/feed.ts';
 import { ingestSuite } from './suites/ingest.ts';
@@ -32,12 +33,22 @@ const SUITES = {
   point: pointSuite,
   feed: feedSuite,
   memory: memorySuite,
+  cli: cliSuite,
 } as const;
 type SuiteName = keyof typeof SUITES;
-const ORDER: readonly (SuiteName | 'core')[] = ['core', 'ingest', 'scan', 'compaction', 'point', 'feed', 'memory'];
+const ORDER: readonly (SuiteName | 'core')[] = [
+  'core',
+  'ingest',
+  'scan',
+  'compaction',
+  'point',
+  'feed',
+  'memory',
+  'cli',
+];
 
 const USAGE = `usage: npm run bench -- [suite ...] [flags]
-suites: core ingest scan point compaction feed memory all (default: all; with --smoke: all, small, no
+suites: core ingest scan point compaction feed memory cli all (default: all; with --smoke: all, small, no
         Java/pypaimon/LanceDB unless --peers names them)
 flags:  --rows N (1000000)  --rounds R (5)  --update-rows U (rows/5)  --buckets B (4)
         --repeat K (2: warm scan repetitions, best of)  --point-queries Q (20)  --range-width W (1000)

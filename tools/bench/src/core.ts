@@ -187,7 +187,9 @@ export async function runCore(values: CoreOptions): Promise<void> {
         if (!deliveredAt.has(e.snapshotId)) deliveredAt.set(e.snapshotId, performance.now());
         if (deliveredAt.size === feedCommits) ac.abort();
       }
-    })();
+    })().catch((e) => {
+      if (!ac.signal.aborted) throw e; // the abort ends the feed with an AbortError
+    });
     await new Promise((r) => setTimeout(r, 100)); // the reader starts at "latest" = empty table
     const fw = feedTable.newWriter({ commitUser: 'bench-feed' });
     for (let i = 0; i < feedCommits; i++) {

@@ -27,7 +27,8 @@ export const COLUMN_NAMES = Object.keys(COLUMNS) as (keyof typeof COLUMNS)[];
 /** The projected scan: 2 of the 8 columns. */
 export const PROJECTION = ['id', 'qty'] as const;
 
-export interface BenchRow {
+// A type alias, not an interface: rows must be assignable to an untyped table's Record<string, unknown>.
+export type BenchRow = {
   id: bigint;
   name: string;
   amount: number;
@@ -36,7 +37,7 @@ export interface BenchRow {
   category: string;
   flag: boolean;
   version: number;
-}
+};
 
 const GOLDEN = 0x6d2b79f5;
 const DRAWS = 5;

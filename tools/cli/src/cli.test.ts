@@ -7,11 +7,12 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, unlinkSync,
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { and, Catalog, eq, gt, isNull, or, type Table } from '@eddy/table';
+import { and, Catalog, eq, gt, isNull, or, parseWhere, type Table } from '@eddy/table';
 import * as arrow from 'apache-arrow';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { writeParquet } from '../../../packages/table/src/format/parquet.ts';
-import { parseWhere } from './scan.ts';
+import { binEnv } from '../../../test/bin-env.ts';
+import { buildProgram } from './main.ts';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
 const BIN = path.join(root, 'tools/cli/bin/eddy.js');
@@ -27,9 +28,10 @@ interface Run {
 let tmp: string;
 
 /** Runs the CLI in `cwd` (default: the temp dir) and collects its output. */
-function eddy(args: string[], cwd = tmp): Promise<Run> {
+function eddy(args: string[], cwd = tmp, extraEnv: NodeJS.ProcessEnv = {}): Promise<Run> {
   return new Promise((resolve, reject) => {
-    const env = { ...process.env };
+    // No progress lines: a slow machine must not make stderr differ (one test turns them on).
+    const env = binEnv({ EDDY_PROGRESS: 'off', ...extraEnv });
     delete env.EDDY_WAREHOUSE;
     const child = spawn(process.execPath, [BIN, ...args], { cwd, env });
     let stdout = '';
@@ -480,11 +482,20 @@ describe.concurrent('writing and maintenance', () => {
     const child: ChildProcessWithoutNullStreams = spawn(
       process.execPath,
       [BIN, '-w', w, '--jsonl', 'tail', 'app.users', '--from', 'snapshot:1', '--poll', '50ms'],
-      { cwd: tmp },
+      { cwd: tmp, env: binEnv() },
     );
     const lines: string[] = [];
     let buf = '';
     let stderr = '';
+    // Waits on output events, not on a clock: resolves when `n` lines have arrived, fails if the
+    // tail exits first (a hang is the test timeout's to catch).
+    const waiters: { n: number; resolve: () => void; reject: (e: Error) => void }[] = [];
+    const settle = () => {
+      for (const w of waiters.filter((w) => lines.length >= w.n)) {
+        waiters.splice(waiters.indexOf(w), 1);
+        w.resolve();
+      }
+    };
     child.stderr.on('data', (d) => {
       stderr += d;
     });
@@ -493,15 +504,20 @@ describe.concurrent('writing and maintenance', () => {
       const parts = buf.split('\n');
       buf = parts.pop()!;
       lines.push(...parts.filter((p) => p.length > 0));
+      settle();
     });
-    const waitFor = async (n: number) => {
-      const deadline = Date.now() + 20_000;
-      while (lines.length < n) {
-        if (Date.now() > deadline) throw new Error(`saw ${lines.length} of ${n} lines; stderr: ${stderr}`);
-        await new Promise((r) => setTimeout(r, 25));
-      }
-    };
-    const exited = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
+    const waitFor = (n: number) =>
+      new Promise<void>((resolve, reject) => {
+        waiters.push({ n, resolve, reject });
+        settle();
+      });
+    const exited = new Promise<number | null>((resolve) =>
+      child.on('close', (code) => {
+        for (const w of waiters.splice(0))
+          w.reject(new Error(`tail exited (${code}) after ${lines.length} lines; stderr: ${stderr}`));
+        resolve(code);
+      }),
+    );
     try {
       await t.upsert([
         { id: 1, name: 'ada' },
@@ -724,5 +740,107 @@ describe.concurrent('writing and maintenance', () => {
     expect(r.stdout).toMatch(/full compaction → snapshot \d+/);
     expect(r.stdout).toMatch(/files per bucket before → after compaction:\nregion\s+bucket\s+files before/);
     expect(r.stdout).toContain('merge-on-read scan:');
+    // Again on the same warehouse: refused (no terminal to ask on), the table left as it was.
+    const before = await eddyJson<unknown[]>(['-w', path.join(tmp, 'demo-wh'), 'snapshots', 'shop.orders', '--json']);
+    const again = await eddy(['demo', './demo-wh', '--seconds', '0.5']);
+    expect(again.code).toBe(1);
+    expect(again.stderr).toMatch(/already has a table shop.orders: pass --force/);
+    const after = await eddyJson<unknown[]>(['-w', path.join(tmp, 'demo-wh'), 'snapshots', 'shop.orders', '--json']);
+    expect(after).toEqual(before);
+    const forced = await eddy(['demo', './demo-wh', '--seconds', '0.5', '--force']);
+    expect(forced.code).toBe(0);
+  });
+});
+
+describe('the eddy command itself', () => {
+  it('prints its version, a --help for every command, and completion scripts', async () => {
+    const v = await eddy(['--version']);
+    expect(v.stdout.trim()).toMatch(/^\d+\.\d+\.\d+/);
+    const help = await eddy(['--help']);
+    expect(help.code).toBe(0);
+    const section = help.stdout.slice(help.stdout.indexOf('Commands:'), help.stdout.indexOf('Examples:'));
+    const commands = [...section.matchAll(/^ {2}([a-z][a-z-]*)\b/gm)].map((m) => m[1]).filter((c) => c !== 'help');
+    expect(commands).toEqual(expect.arrayContaining(['demo', 'scan', 'tail', 'load', 'verify', 'tag', 'completion']));
+    // Every command and subcommand has its own --help (checked in-process: a spawn each is slow).
+    const program = buildProgram();
+    const all = program.commands.flatMap((c) => [c, ...c.commands]);
+    expect(all.map((c) => c.name())).toEqual(expect.arrayContaining([...commands, 'create', 'delete', 'list']));
+    for (const c of all) {
+      const text = c.helpInformation();
+      const name = c.parent === program ? c.name() : `${c.parent!.name()} ${c.name()}`;
+      expect(text, name).toMatch(new RegExp(`^Usage: eddy ${name}`));
+      expect(text, name).toMatch(/\n\s+-h, --help\s+display help for command/);
+    }
+    expect((await eddy(['scan', '--help'])).stdout).toMatch(/^Usage: eddy scan \[options\] <table>[\s\S]*Examples:/);
+    const bash = await eddy(['completion', 'bash']);
+    expect(bash.stdout).toContain('complete -o default -F _eddy eddy');
+    execFileSync('bash', ['-n'], { input: bash.stdout });
+    // The completion offers what the program has: subcommands of `tag`, options of `scan`.
+    const complete = (words: string[]) =>
+      execFileSync(
+        'bash',
+        [
+          '-c',
+          `${bash.stdout}\nCOMP_WORDS=(${words.map((w) => `'${w}'`).join(' ')}); COMP_CWORD=${words.length - 1}; _eddy; echo "\${COMPREPLY[@]}"`,
+        ],
+        { encoding: 'utf8' },
+      ).trim();
+    expect(complete(['eddy', 'tag', ''])).toBe('create delete list');
+    expect(complete(['eddy', '-w', 'wh', 'scan', 'shop.orders', '--wh'])).toBe('--where');
+    const zsh = await eddy(['completion', 'zsh']);
+    expect(zsh.stdout).toMatch(/^#compdef eddy/);
+    expect(zsh.stdout).toContain("'--where[");
+    expect((await eddy(['completion', 'fish'])).stderr).toMatch(/expected bash or zsh/);
+  });
+
+  it('scan streams: a large table prints the first rows and counts the rest; JSON Lines prints all', async () => {
+    const w = path.join(tmp, 'big');
+    const t = await (await Catalog.open(w)).createTable('db.big', {
+      columns: { id: 'INT', s: 'STRING' },
+      primaryKey: ['id'],
+    });
+    await t.upsert(Array.from({ length: 1500 }, (_, id) => ({ id, s: `s${id}` })));
+    const human = await eddy(['-w', w, 'scan', 'db.big']);
+    expect(human.code).toBe(0);
+    expect(human.stdout).toContain('(1,000 of 1,500 rows shown; --limit to read fewer, --json or --jsonl for all)');
+    expect(human.stdout.split('\n').length).toBeLessThan(1010);
+    const jsonl = await eddy(['-w', w, '--jsonl', 'scan', 'db.big']);
+    expect(jsonl.stdout.trim().split('\n')).toHaveLength(1500);
+    const json = await eddyJson<unknown[]>(['-w', w, '--json', 'scan', 'db.big', '--where', "s like 's14__'"]);
+    expect(json).toHaveLength(100);
+  });
+
+  it('load: progress lines off a terminal, and Ctrl-C commits nothing and says so', async () => {
+    const w = path.join(tmp, 'interrupt');
+    await (await Catalog.open(w)).createTable('db.t', { columns: { id: 'INT', s: 'STRING' }, primaryKey: ['id'] });
+    // The load reads from a pipe the test holds open: it is mid-load for as long as the test wants.
+    const fifo = path.join(tmp, 'rows.jsonl');
+    execFileSync('mkfifo', [fifo]);
+    const child = spawn(process.execPath, [BIN, '-w', w, 'load', 'db.t', fifo, '--batch-rows', '10'], {
+      cwd: tmp,
+      env: binEnv({ EDDY_PROGRESS: '0.05' }),
+    });
+    let stderr = '';
+    const exited = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
+    const progressSeen = new Promise<void>((resolve, reject) => {
+      child.stderr.on('data', (d) => {
+        stderr += d;
+        if (/loading rows\.jsonl: .*rows/.test(stderr)) resolve();
+      });
+      void exited.then((code) => reject(new Error(`load exited (${code}) before a progress line: ${stderr}`)));
+    });
+    const { createWriteStream } = await import('node:fs');
+    const pipe = createWriteStream(fifo);
+    for (let i = 0; i < 100; i++) pipe.write(`{"id": ${i}, "s": "r${i}"}\n`);
+    await progressSeen; // a progress line while the load runs, on a pipe (no terminal)
+    child.kill('SIGINT');
+    await new Promise((r) => child.stderr.once('data', r)); // "interrupted: stopping at the next safe point"
+    pipe.end(); // the reader wakes up, sees the interrupt and stops before committing
+    expect(await exited).toBe(130);
+    expect(stderr).toMatch(
+      /interrupted: nothing committed to db\.t \(\d+ rows read, none written\); the table is as it was/,
+    );
+    expect(await eddyJson<unknown[]>(['-w', w, '--json', 'snapshots', 'db.t'])).toEqual([]);
+    rmSync(fifo);
   });
 });

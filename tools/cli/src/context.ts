@@ -117,14 +117,7 @@ export function parseList(option: string, value: string | undefined): string[] |
   return items;
 }
 
-let exitCode = 0;
-
-/** A command's exit code when it finishes normally (verify: 2 when it found problems). */
-export function setExitCode(code: number): void {
-  exitCode = Math.max(exitCode, code);
-}
-
-export const pendingExitCode = (): number => exitCode;
+export { setExitCode } from './exit-code.ts';
 
 /** `k=v[,k=v]` (or `k=v/k=v`) naming partition-key values of `table`, as text, for `option`. */
 export function parsePartitionSpec(table: Table, spec: string, option: string): Map<string, string> {

@@ -1,7 +1,8 @@
 import { existsSync } from 'node:fs';
 import * as path from 'node:path';
+import { createInterface } from 'node:readline/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { Catalog, eq, type Table, warehousePath } from '@eddy/table';
+import { Catalog, EddyError, eq, type Table, warehousePath } from '@eddy/table';
 import { renderTable, toJsonLine } from './format.ts';
 
 const REGIONS = ['eu', 'us', 'apac'];
@@ -39,7 +40,9 @@ function startFeed(table: Table) {
       }
       if (ev.snapshotId >= state.stopAfter) stop.abort();
     }
-  })();
+  })().catch((e) => {
+    if (!stop.signal.aborted) throw e; // the abort ends the feed with an AbortError
+  });
   return {
     state,
     kinds,
@@ -59,12 +62,43 @@ function startFeed(table: Table) {
  * streams upserts and deletes in checkpointed commits while a change feed prints, a full
  * compaction, then the snapshots, files per bucket and a merged scan.
  */
-export async function runDemo(dir: string, seconds: number): Promise<void> {
+export interface DemoOptions {
+  readonly seconds: string;
+  /** Replace an existing shop.orders without asking. */
+  readonly force?: boolean;
+}
+
+/** Asks a yes/no question on the terminal; anything but y/yes is no. */
+async function confirm(question: string): Promise<boolean> {
+  const rl = createInterface({ input: process.stdin, output: process.stderr });
+  try {
+    return /^y(es)?$/i.test((await rl.question(question)).trim());
+  } finally {
+    rl.close();
+  }
+}
+
+export async function runDemo(dir: string, o: DemoOptions): Promise<void> {
+  const seconds = Number(o.seconds);
+  if (!Number.isFinite(seconds) || seconds < 0)
+    throw new EddyError('INVALID_ARGUMENT', `--seconds: expected a number, got '${o.seconds}'`);
   const warehouse = warehousePath(dir); // a local path, or s3://bucket/prefix
   const local = !warehouse.includes('://');
   const existed = local && existsSync(warehouse);
   const catalog = await Catalog.open(warehouse);
   const fresh = local ? !existed : (await catalog.listDatabases()).length === 0;
+  if (!o.force && (await catalog.tableExists('shop.orders'))) {
+    // Never replace a table silently: it may be the user's own shop.orders.
+    const what = `${warehouse} already has a table shop.orders`;
+    const interactive = process.stdin.isTTY === true && process.stderr.isTTY === true;
+    if (!interactive)
+      throw new EddyError(
+        'ALREADY_EXISTS',
+        `${what}: pass --force to replace it, or give the demo another directory (eddy demo ./other-dir)`,
+      );
+    if (!(await confirm(`${what}. Replace it (all its data is deleted)? [y/N] `)))
+      throw new EddyError('ALREADY_EXISTS', `${what}: left as it was (--force replaces it without asking)`);
+  }
   await catalog.dropTable('shop.orders', { ignoreIfNotExists: true });
   const table = await catalog.createTable('shop.orders', {
     columns: {
@@ -164,8 +198,7 @@ export async function runDemo(dir: string, seconds: number): Promise<void> {
   console.log('\nlatest snapshots:');
   console.log(renderTable(snaps));
 
-  let live = 0;
-  for await (const b of table.scanColumns({ select: ['order_id'] })) live += b.length;
+  const live = await table.count();
   console.log(`\nmerge-on-read scan: ${live} live orders`);
   const sample = await table.toArray({ where: eq('region', 'eu'), limit: 5 });
   console.log("\nfirst rows where region = 'eu':");

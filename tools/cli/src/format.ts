@@ -80,7 +80,8 @@ export function renderTable(
     return vals.length > 0 && vals.every(isNumeric);
   });
   const headers = specs.map((c) => c.label ?? c.key);
-  const widths = specs.map((_, i) => Math.max(headers[i].length, ...body.map((b) => b[i].length)));
+  // A loop, not Math.max(...spread): the spread overflows the stack on large listings.
+  const widths = specs.map((_, i) => body.reduce((w, b) => Math.max(w, b[i].length), headers[i].length));
   const line = (cells: string[]) =>
     cells
       .map((s, i) => (right[i] ? s.padStart(widths[i]) : s.padEnd(widths[i])))

@@ -13,6 +13,13 @@ import {
   type TableSchema,
 } from '@eddy/table';
 import {
+  type DataFileMeta,
+  deserializeBinaryRow,
+  inspect,
+  type ManifestEntry,
+  toPublicValue,
+} from '@eddy/table/inspect';
+import {
   type GlobalOptions,
   openCatalog,
   openTable,
@@ -26,7 +33,6 @@ import {
   usage,
 } from './context.ts';
 import { cellText, humanBytes, humanCount, renderPairs, renderTable } from './format.ts';
-import { type DataFileMeta, deserializeBinaryRow, type ManifestEntry, toPublicValue } from './sdk-internals.ts';
 
 const LONG_MAX = 9223372036854775807n;
 
@@ -43,7 +49,7 @@ export function shortName(name: string): string {
 export function partitionLabel(table: Table, partition: Uint8Array): string {
   const keys = table.schema.partitionKeys;
   if (keys.length === 0) return '';
-  const values = table.partitionValues(partition);
+  const values = inspect(table).partitionValues(partition);
   return keys.map((k, i) => `${k}=${cellText(toPublicValue(table.schema.field(k).type, values[i]))}`).join('/');
 }
 
@@ -78,13 +84,13 @@ const keyText = (k: Record<string, unknown> | null): string => {
 };
 
 async function resolveSnapshot(table: Table, id: number | undefined): Promise<Snapshot | undefined> {
-  if (id !== undefined) return table.snapshots.snapshot(id);
+  if (id !== undefined) return inspect(table).snapshot(id);
   return table.latestSnapshot();
 }
 
 /** Live data files of a snapshot, with level-0 files of deletion-vector tables included. */
 async function liveFiles(table: Table, snapshot: Snapshot): Promise<ManifestEntry[]> {
-  return table.newScanPlanner().liveEntries(snapshot);
+  return inspect(table).liveFiles(snapshot);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -110,7 +116,7 @@ export async function runTables(g: GlobalOptions, db: string | undefined): Promi
           primaryKeys: t.schema.primaryKeys,
           partitionKeys: t.schema.partitionKeys,
           bucket: t.schema.options.bucket,
-          latestSnapshot: (await t.snapshots.latestSnapshotId()) ?? null,
+          latestSnapshot: (await inspect(t).latestSnapshotId()) ?? null,
         });
       } catch (e) {
         row.error = e instanceof Error ? e.message : String(e);
@@ -229,20 +235,16 @@ const typeText = (t: DataType) => formatDataType(t);
 export async function runDescribe(g: GlobalOptions, name: string, o: { count?: boolean }): Promise<void> {
   const table = await openTable(g, name);
   const s = table.schema;
-  const earliest = await table.snapshots.earliestSnapshotId();
-  const latestId = await table.snapshots.latestSnapshotId();
-  const latest = latestId === undefined ? undefined : await table.snapshots.snapshot(latestId);
+  const meta = inspect(table);
+  const earliest = await meta.earliestSnapshotId();
+  const latestId = await meta.latestSnapshotId();
+  const latest = latestId === undefined ? undefined : await meta.snapshot(latestId);
   const files = latest ? await liveFiles(table, latest) : [];
   const partitions = new Set(files.map((e) => Buffer.from(e.partition).toString('base64')));
   const buckets = new Set(files.map((e) => `${Buffer.from(e.partition).toString('base64')}/${e.bucket}`));
   const sizeBytes = files.reduce((a, e) => a + e.file.fileSize, 0);
   const recordsInFiles = files.reduce((a, e) => a + e.file.rowCount, 0);
-  let liveRows: number | undefined;
-  if (o.count && latest) {
-    liveRows = 0;
-    const first = s.primaryKeys[0] ?? s.fields[0].name;
-    for await (const b of table.scanColumns({ select: [first] })) liveRows += b.length;
-  }
+  const liveRows = o.count && latest ? await table.count({ snapshotId: latest.id }) : undefined;
   const doc = {
     table: table.name,
     path: table.path,
@@ -387,7 +389,7 @@ export async function runFiles(g: GlobalOptions, name: string, o: FilesOptions):
   const schemaOf = async (id: number) => {
     let s = schemaCache.get(id);
     if (!s) {
-      s = id === table.schema.id ? table.schema : await table.schemas.schema(id);
+      s = await inspect(table).schema(id);
       schemaCache.set(id, s);
     }
     return s;
@@ -490,7 +492,7 @@ export async function runManifests(g: GlobalOptions, name: string, o: { snapshot
   const rows: Record<string, unknown>[] = [];
   for (const [list, listName] of lists) {
     if (!listName) continue;
-    for (const m of await table.manifests.readManifestList(listName)) {
+    for (const m of await inspect(table).readManifestList(listName)) {
       rows.push({
         snapshot: snapshot.id,
         list,

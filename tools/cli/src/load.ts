@@ -9,7 +9,8 @@ import { createReadStream, statSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import * as path from 'node:path';
 import { createInterface } from 'node:readline';
-import { type DataField, type DataType, EddyError, type Table } from '@eddy/table';
+import { type DataField, type DataType, EddyError, parseJsonWithLongs, type Table } from '@eddy/table';
+import { arrowToColumn, columnValue, readParquet, toPublicValue } from '@eddy/table/inspect';
 import {
   type GlobalOptions,
   openTable,
@@ -20,8 +21,8 @@ import {
   usage,
 } from './context.ts';
 import { humanBytes, humanCount, plural } from './format.ts';
+import { onInterrupt } from './interrupt.ts';
 import { Progress } from './progress.ts';
-import { arrowToColumn, columnValue, parseJsonWithLongs, readParquet, toPublicValue } from './sdk-internals.ts';
 
 export type LoadFormat = 'jsonl' | 'json' | 'csv' | 'parquet';
 
@@ -361,7 +362,8 @@ export async function runLoad(g: GlobalOptions, name: string, file: string, o: L
   let size: number;
   try {
     const st = statSync(file);
-    if (!st.isFile()) throw usage(`${file} is not a file`);
+    // A file, or a pipe (`<(zcat rows.jsonl.gz)`, a FIFO): its size is unknown then.
+    if (!st.isFile() && !st.isFIFO()) throw usage(`${file} is not a file`);
     size = st.size;
   } catch (e) {
     if (e instanceof EddyError) throw e;
@@ -417,8 +419,16 @@ export async function runLoad(g: GlobalOptions, name: string, file: string, o: L
     lines = [];
   };
   let result: Awaited<ReturnType<typeof writer.commit>> | undefined;
+  let committing = false;
+  // Ctrl-C: stop reading and commit nothing (all or nothing); during the commit, wait for it.
+  const interrupt = onInterrupt(() =>
+    committing
+      ? `the commit of ${plural(rows, 'row')} into ${table.name} was in flight: it may or may not have landed (eddy snapshots ${table.name} shows it)`
+      : `nothing committed to ${table.name} (${plural(rows, 'row')} read, none written); the table is as it was`,
+  );
   try {
     for await (const r of source) {
+      if (interrupt.requested) break;
       chunk.push(r.row);
       lines.push(r.line);
       rows++;
@@ -427,13 +437,24 @@ export async function runLoad(g: GlobalOptions, name: string, file: string, o: L
         progress.update(0, `${humanCount(rows)} rows`, counter.bytes);
       }
     }
-    await flush();
-    progress.update(0, `${humanCount(rows)} rows`, counter.bytes);
-    // An overwrite of a static partition with no rows empties it; otherwise no rows, no commit.
-    if (rows > 0 || overwrite?.partition) result = await writer.commit();
+    if (!interrupt.requested) {
+      await flush();
+      progress.update(0, `${humanCount(rows)} rows`, counter.bytes);
+      // An overwrite of a static partition with no rows empties it; otherwise no rows, no commit.
+      committing = true;
+      if (rows > 0 || overwrite?.partition) result = await writer.commit();
+      committing = false;
+    }
   } finally {
     progress.finish();
+    interrupt.dispose();
     writer.close();
+  }
+  if (interrupt.requested && !result) {
+    process.stderr.write(
+      `eddy: interrupted: nothing committed to ${table.name} (${plural(rows, 'row')} read, none written); the table is as it was\n`,
+    );
+    return;
   }
   const snapshot = result?.snapshot;
   const seconds = (Date.now() - started) / 1000;
@@ -447,9 +468,13 @@ export async function runLoad(g: GlobalOptions, name: string, file: string, o: L
     commitKind: snapshot?.commitKind ?? null,
     seconds,
   };
-  await printDocument(mode, doc, () =>
-    rows === 0 && !snapshot
-      ? `no rows in ${file}: nothing committed`
-      : `${overwrite ? 'overwrote with' : 'loaded'} ${plural(rows, 'row')} (${humanBytes(size)} ${format}) into ${table.name} in ${seconds.toFixed(1)} s → snapshot ${snapshot?.id ?? '(none)'}${snapshot ? ` (${snapshot.commitKind})` : ''}`,
+  await printDocument(
+    mode,
+    doc,
+    () =>
+      (interrupt.requested ? 'interrupted after the commit: ' : '') +
+      (rows === 0 && !snapshot
+        ? `no rows in ${file}: nothing committed`
+        : `${overwrite ? 'overwrote with' : 'loaded'} ${plural(rows, 'row')} (${humanBytes(size)} ${format}) into ${table.name} in ${seconds.toFixed(1)} s → snapshot ${snapshot?.id ?? '(none)'}${snapshot ? ` (${snapshot.commitKind})` : ''}`),
   );
 }

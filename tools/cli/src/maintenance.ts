@@ -6,7 +6,7 @@
  * changelogs and tags after the target). The data files only the removed snapshots used become
  * unreferenced; `remove-orphans` deletes them after its grace period.
  */
-import { EddyError, type Table } from '@eddy/table';
+import type { ExpireSnapshotsOptions, Table } from '@eddy/table';
 import {
   type GlobalOptions,
   openTable,
@@ -18,6 +18,8 @@ import {
   usage,
 } from './context.ts';
 import { humanBytes, humanCount } from './format.ts';
+import { onInterrupt } from './interrupt.ts';
+import { Progress } from './progress.ts';
 
 /** A short `1..5, 7` form of ascending ids. */
 export function idRanges(ids: readonly number[]): string {
@@ -38,11 +40,26 @@ export async function runCompact(g: GlobalOptions, name: string, o: { full?: boo
   const table = await openTable(g, name);
   const runs = async () => (await table.bucketHealth()).reduce((a, b) => a + b.sortedRuns, 0);
   const runsBefore = await runs();
-  if (process.stderr.isTTY && !process.env.CI)
-    process.stderr.write(`compacting ${table.name}${o.full ? ' (full)' : ''}…\r`);
+  const before = (await table.latestSnapshot())?.id;
+  const progress = new Progress(`compacting ${table.name}${o.full ? ' (full)' : ''}`, 0, () => 'running');
+  progress.update(0);
+  // A compaction commits once, at its end: until then Ctrl-C leaves the table as it was.
+  const interrupt = onInterrupt(
+    () =>
+      `compaction of ${table.name} stopped before its commit: nothing committed (latest snapshot still ${before ?? 'none'}); files it wrote are orphans for eddy remove-orphans`,
+  );
   const started = Date.now();
-  const r = await table.compact({ full: o.full === true });
-  if (process.stderr.isTTY && !process.env.CI) process.stderr.write('\x1b[K');
+  let r: Awaited<ReturnType<Table['compact']>>;
+  try {
+    r = await table.compact({ full: o.full === true });
+  } finally {
+    progress.finish();
+    interrupt.dispose();
+  }
+  if (interrupt.requested)
+    process.stderr.write(
+      `eddy: the compaction finished before it could stop: ${r.snapshot ? `snapshot ${r.snapshot.id} (COMPACT) committed` : 'nothing to commit'}\n`,
+    );
   const doc = {
     table: table.name,
     full: o.full === true,
@@ -66,14 +83,7 @@ export async function runCompact(g: GlobalOptions, name: string, o: { full?: boo
 }
 
 // ---------------------------------------------------------------------------------------------
-// expire / remove-orphans (SDK maintenance, called when this SDK version has it)
-
-function sdkMethod<T>(table: Table, method: string, what: string): T {
-  const f = (table as unknown as Record<string, unknown>)[method];
-  if (typeof f !== 'function')
-    throw new EddyError('UNSUPPORTED', `${what} is not available: this @eddy/table has no table.${method}()`);
-  return (f as (...args: unknown[]) => unknown).bind(table) as T;
-}
+// expire / remove-orphans
 
 export interface ExpireCliOptions {
   retainMin?: string;
@@ -82,18 +92,8 @@ export interface ExpireCliOptions {
   limit?: string;
 }
 
-interface ExpireResultLike {
-  expired: number[];
-  earliestSnapshotId: number | undefined;
-  deletedDataFiles: number;
-  deletedChangelogFiles: number;
-  deletedMetadataFiles: number;
-  expiredConsumers?: string[];
-}
-
 export async function runExpire(g: GlobalOptions, name: string, o: ExpireCliOptions): Promise<void> {
   const table = await openTable(g, name);
-  const expire = sdkMethod<(opts: object) => Promise<ExpireResultLike>>(table, 'expireSnapshots', 'snapshot expiry');
   const options = {
     retainMin: parseInteger('--retain-min', o.retainMin, 1),
     retainMax: parseInteger('--retain-max', o.retainMax, 1),
@@ -102,7 +102,9 @@ export async function runExpire(g: GlobalOptions, name: string, o: ExpireCliOpti
   };
   if (options.retainMin !== undefined && options.retainMax !== undefined && options.retainMin > options.retainMax)
     throw usage(`--retain-min ${options.retainMin} is larger than --retain-max ${options.retainMax}`);
-  const r = await expire(Object.fromEntries(Object.entries(options).filter(([, v]) => v !== undefined)));
+  const r = await table.expireSnapshots(
+    Object.fromEntries(Object.entries(options).filter(([, v]) => v !== undefined)) as ExpireSnapshotsOptions,
+  );
   const doc = {
     table: table.name,
     expired: r.expired,
@@ -110,7 +112,7 @@ export async function runExpire(g: GlobalOptions, name: string, o: ExpireCliOpti
     deletedDataFiles: r.deletedDataFiles,
     deletedChangelogFiles: r.deletedChangelogFiles,
     deletedMetadataFiles: r.deletedMetadataFiles,
-    expiredConsumers: r.expiredConsumers ?? [],
+    expiredConsumers: r.expiredConsumers,
   };
   await printDocument(outputMode(g), doc, () =>
     r.expired.length === 0
@@ -125,19 +127,17 @@ export async function runRemoveOrphans(
   o: { olderThan?: string; dryRun?: boolean },
 ): Promise<void> {
   const table = await openTable(g, name);
-  const remove = sdkMethod<(opts: object) => Promise<{ orphans: string[]; bytes: number; scannedFiles?: number }>>(
-    table,
-    'removeOrphanFiles',
-    'orphan-file cleanup',
-  );
   const olderThanMs = parseDuration('--older-than', o.olderThan);
-  const r = await remove({ dryRun: o.dryRun === true, ...(olderThanMs !== undefined ? { olderThanMs } : {}) });
+  const r = await table.removeOrphanFiles({
+    dryRun: o.dryRun === true,
+    ...(olderThanMs !== undefined ? { olderThanMs } : {}),
+  });
   const doc = {
     table: table.name,
     dryRun: o.dryRun === true,
     orphans: r.orphans,
     bytes: r.bytes,
-    scannedFiles: r.scannedFiles ?? null,
+    scannedFiles: r.scannedFiles,
   };
   await printDocument(outputMode(g), doc, () => {
     const verb = o.dryRun ? 'would remove' : 'removed';

@@ -3,6 +3,7 @@
  * limit), `eddy audit` prints the changes of a range of snapshots with their row kinds and stops.
  */
 import { type ChangeOptions, type DataField, EddyError, type Table } from '@eddy/table';
+import { inspect } from '@eddy/table/inspect';
 import {
   type GlobalOptions,
   openTable,
@@ -16,7 +17,6 @@ import {
 } from './context.ts';
 import { renderTable, toJson, toJsonLine } from './format.ts';
 import { outputRow } from './scan.ts';
-import { ChangelogManager } from './sdk-internals.ts';
 
 /** `--from latest | full | earliest | snapshot:N | snapshot-full:N | time:ISO` → change-feed options. */
 export async function startOptions(table: Table, from: string): Promise<ChangeOptions> {
@@ -25,11 +25,7 @@ export async function startOptions(table: Table, from: string): Promise<ChangeOp
   if (f === 'full' || f === 'latest-full') return { scanMode: 'latest-full' };
   if (f === 'earliest') {
     // The earliest snapshot, or the earliest long-lived changelog before it (decoupled retention).
-    const snapshot = await table.snapshots.earliestSnapshotId();
-    const changelog = table.schema.options.changelogDecoupled
-      ? await new ChangelogManager(table.io, table.path).earliestId()
-      : undefined;
-    const earliest = changelog !== undefined && (snapshot === undefined || changelog < snapshot) ? changelog : snapshot;
+    const earliest = await inspect(table).earliestChangeId();
     return earliest === undefined ? { scanMode: 'latest' } : { scanMode: 'from-snapshot', snapshotId: earliest };
   }
   let m = /^snapshot(-full)?:(\d+)$/.exec(f);
@@ -57,7 +53,7 @@ function schemaFields(table: Table): (schemaId: number) => Promise<readonly Data
   return async (id) => {
     let f = cache.get(id);
     if (!f) {
-      f = (await table.schemas.forSnapshot(id, table.schema)).fields;
+      f = (await inspect(table).schema(id)).fields;
       cache.set(id, f);
     }
     return f;
@@ -83,6 +79,7 @@ export async function runTail(g: GlobalOptions, name: string, o: TailOptions): P
     );
   }
   let n = 0;
+  let last: number | undefined;
   try {
     for await (const ev of table.changes({
       ...start,
@@ -98,11 +95,21 @@ export async function runTail(g: GlobalOptions, name: string, o: TailOptions): P
           ? `${String(ev.snapshotId).padStart(6)}  ${ev.kind}  ${toJsonLine(row)}`
           : toJsonLine({ snapshot: ev.snapshotId, kind: ev.kind, row }),
       );
+      last = ev.snapshotId;
       if (limit !== undefined && ++n >= limit) break;
     }
+  } catch (e) {
+    if (!stop.signal.aborted) throw e; // Ctrl-C ends the feed with an AbortError
   } finally {
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
+  }
+  if (stop.signal.aborted && process.stderr.isTTY) {
+    // Read-only, but a consumer's position is state: say where it resumes.
+    const where = o.consumer
+      ? `; consumer ${o.consumer} resumes after the last snapshot delivered in full${last !== undefined ? ` (at most snapshot ${last})` : ''}`
+      : '';
+    process.stderr.write(`stopped following ${table.name}${where}\n`);
   }
 }
 
@@ -116,8 +123,8 @@ export interface AuditOptions {
 export async function runAudit(g: GlobalOptions, name: string, o: AuditOptions): Promise<void> {
   const mode = outputMode(g);
   const table = await openTable(g, name);
-  const earliest = await table.snapshots.earliestSnapshotId();
-  const latest = await table.snapshots.latestSnapshotId();
+  const earliest = await inspect(table).earliestSnapshotId();
+  const latest = await inspect(table).latestSnapshotId();
   const select = parseList('--select', o.select);
   for (const c of select ?? []) table.schema.field(c);
   const fieldsOf = schemaFields(table);

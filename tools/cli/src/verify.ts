@@ -8,24 +8,24 @@
  * list when anything is wrong.
  */
 import type { DataType, Snapshot, Table, TableSchema } from '@eddy/table';
-import { FileKind } from '../../../packages/table/src/format/manifest.ts';
-import { type GlobalOptions, openTable, outputMode, parseInteger, printDocument, setExitCode } from './context.ts';
-import { humanBytes, humanCount, plural } from './format.ts';
-import { Progress } from './progress.ts';
 import {
   arrowToColumn,
-  ChangelogManager,
   columnValue,
   compareValues,
   type DataFileMeta,
-  type DataSplit,
   deserializeBinaryRow,
+  FileKind,
   type InternalValue,
+  inspect,
   type ManifestEntry,
   type ManifestFileMeta,
   mergeManifestEntries,
   readParquet,
-} from './sdk-internals.ts';
+  type TableInspector,
+} from '@eddy/table/inspect';
+import { type GlobalOptions, openTable, outputMode, parseInteger, printDocument, setExitCode } from './context.ts';
+import { humanBytes, humanCount, plural } from './format.ts';
+import { Progress } from './progress.ts';
 
 export interface Problem {
   readonly snapshot: number | null;
@@ -83,11 +83,10 @@ class Verifier {
   readonly live = new Map<string, LiveFile>();
   /** Intact live data files per snapshot (only the latest is kept). */
   readonly liveBySnapshot = new Map<number, LiveFile[]>();
-  private readonly dirs = new Map<string, string>();
-  private readonly reader;
+  private readonly meta: TableInspector;
 
   constructor(private readonly table: Table) {
-    this.reader = table.newSplitReader();
+    this.meta = inspect(table);
   }
 
   report(snapshot: number | null, path: string, problem: string): void {
@@ -129,16 +128,7 @@ class Verifier {
   }
 
   bucketDir(partition: Uint8Array, bucket: number): string {
-    const key = `${Buffer.from(partition).toString('base64')}/${bucket}`;
-    let dir = this.dirs.get(key);
-    if (dir === undefined) {
-      dir = this.reader.bucketPath({
-        partition: this.table.partitionValues(partition),
-        bucket,
-      } as unknown as DataSplit);
-      this.dirs.set(key, dir);
-    }
-    return dir;
+    return this.meta.bucketPath(partition, bucket);
   }
 
   /**
@@ -150,8 +140,8 @@ class Verifier {
     name: string,
     recordedSize: number | null | undefined,
   ): Promise<{ entries: ManifestEntry[]; complete: boolean }> {
-    const m = this.table.manifests;
-    const listPath = m.path(name);
+    const m = this.meta;
+    const listPath = m.manifestPath(name);
     const state = await this.checkFile(snapshot, listPath, 'manifest list', recordedSize, 'manifestLists');
     if (state === 'missing') return { entries: [], complete: false };
     let metas: ManifestFileMeta[];
@@ -175,11 +165,11 @@ class Verifier {
 
   private async manifest(snapshot: number, meta: ManifestFileMeta): Promise<ManifestEntry[] | undefined> {
     if (this.manifests.has(meta.fileName)) return this.manifests.get(meta.fileName);
-    const path = this.table.manifests.path(meta.fileName);
+    const path = this.meta.manifestPath(meta.fileName);
     let entries: ManifestEntry[] | undefined;
     if ((await this.checkFile(snapshot, path, 'manifest', meta.fileSize, 'manifests')) !== 'missing') {
       try {
-        entries = await this.table.manifests.readManifest(meta.fileName);
+        entries = await this.meta.readManifest(meta.fileName);
         const added = entries.filter((e) => e.kind === FileKind.ADD).length;
         const deleted = entries.length - added;
         if (added !== meta.numAddedFiles || deleted !== meta.numDeletedFiles)
@@ -201,18 +191,18 @@ class Verifier {
   }
 
   async snapshot(id: number): Promise<Snapshot | undefined> {
-    const t = this.table;
-    const path = t.snapshots.snapshotPath(id);
+    const t = this.meta;
+    const path = t.snapshotPath(id);
     let s: Snapshot;
     try {
-      s = await t.snapshots.snapshot(id);
+      s = await t.snapshot(id);
     } catch (e) {
       this.report(id, path, message(e));
       return undefined;
     }
     this.counts.snapshots++;
     try {
-      await t.schemas.schema(s.schemaId);
+      await t.schema(s.schemaId);
     } catch (e) {
       this.report(id, path, `its schema ${s.schemaId} cannot be read: ${message(e)}`);
     }
@@ -262,14 +252,14 @@ class Verifier {
       );
     }
     if (s.indexManifest) {
-      const ip = t.manifests.path(s.indexManifest);
+      const ip = t.manifestPath(s.indexManifest);
       if ((await this.checkFile(id, ip, 'index manifest', null, 'indexManifests')) === 'ok') {
         if (!this.indexManifests.has(s.indexManifest)) {
           this.indexManifests.add(s.indexManifest);
           try {
-            for (const e of await t.manifests.readIndexManifest(s.indexManifest)) {
+            for (const e of await t.readIndexManifest(s.indexManifest)) {
               if (e.kind !== FileKind.ADD) continue;
-              const p = e.externalPath ?? `${t.path}/index/${e.fileName}`;
+              const p = t.indexFilePath(e);
               await this.checkFile(id, p, `${e.indexType} index file`, e.fileSize, 'indexFiles');
             }
           } catch (e) {
@@ -287,11 +277,11 @@ class Verifier {
    * APPEND commit, its delta list and the files it added. Base and delta lists of a producer's
    * changelog are gone by design (snapshot expiry deletes them).
    */
-  async changelog(changelogs: ChangelogManager, id: number): Promise<void> {
-    const path = changelogs.path(id);
+  async changelog(meta: TableInspector, id: number): Promise<void> {
+    const path = meta.changelogPath(id);
     let c: Snapshot | undefined;
     try {
-      c = await changelogs.tryRead(id);
+      c = await meta.changelog(id);
     } catch (e) {
       this.report(id, path, message(e));
       return;
@@ -405,7 +395,7 @@ export async function runVerify(g: GlobalOptions, name: string, o: VerifyOptions
   const table = await openTable(g, name);
   const sample = o.deep ? undefined : (parseInteger('--sample', o.sample, 0) ?? 5);
   const v = new Verifier(table);
-  const t = table.snapshots;
+  const t = inspect(table);
   const earliest = await t.earliestSnapshotId();
   const latest = await t.latestSnapshotId();
   let latestSnapshot: Snapshot | undefined;
@@ -425,8 +415,8 @@ export async function runVerify(g: GlobalOptions, name: string, o: VerifyOptions
   }
 
   // Long-lived changelogs: what change feeds read from them must exist.
-  const changelogs = new ChangelogManager(table.io, table.path);
-  for (const id of await changelogs.listIds()) await v.changelog(changelogs, id);
+  const meta = inspect(table);
+  for (const id of await meta.listChangelogIds()) await v.changelog(meta, id);
 
   // Read files back: all of them (--deep) or an even sample of the latest snapshot's.
   let toRead = [...v.live.values()];
@@ -445,7 +435,7 @@ export async function runVerify(g: GlobalOptions, name: string, o: VerifyOptions
     const schemaOf = async (id: number) => {
       let s = schemas.get(id);
       if (!s) {
-        s = await table.schemas.schema(id);
+        s = await t.schema(id);
         schemas.set(id, s);
       }
       return s;

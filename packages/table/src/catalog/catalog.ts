@@ -5,6 +5,7 @@ import { SchemaManager } from '../schema/schema-manager.ts';
 import { type SchemaInput, TableSchema } from '../schema/table-schema.ts';
 import { Table } from '../table.ts';
 import { EddyError } from '../types/errors.ts';
+import type { RowOf } from '../types/row-type.ts';
 import { formatIdentifier, type Identifier, parseIdentifier, validateName } from './identifier.ts';
 
 export interface CatalogOptions {
@@ -12,23 +13,49 @@ export interface CatalogOptions {
   readonly fileIO?: FileIO;
 }
 
-/** A filesystem catalog: `<warehouse>/<database>.db/<table>/`, like Paimon's. */
-export class Catalog {
+/**
+ * A filesystem catalog: `<warehouse>/<database>.db/<table>/`, like Paimon's. `close()` (or
+ * `await using catalog = await Catalog.open(...)`) releases the storage client it opened.
+ */
+export class Catalog implements AsyncDisposable {
+  private closed = false;
+
   private constructor(
     readonly warehouse: string,
     readonly io: FileIO,
+    /** The FileIO was made here (not passed in `options.fileIO`): close() closes it. */
+    private readonly ownsIO: boolean,
   ) {}
+
+  /**
+   * Closes the storage client the catalog opened (S3 connections; nothing for a local folder).
+   * Tables got from it must not be used afterwards; a FileIO passed in `options.fileIO` is the
+   * caller's to close. Calling it again does nothing.
+   */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    if (this.ownsIO) await this.io.close?.();
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.close();
+  }
+
+  private checkOpen(): void {
+    if (this.closed) throw new EddyError('INVALID_ARGUMENT', `the catalog of ${this.warehouse} is closed`);
+  }
 
   /** Opens (and creates, when absent) a warehouse at a local path, a `file://` URI or `s3://bucket/prefix`. */
   static async open(pathOrUri: string, options: CatalogOptions = {}): Promise<Catalog> {
     if (typeof pathOrUri !== 'string' || pathOrUri.length === 0) {
       throw new EddyError('INVALID_ARGUMENT', 'a warehouse path or URI is required');
     }
-    // A path or file:// → LocalFileIO; s3://bucket/prefix → S3FileIO; other schemes need options.fileIO.
+    // A path or file:// → LocalFileIO; s3://bucket/prefix → @eddy/s3's S3FileIO; other schemes need options.fileIO.
     const path = warehousePath(pathOrUri);
-    const io = options.fileIO ?? fileIOForWarehouse(pathOrUri);
+    const io = options.fileIO ?? (await fileIOForWarehouse(pathOrUri));
     await io.mkdirs(path);
-    return new Catalog(path, io);
+    return new Catalog(path, io, options.fileIO === undefined);
   }
 
   databasePath(database: string): string {
@@ -40,6 +67,7 @@ export class Catalog {
   }
 
   async listDatabases(): Promise<string[]> {
+    this.checkOpen();
     return (await this.io.list(this.warehouse))
       .filter((f) => f.isDirectory && f.path.endsWith('.db'))
       .map((f) => nodePath.posix.basename(f.path).slice(0, -3))
@@ -78,6 +106,7 @@ export class Catalog {
   }
 
   async listTables(database: string): Promise<string[]> {
+    this.checkOpen();
     if (!(await this.databaseExists(database)))
       throw new EddyError('NOT_FOUND', `database '${database}' does not exist`);
     const out: string[] = [];
@@ -93,30 +122,37 @@ export class Catalog {
     return (await new SchemaManager(this.io, this.tablePath(id)).listSchemaIds()).length > 0;
   }
 
-  /** Creates a table; the database is created when missing. Publishing `schema-0` is atomic. */
-  async createTable(
+  /**
+   * Creates a table; the database is created when missing. Publishing `schema-0` is atomic. The
+   * table's row type comes from the schema (`RowOf<typeof input>`) when its types are literals.
+   */
+  async createTable<const S extends SchemaInput>(
     identifier: string | Identifier,
-    input: SchemaInput,
+    input: S,
     options: { ignoreIfExists?: boolean } = {},
-  ): Promise<Table> {
+  ): Promise<Table<RowOf<S>>> {
+    this.checkOpen();
     const id = parseIdentifier(identifier);
     const schema = TableSchema.create(input);
     await this.createDatabase(id.database, { ignoreIfExists: true });
     const path = this.tablePath(id);
     const schemas = new SchemaManager(this.io, path);
     if (!(await schemas.tryCreate(schema))) {
-      if (options.ignoreIfExists) return this.getTable(id);
+      if (options.ignoreIfExists) return this.getTable<RowOf<S>>(id);
       throw new EddyError('ALREADY_EXISTS', `table '${formatIdentifier(id)}' already exists`, { path });
     }
-    return Table.load(this.io, path, id);
+    return Table.load<RowOf<S>>(this.io, path, id);
   }
 
-  async getTable(identifier: string | Identifier): Promise<Table> {
+  /** Opens a table; `R` declares its row type (default: plain records). */
+  async getTable<R extends object = Record<string, unknown>>(identifier: string | Identifier): Promise<Table<R>> {
+    this.checkOpen();
     const id = parseIdentifier(identifier);
-    return Table.load(this.io, this.tablePath(id), id);
+    return Table.load<R>(this.io, this.tablePath(id), id);
   }
 
   async dropTable(identifier: string | Identifier, options: { ignoreIfNotExists?: boolean } = {}): Promise<void> {
+    this.checkOpen();
     const id = parseIdentifier(identifier);
     if (!(await this.tableExists(id))) {
       if (options.ignoreIfNotExists) return;

@@ -35,6 +35,8 @@ export interface FileIO {
   /** Deletes a directory and everything below it. */
   deleteDirectory(dir: string): Promise<void>;
   mkdirs(dir: string): Promise<void>;
+  /** Releases what the FileIO holds (connections); `Catalog.close()` calls it for a FileIO it made. */
+  close?(): void | Promise<void>;
 }
 
 /** Joins path segments with '/', never producing doubled separators. */

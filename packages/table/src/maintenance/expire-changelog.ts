@@ -16,7 +16,7 @@ import { FileKind } from '../format/manifest.ts';
 import type { Snapshot } from '../format/snapshot.ts';
 import { ChangelogManager } from '../meta/changelog-manager.ts';
 import type { TableContext } from '../meta/table-context.ts';
-import type { ExpireConfig } from './expire-snapshots.ts';
+import type { ExpireConfig } from './expire-config.ts';
 import { type ConsumerRef, isNotFound, metadataOf, readTags, sortMetadata } from './references.ts';
 
 export interface ChangelogExpiry {

@@ -11,7 +11,8 @@ import { type ColumnBatch, SplitReader } from '../read/split-reader.ts';
 import type { TableSchema } from '../schema/table-schema.ts';
 import type { DataField } from '../types/data-types.ts';
 import { EddyError } from '../types/errors.ts';
-import { ROW_KIND_NAMES, type RowKindName } from '../types/internal.ts';
+import { ROW_KIND_NAMES } from '../types/internal.ts';
+import type { NullableRow } from '../types/row-type.ts';
 
 /** Paimon's `scan.mode` values a change feed understands. */
 export type ScanMode =
@@ -36,7 +37,10 @@ export interface ChangeOptions {
   readonly pollIntervalMs?: number;
   /** Stop after delivering this snapshot (a bounded, batch-like feed). */
   readonly endSnapshotId?: number;
-  /** Stops a tailing feed. */
+  /**
+   * Stops the feed: within one batch of the abort the iteration throws the signal's reason (an
+   * `AbortError` DOMException unless `abort(reason)` gave another), as fetch and Node's streams do.
+   */
   readonly signal?: AbortSignal;
   readonly select?: readonly string[];
   /**
@@ -48,14 +52,19 @@ export interface ChangeOptions {
   readonly onGap?: (gap: { readonly missedFrom: number; readonly resumedAt: number }) => void;
 }
 
-export interface ChangeEvent {
-  readonly kind: RowKindName;
-  /** The row in the schema of its snapshot (`schemaId`): the column names the table had then. */
-  readonly row: Record<string, unknown>;
-  readonly snapshotId: number;
-  /** The schema the row is in (the snapshot's `schemaId`). */
-  readonly schemaId: number;
-}
+/**
+ * One change: `+I`/`+U` carry the row; `-U`/`-D` its before-image, which may hold only the key
+ * (the other columns null) when the table's changelog producer does not keep full rows. The row is
+ * in the schema of its snapshot (`schemaId`): the column names the table had then.
+ */
+export type ChangeEvent<R = Record<string, unknown>> =
+  | { readonly kind: '+I' | '+U'; readonly row: R; readonly snapshotId: number; readonly schemaId: number }
+  | {
+      readonly kind: '-U' | '-D';
+      readonly row: NullableRow<R>;
+      readonly snapshotId: number;
+      readonly schemaId: number;
+    };
 
 /** A batch of changes: the rows' columns plus their kinds, from one snapshot, in its schema. */
 export interface ChangeBatch {
@@ -67,14 +76,18 @@ export interface ChangeBatch {
 }
 
 /** Change events (rows as plain objects) of change batches. */
-export async function* eventsOf(batches: AsyncIterable<ChangeBatch>): AsyncGenerator<ChangeEvent> {
+export async function* eventsOf(
+  batches: AsyncIterable<ChangeBatch>,
+  signal?: AbortSignal,
+): AsyncGenerator<ChangeEvent> {
   for await (const b of batches) {
+    signal?.throwIfAborted();
     const { fields, columns, length } = b.batch;
     for (let r = 0; r < length; r++) {
       const row: Record<string, unknown> = {};
       for (let c = 0; c < fields.length; c++)
         row[fields[c].name] = toPublicValue(fields[c].type, columnValue(columns[c], r));
-      yield { kind: ROW_KIND_NAMES[b.kinds[r]], row, snapshotId: b.snapshotId, schemaId: b.schemaId };
+      yield { kind: ROW_KIND_NAMES[b.kinds[r]], row, snapshotId: b.snapshotId, schemaId: b.schemaId } as ChangeEvent;
     }
   }
 }
@@ -159,6 +172,7 @@ export class ChangeReader {
         const { schema, projection } = await this.schemaOf(await t.snapshots.snapshot(start.full));
         if (projection.length > 0) {
           for await (const b of t.scanColumns({ snapshotId: start.full, select: projection.map((f) => f.name) })) {
+            o.signal?.throwIfAborted();
             yield { snapshotId: start.full, schemaId: schema.id, kinds: new Int8Array(b.length), batch: b };
           }
         }
@@ -169,7 +183,7 @@ export class ChangeReader {
     }
     const interval = o.pollIntervalMs ?? DEFAULT_POLL_INTERVAL_MS;
     for (;;) {
-      if (o.signal?.aborted) return;
+      o.signal?.throwIfAborted();
       if (o.endSnapshotId !== undefined && next > o.endSnapshotId) return;
       const snapshot = await this.tryRead(next);
       if (snapshot === undefined) {
@@ -192,7 +206,7 @@ export class ChangeReader {
         try {
           await sleep(interval, undefined, { signal: o.signal });
         } catch (e) {
-          if (o.signal?.aborted) return;
+          o.signal?.throwIfAborted();
           throw e;
         }
         continue;
@@ -217,7 +231,10 @@ export class ChangeReader {
         next = earliest;
         continue;
       }
-      for (const b of changes) yield b;
+      for (const b of changes) {
+        o.signal?.throwIfAborted();
+        yield b;
+      }
       next = snapshot.id + 1;
       // Every change of the snapshot has been pulled by the consumer: record the position.
       if (consumer !== undefined) await writeConsumer(t, consumer, next);
@@ -225,7 +242,7 @@ export class ChangeReader {
   }
 
   events(): AsyncGenerator<ChangeEvent> {
-    return eventsOf(this.batches());
+    return eventsOf(this.batches(), this.options.signal);
   }
 
   /** Snapshot `id`, or its long-lived changelog once expired (decoupled changelog), or undefined. */

@@ -10,7 +10,12 @@ export type EddyErrorCode =
   | 'COMMIT_CONFLICT'
   | 'CORRUPT_FILE'
   | 'IO_ERROR'
-  | 'SNAPSHOT_EXPIRED';
+  | 'SNAPSHOT_EXPIRED'
+  /** A writer disposed with rows written after its last commit (they were dropped). */
+  | 'UNCOMMITTED';
+
+/** Marks Eddy errors across copies of the package (see `EddyError[Symbol.hasInstance]`). */
+const BRAND = Symbol.for('@eddy/table.EddyError');
 
 export class EddyError extends Error {
   readonly code: EddyErrorCode;
@@ -22,6 +27,16 @@ export class EddyError extends Error {
     this.name = 'EddyError';
     this.code = code;
     this.path = options?.path;
+    Object.defineProperty(this, BRAND, { value: true });
+  }
+
+  /**
+   * `e instanceof EddyError` also holds for an error from another copy of @eddy/table — as when
+   * `@eddy/s3` and `@eddy/cli` are installed globally, each with its own — so a typed error is never
+   * mistaken for an unknown one.
+   */
+  static override [Symbol.hasInstance](value: unknown): boolean {
+    return typeof value === 'object' && value !== null && (value as Record<symbol, unknown>)[BRAND] === true;
   }
 }
 

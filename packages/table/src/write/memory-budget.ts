@@ -14,10 +14,12 @@ export class MemoryBudget {
 
   constructor(readonly limitBytes: number) {}
 
+  /** @internal */
   register(owner: BufferOwner): void {
     this.owners.add(owner);
   }
 
+  /** @internal */
   unregister(owner: BufferOwner): void {
     this.owners.delete(owner);
   }
@@ -28,7 +30,7 @@ export class MemoryBudget {
     return used;
   }
 
-  /** Flushes the largest buffers while usage is above the limit. */
+  /** @internal Flushes the largest buffers while usage is above the limit. */
   async reclaim(): Promise<void> {
     let used = this.usedBytes;
     if (used <= this.limitBytes) return;

@@ -117,7 +117,7 @@ export function newTableWriter(t: TableContext, options: TableWriterOptions = {}
  * A writer with a stable commitUser. Each `commit(id)` publishes what was written since the last
  * one; committing an id that this commitUser already committed is a no-op (exactly-once).
  */
-export class TableWrite implements AsyncDisposable {
+export class TableWrite<R extends object = Record<string, unknown>> implements AsyncDisposable {
   private readonly writer: TableWriter;
   /** The newest snapshot this writer knows holds no OVERWRITE it has not re-sequenced after. */
   private seen: number | undefined;
@@ -125,6 +125,8 @@ export class TableWrite implements AsyncDisposable {
   private commitsSinceFull = 0;
 
   private committed = false;
+  /** Rows were written since the last commit. */
+  private dirty = false;
 
   /** @internal Use `table.newWriter()`. */
   constructor(
@@ -137,14 +139,15 @@ export class TableWrite implements AsyncDisposable {
   }
 
   /** Buffers rows of one kind: plain objects, or an Arrow RecordBatch / Table (columnar, faster). */
-  async write(rows: Row | Iterable<Row> | arrow.RecordBatch | arrow.Table, kind: RowKindName = '+I'): Promise<void> {
+  async write(rows: R | Iterable<R> | arrow.RecordBatch | arrow.Table, kind: RowKindName = '+I'): Promise<void> {
     if (this.closed) throw new EddyError('INVALID_ARGUMENT', 'this writer is closed');
+    this.dirty = true;
     if (rows instanceof RecordBatch || rows instanceof ArrowTable) await this.writer.writeArrow(rows, kind);
     else await this.writer.write(rows, kind);
   }
 
-  async delete(keys: Row | Iterable<Row>): Promise<void> {
-    await this.write(keys, '-D');
+  async delete(keys: Partial<R> | Iterable<Partial<R>>): Promise<void> {
+    await this.write(keys as R | Iterable<R>, '-D');
   }
 
   /** Writes every buffer out as level-0 files now (they become visible at the next commit). */
@@ -190,6 +193,7 @@ export class TableWrite implements AsyncDisposable {
       }
       throw e;
     }
+    this.dirty = false;
     if (result.snapshot && result.published) this.seen = result.snapshot.id;
     if (result.published) await this.compactIfNeeded(id);
     return result;
@@ -241,19 +245,37 @@ export class TableWrite implements AsyncDisposable {
     }
   }
 
+  /** Whether rows were written since the last commit (close() would drop them). */
+  get hasUncommittedRows(): boolean {
+    return this.dirty;
+  }
+
+  /** Closes the writer and drops whatever was written since the last commit (an explicit abort). */
   close(): void {
     this.closed = true;
     this.writer.close();
   }
 
+  /**
+   * `await using writer = table.newWriter()`: closes the writer; rows written since the last commit
+   * are dropped and that is an error (UNCOMMITTED) rather than silent loss — commit first, or call
+   * `close()` to abort on purpose.
+   */
   async [Symbol.asyncDispose](): Promise<void> {
+    if (this.closed) return;
+    const dropped = this.dirty;
     this.close();
+    if (dropped)
+      throw new EddyError(
+        'UNCOMMITTED',
+        `a writer of ${this.table.name} was disposed with rows written since its last commit: they were dropped (commit before the writer goes out of scope, or close() it to abort)`,
+      );
   }
 }
 
 /** Writes rows of one kind through a fresh writer in one commit (Table.upsert/delete/overwrite). */
 export async function writeOnce(
-  w: TableWrite,
+  w: TableWrite<object>,
   rows: Row | Iterable<Row> | AsyncIterable<Row> | arrow.RecordBatch | arrow.Table,
   kind: RowKindName,
 ): Promise<CommitResult> {

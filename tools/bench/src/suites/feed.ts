@@ -46,7 +46,9 @@ export async function feedSuite(ctx: Ctx): Promise<Workload> {
       if (!deliveredAt.has(e.snapshotId)) deliveredAt.set(e.snapshotId, performance.now());
       if (deliveredAt.size === C) ac.abort(); // snapshots 2 … C + 1
     }
-  })();
+  })().catch((e) => {
+    if (!ac.signal.aborted) throw e; // the abort ends the feed with an AbortError
+  });
   await new Promise((r) => setTimeout(r, 300));
   for (let i = 0; i < C; i++) {
     const t0 = performance.now();

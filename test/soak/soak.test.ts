@@ -5,6 +5,7 @@ import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Catalog, type ChangeEvent } from '@eddy/table';
 import { describe, expect, it } from 'vitest';
+import { binEnv } from '../bin-env.ts';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const SECONDS = Number(process.env.EDDY_SOAK_SECONDS ?? 20);
@@ -49,7 +50,7 @@ describe('soak', () => {
             '--expire-grace',
             '1s',
           ],
-          { stdio: ['ignore', 'pipe', 'pipe'] },
+          { stdio: ['ignore', 'pipe', 'pipe'], env: binEnv() },
         );
         daemon.stdout?.on('data', (b) => {
           daemonLog += String(b);
@@ -73,7 +74,9 @@ describe('soak', () => {
             apply(replay, e);
             consumed++;
           }
-        })();
+        })().catch((e) => {
+          if (!ac.signal.aborted) throw e; // the abort ends the feed with an AbortError
+        });
 
         let maxRuns = 0;
         let scans = 0;

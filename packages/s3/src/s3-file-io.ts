@@ -15,9 +15,8 @@ import {
   type S3ClientConfig,
   UploadPartCommand,
 } from '@aws-sdk/client-s3';
+import { EddyError, type FileIO, type FileStatus } from '@eddy/table';
 import PQueue from 'p-queue';
-import { EddyError } from '../types/errors.ts';
-import type { FileIO, FileStatus } from './file-io.ts';
 
 /** The kinds of object-store request S3FileIO counts (one count per HTTP request, retries included). */
 export type S3RequestKind =
@@ -364,6 +363,11 @@ export class S3FileIO implements FileIO {
   /** Closes idle connections. */
   destroy(): void {
     this.client.destroy();
+  }
+
+  /** FileIO.close: the same as destroy(). */
+  close(): void {
+    this.destroy();
   }
 
   // -------------------------------------------------------------------------------------- plumbing

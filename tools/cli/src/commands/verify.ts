@@ -1,0 +1,16 @@
+import type { Command } from 'commander';
+import { act, examples, W } from '../kit.ts';
+import type { VerifyOptions } from '../verify.ts';
+
+export function register(program: Command): void {
+  program
+    .command('verify <table>')
+    .description('fsck: every snapshot, manifest and data file exists with its recorded size and agrees with its stats')
+    .option('--deep', 'read every data file back (default: a sample of the latest snapshot)')
+    .option('--sample <n>', 'data files of the latest snapshot to read back', '5')
+    .addHelpText(
+      'after',
+      `${examples(`eddy ${W} verify shop.orders`, `eddy ${W} verify shop.orders --deep --json`)}\nExit code 2 when problems are found; each is listed with its snapshot and file.\n`,
+    )
+    .action(act(async (g, name: string, o: VerifyOptions) => (await import('../verify.ts')).runVerify(g, name, o)));
+}
