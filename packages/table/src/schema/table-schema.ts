@@ -157,6 +157,7 @@ export class TableSchema {
       fields: this.fields.map((f) => {
         const o: Record<string, unknown> = { id: f.id, name: f.name, type: formatDataType(f.type) };
         if (f.description !== undefined) o.description = f.description;
+        if (f.defaultValue !== undefined) o.defaultValue = f.defaultValue;
         return o;
       }),
       highestFieldId: this.highestFieldId,
@@ -201,8 +202,10 @@ export class TableSchema {
       if (typeof f.type !== 'string' && (typeof f.type !== 'object' || f.type === null))
         throw corruptFile(path, `column '${f.name}' has no type`);
       const type: DataType = parseDataType(f.type, `${path}: column '${f.name}'`);
-      const out: DataField = { id: f.id as number, name: f.name, type };
-      return typeof f.description === 'string' ? { ...out, description: f.description } : out;
+      let out: DataField = { id: f.id as number, name: f.name, type };
+      if (typeof f.description === 'string') out = { ...out, description: f.description };
+      if (typeof f.defaultValue === 'string') out = { ...out, defaultValue: f.defaultValue };
+      return out;
     });
     const options = { ...(o.options as Record<string, string>) };
     // Versions ≤ 1 default to one bucket and ≤ 2 to ORC when the option is absent (Paimon's rule).

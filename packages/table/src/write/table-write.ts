@@ -169,7 +169,7 @@ export class TableWrite implements AsyncDisposable {
     const messages = await this.writer.prepareCommit();
     let result: CommitResult;
     try {
-      result = await new FileStoreCommit(t.schema, t.snapshots, t.manifests).commit(messages, {
+      result = await new FileStoreCommit(t.schema, t.snapshots, t.manifests, t.schemas).commit(messages, {
         commitUser: this.commitUser,
         commitIdentifier: id,
         overwrite: overwrite?.(messages),
@@ -237,7 +237,8 @@ export class TableWrite implements AsyncDisposable {
     try {
       await compactTable(t, { commitUser: this.commitUser, commitIdentifier, full });
     } catch (e) {
-      if (!(e instanceof EddyError && e.code === 'COMMIT_CONFLICT')) throw e;
+      // A schema change since this writer started: compaction is left to a writer on the new schema.
+      if (!(e instanceof EddyError && (e.code === 'COMMIT_CONFLICT' || e.code === 'SCHEMA_CHANGED'))) throw e;
     }
   }
 

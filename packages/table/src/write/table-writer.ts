@@ -1,7 +1,14 @@
 import { randomUUID } from 'node:crypto';
 import * as arrow from 'apache-arrow';
 import { arrowToColumn } from '../data/arrow.ts';
-import { type Column, columnValue, gatherColumn, toInternalValue } from '../data/columns.ts';
+import {
+  type Column,
+  ColumnBuilder,
+  columnValue,
+  gatherColumn,
+  toInternalValue,
+  toPublicValue,
+} from '../data/columns.ts';
 import { serializeBinaryRow } from '../format/binary-row.ts';
 import { BucketFunction } from '../format/bucket.ts';
 import { parquetWorkers } from '../format/parquet-workers.ts';
@@ -9,8 +16,9 @@ import { partitionPath } from '../format/partition-path.ts';
 import type { FileIO } from '../io/file-io.ts';
 import { aggregateFunctionOf, canRetract } from '../merge/merge-function.ts';
 import type { CommitMessage } from '../meta/commit-message.ts';
+import { defaultValueOf } from '../schema/schema-change.ts';
 import type { TableSchema } from '../schema/table-schema.ts';
-import { type DataType, formatDataType } from '../types/data-types.ts';
+import { type DataField, type DataType, formatDataType } from '../types/data-types.ts';
 import { EddyError } from '../types/errors.ts';
 import { type InternalValue, ROW_KIND_NAMES, RowKind, type RowKindName } from '../types/internal.ts';
 import { BucketWriter } from './bucket-writer.ts';
@@ -88,6 +96,22 @@ export class TableWriter {
           )
         : undefined;
     this.fieldNames = new Set(schema.fields.map((f) => f.name));
+    for (const f of schema.fields) {
+      if (f.defaultValue !== undefined) this.defaults.set(f.name, defaultValueOf(f));
+    }
+  }
+
+  /** Columns with a default value: written instead of null (Paimon's TableWriteImpl.wrapDefaultValue). */
+  private readonly defaults = new Map<string, InternalValue>();
+
+  private withDefaults(row: Readonly<Record<string, unknown>>): Readonly<Record<string, unknown>> {
+    let out: Record<string, unknown> | undefined;
+    for (const [name, v] of this.defaults) {
+      if (row[name] !== null && row[name] !== undefined) continue;
+      out ??= { ...row };
+      out[name] = toPublicValue(this.schema.field(name).type, v);
+    }
+    return out ?? row;
   }
 
   /** Rows buffered and not yet flushed, over all buckets. */
@@ -164,29 +188,41 @@ export class TableWriter {
       if (!this.fieldNames.has(f.name)) throw new EddyError('INVALID_ROW', `Arrow input: unknown column '${f.name}'`);
     }
     const cols: Column[] = schema.fields.map((f) => {
-      const vec = input.getChild(f.name);
-      if (!vec) {
-        if (!f.type.nullable)
-          throw new EddyError('INVALID_ROW', `Arrow input: column '${f.name}' is NOT NULL but missing`);
-        return { type: f.type, length: n, data: emptyData(f.type, n), validity: new Uint8Array(n) };
-      }
-      if (!arrowTypeFits(vec.type, f.type)) {
+      const c = this.arrowColumn(input, f, n);
+      const def = this.defaults.get(f.name);
+      return def === undefined || c.validity === null ? c : fillNulls(c, def, f.name);
+    });
+    this.routeColumns(cols, n, kindByte);
+    await this.budget.reclaim();
+  }
+
+  private arrowColumn(input: arrow.RecordBatch | arrow.Table, f: DataField, n: number): Column {
+    const vec = input.getChild(f.name);
+    if (!vec) {
+      // A missing column is all nulls (then its default, if it has one).
+      if (!f.type.nullable && !this.defaults.has(f.name))
+        throw new EddyError('INVALID_ROW', `Arrow input: column '${f.name}' is NOT NULL but missing`);
+      return { type: f.type, length: n, data: emptyData(f.type, n), validity: new Uint8Array(n) };
+    }
+    if (!arrowTypeFits(vec.type, f.type)) {
+      throw new EddyError(
+        'INVALID_ROW',
+        `Arrow input: column '${f.name}' has Arrow type ${vec.type}, which does not fit ${formatDataType(f.type)}`,
+      );
+    }
+    const c = arrowToColumn(vec, f.type);
+    if (!f.type.nullable && c.validity !== null) {
+      const r = c.validity.indexOf(0);
+      if (r >= 0)
         throw new EddyError(
           'INVALID_ROW',
-          `Arrow input: column '${f.name}' has Arrow type ${vec.type}, which does not fit ${formatDataType(f.type)}`,
+          `row ${this.rowNumber + r}, column '${f.name}': is NOT NULL but the value is null`,
         );
-      }
-      const c = arrowToColumn(vec, f.type);
-      if (!f.type.nullable && c.validity !== null) {
-        const r = c.validity.indexOf(0);
-        if (r >= 0)
-          throw new EddyError(
-            'INVALID_ROW',
-            `row ${this.rowNumber + r}, column '${f.name}': is NOT NULL but the value is null`,
-          );
-      }
-      return c;
-    });
+    }
+    return c;
+  }
+
+  private routeColumns(cols: Column[], n: number, kindByte: number): void {
     // Route: one (partition, bucket) per row, then one gather per group.
     const groups = new Map<string, { pvals: InternalValue[]; pkey: string; bucket: number; rows: number[] }>();
     const keyCols = this.bucketKeyIdx.map((i) => cols[i]);
@@ -214,12 +250,11 @@ export class TableWriter {
       );
     }
     this.rowNumber += n;
-    await this.budget.reclaim();
   }
 
   private writeOne(input: Row, kind: number): void {
     const rowNumber = this.rowNumber;
-    const row = input as Readonly<Record<string, unknown>>;
+    let row = input as Readonly<Record<string, unknown>>;
     if (row === null || typeof row !== 'object')
       throw new EddyError(
         'INVALID_ROW',
@@ -230,6 +265,7 @@ export class TableWriter {
         throw new EddyError('INVALID_ROW', `row ${rowNumber}: unknown column '${k}'`);
     }
     const schema = this.schema;
+    if (this.defaults.size > 0) row = this.withDefaults(row);
     let pkey = '';
     const pvals: InternalValue[] = [];
     for (let i = 0; i < this.partitionIdx.length; i++) {
@@ -427,4 +463,11 @@ function emptyData(t: DataType, n: number): Column['data'] {
     default:
       return new BigInt64Array(n);
   }
+}
+
+/** `c` with its nulls replaced by `value` (a column's default value). */
+function fillNulls(c: Column, value: InternalValue, name: string): Column {
+  const b = new ColumnBuilder(c.type, name);
+  for (let r = 0; r < c.length; r++) b.appendInternal(c.validity![r] ? columnValue(c, r) : value);
+  return b.finish();
 }
