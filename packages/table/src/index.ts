@@ -40,6 +40,7 @@ export {
 } from './maintenance/tags.ts';
 export { durationMillis } from './options/core-options.ts';
 export { and, eq, ge, gt, isIn, isNotNull, isNull, le, lt, ne, or, type Predicate } from './scan/predicate.ts';
+export { type ColumnPosition, type SchemaChange, schemaDiff } from './schema/schema-change.ts';
 export type { SchemaInput } from './schema/table-schema.ts';
 export { TableSchema } from './schema/table-schema.ts';
 export type { ChangeBatch, ChangeEvent, ChangeOptions, ScanMode } from './stream/change-reader.ts';

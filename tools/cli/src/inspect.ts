@@ -9,6 +9,7 @@ import {
   formatDataType,
   type SchemaInput,
   type Snapshot,
+  schemaDiff,
   type Table,
   type TableSchema,
 } from '@eddy/table';
@@ -243,10 +244,17 @@ export async function runDescribe(g: GlobalOptions, name: string, o: { count?: b
     const first = s.primaryKeys[0] ?? s.fields[0].name;
     for await (const b of table.scanColumns({ select: [first] })) liveRows += b.length;
   }
+  const history = await table.schemaHistory();
+  const schemas = history.map((h, i) => ({
+    id: h.id,
+    timeMillis: h.timeMillis,
+    changes: schemaDiff(i === 0 ? undefined : history[i - 1], h),
+  }));
   const doc = {
     table: table.name,
     path: table.path,
     schemaId: s.id,
+    schemas,
     comment: s.comment ?? null,
     fields: s.fields.map((f) => ({
       id: f.id,
@@ -313,7 +321,15 @@ export async function runDescribe(g: GlobalOptions, name: string, o: { count?: b
       [{ key: 'id', kind: 'int' }, 'name', 'type', 'key'],
     );
     const opts = Object.entries(s.rawOptions).map(([option, value]) => ({ option, value }));
-    return `${renderPairs(pairs)}\n\ncolumns:\n${cols}\n\noptions:\n${opts.length ? renderTable(opts) : '(none)'}`;
+    const hist = renderTable(
+      schemas.map((h) => ({
+        id: h.id,
+        time: h.timeMillis ? new Date(h.timeMillis).toISOString().replace('T', ' ') : '',
+        changes: h.changes.join('; '),
+      })),
+      [{ key: 'id', kind: 'int' }, 'time', 'changes'],
+    );
+    return `${renderPairs(pairs)}\n\ncolumns:\n${cols}\n\noptions:\n${opts.length ? renderTable(opts) : '(none)'}\n\nschemas:\n${hist}`;
   });
 }
 

@@ -1,5 +1,6 @@
 import { EddyError } from '@eddy/table';
 import { Command, CommanderError, Option } from 'commander';
+import { ALTER_HELP, runAlter } from './alter.ts';
 import { type GlobalOptions, pendingExitCode } from './context.ts';
 import { runDemo } from './demo.ts';
 import {
@@ -118,6 +119,19 @@ export function buildProgram(): Command {
     .option('--if-exists', 'succeed when the table does not exist')
     .addHelpText('after', examples(`eddy ${W} drop-table shop.orders`))
     .action(act(runDropTable));
+
+  program
+    .command('alter <table> [changes...]')
+    .description('ALTER TABLE: add, drop, rename, move, widen columns, set or reset options — one new schema')
+    .option('--file <json>', "a JSON array of the SDK's SchemaChange objects (after the clauses)")
+    .addHelpText(
+      'after',
+      `${ALTER_HELP}${examples(
+        `eddy ${W} alter shop.orders "add note STRING comment 'free text' after customer"`,
+        `eddy ${W} alter shop.orders "type amount DECIMAL(12, 2)" "rename customer to buyer" "set snapshot.num-retained.max=100"`,
+      )}`,
+    )
+    .action(act(runAlter));
 
   // --- inspection -----------------------------------------------------------------------------
   program

@@ -472,3 +472,37 @@ export function carryOverProblem(from: TableSchema, to: TableSchema): string | u
   }
   return undefined;
 }
+
+/**
+ * What changed from one schema to the next, by field id, as short lines (`add n INT`, `rename s →
+ * title`, `type a INT → BIGINT`, `set k=v`, ...): the `$schemas` history that `eddy describe` shows.
+ */
+export function schemaDiff(prev: TableSchema | undefined, next: TableSchema): string[] {
+  if (!prev) return [`create (${next.fields.length} columns)`];
+  const out: string[] = [];
+  const before = new Map(prev.fields.map((f) => [f.id, f]));
+  const after = new Map(next.fields.map((f) => [f.id, f]));
+  for (const f of prev.fields) if (!after.has(f.id)) out.push(`drop ${f.name}`);
+  for (const f of next.fields) {
+    const o = before.get(f.id);
+    if (!o) {
+      out.push(`add ${f.name} ${formatDataType(f.type)}`);
+      continue;
+    }
+    if (o.name !== f.name) out.push(`rename ${o.name} → ${f.name}`);
+    if (formatDataType(o.type) !== formatDataType(f.type))
+      out.push(`type ${f.name} ${formatDataType(o.type)} → ${formatDataType(f.type)}`);
+    if (o.description !== f.description) out.push(`comment ${f.name}`);
+    if (o.defaultValue !== f.defaultValue) out.push(`default ${f.name} ${f.defaultValue ?? 'null'}`);
+  }
+  const kept = (s: TableSchema) => s.fields.filter((f) => before.has(f.id) && after.has(f.id)).map((f) => f.id);
+  if (kept(prev).join() !== kept(next).join()) out.push('reorder');
+  for (const k of new Set([...Object.keys(prev.rawOptions), ...Object.keys(next.rawOptions)])) {
+    const a = prev.rawOptions[k];
+    const b = next.rawOptions[k];
+    if (a === b) continue;
+    out.push(b === undefined ? `reset ${k}` : `set ${k}=${b}`);
+  }
+  if (prev.comment !== next.comment) out.push('table comment');
+  return out;
+}
