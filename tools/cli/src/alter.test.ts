@@ -66,7 +66,7 @@ describe('eddy alter', () => {
       expect(out.schemaId).toBe(1);
       expect(out.changes).toEqual(['add n INT', 'type a INT → BIGINT', 'rename s → title']);
       const file = path.join(dir, 'changes.json');
-      writeFileSync(file, JSON.stringify([{ kind: 'setOption', key: 'snapshot.num-retained.max', value: '9' }]));
+      writeFileSync(file, JSON.stringify([{ kind: 'setOption', key: 'snapshot.num-retained.max', value: '90' }]));
       run(['alter', 'db.t', '--file', file]);
       let err = '';
       try {
@@ -80,7 +80,7 @@ describe('eddy alter', () => {
       expect(desc.schemas.map((s) => s.changes)).toEqual([
         ['create (3 columns)'],
         ['add n INT', 'type a INT → BIGINT', 'rename s → title'],
-        ['set snapshot.num-retained.max=9'],
+        ['set snapshot.num-retained.max=90'],
       ]);
       expect(await (await c.getTable('db.t')).toArray()).toEqual([{ id: 1n, n: null, a: 5n, title: 'x' }]);
     } finally {
