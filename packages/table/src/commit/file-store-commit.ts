@@ -4,6 +4,7 @@ import { FileKind, type ManifestEntry, mergeManifestEntries } from '../format/ma
 import type { ManifestFileMeta } from '../format/manifest-list.ts';
 import { BATCH_COMMIT_IDENTIFIER, type CommitKind, type Snapshot } from '../format/snapshot.ts';
 import type { CommitMessage } from '../meta/commit-message.ts';
+import { combineHashIndex, type HashIndexCommit } from '../meta/hash-index.ts';
 import type { ManifestFiles } from '../meta/manifest-files.ts';
 import type { SnapshotManager } from '../meta/snapshot-manager.ts';
 import { carryOverProblem } from '../schema/schema-change.ts';
@@ -36,6 +37,8 @@ export interface CommitOptions {
    * same bucket: then the commit fails with COMMIT_CONFLICT instead of being silently shadowed.
    */
   readonly sequencedAfter?: number;
+  /** Dynamic bucket mode: HASH index files to publish (and the index they built on). */
+  readonly hashIndex?: HashIndexCommit;
 }
 
 export interface CommitResult {
@@ -217,6 +220,12 @@ export class FileStoreCommit {
           ? await this.manifests.writeManifestList([changelogManifest])
           : undefined;
         if (changelogList) written.push(changelogList.name);
+        let indexManifest = latest?.indexManifest ?? null;
+        if (options.hashIndex) {
+          const previous = indexManifest ? await this.manifests.readIndexManifest(indexManifest) : [];
+          indexManifest = await this.manifests.writeIndexManifest(combineHashIndex(previous, options.hashIndex));
+          written.push(indexManifest);
+        }
         const snapshot: Snapshot = {
           version: 3,
           id: (latest?.id ?? 0) + 1,
@@ -227,7 +236,7 @@ export class FileStoreCommit {
           deltaManifestListSize: deltaList.size,
           changelogManifestList: changelogList?.name ?? null,
           changelogManifestListSize: changelogList?.size,
-          indexManifest: latest?.indexManifest ?? null,
+          indexManifest,
           commitUser: options.commitUser,
           commitIdentifier: identifier,
           commitKind: kind,

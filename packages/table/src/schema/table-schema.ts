@@ -106,10 +106,13 @@ export class TableSchema {
     for (const [k, v] of Object.entries(input.options ?? {})) options[k] = String(v);
     if (primaryKeys.length > 0 && options.bucket === undefined) options.bucket = '1';
     if (primaryKeys.length > 0 && options.bucket === '-1') {
-      throw new EddyError(
-        'UNSUPPORTED',
-        "option 'bucket': dynamic bucket mode (-1) for primary-key tables is not supported yet; use a fixed bucket count",
-      );
+      const outside = partitionKeys.filter((k) => !primaryKeys.includes(k));
+      if (outside.length > 0) {
+        throw new EddyError(
+          'UNSUPPORTED',
+          `option 'bucket' = -1 with partition keys outside the primary key (${outside.join(', ')}) makes a cross-partition upsert table, which Eddy cannot write (it needs Paimon's global key index); include them in the primary key or use a fixed bucket count`,
+        );
+      }
     }
     if (options.bucket === '-2')
       throw new EddyError('UNSUPPORTED', "option 'bucket': postpone bucket mode (-2) is not supported yet");

@@ -16,12 +16,14 @@ import { partitionPath } from '../format/partition-path.ts';
 import type { FileIO } from '../io/file-io.ts';
 import { aggregateFunctionOf, canRetract } from '../merge/merge-function.ts';
 import type { CommitMessage } from '../meta/commit-message.ts';
+import type { HashIndexCommit } from '../meta/hash-index.ts';
 import { defaultValueOf } from '../schema/schema-change.ts';
 import type { TableSchema } from '../schema/table-schema.ts';
 import { type DataField, type DataType, formatDataType } from '../types/data-types.ts';
 import { EddyError } from '../types/errors.ts';
 import { type InternalValue, ROW_KIND_NAMES, RowKind, type RowKindName } from '../types/internal.ts';
 import { BucketWriter } from './bucket-writer.ts';
+import type { DynamicBucketAssigner } from './dynamic-bucket.ts';
 import { MemoryBudget } from './memory-budget.ts';
 
 /** A row as a plain object keyed by column name. */
@@ -30,6 +32,8 @@ export type Row = object;
 export interface TableWriterOptions {
   /** A budget shared with other writers; by default each writer has its own `write-buffer-size`. */
   readonly memoryBudget?: MemoryBudget;
+  /** Dynamic bucket mode (bucket = -1): the table's hash index. */
+  readonly dynamicBucket?: DynamicBucketAssigner;
 }
 
 /** Max sequence number already committed per (partition, bucket), and the snapshot they are from. */
@@ -51,7 +55,14 @@ export const bucketKeyOf = (partitionBytes: Uint8Array, bucket: number): string 
 export class TableWriter {
   private readonly buckets = new Map<string, BucketWriter>();
   private byBucket: BucketWriter[] = [];
-  private readonly partitionCache = new Map<string, { values: InternalValue[]; bytes: Uint8Array; dir: string }>();
+  private readonly partitionCache = new Map<
+    string,
+    { values: InternalValue[]; bytes: Uint8Array; dir: string; b64: string }
+  >();
+  /** Dynamic bucket mode: the hash index, and the hash of the trimmed primary key it is keyed by. */
+  private readonly dynamic: DynamicBucketAssigner | undefined;
+  private readonly keyHash: BucketFunction | undefined;
+  private readonly keyIdx: number[];
   private readonly budget: MemoryBudget;
   private readonly bucketFunction: BucketFunction | undefined;
   private readonly partitionIdx: number[];
@@ -77,10 +88,27 @@ export class TableWriter {
         "writing to tables with 'deletion-vectors.enabled' is not supported yet: Eddy's compaction does not write deletion vectors, so readers would never see level-0 files",
       );
     }
-    if (schema.isPrimaryKeyTable && schema.options.bucket <= 0) {
+    if (schema.isPrimaryKeyTable && schema.options.bucket <= 0 && schema.options.bucket !== -1) {
       throw new EddyError(
         'UNSUPPORTED',
-        `writing to primary-key tables with bucket = ${schema.options.bucket} (dynamic or postponed buckets) is not supported yet`,
+        `writing to primary-key tables with bucket = ${schema.options.bucket} (postponed buckets) is not supported yet`,
+      );
+    }
+    this.keyIdx = schema.trimmedPrimaryKeys.map((k) => schema.fieldIndex(k));
+    if (schema.isPrimaryKeyTable && schema.options.bucket === -1) {
+      const outside = schema.partitionKeys.filter((k) => !schema.primaryKeys.includes(k));
+      if (outside.length > 0) {
+        throw new EddyError(
+          'UNSUPPORTED',
+          `writing cross-partition upsert tables (bucket = -1 with partition keys ${outside.join(', ')} outside the primary key) is not supported: it needs Paimon's global key index`,
+        );
+      }
+      if (!options.dynamicBucket)
+        throw new EddyError('UNSUPPORTED', 'a dynamic-bucket (bucket = -1) table needs its writer from newTableWriter');
+      this.dynamic = options.dynamicBucket;
+      this.keyHash = new BucketFunction(
+        this.keyIdx.map((i) => schema.fields[i].type),
+        1,
       );
     }
     this.budget = options.memoryBudget ?? new MemoryBudget(schema.options.writeBufferSize);
@@ -127,6 +155,7 @@ export class TableWriter {
    */
   async write(rows: Row | Iterable<Row>, kind: RowKindName = '+I'): Promise<void> {
     const kindByte = this.checkKind(kind);
+    if (this.dynamic) await this.dynamic.ready();
     const iterable: Iterable<Row> = isRow(rows) ? [rows as Row] : (rows as Iterable<Row>);
     for (const row of iterable) {
       this.writeOne(row, kindByte);
@@ -182,6 +211,7 @@ export class TableWriter {
    */
   async writeArrow(input: arrow.RecordBatch | arrow.Table, kind: RowKindName = '+I'): Promise<void> {
     const kindByte = this.checkKind(kind);
+    if (this.dynamic) await this.dynamic.ready();
     const schema = this.schema;
     const n = input.numRows;
     for (const f of input.schema.fields) {
@@ -235,7 +265,15 @@ export class TableWriter {
         pvals.push(v);
         pkey += `${v === null ? '\u0000' : typeof v === 'object' ? Buffer.from(v).toString('hex') : String(v)}\u0001`;
       }
-      const bucket = this.bucketFunction ? this.bucketFunction.bucket(keyCols.map((c) => columnValue(c, r))) : 0;
+      const bucket = this.dynamic
+        ? this.dynamicBucket(
+            pkey,
+            pvals,
+            this.keyIdx.map((i) => columnValue(cols[i], r)),
+          )
+        : this.bucketFunction
+          ? this.bucketFunction.bucket(keyCols.map((c) => columnValue(c, r)))
+          : 0;
       const g = `${pkey}#${bucket}`;
       const group = groups.get(g);
       if (group) group.rows.push(r);
@@ -282,6 +320,13 @@ export class TableWriter {
         kvals.push(toInternalValue(f.type, row[f.name], `row ${rowNumber}, column '${f.name}'`));
       }
       bucket = this.bucketFunction.bucket(kvals);
+    } else if (this.dynamic) {
+      const kvals: InternalValue[] = [];
+      for (const i of this.keyIdx) {
+        const f = schema.fields[i];
+        kvals.push(toInternalValue(f.type, row[f.name], `row ${rowNumber}, column '${f.name}'`));
+      }
+      bucket = this.dynamicBucket(pkey, pvals, kvals);
     }
     // Unpartitioned tables (the common case) find their bucket writer by index, not by string key.
     let writer = this.partitionIdx.length === 0 ? this.byBucket[bucket] : undefined;
@@ -293,21 +338,45 @@ export class TableWriter {
     this.rowNumber++;
   }
 
+  private partitionOf(pkey: string, pvals: InternalValue[]) {
+    let part = this.partitionCache.get(pkey);
+    if (!part) {
+      const fields = this.partitionIdx.map((i) => this.schema.fields[i]);
+      const bytes = serializeBinaryRow(this.partitionTypes, pvals);
+      part = {
+        values: pvals,
+        bytes,
+        dir: partitionPath(fields, pvals, this.schema.options.partitionDefaultName),
+        b64: Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('base64'),
+      };
+      this.partitionCache.set(pkey, part);
+    }
+    return part;
+  }
+
+  private dynamicBucket(pkey: string, pvals: InternalValue[], keyValues: InternalValue[]): number {
+    const p = this.partitionOf(pkey, pvals);
+    return this.dynamic!.assign(p.bytes, p.b64, this.keyHash!.hash(keyValues));
+  }
+
+  /** Dynamic bucket mode: the hash index files the next commit publishes. */
+  async prepareIndexCommit(): Promise<HashIndexCommit | undefined> {
+    return this.dynamic?.prepareCommit();
+  }
+
+  indexCommitted(c: HashIndexCommit): void {
+    this.dynamic?.committed(c);
+  }
+
+  async discardIndex(c: HashIndexCommit): Promise<void> {
+    await this.dynamic?.discard(c);
+  }
+
   private bucketWriter(pkey: string, pvals: InternalValue[], bucket: number): BucketWriter {
     const key = `${pkey}#${bucket}`;
     let w = this.buckets.get(key);
     if (w) return w;
-    let part = this.partitionCache.get(pkey);
-    if (!part) {
-      const fields = this.partitionIdx.map((i) => this.schema.fields[i]);
-      part = {
-        values: pvals,
-        bytes: serializeBinaryRow(this.partitionTypes, pvals),
-        dir: partitionPath(fields, pvals, this.schema.options.partitionDefaultName),
-      };
-      this.partitionCache.set(pkey, part);
-    }
-    const p = part;
+    const p = this.partitionOf(pkey, pvals);
     w = new BucketWriter(this.io, this.tablePath, this.schema, p.values, p.bytes, p.dir, bucket, async () => {
       return (await this.restoredSequences()).max.get(bucketKeyOf(p.bytes, bucket)) ?? -1n;
     });
