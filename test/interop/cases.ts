@@ -436,8 +436,11 @@ export const SCENARIOS: readonly Scenario[] = [
   crossPartition(),
 ];
 
-/** One table written in turn by every implementation (bucket and sequence-number agreement). */
-export function mixedWriters(): {
+/**
+ * One table written in turn by every implementation (bucket and sequence-number agreement); with
+ * `dynamic`, in dynamic bucket mode (each writer continues the others' hash index).
+ */
+export function mixedWriters(dynamic = false): {
   spec: TableSpec;
   commits: { writer: Exclude<DriverName, 'pypaimon-1.4'>; lines: WriteLine[] }[];
 } {
@@ -445,7 +448,7 @@ export function mixedWriters(): {
     columns: { region: 'STRING', id: 'BIGINT', v: 'STRING', n: 'INT' },
     primaryKey: ['region', 'id'],
     partitionKeys: ['region'],
-    options: { bucket: '4' },
+    options: dynamic ? { bucket: '-1', 'dynamic-bucket.target-row-num': '20' } : { bucket: '4' },
   };
   const row = (i: number, v: string) => ({ region: i % 2 ? 'a' : 'b', id: String(i), v, n: i });
   const key = (i: number) => ({ region: i % 2 ? 'a' : 'b', id: String(i) });
