@@ -26,6 +26,35 @@ else
   mvn -q -B -Dstyle.color=never -f "$dir/java/pom.xml" -Dmaven.test.skip=true package
 fi
 
+# --- Java, Paimon 2.0 ------------------------------------------------------------------------
+# The same driver sources compiled against Paimon 2.0 (the matrix's java-2.0 column), into
+# target-2.0/. paimon-bundle 2.0.0 is not on Maven Central, and paimon-flink-2.0's pom names a parent
+# that is not there either, so Maven cannot resolve it as a dependency; its jar (shaded: all of
+# Paimon core, formats and CoreOptions) is fetched alone and the 1.4.2 build's other runtime jars
+# (Hadoop client, RocksDB, Jackson, slf4j) complete the classpath.
+out20=$dir/java/target-2.0
+jar20=$out20/eddy-interop.jar
+cp20=$out20/classpath.txt
+paimon20=$out20/lib/paimon-flink-2.0-2.0.0.jar
+java20_fresh() {
+  [[ -f $jar20 && -f $cp20 && -f $paimon20 ]] || return 1
+  [[ -z "$(find "$dir/java/src" "$cp" -newer "$jar20" -print -quit)" ]] || return 1
+}
+if java20_fresh; then
+  echo "interop-setup: Java 2.0 driver up to date"
+else
+  echo "interop-setup: building the Java driver (Paimon 2.0.0)"
+  if [[ ! -f $paimon20 ]]; then
+    mvn -q -B -Dstyle.color=never dependency:copy -Dartifact=org.apache.paimon:paimon-flink-2.0:2.0.0:jar \
+      -DoutputDirectory="$out20/lib"
+  fi
+  rm -rf "$out20/classes" && mkdir -p "$out20/classes"
+  others=$(tr ':' '\n' <"$cp" | grep -v '/paimon-bundle-' | paste -sd: -)
+  javac -nowarn -d "$out20/classes" -cp "$paimon20:$others" $(find "$dir/java/src/main/java" -name '*.java')
+  jar cf "$jar20" -C "$out20/classes" .
+  echo "$(cd "$out20/lib" && pwd)/paimon-flink-2.0-2.0.0.jar:$others" >"$cp20"
+fi
+
 # --- Python ----------------------------------------------------------------------------------
 # One virtualenv per requirements file: .venv (pypaimon 2.1 + pypaimon-rust) and .venv-pypaimon-1.4.
 venv_for() {

@@ -354,10 +354,6 @@ function deletionVectors(): Scenario {
   };
 }
 
-const EDDY_NO_DYNAMIC_BUCKET =
-  'Eddy does not write dynamic-bucket (bucket = -1) primary-key tables yet: createTable refuses them (UNSUPPORTED); ' +
-  'fill this cell in when it does';
-
 /**
  * Primary-key tables in dynamic bucket mode (bucket = -1): the writer assigns keys to buckets through
  * its hash index, opening a new bucket each 'dynamic-bucket.target-row-num' keys.
@@ -373,7 +369,6 @@ function dynamicBucket(): Scenario {
       options: { bucket: '-1', 'dynamic-bucket.target-row-num': '40' },
     },
     lines: keyedLines({ keyOf: (i) => ({ id: String(i * 7919 - 100_000) }), valuesOf: valueColumns }, 150),
-    pending: { eddy: EDDY_NO_DYNAMIC_BUCKET },
   };
 }
 
@@ -389,7 +384,6 @@ function dynamicBucketPartitioned(): Scenario {
       options: { bucket: '-1', 'dynamic-bucket.target-row-num': '30' },
     },
     lines: keyedLines({ keyOf: (i) => ({ p: ['x', 'y/z', 'ü'][i % 3], id: String(i) }), valuesOf: valueColumns }, 120),
-    pending: { eddy: EDDY_NO_DYNAMIC_BUCKET },
   };
 }
 
@@ -423,7 +417,6 @@ function crossPartition(): Scenario {
       options: { bucket: '-1', 'dynamic-bucket.target-row-num': '25' },
     },
     lines,
-    pending: { eddy: EDDY_NO_DYNAMIC_BUCKET },
   };
 }
 
@@ -443,8 +436,11 @@ export const SCENARIOS: readonly Scenario[] = [
   crossPartition(),
 ];
 
-/** One table written in turn by every implementation (bucket and sequence-number agreement). */
-export function mixedWriters(): {
+/**
+ * One table written in turn by every implementation (bucket and sequence-number agreement); with
+ * `dynamic`, in dynamic bucket mode (each writer continues the others' hash index).
+ */
+export function mixedWriters(dynamic = false): {
   spec: TableSpec;
   commits: { writer: Exclude<DriverName, 'pypaimon-1.4'>; lines: WriteLine[] }[];
 } {
@@ -452,7 +448,7 @@ export function mixedWriters(): {
     columns: { region: 'STRING', id: 'BIGINT', v: 'STRING', n: 'INT' },
     primaryKey: ['region', 'id'],
     partitionKeys: ['region'],
-    options: { bucket: '4' },
+    options: dynamic ? { bucket: '-1', 'dynamic-bucket.target-row-num': '20' } : { bucket: '4' },
   };
   const row = (i: number, v: string) => ({ region: i % 2 ? 'a' : 'b', id: String(i), v, n: i });
   const key = (i: number) => ({ region: i % 2 ? 'a' : 'b', id: String(i) });

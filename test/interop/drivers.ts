@@ -14,19 +14,21 @@ import { type CanonicalRow, columnTypes, fromEddy, type TableSpec, toEddy, type 
 export const INTEROP_DIR = path.dirname(fileURLToPath(import.meta.url));
 export const WORK_DIR = path.join(INTEROP_DIR, '.work');
 const JAVA_DIR = path.join(INTEROP_DIR, 'java', 'target');
+const JAVA_20_DIR = path.join(INTEROP_DIR, 'java', 'target-2.0');
 const VENV_PYTHON = path.join(INTEROP_DIR, '.venv', 'bin', 'python');
 const VENV_PYPAIMON_14 = path.join(INTEROP_DIR, '.venv-pypaimon-1.4', 'bin', 'python');
 const PY_DIR = path.join(INTEROP_DIR, 'python');
 
 /**
- * The matrix's implementations: Eddy, Paimon Java 1.4.2, pypaimon 2.1, paimon-rust (through
- * pypaimon-rust 0.4) and the previous pypaimon, 1.4.2.
+ * The matrix's implementations: Eddy, Paimon Java 1.4.2 and 2.0 (the same driver built twice),
+ * pypaimon 2.1, paimon-rust (through pypaimon-rust 0.4) and the previous pypaimon, 1.4.2.
  */
-export type DriverName = 'eddy' | 'java' | 'pypaimon' | 'rust' | 'pypaimon-1.4';
-export const DRIVERS: readonly DriverName[] = ['eddy', 'java', 'pypaimon', 'rust', 'pypaimon-1.4'];
+export type DriverName = 'eddy' | 'java' | 'java-2.0' | 'pypaimon' | 'rust' | 'pypaimon-1.4';
+export const DRIVERS: readonly DriverName[] = ['eddy', 'java', 'java-2.0', 'pypaimon', 'rust', 'pypaimon-1.4'];
 /** The peers' versions, as installed by .ci/interop-setup.sh (pinned in java/pom.xml and python/requirements.txt). */
 export const PEER_VERSIONS: Readonly<Record<Exclude<DriverName, 'eddy'>, string>> = {
   java: 'Paimon Java 1.4.2',
+  'java-2.0': 'Paimon Java 2.0.0 (paimon-flink-2.0 jar)',
   pypaimon: 'pypaimon 2.1.0',
   rust: 'paimon-rust (pypaimon-rust 0.4.0)',
   'pypaimon-1.4': 'pypaimon 1.4.2',
@@ -68,6 +70,8 @@ export function setupProblem(): string | undefined {
   const missing: string[] = [];
   if (!existsSync(path.join(JAVA_DIR, 'eddy-interop.jar')) || !existsSync(path.join(JAVA_DIR, 'classpath.txt')))
     missing.push('the Java driver (test/interop/java/target)');
+  if (!existsSync(path.join(JAVA_20_DIR, 'eddy-interop.jar')) || !existsSync(path.join(JAVA_20_DIR, 'classpath.txt')))
+    missing.push('the Paimon 2.0 Java driver (test/interop/java/target-2.0)');
   if (!existsSync(VENV_PYTHON)) missing.push('the pypaimon / pypaimon-rust virtualenv (test/interop/.venv)');
   if (!existsSync(VENV_PYPAIMON_14)) missing.push('the pypaimon 1.4.2 virtualenv (test/interop/.venv-pypaimon-1.4)');
   return missing.length ? `missing ${missing.join(' and ')}: run \`bash .ci/interop-setup.sh\` first` : undefined;
@@ -162,13 +166,15 @@ class ServeProcess {
   }
 }
 
-const javaProcess = new ServeProcess('java', () => {
-  const cp = `${path.join(JAVA_DIR, 'eddy-interop.jar')}:${readFileSync(path.join(JAVA_DIR, 'classpath.txt'), 'utf8').trim()}`;
+const javaServe = (dir: string) => (): [string, string[]] => {
+  const cp = `${path.join(dir, 'eddy-interop.jar')}:${readFileSync(path.join(dir, 'classpath.txt'), 'utf8').trim()}`;
   return [
     'java',
     ['-XX:TieredStopAtLevel=1', '-XX:+UseSerialGC', '-Xss4m', '-Duser.timezone=UTC', '-cp', cp, 'eddy.interop.Interop'],
   ];
-});
+};
+const javaProcess = new ServeProcess('java', javaServe(JAVA_DIR));
+const java20Process = new ServeProcess('java 2.0', javaServe(JAVA_20_DIR));
 const pypaimonProcess = new ServeProcess('pypaimon', () => [VENV_PYTHON, [path.join(PY_DIR, 'paimon_interop.py')]]);
 const rustProcess = new ServeProcess('paimon-rust', () => [VENV_PYTHON, [path.join(PY_DIR, 'rust_interop.py')]]);
 const pypaimon14Process = new ServeProcess('pypaimon 1.4.2', () => [
@@ -178,12 +184,17 @@ const pypaimon14Process = new ServeProcess('pypaimon 1.4.2', () => [
 
 /** Ends the peer processes (each ends at its end of input). */
 export function closePeers(): void {
-  for (const p of [javaProcess, pypaimonProcess, rustProcess, pypaimon14Process]) p.close();
+  for (const p of [javaProcess, java20Process, pypaimonProcess, rustProcess, pypaimon14Process]) p.close();
 }
 
 /** A Java driver command (see java/src/main/java/eddy/interop/Interop.java); resolves to its stdout. */
 export function javaCommand(args: readonly string[]): Promise<string> {
   return javaProcess.request(args);
+}
+
+/** The same Java driver command on Paimon 2.0. */
+export function java20Command(args: readonly string[]): Promise<string> {
+  return java20Process.request(args);
 }
 
 /** A pypaimon driver command (python/paimon_interop.py), on pypaimon 2.1 or 1.4.2. */
@@ -291,6 +302,7 @@ export const eddy: Driver = {
 };
 
 export const java = peerDriver('java', javaCommand);
+export const java20 = peerDriver('java-2.0', java20Command);
 export const pypaimon = peerDriver('pypaimon', pythonCommand);
 export const rust = peerDriver('rust', rustCommand);
 export const pypaimon14 = peerDriver('pypaimon-1.4', (args) => pythonCommand(args, '1.4'));
@@ -298,6 +310,7 @@ export const pypaimon14 = peerDriver('pypaimon-1.4', (args) => pythonCommand(arg
 export const DRIVER: Readonly<Record<DriverName, Driver>> = {
   eddy,
   java,
+  'java-2.0': java20,
   pypaimon,
   rust,
   'pypaimon-1.4': pypaimon14,

@@ -6,10 +6,12 @@
  * the table after a Java full compaction. Rows are compared with a model that applies the same
  * changes by field id.
  *
- * Eddy-side ALTER TABLE does not exist yet: those cells are it.todo, for the session building it.
+ * The same steps run twice: once evolved by Paimon Java, once by Eddy (table.alter and Eddy's
+ * compaction), with Java and Eddy writing in between both times.
  */
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
+import { Catalog, type SchemaChange } from '@eddy/table';
 import { afterAll, beforeAll, describe, it } from 'vitest';
 import {
   type CanonicalRow,
@@ -302,12 +304,33 @@ interface Point {
   readonly state: State;
 }
 
-/** Runs the steps on a table; returns what each snapshot (and the latest) must read. */
-async function runSteps(e: Evolution, table: string): Promise<Point[]> {
+/** A step's change as the SDK's SchemaChange (Eddy's ALTER). */
+function toSchemaChange(c: Change): SchemaChange {
+  const position = (x: { after?: string; first?: boolean }) =>
+    x.first ? ('first' as const) : x.after ? { after: x.after } : undefined;
+  if ('addColumn' in c) {
+    const p = position(c);
+    return { kind: 'addColumn', name: c.addColumn, type: c.type, ...(p ? { position: p } : {}) };
+  }
+  if ('dropColumn' in c) return { kind: 'dropColumn', name: c.dropColumn };
+  if ('renameColumn' in c) return { kind: 'renameColumn', name: c.renameColumn, newName: c.to };
+  if ('updateColumnType' in c) return { kind: 'updateColumnType', name: c.updateColumnType, type: c.type };
+  return { kind: 'updateColumnPosition', name: c.moveColumn, position: position(c) ?? 'last' };
+}
+
+/**
+ * Runs the steps on a table; returns what each snapshot (and the latest) must read. `evolver` runs
+ * the ALTERs and the compaction: Paimon Java, or Eddy (table.alter, table.compact).
+ */
+async function runSteps(e: Evolution, table: string, evolver: 'java' | 'eddy' = 'java'): Promise<Point[]> {
   const model = new Model(e.spec, (e.spec.primaryKey ?? []).length > 0);
   const points: Point[] = [];
   for (const step of e.steps) {
-    if ('alter' in step) {
+    if ('alter' in step && evolver === 'eddy') {
+      for (const c of step.alter) model.alter(c);
+      const t = await (await Catalog.open(WAREHOUSE)).getTable(table);
+      await t.alter(step.alter.map(toSchemaChange));
+    } else if ('alter' in step) {
       for (const c of step.alter) model.alter(c);
       const dir = path.join(WORK_DIR, `alter-${process.pid}`);
       mkdirSync(dir, { recursive: true });
@@ -319,6 +342,14 @@ async function runSteps(e: Evolution, table: string): Promise<Point[]> {
       model.write(step.write);
       const [id] = await DRIVER[step.by].write(WAREHOUSE, table, model.spec(), step.write);
       points.push({ snapshotId: id, label: `snapshot ${id} (${step.by} wrote)`, state: model.state() });
+    } else if (evolver === 'eddy') {
+      const t = await (await Catalog.open(WAREHOUSE)).getTable(table);
+      const r = await t.compact({ full: true });
+      points.push({
+        snapshotId: r.snapshot!.id,
+        label: `snapshot ${r.snapshot!.id} (Eddy compaction)`,
+        state: model.state(),
+      });
     } else {
       const out = JSON.parse((await javaCommand(['compact', WAREHOUSE, table])).trim()) as { latestSnapshotId: number };
       points.push({
@@ -365,7 +396,7 @@ async function checkReader(
     );
     if (d) failures.push(`${p.label}: ${describeDiff(d, 'the model', reader)}`);
   });
-  if (failures.length > 0) throw new Error(`${name}: Java-evolved → ${reader}\n${failures.join('\n')}`);
+  if (failures.length > 0) throw new Error(`${name}: evolved → ${reader}\n${failures.join('\n')}`);
 }
 
 type Status = 'ok' | 'FAIL' | 'paimon limitation' | 'eddy bug (known)' | 'pending';
@@ -447,12 +478,51 @@ describe.skipIf(problem !== undefined)('schema evolution across implementations'
           record(row, reader, 'ok');
         });
       }
-      const pending =
-        'Eddy has no ALTER TABLE yet (schema changes are built separately): fill this cell in when it does';
-      for (const r of DRIVERS) record(`${e.name} / eddy`, r, 'pending', pending);
-      it.todo(
-        `Eddy evolves the same way, Java, paimon-rust and every other implementation read every snapshot: ${pending}`,
-      );
+      describe('Eddy evolves (table.alter, Eddy compaction; Java writes too)', () => {
+        const eddyTable = `eddy.${e.name.replace(/-/g, '_')}`;
+        let eddyPoints: Point[] = [];
+        let eddyError: Error | undefined;
+        beforeAll(async () => {
+          try {
+            eddyPoints = await runSteps(e, eddyTable, 'eddy');
+          } catch (x) {
+            eddyError = x as Error;
+          }
+        });
+        for (const reader of DRIVERS) {
+          const known = knownIssue(e.name, 'eddy', reader);
+          it(`Eddy evolves, ${reader} reads every snapshot${known ? ` [known: ${known.id}]` : ''}`, async () => {
+            const row = `${e.name} / eddy`;
+            let failure: unknown;
+            try {
+              if (eddyError) throw new Error(`${e.name}: the steps failed: ${eddyError.message}`);
+              await checkReader(e, eddyTable, eddyPoints, reader);
+            } catch (x) {
+              failure = x;
+            }
+            if (known) {
+              if (failure && known.failure.test((failure as Error).message)) {
+                record(
+                  row,
+                  reader,
+                  known.kind === 'eddy' ? 'eddy bug (known)' : 'paimon limitation',
+                  `${known.id} (${known.kind}): ${known.reason}`,
+                );
+                return;
+              }
+              record(row, reader, 'FAIL', failure ? short(failure) : `known issue ${known.id} no longer reproduces`);
+              throw failure
+                ? new Error(`known issue ${known.id} expected ${known.failure}, got:\n${(failure as Error).message}`)
+                : new Error(`known issue ${known.id} no longer reproduces: remove it from limitations.ts`);
+            }
+            if (failure) {
+              record(row, reader, 'FAIL', short(failure));
+              throw failure;
+            }
+            record(row, reader, 'ok');
+          });
+        }
+      });
     });
   }
 });

@@ -228,36 +228,38 @@ describe.skipIf(problem !== undefined)('interop matrix', () => {
     });
   }
 
-  describe('mixed writers on one table (bucket and sequence-number agreement)', () => {
-    const { spec, commits } = mixedWriters();
-    const lines = commits.flatMap((c) => c.lines);
-    const points: ReadPoint[] = [];
-    let error: Error | undefined;
-    beforeAll(async () => {
-      try {
-        for (const c of commits) {
-          const [id] = await DRIVER[c.writer].write(WAREHOUSE, 'mixed.t', spec, c.lines);
-          points.push({ snapshotId: id, upToCommit: c.lines[0].commit, label: `snapshot ${id} (${c.writer})` });
-        }
-        points.push({ upToCommit: Infinity, label: 'latest' });
-      } catch (e) {
-        error = e as Error;
-      }
-    });
-    const order = commits.map((c) => c.writer).join('→');
-    for (const reader of DRIVERS) {
-      it(`${order} write in turn, ${reader} reads`, async () => {
-        const row = `mixed (${order})`;
+  for (const dynamic of [false, true])
+    describe(`mixed writers on one table (bucket and sequence-number agreement)${dynamic ? ', dynamic bucket mode' : ''}`, () => {
+      const { spec, commits } = mixedWriters(dynamic);
+      const table = dynamic ? 'mixed.dyn' : 'mixed.t';
+      const lines = commits.flatMap((c) => c.lines);
+      const points: ReadPoint[] = [];
+      let error: Error | undefined;
+      beforeAll(async () => {
         try {
-          await checkCell('mixed', spec, { lines, points, error }, 'the writers', reader, 'mixed.t');
-          record(row, reader, 'ok');
+          for (const c of commits) {
+            const [id] = await DRIVER[c.writer].write(WAREHOUSE, table, spec, c.lines);
+            points.push({ snapshotId: id, upToCommit: c.lines[0].commit, label: `snapshot ${id} (${c.writer})` });
+          }
+          points.push({ upToCommit: Infinity, label: 'latest' });
         } catch (e) {
-          record(row, reader, 'FAIL', short(e));
-          throw e;
+          error = e as Error;
         }
       });
-    }
-  });
+      const order = commits.map((c) => c.writer).join('→');
+      for (const reader of DRIVERS) {
+        it(`${order} write in turn, ${reader} reads`, async () => {
+          const row = `mixed${dynamic ? ' dynamic-bucket' : ''} (${order})`;
+          try {
+            await checkCell('mixed', spec, { lines, points, error }, 'the writers', reader, table);
+            record(row, reader, 'ok');
+          } catch (e) {
+            record(row, reader, 'FAIL', short(e));
+            throw e;
+          }
+        });
+      }
+    });
 
   describe('documented pypaimon limitations still hold', () => {
     const spec: TableSpec = { columns: { id: 'BIGINT', v: 'STRING' }, primaryKey: ['id'], options: { bucket: '1' } };

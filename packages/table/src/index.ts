@@ -36,6 +36,7 @@ export {
   startsWith,
 } from './scan/predicate.ts';
 export { parseWhere } from './scan/where.ts';
+export { type ColumnPosition, type SchemaChange, schemaDiff } from './schema/schema-change.ts';
 export { type SchemaInput, TableSchema } from './schema/table-schema.ts';
 export type { ChangeBatch, ChangeEvent, ChangeOptions, ScanMode } from './stream/change-reader.ts';
 export {

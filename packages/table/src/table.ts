@@ -44,6 +44,7 @@ import { type ColumnBatch, SplitReader } from './read/split-reader.ts';
 import { type BoundPredicate, bindPredicate, type Predicate } from './scan/predicate.ts';
 import { type ScanPlan, ScanPlanner } from './scan/scan-planner.ts';
 import { parseWhere } from './scan/where.ts';
+import type { SchemaChange } from './schema/schema-change.ts';
 import { SchemaManager } from './schema/schema-manager.ts';
 import type { TableSchema } from './schema/table-schema.ts';
 import {
@@ -108,22 +109,89 @@ export class Table<R extends object = Record<string, unknown>> {
   readonly snapshots: SnapshotManager;
   /** @internal */
   readonly schemas: SchemaManager;
-  /** @internal */
-  readonly manifests: ManifestFiles;
-  /** @internal Where the table's files live. */
-  readonly paths: TablePaths;
+  private current: TableSchema;
+  private manifestFiles: ManifestFiles;
+  private tablePaths: TablePaths;
 
   private constructor(
     readonly io: FileIO,
     readonly path: string,
     readonly identifier: Identifier,
-    readonly schema: TableSchema,
+    schema: TableSchema,
     schemas: SchemaManager,
   ) {
     this.schemas = schemas;
     this.snapshots = new SnapshotManager(io, path);
-    this.manifests = new ManifestFiles(io, path, MANIFEST_CODEC[schema.options.manifestCompression]);
-    this.paths = new TablePaths(path, schema);
+    this.current = schema;
+    this.manifestFiles = new ManifestFiles(io, path, MANIFEST_CODEC[schema.options.manifestCompression]);
+    this.tablePaths = new TablePaths(path, schema);
+  }
+
+  /** The schema this table object reads and writes in (the latest when loaded or altered here). */
+  get schema(): TableSchema {
+    return this.current;
+  }
+
+  /** @internal */
+  get manifests(): ManifestFiles {
+    return this.manifestFiles;
+  }
+
+  /** @internal Where the table's files live. */
+  get paths(): TablePaths {
+    return this.tablePaths;
+  }
+
+  /** Switches this object to `schema` (after an ALTER, or a reload that found a newer one). */
+  private useSchema(schema: TableSchema): void {
+    this.current = schema;
+    this.manifestFiles = new ManifestFiles(this.io, this.path, MANIFEST_CODEC[schema.options.manifestCompression]);
+    this.tablePaths = new TablePaths(this.path, schema);
+  }
+
+  /** The table's parts as of now, fixed: a writer keeps the schema it started with. */
+  private frozen(): TableContext {
+    return {
+      io: this.io,
+      path: this.path,
+      name: this.name,
+      schema: this.schema,
+      schemas: this.schemas,
+      snapshots: this.snapshots,
+      manifests: this.manifests,
+      paths: this.paths,
+    };
+  }
+
+  /**
+   * ALTER TABLE: applies `changes` in order as one new schema (`schema/schema-N+1`, created without
+   * replacing, so a concurrent ALTER re-validates on top of this one or fails), and switches this
+   * object to it. What Paimon refuses fails INVALID_ARGUMENT; what Paimon allows but Eddy does not
+   * implement fails UNSUPPORTED, naming the column or option. Writers already open keep their
+   * schema: their commits carry compatible rows over, or fail with SCHEMA_CHANGED.
+   */
+  async alter(changes: SchemaChange | readonly SchemaChange[]): Promise<TableSchema> {
+    const list = Array.isArray(changes) ? (changes as readonly SchemaChange[]) : [changes as SchemaChange];
+    const next = await this.schemas.commitChanges(list, {
+      table: this.name,
+      hasSnapshots: async () => (await this.snapshots.latestSnapshotId()) !== undefined,
+    });
+    this.useSchema(next);
+    return next;
+  }
+
+  /** Picks up a schema another process committed since this table was loaded; returns the latest. */
+  async refresh(): Promise<TableSchema> {
+    const latest = await this.schemas.latestFrom(this.schema);
+    if (latest.id !== this.schema.id) this.useSchema(latest);
+    return latest;
+  }
+
+  /** Every schema of the table, oldest first (Paimon's `$schemas` system table). */
+  async schemaHistory(): Promise<TableSchema[]> {
+    const out: TableSchema[] = [];
+    for (const id of await this.schemas.listSchemaIds()) out.push(await this.schemas.schema(id));
+    return out;
   }
 
   /** @internal Opens the table at `path` (use `Catalog.getTable`). */
@@ -146,13 +214,9 @@ export class Table<R extends object = Record<string, unknown>> {
   /** A writer for pipelines: `write` rows, `commit(checkpointId)`; dispose to drop what is buffered. */
   newWriter(options: WriterOptions = {}): TableWrite<R> {
     // The static partition is checked now, before any row is written.
-    const scope = options.overwrite ? overwriteScope(this, options.overwrite) : undefined;
-    return new TableWrite<R>(
-      this,
-      options.commitUser ?? newCommitUser(),
-      { memoryBudget: options.memoryBudget },
-      scope,
-    );
+    const ctx = this.frozen();
+    const scope = options.overwrite ? overwriteScope(ctx, options.overwrite) : undefined;
+    return new TableWrite<R>(ctx, options.commitUser ?? newCommitUser(), { memoryBudget: options.memoryBudget }, scope);
   }
 
   /** Inserts or replaces rows by primary key (append tables: appends) in one commit. */
@@ -196,7 +260,7 @@ export class Table<R extends object = Record<string, unknown>> {
    * concurrent commit discards this compaction (COMMIT_CONFLICT, its files deleted): re-run it.
    */
   async compact(options: CompactOptions = {}): Promise<CompactResult> {
-    return compactTable(this, options);
+    return compactTable(this.frozen(), options);
   }
 
   /** Sorted runs and sizes per bucket at the latest snapshot. */

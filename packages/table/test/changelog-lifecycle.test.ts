@@ -108,6 +108,27 @@ describe('long-lived changelog', () => {
     expect((e as EddyError).code).toBe('SNAPSHOT_EXPIRED');
   });
 
+  it('a file a kept changelog deleted stays referenced until that changelog expires (no producer)', async () => {
+    // Found by the model test: delete, full compaction (which drops the file), upsert, expire with
+    // changelog kept 2: changelog-2's delta deletes the first file, which changelog expiry frees
+    // when changelog-2 goes — orphan cleanup must not take it before.
+    using d = tempDir();
+    const t = await create(d.path, 'none');
+    await t.delete([{ k: 0 }]);
+    await t.compact({ full: true });
+    await t.upsert([{ k: 0, v: 'v0' }]);
+    const r = await t.expireSnapshots({
+      retainMin: 1,
+      timeRetainedMs: 0,
+      changelogRetainMin: 2,
+      changelogRetainMax: 2,
+      changelogTimeRetainedMs: 0,
+    });
+    expect(r.expired).toEqual([1, 2]);
+    const left = await t.removeOrphanFiles({ olderThanMs: 0, now: Date.now() + 60_000, dryRun: true });
+    expect(left.orphans).toEqual([]);
+  });
+
   it('without decoupled retention, expiry keeps no changelog (and reads stop at the earliest snapshot)', async () => {
     using d = tempDir();
     const t = (await Catalog.open(d.path)).createTable('db.t', {

@@ -9,6 +9,7 @@ import {
   formatDataType,
   type SchemaInput,
   type Snapshot,
+  schemaDiff,
   type Table,
   type TableSchema,
 } from '@eddy/table';
@@ -245,10 +246,17 @@ export async function runDescribe(g: GlobalOptions, name: string, o: { count?: b
   const sizeBytes = files.reduce((a, e) => a + e.file.fileSize, 0);
   const recordsInFiles = files.reduce((a, e) => a + e.file.rowCount, 0);
   const liveRows = o.count && latest ? await table.count({ snapshotId: latest.id }) : undefined;
+  const history = await table.schemaHistory();
+  const schemas = history.map((h, i) => ({
+    id: h.id,
+    timeMillis: h.timeMillis,
+    changes: schemaDiff(i === 0 ? undefined : history[i - 1], h),
+  }));
   const doc = {
     table: table.name,
     path: table.path,
     schemaId: s.id,
+    schemas,
     comment: s.comment ?? null,
     fields: s.fields.map((f) => ({
       id: f.id,
@@ -315,7 +323,15 @@ export async function runDescribe(g: GlobalOptions, name: string, o: { count?: b
       [{ key: 'id', kind: 'int' }, 'name', 'type', 'key'],
     );
     const opts = Object.entries(s.rawOptions).map(([option, value]) => ({ option, value }));
-    return `${renderPairs(pairs)}\n\ncolumns:\n${cols}\n\noptions:\n${opts.length ? renderTable(opts) : '(none)'}`;
+    const hist = renderTable(
+      schemas.map((h) => ({
+        id: h.id,
+        time: h.timeMillis ? new Date(h.timeMillis).toISOString().replace('T', ' ') : '',
+        changes: h.changes.join('; '),
+      })),
+      [{ key: 'id', kind: 'int' }, 'time', 'changes'],
+    );
+    return `${renderPairs(pairs)}\n\ncolumns:\n${cols}\n\noptions:\n${opts.length ? renderTable(opts) : '(none)'}\n\nschemas:\n${hist}`;
   });
 }
 

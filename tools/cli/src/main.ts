@@ -4,6 +4,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
+import { register as alter } from './commands/alter.ts';
 import { register as audit } from './commands/audit.ts';
 import { register as buckets } from './commands/buckets.ts';
 import { register as compact } from './commands/compact.ts';
@@ -36,6 +37,7 @@ const COMMANDS: readonly Register[] = [
   tables,
   createTable,
   dropTable,
+  alter,
   // inspection
   describe,
   snapshots,

@@ -4,8 +4,11 @@ import { FileKind, type ManifestEntry, mergeManifestEntries } from '../format/ma
 import type { ManifestFileMeta } from '../format/manifest-list.ts';
 import { BATCH_COMMIT_IDENTIFIER, type CommitKind, type Snapshot } from '../format/snapshot.ts';
 import type { CommitMessage } from '../meta/commit-message.ts';
+import { combineHashIndex, type HashIndexCommit } from '../meta/hash-index.ts';
 import type { ManifestFiles } from '../meta/manifest-files.ts';
 import type { SnapshotManager } from '../meta/snapshot-manager.ts';
+import { carryOverProblem } from '../schema/schema-change.ts';
+import type { SchemaManager } from '../schema/schema-manager.ts';
 import type { TableSchema } from '../schema/table-schema.ts';
 import type { DataType } from '../types/data-types.ts';
 import { EddyError } from '../types/errors.ts';
@@ -34,6 +37,8 @@ export interface CommitOptions {
    * same bucket: then the commit fails with COMMIT_CONFLICT instead of being silently shadowed.
    */
   readonly sequencedAfter?: number;
+  /** Dynamic bucket mode: HASH index files to publish (and the index they built on). */
+  readonly hashIndex?: HashIndexCommit;
 }
 
 export interface CommitResult {
@@ -67,7 +72,28 @@ export class FileStoreCommit {
     private readonly schema: TableSchema,
     private readonly snapshots: SnapshotManager,
     private readonly manifests: ManifestFiles,
+    /** When given, each attempt checks for a newer schema (see schemaToCommit). */
+    private readonly schemas?: SchemaManager,
   ) {}
+
+  /**
+   * The schema id the snapshot records: the table's latest, as Paimon's commit does. The files keep
+   * the schema they were written in; when the table moved on since, they are published only if
+   * readers carry them over unchanged (carryOverProblem), else the commit fails SCHEMA_CHANGED.
+   */
+  private async schemaToCommit(fileCount: number): Promise<number> {
+    if (!this.schemas) return this.schema.id;
+    const latest = await this.schemas.latestFrom(this.schema);
+    if (latest.id === this.schema.id || fileCount === 0) return latest.id;
+    const problem = carryOverProblem(this.schema, latest);
+    if (problem) {
+      throw new EddyError(
+        'SCHEMA_CHANGED',
+        `the table's schema changed from ${this.schema.id} to ${latest.id} since this writer started (${problem}): nothing was committed; reload the table and write again`,
+      );
+    }
+    return latest.id;
+  }
 
   private partitionTypes() {
     return this.schema.partitionKeys.map((k) => this.schema.field(k).type);
@@ -182,6 +208,7 @@ export class FileStoreCommit {
           delta = await this.manifests.writeManifest(attemptEntries, this.partitionTypes(), this.schema.id);
           written.push(delta.fileName);
         }
+        const schemaId = await this.schemaToCommit(attemptEntries.length + changelog.length);
         let deltaRecords = 0;
         for (const e of attemptEntries) deltaRecords += e.kind === FileKind.ADD ? e.file.rowCount : -e.file.rowCount;
         const base = latest ? await this.baseManifests(latest, written) : [];
@@ -193,17 +220,23 @@ export class FileStoreCommit {
           ? await this.manifests.writeManifestList([changelogManifest])
           : undefined;
         if (changelogList) written.push(changelogList.name);
+        let indexManifest = latest?.indexManifest ?? null;
+        if (options.hashIndex) {
+          const previous = indexManifest ? await this.manifests.readIndexManifest(indexManifest) : [];
+          indexManifest = await this.manifests.writeIndexManifest(combineHashIndex(previous, options.hashIndex));
+          written.push(indexManifest);
+        }
         const snapshot: Snapshot = {
           version: 3,
           id: (latest?.id ?? 0) + 1,
-          schemaId: this.schema.id,
+          schemaId,
           baseManifestList: baseList.name,
           baseManifestListSize: baseList.size,
           deltaManifestList: deltaList.name,
           deltaManifestListSize: deltaList.size,
           changelogManifestList: changelogList?.name ?? null,
           changelogManifestListSize: changelogList?.size,
-          indexManifest: latest?.indexManifest ?? null,
+          indexManifest,
           commitUser: options.commitUser,
           commitIdentifier: identifier,
           commitKind: kind,

@@ -79,6 +79,16 @@ export async function compactTable(t: TableContext, options: CompactOptions = {}
   checkCompactable(t);
   const o = t.schema.options;
   const plan = await planner(t).plan({});
+  // Rewriting a file of a newer schema in this one would drop what that schema added.
+  for (const split of plan.splits) {
+    const newer = split.files.find((f) => f.schemaId > t.schema.id);
+    if (newer) {
+      throw new EddyError(
+        'SCHEMA_CHANGED',
+        `compaction of ${t.name}: file ${newer.fileName} is in schema ${newer.schemaId}, newer than this table's ${t.schema.id}: reload the table`,
+      );
+    }
+  }
   const reader = new SplitReader(t.io, t.paths, t.schema, t.schemas);
   const messages: CommitMessage[] = [];
   const done: { dir: string; written: readonly DataFileMeta[] }[] = [];
@@ -115,7 +125,7 @@ export async function compactTable(t: TableContext, options: CompactOptions = {}
       totals.bytesOut += c.bytesOut;
     }
     if (messages.length === 0) return { snapshot: undefined, ...totals };
-    const r = await new FileStoreCommit(t.schema, t.snapshots, t.manifests).commit(messages, {
+    const r = await new FileStoreCommit(t.schema, t.snapshots, t.manifests, t.schemas).commit(messages, {
       commitUser: options.commitUser ?? newCommitUser(),
       commitIdentifier: options.commitIdentifier,
       kind: 'COMPACT',

@@ -188,6 +188,14 @@ async function addChangelog(table: TableContext, c: Snapshot, names: Set<string>
   if (base && delta) addFiles(mergeManifestEntries([...baseEntries, ...deltaEntries]));
   addFiles(deltaEntries);
   if (changelog) addFiles(await entriesOf(changelog));
+  // Without a changelog producer, the files its delta deleted are the changelog's until it expires
+  // (expire-changelog.ts deletes them then): snapshot expiry left them for it.
+  else
+    for (const e of deltaEntries) {
+      if (e.kind !== FileKind.DELETE) continue;
+      names.add(e.file.fileName);
+      for (const x of e.file.extraFiles) names.add(x);
+    }
 }
 
 export async function removeOrphanFiles(

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { compareValues } from '../data/columns.ts';
 import { deserializeBinaryRow } from '../format/binary-row.ts';
-import { decodeIndexManifest, type IndexManifestEntry } from '../format/index-manifest.ts';
+import { decodeIndexManifest, encodeIndexManifest, type IndexManifestEntry } from '../format/index-manifest.ts';
 import {
   decodeManifest,
   encodeManifest,
@@ -55,6 +55,7 @@ export class ManifestFiles {
   private readonly uuid = randomUUID();
   private manifestCounter = 0;
   private listCounter = 0;
+  private indexCounter = 0;
   private readonly lists = new LruCache<ManifestFileMeta[]>(64);
   private readonly manifests = new LruCache<ManifestEntry[]>(256);
 
@@ -169,6 +170,13 @@ export class ManifestFiles {
       minRowId: null,
       maxRowId: null,
     };
+  }
+
+  /** Writes an index manifest (`index-manifest-<uuid>-<n>`: the complete set of live index files). */
+  async writeIndexManifest(entries: readonly IndexManifestEntry[]): Promise<string> {
+    const name = `index-manifest-${this.uuid}-${this.indexCounter++}`;
+    await this.io.write(this.path(name), await encodeIndexManifest(entries, this.codec));
+    return name;
   }
 
   /** Writes a manifest list; returns its name and size. */

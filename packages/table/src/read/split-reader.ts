@@ -19,6 +19,7 @@ import type { TablePaths } from '../meta/table-paths.ts';
 import { type BoundPredicate, predicateColumns, testRow } from '../scan/predicate.ts';
 import type { SchemaManager } from '../schema/schema-manager.ts';
 import type { TableSchema } from '../schema/table-schema.ts';
+import { castColumn, isImplementedWidening, sameType } from '../schema/type-evolution.ts';
 import type { DataField, DataType } from '../types/data-types.ts';
 import { EddyError } from '../types/errors.ts';
 import { type InternalValue, isRetract } from '../types/internal.ts';
@@ -390,7 +391,19 @@ export class SplitReader {
       }
       const vec = table.getChild(m.name);
       if (!vec) throw new EddyError('CORRUPT_FILE', `${path}: column '${m.name}' is missing`, { path });
-      cols.set(f.name, arrowToColumn(vec, f.type));
+      if (sameType(m.type, f.type)) {
+        cols.set(f.name, arrowToColumn(vec, f.type));
+        return;
+      }
+      // An evolved column: read in the file's type, then widen as Paimon's CastExecutors do.
+      if (fileSchema.id > this.schema.id && !isImplementedWidening(m.type, f.type)) {
+        throw new EddyError(
+          'SCHEMA_CHANGED',
+          `${path}: written in schema ${fileSchema.id}, newer than the schema ${this.schema.id} this read uses (column '${f.name}' changed type): reload the table`,
+          { path },
+        );
+      }
+      cols.set(f.name, castColumn(arrowToColumn(vec, m.type), m.type, f.type, `${path}: column '${m.name}'`));
     });
     let seq: BigInt64Array | undefined;
     let kind: Int8Array | Uint8Array | undefined;

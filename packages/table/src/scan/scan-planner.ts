@@ -9,6 +9,7 @@ import type { ManifestFiles } from '../meta/manifest-files.ts';
 import type { SnapshotManager } from '../meta/snapshot-manager.ts';
 import type { SchemaManager } from '../schema/schema-manager.ts';
 import type { TableSchema } from '../schema/table-schema.ts';
+import { sameType } from '../schema/type-evolution.ts';
 import type { DataType } from '../types/data-types.ts';
 import { EddyError } from '../types/errors.ts';
 import type { InternalValue } from '../types/internal.ts';
@@ -246,9 +247,11 @@ export class ScanPlanner {
   private async fileMayMatch(file: DataFileMeta, filter: BoundPredicate, valueStatsSafe: boolean): Promise<boolean> {
     const fileSchema = file.schemaId === this.schema.id ? this.schema : await this.schemas.schema(file.schemaId);
     // Stats are keyed by the file schema's names; map the current names through field ids.
+    // A column whose type changed since the file was written has stats in the old type: no pruning.
     const nameInFile = (c: string) => {
-      const id = this.schema.field(c).id;
-      return fileSchema.fields.find((f) => f.id === id)?.name;
+      const cur = this.schema.field(c);
+      const old = fileSchema.fields.find((f) => f.id === cur.id);
+      return old && sameType(old.type, cur.type) ? old.name : undefined;
     };
     const keyNames = fileSchema.trimmedPrimaryKeys;
     const keyLookup = this.statsLookup(

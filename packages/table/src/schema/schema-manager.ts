@@ -1,5 +1,6 @@
 import { type FileIO, joinPath } from '../io/file-io.ts';
 import { EddyError } from '../types/errors.ts';
+import { applySchemaChanges, type SchemaChange } from './schema-change.ts';
 import { TableSchema } from './table-schema.ts';
 
 /** Reads and writes `schema/schema-N`. Schemas are immutable, so they are cached by id. */
@@ -85,6 +86,37 @@ export class SchemaManager {
   async latest(): Promise<TableSchema | undefined> {
     const ids = await this.listSchemaIds();
     return ids.length === 0 ? undefined : this.schema(ids[ids.length - 1]);
+  }
+
+  /**
+   * The newest schema, found from `known` by probing `schema-(id+1)` (one existence check when
+   * nothing changed): schema ids are consecutive, and a schema file is never replaced.
+   */
+  async latestFrom(known: TableSchema): Promise<TableSchema> {
+    let cur = known;
+    while (await this.io.exists(this.schemaPath(cur.id + 1))) cur = await this.schema(cur.id + 1);
+    return cur;
+  }
+
+  /**
+   * Applies an ALTER on the latest schema and publishes it as `schema-(id+1)` without replacing:
+   * when another ALTER takes that id first, the changes are validated again on top of it (Paimon's
+   * SchemaManager.commitChanges loop), so two ALTERs never both build on the same schema.
+   */
+  async commitChanges(
+    changes: readonly SchemaChange[],
+    ctx: { readonly table: string; readonly hasSnapshots: () => Promise<boolean> },
+  ): Promise<TableSchema> {
+    let hasSnapshots: boolean | undefined;
+    for (let attempt = 0; ; attempt++) {
+      const latest = await this.latest();
+      if (!latest) throw new EddyError('NOT_FOUND', `table ${ctx.table} does not exist`);
+      hasSnapshots ??= await ctx.hasSnapshots();
+      const next = applySchemaChanges(latest, changes, { table: ctx.table, hasSnapshots });
+      if (await this.tryCreate(next)) return next;
+      if (attempt >= 100)
+        throw new EddyError('COMMIT_CONFLICT', `ALTER TABLE ${ctx.table}: other schema changes kept winning`);
+    }
   }
 
   /** Publishes a schema file atomically; false when that id already exists. */

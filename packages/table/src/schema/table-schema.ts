@@ -106,10 +106,13 @@ export class TableSchema {
     for (const [k, v] of Object.entries(input.options ?? {})) options[k] = String(v);
     if (primaryKeys.length > 0 && options.bucket === undefined) options.bucket = '1';
     if (primaryKeys.length > 0 && options.bucket === '-1') {
-      throw new EddyError(
-        'UNSUPPORTED',
-        "option 'bucket': dynamic bucket mode (-1) for primary-key tables is not supported yet; use a fixed bucket count",
-      );
+      const outside = partitionKeys.filter((k) => !primaryKeys.includes(k));
+      if (outside.length > 0) {
+        throw new EddyError(
+          'UNSUPPORTED',
+          `option 'bucket' = -1 with partition keys outside the primary key (${outside.join(', ')}) makes a cross-partition upsert table, which Eddy cannot write (it needs Paimon's global key index); include them in the primary key or use a fixed bucket count`,
+        );
+      }
     }
     if (options.bucket === '-2')
       throw new EddyError('UNSUPPORTED', "option 'bucket': postpone bucket mode (-2) is not supported yet");
@@ -157,6 +160,7 @@ export class TableSchema {
       fields: this.fields.map((f) => {
         const o: Record<string, unknown> = { id: f.id, name: f.name, type: formatDataType(f.type) };
         if (f.description !== undefined) o.description = f.description;
+        if (f.defaultValue !== undefined) o.defaultValue = f.defaultValue;
         return o;
       }),
       highestFieldId: this.highestFieldId,
@@ -201,8 +205,10 @@ export class TableSchema {
       if (typeof f.type !== 'string' && (typeof f.type !== 'object' || f.type === null))
         throw corruptFile(path, `column '${f.name}' has no type`);
       const type: DataType = parseDataType(f.type, `${path}: column '${f.name}'`);
-      const out: DataField = { id: f.id as number, name: f.name, type };
-      return typeof f.description === 'string' ? { ...out, description: f.description } : out;
+      let out: DataField = { id: f.id as number, name: f.name, type };
+      if (typeof f.description === 'string') out = { ...out, description: f.description };
+      if (typeof f.defaultValue === 'string') out = { ...out, defaultValue: f.defaultValue };
+      return out;
     });
     const options = { ...(o.options as Record<string, string>) };
     // Versions ≤ 1 default to one bucket and ≤ 2 to ORC when the option is absent (Paimon's rule).

@@ -35,6 +35,8 @@ export interface DataField {
   readonly name: string;
   readonly type: DataType;
   readonly description?: string;
+  /** Written instead of null by writers (Paimon's DataField defaultValue, as SQL text). */
+  readonly defaultValue?: string;
 }
 
 export const MAX_LENGTH = 2147483647;

@@ -8,6 +8,8 @@ export type EddyErrorCode =
   | 'NOT_FOUND'
   | 'ALREADY_EXISTS'
   | 'COMMIT_CONFLICT'
+  /** The table's schema changed under a writer, compaction or reader in a way it cannot carry over. */
+  | 'SCHEMA_CHANGED'
   | 'CORRUPT_FILE'
   | 'IO_ERROR'
   | 'SNAPSHOT_EXPIRED'

@@ -20,6 +20,7 @@ import type { TableContext } from '../meta/table-context.ts';
 import type { DataType } from '../types/data-types.ts';
 import { EddyError } from '../types/errors.ts';
 import type { RowKindName } from '../types/internal.ts';
+import { DynamicBucketAssigner } from './dynamic-bucket.ts';
 import type { MemoryBudget } from './memory-budget.ts';
 import { bucketKeyOf, type RestoredSequences, type Row, TableWriter, type TableWriterOptions } from './table-writer.ts';
 import { checkWritable } from './writable.ts';
@@ -110,7 +111,20 @@ async function restoreSequences(t: TableContext): Promise<RestoredSequences> {
 /** The bucketed writer behind a TableWrite (also used by tests that drive flushes directly). */
 export function newTableWriter(t: TableContext, options: TableWriterOptions = {}): TableWriter {
   checkWritable(t);
-  return new TableWriter(t.io, t.path, t.schema, () => restoreSequences(t), options);
+  const o = t.schema.options;
+  const dynamic =
+    t.schema.isPrimaryKeyTable && o.bucket === -1
+      ? new DynamicBucketAssigner(
+          t.io,
+          t.path,
+          t.manifests,
+          () => t.snapshots.latestSnapshot(),
+          Number(t.schema.rawOptions['dynamic-bucket.target-row-num'] ?? '2000000'),
+          Number(t.schema.rawOptions['dynamic-bucket.max-buckets'] ?? '-1'),
+          t.name,
+        )
+      : undefined;
+  return new TableWriter(t.io, t.path, t.schema, () => restoreSequences(t), { ...options, dynamicBucket: dynamic });
 }
 
 /**
@@ -170,16 +184,19 @@ export class TableWrite<R extends object = Record<string, unknown>> implements A
       this.writer.sequencedAfter === undefined ? undefined : Math.max(this.seen ?? 0, this.writer.sequencedAfter);
     if (pk && after !== undefined) await this.followOverwrites(after);
     const messages = await this.writer.prepareCommit();
+    const hashIndex = messages.length > 0 ? await this.writer.prepareIndexCommit() : undefined;
     let result: CommitResult;
     try {
-      result = await new FileStoreCommit(t.schema, t.snapshots, t.manifests).commit(messages, {
+      result = await new FileStoreCommit(t.schema, t.snapshots, t.manifests, t.schemas).commit(messages, {
         commitUser: this.commitUser,
         commitIdentifier: id,
         overwrite: overwrite?.(messages),
         // Files flushed before followOverwrites re-sequenced are checked against what it found. (An
         // overwrite replaces every file in the partitions it writes to: nothing there can outrank it.)
         sequencedAfter: pk && !overwrite ? (after ?? this.writer.sequencedAfter) : undefined,
+        hashIndex,
       });
+      if (hashIndex && result.published) this.writer.indexCommitted(hashIndex);
     } catch (e) {
       if (!isCommitOutcomeUnknown(e)) {
         // Refused before anything was published: the files just written are nobody's. The commit's
@@ -189,6 +206,7 @@ export class TableWrite<R extends object = Record<string, unknown>> implements A
           const dir = t.paths.bucketDirOf(m.partition, m.bucket);
           await deleteFiles(t.io, dir, [...m.newFiles, ...(m.changelogFiles ?? [])]).catch(() => undefined);
         }
+        if (hashIndex) await this.writer.discardIndex(hashIndex);
         if (e instanceof EddyError && e.code === 'COMMIT_CONFLICT' && pk) await this.writer.resequence();
       }
       throw e;
@@ -241,7 +259,8 @@ export class TableWrite<R extends object = Record<string, unknown>> implements A
     try {
       await compactTable(t, { commitUser: this.commitUser, commitIdentifier, full });
     } catch (e) {
-      if (!(e instanceof EddyError && e.code === 'COMMIT_CONFLICT')) throw e;
+      // A schema change since this writer started: compaction is left to a writer on the new schema.
+      if (!(e instanceof EddyError && (e.code === 'COMMIT_CONFLICT' || e.code === 'SCHEMA_CHANGED'))) throw e;
     }
   }
 

@@ -1,7 +1,14 @@
 import { randomUUID } from 'node:crypto';
 import * as arrow from 'apache-arrow';
 import { arrowToColumn } from '../data/arrow.ts';
-import { type Column, columnValue, gatherColumn, toInternalValue } from '../data/columns.ts';
+import {
+  type Column,
+  ColumnBuilder,
+  columnValue,
+  gatherColumn,
+  toInternalValue,
+  toPublicValue,
+} from '../data/columns.ts';
 import { serializeBinaryRow } from '../format/binary-row.ts';
 import { BucketFunction } from '../format/bucket.ts';
 import { parquetWorkers } from '../format/parquet-workers.ts';
@@ -9,11 +16,14 @@ import { partitionPath } from '../format/partition-path.ts';
 import type { FileIO } from '../io/file-io.ts';
 import { aggregateFunctionOf, canRetract } from '../merge/merge-function.ts';
 import type { CommitMessage } from '../meta/commit-message.ts';
+import type { HashIndexCommit } from '../meta/hash-index.ts';
+import { defaultValueOf } from '../schema/schema-change.ts';
 import type { TableSchema } from '../schema/table-schema.ts';
-import { type DataType, formatDataType } from '../types/data-types.ts';
+import { type DataField, type DataType, formatDataType } from '../types/data-types.ts';
 import { EddyError } from '../types/errors.ts';
 import { type InternalValue, ROW_KIND_NAMES, RowKind, type RowKindName } from '../types/internal.ts';
 import { BucketWriter } from './bucket-writer.ts';
+import type { DynamicBucketAssigner } from './dynamic-bucket.ts';
 import { MemoryBudget } from './memory-budget.ts';
 
 /** A row as a plain object keyed by column name. */
@@ -22,6 +32,8 @@ export type Row = object;
 export interface TableWriterOptions {
   /** A budget shared with other writers; by default each writer has its own `write-buffer-size`. */
   readonly memoryBudget?: MemoryBudget;
+  /** Dynamic bucket mode (bucket = -1): the table's hash index. */
+  readonly dynamicBucket?: DynamicBucketAssigner;
 }
 
 /** Max sequence number already committed per (partition, bucket), and the snapshot they are from. */
@@ -43,7 +55,14 @@ export const bucketKeyOf = (partitionBytes: Uint8Array, bucket: number): string 
 export class TableWriter {
   private readonly buckets = new Map<string, BucketWriter>();
   private byBucket: BucketWriter[] = [];
-  private readonly partitionCache = new Map<string, { values: InternalValue[]; bytes: Uint8Array; dir: string }>();
+  private readonly partitionCache = new Map<
+    string,
+    { values: InternalValue[]; bytes: Uint8Array; dir: string; b64: string }
+  >();
+  /** Dynamic bucket mode: the hash index, and the hash of the trimmed primary key it is keyed by. */
+  private readonly dynamic: DynamicBucketAssigner | undefined;
+  private readonly keyHash: BucketFunction | undefined;
+  private readonly keyIdx: number[];
   private readonly budget: MemoryBudget;
   private readonly bucketFunction: BucketFunction | undefined;
   private readonly partitionIdx: number[];
@@ -69,10 +88,27 @@ export class TableWriter {
         "writing to tables with 'deletion-vectors.enabled' is not supported yet: Eddy's compaction does not write deletion vectors, so readers would never see level-0 files",
       );
     }
-    if (schema.isPrimaryKeyTable && schema.options.bucket <= 0) {
+    if (schema.isPrimaryKeyTable && schema.options.bucket <= 0 && schema.options.bucket !== -1) {
       throw new EddyError(
         'UNSUPPORTED',
-        `writing to primary-key tables with bucket = ${schema.options.bucket} (dynamic or postponed buckets) is not supported yet`,
+        `writing to primary-key tables with bucket = ${schema.options.bucket} (postponed buckets) is not supported yet`,
+      );
+    }
+    this.keyIdx = schema.trimmedPrimaryKeys.map((k) => schema.fieldIndex(k));
+    if (schema.isPrimaryKeyTable && schema.options.bucket === -1) {
+      const outside = schema.partitionKeys.filter((k) => !schema.primaryKeys.includes(k));
+      if (outside.length > 0) {
+        throw new EddyError(
+          'UNSUPPORTED',
+          `writing cross-partition upsert tables (bucket = -1 with partition keys ${outside.join(', ')} outside the primary key) is not supported: it needs Paimon's global key index`,
+        );
+      }
+      if (!options.dynamicBucket)
+        throw new EddyError('UNSUPPORTED', 'a dynamic-bucket (bucket = -1) table needs its writer from newTableWriter');
+      this.dynamic = options.dynamicBucket;
+      this.keyHash = new BucketFunction(
+        this.keyIdx.map((i) => schema.fields[i].type),
+        1,
       );
     }
     this.budget = options.memoryBudget ?? new MemoryBudget(schema.options.writeBufferSize);
@@ -88,6 +124,22 @@ export class TableWriter {
           )
         : undefined;
     this.fieldNames = new Set(schema.fields.map((f) => f.name));
+    for (const f of schema.fields) {
+      if (f.defaultValue !== undefined) this.defaults.set(f.name, defaultValueOf(f));
+    }
+  }
+
+  /** Columns with a default value: written instead of null (Paimon's TableWriteImpl.wrapDefaultValue). */
+  private readonly defaults = new Map<string, InternalValue>();
+
+  private withDefaults(row: Readonly<Record<string, unknown>>): Readonly<Record<string, unknown>> {
+    let out: Record<string, unknown> | undefined;
+    for (const [name, v] of this.defaults) {
+      if (row[name] !== null && row[name] !== undefined) continue;
+      out ??= { ...row };
+      out[name] = toPublicValue(this.schema.field(name).type, v);
+    }
+    return out ?? row;
   }
 
   /** Rows buffered and not yet flushed, over all buckets. */
@@ -103,6 +155,7 @@ export class TableWriter {
    */
   async write(rows: Row | Iterable<Row>, kind: RowKindName = '+I'): Promise<void> {
     const kindByte = this.checkKind(kind);
+    if (this.dynamic) await this.dynamic.ready();
     const iterable: Iterable<Row> = isRow(rows) ? [rows as Row] : (rows as Iterable<Row>);
     for (const row of iterable) {
       this.writeOne(row, kindByte);
@@ -158,35 +211,48 @@ export class TableWriter {
    */
   async writeArrow(input: arrow.RecordBatch | arrow.Table, kind: RowKindName = '+I'): Promise<void> {
     const kindByte = this.checkKind(kind);
+    if (this.dynamic) await this.dynamic.ready();
     const schema = this.schema;
     const n = input.numRows;
     for (const f of input.schema.fields) {
       if (!this.fieldNames.has(f.name)) throw new EddyError('INVALID_ROW', `Arrow input: unknown column '${f.name}'`);
     }
     const cols: Column[] = schema.fields.map((f) => {
-      const vec = input.getChild(f.name);
-      if (!vec) {
-        if (!f.type.nullable)
-          throw new EddyError('INVALID_ROW', `Arrow input: column '${f.name}' is NOT NULL but missing`);
-        return { type: f.type, length: n, data: emptyData(f.type, n), validity: new Uint8Array(n) };
-      }
-      if (!arrowTypeFits(vec.type, f.type)) {
+      const c = this.arrowColumn(input, f, n);
+      const def = this.defaults.get(f.name);
+      return def === undefined || c.validity === null ? c : fillNulls(c, def, f.name);
+    });
+    this.routeColumns(cols, n, kindByte);
+    await this.budget.reclaim();
+  }
+
+  private arrowColumn(input: arrow.RecordBatch | arrow.Table, f: DataField, n: number): Column {
+    const vec = input.getChild(f.name);
+    if (!vec) {
+      // A missing column is all nulls (then its default, if it has one).
+      if (!f.type.nullable && !this.defaults.has(f.name))
+        throw new EddyError('INVALID_ROW', `Arrow input: column '${f.name}' is NOT NULL but missing`);
+      return { type: f.type, length: n, data: emptyData(f.type, n), validity: new Uint8Array(n) };
+    }
+    if (!arrowTypeFits(vec.type, f.type)) {
+      throw new EddyError(
+        'INVALID_ROW',
+        `Arrow input: column '${f.name}' has Arrow type ${vec.type}, which does not fit ${formatDataType(f.type)}`,
+      );
+    }
+    const c = arrowToColumn(vec, f.type);
+    if (!f.type.nullable && c.validity !== null) {
+      const r = c.validity.indexOf(0);
+      if (r >= 0)
         throw new EddyError(
           'INVALID_ROW',
-          `Arrow input: column '${f.name}' has Arrow type ${vec.type}, which does not fit ${formatDataType(f.type)}`,
+          `row ${this.rowNumber + r}, column '${f.name}': is NOT NULL but the value is null`,
         );
-      }
-      const c = arrowToColumn(vec, f.type);
-      if (!f.type.nullable && c.validity !== null) {
-        const r = c.validity.indexOf(0);
-        if (r >= 0)
-          throw new EddyError(
-            'INVALID_ROW',
-            `row ${this.rowNumber + r}, column '${f.name}': is NOT NULL but the value is null`,
-          );
-      }
-      return c;
-    });
+    }
+    return c;
+  }
+
+  private routeColumns(cols: Column[], n: number, kindByte: number): void {
     // Route: one (partition, bucket) per row, then one gather per group.
     const groups = new Map<string, { pvals: InternalValue[]; pkey: string; bucket: number; rows: number[] }>();
     const keyCols = this.bucketKeyIdx.map((i) => cols[i]);
@@ -199,7 +265,15 @@ export class TableWriter {
         pvals.push(v);
         pkey += `${v === null ? '\u0000' : typeof v === 'object' ? Buffer.from(v).toString('hex') : String(v)}\u0001`;
       }
-      const bucket = this.bucketFunction ? this.bucketFunction.bucket(keyCols.map((c) => columnValue(c, r))) : 0;
+      const bucket = this.dynamic
+        ? this.dynamicBucket(
+            pkey,
+            pvals,
+            this.keyIdx.map((i) => columnValue(cols[i], r)),
+          )
+        : this.bucketFunction
+          ? this.bucketFunction.bucket(keyCols.map((c) => columnValue(c, r)))
+          : 0;
       const g = `${pkey}#${bucket}`;
       const group = groups.get(g);
       if (group) group.rows.push(r);
@@ -214,12 +288,11 @@ export class TableWriter {
       );
     }
     this.rowNumber += n;
-    await this.budget.reclaim();
   }
 
   private writeOne(input: Row, kind: number): void {
     const rowNumber = this.rowNumber;
-    const row = input as Readonly<Record<string, unknown>>;
+    let row = input as Readonly<Record<string, unknown>>;
     if (row === null || typeof row !== 'object')
       throw new EddyError(
         'INVALID_ROW',
@@ -230,6 +303,7 @@ export class TableWriter {
         throw new EddyError('INVALID_ROW', `row ${rowNumber}: unknown column '${k}'`);
     }
     const schema = this.schema;
+    if (this.defaults.size > 0) row = this.withDefaults(row);
     let pkey = '';
     const pvals: InternalValue[] = [];
     for (let i = 0; i < this.partitionIdx.length; i++) {
@@ -246,6 +320,13 @@ export class TableWriter {
         kvals.push(toInternalValue(f.type, row[f.name], `row ${rowNumber}, column '${f.name}'`));
       }
       bucket = this.bucketFunction.bucket(kvals);
+    } else if (this.dynamic) {
+      const kvals: InternalValue[] = [];
+      for (const i of this.keyIdx) {
+        const f = schema.fields[i];
+        kvals.push(toInternalValue(f.type, row[f.name], `row ${rowNumber}, column '${f.name}'`));
+      }
+      bucket = this.dynamicBucket(pkey, pvals, kvals);
     }
     // Unpartitioned tables (the common case) find their bucket writer by index, not by string key.
     let writer = this.partitionIdx.length === 0 ? this.byBucket[bucket] : undefined;
@@ -257,21 +338,45 @@ export class TableWriter {
     this.rowNumber++;
   }
 
+  private partitionOf(pkey: string, pvals: InternalValue[]) {
+    let part = this.partitionCache.get(pkey);
+    if (!part) {
+      const fields = this.partitionIdx.map((i) => this.schema.fields[i]);
+      const bytes = serializeBinaryRow(this.partitionTypes, pvals);
+      part = {
+        values: pvals,
+        bytes,
+        dir: partitionPath(fields, pvals, this.schema.options.partitionDefaultName),
+        b64: Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('base64'),
+      };
+      this.partitionCache.set(pkey, part);
+    }
+    return part;
+  }
+
+  private dynamicBucket(pkey: string, pvals: InternalValue[], keyValues: InternalValue[]): number {
+    const p = this.partitionOf(pkey, pvals);
+    return this.dynamic!.assign(p.bytes, p.b64, this.keyHash!.hash(keyValues));
+  }
+
+  /** Dynamic bucket mode: the hash index files the next commit publishes. */
+  async prepareIndexCommit(): Promise<HashIndexCommit | undefined> {
+    return this.dynamic?.prepareCommit();
+  }
+
+  indexCommitted(c: HashIndexCommit): void {
+    this.dynamic?.committed(c);
+  }
+
+  async discardIndex(c: HashIndexCommit): Promise<void> {
+    await this.dynamic?.discard(c);
+  }
+
   private bucketWriter(pkey: string, pvals: InternalValue[], bucket: number): BucketWriter {
     const key = `${pkey}#${bucket}`;
     let w = this.buckets.get(key);
     if (w) return w;
-    let part = this.partitionCache.get(pkey);
-    if (!part) {
-      const fields = this.partitionIdx.map((i) => this.schema.fields[i]);
-      part = {
-        values: pvals,
-        bytes: serializeBinaryRow(this.partitionTypes, pvals),
-        dir: partitionPath(fields, pvals, this.schema.options.partitionDefaultName),
-      };
-      this.partitionCache.set(pkey, part);
-    }
-    const p = part;
+    const p = this.partitionOf(pkey, pvals);
     w = new BucketWriter(this.io, this.tablePath, this.schema, p.values, p.bytes, p.dir, bucket, async () => {
       return (await this.restoredSequences()).max.get(bucketKeyOf(p.bytes, bucket)) ?? -1n;
     });
@@ -427,4 +532,11 @@ function emptyData(t: DataType, n: number): Column['data'] {
     default:
       return new BigInt64Array(n);
   }
+}
+
+/** `c` with its nulls replaced by `value` (a column's default value). */
+function fillNulls(c: Column, value: InternalValue, name: string): Column {
+  const b = new ColumnBuilder(c.type, name);
+  for (let r = 0; r < c.length; r++) b.appendInternal(c.validity![r] ? columnValue(c, r) : value);
+  return b.finish();
 }

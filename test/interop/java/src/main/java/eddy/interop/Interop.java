@@ -346,12 +346,36 @@ public final class Interop {
    * (RocksDB-backed) is bootstrapped with the table's existing keys, then routes each row to its key's
    * partition and bucket, retracting a key from the partition it leaves, as Flink's cross-partition sink does.
    */
+  /**
+   * GlobalIndexAssigner.open: Paimon 1.4 takes (memory, IOManager, parallelism, index, collector);
+   * Paimon 2.0 adds an ExecutorService after the memory. One source for both drivers.
+   */
+  private static void openAssigner(
+      GlobalIndexAssigner assigner, java.util.function.BiConsumer<InternalRow, Integer> collector) throws Exception {
+    for (java.lang.reflect.Method m : GlobalIndexAssigner.class.getMethods()) {
+      if (!m.getName().equals("open")) continue;
+      if (m.getParameterCount() == 5) {
+        m.invoke(assigner, 64L << 20, ioManager(), 1, 0, collector);
+        return;
+      }
+      if (m.getParameterCount() == 6) {
+        m.invoke(assigner, 64L << 20, java.util.concurrent.Executors.newSingleThreadExecutor(r -> {
+          Thread t = new Thread(r, "eddy-interop-assigner");
+          t.setDaemon(true);
+          return t;
+        }), ioManager(), 1, 0, collector);
+        return;
+      }
+    }
+    throw new IllegalStateException("no GlobalIndexAssigner.open this driver knows");
+  }
+
   private static void writeCrossPartition(FileStoreTable table, BatchTableWrite w, List<GenericRow> rows)
       throws Exception {
     List<Object[]> routed = new ArrayList<>();
     GlobalIndexAssigner assigner = new GlobalIndexAssigner(table);
     try {
-      assigner.open(64L << 20, ioManager(), 1, 0, (row, bucket) -> routed.add(new Object[] {row, bucket}));
+      openAssigner(assigner, (row, bucket) -> routed.add(new Object[] {row, bucket}));
       new IndexBootstrap(table).bootstrap(1, 0, key -> {
         try {
           assigner.bootstrapKey(key);
