@@ -4,9 +4,12 @@
 #    with every dependency in test/flink/python/requirements.txt); its jobs run on a local
 #    mini-cluster in one JVM (Java 17);
 #  - the Paimon Flink connector and Hadoop's client jars from Maven Central (test/flink/jars.txt),
-#    copied to test/flink/.jars (downloads cached in ~/.m2), listed in .jars/classpath.txt.
+#    copied to test/flink/.jars (downloads cached in ~/.m2);
+#  - the driver's RowPump (test/flink/java), compiled with javac against PyFlink's jars into
+#    .jars/eddy-flink-driver.jar;
+#  all listed in .jars/classpath.txt.
 # Idempotent: each part is skipped while its inputs are unchanged (about a second when warm).
-# Needs java 17+, mvn and python3 (with venv) on PATH, and PyPI and Maven Central.
+# Needs java 17+ (javac, jar), mvn and python3 (with venv) on PATH, and PyPI and Maven Central.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 dir=test/flink
@@ -50,9 +53,23 @@ else
   done
   cp "$list" "$jars/.jars.txt"
 fi
+# --- The driver's Java helper ---------------------------------------------------------------------
+helper=$jars/eddy-flink-driver.jar
+if [[ -s $helper && -z "$(find "$dir/java" -newer "$helper" -print -quit)" ]]; then
+  echo "flink-setup: driver helper up to date"
+else
+  echo "flink-setup: compiling the driver helper"
+  pylib=$("$venv/bin/python" -c 'import os, pyflink; print(os.path.join(os.path.dirname(pyflink.__file__), "lib"))')
+  classes=$(mktemp -d)
+  javac -nowarn --release 17 -d "$classes" -cp "$pylib/*" "$dir"/java/*.java
+  jar cf "$helper" -C "$classes" .
+  rm -rf "$classes"
+fi
+
 cp_file=$jars/classpath.txt
 : >"$cp_file.tmp"
 for c in "${coords[@]}"; do printf '%s\n' "$PWD/$(jar_of "$c")" >>"$cp_file.tmp"; done
+printf '%s\n' "$PWD/$helper" >>"$cp_file.tmp"
 paste -sd: "$cp_file.tmp" >"$cp_file" && rm "$cp_file.tmp"
 
 java -version 2>&1 | head -1 | sed 's/^/flink-setup: /'

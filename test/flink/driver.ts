@@ -5,7 +5,7 @@
  * JVM and the planner start once.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
-import { appendFileSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { appendFileSync, existsSync, mkdirSync, readFileSync, statSync } from 'node:fs';
 import * as path from 'node:path';
 import { createInterface } from 'node:readline';
 import type { DataType } from '@eddy/table';
@@ -16,6 +16,8 @@ export const REPO_DIR = path.resolve(FLINK_DIR, '../..');
 export const WORK_DIR = path.join(FLINK_DIR, '.work');
 const PYTHON = path.join(FLINK_DIR, '.venv/bin/python');
 const CLASSPATH = path.join(FLINK_DIR, '.jars/classpath.txt');
+const HELPER_JAR = path.join(FLINK_DIR, '.jars/eddy-flink-driver.jar');
+const HELPER_SRC = path.join(FLINK_DIR, 'java/RowPump.java');
 const LOG = path.join(WORK_DIR, 'driver.log');
 const JVM_LOG = path.join(WORK_DIR, 'jvm.log');
 
@@ -118,8 +120,10 @@ export class FlinkDriver {
   private constructor(private readonly child: ChildProcess) {}
 
   static async start(): Promise<FlinkDriver> {
-    if (!existsSync(PYTHON) || !existsSync(CLASSPATH))
+    if (!existsSync(PYTHON) || !existsSync(CLASSPATH) || !existsSync(HELPER_JAR))
       throw new Error(`the Flink suite is not set up (${PYTHON}, ${CLASSPATH}): run \`bash .ci/flink-setup.sh\``);
+    if (statSync(HELPER_SRC).mtimeMs > statSync(HELPER_JAR).mtimeMs)
+      throw new Error(`${HELPER_SRC} changed since it was compiled: run \`bash .ci/flink-setup.sh\``);
     mkdirSync(WORK_DIR, { recursive: true });
     appendFileSync(LOG, `\n=== driver start ${new Date().toISOString()}\n`);
     const t0 = performance.now();

@@ -14,27 +14,25 @@ of paying them per cell. Replies and stream events are JSON lines on stdout:
   {"id": n, "op": "status", "name": "job1"} -> {"id": n, "ok": true, "status": "RUNNING"}
   {"id": n, "op": "open", "name": "s1", "sql": "SELECT ...", "config": {...}}
       -> {"id": n, "ok": true, "jobId": "..."}; then one line per row as it arrives:
-         {"stream": "s1", "kind": "-U", "row": {...}, "t": <epoch ms when the row reached Python>}
+         {"stream": "s1", "kind": "-U", "row": {...}, "t": <epoch ms, see below>}
          and at the end {"stream": "s1", "end": true, "error": null | "..."}
   {"id": n, "op": "cancel", "name": "s1"|"job1"} -> {"id": n, "ok": true}
 
-`config` entries are set on the table environment for that statement or job only. Values are
-printed losslessly: integers and decimals as strings, dates "YYYY-MM-DD", timestamps
-"YYYY-MM-DDTHH:MM:SS.ffffff", bytes base64, non-finite floats as "NaN"/"Infinity"/"-Infinity".
-The node side (driver.ts) turns them into the canonical form of test/interop/canonical.ts.
+`config` entries are set on the table environment for that statement or job only. Rows come
+from RowPump (java/RowPump.java, one py4j call per batch of rows), which prints values
+losslessly: integers and decimals as strings, dates "YYYY-MM-DD", timestamps
+"YYYY-MM-DDTHH:MM:SS.ffffff", bytes base64, non-finite floats as "NaN"/"Infinity"/"-Infinity";
+`t` is the epoch millisecond at which the row left Flink's result iterator. The node side
+(driver.ts) turns them into the canonical form of test/interop/canonical.ts.
 
 The connector jars (the setup's .jars/classpath.txt) go on the JVM's class path through
-HADOOP_CLASSPATH, which PyFlink's gateway launcher appends to it (driver.ts sets it): a job on the
-job then finds the Paimon catalog factory whatever thread py4j serves a call on.
+HADOOP_CLASSPATH, which PyFlink's gateway launcher appends to it (driver.ts sets it): a job then
+finds the Paimon catalog factory whatever thread py4j serves a call on.
 (`pipeline.jars` instead adds them to the context class loader of the py4j thread that set it, and
 a later call on another thread then fails with "Could not find any factory for identifier 'paimon'".)
 """
 
-import base64
-import datetime
-import decimal
 import json
-import math
 import os
 import sys
 import threading
@@ -52,36 +50,6 @@ def emit(obj):
     with OUT_LOCK:
         REAL_STDOUT.write(line + "\n")
         REAL_STDOUT.flush()
-
-
-def value(v):
-    if v is None or isinstance(v, (bool, str)):
-        return v
-    if isinstance(v, int):
-        return str(v)
-    if isinstance(v, float):
-        if math.isnan(v):
-            return "NaN"
-        if math.isinf(v):
-            return "Infinity" if v > 0 else "-Infinity"
-        if v == 0 and math.copysign(1, v) < 0:
-            return "-0"
-        return v
-    if isinstance(v, decimal.Decimal):
-        return format(v, "f")
-    if isinstance(v, (bytes, bytearray)):
-        return base64.b64encode(bytes(v)).decode("ascii")
-    if isinstance(v, datetime.datetime):
-        return v.strftime("%Y-%m-%dT%H:%M:%S") + ".%06d" % v.microsecond
-    if isinstance(v, datetime.date):
-        return v.isoformat()
-    if isinstance(v, datetime.time):
-        return v.isoformat()
-    raise TypeError("no canonical form for %r (%s)" % (v, type(v).__name__))
-
-
-def row_json(columns, r):
-    return {"kind": str(r.get_row_kind()), "row": {c: value(r[i]) for i, c in enumerate(columns)}}
 
 
 def describe(e):
@@ -129,7 +97,8 @@ class Driver:
             conf.set("table.local-time-zone", "UTC")
             self.envs[mode] = env
         self.jobs = {}  # name -> TableResult
-        self.streams = {}  # name -> (TableResult, pump thread, iterator)
+        self.streams = {}  # name -> (TableResult, forwarding thread, RowPump)
+        self.jvm = jvm
         self.cancelled = set()
 
     def _with_config(self, mode, config, fn):
@@ -147,6 +116,10 @@ class Driver:
                 else:
                     conf.set(k, v)
 
+    def pump(self, res):
+        """The result's rows through RowPump (java/RowPump.java): JSON lines in batches."""
+        return self.jvm.eddy.flink.RowPump(res._j_table_result)
+
     def sql(self, req):
         mode = req.get("mode", "batch")
         results = []
@@ -157,9 +130,17 @@ class Driver:
                 columns = list(res.get_table_schema().get_field_names())
                 rows = []
                 if res.get_job_client() is not None or columns != ["result"]:
-                    with res.collect() as it:
-                        for r in it:
-                            rows.append(row_json(columns, r))
+                    pump = self.pump(res)
+                    try:
+                        while True:
+                            batch = pump.poll(1000, 10000)
+                            if batch is None:
+                                break
+                            rows.extend(json.loads(line) for line in batch.splitlines())
+                        if pump.error() is not None:
+                            raise RuntimeError(pump.error())
+                    finally:
+                        pump.close()
                 results.append({"columns": columns, "rows": rows})
 
         self._with_config(mode, req.get("config", {}), run)
@@ -174,33 +155,37 @@ class Driver:
     def wait(self, req):
         res = self.jobs[req["name"]]
         res.wait(int(req.get("timeoutMs", 120000)))
-        return {"status": str(res.get_job_client().get_job_status().result())}
+        return {"status": str(res.get_job_client().get_job_status().result()).split(".")[-1]}
 
     def status(self, req):
         res = self.jobs.get(req["name"]) or self.streams[req["name"]][0]
-        return {"status": str(res.get_job_client().get_job_status().result())}
+        return {"status": str(res.get_job_client().get_job_status().result()).split(".")[-1]}
 
     def open(self, req):
         name = req["name"]
         res = self._with_config("stream", req.get("config", {}), lambda env: env.execute_sql(req["sql"]))
-        columns = list(res.get_table_schema().get_field_names())
-        it = res.collect()
+        pump = self.pump(res)
+        prefix = '{"stream":%s,' % json.dumps(name)
 
-        def pump():
+        def forward():
             error = None
             try:
-                for r in it:
-                    t = time.time() * 1000.0
-                    ev = row_json(columns, r)
-                    ev["stream"] = name
-                    ev["t"] = t
-                    emit(ev)
-            except Exception as e:  # cancelled by us, or the job failed
-                error = None if name in self.cancelled else describe(e)
-            emit({"stream": name, "end": True, "error": error})
+                while True:
+                    batch = pump.poll(200, 5000)
+                    if batch is None:
+                        break
+                    if batch:
+                        with OUT_LOCK:
+                            for line in batch.splitlines():
+                                REAL_STDOUT.write(prefix + line[1:] + "\n")
+                            REAL_STDOUT.flush()
+                error = pump.error()
+            except Exception as e:
+                error = describe(e)
+            emit({"stream": name, "end": True, "error": None if name in self.cancelled else error})
 
-        th = threading.Thread(target=pump, name="stream-" + name, daemon=True)
-        self.streams[name] = (res, th, it)
+        th = threading.Thread(target=forward, name="stream-" + name, daemon=True)
+        self.streams[name] = (res, th, pump)
         th.start()
         return {"jobId": str(res.get_job_client().get_job_id())}
 
@@ -227,7 +212,28 @@ class Driver:
         return {}
 
 
+def die_with_parent():
+    """Exit when the node process that started us dies, however it dies (a test runner killing its
+    worker runs no exit handler): otherwise the JVM's jobs would go on writing into a warehouse the
+    next run recreates. The JVM exits by itself when we do (PyFlink's gateway watches its stdin)."""
+    try:
+        import ctypes
+        import signal
+
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+    except Exception:  # not Linux: poll instead
+        parent = os.getppid()
+
+        def watch():
+            while os.getppid() == parent:
+                time.sleep(1)
+            os._exit(1)
+
+        threading.Thread(target=watch, daemon=True).start()
+
+
 def main():
+    die_with_parent()
     t0 = time.time()
     driver = Driver()
     emit({"ready": True, "startMs": round((time.time() - t0) * 1000), "restPort": driver.rest_port})
@@ -255,6 +261,10 @@ def main():
         except Exception as e:
             traceback.print_exc(file=sys.stderr)
             emit({"id": rid, "ok": False, "error": describe(e)})
+    # stdin closed or "quit": stop what runs, but never hang on the way out
+    deadline = threading.Timer(20, lambda: os._exit(0))
+    deadline.daemon = True
+    deadline.start()
     for name in list(driver.streams):
         driver.cancel({"name": name})
     for name in list(driver.jobs):
