@@ -14,6 +14,7 @@ import {
   type DataFileMeta,
   decodeManifest,
   encodeManifest,
+  FileKind,
   type ManifestEntry,
 } from '../../packages/table/src/format/manifest.ts';
 import {
@@ -80,7 +81,7 @@ async function samples(): Promise<Record<string, (Uint8Array | string)[]>> {
   }));
   const index = [
     {
-      kind: 0 as const,
+      kind: FileKind.ADD,
       partition: new Uint8Array([0, 0, 0, 0]),
       bucket: 0,
       indexType: 'DELETION_VECTORS',
@@ -94,7 +95,7 @@ async function samples(): Promise<Record<string, (Uint8Array | string)[]>> {
       globalIndex: null,
     },
     {
-      kind: 1 as const,
+      kind: FileKind.DELETE,
       partition: new Uint8Array([0, 0, 0, 0]),
       bucket: 1,
       indexType: 'btree',

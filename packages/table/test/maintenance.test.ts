@@ -2,15 +2,9 @@ import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, utimesS
 import * as path from 'node:path';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { FileKind } from '../src/format/manifest.ts';
 import { Catalog, deleteExpiredFiles, type FileIO, LocalFileIO, type Table } from '../src/index.ts';
-import {
-  baseName,
-  entriesOfList,
-  liveEntries,
-  metadataOf,
-  readTags,
-  TablePaths,
-} from '../src/maintenance/references.ts';
+import { baseName, metadataOf, readTags } from '../src/maintenance/references.ts';
 import { tempDir } from './helpers.ts';
 
 const SCHEMA = {
@@ -42,7 +36,7 @@ async function commits(table: Table, n: number, from = 0, gapMs = 0): Promise<vo
 
 /** Paths of every file a remaining snapshot or tag references (data, changelog, metadata). */
 async function referencedFiles(table: Table): Promise<Set<string>> {
-  const paths = new TablePaths(table);
+  const paths = table.paths;
   const out = new Set<string>();
   const cache = new Map<string, string[]>();
   const snaps = [];
@@ -52,9 +46,9 @@ async function referencedFiles(table: Table): Promise<Set<string>> {
     const m = await metadataOf(table, s, paths, cache);
     for (const f of m.manifestDirFiles) out.add(table.manifests.path(f));
     for (const f of m.indexFiles) out.add(f);
-    const live = await liveEntries(table, s);
-    const changelog = s.changelogManifestList ? await entriesOfList(table, s.changelogManifestList) : [];
-    for (const e of [...live, ...changelog]) if (e.kind === 0) for (const p of paths.filesOf(e)) out.add(p);
+    const live = await table.manifests.liveEntries(s);
+    const changelog = s.changelogManifestList ? await table.manifests.entriesOfList(s.changelogManifestList) : [];
+    for (const e of [...live, ...changelog]) if (e.kind === FileKind.ADD) for (const p of paths.filesOf(e)) out.add(p);
   }
   return out;
 }
@@ -177,9 +171,11 @@ describe('snapshot expiry', () => {
     await table.compact({ full: true });
     // The full compaction rewrote every file the tag uses: only the tag keeps them alive.
     const latestFiles = new Set(
-      (await liveEntries(table, (await table.latestSnapshot())!)).map((e) => e.file.fileName),
+      (await table.manifests.liveEntries((await table.latestSnapshot())!)).map((e) => e.file.fileName),
     );
-    const tagFiles = (await liveEntries(table, await table.snapshots.snapshot(tagged))).map((e) => e.file.fileName);
+    const tagFiles = (await table.manifests.liveEntries(await table.snapshots.snapshot(tagged))).map(
+      (e) => e.file.fileName,
+    );
     expect(tagFiles.filter((f) => latestFiles.has(f))).toEqual([]);
     const r = await table.expireSnapshots({ retainMin: 1, timeRetainedMs: 0, expireLimit: 1000 });
     expect(r.expired).toContain(tagged);

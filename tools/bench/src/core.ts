@@ -4,6 +4,7 @@ import * as path from 'node:path';
 import { DuckDBInstance, DuckDBTimestampValue } from '@duckdb/node-api';
 import { Catalog } from '@eddy/table';
 import * as arrow from 'apache-arrow';
+import { FileKind } from '../../../packages/table/src/format/manifest.ts';
 
 /**
  * The core benchmark: PK upsert ingest, merge-on-read scans, and the same rows through DuckDB in the
@@ -219,7 +220,7 @@ export async function runCore(values: CoreOptions): Promise<void> {
     for (const snap of await waTable.listSnapshots()) {
       for (const m of await waTable.manifests.readManifestList(snap.deltaManifestList)) {
         for (const e of await waTable.manifests.readManifest(m.fileName)) {
-          if (e.kind !== 0) continue;
+          if (e.kind !== FileKind.ADD) continue;
           if (e.file.fileSource === 1) compactedBytes += e.file.fileSize;
           else flushedBytes += e.file.fileSize;
         }

@@ -8,6 +8,7 @@
  * list when anything is wrong.
  */
 import type { DataType, Snapshot, Table, TableSchema } from '@eddy/table';
+import { FileKind } from '../../../packages/table/src/format/manifest.ts';
 import { type GlobalOptions, openTable, outputMode, parseInteger, printDocument, setExitCode } from './context.ts';
 import { humanBytes, humanCount, plural } from './format.ts';
 import { Progress } from './progress.ts';
@@ -176,7 +177,7 @@ class Verifier {
     if ((await this.checkFile(snapshot, path, 'manifest', meta.fileSize, 'manifests')) !== 'missing') {
       try {
         entries = await this.table.manifests.readManifest(meta.fileName);
-        const added = entries.filter((e) => e.kind === 0).length;
+        const added = entries.filter((e) => e.kind === FileKind.ADD).length;
         const deleted = entries.length - added;
         if (added !== meta.numAddedFiles || deleted !== meta.numDeletedFiles)
           this.report(
@@ -229,7 +230,7 @@ class Verifier {
       this.liveBySnapshot.set(id, intact);
       const added: ManifestEntry[] = [];
       for (const e of live) {
-        if (e.kind === 0) added.push(e);
+        if (e.kind === FileKind.ADD) added.push(e);
         else if (complete) this.report(id, path, `file ${e.file.fileName} is deleted but was never added`);
       }
       // Files are checked 16 at a time (on S3 each check is a request).
@@ -250,7 +251,7 @@ class Verifier {
     if (s.changelogManifestList) {
       const changelog = await this.listEntries(id, s.changelogManifestList, s.changelogManifestListSize);
       await forEachLimit(
-        changelog.entries.filter((e) => e.kind === 0),
+        changelog.entries.filter((e) => e.kind === FileKind.ADD),
         16,
         async (e) => {
           await this.checkFile(id, this.filePath(e), 'changelog file', e.file.fileSize, 'changelogFiles');
@@ -264,7 +265,7 @@ class Verifier {
           this.indexManifests.add(s.indexManifest);
           try {
             for (const e of await t.manifests.readIndexManifest(s.indexManifest)) {
-              if (e.kind !== 0) continue;
+              if (e.kind !== FileKind.ADD) continue;
               const p = e.externalPath ?? `${t.path}/index/${e.fileName}`;
               await this.checkFile(id, p, `${e.indexType} index file`, e.fileSize, 'indexFiles');
             }

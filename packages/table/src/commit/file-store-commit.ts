@@ -1,15 +1,15 @@
+import { compareValues } from '../data/columns.ts';
 import { deserializeBinaryRow } from '../format/binary-row.ts';
-import { compareValues } from '../format/columns.ts';
-import { type ManifestEntry, mergeManifestEntries } from '../format/manifest.ts';
+import { FileKind, type ManifestEntry, mergeManifestEntries } from '../format/manifest.ts';
 import type { ManifestFileMeta } from '../format/manifest-list.ts';
 import { BATCH_COMMIT_IDENTIFIER, type CommitKind, type Snapshot } from '../format/snapshot.ts';
+import type { CommitMessage } from '../meta/commit-message.ts';
+import type { ManifestFiles } from '../meta/manifest-files.ts';
+import type { SnapshotManager } from '../meta/snapshot-manager.ts';
 import type { TableSchema } from '../schema/table-schema.ts';
 import type { DataType } from '../types/data-types.ts';
 import { EddyError } from '../types/errors.ts';
 import type { InternalValue } from '../types/internal.ts';
-import type { CommitMessage } from '../write/table-writer.ts';
-import type { ManifestFiles } from './manifest-files.ts';
-import type { SnapshotManager } from './snapshot-manager.ts';
 
 export interface CommitOptions {
   readonly commitUser: string;
@@ -102,16 +102,34 @@ export class FileStoreCommit {
     const entries: ManifestEntry[] = [];
     for (const m of messages) {
       for (const file of m.deletedFiles ?? []) {
-        entries.push({ kind: 1, partition: m.partitionBytes, bucket: m.bucket, totalBuckets: m.totalBuckets, file });
+        entries.push({
+          kind: FileKind.DELETE,
+          partition: m.partitionBytes,
+          bucket: m.bucket,
+          totalBuckets: m.totalBuckets,
+          file,
+        });
       }
       for (const file of m.newFiles) {
-        entries.push({ kind: 0, partition: m.partitionBytes, bucket: m.bucket, totalBuckets: m.totalBuckets, file });
+        entries.push({
+          kind: FileKind.ADD,
+          partition: m.partitionBytes,
+          bucket: m.bucket,
+          totalBuckets: m.totalBuckets,
+          file,
+        });
       }
     }
     const changelog: ManifestEntry[] = [];
     for (const m of messages) {
       for (const file of m.changelogFiles ?? []) {
-        changelog.push({ kind: 0, partition: m.partitionBytes, bucket: m.bucket, totalBuckets: m.totalBuckets, file });
+        changelog.push({
+          kind: FileKind.ADD,
+          partition: m.partitionBytes,
+          bucket: m.bucket,
+          totalBuckets: m.totalBuckets,
+          file,
+        });
       }
     }
     // The latest snapshot as of the exactly-once check: if it moves before we publish, check again
@@ -152,20 +170,20 @@ export class FileStoreCommit {
       try {
         if (options.sequencedAfter !== undefined && latest)
           await overwriteGuard.check(options.sequencedAfter, latest.id, entries);
-        if (entries.some((e) => e.kind === 1)) await this.checkDeletedFilesLive(entries, latest);
+        if (entries.some((e) => e.kind === FileKind.DELETE)) await this.checkDeletedFilesLive(entries, latest);
         let attemptEntries = entries;
         let delta = fixedDelta;
         if (overwrite) {
           const replaced = latest
             ? (await this.liveEntries(latest)).filter((e) => overwrite.replaces(e.partition))
             : [];
-          attemptEntries = [...replaced.map((e) => ({ ...e, kind: 1 as const })), ...entries];
+          attemptEntries = [...replaced.map((e) => ({ ...e, kind: FileKind.DELETE })), ...entries];
           if (attemptEntries.length === 0) return { snapshot: latest, published: false, attempts: attempt };
           delta = await this.manifests.writeManifest(attemptEntries, this.partitionTypes(), this.schema.id);
           written.push(delta.fileName);
         }
         let deltaRecords = 0;
-        for (const e of attemptEntries) deltaRecords += e.kind === 0 ? e.file.rowCount : -e.file.rowCount;
+        for (const e of attemptEntries) deltaRecords += e.kind === FileKind.ADD ? e.file.rowCount : -e.file.rowCount;
         const base = latest ? await this.baseManifests(latest, written) : [];
         const baseList = await this.manifests.writeManifestList(base);
         written.push(baseList.name);
@@ -235,7 +253,7 @@ export class FileStoreCommit {
     if (metas.length < o.manifestMergeMinCount) return metas;
     const all: ManifestEntry[] = [];
     for (const m of metas) all.push(...(await this.manifests.readManifest(m.fileName)));
-    const live = mergeManifestEntries(all).filter((e) => e.kind === 0);
+    const live = mergeManifestEntries(all).filter((e) => e.kind === FileKind.ADD);
     const out: ManifestFileMeta[] = [];
     // Roughly `manifest.target-file-size` per file, at ~200 bytes per entry.
     const perFile = Math.max(1000, Math.floor(o.manifestTargetFileSize / 200));
@@ -260,7 +278,7 @@ export class FileStoreCommit {
     const live = new Set<string>();
     if (latest) for (const e of await this.liveEntries(latest)) live.add(fileKey(e));
     for (const e of entries) {
-      if (e.kind === 1 && !live.has(fileKey(e))) {
+      if (e.kind === FileKind.DELETE && !live.has(fileKey(e))) {
         throw new EddyError(
           'COMMIT_CONFLICT',
           `file ${e.file.fileName} (bucket ${e.bucket}) was removed by a concurrent commit; this compaction is discarded`,
@@ -270,14 +288,8 @@ export class FileStoreCommit {
   }
 
   /** The files live at `snapshot` (base and delta merged). */
-  private async liveEntries(snapshot: Snapshot): Promise<ManifestEntry[]> {
-    const metas = [
-      ...(await this.manifests.readManifestList(snapshot.baseManifestList)),
-      ...(await this.manifests.readManifestList(snapshot.deltaManifestList)),
-    ];
-    const all: ManifestEntry[] = [];
-    for (const m of metas) all.push(...(await this.manifests.readManifest(m.fileName)));
-    return mergeManifestEntries(all).filter((e) => e.kind === 0);
+  private liveEntries(snapshot: Snapshot): Promise<ManifestEntry[]> {
+    return this.manifests.liveEntries(snapshot);
   }
 
   private async cleanup(names: string[]): Promise<void> {
@@ -321,7 +333,7 @@ class OverwriteGuard {
       if (s.commitKind !== 'OVERWRITE') continue;
       for (const m of await this.manifests.readManifestList(s.deltaManifestList)) {
         for (const e of await this.manifests.readManifest(m.fileName)) {
-          if (e.kind !== 0) continue;
+          if (e.kind !== FileKind.ADD) continue;
           const k = bucketOf(e);
           const list = this.added.get(k) ?? [];
           list.push({ ...this.range(e), seq: e.file.maxSequenceNumber, id });
@@ -331,7 +343,7 @@ class OverwriteGuard {
     }
     this.checkedUpTo = Math.max(this.checkedUpTo ?? 0, latestId);
     for (const e of entries) {
-      const candidates = e.kind === 0 ? this.added.get(bucketOf(e)) : undefined;
+      const candidates = e.kind === FileKind.ADD ? this.added.get(bucketOf(e)) : undefined;
       if (!candidates) continue;
       const mine = this.range(e);
       const over = candidates.find(

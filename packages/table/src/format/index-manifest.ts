@@ -27,7 +27,7 @@ import {
   toAvroBytes,
   toLong,
 } from './avro.ts';
-import { checkVersion } from './manifest.ts';
+import { checkVersion, FileKind } from './manifest.ts';
 
 export interface DeletionVectorRange {
   /** Data file the deletion vector applies to (`f0`). */
@@ -194,7 +194,7 @@ export async function decodeIndexManifest(bytes: Uint8Array, path: string): Prom
     const r = new FieldReader(asRecord(rec, path, 'index manifest entry'), path, 'index manifest entry');
     checkVersion(r, INDEX_MANIFEST_ENTRY_VERSION, path);
     const kind = r.requiredInt('_KIND');
-    if (kind !== 0 && kind !== 1) throw corruptFile(path, `unknown _KIND ${kind}`);
+    if (kind !== FileKind.ADD && kind !== FileKind.DELETE) throw corruptFile(path, `unknown _KIND ${kind}`);
     const ranges = r.optionalArray('_DELETIONS_VECTORS_RANGES');
     const g = r.optionalRecord('_GLOBAL_INDEX');
     return {

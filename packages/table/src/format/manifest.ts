@@ -9,6 +9,7 @@
  */
 import { checkFileName, corruptFile, EddyError } from '../types/errors.ts';
 import {
+  type AvroCodec,
   type AvroRecord,
   asRecord,
   decodeAvroFile,
@@ -21,7 +22,6 @@ import {
   toAvroBytes,
   toLong,
 } from './avro.ts';
-import type { ManifestCodec } from './manifest-list.ts';
 
 export interface SimpleStats {
   /** Serialized BinaryRow (4-byte big-endian arity + row bytes); opaque here. */
@@ -56,9 +56,13 @@ export interface DataFileMeta {
   writeCols: string[] | null;
 }
 
+/** Whether a manifest entry adds or deletes a file. Java: org.apache.paimon.manifest.FileKind. */
+export const FileKind = { ADD: 0, DELETE: 1 } as const;
+export type FileKind = (typeof FileKind)[keyof typeof FileKind];
+
 export interface ManifestEntry {
   /** FileKind: 0 = ADD, 1 = DELETE. */
-  kind: 0 | 1;
+  kind: FileKind;
   /** Serialized BinaryRow of the partition values. */
   partition: Uint8Array;
   bucket: number;
@@ -199,7 +203,7 @@ function dataFileFromAvro(r: FieldReader, path: string): DataFileMeta {
 }
 
 /** Encodes manifest entries as a manifest file (Paimon 1.4 writer schema). */
-export function encodeManifest(entries: readonly ManifestEntry[], codec: ManifestCodec): Promise<Uint8Array> {
+export function encodeManifest(entries: readonly ManifestEntry[], codec: AvroCodec): Promise<Uint8Array> {
   return encodeAvroFile(
     MANIFEST_SCHEMA,
     entries.map((e) => ({
@@ -221,7 +225,7 @@ export async function decodeManifest(bytes: Uint8Array, path: string): Promise<M
     const r = new FieldReader(asRecord(rec, path, 'manifest entry'), path, 'manifest entry');
     checkVersion(r, MANIFEST_ENTRY_VERSION, path);
     const kind = r.requiredInt('_KIND');
-    if (kind !== 0 && kind !== 1) throw corruptFile(path, `unknown _KIND ${kind}`);
+    if (kind !== FileKind.ADD && kind !== FileKind.DELETE) throw corruptFile(path, `unknown _KIND ${kind}`);
     return {
       kind,
       partition: r.requiredBytes('_PARTITION'),
@@ -264,7 +268,7 @@ export function mergeManifestEntries(entries: readonly ManifestEntry[]): Manifes
   const map = new Map<string, ManifestEntry>();
   for (const e of entries) {
     const id = manifestEntryIdentifier(e);
-    if (e.kind === 0) {
+    if (e.kind === FileKind.ADD) {
       if (map.has(id)) {
         throw new EddyError(
           'CORRUPT_FILE',

@@ -1,8 +1,8 @@
 import * as arrow from 'apache-arrow';
 import { type FileMetaData, parquetMetadata } from 'hyparquet';
+import type { Column, VarBytes } from '../data/columns.ts';
 import type { DataField } from '../types/data-types.ts';
 import { EddyError } from '../types/errors.ts';
-import type { Column, VarBytes } from './columns.ts';
 import { parquetWorkers } from './parquet-workers.ts';
 
 export type ParquetCompression = 'zstd' | 'snappy' | 'gzip' | 'lz4' | 'none';

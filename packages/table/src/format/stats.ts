@@ -1,7 +1,7 @@
+import { type Column, columnValue, compareColumnRows } from '../data/columns.ts';
 import type { DataType } from '../types/data-types.ts';
 import type { InternalValue } from '../types/internal.ts';
 import { EMPTY_SERIALIZED_ROW, serializeBinaryRow } from './binary-row.ts';
-import { type Column, columnValue, compareColumnRows } from './columns.ts';
 import type { SimpleStats } from './manifest.ts';
 
 export interface ColumnStats {

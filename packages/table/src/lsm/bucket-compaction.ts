@@ -1,9 +1,9 @@
 import { randomUUID } from 'node:crypto';
-import { type Column, gatherColumn } from '../format/columns.ts';
+import { type Column, gatherColumn } from '../data/columns.ts';
 import type { DataFileMeta } from '../format/manifest.ts';
 import { type FileIO, joinPath } from '../io/file-io.ts';
+import type { DataSplit } from '../meta/data-split.ts';
 import { type CompactionBatch, concatCompactionBatches, type SplitReader } from '../read/split-reader.ts';
-import type { DataSplit } from '../scan/scan-planner.ts';
 import type { TableSchema } from '../schema/table-schema.ts';
 import { writeKeyValueFile } from '../write/key-value-file.ts';
 import type { CompactUnit } from './universal-compaction.ts';

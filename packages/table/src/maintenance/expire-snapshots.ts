@@ -16,19 +16,12 @@
  * expired snapshot just before step 2 a grace period; files a crash leaves behind are unreferenced
  * and removed by orphan-file cleanup.
  */
+
+import { FileKind } from '../format/manifest.ts';
 import { joinPath } from '../io/file-io.ts';
-import type { Table } from '../table.ts';
+import type { TableContext } from '../meta/table-context.ts';
 import { EddyError } from '../types/errors.ts';
-import {
-  type ConsumerRef,
-  entriesOfList,
-  isNotFound,
-  liveEntries,
-  metadataOf,
-  readConsumers,
-  readTags,
-  TablePaths,
-} from './references.ts';
+import { type ConsumerRef, isNotFound, metadataOf, readConsumers, readTags } from './references.ts';
 
 export interface ExpireSnapshotsOptions {
   /** `snapshot.num-retained.min` (default: the table option, 10). */
@@ -79,12 +72,12 @@ const nothing = (earliest: number | undefined, expiredConsumers: string[]): Expi
 });
 
 /** Deletes files planned by an expiry (in the given order); missing files are fine. */
-export async function deleteExpiredFiles(table: Table, files: readonly string[]): Promise<void> {
+export async function deleteExpiredFiles(table: TableContext, files: readonly string[]): Promise<void> {
   for (const f of files) await table.io.delete(f);
 }
 
 async function activeConsumers(
-  table: Table,
+  table: TableContext,
   now: number,
   expirationMs: number | undefined,
 ): Promise<{ active: ConsumerRef[]; expired: string[] }> {
@@ -102,7 +95,7 @@ async function activeConsumers(
 }
 
 export async function expireSnapshots(
-  table: Table,
+  table: TableContext,
   options: ExpireSnapshotsOptions = {},
 ): Promise<ExpireSnapshotsResult> {
   const o = table.schema.options;
@@ -194,9 +187,9 @@ export async function expireSnapshots(
 }
 
 /** What expiring snapshots [begin, end) frees, computed while everything still exists. */
-async function planDeletion(table: Table, begin: number, end: number) {
+async function planDeletion(table: TableContext, begin: number, end: number) {
   const snapshots = table.snapshots;
-  const paths = new TablePaths(table);
+  const paths = table.paths;
   const tags = await readTags(table);
   const endSnapshot = await snapshots.snapshot(end);
 
@@ -204,7 +197,7 @@ async function planDeletion(table: Table, begin: number, end: number) {
   // after `end` uses is either live at `end` or newly added, and new files are never candidates.)
   const inUse = new Set<string>();
   for (const s of [endSnapshot, ...tags.map((t) => t.snapshot)]) {
-    for (const e of await liveEntries(table, s)) for (const p of paths.filesOf(e)) inUse.add(p);
+    for (const e of await table.manifests.liveEntries(s)) for (const p of paths.filesOf(e)) inUse.add(p);
   }
 
   // Data files: the DELETE entries of the deltas of (begin, end] — each was live in the snapshot
@@ -214,9 +207,9 @@ async function planDeletion(table: Table, begin: number, end: number) {
   for (let id = begin + 1; id <= end; id++) {
     const s = await snapshots.snapshot(id);
     const deleted = new Map<string, string[]>();
-    for (const e of await entriesOfList(table, s.deltaManifestList)) {
+    for (const e of await table.manifests.entriesOfList(s.deltaManifestList)) {
       const [main, ...extra] = paths.filesOf(e);
-      if (e.kind === 1) deleted.set(main, [main, ...extra]);
+      if (e.kind === FileKind.DELETE) deleted.set(main, [main, ...extra]);
       else deleted.delete(main);
     }
     for (const [main, all] of deleted) {
@@ -231,8 +224,8 @@ async function planDeletion(table: Table, begin: number, end: number) {
   for (let id = begin; id < end; id++) {
     const s = await snapshots.snapshot(id);
     if (!s.changelogManifestList) continue;
-    for (const e of await entriesOfList(table, s.changelogManifestList)) {
-      if (e.kind === 0) changelogFiles.push(...paths.filesOf(e));
+    for (const e of await table.manifests.entriesOfList(s.changelogManifestList)) {
+      if (e.kind === FileKind.ADD) changelogFiles.push(...paths.filesOf(e));
     }
   }
 

@@ -9,11 +9,13 @@
  * someone else and its files are that expiry's business; a manifest missing for a snapshot that
  * still exists means a damaged table, and the cleanup stops rather than guess.
  */
+
+import { FileKind } from '../format/manifest.ts';
 import { decodeSnapshot, type Snapshot } from '../format/snapshot.ts';
 import { type FileStatus, joinPath } from '../io/file-io.ts';
-import type { Table } from '../table.ts';
+import type { TableContext } from '../meta/table-context.ts';
 import { EddyError } from '../types/errors.ts';
-import { baseName, entriesOfList, isNotFound, liveEntries, metadataOf, readTags, TablePaths } from './references.ts';
+import { baseName, isNotFound, metadataOf, readTags } from './references.ts';
 
 export interface RemoveOrphanFilesOptions {
   /** Only files last modified more than this long ago are removed (default 1 day). */
@@ -38,7 +40,7 @@ const DAY = 86_400_000;
 const METADATA_DIRS = new Set(['schema', 'snapshot', 'tag', 'consumer', 'branch', 'changelog']);
 const TEMP_FILE = /^\..+\.tmp$/;
 
-async function listCandidates(table: Table): Promise<FileStatus[]> {
+async function listCandidates(table: TableContext): Promise<FileStatus[]> {
   const io = table.io;
   const out: FileStatus[] = [];
   const walkData = async (dir: string): Promise<void> => {
@@ -70,9 +72,9 @@ async function listCandidates(table: Table): Promise<FileStatus[]> {
  * not path: every name Eddy and Paimon generate carries a UUID, and names don't depend on how a
  * FileIO spells paths.
  */
-async function collectReferences(table: Table): Promise<Set<string>> {
+async function collectReferences(table: TableContext): Promise<Set<string>> {
   const names = new Set<string>();
-  const tablePaths = new TablePaths(table);
+  const tablePaths = table.paths;
   const indexCache = new Map<string, string[]>();
 
   /**
@@ -88,10 +90,12 @@ async function collectReferences(table: Table): Promise<Set<string>> {
       for (const f of m.manifestDirFiles) names.add(f);
       for (const f of m.indexFiles) names.add(baseName(f));
       for (const f of m.statistics) names.add(f);
-      const data = full ? await liveEntries(table, s) : await entriesOfList(table, s.deltaManifestList);
-      const changelog = s.changelogManifestList ? await entriesOfList(table, s.changelogManifestList) : [];
+      const data = full
+        ? await table.manifests.liveEntries(s)
+        : await table.manifests.entriesOfList(s.deltaManifestList);
+      const changelog = s.changelogManifestList ? await table.manifests.entriesOfList(s.changelogManifestList) : [];
       for (const e of [...data, ...changelog]) {
-        if (e.kind !== 0) continue;
+        if (e.kind !== FileKind.ADD) continue;
         names.add(e.file.fileName);
         for (const x of e.file.extraFiles) names.add(x);
       }
@@ -141,7 +145,7 @@ async function collectReferences(table: Table): Promise<Set<string>> {
 }
 
 export async function removeOrphanFiles(
-  table: Table,
+  table: TableContext,
   options: RemoveOrphanFilesOptions = {},
 ): Promise<RemoveOrphanFilesResult> {
   const olderThanMs = options.olderThanMs ?? DAY;

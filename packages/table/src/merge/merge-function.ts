@@ -1,4 +1,4 @@
-import { compareValues } from '../format/columns.ts';
+import { compareValues } from '../data/columns.ts';
 import type { TableSchema } from '../schema/table-schema.ts';
 import type { DataField, DataType } from '../types/data-types.ts';
 import { EddyError } from '../types/errors.ts';

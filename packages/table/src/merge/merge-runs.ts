@@ -1,4 +1,4 @@
-import { type Column, ColumnBuilder, columnValue, compareColumnRows } from '../format/columns.ts';
+import { type Column, ColumnBuilder, columnValue, compareColumnRows } from '../data/columns.ts';
 import type { DataField } from '../types/data-types.ts';
 import type { KeyRecord, MergeFunction } from './merge-function.ts';
 

@@ -1,5 +1,4 @@
-import { arrowToColumn } from '../format/arrow.ts';
-import { deserializeBinaryRow } from '../format/binary-row.ts';
+import { arrowToColumn } from '../data/arrow.ts';
 import {
   type Column,
   compareColumnRows,
@@ -7,16 +6,17 @@ import {
   concatColumns,
   gatherColumn,
   gatherRuns,
-} from '../format/columns.ts';
+} from '../data/columns.ts';
+import { deserializeBinaryRow } from '../format/binary-row.ts';
 import { type DeletionVector, deletionVectorReadLength, readDeletionVector } from '../format/deletion-vector.ts';
 import type { DataFileMeta } from '../format/manifest.ts';
 import { readParquet, readParquetRanged } from '../format/parquet.ts';
-import { partitionPath } from '../format/partition-path.ts';
 import { type FileIO, joinPath } from '../io/file-io.ts';
 import { mergeFunction } from '../merge/merge-function.ts';
 import { mergeRuns, type RunSource } from '../merge/merge-runs.ts';
+import type { DataSplit } from '../meta/data-split.ts';
+import type { TablePaths } from '../meta/table-paths.ts';
 import { type BoundPredicate, predicateColumns, testRow } from '../scan/predicate.ts';
-import type { DataSplit } from '../scan/scan-planner.ts';
 import type { SchemaManager } from '../schema/schema-manager.ts';
 import type { TableSchema } from '../schema/table-schema.ts';
 import type { DataField, DataType } from '../types/data-types.ts';
@@ -64,18 +64,13 @@ interface FileColumns {
 export class SplitReader {
   constructor(
     private readonly io: FileIO,
-    private readonly tablePath: string,
+    private readonly paths: TablePaths,
     private readonly schema: TableSchema,
     private readonly schemas: SchemaManager,
   ) {}
 
-  bucketPath(split: DataSplit): string {
-    const fields = this.schema.partitionKeys.map((k) => this.schema.field(k));
-    return joinPath(
-      this.tablePath,
-      partitionPath(fields, split.partition, this.schema.options.partitionDefaultName),
-      `bucket-${split.bucket}`,
-    );
+  bucketPath(split: Pick<DataSplit, 'partition' | 'bucket'>): string {
+    return this.paths.bucketDirOf(split.partition, split.bucket);
   }
 
   /** A split's rows in one batch (see readBatches). */
@@ -363,7 +358,7 @@ export class SplitReader {
     pk: boolean,
     split: DataSplit,
   ): Promise<FileColumns> {
-    const path = meta.externalPath ?? joinPath(dir, meta.fileName);
+    const path = this.paths.dataFile(dir, meta);
     const fileSchema = meta.schemaId === this.schema.id ? this.schema : await this.schemas.schema(meta.schemaId);
     // Columns are found by field id in the file's schema, then read by that schema's name (Paimon's rule).
     const mapping = needFields.map((f) => fileSchema.fields.find((x) => x.id === f.id));
@@ -405,7 +400,7 @@ export class SplitReader {
     let deleted: DeletionVector | undefined;
     const dv = split.deletionFiles?.get(meta.fileName);
     if (dv) {
-      const indexPath = joinPath(this.tablePath, 'index', dv.indexFile);
+      const indexPath = this.paths.indexFile(dv.indexFile, null);
       // 32-bit DVs are framed by a size int and a CRC outside `length`; 64-bit ones are not: read up
       // to length + 8 but never past the index file's end.
       const n = deletionVectorReadLength(dv, dv.indexFileSize);

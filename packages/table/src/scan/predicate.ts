@@ -1,4 +1,4 @@
-import { type Column, columnValue, compareValues, toInternalValue } from '../format/columns.ts';
+import { type Column, columnValue, compareValues, toInternalValue } from '../data/columns.ts';
 import type { ColumnStats } from '../format/stats.ts';
 import type { DataType } from '../types/data-types.ts';
 import { EddyError } from '../types/errors.ts';

@@ -1,32 +1,18 @@
-import type { ManifestFiles } from '../commit/manifest-files.ts';
-import type { SnapshotManager } from '../commit/snapshot-manager.ts';
 import { deserializeBinaryRow } from '../format/binary-row.ts';
 import { BucketFunction } from '../format/bucket.ts';
-import { type DataFileMeta, type ManifestEntry, mergeManifestEntries, type SimpleStats } from '../format/manifest.ts';
-import type { ManifestFileMeta } from '../format/manifest-list.ts';
+import type { DataFileMeta, ManifestEntry, SimpleStats } from '../format/manifest.ts';
+import { FileKind } from '../format/manifest.ts';
 import type { Snapshot } from '../format/snapshot.ts';
 import type { ColumnStats } from '../format/stats.ts';
+import type { DataSplit } from '../meta/data-split.ts';
+import type { ManifestFiles } from '../meta/manifest-files.ts';
+import type { SnapshotManager } from '../meta/snapshot-manager.ts';
 import type { SchemaManager } from '../schema/schema-manager.ts';
 import type { TableSchema } from '../schema/table-schema.ts';
 import type { DataType } from '../types/data-types.ts';
 import { EddyError } from '../types/errors.ts';
 import type { InternalValue } from '../types/internal.ts';
 import { type BoundPredicate, isLogical, mayMatch } from './predicate.ts';
-
-/** The live files of one (partition, bucket) at a snapshot: the unit a reader merges. */
-export interface DataSplit {
-  readonly snapshotId: number;
-  readonly partition: readonly InternalValue[];
-  readonly partitionBytes: Uint8Array;
-  readonly bucket: number;
-  readonly totalBuckets: number;
-  readonly files: readonly DataFileMeta[];
-  /** Deletion-vector index entries for these files (DV tables), by data file name. */
-  readonly deletionFiles?: ReadonlyMap<
-    string,
-    { indexFile: string; indexFileSize: number; offset: number; length: number; cardinality: number | null }
-  >;
-}
 
 export interface ScanPlan {
   readonly snapshot: Snapshot | undefined;
@@ -69,46 +55,23 @@ export class ScanPlanner {
 
   /** All live (ADD, merged) entries of a snapshot, with partition pruning when a filter is given. */
   async liveEntries(snapshot: Snapshot, filter?: BoundPredicate): Promise<ManifestEntry[]> {
-    const metas: ManifestFileMeta[] = [
-      ...(await this.manifests.readManifestList(snapshot.baseManifestList)),
-      ...(await this.manifests.readManifestList(snapshot.deltaManifestList)),
-    ];
     const partFilter = filter && this.partitionOnly(filter);
+    if (!partFilter) return this.manifests.liveEntries(snapshot);
     const partTypes = this.partitionTypes();
-    const entries: ManifestEntry[] = [];
-    const lists = await Promise.all(
-      metas.map((m) => {
-        if (
-          partFilter &&
-          !mayMatch(partFilter, this.statsLookup(m.partitionStats, partTypes, this.schema.partitionKeys, undefined))
-        ) {
-          return [] as ManifestEntry[];
-        }
-        return this.manifests.readManifest(m.fileName);
-      }),
-    );
-    // A pruned manifest may hold the ADD of a file whose DELETE sits in a kept manifest (a commit
-    // touching several partitions): filter entries by partition too, before merging.
-    const partitionMatches = (e: ManifestEntry) => {
-      if (!partFilter) return true;
-      const part = deserializeBinaryRow(e.partition, partTypes);
-      return mayMatch(partFilter, (c: string) => {
-        const i = this.schema.partitionKeys.indexOf(c);
-        if (i < 0) return undefined;
-        return { min: part[i], max: part[i], nullCount: part[i] === null ? 1 : 0, rowCount: 1 };
-      });
-    };
-    for (const l of lists) for (const e of l) if (partitionMatches(e)) entries.push(e);
-    const merged = mergeManifestEntries(entries);
-    for (const e of merged) {
-      if (e.kind !== 0) {
-        throw new EddyError(
-          'CORRUPT_FILE',
-          `snapshot ${snapshot.id}: file ${e.file.fileName} is deleted but was never added`,
-        );
-      }
-    }
-    return merged;
+    const keys = this.schema.partitionKeys;
+    return this.manifests.liveEntries(snapshot, {
+      manifest: (m) => mayMatch(partFilter, this.statsLookup(m.partitionStats, partTypes, keys, undefined)),
+      // A pruned manifest may hold the ADD of a file whose DELETE sits in a kept manifest (a commit
+      // touching several partitions): filter entries by partition too, before merging.
+      entry: (e) => {
+        const part = deserializeBinaryRow(e.partition, partTypes);
+        return mayMatch(partFilter, (c: string) => {
+          const i = keys.indexOf(c);
+          if (i < 0) return undefined;
+          return { min: part[i], max: part[i], nullCount: part[i] === null ? 1 : 0, rowCount: 1 };
+        });
+      },
+    });
   }
 
   async plan(options: PlanOptions = {}): Promise<ScanPlan> {
@@ -214,7 +177,7 @@ export class ScanPlanner {
     const byBucket = new Map<string, DataSplit>();
     for (const s of splits) byBucket.set(`${Buffer.from(s.partitionBytes).toString('base64')}/${s.bucket}`, s);
     for (const e of index) {
-      if (e.kind !== 0 || e.indexType !== 'DELETION_VECTORS' || !e.deletionVectorRanges) continue;
+      if (e.kind !== FileKind.ADD || e.indexType !== 'DELETION_VECTORS' || !e.deletionVectorRanges) continue;
       const split = byBucket.get(`${Buffer.from(e.partition).toString('base64')}/${e.bucket}`);
       if (!split) continue;
       const map = new Map(split.deletionFiles ?? []);

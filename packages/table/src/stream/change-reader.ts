@@ -1,12 +1,12 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { columnValue, toPublicValue } from '../format/columns.ts';
+import { columnValue, toPublicValue } from '../data/columns.ts';
 import type { ManifestEntry } from '../format/manifest.ts';
-import { mergeManifestEntries } from '../format/manifest.ts';
+import { FileKind, mergeManifestEntries } from '../format/manifest.ts';
 import type { Snapshot } from '../format/snapshot.ts';
 import { joinPath } from '../io/file-io.ts';
-import type { ColumnBatch } from '../read/split-reader.ts';
-import type { DataSplit } from '../scan/scan-planner.ts';
-import type { Table } from '../table.ts';
+import type { DataSplit } from '../meta/data-split.ts';
+import type { TableContext } from '../meta/table-context.ts';
+import { type ColumnBatch, SplitReader } from '../read/split-reader.ts';
 import type { DataField } from '../types/data-types.ts';
 import { EddyError } from '../types/errors.ts';
 import { ROW_KIND_NAMES, type RowKindName } from '../types/internal.ts';
@@ -67,11 +67,16 @@ export const DEFAULT_POLL_INTERVAL_MS = 200;
  * files when the table has a changelog producer. New snapshots are found by probing
  * `snapshot-(N+1)`, never by listing.
  */
+/** A table as the change feed sees it: its parts, and full reads of a snapshot (`latest-full` and friends). */
+export interface ChangeSource extends TableContext {
+  scanColumns(options: { snapshotId: number; select: readonly string[] }): AsyncIterable<ColumnBatch>;
+}
+
 export class ChangeReader {
   private readonly projection: DataField[];
 
   constructor(
-    private readonly table: Table,
+    private readonly table: ChangeSource,
     private readonly options: ChangeOptions = {},
   ) {
     const fields = table.schema.fields;
@@ -236,7 +241,7 @@ export class ChangeReader {
     const entries: ManifestEntry[] = [];
     for (const m of await t.manifests.readManifestList(list))
       entries.push(...(await t.manifests.readManifest(m.fileName)));
-    const added = mergeManifestEntries(entries).filter((e) => e.kind === 0);
+    const added = mergeManifestEntries(entries).filter((e) => e.kind === FileKind.ADD);
     const byBucket = new Map<string, ManifestEntry[]>();
     for (const e of added) {
       const k = `${Buffer.from(e.partition).toString('base64')}/${e.bucket}`;
@@ -245,12 +250,12 @@ export class ChangeReader {
       else byBucket.set(k, [e]);
     }
     const out: ChangeBatch[] = [];
-    const reader = t.newSplitReader();
+    const reader = new SplitReader(t.io, t.paths, t.schema, t.schemas);
     for (const group of byBucket.values()) {
       const files = group.map((e) => e.file).sort((a, b) => (a.minSequenceNumber < b.minSequenceNumber ? -1 : 1));
       const split: DataSplit = {
         snapshotId: snapshot.id,
-        partition: t.partitionValues(group[0].partition),
+        partition: t.paths.partitionValues(group[0].partition),
         partitionBytes: group[0].partition,
         bucket: group[0].bucket,
         totalBuckets: group[0].totalBuckets,
@@ -275,12 +280,12 @@ function validateConsumerId(id: string): string {
   return id;
 }
 
-export function consumerPath(table: Table, id: string): string {
+export function consumerPath(table: TableContext, id: string): string {
   return joinPath(table.path, 'consumer', `consumer-${id}`);
 }
 
 /** The next snapshot a consumer will read (`consumer/consumer-<id>`, Paimon's JSON), if any. */
-export async function readConsumer(table: Table, id: string): Promise<number | undefined> {
+export async function readConsumer(table: TableContext, id: string): Promise<number | undefined> {
   const path = consumerPath(table, id);
   let text: string;
   try {
@@ -305,6 +310,6 @@ export async function readConsumer(table: Table, id: string): Promise<number | u
   return next;
 }
 
-export async function writeConsumer(table: Table, id: string, nextSnapshot: number): Promise<void> {
+export async function writeConsumer(table: TableContext, id: string, nextSnapshot: number): Promise<void> {
   await table.io.write(consumerPath(table, id), JSON.stringify({ nextSnapshot }));
 }

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type * as arrow from 'apache-arrow';
-import { arrowField, makeRecordBatch } from '../format/arrow.ts';
-import { type Column, ColumnBuilder, compareColumnRows, concatColumns, gatherColumn } from '../format/columns.ts';
+import { arrowField, makeRecordBatch } from '../data/arrow.ts';
+import { type Column, ColumnBuilder, compareColumnRows, concatColumns, gatherColumn } from '../data/columns.ts';
 import type { DataFileMeta } from '../format/manifest.ts';
 import { encodingHints, writeParquet } from '../format/parquet.ts';
 import { columnStats, EMPTY_STATS, toSimpleStats } from '../format/stats.ts';

@@ -1,7 +1,7 @@
 import * as nodePath from 'node:path';
-import { arrowField, makeRecordBatch } from '../format/arrow.ts';
+import { arrowField, makeRecordBatch } from '../data/arrow.ts';
+import { type Column, columnValue } from '../data/columns.ts';
 import { serializeBinaryRow } from '../format/binary-row.ts';
-import { type Column, columnValue } from '../format/columns.ts';
 import type { DataFileMeta } from '../format/manifest.ts';
 import { encodingHints, writeParquet } from '../format/parquet.ts';
 import { columnStats, toSimpleStats } from '../format/stats.ts';

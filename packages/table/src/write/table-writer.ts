@@ -1,33 +1,20 @@
 import { randomUUID } from 'node:crypto';
 import * as arrow from 'apache-arrow';
-import { arrowToColumn } from '../format/arrow.ts';
+import { arrowToColumn } from '../data/arrow.ts';
+import { type Column, columnValue, gatherColumn, toInternalValue } from '../data/columns.ts';
 import { serializeBinaryRow } from '../format/binary-row.ts';
 import { BucketFunction } from '../format/bucket.ts';
-import { type Column, columnValue, gatherColumn, toInternalValue } from '../format/columns.ts';
-import type { DataFileMeta } from '../format/manifest.ts';
 import { parquetWorkers } from '../format/parquet-workers.ts';
 import { partitionPath } from '../format/partition-path.ts';
 import type { FileIO } from '../io/file-io.ts';
 import { aggregateFunctionOf, canRetract } from '../merge/merge-function.ts';
+import type { CommitMessage } from '../meta/commit-message.ts';
 import type { TableSchema } from '../schema/table-schema.ts';
 import { type DataType, formatDataType } from '../types/data-types.ts';
 import { EddyError } from '../types/errors.ts';
 import { type InternalValue, ROW_KIND_NAMES, RowKind, type RowKindName } from '../types/internal.ts';
 import { BucketWriter } from './bucket-writer.ts';
 import { MemoryBudget } from './memory-budget.ts';
-
-/** The files one (partition, bucket) adds in a commit. */
-export interface CommitMessage {
-  readonly partition: readonly InternalValue[];
-  readonly partitionBytes: Uint8Array;
-  readonly bucket: number;
-  readonly totalBuckets: number;
-  readonly newFiles: readonly DataFileMeta[];
-  /** Files this commit removes (compaction inputs); they must still be live when it lands. */
-  readonly deletedFiles?: readonly DataFileMeta[];
-  /** Changelog files of this commit (changelog producers). */
-  readonly changelogFiles?: readonly DataFileMeta[];
-}
 
 /** A row as a plain object keyed by column name. */
 export type Row = object;

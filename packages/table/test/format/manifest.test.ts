@@ -25,6 +25,7 @@ import {
   type DataFileMeta,
   decodeManifest,
   encodeManifest,
+  FileKind,
   MANIFEST_SCHEMA,
   type ManifestEntry,
   mergeManifestEntries,
@@ -69,8 +70,8 @@ async function liveEntries(): Promise<ManifestEntry[]> {
   for (const list of [snapshot.baseManifestList, snapshot.deltaManifestList]) {
     for (const m of await decodeManifestList(read(list), list)) {
       const entries = await decodeManifest(read(m.fileName), m.fileName);
-      expect(entries.filter((e) => e.kind === 0).length).toBe(m.numAddedFiles);
-      expect(entries.filter((e) => e.kind === 1).length).toBe(m.numDeletedFiles);
+      expect(entries.filter((e) => e.kind === FileKind.ADD).length).toBe(m.numAddedFiles);
+      expect(entries.filter((e) => e.kind === FileKind.DELETE).length).toBe(m.numDeletedFiles);
       all.push(...entries);
     }
   }
@@ -138,7 +139,7 @@ describe('golden Java-written metadata (test_pk_global_index_golden)', () => {
 
   it('merges base + delta into the live files of the latest snapshot', async () => {
     const live = await liveEntries();
-    expect(live.every((e) => e.kind === 0 && e.bucket === 0 && e.totalBuckets === 1)).toBe(true);
+    expect(live.every((e) => e.kind === FileKind.ADD && e.bucket === 0 && e.totalBuckets === 1)).toBe(true);
     expect(live.map((e) => [e.file.fileName, e.file.level, e.file.rowCount, e.file.fileSource])).toEqual([
       ['data-1204a156-ccd1-48bf-96e6-31ac2028e91a-0.parquet', 2, 4, 1],
       ['data-247786b6-227a-4ded-acd5-85708fc3327a-0.parquet', 1, 2, 0],
@@ -316,7 +317,7 @@ describe('round trips', () => {
     it(`index manifest, ${codec}`, async () => {
       const entries: IndexManifestEntry[] = [
         {
-          kind: 0,
+          kind: FileKind.ADD,
           partition: EMPTY_ROW,
           bucket: 3,
           indexType: 'DELETION_VECTORS',
@@ -331,7 +332,7 @@ describe('round trips', () => {
           globalIndex: null,
         },
         {
-          kind: 1,
+          kind: FileKind.DELETE,
           partition: intKey(4),
           bucket: 0,
           indexType: 'HASH',
@@ -583,7 +584,7 @@ describe('mergeManifestEntries', () => {
     const add = entry(0, 'a');
     const del = (patch: Partial<DataFileMeta>, partition = EMPTY_ROW): ManifestEntry => ({
       ...add,
-      kind: 1,
+      kind: FileKind.DELETE,
       partition,
       totalBuckets: 99, // not part of the identifier
       file: { ...add.file, ...patch, rowCount: 1 },

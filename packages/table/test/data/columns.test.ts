@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { arrowField, arrowToColumn, makeRecordBatch } from '../../src/format/arrow.ts';
+import { arrowField, arrowToColumn, makeRecordBatch } from '../../src/data/arrow.ts';
 import {
   ColumnBuilder,
   columnValue,
@@ -11,7 +11,7 @@ import {
   gatherColumn,
   toInternalValue,
   toPublicValue,
-} from '../../src/format/columns.ts';
+} from '../../src/data/columns.ts';
 import { readParquet, readParquetRanged, writeParquet } from '../../src/format/parquet.ts';
 import type { DataField, DataType } from '../../src/types/data-types.ts';
 import type { InternalValue } from '../../src/types/internal.ts';

@@ -1,17 +1,25 @@
 import { randomUUID } from 'node:crypto';
+import { compareValues } from '../data/columns.ts';
 import { deserializeBinaryRow } from '../format/binary-row.ts';
-import { compareValues } from '../format/columns.ts';
 import { decodeIndexManifest, type IndexManifestEntry } from '../format/index-manifest.ts';
-import { decodeManifest, encodeManifest, type ManifestEntry } from '../format/manifest.ts';
+import {
+  decodeManifest,
+  encodeManifest,
+  FileKind,
+  type ManifestEntry,
+  mergeManifestEntries,
+} from '../format/manifest.ts';
 import {
   decodeManifestList,
   encodeManifestList,
   type ManifestCodec,
   type ManifestFileMeta,
 } from '../format/manifest-list.ts';
+import type { Snapshot } from '../format/snapshot.ts';
 import { statsOfRows, toSimpleStats } from '../format/stats.ts';
 import { type FileIO, joinPath } from '../io/file-io.ts';
 import type { DataType } from '../types/data-types.ts';
+import { EddyError } from '../types/errors.ts';
 
 /** Bounded LRU of decoded immutable files, keyed by file name. */
 class LruCache<V> {
@@ -30,6 +38,12 @@ class LruCache<V> {
     this.map.set(k, v);
     if (this.map.size > this.max) this.map.delete(this.map.keys().next().value as string);
   }
+}
+
+/** Which manifests and entries a reader of live entries needs (both optional: all). */
+export interface LiveEntryFilter {
+  readonly manifest?: (meta: ManifestFileMeta) => boolean;
+  readonly entry?: (entry: ManifestEntry) => boolean;
 }
 
 /**
@@ -74,6 +88,41 @@ export class ManifestFiles {
     return entries;
   }
 
+  /** Every entry (ADD and DELETE) of the manifests in a manifest list. */
+  async entriesOfList(listName: string): Promise<ManifestEntry[]> {
+    const lists = await Promise.all((await this.readManifestList(listName)).map((m) => this.readManifest(m.fileName)));
+    return lists.flat();
+  }
+
+  /**
+   * The files live at a snapshot: its base and delta manifests merged (an ADD cancelled by a later
+   * DELETE is gone). `keep` prunes manifests by their metadata and entries before the merge (it
+   * must keep an entry's DELETE whenever it keeps its ADD). A DELETE whose file was never added is
+   * CORRUPT_FILE: the snapshot cannot say which files are live.
+   */
+  async liveEntries(snapshot: Snapshot, keep: LiveEntryFilter = {}): Promise<ManifestEntry[]> {
+    const metas: ManifestFileMeta[] = [
+      ...(await this.readManifestList(snapshot.baseManifestList)),
+      ...(await this.readManifestList(snapshot.deltaManifestList)),
+    ];
+    const lists = await Promise.all(
+      metas.map((m) => (keep.manifest && !keep.manifest(m) ? [] : this.readManifest(m.fileName))),
+    );
+    const entries: ManifestEntry[] = [];
+    for (const l of lists) for (const e of l) if (!keep.entry || keep.entry(e)) entries.push(e);
+    const merged = mergeManifestEntries(entries);
+    for (const e of merged) {
+      if (e.kind !== FileKind.ADD) {
+        throw new EddyError(
+          'CORRUPT_FILE',
+          `snapshot ${snapshot.id}: file ${e.file.fileName} is deleted but was never added`,
+          { path: this.path(snapshot.deltaManifestList) },
+        );
+      }
+    }
+    return merged;
+  }
+
   async readIndexManifest(name: string): Promise<IndexManifestEntry[]> {
     const path = this.path(name);
     return decodeIndexManifest(await this.io.read(path), path);
@@ -96,7 +145,7 @@ export class ManifestFiles {
     let minLevel = Number.POSITIVE_INFINITY;
     let maxLevel = Number.NEGATIVE_INFINITY;
     for (const e of entries) {
-      if (e.kind === 0) added++;
+      if (e.kind === FileKind.ADD) added++;
       else deleted++;
       minBucket = Math.min(minBucket, e.bucket);
       maxBucket = Math.max(maxBucket, e.bucket);

@@ -1,0 +1,275 @@
+/**
+ * TableWrite: a pipeline's writer with a stable commitUser (exactly-once by checkpoint id), and the
+ * overwrite scopes of INSERT OVERWRITE. Java: org.apache.paimon.table.sink.TableWriteImpl and
+ * TableCommitImpl, as one object.
+ */
+import type * as arrow from 'apache-arrow';
+import { Table as ArrowTable, RecordBatch } from 'apache-arrow';
+import {
+  type CommitOptions,
+  type CommitResult,
+  FileStoreCommit,
+  isCommitOutcomeUnknown,
+} from '../commit/file-store-commit.ts';
+import { toInternalValue } from '../data/columns.ts';
+import { serializeBinaryRow } from '../format/binary-row.ts';
+import { deleteFiles } from '../lsm/bucket-compaction.ts';
+import { compactTable } from '../lsm/table-compaction.ts';
+import type { CommitMessage } from '../meta/commit-message.ts';
+import type { TableContext } from '../meta/table-context.ts';
+import type { DataType } from '../types/data-types.ts';
+import { EddyError } from '../types/errors.ts';
+import type { RowKindName } from '../types/internal.ts';
+import type { MemoryBudget } from './memory-budget.ts';
+import { bucketKeyOf, type RestoredSequences, type Row, TableWriter, type TableWriterOptions } from './table-writer.ts';
+
+export interface WriterOptions {
+  /** Stable identity of a writer across restarts (exactly-once); random by default. */
+  readonly commitUser?: string;
+  readonly memoryBudget?: MemoryBudget;
+  /**
+   * Make this a batch overwrite writer (Paimon's `withOverwrite`): its one commit is an OVERWRITE
+   * (see Table.overwrite). `{}` replaces the partitions the rows go to; `{ partition }` a static one.
+   */
+  readonly overwrite?: OverwriteOptions;
+}
+
+export interface OverwriteOptions {
+  /** A static partition, e.g. `{ dt: '2024-06-01' }` (some or all partition keys). */
+  readonly partition?: Readonly<Record<string, unknown>>;
+}
+
+/** Given the commit messages of an overwrite, which partitions it replaces (throws to refuse it). */
+export type OverwriteScope = (messages: readonly CommitMessage[]) => NonNullable<CommitOptions['overwrite']>;
+
+const describePartition = (spec: Readonly<Record<string, unknown>>) =>
+  Object.entries(spec)
+    .map(([k, v]) => `${k}=${String(v)}`)
+    .join(', ');
+
+/** Which partitions an overwrite replaces; a static partition is checked now, before any row is written. */
+export function overwriteScope(t: TableContext, options: OverwriteOptions): OverwriteScope {
+  const static_ = options.partition ? staticPartition(t, options.partition) : undefined;
+  return (messages) => {
+    if (static_) {
+      const outside = messages.find((m) => !static_(m.partitionBytes));
+      if (outside) {
+        const where = t.schema.partitionKeys.map((k, i) => `${k}=${String(outside.partition[i])}`).join(', ');
+        throw new EddyError(
+          'INVALID_ARGUMENT',
+          `overwrite of ${t.name}: rows in partition ${where} lie outside the partition being overwritten (${describePartition(options.partition!)})`,
+        );
+      }
+      return { replaces: static_ };
+    }
+    if (t.schema.partitionKeys.length === 0 || !t.schema.options.dynamicPartitionOverwrite)
+      return { replaces: () => true };
+    const written = new Set(messages.map((m) => Buffer.from(m.partitionBytes).toString('base64')));
+    return { replaces: (p) => written.has(Buffer.from(p).toString('base64')) };
+  };
+}
+
+/** A predicate on serialized partitions: those whose values equal `spec`'s on the keys it names. */
+function staticPartition(t: TableContext, spec: Readonly<Record<string, unknown>>): (partition: Uint8Array) => boolean {
+  const keys = t.schema.partitionKeys;
+  const checks: { index: number; type: DataType; bytes: Buffer }[] = [];
+  for (const [name, value] of Object.entries(spec)) {
+    const index = keys.indexOf(name);
+    if (index < 0) {
+      throw new EddyError(
+        'INVALID_ARGUMENT',
+        `overwrite of ${t.name}: '${name}' is not a partition key (partition keys: ${keys.join(', ') || 'none'})`,
+      );
+    }
+    const type = t.schema.field(name).type;
+    if (value === null || value === undefined)
+      throw new EddyError('INVALID_ARGUMENT', `overwrite of ${t.name}: partition value of '${name}' is ${value}`);
+    const internal = toInternalValue(type, value, `overwrite partition '${name}'`);
+    checks.push({ index, type, bytes: Buffer.from(serializeBinaryRow([type], [internal])) });
+  }
+  return (partition) => {
+    const values = t.paths.partitionValues(partition);
+    return checks.every((c) => Buffer.from(serializeBinaryRow([c.type], [values[c.index]])).equals(c.bytes));
+  };
+}
+
+/** Max committed sequence number per (partition, bucket) at the latest snapshot. */
+async function restoreSequences(t: TableContext): Promise<RestoredSequences> {
+  const max = new Map<string, bigint>();
+  const latest = await t.snapshots.latestSnapshot();
+  if (!latest) return { snapshotId: undefined, max };
+  for (const e of await t.manifests.liveEntries(latest)) {
+    const k = bucketKeyOf(e.partition, e.bucket);
+    const cur = max.get(k);
+    if (cur === undefined || e.file.maxSequenceNumber > cur) max.set(k, e.file.maxSequenceNumber);
+  }
+  return { snapshotId: latest.id, max };
+}
+
+/** The bucketed writer behind a TableWrite (also used by tests that drive flushes directly). */
+export function newTableWriter(t: TableContext, options: TableWriterOptions = {}): TableWriter {
+  return new TableWriter(t.io, t.path, t.schema, () => restoreSequences(t), options);
+}
+
+/**
+ * A writer with a stable commitUser. Each `commit(id)` publishes what was written since the last
+ * one; committing an id that this commitUser already committed is a no-op (exactly-once).
+ */
+export class TableWrite implements AsyncDisposable {
+  private readonly writer: TableWriter;
+  /** The newest snapshot this writer knows holds no OVERWRITE it has not re-sequenced after. */
+  private seen: number | undefined;
+  private closed = false;
+  private commitsSinceFull = 0;
+
+  private committed = false;
+
+  /** @internal Use `table.newWriter()`. */
+  constructor(
+    private readonly table: TableContext,
+    readonly commitUser: string,
+    options: TableWriterOptions,
+    private readonly overwrite?: OverwriteScope,
+  ) {
+    this.writer = newTableWriter(table, options);
+  }
+
+  /** Buffers rows of one kind: plain objects, or an Arrow RecordBatch / Table (columnar, faster). */
+  async write(rows: Row | Iterable<Row> | arrow.RecordBatch | arrow.Table, kind: RowKindName = '+I'): Promise<void> {
+    if (this.closed) throw new EddyError('INVALID_ARGUMENT', 'this writer is closed');
+    if (rows instanceof RecordBatch || rows instanceof ArrowTable) await this.writer.writeArrow(rows, kind);
+    else await this.writer.write(rows, kind);
+  }
+
+  async delete(keys: Row | Iterable<Row>): Promise<void> {
+    await this.write(keys, '-D');
+  }
+
+  /** Writes every buffer out as level-0 files now (they become visible at the next commit). */
+  async flush(): Promise<void> {
+    await this.writer.flushAll();
+  }
+
+  /** Flushes and commits. Without an id this is a batch commit (Long.MAX_VALUE, like Paimon). */
+  async commit(commitIdentifier?: number | bigint): Promise<CommitResult> {
+    if (this.closed) throw new EddyError('INVALID_ARGUMENT', 'this writer is closed');
+    const t = this.table;
+    const overwrite = this.overwrite;
+    if (overwrite && this.committed)
+      throw new EddyError('INVALID_ARGUMENT', `an overwrite writer of ${t.name} commits once`);
+    this.committed = true;
+    const id = commitIdentifier === undefined ? undefined : BigInt(commitIdentifier);
+    const pk = t.schema.isPrimaryKeyTable;
+    // The snapshot after which an OVERWRITE could outrank what this writer flushed so far.
+    const after =
+      this.writer.sequencedAfter === undefined ? undefined : Math.max(this.seen ?? 0, this.writer.sequencedAfter);
+    if (pk && after !== undefined) await this.followOverwrites(after);
+    const messages = await this.writer.prepareCommit();
+    let result: CommitResult;
+    try {
+      result = await new FileStoreCommit(t.schema, t.snapshots, t.manifests).commit(messages, {
+        commitUser: this.commitUser,
+        commitIdentifier: id,
+        overwrite: overwrite?.(messages),
+        // Files flushed before followOverwrites re-sequenced are checked against what it found. (An
+        // overwrite replaces every file in the partitions it writes to: nothing there can outrank it.)
+        sequencedAfter: pk && !overwrite ? (after ?? this.writer.sequencedAfter) : undefined,
+      });
+    } catch (e) {
+      if (!isCommitOutcomeUnknown(e)) {
+        // Refused before anything was published: the files just written are nobody's. The commit's
+        // error is the one to report; files a failing delete leaves are orphans, which
+        // removeOrphanFiles takes.
+        for (const m of messages) {
+          const dir = t.paths.bucketDirOf(m.partition, m.bucket);
+          await deleteFiles(t.io, dir, [...m.newFiles, ...(m.changelogFiles ?? [])]).catch(() => undefined);
+        }
+        if (e instanceof EddyError && e.code === 'COMMIT_CONFLICT' && pk) await this.writer.resequence();
+      }
+      throw e;
+    }
+    if (result.snapshot && result.published) this.seen = result.snapshot.id;
+    if (result.published) await this.compactIfNeeded(id);
+    return result;
+  }
+
+  /**
+   * If an OVERWRITE landed since this writer last looked, re-sequence: the overwrite's rows were
+   * numbered from the files it replaced, and this writer's next rows must rank above them.
+   * Reads only the snapshot files committed since (usually none or a few).
+   */
+  private async followOverwrites(from: number): Promise<void> {
+    const latest = await this.table.snapshots.latestSnapshotId();
+    if (latest === undefined || latest <= from) return;
+    for (let sid = from + 1; sid <= latest; sid++) {
+      const s = await this.table.snapshots.snapshot(sid).catch((e: unknown) => {
+        if (e instanceof EddyError && e.code === 'NOT_FOUND') return undefined; // expired: see below
+        throw e;
+      });
+      // An expired snapshot might have been an overwrite: re-sequencing is the safe answer.
+      if (!s || s.commitKind === 'OVERWRITE') {
+        await this.writer.resequence();
+        break;
+      }
+    }
+    this.seen = latest;
+  }
+
+  /**
+   * Unless `write-only`, a writer compacts after its commits when the universal picker asks for it
+   * (Paimon's writer does the same). A compaction that loses to a concurrent commit is discarded
+   * and retried at a later commit; it never fails the write.
+   */
+  private async compactIfNeeded(commitIdentifier: bigint | undefined): Promise<void> {
+    const t = this.table;
+    const o = t.schema.options;
+    if (o.writeOnly || !t.schema.isPrimaryKeyTable || o.deletionVectorsEnabled) return;
+    // `full-compaction` produces changelog only at full compactions: every
+    // `full-compaction.delta-commits` commits (default 1 for that producer).
+    let full = false;
+    if (o.changelogProducer === 'full-compaction') {
+      const every = Number(t.schema.rawOptions['full-compaction.delta-commits'] ?? '1');
+      full = ++this.commitsSinceFull >= every;
+      if (full) this.commitsSinceFull = 0;
+    }
+    try {
+      await compactTable(t, { commitUser: this.commitUser, commitIdentifier, full });
+    } catch (e) {
+      if (!(e instanceof EddyError && e.code === 'COMMIT_CONFLICT')) throw e;
+    }
+  }
+
+  close(): void {
+    this.closed = true;
+    this.writer.close();
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    this.close();
+  }
+}
+
+/** Writes rows of one kind through a fresh writer in one commit (Table.upsert/delete/overwrite). */
+export async function writeOnce(
+  w: TableWrite,
+  rows: Row | Iterable<Row> | AsyncIterable<Row> | arrow.RecordBatch | arrow.Table,
+  kind: RowKindName,
+): Promise<CommitResult> {
+  try {
+    if (rows instanceof RecordBatch || rows instanceof ArrowTable) await w.write(rows, kind);
+    else if (rows !== null && typeof rows === 'object' && Symbol.asyncIterator in rows) {
+      let chunk: Row[] = [];
+      for await (const r of rows as AsyncIterable<Row>) {
+        chunk.push(r);
+        if (chunk.length >= 4096) {
+          await w.write(chunk, kind);
+          chunk = [];
+        }
+      }
+      await w.write(chunk, kind);
+    } else await w.write(rows as Row | Iterable<Row>, kind);
+    return await w.commit();
+  } finally {
+    w.close();
+  }
+}
