@@ -36,6 +36,7 @@ export interface StreamEvent extends FlinkRow {
   readonly t: number;
 }
 type Config = Readonly<Record<string, string | number | boolean>>;
+type Mode = 'batch' | 'stream' | 'call';
 
 interface Reply {
   id: number;
@@ -190,10 +191,14 @@ export class FlinkDriver {
     return r;
   }
 
-  /** Runs statements to completion in one table environment; the rows of each (DDL gives none). */
+  /**
+   * Runs statements to completion in one table environment; the rows of each (DDL gives none).
+   * `call` is for Paimon procedures (CALL sys.compact …): a batch environment whose jobs run on a
+   * local mini-cluster of their own (see flink_driver.py).
+   */
   async sql(
     statements: string | readonly string[],
-    options: { mode?: 'batch' | 'stream'; config?: Config } = {},
+    options: { mode?: Mode; config?: Config } = {},
   ): Promise<StatementResult[]> {
     const list = typeof statements === 'string' ? [statements] : statements;
     const r = await this.request('sql', {
@@ -210,11 +215,10 @@ export class FlinkDriver {
     return res!.rows;
   }
 
-  /** Registers a Paimon catalog over a warehouse folder in both environments. */
+  /** Registers a Paimon catalog over a warehouse folder in every environment. */
   async catalog(name: string, warehouse: string): Promise<void> {
     const ddl = `CREATE CATALOG ${name} WITH ('type' = 'paimon', 'warehouse' = 'file://${warehouse}')`;
-    await this.sql(ddl, { mode: 'batch' });
-    await this.sql(ddl, { mode: 'stream' });
+    for (const mode of ['batch', 'stream', 'call'] as const) await this.sql(ddl, { mode });
   }
 
   /** Starts a job (INSERT …) without waiting for it. */

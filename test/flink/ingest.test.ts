@@ -22,7 +22,7 @@ import {
   hint,
   typesOf,
 } from './helpers.ts';
-import { knownDifference } from './limitations.ts';
+import { unlessKnown } from './limitations.ts';
 
 /** Rows the job writes (seq 1..N), at a rate that spreads them over many checkpoints. */
 const N = 30_000;
@@ -141,30 +141,19 @@ describe('cell 3: Flink streaming INSERT INTO (checkpoints, write-only) while ed
        END`,
       { config: JOB_CONFIG },
     );
-    const outcome = await d.wait('ingest', 200_000).then(
-      (status) => ({ status, failure: undefined }),
-      (e: unknown) => ({ status: 'FAILED', failure: String(e) }),
-    );
+    const outcome = await unlessKnown('ingest:job', () => d.wait('ingest', 200_000));
     const jobMs = performance.now() - t0;
     await d.sql('DROP TEMPORARY TABLE gen', { mode: 'stream' });
-    phase(`job ${outcome.status}`);
-    const known = knownDifference('ingest:job');
-    if (known) {
-      // the documented failure, then stop here: nothing after it can be checked
+    phase(`job ${outcome.ok ? outcome.value : 'failed'}`);
+    if (!outcome.ok) {
+      // the documented failure: nothing after it can be checked
       ac.abort();
       await eddyTail;
       await flinkTail.cancel().catch(() => undefined);
       await stopCompactor(compactor);
-      expect(
-        outcome.failure,
-        `known difference ${known.id} no longer reproduces: remove it from limitations.ts`,
-      ).toBeDefined();
-      expect(outcome.failure).toMatch(known.failure);
-      console.log(`known difference ${known.id} (${known.kind}): ${outcome.failure!.match(known.failure)![0]}`);
       return;
     }
-    expect(outcome.failure).toBeUndefined();
-    expect(outcome.status).toBe('FINISHED');
+    expect(outcome.value).toBe('FINISHED');
     const code = await stopCompactor(compactor);
     expect(code, JSON.stringify(compactorLog.filter((l) => l.level === 50 || l.stderr))).toBe(0);
 

@@ -4,7 +4,7 @@ It starts one JVM (PyFlink's gateway) with one session mini-cluster that runs ev
 commands as JSON lines on stdin, so the cells share the JVM start and the planner warm-up instead
 of paying them per cell. Replies and stream events are JSON lines on stdout:
 
-  {"id": n, "op": "sql", "mode": "batch"|"stream", "statements": [...], "config": {...}}
+  {"id": n, "op": "sql", "mode": "batch"|"stream"|"call", "statements": [...], "config": {...}}
       -> {"id": n, "ok": true, "results": [{"columns": [...], "rows": [{"kind": "+I", "row": {...}}]}]}
          runs each statement to completion (DDL, INSERT, CALL, SELECT) and collects any rows.
   {"id": n, "op": "submit", "name": "job1", "mode": ..., "sql": "INSERT ...", "config": {...}}
@@ -87,12 +87,20 @@ class Driver:
         for mode, settings in (
             ("batch", EnvironmentSettings.in_batch_mode()),
             ("stream", EnvironmentSettings.in_streaming_mode()),
+            # Paimon's procedures (CALL sys.compact) build and run their own job from the table
+            # environment's configuration: pointed at the session cluster's REST port they would
+            # start a local cluster on that same port (BindException), so they get a batch
+            # environment of their own that runs each job on a fresh local mini-cluster.
+            ("call", EnvironmentSettings.in_batch_mode()),
         ):
             env = TableEnvironment.create(settings)
             conf = env.get_config()
-            conf.set("execution.target", "remote")
-            conf.set("rest.address", "127.0.0.1")
-            conf.set("rest.port", str(self.rest_port))
+            if mode != "call":
+                conf.set("execution.target", "remote")
+                conf.set("rest.address", "127.0.0.1")
+                conf.set("rest.port", str(self.rest_port))
+            else:
+                conf.set("table.dml-sync", "true")  # a procedure's job runs to its end before CALL returns
             conf.set("parallelism.default", os.environ.get("FLINK_PARALLELISM", "1"))
             conf.set("table.local-time-zone", "UTC")
             self.envs[mode] = env
