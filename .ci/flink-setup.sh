@@ -48,7 +48,7 @@ else
   rm -rf "$jars"
   mkdir -p "$jars"
   for c in "${coords[@]}"; do
-    mvn -q -B -Dstyle.color=never dependency:copy -Dartifact="$c" -DoutputDirectory="$PWD/$jars" | sed "s/\x1b\[[0-9;]*m//g"
+    mvn -q -B -Dstyle.color=never dependency:copy -Dartifact="$c" -DoutputDirectory="$PWD/$jars" 2>&1 | sed "s/\x1b\[[0-9;]*m//g"
     [[ -s $(jar_of "$c") ]] || { echo "flink-setup: $c did not arrive as $(jar_of "$c")" >&2; exit 1; }
   done
   cp "$list" "$jars/.jars.txt"
