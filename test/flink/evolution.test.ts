@@ -165,9 +165,27 @@ describe('cell 6: schema evolution between Flink and Eddy', () => {
       expect(project(f.rows, f.ids), `Flink at snapshot ${id} (fields ${[...f.ids]}) vs the model`).toEqual(
         project(states[i]!, f.ids),
       );
+      // Flink SQL's standard time travel reads the snapshot in its own schema, as Eddy does (the
+      // scan.snapshot-id hint above keeps the latest schema's columns: the planner resolved them first)
+      const at = new Date(snaps.find((s) => s.id === id)!.timeMillis).toISOString().replace('T', ' ').replace('Z', '');
+      const [, asOf] = await d.sql([
+        `USE CATALOG ${CAT}`, // Flink 2.0 resolves FOR SYSTEM_TIME AS OF in the current catalog only
+        `SELECT * FROM db.evo FOR SYSTEM_TIME AS OF TIMESTAMP '${at}'`,
+        'USE CATALOG default_catalog',
+      ]);
+      const g = byId(
+        asOf!.rows.map((r) => r.row),
+        candidates(id),
+        `Flink FOR SYSTEM_TIME AS OF snapshot ${id}`,
+      );
+      expect([...g.ids], `fields of Flink's FOR SYSTEM_TIME AS OF snapshot ${id}`).toEqual([...eddyFields.get(id)!]);
+      expect(project(g.rows, g.ids), `Flink FOR SYSTEM_TIME AS OF snapshot ${id} vs the model`).toEqual(
+        project(states[i]!, g.ids),
+      );
       console.log(
-        `cell 6: snapshot ${id} (schema ${snaps.find((s) => s.id === id)!.schemaId}): Flink reads fields ` +
-          `[${[...f.ids]}], Eddy [${[...eddyFields.get(id)!]}]`,
+        `cell 6: snapshot ${id} (schema ${snaps.find((s) => s.id === id)!.schemaId}): fields read by Flink with ` +
+          `the scan.snapshot-id hint [${[...f.ids]}], by Flink FOR SYSTEM_TIME AS OF [${[...g.ids]}], ` +
+          `by Eddy [${[...eddyFields.get(id)!]}]`,
       );
     }
   });

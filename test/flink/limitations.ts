@@ -45,19 +45,6 @@ export const KNOWN_DIFFERENCES: readonly KnownDifference[] = [
       'would not show. The table state is right',
     failure: /^\d+ no-op -U\/\+U pairs of \d+ changes$/,
   },
-  {
-    id: 'eddy-watermark-long-min',
-    kind: 'eddy',
-    cells: ['ingest:job', 'compact:orders', 'compact:lookup', 'compact:first', 'evolution:flink-alters'],
-    reason:
-      'A Flink commit writes `"watermark": -9223372036854775808` (Long.MIN_VALUE, no watermark) into its ' +
-      "snapshot. Eddy reads the field as a JS number and its next commit (here eddy-compactor's COMPACT) " +
-      'copies it forward as -9223372036854776000, which is not a Java long: Paimon cannot parse that snapshot ' +
-      "(Jackson: 'Numeric value (-9223372036854776000) out of range of long'), so Flink's committer and " +
-      'readers fail on the table from then on (and so would Paimon Java, Spark, …). format/snapshot.ts ' +
-      'keeps `watermark` as a number; the `history` branch makes it a bigint (not merged here yet)',
-    failure: /Numeric value \(-9223372036854776000\) out of range of long/,
-  },
 ];
 
 export function knownDifference(cell: string): KnownDifference | undefined {
