@@ -154,12 +154,16 @@ describe.each(CASES.map((c) => [c.name, c] as const))('cell 1: Flink batch SQL o
     );
     if (!known) expectSameRows(types, eddyTag, reads.get('tag')!, "Eddy at tag 'keep'", "Flink at tag 'keep'");
 
-    const [snapRows] = await d.sql(`SELECT snapshot_id, commit_kind FROM ${flinkName(`${c.name}$snapshots`)}`);
-    expect(snapRows!.rows.map((r) => Number(r.row.snapshot_id))).toEqual(
-      (await table.listSnapshots()).map((s) => s.id),
+    // the system tables, in one job: $snapshots and $tags
+    const meta = await d.query(
+      `SELECT 'snapshot' AS what, CAST(NULL AS STRING) AS name, snapshot_id FROM ${flinkName(`${c.name}$snapshots`)} ` +
+        `UNION ALL SELECT 'tag', tag_name, snapshot_id FROM ${flinkName(`${c.name}$tags`)}`,
     );
-    const [tagRows] = await d.sql(`SELECT tag_name, snapshot_id FROM ${flinkName(`${c.name}$tags`)}`);
-    expect(tagRows!.rows.map((r) => [r.row.tag_name, Number(r.row.snapshot_id)])).toEqual([['keep', tagged]]);
+    const ids = (what: string) => meta.filter((r) => r.row.what === what).map((r) => Number(r.row.snapshot_id));
+    expect(ids('snapshot').sort((x, y) => x - y)).toEqual((await table.listSnapshots()).map((s) => s.id));
+    expect(meta.filter((r) => r.row.what === 'tag').map((r) => [r.row.name, Number(r.row.snapshot_id)])).toEqual([
+      ['keep', tagged],
+    ]);
   });
 
   it('an expired snapshot id is refused by Flink, as by Eddy', async () => {
