@@ -1,6 +1,6 @@
 /**
  * `npm run bench -- [suite ...] [flags]`: Eddy against its peers (Paimon Java, pypaimon, DuckDB,
- * LanceDB), each workload measured for every system in the same run. See tools/bench/README.md.
+ * LanceDB; Flink in the feed suite), each workload measured for every system in the same run. See tools/bench/README.md.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -54,7 +54,7 @@ flags:  --rows N (1000000)  --rounds R (5)  --update-rows U (rows/5)  --buckets 
         --repeat K (2: warm scan repetitions, best of)  --point-queries Q (20)  --range-width W (1000)
         --point-target-file-size S ("1 mb")  --feed-commits C (1000)  --feed-rows P (10)  --poll-ms T (200)
         --mem-rows N (1000000)  --mem-buckets LIST (1,16,256)  --write-buffer S ("64 mb")  --mem-chunk N (10000)
-        --peers LIST (java,pypaimon,duckdb,lancedb; "none" for Eddy alone)  --out DIR  --keep  --smoke`;
+        --peers LIST (java,pypaimon,duckdb,lancedb,flink; "none" for Eddy alone)  --out DIR  --keep  --smoke`;
 
 export async function main(argv: string[]): Promise<void> {
   const { values, positionals } = parseArgs({

@@ -8,7 +8,7 @@ import * as path from 'node:path';
 import { type DuckDBConnection, DuckDBInstance, DuckDBTimestampValue } from '@duckdb/node-api';
 import { Catalog, type Table } from '@eddy/table';
 import { type BenchRow, COLUMNS, makeRows, toArrow } from './data.ts';
-import { javaPeer, type PeerName, pythonPeer } from './env.ts';
+import { flinkPeer, javaPeer, type PeerName, pythonPeer } from './env.ts';
 import { type Lance, type LanceConnection, type LanceTable, loadLance } from './lance.ts';
 
 export interface Params {
@@ -90,6 +90,10 @@ export class Ctx {
     if (this.peers.has('pypaimon')) {
       const problem = pythonPeer();
       if (problem) this.unavailable.set('pypaimon', problem);
+    }
+    if (this.peers.has('flink')) {
+      const problem = flinkPeer();
+      if (problem) this.unavailable.set('flink', problem);
     }
     if (this.peers.has('lancedb')) {
       const l = await loadLance();

@@ -17,8 +17,8 @@ const JAVA_SRC = path.join(BENCH_DIR, 'peers', 'java', 'PaimonBench.java');
 const JAVA_CLASSES = path.join(CACHE_DIR, 'java');
 const PY_SCRIPT = path.join(BENCH_DIR, 'peers', 'pypaimon_bench.py');
 
-export type PeerName = 'java' | 'pypaimon' | 'duckdb' | 'lancedb';
-export const ALL_PEERS: readonly PeerName[] = ['java', 'pypaimon', 'duckdb', 'lancedb'];
+export type PeerName = 'java' | 'pypaimon' | 'duckdb' | 'lancedb' | 'flink';
+export const ALL_PEERS: readonly PeerName[] = ['java', 'pypaimon', 'duckdb', 'lancedb', 'flink'];
 
 // ---------------------------------------------------------------------------------------------
 // Load average, sampled through the run (the machine is shared: timings are noisy).
@@ -157,6 +157,20 @@ export function interopSetup(): string | undefined {
     setupDone = `interop setup failed: ${err.stderr?.toString().trim().split('\n').slice(-3).join(' ') || err.message}`;
   }
   return setupDone;
+}
+
+/**
+ * The Flink peer (test/flink: PyFlink 2.0 with the Paimon connector): runs `.ci/flink-setup.sh`
+ * (idempotent; installs on first use), or says why it is unavailable.
+ */
+export function flinkPeer(): string | undefined {
+  try {
+    execFileSync('bash', [path.join(REPO_DIR, '.ci', 'flink-setup.sh')], { stdio: ['ignore', 'pipe', 'pipe'] });
+    return undefined;
+  } catch (e) {
+    const err = e as { stderr?: Buffer; message: string };
+    return `flink setup failed: ${err.stderr?.toString().trim().split('\n').slice(-3).join(' ') || err.message}`;
+  }
 }
 
 let javaCp: string | undefined;

@@ -99,6 +99,32 @@ export async function feedSuite(ctx: Ctx): Promise<Workload> {
     const p = await runPython<PeerFeed>(['feed', ctx.pyWh, 'bench.feed', C, P, pollMs]);
     peer('pypaimon (in-Python)', p.out);
   } else w.unmeasured.push(`pypaimon: ${ctx.why('pypaimon')}`);
+  if (ctx.has('flink')) {
+    // Flink tails Eddy's commits (its own writer is not measured): a second table, the same workload.
+    const { FlinkDriver } = await import('../../../../test/flink/driver.ts');
+    const { flinkFeedLatency } = await import('../../../../test/flink/feed.ts');
+    const d = await FlinkDriver.start();
+    try {
+      await d.catalog('bench', ctx.eddyWh);
+      const r = await flinkFeedLatency(d, ctx.catalog, {
+        flinkCatalog: 'bench',
+        table: 'bench.feed_flink',
+        commits: C,
+        rowsPerCommit: P,
+        pollMs,
+      });
+      peer('Flink 2.0 SQL tailing Eddy', { ...r.flink, commitP50Ms: Number.NaN });
+      w.notes.push(
+        'Flink 2.0 SQL tailing Eddy: a Flink streaming query (PyFlink 2.0.2, paimon-flink-2.0 2.0.0, one local ' +
+          `mini-cluster, parallelism 1, continuous.discovery-interval ${pollMs} ms) tails a second Eddy table while ` +
+          "Eddy's writer commits the same batches; latency = commit end → the row leaving Flink's result iterator " +
+          '(its collect sink is fetched about every 100 ms, as for any client of a Flink SQL query). No commit figure: ' +
+          'the writer is Eddy.',
+      );
+    } finally {
+      await d.close();
+    }
+  } else w.unmeasured.push(`Flink: ${ctx.why('flink')}`);
   w.unmeasured.push(
     'DuckDB: no change feed (plain Parquet).',
     'LanceDB: no change feed API in its TypeScript SDK (versions can be diffed, not tailed).',
