@@ -1,6 +1,7 @@
 export { Catalog, type CatalogOptions } from './catalog/catalog.ts';
 export { type Identifier, parseIdentifier, validateName } from './catalog/identifier.ts';
 export type { CommitResult } from './commit/file-store-commit.ts';
+export type { DataFileMeta } from './format/manifest.ts';
 export type { CommitKind, Snapshot } from './format/snapshot.ts';
 export { type FileIO, type FileStatus, joinPath } from './io/file-io.ts';
 export { LocalFileIO } from './io/local-file-io.ts';
@@ -21,13 +22,16 @@ export {
   type ExpireSnapshotsResult,
   expireSnapshots,
 } from './maintenance/expire-snapshots.ts';
+export { type ConsumerRef, readConsumers, readTags, type TagRef } from './maintenance/references.ts';
 export {
   type RemoveOrphanFilesOptions,
   type RemoveOrphanFilesResult,
   removeOrphanFiles,
 } from './maintenance/remove-orphan-files.ts';
+export type { DataSplit, DeletionFile } from './meta/data-split.ts';
 export { durationMillis } from './options/core-options.ts';
 export { and, eq, ge, gt, isIn, isNotNull, isNull, le, lt, ne, or, type Predicate } from './scan/predicate.ts';
+export type { ScanPlan } from './scan/scan-planner.ts';
 export type { SchemaInput } from './schema/table-schema.ts';
 export { TableSchema } from './schema/table-schema.ts';
 export type { ChangeBatch, ChangeEvent, ChangeOptions, ScanMode } from './stream/change-reader.ts';

@@ -3,6 +3,7 @@ import type { Identifier } from './catalog/identifier.ts';
 import type { CommitResult } from './commit/file-store-commit.ts';
 import { arrowField, makeRecordBatch } from './data/arrow.ts';
 import { ColumnBuilder, columnValue, toPublicValue } from './data/columns.ts';
+import type { DataFileMeta } from './format/manifest.ts';
 import type { Snapshot } from './format/snapshot.ts';
 import type { FileIO } from './io/file-io.ts';
 import {
@@ -58,6 +59,11 @@ export interface ScanOptions {
   readonly snapshotId?: number;
   /** Time travel: read the latest snapshot at or before this time. */
   readonly asOf?: Date | number;
+  /**
+   * Read exactly these splits of a `plan()` instead of planning again (e.g. the part of a plan
+   * another reader does not take); `snapshotId`/`asOf` are then ignored.
+   */
+  readonly splits?: readonly DataSplit[];
 }
 
 const MANIFEST_CODEC = { zstd: 'zstandard', snappy: 'snappy', deflate: 'deflate', none: 'null' } as const;
@@ -195,6 +201,14 @@ export class Table implements TableContext {
     return new SplitReader(this.io, this.paths, this.schema, this.schemas);
   }
 
+  /** Where a data file of a split lives: its bucket directory inside the table, or its external path. */
+  dataFilePath(
+    split: Pick<DataSplit, 'partitionBytes' | 'bucket'>,
+    file: Pick<DataFileMeta, 'fileName' | 'externalPath'>,
+  ): string {
+    return this.paths.dataFile(this.paths.bucketDir(split.partitionBytes, split.bucket), file);
+  }
+
   /** @internal Partition values of a serialized partition row. */
   partitionValues(partitionBytes: Uint8Array): InternalValue[] {
     return this.paths.partitionValues(partitionBytes);
@@ -233,7 +247,7 @@ export class Table implements TableContext {
     const filter = options.where
       ? bindPredicate(options.where, (c) => this.schema.fields.find((f) => f.name === c)?.type)
       : undefined;
-    const plan = await this.plan(options);
+    const plan = options.splits ? { splits: options.splits } : await this.plan(options);
     const reader = this.newSplitReader();
     let remaining = options.limit ?? Number.POSITIVE_INFINITY;
     if (remaining <= 0) return;
