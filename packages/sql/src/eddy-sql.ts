@@ -339,10 +339,17 @@ export class EddySql implements AsyncDisposable {
     const inner = r.rest();
     const p = await ctx.prepareRead(describeTarget(inner, tokenize(inner)));
     const plan = await ctx.rows(`EXPLAIN ${analyze ? 'ANALYZE ' : ''}${p.sql}`);
-    const rows: unknown[][] = p.scans.map((s) => [
-      `eddy_scan ${s.table}`,
-      `${s.filter ? `filter: ${s.filter}\n` : ''}snapshot ${s.snapshotId ?? 'none'}\nfiles read: ${s.filesRead} (pruned: ${s.filesPruned}), buckets: ${s.bucketsRead}\nread by DuckDB: ${s.directFiles} files; merged by Eddy: ${s.mergedFiles} files`,
-    ]);
+    const rows: unknown[][] = [];
+    for (const s of p.scans) {
+      // Live files of the snapshot, for scale (partition pruning skips whole manifests uncounted).
+      const table = await ctx.table(s.table);
+      const all = s.snapshotId === undefined ? undefined : await table.plan({ snapshotId: s.snapshotId });
+      const live = all ? all.splits.reduce((n, x) => n + x.files.length, 0) : 0;
+      rows.push([
+        `eddy_scan ${s.table}`,
+        `${s.filter ? `filter: ${s.filter}\n` : ''}snapshot ${s.snapshotId ?? 'none'}\nfiles read: ${s.filesRead} of ${live} live (pruned by stats/bucket: ${s.filesPruned}), buckets: ${s.bucketsRead}\nread by DuckDB: ${s.directFiles} files; merged by Eddy: ${s.mergedFiles} files`,
+      ]);
+    }
     for (const row of plan) rows.push([row.explain_key, row.explain_value]);
     const fields = [
       { name: 'explain_key', type: VARCHAR_TYPE },
@@ -709,18 +716,19 @@ function columnOfConstant(s: NonNullable<ReturnType<typeof shapeOf>>, c: unknown
 }
 
 /**
- * `eddy_changes(t, from => 3, to => 9)`: FROM and TO are SQL keywords, which DuckDB's parser does
- * not take as argument names unless quoted; quote them.
+ * `eddy_changes(t, from => 3, to => 9)`, `eddy_scan(t, timestamp => …)`: FROM, TO and TIMESTAMP are
+ * SQL keywords, which DuckDB's parser does not take as argument names unless quoted; quote them.
  */
 function quoteKeywordArguments(text: string, tokens: readonly Token[]): string {
   let out = text;
   for (let i = tokens.length - 2; i >= 0; i--) {
     const t = tokens[i];
     const next = tokens[i + 1];
-    if (t.kind !== 'word' || (t.value !== 'FROM' && t.value !== 'TO')) continue;
+    if (t.kind !== 'word' || !['FROM', 'TO', 'TIMESTAMP'].includes(t.value)) continue;
     if (next.text !== '=>' && next.text !== ':=') continue;
     const prev = tokens[i - 1]?.text;
     if (prev !== ',' && prev !== '(') continue;
+    if (prev === '(' && tokens[i - 2]?.value === 'AT') continue; // AT (TIMESTAMP => …)
     out = `${out.slice(0, t.start)}"${t.text.toLowerCase()}"${out.slice(t.end)}`;
   }
   return out;

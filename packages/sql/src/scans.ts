@@ -180,7 +180,16 @@ export async function planScan(
 export function replacementSql(p: PlannedScan, handle: number): string {
   const parts: string[] = [];
   if (p.directFiles.length > 0) {
-    const cols = p.columns.map((c) => `CAST(${quoteIdent(c.name)} AS ${duckSqlType(c.type)}) AS ${quoteIdent(c.name)}`);
+    const cols = p.columns.map((c) => {
+      const cast = `CAST(${quoteIdent(c.name)} AS ${duckSqlType(c.type)})`;
+      // DuckDB prunes and filters FLOAT/DOUBLE Parquet columns as if NaN were not there (Parquet's
+      // min/max leave NaN out; duckdb/duckdb#25521): an opaque identity keeps filters above the scan.
+      const value =
+        c.type.root === 'FLOAT' || c.type.root === 'DOUBLE'
+          ? `CASE WHEN ${cast} IS NULL THEN NULL ELSE ${cast} END`
+          : cast;
+      return `${value} AS ${quoteIdent(c.name)}`;
+    });
     const files = p.directFiles.map((f) => quoteString(f)).join(', ');
     parts.push(`SELECT ${cols.join(', ')} FROM read_parquet([${files}])`);
   }

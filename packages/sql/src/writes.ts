@@ -447,6 +447,7 @@ export async function runMerge(
     (r.peek() && !r.isWord('ON') && (r.peek()?.kind === 'word' || r.peek()?.kind === 'ident'))
   ) {
     r.ident('an alias');
+    if (r.isOp('(')) r.group(); // AS s(a, b)
     srcEnd = r.tokens[r.pos - 1];
   }
   r.expectWord('ON');
