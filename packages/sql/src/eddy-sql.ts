@@ -149,6 +149,17 @@ export class EddySql implements AsyncDisposable {
    * Leaving the loop early stops the query.
    */
   async *stream(sql: string): AsyncGenerator<arrow.RecordBatch> {
+    for await (const { fields, batch } of this.batches(sql)) yield wireBatchToArrow(fields, batch);
+  }
+
+  /** Streams a query's result as batches of plain row objects (the values `rows()` gives). */
+  async *streamRows(sql: string): AsyncGenerator<{ columns: SqlColumn[]; rows: Record<string, unknown>[] }> {
+    for await (const { fields, batch } of this.batches(sql)) {
+      yield { columns: fields.map((f) => ({ name: f.name, type: f.type.sql })), rows: wireRows(fields, [batch]) };
+    }
+  }
+
+  private async *batches(sql: string): AsyncGenerator<{ fields: readonly WireField[]; batch: WireBatch }> {
     const statements = this.statements(sql);
     for (const [i, s] of statements.entries()) {
       const session = this.acquire();
@@ -158,7 +169,7 @@ export class EddySql implements AsyncDisposable {
           for await (const _ of r.batches);
           continue;
         }
-        for await (const b of r.batches) yield wireBatchToArrow(r.fields, b);
+        for await (const batch of r.batches) yield { fields: r.fields, batch };
       } finally {
         this.release(session);
       }
@@ -246,7 +257,7 @@ export class EddySql implements AsyncDisposable {
     const eddy = this.registry.errorOf(scope);
     if (eddy instanceof EddyError) return eddy;
     if (e instanceof EddyError) return e;
-    const message = e instanceof Error ? e.message : String(e);
+    const message = (e instanceof Error ? e.message : String(e)).replace(/^Failed to extract statements: /, '');
     if (/^Catalog Error: .*(does not exist|not found)/i.test(message))
       return new EddyError('NOT_FOUND', `SQL: ${message}`);
     if (/^Not implemented Error/i.test(message)) return new EddyError('UNSUPPORTED', `SQL: ${message}`);
