@@ -625,5 +625,6 @@ describe.concurrent('writing and maintenance', () => {
     expect(r.stdout).toMatch(/full compaction → snapshot \d+/);
     expect(r.stdout).toMatch(/files per bucket before → after compaction:\nregion\s+bucket\s+files before/);
     expect(r.stdout).toContain('merge-on-read scan:');
+    expect(r.stdout).toMatch(/eddy sql "SELECT region, count\(\*\)[^\n]*"\nregion\s+orders\s+revenue\n/);
   });
 });
