@@ -112,6 +112,10 @@ export class EddySql implements AsyncDisposable {
   private readonly views = new Set<string>();
   private template!: Record<string, unknown>;
   private closed = false;
+  /** Tables by name, reused while their schema is unchanged (their manifest caches stay warm). */
+  private readonly tables = new Map<string, Table>();
+  /** Parse trees by statement text (parsing is deterministic; planning is redone every time). */
+  private readonly trees = new Map<string, Record<string, unknown>>();
 
   private constructor(readonly catalog: Catalog) {
     this.registry = new Registry(catalog);
@@ -183,6 +187,32 @@ export class EddySql implements AsyncDisposable {
       .rows()
       .map((row) => `${row.explain_key}\n${row.explain_value}`)
       .join('\n');
+  }
+
+  /** A table, reused from an earlier statement when its latest schema is still the one it was loaded with. */
+  private async table(name: string): Promise<Table> {
+    const cached = this.tables.get(name);
+    if (cached) {
+      const latest = await cached.schemas.latest();
+      if (latest && latest.id === cached.schema.id && latest.toJson() === cached.schema.toJson()) return cached;
+      this.tables.delete(name);
+    }
+    const t = await this.catalog.getTable(name);
+    if (this.tables.size >= 256) this.tables.delete(this.tables.keys().next().value as string);
+    this.tables.set(name, t);
+    return t;
+  }
+
+  /** DuckDB's parse tree of a statement (`json_serialize_sql`), cached by text. */
+  private async parse(session: number, text: string): Promise<Record<string, unknown>> {
+    const hit = this.trees.get(text);
+    if (hit) return hit;
+    const ser = await this.engine.all(session, `SELECT json_serialize_sql(${quoteString(text)})`);
+    const json = wireString(ser.batches[0]?.columns[0], 0);
+    const tree = json ? (JSON.parse(json) as Record<string, unknown>) : { error: true };
+    if (this.trees.size >= 128) this.trees.delete(this.trees.keys().next().value as string);
+    this.trees.set(text, tree);
+    return tree;
   }
 
   /** `database.table` names of the catalog (for completion and `.tables`). */
@@ -274,7 +304,7 @@ export class EddySql implements AsyncDisposable {
       table: (name) => {
         let t = tables.get(name);
         if (!t) {
-          t = this.catalog.getTable(name);
+          t = this.table(name);
           tables.set(name, t);
         }
         return t;
@@ -505,9 +535,7 @@ export class EddySql implements AsyncDisposable {
     scope: number,
     pin?: ReadonlyMap<string, number>,
   ): Promise<{ sql: string; scans: ScanReport[] }> {
-    const ser = await this.engine.all(session, `SELECT json_serialize_sql(${quoteString(text)})`);
-    const json = wireString(ser.batches[0]?.columns[0], 0);
-    const tree = json ? (JSON.parse(json) as Record<string, unknown>) : { error: true };
+    const tree = await this.parse(session, text);
     if (tree.error) return { sql: text, scans: [] };
     const { refs, constants } = analyse(text, tree);
     if (refs.length === 0) return { sql: text, scans: [] };
@@ -536,7 +564,7 @@ export class EddySql implements AsyncDisposable {
         if (ref.parts.length !== 2 || !(await this.isEddyDatabase(db))) continue;
         const dollar = name.indexOf('$');
         const base = dollar > 0 ? name.slice(0, dollar) : name;
-        const table = await this.catalog.getTable(`${db}.${base}`);
+        const table = await this.table(`${db}.${base}`);
         if (dollar > 0) {
           if (ref.at)
             throw new EddyError('UNSUPPORTED', `SQL: time travel on system table ${db}.${name} is not supported`);
@@ -570,16 +598,21 @@ export class EddySql implements AsyncDisposable {
 
     // Evaluate the constants (in DuckDB: its casts, its time zone).
     const values = new Map<number, Evaluated>();
-    if (evalTargets.length > 0) {
-      const row =
-        (await this.rowsOn(session, constantSql(constantsQuery(this.template, constants), evalTargets)))[0] ?? {};
-      evalTargets.forEach((t, i) => {
+    // Integer and string literals are read here; anything else is converted by DuckDB.
+    const rest = evalTargets.filter((t) => {
+      const v = simpleConstant(constants[t.index], t.type);
+      if (v) values.set(t.index, v);
+      return !v;
+    });
+    if (rest.length > 0) {
+      const row = (await this.rowsOn(session, constantSql(constantsQuery(this.template, constants), rest)))[0] ?? {};
+      for (const [i, t] of rest.entries()) {
         values.set(t.index, {
           text: (row[`v${i}`] as string | null) ?? null,
           type: String(row[`t${i}`] ?? ''),
           exact: row[`x${i}`] === true,
         });
-      });
+      }
     }
     const text$ = (i: number) => values.get(i)?.text ?? null;
     const argText = (ref: FoundRef, i: number, what: string) => {
@@ -593,7 +626,7 @@ export class EddySql implements AsyncDisposable {
     const replacements = await Promise.all(
       targets.map(async (t) => {
         let table = 'table' in t ? t.table : undefined;
-        if (!table) table = await this.catalog.getTable(argText(t.ref, 0, "a table name ('database.table')"));
+        if (!table) table = await this.table(argText(t.ref, 0, "a table name ('database.table')"));
         let source: ScanSource;
         if (t.kind === 'system') {
           const kind = t.ref.kind === 'function' ? argText(t.ref, 1, 'a system table name') : t.system;
@@ -706,6 +739,39 @@ export class EddySql implements AsyncDisposable {
       this.views.delete(key);
     }
   }
+}
+
+const INT_RANGE: Partial<Record<string, readonly [bigint, bigint]>> = {
+  TINYINT: [-128n, 127n],
+  SMALLINT: [-32768n, 32767n],
+  INT: [-2147483648n, 2147483647n],
+  BIGINT: [-(2n ** 63n), 2n ** 63n - 1n],
+};
+
+/**
+ * A literal whose value needs no conversion: an integer literal (for a snapshot id or an integer
+ * column it fits), or a string literal (for a name, or a string column). Else undefined.
+ */
+function simpleConstant(
+  node: Record<string, unknown>,
+  target: Parameters<typeof constantSql>[1][number]['type'],
+): Evaluated | undefined {
+  if (node.class !== 'CONSTANT') return undefined;
+  const value = node.value as { type?: { id?: string }; is_null?: boolean; value?: unknown };
+  const id = value.type?.id ?? '';
+  if (value.is_null) return undefined;
+  const integer = ['TINYINT', 'SMALLINT', 'INTEGER', 'BIGINT'].includes(id) && Number.isSafeInteger(value.value);
+  const string = id === 'VARCHAR' && typeof value.value === 'string';
+  if (!integer && !string) return undefined;
+  const text = String(value.value);
+  if (target === 'text') return { text, type: id, exact: true };
+  if (target === 'snapshot') return integer ? { text, type: id, exact: true } : undefined;
+  if (target === 'timestamp') return undefined;
+  if (string) return target.root === 'VARCHAR' ? { text, type: id, exact: true } : undefined;
+  const range = INT_RANGE[target.root];
+  if (!range) return undefined;
+  const v = BigInt(text);
+  return v >= range[0] && v <= range[1] ? { text, type: id, exact: true } : undefined;
 }
 
 /** The column a constant of a shape is compared with. */

@@ -24,6 +24,7 @@ import { ingestSuite } from './suites/ingest.ts';
 import { memorySuite } from './suites/memory.ts';
 import { pointSuite } from './suites/point.ts';
 import { scanSuite } from './suites/scan.ts';
+import { sqlSuite } from './suites/sql.ts';
 
 const SUITES = {
   ingest: ingestSuite,
@@ -32,12 +33,22 @@ const SUITES = {
   point: pointSuite,
   feed: feedSuite,
   memory: memorySuite,
+  sql: sqlSuite,
 } as const;
 type SuiteName = keyof typeof SUITES;
-const ORDER: readonly (SuiteName | 'core')[] = ['core', 'ingest', 'scan', 'compaction', 'point', 'feed', 'memory'];
+const ORDER: readonly (SuiteName | 'core')[] = [
+  'core',
+  'ingest',
+  'scan',
+  'compaction',
+  'point',
+  'sql',
+  'feed',
+  'memory',
+];
 
 const USAGE = `usage: npm run bench -- [suite ...] [flags]
-suites: core ingest scan point compaction feed memory all (default: all; with --smoke: all, small, no
+suites: core ingest scan point compaction sql feed memory all (default: all; with --smoke: all, small, no
         Java/pypaimon/LanceDB unless --peers names them)
 flags:  --rows N (1000000)  --rounds R (5)  --update-rows U (rows/5)  --buckets B (4)
         --repeat K (2: warm scan repetitions, best of)  --point-queries Q (20)  --range-width W (1000)
@@ -159,7 +170,12 @@ export async function main(argv: string[]): Promise<void> {
       workloads.push(w);
       printWorkload(w);
       // The later suites need only the tables: free the generated rows before the child processes.
-      if (s === 'point' || (s === 'compaction' && !rest.includes('point'))) ctx.dropRows();
+      if (
+        s === 'sql' ||
+        (s === 'point' && !rest.includes('sql')) ||
+        (s === 'compaction' && !rest.includes('point') && !rest.includes('sql'))
+      )
+        ctx.dropRows();
     }
   } finally {
     if (values.keep) console.log(`work directory kept: ${work}`);

@@ -172,9 +172,13 @@ export class Engine {
     const self = this;
     async function* batches(): AsyncGenerator<WireBatch> {
       let ended = false;
+      // One batch ahead: DuckDB computes the next batch while the consumer works on this one.
+      let next: Promise<EngineReply> | undefined = self.request({ op: 'fetch', stmt }, stmt);
       try {
         for (;;) {
-          const r = await self.request({ op: 'fetch', stmt }, stmt);
+          if (!next) return;
+          const r: EngineReply = await next;
+          next = undefined;
           if (r.op === 'error') {
             ended = true;
             throw new Error(r.message);
@@ -183,10 +187,18 @@ export class Engine {
             ended = true;
             return;
           }
-          if (r.op === 'batch') yield r.batch;
+          if (r.op === 'batch') {
+            next = self.request({ op: 'fetch', stmt }, stmt);
+            next.catch(() => undefined);
+            yield r.batch;
+          }
         }
       } finally {
-        if (!ended) self.post({ op: 'close', stmt });
+        if (!ended) {
+          // Let a fetch in flight finish before the statement is closed (its reply has a waiter).
+          if (next) await next.catch(() => undefined);
+          self.post({ op: 'close', stmt });
+        }
       }
     }
     return { fields: first.fields, batches: batches() };
