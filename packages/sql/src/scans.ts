@@ -174,6 +174,21 @@ export async function planScan(
 }
 
 /**
+ * The `<`, `<=` and `=` conjuncts of a pushed filter on FLOAT/DOUBLE columns, on the raw columns:
+ * those DuckDB may push into the Parquet scan (row-group pruning). NaN satisfies none of them in
+ * DuckDB's order, so the scan's NaN blindness can only let extra NaN rows through — which the
+ * query's own filter, above the opaque column, removes — never drop a row that matches.
+ */
+function floatBounds(filter: Predicate, columns: readonly DataField[]): string[] {
+  if (filter.op === 'and') return filter.children.flatMap((c) => floatBounds(c, columns));
+  if (filter.op !== '<' && filter.op !== '<=' && filter.op !== '=') return [];
+  const type = columns.find((c) => c.name === filter.column)?.type;
+  if (!type || (type.root !== 'FLOAT' && type.root !== 'DOUBLE') || typeof filter.value !== 'number') return [];
+  if (!Number.isFinite(filter.value)) return [];
+  return [`${quoteIdent(filter.column)} ${filter.op} CAST('${filter.value}' AS ${duckSqlType(type)})`];
+}
+
+/**
  * The SQL that stands for a planned table reference: DuckDB's own scan of the direct files,
  * and/or `__eddy_read(handle)` for the rest.
  */
@@ -191,7 +206,9 @@ export function replacementSql(p: PlannedScan, handle: number): string {
       return `${value} AS ${quoteIdent(c.name)}`;
     });
     const files = p.directFiles.map((f) => quoteString(f)).join(', ');
-    parts.push(`SELECT ${cols.join(', ')} FROM read_parquet([${files}])`);
+    const floatFilter = p.filter ? floatBounds(p.filter, p.columns) : [];
+    const where = floatFilter.length > 0 ? ` WHERE ${floatFilter.join(' AND ')}` : '';
+    parts.push(`SELECT ${cols.join(', ')} FROM read_parquet([${files}])${where}`);
   }
   if (p.eddySplits.length > 0 || parts.length === 0) parts.push(`SELECT * FROM __eddy_read(${handle})`);
   return parts.join(' UNION ALL ');
