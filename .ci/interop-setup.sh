@@ -2,7 +2,8 @@
 # Builds what `npm run test:interop` needs (see test/interop/README.md):
 #  - the Apache Paimon Java driver: `mvn package` in test/interop/java (jars cached in ~/.m2),
 #    giving target/eddy-interop.jar and target/classpath.txt;
-#  - a virtualenv test/interop/.venv with pypaimon and its pinned dependencies.
+#  - virtualenvs test/interop/.venv (pypaimon 2.1 and pypaimon-rust, the binding of paimon-rust) and
+#    test/interop/.venv-pypaimon-1.4 (pypaimon 1.4.2), each with its pinned dependencies.
 # Idempotent: each part is skipped while its inputs are unchanged (about a second on a warm machine).
 # Needs java 17+, mvn and python3 (with venv) on PATH, and Maven Central and PyPI.
 set -euo pipefail
@@ -26,17 +27,23 @@ else
 fi
 
 # --- Python ----------------------------------------------------------------------------------
-venv=$dir/.venv
-req=$dir/python/requirements.txt
-stamp=$venv/.requirements.installed
-if [[ -x $venv/bin/python && -f $stamp ]] && cmp -s "$req" "$stamp"; then
-  echo "interop-setup: pypaimon virtualenv up to date"
-else
-  echo "interop-setup: installing pypaimon into $venv"
-  [[ -x $venv/bin/python ]] || python3 -m venv "$venv"
-  "$venv/bin/pip" install --disable-pip-version-check --no-input -q --prefer-binary -r "$req"
-  cp "$req" "$stamp"
-fi
+# One virtualenv per requirements file: .venv (pypaimon 2.1 + pypaimon-rust) and .venv-pypaimon-1.4.
+venv_for() {
+  local venv=$1 req=$2 stamp=$1/.requirements.installed
+  if [[ -x $venv/bin/python && -f $stamp ]] && cmp -s "$req" "$stamp"; then
+    echo "interop-setup: $venv up to date"
+  else
+    echo "interop-setup: installing $req into $venv"
+    [[ -x $venv/bin/python ]] || python3 -m venv "$venv"
+    "$venv/bin/pip" install --disable-pip-version-check --no-input -q --prefer-binary -r "$req"
+    cp "$req" "$stamp"
+  fi
+}
+venv_for "$dir/.venv" "$dir/python/requirements.txt"
+venv_for "$dir/.venv-pypaimon-1.4" "$dir/python/requirements-pypaimon-1.4.txt"
 
 java -version 2>&1 | head -1 | sed 's/^/interop-setup: /'
-"$venv/bin/python" -c 'import pypaimon, pyarrow; print("interop-setup: pypaimon", __import__("importlib.metadata").metadata.version("pypaimon"), "pyarrow", pyarrow.__version__)'
+versions='from importlib.metadata import version as v, distributions as d
+print("interop-setup:", ", ".join(n + " " + v(n) for n in ("pypaimon", "pypaimon-rust", "pyarrow") if n in {x.metadata["Name"] for x in d()}))'
+"$dir/.venv/bin/python" -c "$versions"
+"$dir/.venv-pypaimon-1.4/bin/python" -c "$versions"

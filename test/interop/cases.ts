@@ -4,6 +4,7 @@
  */
 import { mulberry32 } from '../../packages/table/test/helpers.ts';
 import type { CanonicalRow, Kind, TableSpec, WriteLine } from './canonical.ts';
+import type { DriverName } from './drivers.ts';
 
 export interface Scenario {
   readonly name: string;
@@ -13,6 +14,8 @@ export interface Scenario {
   readonly compactWith?: 'java' | 'eddy';
   /** What the table exercises, for the report. */
   readonly about: string;
+  /** Writers whose cells wait for a feature being built (it.todo with the reason). */
+  readonly pending?: Readonly<Partial<Record<DriverName, string>>>;
 }
 
 const line = (commit: number, kind: Kind, row: CanonicalRow): WriteLine => ({ commit, kind, row });
@@ -351,6 +354,79 @@ function deletionVectors(): Scenario {
   };
 }
 
+const EDDY_NO_DYNAMIC_BUCKET =
+  'Eddy does not write dynamic-bucket (bucket = -1) primary-key tables yet: createTable refuses them (UNSUPPORTED); ' +
+  'fill this cell in when it does';
+
+/**
+ * Primary-key tables in dynamic bucket mode (bucket = -1): the writer assigns keys to buckets through
+ * its hash index, opening a new bucket each 'dynamic-bucket.target-row-num' keys.
+ */
+function dynamicBucket(): Scenario {
+  return {
+    name: 'dynamic-bucket',
+    about:
+      "PK table with bucket = -1 (dynamic bucket mode), 'dynamic-bucket.target-row-num' = 40 so keys spread over several buckets, updates and deletes",
+    spec: {
+      columns: { id: 'BIGINT', ...VALUE_TYPES },
+      primaryKey: ['id'],
+      options: { bucket: '-1', 'dynamic-bucket.target-row-num': '40' },
+    },
+    lines: keyedLines({ keyOf: (i) => ({ id: String(i * 7919 - 100_000) }), valuesOf: valueColumns }, 150),
+    pending: { eddy: EDDY_NO_DYNAMIC_BUCKET },
+  };
+}
+
+function dynamicBucketPartitioned(): Scenario {
+  return {
+    name: 'dynamic-bucket-partitioned',
+    about:
+      'PK table with bucket = -1 partitioned by a STRING that is part of the key (a hash index per partition), target 30 rows per bucket, updates and deletes',
+    spec: {
+      columns: { p: 'STRING', id: 'BIGINT', ...VALUE_TYPES },
+      primaryKey: ['p', 'id'],
+      partitionKeys: ['p'],
+      options: { bucket: '-1', 'dynamic-bucket.target-row-num': '30' },
+    },
+    lines: keyedLines({ keyOf: (i) => ({ p: ['x', 'y/z', 'ü'][i % 3], id: String(i) }), valuesOf: valueColumns }, 120),
+    pending: { eddy: EDDY_NO_DYNAMIC_BUCKET },
+  };
+}
+
+/**
+ * Cross-partition upsert: bucket = -1 and a primary key without the partition column, so a key is
+ * unique across partitions and an update that changes the partition moves the row (the writer
+ * retracts it from its old partition).
+ */
+function crossPartition(): Scenario {
+  const row = (i: number, v: number): CanonicalRow => ({
+    id: String(i),
+    p: ['a', 'b', 'c'][(i + v) % 3],
+    ...valueColumns(i, v),
+  });
+  const lines: WriteLine[] = [];
+  for (let i = 0; i < 90; i++) lines.push(line(0, '+I', row(i, 0)));
+  for (let i = 0; i < 30; i++) lines.push(line(1, '+I', row(i, 1))); // moves to the next partition
+  for (let i = 30; i < 40; i++) lines.push(line(1, '-D', { id: String(i), p: ['a', 'b', 'c'][i % 3] }));
+  for (let i = 90; i < 100; i++) lines.push(line(1, '+I', row(i, 1)));
+  for (let i = 0; i < 10; i++) lines.push(line(2, '+I', row(i, 3))); // moves again (v 3: back where it began)
+  for (let i = 40; i < 50; i++) lines.push(line(2, '+I', row(i, 2)));
+  for (let i = 35; i < 38; i++) lines.push(line(2, '+I', row(i, 2))); // re-inserts deleted keys
+  return {
+    name: 'cross-partition',
+    about:
+      'PK (id) table partitioned by p outside the key, bucket = -1 (cross-partition upsert): updates move keys between partitions; deletes',
+    spec: {
+      columns: { id: 'BIGINT', p: 'STRING', ...VALUE_TYPES },
+      primaryKey: ['id'],
+      partitionKeys: ['p'],
+      options: { bucket: '-1', 'dynamic-bucket.target-row-num': '25' },
+    },
+    lines,
+    pending: { eddy: EDDY_NO_DYNAMIC_BUCKET },
+  };
+}
+
 export const SCENARIOS: readonly Scenario[] = [
   typesPk(),
   typesAppend(),
@@ -362,12 +438,15 @@ export const SCENARIOS: readonly Scenario[] = [
   compacted('java'),
   compacted('eddy'),
   deletionVectors(),
+  dynamicBucket(),
+  dynamicBucketPartitioned(),
+  crossPartition(),
 ];
 
 /** One table written in turn by every implementation (bucket and sequence-number agreement). */
 export function mixedWriters(): {
   spec: TableSpec;
-  commits: { writer: 'eddy' | 'java' | 'pypaimon'; lines: WriteLine[] }[];
+  commits: { writer: Exclude<DriverName, 'pypaimon-1.4'>; lines: WriteLine[] }[];
 } {
   const spec: TableSpec = {
     columns: { region: 'STRING', id: 'BIGINT', v: 'STRING', n: 'INT' },
@@ -409,18 +488,34 @@ export function mixedWriters(): {
         writer: 'java',
         lines: [...range(5, 15).map((i) => line(4, '+I', row(i, 'java-4'))), line(4, '-D', key(120))],
       },
+      {
+        writer: 'rust',
+        lines: [
+          ...range(12, 18).map((i) => line(5, '+U', row(i, 'rust-5'))),
+          ...range(60, 66).map((i) => line(5, '-D', key(i))),
+          ...range(130, 136).map((i) => line(5, '+I', row(i, 'rust-5'))),
+        ],
+      },
     ],
   };
 }
 
+/** bucket = -1 and a key without every partition field: a key moves between partitions. */
+export function isCrossPartition(spec: TableSpec): boolean {
+  const pk = spec.primaryKey ?? [];
+  return spec.options?.bucket === '-1' && pk.length > 0 && (spec.partitionKeys ?? []).some((p) => !pk.includes(p));
+}
+
 /**
- * What pypaimon 1.4.2 can write of `lines`: no retractions (-U, -D), and one line per key per
- * commit (the last), because it neither stores row kinds nor deduplicates keys within a commit.
+ * What pypaimon can write of `lines`: no retractions (-U, -D), because it stores every row as +I
+ * (it has row kinds only through a 'rowkind.field' column in the table). pypaimon 2.x keeps the
+ * last row of a key written twice in one commit; 1.4.2 keeps both, so for it (`lastPerKey`) only
+ * the last line per key per commit stays.
  */
-export function forPypaimon(spec: TableSpec, lines: readonly WriteLine[]): WriteLine[] {
+export function forPypaimon(spec: TableSpec, lines: readonly WriteLine[], lastPerKey: boolean): WriteLine[] {
   const pk = spec.primaryKey ?? [];
   const kept = lines.filter((l) => l.kind === '+I' || l.kind === '+U');
-  if (pk.length === 0) return kept;
+  if (pk.length === 0 || !lastPerKey) return kept;
   const keyOf = (l: WriteLine) => JSON.stringify([l.commit, ...pk.map((k) => l.row[k])]);
   const last = new Map<string, number>();
   for (const [i, l] of kept.entries()) last.set(keyOf(l), i);

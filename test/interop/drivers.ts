@@ -1,10 +1,12 @@
 /**
- * The three implementations behind one interface: Eddy in-process, Paimon Java and pypaimon as
- * child processes (built by .ci/interop-setup.sh). All speak canonical rows (canonical.ts).
+ * The implementations behind one interface: Eddy in-process; Paimon Java, pypaimon and paimon-rust
+ * (through pypaimon-rust) as long-lived child processes in their drivers' `serve` mode, built by
+ * .ci/interop-setup.sh. All speak canonical rows (canonical.ts).
  */
-import { execFile } from 'node:child_process';
+import { type ChildProcessWithoutNullStreams, spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
+import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { Catalog, type DataType, type RowKindName } from '@eddy/table';
 import { type CanonicalRow, columnTypes, fromEddy, type TableSpec, toEddy, type WriteLine } from './canonical.ts';
@@ -12,13 +14,25 @@ import { type CanonicalRow, columnTypes, fromEddy, type TableSpec, toEddy, type 
 export const INTEROP_DIR = path.dirname(fileURLToPath(import.meta.url));
 export const WORK_DIR = path.join(INTEROP_DIR, '.work');
 const JAVA_DIR = path.join(INTEROP_DIR, 'java', 'target');
-const PYTHON = path.join(INTEROP_DIR, '.venv', 'bin', 'python');
-const PY_SCRIPT = path.join(INTEROP_DIR, 'python', 'paimon_interop.py');
+const VENV_PYTHON = path.join(INTEROP_DIR, '.venv', 'bin', 'python');
+const VENV_PYPAIMON_14 = path.join(INTEROP_DIR, '.venv-pypaimon-1.4', 'bin', 'python');
+const PY_DIR = path.join(INTEROP_DIR, 'python');
 
-export type DriverName = 'eddy' | 'java' | 'pypaimon';
-export const DRIVERS: readonly DriverName[] = ['eddy', 'java', 'pypaimon'];
+/**
+ * The matrix's implementations: Eddy, Paimon Java 1.4.2, pypaimon 2.1, paimon-rust (through
+ * pypaimon-rust 0.4) and the previous pypaimon, 1.4.2.
+ */
+export type DriverName = 'eddy' | 'java' | 'pypaimon' | 'rust' | 'pypaimon-1.4';
+export const DRIVERS: readonly DriverName[] = ['eddy', 'java', 'pypaimon', 'rust', 'pypaimon-1.4'];
+/** The peers' versions, as installed by .ci/interop-setup.sh (pinned in java/pom.xml and python/requirements.txt). */
+export const PEER_VERSIONS: Readonly<Record<Exclude<DriverName, 'eddy'>, string>> = {
+  java: 'Paimon Java 1.4.2',
+  pypaimon: 'pypaimon 2.1.0',
+  rust: 'paimon-rust (pypaimon-rust 0.4.0)',
+  'pypaimon-1.4': 'pypaimon 1.4.2',
+};
 
-/** Something an implementation documents it cannot do (pypaimon exits 3 with "LIMITATION: ..."). */
+/** Something an implementation documents it cannot do (its driver exits 3 with "LIMITATION: ..."). */
 export class LimitationError extends Error {}
 
 export interface Driver {
@@ -27,7 +41,7 @@ export interface Driver {
   write(warehouse: string, table: string, spec: TableSpec, lines: readonly WriteLine[]): Promise<number[]>;
   /** Batch read (at a snapshot: time travel), rows as printed in canonical JSON. */
   read(warehouse: string, table: string, snapshotId?: number): Promise<Record<string, unknown>[]>;
-  /** Reads several snapshots (undefined: the latest) in one go (one process for Java and pypaimon). */
+  /** Reads several snapshots (undefined: the latest) in one request. */
   readMany(
     warehouse: string,
     table: string,
@@ -54,26 +68,132 @@ export function setupProblem(): string | undefined {
   const missing: string[] = [];
   if (!existsSync(path.join(JAVA_DIR, 'eddy-interop.jar')) || !existsSync(path.join(JAVA_DIR, 'classpath.txt')))
     missing.push('the Java driver (test/interop/java/target)');
-  if (!existsSync(PYTHON)) missing.push('the pypaimon virtualenv (test/interop/.venv)');
+  if (!existsSync(VENV_PYTHON)) missing.push('the pypaimon / pypaimon-rust virtualenv (test/interop/.venv)');
+  if (!existsSync(VENV_PYPAIMON_14)) missing.push('the pypaimon 1.4.2 virtualenv (test/interop/.venv-pypaimon-1.4)');
   return missing.length ? `missing ${missing.join(' and ')}: run \`bash .ci/interop-setup.sh\` first` : undefined;
 }
 
-function run(cmd: string, args: readonly string[], what: string): Promise<string> {
-  return new Promise((resolve, reject) => {
-    execFile(
-      cmd,
-      args,
-      { maxBuffer: 1 << 28, encoding: 'utf8', env: { ...process.env, TZ: 'UTC', PYTHONUTF8: '1' } },
-      (err, stdout, stderr) => {
-        if (!err) return resolve(stdout);
-        const code = (err as { code?: unknown }).code;
-        const limitation = /^LIMITATION: (.*)$/m.exec(stderr);
-        if (code === 3 && limitation) return reject(new LimitationError(limitation[1]));
-        const tail = stderr.split('\n').filter(Boolean).slice(-25).join('\n');
-        reject(new Error(`${what} failed (exit ${String(code)}):\n${tail}`));
-      },
-    );
-  });
+// ---------------------------------------------------------------------------------------------
+// Peers as long-lived processes
+
+/**
+ * One driver process in `serve` mode: a request is a JSON array of arguments on a stdin line; the
+ * reply is the command's stdout up to a `#END {"ok": ...}` line. Requests to one process run one at
+ * a time, in order. The process starts on the first request and ends when its stdin closes
+ * (closePeers, or this process exiting); one that dies is started again by the next request.
+ */
+class ServeProcess {
+  private child: ChildProcessWithoutNullStreams | undefined;
+  private queue: Promise<unknown> = Promise.resolve();
+  private pending: { lines: string[]; resolve: (out: string) => void; reject: (e: Error) => void } | undefined;
+  private stderr: string[] = [];
+
+  constructor(
+    readonly label: string,
+    private readonly command: () => [string, string[]],
+  ) {}
+
+  request(args: readonly string[]): Promise<string> {
+    const run = () => this.send(args);
+    const p = this.queue.then(run, run);
+    this.queue = p.catch(() => undefined);
+    return p;
+  }
+
+  close(): void {
+    this.child?.stdin.end();
+    this.child = undefined;
+  }
+
+  private start(): ChildProcessWithoutNullStreams {
+    const [cmd, args] = this.command();
+    const child = spawn(cmd, [...args, 'serve'], {
+      env: { ...process.env, TZ: 'UTC', PYTHONUTF8: '1', PYTHONUNBUFFERED: '1' },
+      stdio: ['pipe', 'pipe', 'pipe'],
+    });
+    child.stdout.setEncoding('utf8');
+    child.stderr.setEncoding('utf8');
+    createInterface({ input: child.stdout, crlfDelay: Infinity }).on('line', (line) => this.onLine(line));
+    createInterface({ input: child.stderr, crlfDelay: Infinity }).on('line', (line) => {
+      this.stderr.push(line);
+      if (this.stderr.length > 40) this.stderr.shift();
+    });
+    const died = (why: string) => {
+      if (this.child === child) this.child = undefined;
+      const p = this.pending;
+      this.pending = undefined;
+      p?.reject(new Error(`${this.label} driver process ${why}:\n${this.stderr.join('\n')}`));
+    };
+    child.on('exit', (code, signal) => died(`exited (${signal ?? code})`));
+    child.on('error', (e) => died(`failed: ${e.message}`));
+    // The suite's process may exit without closePeers: the children then see their stdin close.
+    child.unref();
+    for (const s of [child.stdin, child.stdout, child.stderr]) (s as unknown as { unref?: () => void }).unref?.();
+    return child;
+  }
+
+  private send(args: readonly string[]): Promise<string> {
+    this.child ??= this.start();
+    const child = this.child;
+    this.stderr = [];
+    return new Promise<string>((resolve, reject) => {
+      this.pending = { lines: [], resolve, reject };
+      child.stdin.write(`${JSON.stringify(args)}\n`);
+    });
+  }
+
+  private onLine(line: string): void {
+    const p = this.pending;
+    if (!p) return;
+    if (!line.startsWith('#END ')) {
+      p.lines.push(line);
+      return;
+    }
+    this.pending = undefined;
+    const status = JSON.parse(line.slice(5)) as { ok: boolean; error?: string; limitation?: string };
+    if (status.ok) p.resolve(p.lines.join('\n'));
+    else if (status.limitation !== undefined) p.reject(new LimitationError(status.limitation));
+    else {
+      const trace = (status.error ?? '').split('\n').filter(Boolean);
+      // The exception and the driver frames: the head and tail of the trace.
+      const shown = trace.length > 30 ? [...trace.slice(0, 12), '...', ...trace.slice(-12)] : trace;
+      p.reject(new Error(`${this.label} failed:\n${shown.join('\n')}`));
+    }
+  }
+}
+
+const javaProcess = new ServeProcess('java', () => {
+  const cp = `${path.join(JAVA_DIR, 'eddy-interop.jar')}:${readFileSync(path.join(JAVA_DIR, 'classpath.txt'), 'utf8').trim()}`;
+  return [
+    'java',
+    ['-XX:TieredStopAtLevel=1', '-XX:+UseSerialGC', '-Xss4m', '-Duser.timezone=UTC', '-cp', cp, 'eddy.interop.Interop'],
+  ];
+});
+const pypaimonProcess = new ServeProcess('pypaimon', () => [VENV_PYTHON, [path.join(PY_DIR, 'paimon_interop.py')]]);
+const rustProcess = new ServeProcess('paimon-rust', () => [VENV_PYTHON, [path.join(PY_DIR, 'rust_interop.py')]]);
+const pypaimon14Process = new ServeProcess('pypaimon 1.4.2', () => [
+  VENV_PYPAIMON_14,
+  [path.join(PY_DIR, 'paimon_interop.py')],
+]);
+
+/** Ends the peer processes (each ends at its end of input). */
+export function closePeers(): void {
+  for (const p of [javaProcess, pypaimonProcess, rustProcess, pypaimon14Process]) p.close();
+}
+
+/** A Java driver command (see java/src/main/java/eddy/interop/Interop.java); resolves to its stdout. */
+export function javaCommand(args: readonly string[]): Promise<string> {
+  return javaProcess.request(args);
+}
+
+/** A pypaimon driver command (python/paimon_interop.py), on pypaimon 2.1 or 1.4.2. */
+export function pythonCommand(args: readonly string[], version: '2.1' | '1.4' = '2.1'): Promise<string> {
+  return (version === '2.1' ? pypaimonProcess : pypaimon14Process).request(args);
+}
+
+/** A paimon-rust driver command (python/rust_interop.py). */
+export function rustCommand(args: readonly string[]): Promise<string> {
+  return rustProcess.request(args);
 }
 
 function parseLines(out: string): Record<string, unknown>[] {
@@ -94,6 +214,31 @@ function tempFiles(spec: unknown, lines: readonly unknown[]): { dir: string; spe
 
 function snapshotIds(out: string): number[] {
   return parseLines(out).map((o) => Number(o.snapshotId));
+}
+
+/** A driver over a peer process's write/read commands. */
+function peerDriver(name: DriverName, command: (args: readonly string[]) => Promise<string>): Driver {
+  const driver: Driver = {
+    name,
+    async write(warehouse, table, spec, lines) {
+      const f = tempFiles(spec, lines);
+      try {
+        return snapshotIds(await command(['write', warehouse, table, f.spec, f.rows]));
+      } finally {
+        rmSync(f.dir, { recursive: true, force: true });
+      }
+    },
+    async read(warehouse, table, snapshotId) {
+      const args = ['read', warehouse, table];
+      if (snapshotId !== undefined) args.push(String(snapshotId));
+      return parseLines(await command(args));
+    },
+    async readMany(warehouse, table, snapshotIds) {
+      const out = await command(['read', warehouse, table, ...snapshotArgs(snapshotIds)]);
+      return splitGroups(parseLines(out), snapshotIds.length);
+    },
+  };
+  return driver;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -142,77 +287,18 @@ export const eddy: Driver = {
   },
 };
 
-// ---------------------------------------------------------------------------------------------
+export const java = peerDriver('java', javaCommand);
+export const pypaimon = peerDriver('pypaimon', pythonCommand);
+export const rust = peerDriver('rust', rustCommand);
+export const pypaimon14 = peerDriver('pypaimon-1.4', (args) => pythonCommand(args, '1.4'));
 
-let javaClasspath: string | undefined;
-
-function javaArgs(args: readonly string[]): string[] {
-  javaClasspath ??= `${path.join(JAVA_DIR, 'eddy-interop.jar')}:${readFileSync(path.join(JAVA_DIR, 'classpath.txt'), 'utf8').trim()}`;
-  return [
-    '-XX:TieredStopAtLevel=1',
-    '-XX:+UseSerialGC',
-    '-Xss4m',
-    '-Duser.timezone=UTC',
-    '-cp',
-    javaClasspath,
-    'eddy.interop.Interop',
-    ...args,
-  ];
-}
-
-export function javaCommand(args: readonly string[]): Promise<string> {
-  return run('java', javaArgs(args), `java ${args[0]}`);
-}
-
-export const java: Driver = {
-  name: 'java',
-  async write(warehouse, table, spec, lines) {
-    const f = tempFiles(spec, lines);
-    try {
-      return snapshotIds(await javaCommand(['write', warehouse, table, f.spec, f.rows]));
-    } finally {
-      rmSync(f.dir, { recursive: true, force: true });
-    }
-  },
-  async read(warehouse, table, snapshotId) {
-    const args = ['read', warehouse, table];
-    if (snapshotId !== undefined) args.push(String(snapshotId));
-    return parseLines(await javaCommand(args));
-  },
-  async readMany(warehouse, table, snapshotIds) {
-    const out = await javaCommand(['read', warehouse, table, ...snapshotArgs(snapshotIds)]);
-    return splitGroups(parseLines(out), snapshotIds.length);
-  },
+export const DRIVER: Readonly<Record<DriverName, Driver>> = {
+  eddy,
+  java,
+  pypaimon,
+  rust,
+  'pypaimon-1.4': pypaimon14,
 };
-
-// ---------------------------------------------------------------------------------------------
-
-export function pythonCommand(args: readonly string[]): Promise<string> {
-  return run(PYTHON, [PY_SCRIPT, ...args], `pypaimon ${args[0]}`);
-}
-
-export const pypaimon: Driver = {
-  name: 'pypaimon',
-  async write(warehouse, table, spec, lines) {
-    const f = tempFiles(spec, lines);
-    try {
-      return snapshotIds(await pythonCommand(['write', warehouse, table, f.spec, f.rows]));
-    } finally {
-      rmSync(f.dir, { recursive: true, force: true });
-    }
-  },
-  async read(warehouse, table, snapshotId) {
-    const args = ['read', warehouse, table];
-    if (snapshotId !== undefined) args.push(String(snapshotId));
-    return parseLines(await pythonCommand(args));
-  },
-  async readMany(warehouse, table, snapshotIds) {
-    const out = await pythonCommand(['read', warehouse, table, ...snapshotArgs(snapshotIds)]);
-    return splitGroups(parseLines(out), snapshotIds.length);
-  },
-};
-
-export const DRIVER: Readonly<Record<DriverName, Driver>> = { eddy, java, pypaimon };
 
 export interface BucketJob {
   readonly spec: TableSpec;
@@ -224,15 +310,17 @@ export interface BucketJob {
  * RowKeyExtractor for a table made from the job's spec; `{ error }` where pypaimon refused a job.
  */
 export async function externalBuckets(
-  driver: 'java' | 'pypaimon',
+  driver: 'java' | 'pypaimon' | 'pypaimon-1.4',
   jobs: readonly BucketJob[],
 ): Promise<(number[] | { error: string })[]> {
   const dir = mkdtempSync(path.join(WORK_DIR, 'bucket-'));
   try {
     const file = path.join(dir, 'jobs.json');
     writeFileSync(file, JSON.stringify(jobs));
-    const cmd = driver === 'java' ? javaCommand : pythonCommand;
-    return parseLines(await cmd(['buckets', file])) as unknown as (number[] | { error: string })[];
+    const args = ['buckets', file];
+    const out =
+      driver === 'java' ? await javaCommand(args) : await pythonCommand(args, driver === 'pypaimon' ? '2.1' : '1.4');
+    return parseLines(out) as unknown as (number[] | { error: string })[];
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

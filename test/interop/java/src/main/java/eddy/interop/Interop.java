@@ -31,11 +31,15 @@ import org.apache.paimon.data.Decimal;
 import org.apache.paimon.data.GenericRow;
 import org.apache.paimon.data.InternalRow;
 import org.apache.paimon.data.Timestamp;
+import org.apache.paimon.crosspartition.GlobalIndexAssigner;
+import org.apache.paimon.crosspartition.IndexBootstrap;
 import org.apache.paimon.disk.IOManager;
+import org.apache.paimon.index.HashBucketAssigner;
 import org.apache.paimon.manifest.ManifestEntry;
 import org.apache.paimon.options.Options;
 import org.apache.paimon.reader.RecordReader;
 import org.apache.paimon.schema.Schema;
+import org.apache.paimon.schema.SchemaChange;
 import org.apache.paimon.table.FileStoreTable;
 import org.apache.paimon.table.Table;
 import org.apache.paimon.table.sink.BatchTableCommit;
@@ -43,6 +47,7 @@ import org.apache.paimon.table.sink.BatchTableWrite;
 import org.apache.paimon.table.sink.BatchWriteBuilder;
 import org.apache.paimon.table.sink.CommitMessage;
 import org.apache.paimon.table.sink.RowKeyExtractor;
+import org.apache.paimon.table.sink.RowPartitionKeyExtractor;
 import org.apache.paimon.table.source.ReadBuilder;
 import org.apache.paimon.types.DataField;
 import org.apache.paimon.types.DataType;
@@ -66,8 +71,11 @@ import org.apache.paimon.types.TimestampType;
  * snapshots WAREHOUSE DB.TABLE                        one JSON line per snapshot
  * files     WAREHOUSE DB.TABLE                        live data files of the latest snapshot
  * compact   WAREHOUSE DB.TABLE                        full compaction of every (partition, bucket)
+ * alter     WAREHOUSE DB.TABLE CHANGES.json           ALTER TABLE (add/drop/rename/retype/move columns,
+ *           set/remove options) in one schema change; prints {"schemaId":N}
  * bucket    SPEC.json KEYS.jsonl                      Paimon's bucket of each key row, as a JSON array
  * buckets   JOBS.json                                 [{"spec":..., "rows":[...]}, ...]: one array per job
+ * serve                                               the commands above, one JSON array per stdin line
  * </pre>
  */
 public final class Interop {
@@ -82,66 +90,115 @@ public final class Interop {
             new java.io.BufferedOutputStream(new java.io.FileOutputStream(java.io.FileDescriptor.out), 1 << 16),
             false,
             StandardCharsets.UTF_8);
+    int status = 0;
     try {
-      switch (args[0]) {
-        case "write":
-          need(args, 5);
-          write(args[1], args[2], readJson(args[3]), readLines(args[4]), out);
-          break;
-        case "read":
-          need(args, 3);
-          if (args.length <= 4) read(args[1], args[2], args.length > 3 ? args[3] : null, out);
-          else {
-            // Several snapshots in one JVM: each group of rows follows a {"_snapshot": "..."} line.
-            for (int i = 3; i < args.length; i++) {
-              out.println(JSON.writeValueAsString(Collections.singletonMap("_snapshot", args[i])));
-              read(args[1], args[2], args[i], out);
-            }
-          }
-          break;
-        case "snapshots":
-          need(args, 3);
-          snapshots(args[1], args[2], out);
-          break;
-        case "files":
-          need(args, 3);
-          files(args[1], args[2], out);
-          break;
-        case "compact":
-          need(args, 3);
-          compact(args[1], args[2], out);
-          break;
-        case "bucket":
-          need(args, 3);
-          out.println(JSON.writeValueAsString(bucket(readJson(args[1]), readLines(args[2]))));
-          break;
-        case "buckets":
-          need(args, 2);
-          for (JsonNode job : readJson(args[1])) {
-            List<JsonNode> rows = new ArrayList<>();
-            job.get("rows").forEach(rows::add);
-            out.println(JSON.writeValueAsString(bucket(job.get("spec"), rows)));
-          }
-          break;
-        default:
-          usage();
-      }
+      if (args[0].equals("serve")) serve(out);
+      else run(args, out);
+    } catch (UsageException e) {
+      status = 2;
     } finally {
       out.flush();
       if (ioManager != null) ioManager.close();
     }
+    if (status == 2) usage();
     System.exit(0);
+  }
+
+  /**
+   * Runs commands from stdin, one JSON array of arguments per line, in this one JVM (the suite's
+   * cells would otherwise each pay a JVM start). Each command's output is followed by a line
+   * {@code #END {"ok":true}} or {@code #END {"ok":false,"error":"..."}}; rows are JSON objects, so no
+   * other line starts with '#'. Ends at end of input.
+   */
+  private static void serve(PrintStream out) throws Exception {
+    BufferedReader in = new BufferedReader(new java.io.InputStreamReader(System.in, StandardCharsets.UTF_8));
+    String line;
+    while ((line = in.readLine()) != null) {
+      if (line.isBlank()) continue;
+      ObjectNode status = JsonNodeFactory.instance.objectNode();
+      try {
+        List<String> args = new ArrayList<>();
+        JSON.readTree(line).forEach(a -> args.add(a.asText()));
+        run(args.toArray(new String[0]), out);
+        status.put("ok", true);
+      } catch (Throwable e) {
+        java.io.StringWriter trace = new java.io.StringWriter();
+        e.printStackTrace(new java.io.PrintWriter(trace));
+        String t = trace.toString();
+        status.put("ok", false);
+        status.put("error", t.length() > 6000 ? t.substring(0, 6000) : t);
+      }
+      out.println("#END " + JSON.writeValueAsString(status));
+      out.flush();
+    }
+  }
+
+  private static final class UsageException extends RuntimeException {
+    UsageException() {
+      super("usage");
+    }
+  }
+
+  private static void run(String[] args, PrintStream out) throws Exception {
+    if (args.length == 0) throw new UsageException();
+    switch (args[0]) {
+      case "write":
+        need(args, 5);
+        write(args[1], args[2], readJson(args[3]), readLines(args[4]), out);
+        break;
+      case "read":
+        need(args, 3);
+        if (args.length <= 4) read(args[1], args[2], args.length > 3 ? args[3] : null, out);
+        else {
+          // Several snapshots in one go: each group of rows follows a {"_snapshot": "..."} line.
+          for (int i = 3; i < args.length; i++) {
+            out.println(JSON.writeValueAsString(Collections.singletonMap("_snapshot", args[i])));
+            read(args[1], args[2], args[i], out);
+          }
+        }
+        break;
+      case "snapshots":
+        need(args, 3);
+        snapshots(args[1], args[2], out);
+        break;
+      case "files":
+        need(args, 3);
+        files(args[1], args[2], out);
+        break;
+      case "compact":
+        need(args, 3);
+        compact(args[1], args[2], out);
+        break;
+      case "alter":
+        need(args, 4);
+        alter(args[1], args[2], readJson(args[3]), out);
+        break;
+      case "bucket":
+        need(args, 3);
+        out.println(JSON.writeValueAsString(bucket(readJson(args[1]), readLines(args[2]))));
+        break;
+      case "buckets":
+        need(args, 2);
+        for (JsonNode job : readJson(args[1])) {
+          List<JsonNode> rows = new ArrayList<>();
+          job.get("rows").forEach(rows::add);
+          out.println(JSON.writeValueAsString(bucket(job.get("spec"), rows)));
+        }
+        break;
+      default:
+        throw new UsageException();
+    }
   }
 
   private static void usage() {
     System.err.println(
         "usage: write WH DB.T SPEC ROWS | read WH DB.T [SNAPSHOT...] | snapshots WH DB.T | files WH DB.T"
-            + " | compact WH DB.T | bucket SPEC KEYS | buckets JOBS");
+            + " | compact WH DB.T | alter WH DB.T CHANGES | bucket SPEC KEYS | buckets JOBS | serve");
     System.exit(2);
   }
 
   private static void need(String[] args, int n) {
-    if (args.length < n) usage();
+    if (args.length < n) throw new UsageException();
   }
 
   // ----------------------------------------------------------------------------------------------
@@ -225,23 +282,89 @@ public final class Interop {
       String c = l.has("commit") ? l.get("commit").asText() : "0";
       commits.computeIfAbsent(c, k -> new ArrayList<>()).add(l);
     }
+    FileStoreTable fst = (FileStoreTable) table;
+    long commitId = 0;
     for (List<JsonNode> group : commits.values()) {
       BatchWriteBuilder builder = table.newBatchWriteBuilder();
+      List<GenericRow> rows = new ArrayList<>();
+      for (JsonNode l : group) {
+        RowKind kind = RowKind.fromShortString(l.has("kind") ? l.get("kind").asText() : "+I");
+        rows.add(toRow(rowType, l.get("row"), kind));
+      }
       try (BatchTableWrite w = builder.newWrite().withIOManager(ioManager())) {
-        for (JsonNode l : group) {
-          RowKind kind = RowKind.fromShortString(l.has("kind") ? l.get("kind").asText() : "+I");
-          w.write(toRow(rowType, l.get("row"), kind));
+        switch (fst.bucketMode()) {
+          case HASH_DYNAMIC:
+            writeDynamicBucket(fst, w, rows, commitId);
+            break;
+          case KEY_DYNAMIC:
+            writeCrossPartition(fst, w, rows);
+            break;
+          default:
+            for (GenericRow r : rows) w.write(r);
         }
         List<CommitMessage> messages = w.prepareCommit();
         try (BatchTableCommit c = builder.newCommit()) {
           c.commit(messages);
         }
       }
+      commitId++;
       ObjectNode o = JsonNodeFactory.instance.objectNode();
       o.put("commit", group.get(0).has("commit") ? group.get(0).get("commit").asText() : "0");
       o.put("snapshotId", ((FileStoreTable) table).snapshotManager().latestSnapshotId());
       out.println(JSON.writeValueAsString(o));
     }
+  }
+
+  /**
+   * Dynamic bucket mode (bucket = -1, the key holds every partition field): a HashBucketAssigner,
+   * loaded from the table's hash index, picks each key's bucket, as Flink's HashBucketAssignerOperator
+   * does with one assigner; the write maintains the hash index files.
+   */
+  private static void writeDynamicBucket(FileStoreTable table, BatchTableWrite w, List<GenericRow> rows, long commitId)
+      throws Exception {
+    org.apache.paimon.CoreOptions options = table.coreOptions();
+    Integer maxBuckets = options.dynamicBucketMaxBuckets();
+    HashBucketAssigner assigner =
+        new HashBucketAssigner(
+            table.snapshotManager(),
+            "eddy-interop",
+            table.store().newIndexFileHandler(),
+            1,
+            1,
+            0,
+            options.dynamicBucketTargetRowNum(),
+            maxBuckets == null ? -1 : maxBuckets);
+    RowPartitionKeyExtractor extractor = new RowPartitionKeyExtractor(table.schema());
+    for (GenericRow r : rows) {
+      w.write(r, assigner.assign(extractor.partition(r), extractor.trimmedPrimaryKey(r).hashCode()));
+    }
+    assigner.prepareCommit(commitId);
+  }
+
+  /**
+   * Cross-partition upsert (bucket = -1, the key lacks a partition field): Paimon's GlobalIndexAssigner
+   * (RocksDB-backed) is bootstrapped with the table's existing keys, then routes each row to its key's
+   * partition and bucket, retracting a key from the partition it leaves, as Flink's cross-partition sink does.
+   */
+  private static void writeCrossPartition(FileStoreTable table, BatchTableWrite w, List<GenericRow> rows)
+      throws Exception {
+    List<Object[]> routed = new ArrayList<>();
+    GlobalIndexAssigner assigner = new GlobalIndexAssigner(table);
+    try {
+      assigner.open(64L << 20, ioManager(), 1, 0, (row, bucket) -> routed.add(new Object[] {row, bucket}));
+      new IndexBootstrap(table).bootstrap(1, 0, key -> {
+        try {
+          assigner.bootstrapKey(key);
+        } catch (java.io.IOException e) {
+          throw new java.io.UncheckedIOException(e);
+        }
+      });
+      assigner.endBoostrap(false);
+      for (GenericRow r : rows) assigner.processInput(r);
+    } finally {
+      assigner.close();
+    }
+    for (Object[] x : routed) w.write((InternalRow) x[0], (Integer) x[1]);
   }
 
   private static void read(String warehouse, String name, String snapshotId, PrintStream out) throws Exception {
@@ -316,6 +439,40 @@ public final class Interop {
     }
     Long latest = table.snapshotManager().latestSnapshotId();
     out.println(JSON.writeValueAsString(Collections.singletonMap("latestSnapshotId", latest)));
+  }
+
+  /**
+   * ALTER TABLE through the catalog, all changes in one new schema. CHANGES is a JSON array of
+   * {"addColumn": NAME, "type": T, "after": COL | "first": true}, {"dropColumn": NAME},
+   * {"renameColumn": OLD, "to": NEW}, {"updateColumnType": NAME, "type": T},
+   * {"moveColumn": NAME, "after": COL | "first": true}, {"setOption": KEY, "value": V}, {"removeOption": KEY}.
+   * Prints {"schemaId": N}.
+   */
+  private static void alter(String warehouse, String name, JsonNode changes, PrintStream out) throws Exception {
+    List<SchemaChange> list = new ArrayList<>();
+    for (JsonNode c : changes) {
+      if (c.has("addColumn")) {
+        String col = c.get("addColumn").asText();
+        list.add(SchemaChange.addColumn(col, parseType(c.get("type").asText()), null, move(col, c)));
+      } else if (c.has("dropColumn")) list.add(SchemaChange.dropColumn(c.get("dropColumn").asText()));
+      else if (c.has("renameColumn"))
+        list.add(SchemaChange.renameColumn(c.get("renameColumn").asText(), c.get("to").asText()));
+      else if (c.has("updateColumnType"))
+        list.add(SchemaChange.updateColumnType(c.get("updateColumnType").asText(), parseType(c.get("type").asText())));
+      else if (c.has("moveColumn")) list.add(SchemaChange.updateColumnPosition(move(c.get("moveColumn").asText(), c)));
+      else if (c.has("setOption")) list.add(SchemaChange.setOption(c.get("setOption").asText(), c.get("value").asText()));
+      else if (c.has("removeOption")) list.add(SchemaChange.removeOption(c.get("removeOption").asText()));
+      else throw new IllegalArgumentException("unknown schema change " + c);
+    }
+    catalog(warehouse).alterTable(identifier(name), list, false);
+    long schemaId = table(warehouse, name).schema().id();
+    out.println(JSON.writeValueAsString(Collections.singletonMap("schemaId", schemaId)));
+  }
+
+  private static SchemaChange.Move move(String col, JsonNode c) {
+    if (c.has("after")) return SchemaChange.Move.after(col, c.get("after").asText());
+    if (c.has("first") && c.get("first").asBoolean()) return SchemaChange.Move.first(col);
+    return null;
   }
 
   /**
