@@ -40,6 +40,11 @@ export interface EddySqlOptions {
   readonly duckdb?: Readonly<Record<string, string>>;
 }
 
+export interface QueryOptions {
+  /** Stops the statement: DuckDB is interrupted and Eddy's reads end; the call rejects with the signal's reason. */
+  readonly signal?: AbortSignal;
+}
+
 /** A column of a result: its name and DuckDB type. */
 export interface SqlColumn {
   readonly name: string;
@@ -131,50 +136,83 @@ export class EddySql implements AsyncDisposable {
   }
 
   /** Runs a script (statements separated by `;`); returns the last statement's result. */
-  async query(sql: string): Promise<SqlResult> {
-    const statements = this.statements(sql);
-    let last: SqlResult | undefined;
-    for (const s of statements) {
-      const session = this.acquire();
-      try {
-        const r = await this.execute(s.text, s.tokens, session);
-        const batches: WireBatch[] = [];
-        for await (const b of r.batches) batches.push(b);
-        last = new SqlResult(r.fields, batches, r.scans, r.statement);
-      } finally {
-        this.release(session);
+  async query(sql: string, options: QueryOptions = {}): Promise<SqlResult> {
+    // Each statement runs to its end; the last one's result is returned.
+    let fields: readonly WireField[] = [];
+    let batches: WireBatch[] = [];
+    let meta: Pick<Running, 'scans' | 'statement'> = { scans: [] };
+    for await (const e of this.batches(sql, options.signal, true)) {
+      if (e.start) {
+        fields = e.fields;
+        batches = [];
+        meta = e.meta;
       }
+      if (e.batch) batches.push(e.batch);
     }
-    return last ?? new SqlResult([], []);
+    return new SqlResult(fields, batches, meta.scans, meta.statement);
   }
 
   /**
    * Streams a query's result as Arrow RecordBatches (earlier statements of a script run first).
-   * Leaving the loop early stops the query.
+   * Leaving the loop early, or `signal`, stops the query.
    */
-  async *stream(sql: string): AsyncGenerator<arrow.RecordBatch> {
-    for await (const { fields, batch } of this.batches(sql)) yield wireBatchToArrow(fields, batch);
+  async *stream(sql: string, options: QueryOptions = {}): AsyncGenerator<arrow.RecordBatch> {
+    for await (const { fields, batch } of this.batches(sql, options.signal, false))
+      if (batch) yield wireBatchToArrow(fields, batch);
   }
 
   /** Streams a query's result as batches of plain row objects (the values `rows()` gives). */
-  async *streamRows(sql: string): AsyncGenerator<{ columns: SqlColumn[]; rows: Record<string, unknown>[] }> {
-    for await (const { fields, batch } of this.batches(sql)) {
-      yield { columns: fields.map((f) => ({ name: f.name, type: f.type.sql })), rows: wireRows(fields, [batch]) };
+  async *streamRows(
+    sql: string,
+    options: QueryOptions = {},
+  ): AsyncGenerator<{ columns: SqlColumn[]; rows: Record<string, unknown>[] }> {
+    for await (const { fields, batch } of this.batches(sql, options.signal, false)) {
+      if (batch)
+        yield { columns: fields.map((f) => ({ name: f.name, type: f.type.sql })), rows: wireRows(fields, [batch]) };
     }
   }
 
-  private async *batches(sql: string): AsyncGenerator<{ fields: readonly WireField[]; batch: WireBatch }> {
+  /**
+   * The statements of a script, run in order: each one's batches (with `start` at its first, when
+   * `every`; else only the last statement's batches are yielded).
+   */
+  private async *batches(
+    sql: string,
+    signal: AbortSignal | undefined,
+    every: boolean,
+  ): AsyncGenerator<{
+    fields: readonly WireField[];
+    batch?: WireBatch;
+    start?: boolean;
+    meta: Pick<Running, 'scans' | 'statement'>;
+  }> {
     const statements = this.statements(sql);
+    signal?.throwIfAborted();
     for (const [i, s] of statements.entries()) {
       const session = this.acquire();
+      let scope = 0;
+      const abort = () => {
+        this.engine.interrupt(session);
+        if (scope) void this.registry.close(scope);
+      };
+      signal?.addEventListener('abort', abort, { once: true });
       try {
-        const r = await this.execute(s.text, s.tokens, session);
-        if (i < statements.length - 1) {
-          for await (const _ of r.batches);
-          continue;
+        const r = await this.execute(s.text, s.tokens, session, (sc) => {
+          scope = sc;
+        });
+        const meta = { scans: r.scans, statement: r.statement };
+        const show = every || i === statements.length - 1;
+        if (show) yield { fields: r.fields, start: true, meta };
+        for await (const batch of r.batches) {
+          signal?.throwIfAborted();
+          if (show) yield { fields: r.fields, batch, meta };
         }
-        for await (const batch of r.batches) yield { fields: r.fields, batch };
+        signal?.throwIfAborted();
+      } catch (e) {
+        if (signal?.aborted) throw signal.reason;
+        throw e;
       } finally {
+        signal?.removeEventListener('abort', abort);
         this.release(session);
       }
     }
@@ -256,18 +294,25 @@ export class EddySql implements AsyncDisposable {
   }
 
   /** Executes one statement; its scans end when its batches are consumed or abandoned. */
-  private async execute(written: string, writtenTokens: readonly Token[], session: number): Promise<Running> {
+  private async execute(
+    written: string,
+    writtenTokens: readonly Token[],
+    session: number,
+    onScope?: (scope: number) => void,
+  ): Promise<Running> {
     const text = quoteKeywordArguments(written, writtenTokens);
     const tokens = text === written ? writtenTokens : tokenize(text);
     const scope = nextScope++;
+    onScope?.(scope);
     this.registry.enter(session, scope);
     const ctx = this.context(session, scope);
     let r: Running;
     try {
       r = await this.route(ctx, text, tokens);
     } catch (e) {
+      const explained = this.explainError(e, scope);
       await this.registry.close(scope);
-      throw this.explainError(e, scope);
+      throw explained;
     }
     const self = this;
     async function* batches(): AsyncGenerator<WireBatch> {
@@ -291,6 +336,10 @@ export class EddySql implements AsyncDisposable {
     if (/^Catalog Error: .*(does not exist|not found)/i.test(message))
       return new EddyError('NOT_FOUND', `SQL: ${message}`);
     if (/^Not implemented Error/i.test(message)) return new EddyError('UNSUPPORTED', `SQL: ${message}`);
+    // A data file DuckDB read directly (inside the warehouse) and could not read: damaged.
+    const file = /(?:Invalid Input|IO) Error: [^']*'([^']+\.parquet)'/i.exec(message)?.[1];
+    if (file?.startsWith(this.catalog.warehouse))
+      return new EddyError('CORRUPT_FILE', `${file}: cannot read Parquet: ${message}`, { path: file, cause: e });
     return new EddyError('INVALID_ARGUMENT', `SQL: ${message}`, { cause: e });
   }
 

@@ -212,6 +212,11 @@ export class Engine {
     return { fields: r.fields, batches };
   }
 
+  /** Interrupts what a session's connection runs (DuckDB fails it with an INTERRUPT error). */
+  interrupt(session: number): void {
+    this.post({ op: 'interrupt', session });
+  }
+
   closeSession(session: number): void {
     this.post({ op: 'closeSession', session });
   }

@@ -75,7 +75,9 @@ export type EngineRequest =
     }
   | { readonly op: 'fetch'; readonly stmt: number }
   | { readonly op: 'close'; readonly stmt: number }
-  | { readonly op: 'closeSession'; readonly session: number };
+  | { readonly op: 'closeSession'; readonly session: number }
+  /** Handled at once, not in turn: stops what a session runs. */
+  | { readonly op: 'interrupt'; readonly session: number };
 
 export type EngineReply =
   | { readonly op: 'ready' }

@@ -300,6 +300,8 @@ async function handle(m: EngineRequest): Promise<void> {
     case 'close':
       running.delete(m.stmt);
       return;
+    case 'interrupt':
+      return;
     case 'closeSession': {
       const con = sessions.get(m.session);
       if (con) {
@@ -315,6 +317,7 @@ async function handle(m: EngineRequest): Promise<void> {
 // Requests are handled one at a time, in order: a statement's fetches follow its run.
 let queue: Promise<void> = Promise.resolve();
 port.on('message', (m: EngineRequest) => {
-  queue = queue.then(() => handle(m));
+  if (m.op === 'interrupt') sessions.get(m.session)?.interrupt();
+  else queue = queue.then(() => handle(m));
 });
 reply({ op: 'ready' });
