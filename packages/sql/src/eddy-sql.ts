@@ -670,6 +670,17 @@ export class EddySql implements AsyncDisposable {
       return v;
     };
 
+    // Every reference of one table reads the same snapshot (a self-join sees one state).
+    const latest = new Map<string, Promise<number | undefined>>();
+    const latestOnce = (table: Table) => {
+      let id = latest.get(table.name);
+      if (!id) {
+        id = pin?.has(table.name) ? Promise.resolve(pin.get(table.name)) : table.latestSnapshot().then((s) => s?.id);
+        latest.set(table.name, id);
+      }
+      return id;
+    };
+
     // Plan every reference, then replace its text.
     const scans: ScanReport[] = [];
     const replacements = await Promise.all(
@@ -702,7 +713,11 @@ export class EddySql implements AsyncDisposable {
             at = timeTravel(named);
           }
           const snapshotId =
-            at.tag !== undefined ? await tagSnapshot(table, at.tag) : (at.snapshotId ?? pin?.get(table.name));
+            at.tag !== undefined
+              ? await tagSnapshot(table, at.tag)
+              : at.snapshotId !== undefined || at.asOfMillis !== undefined
+                ? at.snapshotId
+                : await latestOnce(table);
           const cols = new Set(table.schema.fields.map((f) => f.name));
           const shapes =
             t.ref.kind === 'table'
