@@ -277,8 +277,11 @@ export const eddy: Driver = {
   },
   async read(warehouse, table, snapshotId) {
     const t = await (await Catalog.open(warehouse)).getTable(table);
-    const types = t.schema.fields.map((f): [string, DataType] => [f.name, f.type]);
-    return (await t.toArray(snapshotId === undefined ? {} : { snapshotId })).map((r) => fromEddy(types, r));
+    // Time travel reads in the snapshot's own schema: its columns are the ones to print.
+    const at = snapshotId === undefined ? {} : { snapshotId };
+    const { schema } = await t.resolveRead(at);
+    const types = schema.fields.map((f): [string, DataType] => [f.name, f.type]);
+    return (await t.toArray(at)).map((r) => fromEddy(types, r));
   },
   async readMany(warehouse, table, snapshotIds) {
     const out: Record<string, unknown>[][] = [];

@@ -95,19 +95,6 @@ export const KNOWN_ISSUES: readonly KnownIssue[] = [
     failure: /ArrowTypeError|rows differ/,
   },
   {
-    id: 'eddy-time-travel-newest-schema',
-    kind: 'eddy',
-    scenarios: ['evolved-pk', 'evolved-append'],
-    writers: ['java'],
-    readers: ['eddy'],
-    reason:
-      'Eddy bug: a time-travel read of a snapshot written before an ALTER TABLE returns its rows in the newest ' +
-      'schema (renamed columns under their new names, added columns as NULL, dropped ones absent), where Paimon ' +
-      "Java, pypaimon 2.1 and paimon-rust use the snapshot's own schema (its schemaId). The values are right: the " +
-      'cell also checks every snapshot Eddy reads against the model in the newest schema',
-    failure: /rows differ[\s\S]*actual {3}\(eddy\)/,
-  },
-  {
     id: 'eddy-dv-level0',
     kind: 'eddy',
     scenarios: ['dv-lookup'],

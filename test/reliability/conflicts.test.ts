@@ -207,7 +207,12 @@ describe('conflict matrix', () => {
     /** Every delivered event is exactly snapshot i's change (+I k=i). */
     const checkEvents = (events: ChangeEvent[]) => {
       for (const e of events)
-        expect(e).toEqual({ kind: '+I', row: { k: e.snapshotId, v: `c${e.snapshotId}` }, snapshotId: e.snapshotId });
+        expect(e).toEqual({
+          kind: '+I',
+          row: { k: e.snapshotId, v: `c${e.snapshotId}` },
+          snapshotId: e.snapshotId,
+          schemaId: 0,
+        });
     };
 
     const expire = (t: Table) => t.expireSnapshots({ retainMin: 2, timeRetainedMs: 0 });

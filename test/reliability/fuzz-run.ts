@@ -141,9 +141,9 @@ async function samples(): Promise<Record<string, (Uint8Array | string)[]>> {
       timeMillis: 1_700_000_000_000,
       totalRecordCount: 5,
       deltaRecordCount: 5,
-      watermark: -9223372036854,
+      watermark: -9223372036854775808n,
       properties: { a: 'b' },
-      nextRowId: 0,
+      nextRowId: 0n,
     }),
   ];
   out.schema = [

@@ -15,8 +15,8 @@ import { createDatabase, createTable, dropDatabase, dropTable } from './ddl.ts';
 import { Engine, type EngineResult } from './engine/engine.ts';
 import type { WireBatch, WireField } from './engine/protocol.ts';
 import { wireString } from './engine/vectors.ts';
-import { changesSource, Registry, tagSnapshot, timeTravel } from './registry.ts';
-import { planScan, replacementSql, type ScanSource, TableSource } from './scans.ts';
+import { changesSource, Registry, timeTravel } from './registry.ts';
+import { planScan, type ReadAt, replacementSql, type ScanSource, TableSource } from './scans.ts';
 import { quoteIdent, quoteString, splitStatements, type Token, TokenReader, tokenize } from './sql/lexer.ts';
 import {
   analyse,
@@ -671,14 +671,20 @@ export class EddySql implements AsyncDisposable {
     };
 
     // Every reference of one table reads the same snapshot (a self-join sees one state).
-    const latest = new Map<string, Promise<number | undefined>>();
+    // (A snapshot committed before the table's latest schema is read unpinned: a plain read is in
+    // the table's schema, as in Paimon.)
+    const latest = new Map<string, Promise<ReadAt>>();
     const latestOnce = (table: Table) => {
-      let id = latest.get(table.name);
-      if (!id) {
-        id = pin?.has(table.name) ? Promise.resolve(pin.get(table.name)) : table.latestSnapshot().then((s) => s?.id);
-        latest.set(table.name, id);
+      let read = latest.get(table.name);
+      if (!read) {
+        const pinned = pin?.get(table.name);
+        read =
+          pinned !== undefined
+            ? Promise.resolve({ snapshotId: pinned })
+            : table.latestSnapshot().then((s) => (s && s.schemaId === table.schema.id ? { snapshotId: s.id } : {}));
+        latest.set(table.name, read);
       }
-      return id;
+      return read;
     };
 
     // Plan every reference, then replace its text.
@@ -712,12 +718,17 @@ export class EddySql implements AsyncDisposable {
             for (const [k, i] of Object.entries(t.ref.named)) named[k] = text$(i);
             at = timeTravel(named);
           }
-          const snapshotId =
+          // The read: time travel, else the latest snapshot (one per table for the statement).
+          const read: ReadAt =
             at.tag !== undefined
-              ? await tagSnapshot(table, at.tag)
-              : at.snapshotId !== undefined || at.asOfMillis !== undefined
-                ? at.snapshotId
-                : await latestOnce(table);
+              ? { tag: at.tag }
+              : at.snapshotId !== undefined
+                ? { snapshotId: at.snapshotId }
+                : at.asOfMillis !== undefined
+                  ? { asOf: at.asOfMillis }
+                  : await latestOnce(table);
+          // Time travel reads in the snapshot's own schema; filters are pushed only in the table's.
+          const { schema } = await table.resolveRead(read);
           const cols = new Set(table.schema.fields.map((f) => f.name));
           const shapes =
             t.ref.kind === 'table'
@@ -725,20 +736,18 @@ export class EddySql implements AsyncDisposable {
               : t.ref.conjuncts
                   .map((c) => shapeOf(c, (parts) => t.ref.owns(parts, cols)))
                   .filter((s): s is NonNullable<typeof s> => s !== undefined);
-          const preds = shapes
-            .map((s) => toPredicate(s, table.schema.fields, (node) => values.get(indexOf.get(node) ?? -1)))
-            .filter((p) => p !== undefined);
+          const preds =
+            schema.id !== table.schema.id
+              ? []
+              : shapes
+                  .map((s) => toPredicate(s, table.schema.fields, (node) => values.get(indexOf.get(node) ?? -1)))
+                  .filter((p) => p !== undefined);
           const where =
             preds.length === 0 ? undefined : preds.length === 1 ? preds[0] : { op: 'and' as const, children: preds };
-          const plan = await planScan(table, table.schema.fields, {
-            snapshotId,
-            asOf: at.asOfMillis,
-            where,
-            direct: true,
-          });
+          const plan = await planScan(table, schema, read, where, true);
           const handle = this.registry.register(
             scope,
-            new TableSource(table, table.schema.fields, { splits: plan.eddySplits, where }),
+            new TableSource(table, schema.fields, { ...read, splits: plan.eddySplits, where }),
           );
           scans.push({
             table: table.name,

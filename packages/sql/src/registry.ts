@@ -5,7 +5,7 @@
  * cursors belong to the statement that made them and end with it.
  */
 import { DuckDBTypeId } from '@duckdb/node-api';
-import { type Catalog, EddyError, readTags, type Table } from '@eddy/table';
+import { type Catalog, EddyError, type Table } from '@eddy/table';
 import type { ScanProvider } from './engine/engine.ts';
 import type { ResolveArgs, WireBatch, WireField } from './engine/protocol.ts';
 import { BatchSource, type ScanSource, TableSource } from './scans.ts';
@@ -92,8 +92,9 @@ export class Registry implements ScanProvider {
     switch (fn) {
       case 'eddy_scan': {
         const at = timeTravel(args.named);
-        const snapshotId = at.tag !== undefined ? await tagSnapshot(table, at.tag) : at.snapshotId;
-        return new TableSource(table, table.schema.fields, { snapshotId, asOf: at.asOfMillis });
+        const read = { snapshotId: at.snapshotId, asOf: at.asOfMillis, tag: at.tag };
+        const { schema } = await table.resolveRead(read);
+        return new TableSource(table, schema.fields, read);
       }
       case 'eddy_changes': {
         const from = args.named.from;
@@ -173,18 +174,6 @@ export function timeTravel(named: Readonly<Record<string, unknown>>): TimeTravel
   }
   if (tag !== undefined && tag !== null) return { tag: String(tag) };
   return {};
-}
-
-/** The snapshot a tag names (it must still exist: reading an expired tag's snapshot is not supported yet). */
-export async function tagSnapshot(table: Table, tag: string): Promise<number> {
-  const t = (await readTags(table)).find((x) => x.name === tag);
-  if (!t) throw new EddyError('NOT_FOUND', `table ${table.name} has no tag '${tag}'`);
-  if (!(await table.snapshots.snapshotExists(t.snapshot.id)))
-    throw new EddyError(
-      'UNSUPPORTED',
-      `tag '${tag}' of ${table.name} points at snapshot ${t.snapshot.id}, which has expired; reading it is not supported yet`,
-    );
-  return t.snapshot.id;
 }
 
 /** `eddy_changes(table, from => a, to => b)`: the changes after snapshot a up to b (Paimon's incremental-between). */

@@ -17,6 +17,7 @@ import {
   LocalFileIO,
   type Predicate,
   type Table,
+  type TableSchema,
 } from '@eddy/table';
 import type * as arrow from 'apache-arrow';
 import type { WireBatch, WireField, WireType } from './engine/protocol.ts';
@@ -44,9 +45,14 @@ function projected(columns: readonly DataField[], projection: readonly number[])
   return { select, cols };
 }
 
-export interface TableReadOptions {
+/** Which snapshot a read is at: time travel by id, time or tag; none for the latest. */
+export interface ReadAt {
   readonly snapshotId?: number;
   readonly asOf?: number;
+  readonly tag?: string;
+}
+
+export interface TableReadOptions extends ReadAt {
   readonly splits?: readonly DataSplit[];
   readonly where?: Predicate;
 }
@@ -125,8 +131,11 @@ const isParquet = (f: DataFileMeta) => f.fileName.toLowerCase().endsWith('.parqu
  * (Paimon's `rawConvertible`, MergeTreeSplitGenerator, taken conservatively: an unknown delete
  * count is not zero).
  */
-export function directFilesOf(table: Table, split: DataSplit): { direct: DataFileMeta[]; rest: DataFileMeta[] } {
-  const schema = table.schema;
+export function directFilesOf(
+  table: Table,
+  schema: TableSchema,
+  split: DataSplit,
+): { direct: DataFileMeta[]; rest: DataFileMeta[] } {
   const none = { direct: [], rest: [...split.files] };
   if (!(table.io instanceof LocalFileIO)) return none;
   const plain = (f: DataFileMeta) =>
@@ -144,27 +153,32 @@ export function directFilesOf(table: Table, split: DataSplit): { direct: DataFil
   return none;
 }
 
-/** Plans a read of a table at a snapshot with a pushed-down filter (a hint: DuckDB filters again). */
+/**
+ * Plans a read of a table (at a snapshot, in `schema`: the one the read is in) with a pushed-down
+ * filter (a hint: DuckDB filters again).
+ */
 export async function planScan(
   table: Table,
-  columns: readonly DataField[],
-  options: { snapshotId?: number; asOf?: number; where?: Predicate; direct: boolean },
+  schema: TableSchema,
+  read: ReadAt,
+  where: Predicate | undefined,
+  direct: boolean,
 ): Promise<PlannedScan> {
-  const plan = await table.plan({ snapshotId: options.snapshotId, asOf: options.asOf, where: options.where });
+  const plan = await table.plan({ ...read, where });
   const directFiles: string[] = [];
   const eddySplits: DataSplit[] = [];
   let filesRead = 0;
   for (const split of plan.splits) {
     filesRead += split.files.length;
-    const { direct, rest } = options.direct ? directFilesOf(table, split) : { direct: [], rest: split.files };
-    for (const f of direct) directFiles.push(table.dataFilePath(split, f));
+    const { direct: files, rest } = direct ? directFilesOf(table, schema, split) : { direct: [], rest: split.files };
+    for (const f of files) directFiles.push(table.dataFilePath(split, f));
     if (rest.length > 0) eddySplits.push(rest.length === split.files.length ? split : { ...split, files: rest });
   }
   return {
     table,
-    columns,
+    columns: schema.fields,
     snapshotId: plan.snapshot?.id,
-    filter: options.where,
+    filter: where,
     directFiles,
     eddySplits,
     filesRead,

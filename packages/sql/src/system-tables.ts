@@ -4,7 +4,7 @@
  * `$tags`, `$consumers`, `$audit_log` — of the latest snapshot where they depend on one.
  */
 import { DuckDBTypeId } from '@duckdb/node-api';
-import { type DataType, EddyError, readConsumers, readTags, type Table } from '@eddy/table';
+import { type DataType, EddyError, listTags, readConsumers, type Table } from '@eddy/table';
 import type { WireBatch, WireColumn, WireField, WireType } from './engine/protocol.ts';
 import { allValid } from './engine/vectors.ts';
 import { BatchSource, RowsSource, type ScanSource } from './scans.ts';
@@ -204,11 +204,21 @@ const TABLES: Record<string, { fields: WireField[]; rows: (t: Table) => Promise<
       f('schema_id', 'BIGINT'),
       f('commit_time', 'TIMESTAMP_MS'),
       f('record_count', 'BIGINT'),
+      f('create_time', 'TIMESTAMP_MS'),
+      f('time_retained', 'VARCHAR'),
     ],
     rows: async (t) =>
-      (await readTags(t))
+      (await listTags(t))
         .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))
-        .map((g) => [g.name, g.snapshot.id, g.snapshot.schemaId, g.snapshot.timeMillis, g.snapshot.totalRecordCount]),
+        .map((g) => [
+          g.name,
+          g.snapshotId,
+          g.snapshot.schemaId,
+          g.snapshot.timeMillis,
+          g.snapshot.totalRecordCount,
+          g.createTime?.getTime() ?? null,
+          g.timeRetainedMs === undefined ? null : javaDuration(g.timeRetainedMs),
+        ]),
   },
   consumers: {
     fields: [f('consumer_id', 'VARCHAR'), f('next_snapshot_id', 'BIGINT')],
@@ -220,6 +230,15 @@ const TABLES: Record<string, { fields: WireField[]; rows: (t: Table) => Promise<
 };
 
 export const SYSTEM_TABLES = [...Object.keys(TABLES), 'audit_log'];
+
+/** A duration as Java's Duration.toString() prints it (`PT1H30M`, `PT0.5S`), as Paimon's $tags shows it. */
+function javaDuration(ms: number): string {
+  if (ms === 0) return 'PT0S';
+  const h = Math.floor(ms / 3_600_000);
+  const m = Math.floor((ms % 3_600_000) / 60_000);
+  const sec = (ms % 60_000) / 1000;
+  return `PT${h ? `${h}H` : ''}${m ? `${m}M` : ''}${sec ? `${sec}S` : ''}`;
+}
 
 async function latestFiles(t: Table): Promise<LiveFile[]> {
   const s = await t.latestSnapshot();

@@ -1,5 +1,5 @@
 import { writeFileSync } from 'node:fs';
-import { Catalog, type Table } from '@eddy/table';
+import { Catalog, createTag, type Table } from '@eddy/table';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EddySql, SYSTEM_TABLES } from '../src/index.ts';
 import { sorted, tempDir } from './helpers.ts';
@@ -33,12 +33,8 @@ describe('system tables, time travel, change feeds, pruning', () => {
       times.push((await t.latestSnapshot())?.timeMillis ?? 0);
       await new Promise((r) => setTimeout(r, 5));
     }
-    // A tag (Paimon's layout: the snapshot's JSON at tag/tag-<name>) and a consumer position.
-    const s2 = await t.snapshots.snapshot(2);
-    await t.io.write(
-      `${t.path}/tag/tag-monday`,
-      JSON.stringify({ ...s2, commitIdentifier: Number(s2.commitIdentifier) }),
-    );
+    // A tag and a consumer position.
+    await createTag(t, 'monday', { snapshotId: 2, timeRetainedMs: 5_400_000 });
     const ac = new AbortController();
     for await (const e of t.changes({ consumerId: 'billing', scanMode: 'latest-full', signal: ac.signal })) {
       void e;
@@ -96,8 +92,8 @@ describe('system tables, time travel, change feeds, pruning', () => {
   });
 
   it('$tags, $consumers and $audit_log', async () => {
-    expect((await db.query('SELECT tag_name, snapshot_id FROM shop.orders$tags')).rows()).toEqual([
-      { tag_name: 'monday', snapshot_id: 2n },
+    expect((await db.query('SELECT tag_name, snapshot_id, time_retained FROM shop.orders$tags')).rows()).toEqual([
+      { tag_name: 'monday', snapshot_id: 2n, time_retained: 'PT1H30M' },
     ]);
     const consumers = (await db.query('SELECT * FROM shop.orders$consumers')).rows();
     expect(consumers.map((c) => c.consumer_id)).toEqual(['billing']);

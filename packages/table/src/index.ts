@@ -28,6 +28,18 @@ export {
   type RemoveOrphanFilesResult,
   removeOrphanFiles,
 } from './maintenance/remove-orphan-files.ts';
+export { type RollbackResult, type RollbackTarget, rollbackTo } from './maintenance/rollback.ts';
+export {
+  type CreateTagOptions,
+  createTag,
+  type DeleteTagResult,
+  deleteTag,
+  type ExpireTagsOptions,
+  expireTags,
+  getTag,
+  listTags,
+  type Tag,
+} from './maintenance/tags.ts';
 export type { DataSplit, DeletionFile } from './meta/data-split.ts';
 export { durationMillis } from './options/core-options.ts';
 export { and, eq, ge, gt, isIn, isNotNull, isNull, le, lt, ne, or, type Predicate } from './scan/predicate.ts';

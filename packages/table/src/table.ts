@@ -23,17 +23,36 @@ import {
   type RemoveOrphanFilesResult,
   removeOrphanFiles,
 } from './maintenance/remove-orphan-files.ts';
+import { type RollbackResult, type RollbackTarget, rollbackTo } from './maintenance/rollback.ts';
+import {
+  type CreateTagOptions,
+  createTag,
+  type DeleteTagResult,
+  deleteTag,
+  type ExpireTagsOptions,
+  expireTags,
+  listTags,
+  type Tag,
+} from './maintenance/tags.ts';
 import type { DataSplit } from './meta/data-split.ts';
 import { ManifestFiles } from './meta/manifest-files.ts';
 import { SnapshotManager } from './meta/snapshot-manager.ts';
 import type { TableContext } from './meta/table-context.ts';
 import { TablePaths } from './meta/table-paths.ts';
+import { TagManager, validateTagName } from './meta/tag-manager.ts';
 import { type ColumnBatch, SplitReader } from './read/split-reader.ts';
 import { bindPredicate, type Predicate } from './scan/predicate.ts';
 import { type ScanPlan, ScanPlanner } from './scan/scan-planner.ts';
 import { SchemaManager } from './schema/schema-manager.ts';
 import type { TableSchema } from './schema/table-schema.ts';
-import { type ChangeEvent, type ChangeOptions, ChangeReader } from './stream/change-reader.ts';
+import {
+  type ChangeBatch,
+  type ChangeEvent,
+  type ChangeOptions,
+  ChangeReader,
+  eventsOf,
+} from './stream/change-reader.ts';
+import { tagDiff } from './stream/tag-diff.ts';
 import type { DataField } from './types/data-types.ts';
 import { EddyError } from './types/errors.ts';
 import { type InternalValue, ROW_KIND_NAMES } from './types/internal.ts';
@@ -51,17 +70,22 @@ export type { OverwriteOptions, WriterOptions } from './write/table-write.ts';
 export { TableWrite } from './write/table-write.ts';
 
 export interface ScanOptions {
-  /** Columns to return, in this order (default: all). */
+  /**
+   * Columns to return, in this order (default: all). With time travel, the columns of the snapshot
+   * read: its own schema's names.
+   */
   readonly select?: readonly string[];
   readonly where?: Predicate;
   readonly limit?: number;
-  /** Time travel: read this snapshot id. */
+  /** Time travel: read this snapshot id (in the schema it was committed with). */
   readonly snapshotId?: number;
   /** Time travel: read the latest snapshot at or before this time. */
   readonly asOf?: Date | number;
+  /** Time travel: read this tag's snapshot (from the tag file: it works after the snapshot expired). */
+  readonly tag?: string;
   /**
-   * Read exactly these splits of a `plan()` instead of planning again (e.g. the part of a plan
-   * another reader does not take); `snapshotId`/`asOf` are then ignored.
+   * Read exactly these splits of a `plan()` (made with the same snapshotId/asOf/tag, which still
+   * choose the schema) instead of planning again, e.g. the part of a plan another reader does not take.
    */
   readonly splits?: readonly DataSplit[];
 }
@@ -167,14 +191,20 @@ export class Table implements TableContext {
     return new ChangeReader(this, options).events();
   }
 
-  /** The change feed as Arrow RecordBatches with a leading `rowkind` column (Paimon's audit-log layout). */
-  async *changeBatches(options: ChangeOptions = {}): AsyncGenerator<{ snapshotId: number; batch: arrow.RecordBatch }> {
+  /**
+   * The change feed as Arrow RecordBatches with a leading `rowkind` column (Paimon's audit-log
+   * layout), each in the schema of the snapshot it comes from (`schemaId`).
+   */
+  async *changeBatches(
+    options: ChangeOptions = {},
+  ): AsyncGenerator<{ snapshotId: number; schemaId: number; batch: arrow.RecordBatch }> {
     for await (const b of new ChangeReader(this, options).batches()) {
       const kinds = new ColumnBuilder({ root: 'VARCHAR', nullable: false, length: 2 }, 'rowkind');
       for (let i = 0; i < b.batch.length; i++) kinds.appendInternal(ROW_KIND_NAMES[b.kinds[i]]);
       const fields = [{ id: -1, name: 'rowkind', type: kinds.type }, ...b.batch.fields];
       yield {
         snapshotId: b.snapshotId,
+        schemaId: b.schemaId,
         batch: makeRecordBatch(
           fields.map((f) => arrowField(f)),
           [kinds.finish(), ...b.batch.columns],
@@ -183,22 +213,59 @@ export class Table implements TableContext {
     }
   }
 
-  /** Batch read of the changes committed after snapshot `start` up to `end` (Paimon's `incremental-between`). */
-  changesBetween(start: number, end: number, options: Pick<ChangeOptions, 'select'> = {}): AsyncGenerator<ChangeEvent> {
-    if (!Number.isInteger(start) || !Number.isInteger(end) || start < 0 || end < start) {
-      throw new EddyError('INVALID_ARGUMENT', `incremental-between needs 0 ≤ start ≤ end, got ${start}, ${end}`);
+  /**
+   * Batch read of the changes between `start` (exclusive) and `end` (Paimon's `incremental-between`):
+   * with snapshot ids, the changes each snapshot in (start, end] committed, read from snapshots or
+   * long-lived changelogs; with two tags, the difference of their states (Paimon's incremental diff:
+   * new and changed rows as stored, removed rows as -D). Fails at once when the range is invalid or
+   * `end` is beyond the latest snapshot.
+   */
+  changesBetween(
+    start: number | string,
+    end: number | string,
+    options: Pick<ChangeOptions, 'select'> = {},
+  ): AsyncGenerator<ChangeEvent> {
+    return eventsOf(this.changeBatchesBetween(start, end, options));
+  }
+
+  /** changesBetween as batches (see ChangeBatch). */
+  async *changeBatchesBetween(
+    start: number | string,
+    end: number | string,
+    options: Pick<ChangeOptions, 'select'> = {},
+  ): AsyncGenerator<ChangeBatch> {
+    if (typeof start === 'string' && typeof end === 'string') {
+      yield* tagDiff(this, start, end, options.select);
+      return;
     }
-    return new ChangeReader(this, {
+    if (typeof start === 'string' || typeof end === 'string') {
+      throw new EddyError(
+        'INVALID_ARGUMENT',
+        `changesBetween needs two snapshot ids or two tag names, got ${JSON.stringify(start)} and ${JSON.stringify(end)}`,
+      );
+    }
+    if (!Number.isSafeInteger(start) || !Number.isSafeInteger(end) || start < 0 || end < start) {
+      throw new EddyError('INVALID_ARGUMENT', `changesBetween needs 0 ≤ start ≤ end, got ${start}, ${end}`);
+    }
+    const latest = await this.snapshots.latestSnapshotId();
+    if (end > (latest ?? 0)) {
+      throw new EddyError(
+        'INVALID_ARGUMENT',
+        `changesBetween(${start}, ${end}): snapshot ${end} is beyond the latest snapshot of ${this.name} (${latest ?? 'none'})`,
+      );
+    }
+    if (start === end) return;
+    yield* new ChangeReader(this, {
       ...options,
       scanMode: 'from-snapshot',
       snapshotId: start + 1,
       endSnapshotId: end,
-    }).events();
+    }).batches();
   }
 
   /** @internal */
-  newSplitReader(): SplitReader {
-    return new SplitReader(this.io, this.paths, this.schema, this.schemas);
+  newSplitReader(schema: TableSchema = this.schema): SplitReader {
+    return new SplitReader(this.io, this.paths, schema, this.schemas);
   }
 
   /** Where a data file of a split lives: its bucket directory inside the table, or its external path. */
@@ -214,41 +281,75 @@ export class Table implements TableContext {
     return this.paths.partitionValues(partitionBytes);
   }
 
-  newScanPlanner(): ScanPlanner {
-    return new ScanPlanner(this.schema, this.schemas, this.snapshots, this.manifests);
+  newScanPlanner(schema: TableSchema = this.schema): ScanPlanner {
+    return new ScanPlanner(schema, this.schemas, this.snapshots, this.manifests);
   }
 
-  private projection(select: readonly string[] | undefined): DataField[] {
-    if (!select) return [...this.schema.fields];
+  private projection(schema: TableSchema, select: readonly string[] | undefined): DataField[] {
+    if (!select) return [...schema.fields];
     if (select.length === 0) throw new EddyError('INVALID_ARGUMENT', 'select needs at least one column');
     return select.map((c) => {
-      const f = this.schema.fields.find((x) => x.name === c);
-      if (!f) throw new EddyError('INVALID_ARGUMENT', `select: unknown column '${c}' in table ${this.name}`);
+      const f = schema.fields.find((x) => x.name === c);
+      if (!f) {
+        const when = schema.id === this.schema.id ? '' : ` at the snapshot read (schema ${schema.id})`;
+        throw new EddyError('INVALID_ARGUMENT', `select: unknown column '${c}' in table ${this.name}${when}`);
+      }
       return f;
     });
   }
 
+  /**
+   * The snapshot a read is at (the latest, or the time-travel target) and the schema to read it in:
+   * with time travel the snapshot's own, with the table's current options (Paimon's time travel);
+   * else the table's.
+   */
+  async resolveRead(options: Pick<ScanOptions, 'snapshotId' | 'asOf' | 'tag'> = {}): Promise<{
+    snapshot: Snapshot | undefined;
+    schema: TableSchema;
+  }> {
+    const given = [options.snapshotId, options.asOf, options.tag].filter((x) => x !== undefined).length;
+    if (given > 1) throw new EddyError('INVALID_ARGUMENT', 'time travel takes one of snapshotId, asOf and tag');
+    let snapshot: Snapshot | undefined;
+    if (options.tag !== undefined) {
+      snapshot = (await new TagManager(this.io, this.path).getOrThrow(validateTagName(options.tag), this.name))
+        .snapshot;
+    } else {
+      const asOfMillis =
+        options.asOf === undefined ? undefined : options.asOf instanceof Date ? options.asOf.getTime() : options.asOf;
+      snapshot = await this.newScanPlanner().resolveSnapshot({ snapshotId: options.snapshotId, asOfMillis });
+    }
+    // Like Java, only time travel reads in the snapshot's schema; a plain read of the latest
+    // snapshot is in the table's (a column added since the last commit reads as null).
+    const travel = given > 0;
+    const schema = snapshot && travel ? await this.schemas.forSnapshot(snapshot.schemaId, this.schema) : this.schema;
+    return { snapshot, schema };
+  }
+
   /** Plans a scan: which files of which buckets a read will touch. */
   async plan(options: ScanOptions = {}): Promise<ScanPlan> {
+    const { snapshot, schema } = await this.resolveRead(options);
     const filter = options.where
-      ? bindPredicate(options.where, (c) => this.schema.fields.find((f) => f.name === c)?.type)
+      ? bindPredicate(options.where, (c) => schema.fields.find((f) => f.name === c)?.type)
       : undefined;
-    const asOfMillis =
-      options.asOf === undefined ? undefined : options.asOf instanceof Date ? options.asOf.getTime() : options.asOf;
-    return this.newScanPlanner().plan({ snapshotId: options.snapshotId, asOfMillis, filter });
+    return this.newScanPlanner(schema).plan({ snapshot, filter });
   }
 
   /**
    * Merged rows as columns: batches of a (partition, bucket) at a time — a file's rows, or a key
-   * window of a merge — so memory follows the files a merge holds, not the table.
+   * window of a merge — so memory follows the files a merge holds, not the table. A time-travel
+   * read comes in the snapshot's own schema (its batches' `fields`).
    */
   async *scanColumns(options: ScanOptions = {}): AsyncGenerator<ColumnBatch> {
-    const projection = this.projection(options.select);
+    const { snapshot, schema } = await this.resolveRead(options);
+    const projection = this.projection(schema, options.select);
     const filter = options.where
-      ? bindPredicate(options.where, (c) => this.schema.fields.find((f) => f.name === c)?.type)
+      ? bindPredicate(options.where, (c) => schema.fields.find((f) => f.name === c)?.type)
       : undefined;
-    const plan = options.splits ? { splits: options.splits } : await this.plan(options);
-    const reader = this.newSplitReader();
+    if (!snapshot) return;
+    const plan = options.splits
+      ? { splits: options.splits }
+      : await this.newScanPlanner(schema).plan({ snapshot, filter });
+    const reader = this.newSplitReader(schema);
     let remaining = options.limit ?? Number.POSITIVE_INFINITY;
     if (remaining <= 0) return;
     // The next split's first batch is read while the consumer works through this one.
@@ -338,5 +439,33 @@ export class Table implements TableContext {
   /** Removes unreferenced files older than `olderThanMs` (default 1 day); `dryRun` only lists them. */
   async removeOrphanFiles(options: RemoveOrphanFilesOptions = {}): Promise<RemoveOrphanFilesResult> {
     return removeOrphanFiles(this, options);
+  }
+
+  /** Tags a snapshot (default: the latest) as `name`; see maintenance/tags.ts. */
+  async createTag(name: string, options: CreateTagOptions = {}): Promise<Tag> {
+    return createTag(this, name, options);
+  }
+
+  /** Deletes a tag (and, when its snapshot expired, the files only it kept). */
+  async deleteTag(name: string): Promise<DeleteTagResult> {
+    return deleteTag(this, name);
+  }
+
+  /** The tags, by snapshot id. */
+  async listTags(): Promise<Tag[]> {
+    return listTags(this);
+  }
+
+  /** Deletes tags past their retention time (and, with `olderThan`, older ones); returns their names. */
+  async expireTags(options: ExpireTagsOptions = {}): Promise<string[]> {
+    return expireTags(this, options);
+  }
+
+  /**
+   * Rolls the table back to a snapshot or a tag: later snapshots, changelogs and tags are removed
+   * (stop writers first); see maintenance/rollback.ts.
+   */
+  async rollbackTo(target: RollbackTarget): Promise<RollbackResult> {
+    return rollbackTo(this, target);
   }
 }

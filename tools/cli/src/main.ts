@@ -173,14 +173,16 @@ export function buildProgram(): Command {
     .option('--limit <n>', 'at most n rows')
     .option('--snapshot <id>', 'read this snapshot (time travel)')
     .option('--as-of <time>', 'read the latest snapshot at or before this ISO time or epoch millis')
+    .option('--tag <name>', "read this tag's snapshot (works after the snapshot expired)")
     .addHelpText(
       'after',
-      examples(
+      `${examples(
         `eddy ${W} scan shop.orders --limit 20`,
         `eddy ${W} scan shop.orders --where "region = 'eu' and (amount > 100 or status in ('paid', 'shipped'))"`,
         `eddy ${W} scan shop.orders --where "customer is null" --select order_id,status --json`,
         `eddy ${W} scan shop.orders --snapshot 3 --jsonl > orders-at-3.jsonl`,
-      ),
+        `eddy ${W} scan shop.orders --tag before-backfill`,
+      )}\nTime travel reads a snapshot in its own schema: the columns the table had then.\n`,
     )
     .action(act(runScan));
   program
@@ -226,11 +228,18 @@ export function buildProgram(): Command {
   program
     .command('audit <table>')
     .description('the changes committed by a range of snapshots, with their row kinds (Paimon audit_log)')
-    .option('--from <id>', 'first snapshot (default: earliest)')
-    .option('--to <id>', 'last snapshot (default: latest)')
+    .option('--from <id|tag>', 'first snapshot (default: earliest), or a tag (then --to is a tag too)')
+    .option('--to <id|tag>', 'last snapshot (default: latest), or a tag: the difference between the two tags')
     .option('--select <cols>', 'comma-separated columns')
     .option('--limit <n>', 'at most n changes')
-    .addHelpText('after', examples(`eddy ${W} audit shop.orders`, `eddy ${W} audit shop.orders --from 3 --to 5 --json`))
+    .addHelpText(
+      'after',
+      examples(
+        `eddy ${W} audit shop.orders`,
+        `eddy ${W} audit shop.orders --from 3 --to 5 --json`,
+        `eddy ${W} audit shop.orders --from nightly-1 --to nightly-2`,
+      ),
+    )
     .action(act(runAudit));
 
   // --- writing --------------------------------------------------------------------------------
@@ -314,11 +323,18 @@ export function buildProgram(): Command {
     .command('create <table> <name>')
     .description('tag a snapshot (default: the latest); expiry keeps what a tag needs')
     .option('--snapshot <id>', 'the snapshot to tag')
-    .addHelpText('after', examples(`eddy ${W} tag create shop.orders before-backfill --snapshot 42`))
+    .option('--time-retained <duration>', "delete the tag this long after now (default: 'tag.default-time-retained')")
+    .addHelpText(
+      'after',
+      examples(
+        `eddy ${W} tag create shop.orders before-backfill --snapshot 42`,
+        `eddy ${W} tag create shop.orders daily-check --time-retained 7d`,
+      ),
+    )
     .action(act(runTagCreate));
   tag
     .command('delete <table> <name>')
-    .description('delete a tag (remove-orphans then deletes the files only it kept)')
+    .description('delete a tag (when its snapshot expired, also the files only it kept)')
     .addHelpText('after', examples(`eddy ${W} tag delete shop.orders before-backfill`))
     .action(act(runTagDelete));
   tag

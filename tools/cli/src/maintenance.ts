@@ -1,13 +1,12 @@
 /**
  * Table maintenance: compact, expire (snapshot expiry), remove-orphans, tags and rollback.
  *
- * Tags and rollback work on the files directly, with Paimon's layout and semantics: a tag is a copy
- * of a snapshot's JSON at `tag/tag-<name>` (which expiry and orphan cleanup treat as in use); a
- * rollback removes the snapshots after the target (newest first) and the tags that point after it,
- * moves the LATEST hint back and rewinds consumers that were past it. The data files only the
- * removed snapshots used become unreferenced; `remove-orphans` deletes them after its grace period.
+ * Tags and rollback are the SDK's (Paimon's layout and semantics: a tag is the snapshot's JSON at
+ * `tag/tag-<name>`, plus its retention time when it has one; a rollback removes the snapshots,
+ * changelogs and tags after the target). The data files only the removed snapshots used become
+ * unreferenced; `remove-orphans` deletes them after its grace period.
  */
-import { EddyError, type Snapshot, type Table } from '@eddy/table';
+import { EddyError, type Table } from '@eddy/table';
 import {
   type GlobalOptions,
   openTable,
@@ -19,10 +18,6 @@ import {
   usage,
 } from './context.ts';
 import { humanBytes, humanCount } from './format.ts';
-import { decodeSnapshot } from './sdk-internals.ts';
-
-const isNotFound = (e: unknown) => e instanceof EddyError && e.code === 'NOT_FOUND';
-const baseName = (p: string) => p.slice(p.lastIndexOf('/') + 1);
 
 /** A short `1..5, 7` form of ascending ids. */
 export function idRanges(ids: readonly number[]): string {
@@ -154,91 +149,52 @@ export async function runRemoveOrphans(
 }
 
 // ---------------------------------------------------------------------------------------------
-// tags
-
-const tagDir = (t: Table) => `${t.path}/tag`;
-const tagPath = (t: Table, tag: string) => `${tagDir(t)}/tag-${tag}`;
-
-function validateTag(tag: string): string {
-  if (!/^[A-Za-z0-9_.-]{1,128}$/.test(tag) || tag === '.' || tag === '..')
-    throw usage(`tag name '${tag}' must be 1-128 characters of letters, digits, '_', '.', '-'`);
-  if (/^\d+$/.test(tag)) throw usage(`tag name '${tag}' cannot be only digits (it would read as a snapshot id)`);
-  return tag;
-}
-
-async function readTag(t: Table, tag: string): Promise<{ bytes: Uint8Array; snapshot: Snapshot } | undefined> {
-  const p = tagPath(t, tag);
-  let bytes: Uint8Array;
-  try {
-    bytes = await t.io.read(p);
-  } catch (e) {
-    if (isNotFound(e)) return undefined;
-    throw e;
-  }
-  return { bytes, snapshot: decodeSnapshot(new TextDecoder().decode(bytes), p) };
-}
-
-async function listTags(t: Table): Promise<{ tag: string; snapshot: Snapshot }[]> {
-  const out: { tag: string; snapshot: Snapshot }[] = [];
-  for (const f of await t.io.list(tagDir(t))) {
-    const n = baseName(f.path);
-    if (f.isDirectory || !n.startsWith('tag-')) continue;
-    const r = await readTag(t, n.slice(4));
-    if (r) out.push({ tag: n.slice(4), snapshot: r.snapshot });
-  }
-  return out.sort((a, b) => a.snapshot.id - b.snapshot.id || a.tag.localeCompare(b.tag));
-}
+// tags and rollback (the SDK's maintenance/tags.ts and rollback.ts)
 
 export async function runTagCreate(
   g: GlobalOptions,
   name: string,
   tag: string,
-  o: { snapshot?: string },
+  o: { snapshot?: string; timeRetained?: string },
 ): Promise<void> {
   const table = await openTable(g, name);
-  validateTag(tag);
-  const id = parseInteger('--snapshot', o.snapshot, 1) ?? (await table.snapshots.latestSnapshotId());
-  if (id === undefined) throw new EddyError('NOT_FOUND', `table ${table.name} has no snapshot to tag`);
-  let bytes: Uint8Array;
-  try {
-    bytes = await table.io.read(table.snapshots.snapshotPath(id));
-  } catch (e) {
-    if (isNotFound(e)) throw new EddyError('NOT_FOUND', `snapshot ${id} of ${table.name} does not exist`);
-    throw e;
-  }
-  const snapshot = decodeSnapshot(new TextDecoder().decode(bytes), table.snapshots.snapshotPath(id));
-  if (!(await table.io.writeIfAbsent(tagPath(table, tag), bytes)))
-    throw new EddyError('ALREADY_EXISTS', `tag '${tag}' of ${table.name} already exists`);
+  const t = await table.createTag(tag, {
+    snapshotId: parseInteger('--snapshot', o.snapshot, 1),
+    timeRetainedMs: parseDuration('--time-retained', o.timeRetained),
+  });
   await printDocument(
     outputMode(g),
-    { table: table.name, tag, snapshot: snapshot.id },
-    () => `created tag ${tag} of ${table.name} at snapshot ${snapshot.id}`,
+    { table: table.name, tag, snapshot: t.snapshotId, timeRetainedMs: t.timeRetainedMs ?? null },
+    () =>
+      `created tag ${tag} of ${table.name} at snapshot ${t.snapshotId}${t.timeRetainedMs !== undefined ? ` (expires ${new Date((t.createTime?.getTime() ?? Date.now()) + t.timeRetainedMs).toISOString()})` : ''}`,
   );
 }
 
 export async function runTagDelete(g: GlobalOptions, name: string, tag: string): Promise<void> {
   const table = await openTable(g, name);
-  validateTag(tag);
-  const r = await readTag(table, tag);
-  if (!r) throw new EddyError('NOT_FOUND', `tag '${tag}' of ${table.name} does not exist`);
-  await table.io.delete(tagPath(table, tag));
+  const r = await table.deleteTag(tag);
   await printDocument(
     outputMode(g),
-    { table: table.name, tag, snapshot: r.snapshot.id, deleted: true },
+    { table: table.name, tag, snapshot: r.tag.snapshotId, deleted: true, deletedFiles: r.deletedFiles.length },
     () =>
-      `deleted tag ${tag} (snapshot ${r.snapshot.id}) of ${table.name}; files only it kept are removed by remove-orphans`,
+      `deleted tag ${tag} (snapshot ${r.tag.snapshotId}) of ${table.name}${r.deletedFiles.length ? `; deleted ${humanCount(r.deletedFiles.length)} files only it kept` : ''}`,
   );
 }
 
 export async function runTagList(g: GlobalOptions, name: string): Promise<void> {
   const table = await openTable(g, name);
-  const rows = (await listTags(table)).map(({ tag, snapshot: s }) => ({
-    tag,
-    snapshot: s.id,
-    kind: s.commitKind,
-    time: new Date(s.timeMillis).toISOString(),
-    timeMillis: s.timeMillis,
-    totalRecords: s.totalRecordCount,
+  const rows = (await table.listTags()).map((t) => ({
+    tag: t.name,
+    snapshot: t.snapshotId,
+    kind: t.snapshot.commitKind,
+    time: new Date(t.snapshot.timeMillis).toISOString(),
+    timeMillis: t.snapshot.timeMillis,
+    totalRecords: t.snapshot.totalRecordCount,
+    schemaId: t.snapshot.schemaId,
+    expires:
+      t.createTime && t.timeRetainedMs !== undefined
+        ? new Date(t.createTime.getTime() + t.timeRetainedMs).toISOString()
+        : null,
   }));
   await printRows(
     outputMode(g),
@@ -249,99 +205,37 @@ export async function runTagList(g: GlobalOptions, name: string): Promise<void> 
       'kind',
       { key: 'timeMillis', label: 'time (UTC)', kind: 'time' },
       { key: 'totalRecords', label: 'records', kind: 'count' },
+      'expires',
     ],
     '(no tags)',
   );
 }
 
-// ---------------------------------------------------------------------------------------------
-// rollback
-
 export async function runRollback(g: GlobalOptions, name: string, o: { to?: string; tag?: string }): Promise<void> {
   if ((o.to === undefined) === (o.tag === undefined))
     throw usage('pass exactly one of --to <snapshot> or --tag <name>');
   const table = await openTable(g, name);
-  const sm = table.snapshots;
-  const io = table.io;
-  const earliest = await sm.earliestSnapshotId();
-  const latest = await sm.latestSnapshotId();
-  if (earliest === undefined || latest === undefined)
-    throw new EddyError('NOT_FOUND', `table ${table.name} has no snapshots`);
-  let target: number;
-  let restore: Uint8Array | undefined; // a tag's snapshot that expiry already removed
-  if (o.tag !== undefined) {
-    const t = await readTag(table, validateTag(o.tag));
-    if (!t) throw new EddyError('NOT_FOUND', `tag '${o.tag}' of ${table.name} does not exist`);
-    target = t.snapshot.id;
-    if (target > latest)
-      throw new EddyError(
-        'INVALID_ARGUMENT',
-        `tag '${o.tag}' points to snapshot ${target}, after the latest (${latest})`,
-      );
-    if (target < earliest || !(await sm.snapshotExists(target))) restore = t.bytes;
-  } else {
-    target = parseInteger('--to', o.to, 1)!;
-    if (target > latest || target < earliest || !(await sm.snapshotExists(target)))
-      throw new EddyError(
-        'NOT_FOUND',
-        `snapshot ${target} of ${table.name} does not exist (snapshots ${earliest}..${latest}; an expired one can be restored from a tag with --tag)`,
-      );
-  }
-  // Newest first, so what remains is always a contiguous range that readers can probe.
-  const removed: number[] = [];
-  const stopAt = target < earliest ? earliest : target + 1;
-  for (let id = latest; id >= stopAt; id--) {
-    try {
-      await io.delete(sm.snapshotPath(id));
-      removed.unshift(id);
-    } catch (e) {
-      if (!isNotFound(e)) throw e;
-    }
-  }
-  if (restore) {
-    if (!(await io.writeIfAbsent(sm.snapshotPath(target), restore)))
-      throw new EddyError('COMMIT_CONFLICT', `snapshot ${target} appeared while restoring it from tag '${o.tag}'`);
-    if (target < earliest) await io.write(`${sm.dir}/EARLIEST`, String(target));
-  }
-  await io.write(`${sm.dir}/LATEST`, String(target));
-  // Tags after the target go with the snapshots (Paimon's rollback does the same).
-  const removedTags: string[] = [];
-  for (const t of await listTags(table)) {
-    if (t.snapshot.id > target) {
-      await io.delete(tagPath(table, t.tag));
-      removedTags.push(t.tag);
-    }
-  }
-  // Consumers past the target would skip the snapshots committed after the rollback: rewind them.
-  const resetConsumers: string[] = [];
-  for (const f of await io.list(`${table.path}/consumer`)) {
-    const n = baseName(f.path);
-    if (f.isDirectory || !n.startsWith('consumer-')) continue;
-    try {
-      const next = (JSON.parse(new TextDecoder().decode(await io.read(f.path))) as { nextSnapshot?: unknown })
-        .nextSnapshot;
-      if (typeof next === 'number' && next > target + 1) {
-        await io.write(f.path, JSON.stringify({ nextSnapshot: target + 1 }));
-        resetConsumers.push(n.slice('consumer-'.length));
-      }
-    } catch (e) {
-      if (!isNotFound(e)) throw e;
-    }
-  }
+  const r = await table.rollbackTo(
+    o.tag !== undefined ? { tag: o.tag } : { snapshotId: parseInteger('--to', o.to, 1)! },
+  );
   const doc = {
     table: table.name,
-    snapshot: target,
-    restoredFromTag: restore ? o.tag : null,
-    removedSnapshots: removed,
-    removedTags,
-    resetConsumers,
+    snapshot: r.snapshotId,
+    restoredFromTag: r.restoredFromTag,
+    removedSnapshots: r.removedSnapshots,
+    removedChangelogs: r.removedChangelogs,
+    removedTags: r.removedTags,
+    resetConsumers: r.resetConsumers,
   };
   await printDocument(outputMode(g), doc, () =>
     [
-      `rolled back ${table.name} to snapshot ${target}${restore ? ` (restored from tag ${o.tag})` : ''}`,
-      removed.length ? `  removed snapshots ${idRanges(removed)}` : '  no snapshot removed',
-      ...(removedTags.length ? [`  removed tags ${removedTags.join(', ')}`] : []),
-      ...(resetConsumers.length ? [`  rewound consumers ${resetConsumers.join(', ')} to snapshot ${target + 1}`] : []),
+      `rolled back ${table.name} to snapshot ${r.snapshotId}${r.restoredFromTag ? ` (restored from tag ${r.restoredFromTag})` : ''}`,
+      r.removedSnapshots.length ? `  removed snapshots ${idRanges(r.removedSnapshots)}` : '  no snapshot removed',
+      ...(r.removedChangelogs.length ? [`  removed changelogs ${idRanges(r.removedChangelogs)}`] : []),
+      ...(r.removedTags.length ? [`  removed tags ${r.removedTags.join(', ')}`] : []),
+      ...(r.resetConsumers.length
+        ? [`  rewound consumers ${r.resetConsumers.join(', ')} to snapshot ${r.snapshotId + 1}`]
+        : []),
       '  files only the removed snapshots used are now unreferenced: eddy remove-orphans deletes them',
     ].join('\n'),
   );

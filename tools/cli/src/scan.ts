@@ -346,6 +346,7 @@ export interface ScanCliOptions {
   limit?: string;
   snapshot?: string;
   asOf?: string;
+  tag?: string;
 }
 
 /** Values for output: TIMESTAMP(4..6) microseconds become ISO strings (bigint is not readable). */
@@ -362,20 +363,22 @@ export async function runScan(g: GlobalOptions, name: string, o: ScanCliOptions)
   const mode = outputMode(g);
   const table: Table = await openTable(g, name);
   const select = parseList('--select', o.select);
-  for (const c of select ?? []) {
-    if (!table.schema.fields.some((f) => f.name === c))
-      throw usage(`--select: unknown column '${c}' (columns: ${table.schema.fields.map((f) => f.name).join(', ')})`);
-  }
-  if (o.snapshot !== undefined && o.asOf !== undefined) throw usage('pass either --snapshot or --as-of, not both');
-  const where = o.where === undefined ? undefined : parseWhere(o.where, table.schema.fields);
-  const options = {
-    select,
-    where,
-    limit: parseInteger('--limit', o.limit, 0),
+  if ([o.snapshot, o.asOf, o.tag].filter((x) => x !== undefined).length > 1)
+    throw usage('pass one of --snapshot, --as-of and --tag');
+  const travel = {
     snapshotId: parseInteger('--snapshot', o.snapshot, 1),
     asOf: parseTime('--as-of', o.asOf),
+    tag: o.tag,
   };
-  const fields = select ? select.map((c) => table.schema.field(c)) : table.schema.fields;
+  // Time travel reads the snapshot in its own schema: its columns are the ones to select and filter.
+  const { schema } = await table.resolveRead(travel);
+  for (const c of select ?? []) {
+    if (!schema.fields.some((f) => f.name === c))
+      throw usage(`--select: unknown column '${c}' (columns: ${schema.fields.map((f) => f.name).join(', ')})`);
+  }
+  const where = o.where === undefined ? undefined : parseWhere(o.where, schema.fields);
+  const options = { select, where, limit: parseInteger('--limit', o.limit, 0), ...travel };
+  const fields = select ? select.map((c) => schema.field(c)) : schema.fields;
   if (mode === 'jsonl') {
     for await (const r of table.scan(options)) await println(toJsonLine(outputRow(fields, r)));
     return;

@@ -12,5 +12,6 @@ export { mergeManifestEntries } from '../../../packages/table/src/format/manifes
 export type { ManifestFileMeta } from '../../../packages/table/src/format/manifest-list.ts';
 export { readParquet } from '../../../packages/table/src/format/parquet.ts';
 export { decodeSnapshot } from '../../../packages/table/src/format/snapshot.ts';
+export { ChangelogManager } from '../../../packages/table/src/meta/changelog-manager.ts';
 export type { DataSplit } from '../../../packages/table/src/meta/data-split.ts';
 export type { InternalValue } from '../../../packages/table/src/types/internal.ts';

@@ -2,7 +2,7 @@
  * The change feed from the command line: `eddy tail` follows new snapshots until interrupted (or a
  * limit), `eddy audit` prints the changes of a range of snapshots with their row kinds and stops.
  */
-import { type ChangeOptions, EddyError, type Table } from '@eddy/table';
+import { type ChangeOptions, type DataField, EddyError, type Table } from '@eddy/table';
 import {
   type GlobalOptions,
   openTable,
@@ -16,6 +16,7 @@ import {
 } from './context.ts';
 import { renderTable, toJson, toJsonLine } from './format.ts';
 import { outputRow } from './scan.ts';
+import { ChangelogManager } from './sdk-internals.ts';
 
 /** `--from latest | full | earliest | snapshot:N | snapshot-full:N | time:ISO` → change-feed options. */
 export async function startOptions(table: Table, from: string): Promise<ChangeOptions> {
@@ -23,7 +24,12 @@ export async function startOptions(table: Table, from: string): Promise<ChangeOp
   if (f === 'latest') return { scanMode: 'latest' };
   if (f === 'full' || f === 'latest-full') return { scanMode: 'latest-full' };
   if (f === 'earliest') {
-    const earliest = await table.snapshots.earliestSnapshotId();
+    // The earliest snapshot, or the earliest long-lived changelog before it (decoupled retention).
+    const snapshot = await table.snapshots.earliestSnapshotId();
+    const changelog = table.schema.options.changelogDecoupled
+      ? await new ChangelogManager(table.io, table.path).earliestId()
+      : undefined;
+    const earliest = changelog !== undefined && (snapshot === undefined || changelog < snapshot) ? changelog : snapshot;
     return earliest === undefined ? { scanMode: 'latest' } : { scanMode: 'from-snapshot', snapshotId: earliest };
   }
   let m = /^snapshot(-full)?:(\d+)$/.exec(f);
@@ -45,13 +51,27 @@ export interface TailOptions {
   poll?: string;
 }
 
+/** The columns of a schema (an event's `schemaId`), for printing its rows. */
+function schemaFields(table: Table): (schemaId: number) => Promise<readonly DataField[]> {
+  const cache = new Map<number, readonly DataField[]>();
+  return async (id) => {
+    let f = cache.get(id);
+    if (!f) {
+      f = (await table.schemas.forSnapshot(id, table.schema)).fields;
+      cache.set(id, f);
+    }
+    return f;
+  };
+}
+
 export async function runTail(g: GlobalOptions, name: string, o: TailOptions): Promise<void> {
   const mode = outputMode(g);
   const table = await openTable(g, name);
   const start = await startOptions(table, o.from ?? 'latest');
   const limit = parseInteger('--limit', o.limit, 1);
   const select = parseList('--select', o.select);
-  const fields = select ? select.map((c) => table.schema.field(c)) : table.schema.fields;
+  for (const c of select ?? []) table.schema.field(c);
+  const fieldsOf = schemaFields(table);
   const stop = new AbortController();
   const onSignal = () => stop.abort();
   process.once('SIGINT', onSignal);
@@ -72,7 +92,7 @@ export async function runTail(g: GlobalOptions, name: string, o: TailOptions): P
       endSnapshotId: parseInteger('--until-snapshot', o.untilSnapshot, 1),
       signal: stop.signal,
     })) {
-      const row = outputRow(fields, ev.row);
+      const row = outputRow(await fieldsOf(ev.schemaId), ev.row);
       await println(
         mode === 'human'
           ? `${String(ev.snapshotId).padStart(6)}  ${ev.kind}  ${toJsonLine(row)}`
@@ -99,18 +119,31 @@ export async function runAudit(g: GlobalOptions, name: string, o: AuditOptions):
   const earliest = await table.snapshots.earliestSnapshotId();
   const latest = await table.snapshots.latestSnapshotId();
   const select = parseList('--select', o.select);
-  const fields = select ? select.map((c) => table.schema.field(c)) : table.schema.fields;
+  for (const c of select ?? []) table.schema.field(c);
+  const fieldsOf = schemaFields(table);
   const limit = parseInteger('--limit', o.limit, 1);
   const events: { snapshot: number; kind: string; row: Record<string, unknown> }[] = [];
-  if (earliest !== undefined && latest !== undefined) {
+  const columns: string[] = [];
+  const isTag = (v: string | undefined) => v !== undefined && !/^\d+$/.test(v.trim());
+  let changes:
+    | AsyncIterable<{ snapshotId: number; schemaId: number; kind: string; row: Record<string, unknown> }>
+    | undefined;
+  if (isTag(o.from) || isTag(o.to)) {
+    // Two tags: the difference of their states (Paimon's incremental-between with tags).
+    if (!isTag(o.from) || !isTag(o.to)) throw usage('--from and --to must both be snapshot ids or both be tag names');
+    changes = table.changesBetween(o.from!, o.to!, { select });
+  } else if (earliest !== undefined && latest !== undefined) {
     const from = parseInteger('--from', o.from, 1) ?? earliest;
     const to = parseInteger('--to', o.to, 1) ?? latest;
     if (from > to) throw usage(`--from ${from} is after --to ${to}`);
     if (to > latest) throw new EddyError('NOT_FOUND', `snapshot ${to} does not exist (latest is ${latest})`);
-    for await (const ev of table.changes({ scanMode: 'from-snapshot', snapshotId: from, endSnapshotId: to, select })) {
-      events.push({ snapshot: ev.snapshotId, kind: ev.kind, row: outputRow(fields, ev.row) });
-      if (limit !== undefined && events.length >= limit) break;
-    }
+    changes = table.changesBetween(from - 1, to, { select });
+  }
+  for await (const ev of changes ?? []) {
+    const fields = await fieldsOf(ev.schemaId);
+    for (const k of Object.keys(ev.row)) if (!columns.includes(k)) columns.push(k);
+    events.push({ snapshot: ev.snapshotId, kind: ev.kind, row: outputRow(fields, ev.row) });
+    if (limit !== undefined && events.length >= limit) break;
   }
   if (mode === 'json') return println(toJson(events));
   if (mode === 'jsonl') {
@@ -121,7 +154,7 @@ export async function runAudit(g: GlobalOptions, name: string, o: AuditOptions):
   await println(
     renderTable(
       events.map((e) => ({ snapshot: e.snapshot, rowkind: e.kind, ...e.row })),
-      ['snapshot', 'rowkind', ...fields.map((f) => f.name)],
+      ['snapshot', 'rowkind', ...columns],
     ),
   );
   await println(`(${events.length} change${events.length === 1 ? '' : 's'})`);

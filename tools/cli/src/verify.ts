@@ -14,6 +14,7 @@ import { humanBytes, humanCount, plural } from './format.ts';
 import { Progress } from './progress.ts';
 import {
   arrowToColumn,
+  ChangelogManager,
   columnValue,
   compareValues,
   type DataFileMeta,
@@ -67,6 +68,8 @@ class Verifier {
     indexFiles: 0,
     dataFiles: 0,
     changelogFiles: 0,
+    /** Long-lived changelogs (`changelog/changelog-N`) checked. */
+    changelogs: 0,
     bytes: 0,
     filesReadBack: 0,
   };
@@ -278,6 +281,36 @@ class Verifier {
     return s;
   }
 
+  /**
+   * A long-lived changelog (`changelog/changelog-N`): it parses, and what a change feed reads from
+   * it exists — its changelog manifest list and files (with a changelog producer), else, for an
+   * APPEND commit, its delta list and the files it added. Base and delta lists of a producer's
+   * changelog are gone by design (snapshot expiry deletes them).
+   */
+  async changelog(changelogs: ChangelogManager, id: number): Promise<void> {
+    const path = changelogs.path(id);
+    let c: Snapshot | undefined;
+    try {
+      c = await changelogs.tryRead(id);
+    } catch (e) {
+      this.report(id, path, message(e));
+      return;
+    }
+    if (!c) return; // expired meanwhile
+    this.counts.changelogs++;
+    const list = c.changelogManifestList ?? (c.commitKind === 'APPEND' ? c.deltaManifestList : undefined);
+    if (!list) return;
+    const size = c.changelogManifestList ? c.changelogManifestListSize : c.deltaManifestListSize;
+    const { entries } = await this.listEntries(id, list, size);
+    await forEachLimit(
+      entries.filter((e) => e.kind === FileKind.ADD),
+      16,
+      async (e) => {
+        await this.checkFile(id, this.filePath(e), 'changelog file', e.file.fileSize, 'changelogFiles');
+      },
+    );
+  }
+
   /** Reads a data file back and compares it with its manifest entry. */
   async readBack(f: LiveFile, schemaOf: (id: number) => Promise<TableSchema>): Promise<void> {
     const meta: DataFileMeta = f.entry.file;
@@ -391,6 +424,10 @@ export async function runVerify(g: GlobalOptions, name: string, o: VerifyOptions
     progress.finish();
   }
 
+  // Long-lived changelogs: what change feeds read from them must exist.
+  const changelogs = new ChangelogManager(table.io, table.path);
+  for (const id of await changelogs.listIds()) await v.changelog(changelogs, id);
+
   // Read files back: all of them (--deep) or an even sample of the latest snapshot's.
   let toRead = [...v.live.values()];
   if (sample !== undefined) {
@@ -436,7 +473,7 @@ export async function runVerify(g: GlobalOptions, name: string, o: VerifyOptions
     const lines = [
       earliest === undefined
         ? `${table.name}: no snapshots`
-        : `${table.name}: snapshots ${earliest}..${latest} (${humanCount(c.snapshots)} parsed), ${plural(c.manifestLists, 'manifest list')}, ${plural(c.manifests, 'manifest')}, ${plural(c.dataFiles, 'data file')}${c.changelogFiles ? `, ${plural(c.changelogFiles, 'changelog file')}` : ''}${c.indexFiles ? `, ${plural(c.indexFiles, 'index file')}` : ''} (${humanBytes(c.bytes)}); ${plural(c.filesReadBack, 'data file')} read back${o.deep ? ' (deep)' : ''}`,
+        : `${table.name}: snapshots ${earliest}..${latest} (${humanCount(c.snapshots)} parsed), ${plural(c.manifestLists, 'manifest list')}, ${plural(c.manifests, 'manifest')}, ${plural(c.dataFiles, 'data file')}${c.changelogFiles ? `, ${plural(c.changelogFiles, 'changelog file')}` : ''}${c.changelogs ? `, ${plural(c.changelogs, 'long-lived changelog')}` : ''}${c.indexFiles ? `, ${plural(c.indexFiles, 'index file')}` : ''} (${humanBytes(c.bytes)}); ${plural(c.filesReadBack, 'data file')} read back${o.deep ? ' (deep)' : ''}`,
     ];
     if (ok) lines.push('OK: no problems found');
     else {

@@ -213,7 +213,7 @@ export class FileStoreCommit {
           changelogRecordCount: changelogManifest ? changelogRecords : undefined,
           watermark: latest?.watermark,
           properties: options.properties,
-          nextRowId: latest?.nextRowId ?? 0,
+          nextRowId: latest?.nextRowId ?? 0n,
         };
         publishing = true;
         if (await this.snapshots.tryPublish(snapshot)) {

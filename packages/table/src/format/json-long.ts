@@ -44,14 +44,21 @@ export function parseJsonWithLongs(text: string): unknown {
   return JSON.parse(out, (_k, v) => (typeof v === 'string' && v.startsWith('\u0000long:') ? BigInt(v.slice(6)) : v));
 }
 
-/** Pretty JSON (2 spaces) where bigint values are written as bare integers. */
+/** A JSON number written exactly as given (e.g. Jackson's `86400.000000000` for a Duration). */
+export class RawJsonNumber {
+  constructor(readonly text: string) {
+    if (!/^-?\d+(\.\d+)?$/.test(text)) throw new RangeError(`not a JSON number: ${text}`);
+  }
+}
+
+/** Pretty JSON (2 spaces) where bigint values (and RawJsonNumbers) are written as bare numbers. */
 export function stringifyJsonWithLongs(value: unknown): string {
   const marks: string[] = [];
   const text = JSON.stringify(
     value,
     (_k, v) => {
-      if (typeof v === 'bigint') {
-        marks.push(v.toString());
+      if (typeof v === 'bigint' || v instanceof RawJsonNumber) {
+        marks.push(typeof v === 'bigint' ? v.toString() : v.text);
         return `\u0000long:${marks.length - 1}`;
       }
       return v;

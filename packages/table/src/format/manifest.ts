@@ -130,7 +130,10 @@ export function simpleStatsFromAvro(r: FieldReader, path: string): SimpleStats {
     maxValues: r.requiredBytes('_MAX_VALUES'),
     nullCounts: counts.map((c) => {
       if (c === null || c === undefined) return null;
-      if (typeof c === 'bigint') return Number(c);
+      if (typeof c === 'bigint') {
+        if (c > BigInt(Number.MAX_SAFE_INTEGER) || c < 0n) throw corruptFile(path, `_NULL_COUNTS has ${c}`);
+        return Number(c);
+      }
       if (typeof c === 'number') return c;
       throw corruptFile(path, '_NULL_COUNTS has a non-numeric element');
     }),

@@ -13,6 +13,7 @@ import { SplitReader } from '../read/split-reader.ts';
 import { ScanPlanner } from '../scan/scan-planner.ts';
 import { EddyError } from '../types/errors.ts';
 import { newCommitUser } from '../write/table-writer.ts';
+import { checkWritable } from '../write/writable.ts';
 import { compactBucket, deleteFiles } from './bucket-compaction.ts';
 import { produceChangelog } from './changelog-producer.ts';
 import { sortedRuns } from './levels.ts';
@@ -60,6 +61,7 @@ const universalOptions = (o: CoreOptions): UniversalOptions => ({
 const planner = (t: TableContext) => new ScanPlanner(t.schema, t.schemas, t.snapshots, t.manifests);
 
 function checkCompactable(t: TableContext): void {
+  checkWritable(t);
   if (!t.schema.isPrimaryKeyTable) {
     throw new EddyError('UNSUPPORTED', `table ${t.name}: compaction of append tables is not supported yet`);
   }

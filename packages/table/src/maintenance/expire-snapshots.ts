@@ -5,12 +5,18 @@
  *
  * 1. plan: read everything the deletion needs while all snapshots still exist;
  * 2. delete the expired snapshot files, oldest first, then move the EARLIEST hint — from here on no
- *    reader can start on an expired snapshot, and every retained snapshot is untouched;
+ *    reader can start on an expired snapshot, and every retained snapshot is untouched. When the
+ *    changelog outlives snapshots (`changelog.num-retained.*`, `changelog.time-retained` above the
+ *    snapshot ones), each expired snapshot's JSON is first written to `changelog/changelog-N`;
  * 3. delete the data files only expired snapshots used (the DELETE entries of the expired deltas,
  *    minus anything the first retained snapshot or a tag still uses) and the changelog files of the
- *    expired snapshots;
+ *    expired snapshots — except what the long-lived changelog keeps: its changelog files, and with
+ *    no changelog producer the appended files (which are the changelog) and the manifest lists;
  * 4. delete the manifests, manifest lists, index manifests, index files and statistics no retained
  *    snapshot or tag uses.
+ *
+ * Then, as Paimon's commit maintenance does, long-lived changelogs past their retention are expired
+ * (expire-changelog.ts) and tags past their `tagTimeRetained` are deleted (tags.ts).
  *
  * Steps 3-4 can be deferred (`deferFileDeletion`) so a caller gives readers that resolved an
  * expired snapshot just before step 2 a grace period; files a crash leaves behind are unreferenced
@@ -18,10 +24,14 @@
  */
 
 import { FileKind } from '../format/manifest.ts';
+import type { Snapshot } from '../format/snapshot.ts';
 import { joinPath } from '../io/file-io.ts';
+import { ChangelogManager } from '../meta/changelog-manager.ts';
 import type { TableContext } from '../meta/table-context.ts';
 import { EddyError } from '../types/errors.ts';
-import { type ConsumerRef, isNotFound, metadataOf, readConsumers, readTags } from './references.ts';
+import { expireChangelogs } from './expire-changelog.ts';
+import { type ConsumerRef, isNotFound, metadataOf, readConsumers, readTags, sortMetadata } from './references.ts';
+import { expireTags } from './tags.ts';
 
 export interface ExpireSnapshotsOptions {
   /** `snapshot.num-retained.min` (default: the table option, 10). */
@@ -30,8 +40,14 @@ export interface ExpireSnapshotsOptions {
   readonly retainMax?: number;
   /** `snapshot.time-retained` in ms (default: the table option, 1 h). */
   readonly timeRetainedMs?: number;
-  /** `snapshot.expire.limit` (default: the table option, 50). */
+  /** `snapshot.expire.limit` (default: the table option, 50); also limits changelog expiry. */
   readonly expireLimit?: number;
+  /** `changelog.num-retained.min` (default: the table option, else the snapshot one). */
+  readonly changelogRetainMin?: number;
+  /** `changelog.num-retained.max` (default: the table option, else the snapshot one). */
+  readonly changelogRetainMax?: number;
+  /** `changelog.time-retained` in ms (default: the table option, else the snapshot one). */
+  readonly changelogTimeRetainedMs?: number;
   /** `consumer.expiration-time` in ms (default: the table option; unset = consumers never expire). */
   readonly consumerExpirationTimeMs?: number;
   /** The clock (tests). */
@@ -48,6 +64,12 @@ export interface ExpireSnapshotsResult {
   readonly expired: number[];
   /** The earliest snapshot after this run (undefined for an empty table). */
   readonly earliestSnapshotId: number | undefined;
+  /** Expired snapshots whose changelog was kept in `changelog/changelog-N` (decoupled changelog). */
+  readonly changelogsKept: number[];
+  /** Long-lived changelogs (`changelog/changelog-N`) expired by this run. */
+  readonly expiredChangelogs: number[];
+  /** Tags deleted because they were past their retention time (`tagTimeRetained`). */
+  readonly expiredTags: string[];
   readonly deletedDataFiles: number;
   readonly deletedChangelogFiles: number;
   /** Manifests, manifest lists, index manifests, index files and statistics files. */
@@ -59,17 +81,6 @@ export interface ExpireSnapshotsResult {
   /** Consumers removed because they were older than `consumer.expiration-time`. */
   readonly expiredConsumers: string[];
 }
-
-const nothing = (earliest: number | undefined, expiredConsumers: string[]): ExpireSnapshotsResult => ({
-  expired: [],
-  earliestSnapshotId: earliest,
-  deletedDataFiles: 0,
-  deletedChangelogFiles: 0,
-  deletedMetadataFiles: 0,
-  files: [],
-  pendingFiles: [],
-  expiredConsumers,
-});
 
 /** Deletes files planned by an expiry (in the given order); missing files are fine. */
 export async function deleteExpiredFiles(table: TableContext, files: readonly string[]): Promise<void> {
@@ -94,36 +105,137 @@ async function activeConsumers(
   return { active, expired };
 }
 
+/** The retention rules of one run: the table's options overridden by the caller's (Paimon's ExpireConfig). */
+export interface ExpireConfig {
+  readonly retainMin: number;
+  readonly retainMax: number;
+  readonly timeRetainedMs: number;
+  readonly limit: number;
+  readonly changelogRetainMin: number;
+  readonly changelogRetainMax: number;
+  readonly changelogTimeRetainedMs: number;
+  /** Changelog retention above the snapshot one: expiry keeps changelog in `changelog/`. */
+  readonly changelogDecoupled: boolean;
+  readonly consumerChangelogOnly: boolean;
+}
+
+export function expireConfig(table: TableContext, options: ExpireSnapshotsOptions): ExpireConfig {
+  const o = table.schema.options;
+  const raw = table.schema.rawOptions;
+  const retainMin = options.retainMin ?? o.snapshotNumRetainedMin;
+  const retainMax = options.retainMax ?? o.snapshotNumRetainedMax;
+  const timeRetainedMs = options.timeRetainedMs ?? o.snapshotTimeRetainedMs;
+  const limit = options.expireLimit ?? o.snapshotExpireLimit;
+  // Unset changelog options follow the snapshot ones of this run (ExpireConfig.Builder.build).
+  const changelogRetainMin =
+    options.changelogRetainMin ?? (raw['changelog.num-retained.min'] ? o.changelogNumRetainedMin : retainMin);
+  const changelogRetainMax =
+    options.changelogRetainMax ?? (raw['changelog.num-retained.max'] ? o.changelogNumRetainedMax : retainMax);
+  const changelogTimeRetainedMs =
+    options.changelogTimeRetainedMs ?? (raw['changelog.time-retained'] ? o.changelogTimeRetainedMs : timeRetainedMs);
+  if (!(retainMin >= 1) || !(retainMax >= retainMin) || !(limit >= 1)) {
+    throw new RangeError(`expireSnapshots: need 1 ≤ retainMin ≤ retainMax and limit ≥ 1`);
+  }
+  if (!(changelogRetainMin >= 1) || !(changelogRetainMax >= changelogRetainMin)) {
+    throw new RangeError(`expireSnapshots: need 1 ≤ changelogRetainMin ≤ changelogRetainMax`);
+  }
+  const changelogDecoupled =
+    changelogRetainMax > retainMax || changelogRetainMin > retainMin || changelogTimeRetainedMs > timeRetainedMs;
+  return {
+    retainMin,
+    retainMax,
+    timeRetainedMs,
+    limit,
+    changelogRetainMin,
+    changelogRetainMax,
+    changelogTimeRetainedMs,
+    changelogDecoupled,
+    consumerChangelogOnly: changelogDecoupled && (raw['consumer.changelog-only'] ?? '').trim() === 'true',
+  };
+}
+
+/**
+ * Expires snapshots, then (decoupled changelog) long-lived changelogs, then tags past their
+ * retention time — Paimon's commit maintenance, run on demand.
+ */
 export async function expireSnapshots(
   table: TableContext,
   options: ExpireSnapshotsOptions = {},
 ): Promise<ExpireSnapshotsResult> {
-  const o = table.schema.options;
-  const retainMin = options.retainMin ?? o.snapshotNumRetainedMin;
-  const retainMax = options.retainMax ?? o.snapshotNumRetainedMax;
-  const timeRetained = options.timeRetainedMs ?? o.snapshotTimeRetainedMs;
-  const limit = options.expireLimit ?? o.snapshotExpireLimit;
+  const config = expireConfig(table, options);
   const now = options.now ?? Date.now();
-  if (!(retainMin >= 1) || !(retainMax >= retainMin) || !(limit >= 1)) {
-    throw new RangeError(`expireSnapshots: need 1 ≤ retainMin ≤ retainMax and limit ≥ 1`);
-  }
-  const snapshots = table.snapshots;
-
   const { active, expired: expiredConsumers } = await activeConsumers(
     table,
     now,
-    options.consumerExpirationTimeMs ?? o.consumerExpirationTimeMs,
+    options.consumerExpirationTimeMs ?? table.schema.options.consumerExpirationTimeMs,
   );
+  const snapshots = await expireSnapshotFiles(table, config, now, active);
+  const changelogs = config.changelogDecoupled
+    ? await expireChangelogs(table, config, now, active)
+    : { expired: [], dataFiles: [], metadataFiles: [], dataFileCount: 0 };
+  const files = [
+    ...snapshots.dataFiles,
+    ...snapshots.changelogFiles,
+    ...changelogs.dataFiles,
+    ...snapshots.metadataFiles,
+    ...changelogs.metadataFiles,
+  ];
+  if (!options.deferFileDeletion) await deleteExpiredFiles(table, files);
+  // Tags last, as Paimon's TagAutoManager runs after the expiry (deleting a tag cleans its files now).
+  const expiredTags = table.schema.options.tagTimeExpireEnabled ? await expireTags(table, { now }) : [];
+  return {
+    expired: snapshots.expired,
+    earliestSnapshotId: snapshots.earliest,
+    changelogsKept: snapshots.changelogsKept,
+    expiredChangelogs: changelogs.expired,
+    expiredTags,
+    deletedDataFiles: snapshots.dataFileCount,
+    deletedChangelogFiles: snapshots.changelogFiles.length + changelogs.dataFileCount,
+    deletedMetadataFiles: snapshots.metadataFiles.length + changelogs.metadataFiles.length,
+    files,
+    pendingFiles: options.deferFileDeletion ? files : [],
+    expiredConsumers,
+  };
+}
+
+interface SnapshotExpiry {
+  readonly expired: number[];
+  readonly earliest: number | undefined;
+  readonly changelogsKept: number[];
+  readonly dataFiles: string[];
+  readonly dataFileCount: number;
+  readonly changelogFiles: string[];
+  readonly metadataFiles: string[];
+}
+
+const noExpiry = (earliest: number | undefined): SnapshotExpiry => ({
+  expired: [],
+  earliest,
+  changelogsKept: [],
+  dataFiles: [],
+  dataFileCount: 0,
+  changelogFiles: [],
+  metadataFiles: [],
+});
+
+/** Steps 1-2: plans what expiring snapshots frees and deletes the snapshot files; returns the rest to delete. */
+async function expireSnapshotFiles(
+  table: TableContext,
+  config: ExpireConfig,
+  now: number,
+  consumers: readonly ConsumerRef[],
+): Promise<SnapshotExpiry> {
+  const snapshots = table.snapshots;
   const latest = await snapshots.latestSnapshotId();
   const earliest = await snapshots.earliestSnapshotId();
-  if (latest === undefined || earliest === undefined) return nothing(undefined, expiredConsumers);
+  if (latest === undefined || earliest === undefined) return noExpiry(undefined);
 
   // Paimon's window: [min, maxExclusive) may expire; stop at the first snapshot that is too young.
-  const min = Math.max(latest - retainMax + 1, earliest);
-  let maxExclusive = latest - retainMin + 1;
-  for (const c of active) maxExclusive = Math.min(maxExclusive, c.nextSnapshot);
-  maxExclusive = Math.min(maxExclusive, earliest + limit);
-  const olderThan = now - timeRetained;
+  const min = Math.max(latest - config.retainMax + 1, earliest);
+  let maxExclusive = latest - config.retainMin + 1;
+  if (!config.consumerChangelogOnly) for (const c of consumers) maxExclusive = Math.min(maxExclusive, c.nextSnapshot);
+  maxExclusive = Math.min(maxExclusive, earliest + config.limit);
+  const olderThan = now - config.timeRetainedMs;
   let end = maxExclusive;
   for (let id = min; id < maxExclusive; id++) {
     if (!(await snapshots.snapshotExists(id))) continue;
@@ -135,7 +247,7 @@ export async function expireSnapshots(
   const earliestHint = joinPath(snapshots.dir, 'EARLIEST');
   if (end <= earliest) {
     if (!(await table.io.exists(earliestHint))) await snapshots.writeEarliestHint(earliest);
-    return nothing(earliest, expiredConsumers);
+    return noExpiry(earliest);
   }
   let begin = earliest;
   for (let id = end - 1; id >= earliest; id--) {
@@ -147,13 +259,12 @@ export async function expireSnapshots(
 
   let plan: Awaited<ReturnType<typeof planDeletion>>;
   try {
-    plan = await planDeletion(table, begin, end);
+    plan = await planDeletion(table, begin, end, config.changelogDecoupled);
   } catch (e) {
     if (!isNotFound(e)) throw e;
     // Another expiry removed what we were reading: it does this work. (Expiry deletes snapshots
     // oldest first, before any file they use, so then `begin` is gone too.)
-    if (!(await snapshots.snapshotExists(begin)))
-      return nothing(await snapshots.earliestSnapshotId(), expiredConsumers);
+    if (!(await snapshots.snapshotExists(begin))) return noExpiry(await snapshots.earliestSnapshotId());
     // Otherwise a snapshot or tag names a file that is gone: the table is damaged, and what it
     // would free can't be known. Refuse before deleting anything.
     throw new EddyError(
@@ -163,35 +274,42 @@ export async function expireSnapshots(
     );
   }
 
-  // 2. Snapshot files first, oldest first, then the hint.
+  // 2. Snapshot files first, oldest first, then the hint. A decoupled changelog is written before
+  // its snapshot goes, so a change feed always finds one of them.
+  const changelogs = new ChangelogManager(table.io, table.path);
   const expired: number[] = [];
-  for (let id = begin; id < end; id++) {
-    await snapshots.deleteSnapshot(id);
-    expired.push(id);
+  for (const s of plan.expiredSnapshots) {
+    if (config.changelogDecoupled) {
+      await changelogs.write(s);
+      await changelogs.writeLatestHint(s.id);
+    }
+    await snapshots.deleteSnapshot(s.id);
+    expired.push(s.id);
   }
   await snapshots.writeEarliestHint(end);
-
-  // 3-4. Then what only they used.
-  const files = [...plan.dataFiles, ...plan.changelogFiles, ...plan.metadataFiles];
-  if (!options.deferFileDeletion) await deleteExpiredFiles(table, files);
   return {
     expired,
-    earliestSnapshotId: end,
-    deletedDataFiles: plan.dataFileCount,
-    deletedChangelogFiles: plan.changelogFiles.length,
-    deletedMetadataFiles: plan.metadataFiles.length,
-    files,
-    pendingFiles: options.deferFileDeletion ? files : [],
-    expiredConsumers,
+    earliest: end,
+    changelogsKept: config.changelogDecoupled ? [...expired] : [],
+    dataFiles: plan.dataFiles,
+    dataFileCount: plan.dataFileCount,
+    changelogFiles: plan.changelogFiles,
+    metadataFiles: plan.metadataFiles,
   };
 }
 
 /** What expiring snapshots [begin, end) frees, computed while everything still exists. */
-async function planDeletion(table: TableContext, begin: number, end: number) {
+async function planDeletion(table: TableContext, begin: number, end: number, decoupled: boolean) {
   const snapshots = table.snapshots;
   const paths = table.paths;
   const tags = await readTags(table);
   const endSnapshot = await snapshots.snapshot(end);
+  const expiredSnapshots: Snapshot[] = [];
+  for (let id = begin; id < end; id++) expiredSnapshots.push(await snapshots.snapshot(id));
+  // With no changelog producer, a long-lived changelog is the delta of its snapshot: its appended
+  // files and its base and delta manifest lists stay until the changelog expires (Paimon's
+  // SnapshotDeletion with changelogDecoupled and produceChangelog = false).
+  const keepAppended = decoupled && table.schema.options.changelogProducer === 'none';
 
   // Data files still in use: live in the first retained snapshot or in a tag. (A file a snapshot
   // after `end` uses is either live at `end` or newly added, and new files are never candidates.)
@@ -205,12 +323,15 @@ async function planDeletion(table: TableContext, begin: number, end: number) {
   const dataFiles: string[] = [];
   let dataFileCount = 0;
   for (let id = begin + 1; id <= end; id++) {
-    const s = await snapshots.snapshot(id);
+    const s = id === end ? endSnapshot : expiredSnapshots[id - begin];
     const deleted = new Map<string, string[]>();
     for (const e of await table.manifests.entriesOfList(s.deltaManifestList)) {
       const [main, ...extra] = paths.filesOf(e);
-      if (e.kind === FileKind.DELETE) deleted.set(main, [main, ...extra]);
-      else deleted.delete(main);
+      if (e.kind === FileKind.DELETE) {
+        // Files of unknown source count as appended (Java's default).
+        if (keepAppended && (e.file.fileSource ?? 0) === 0) continue;
+        deleted.set(main, [main, ...extra]);
+      } else deleted.delete(main);
     }
     for (const [main, all] of deleted) {
       if (inUse.has(main)) continue;
@@ -219,22 +340,24 @@ async function planDeletion(table: TableContext, begin: number, end: number) {
     }
   }
 
-  // Changelog files of the expired snapshots (no decoupled changelog retention).
+  // Changelog files of the expired snapshots — unless a long-lived changelog keeps them.
   const changelogFiles: string[] = [];
-  for (let id = begin; id < end; id++) {
-    const s = await snapshots.snapshot(id);
-    if (!s.changelogManifestList) continue;
-    for (const e of await table.manifests.entriesOfList(s.changelogManifestList)) {
-      if (e.kind === FileKind.ADD) changelogFiles.push(...paths.filesOf(e));
+  if (!decoupled) {
+    for (const s of expiredSnapshots) {
+      if (!s.changelogManifestList) continue;
+      for (const e of await table.manifests.entriesOfList(s.changelogManifestList)) {
+        if (e.kind === FileKind.ADD) changelogFiles.push(...paths.filesOf(e));
+      }
     }
   }
 
   // Metadata: whatever the expired snapshots reference that the first retained snapshot and the
   // tags don't. (A manifest leaves the chain for good once a snapshot drops it, so `end` stands
-  // for every later snapshot.)
+  // for every later snapshot.) A long-lived changelog keeps its changelog manifest list, and with
+  // no changelog producer its base and delta lists too.
   const indexCache = new Map<string, string[]>();
   const keep = new Set<string>();
-  const keepMetadata = async (s: (typeof tags)[number]['snapshot']) => {
+  const keepMetadata = async (s: Snapshot) => {
     const m = await metadataOf(table, s, paths, indexCache);
     for (const f of m.manifestDirFiles) keep.add(table.manifests.path(f));
     for (const f of m.indexFiles) keep.add(f);
@@ -242,9 +365,19 @@ async function planDeletion(table: TableContext, begin: number, end: number) {
   };
   await keepMetadata(endSnapshot);
   for (const t of tags) await keepMetadata(t.snapshot);
+  if (decoupled) {
+    for (const s of expiredSnapshots) {
+      const lists = [s.changelogManifestList, ...(keepAppended ? [s.baseManifestList, s.deltaManifestList] : [])];
+      for (const l of lists) {
+        if (!l) continue;
+        keep.add(table.manifests.path(l));
+        for (const m of await table.manifests.readManifestList(l)) keep.add(table.manifests.path(m.fileName));
+      }
+    }
+  }
   const metadata = new Set<string>();
-  for (let id = begin; id < end; id++) {
-    const m = await metadataOf(table, await snapshots.snapshot(id), paths, indexCache);
+  for (const s of expiredSnapshots) {
+    const m = await metadataOf(table, s, paths, indexCache);
     const candidates = [
       ...m.manifestDirFiles.map((f) => table.manifests.path(f)),
       ...m.indexFiles,
@@ -252,12 +385,5 @@ async function planDeletion(table: TableContext, begin: number, end: number) {
     ];
     for (const f of candidates) if (!keep.has(f)) metadata.add(f);
   }
-  // Leaves first (index files, manifests), the files naming them last: a crash part-way leaves
-  // only unreferenced files, which orphan cleanup finds from the lists that remain.
-  const rank = (p: string) => {
-    const n = p.slice(p.lastIndexOf('/') + 1);
-    return n.startsWith('manifest-list-') ? 3 : n.startsWith('index-manifest-') ? 2 : n.startsWith('manifest-') ? 1 : 0;
-  };
-  const metadataFiles = [...metadata].sort((a, b) => rank(a) - rank(b));
-  return { dataFiles, dataFileCount, changelogFiles, metadataFiles };
+  return { expiredSnapshots, dataFiles, dataFileCount, changelogFiles, metadataFiles: sortMetadata([...metadata]) };
 }

@@ -1,8 +1,9 @@
 import { FileKind } from '../format/manifest.ts';
-import { decodeSnapshot, type Snapshot } from '../format/snapshot.ts';
+import type { Snapshot } from '../format/snapshot.ts';
 import { joinPath } from '../io/file-io.ts';
 import type { TableContext } from '../meta/table-context.ts';
 import type { TablePaths } from '../meta/table-paths.ts';
+import { TagManager } from '../meta/tag-manager.ts';
 import { EddyError } from '../types/errors.ts';
 
 export const isNotFound = (e: unknown): boolean => e instanceof EddyError && e.code === 'NOT_FOUND';
@@ -14,22 +15,9 @@ export interface TagRef {
   readonly snapshot: Snapshot;
 }
 
-/** `tag/tag-<name>`: Snapshot JSON (plus tag fields, ignored). */
+/** Every tag's snapshot (`tag/tag-<name>`), by snapshot id. */
 export async function readTags(table: TableContext): Promise<TagRef[]> {
-  const out: TagRef[] = [];
-  for (const f of await table.io.list(joinPath(table.path, 'tag'))) {
-    const name = baseName(f.path);
-    if (f.isDirectory || !name.startsWith('tag-')) continue;
-    let bytes: Uint8Array;
-    try {
-      bytes = await table.io.read(f.path);
-    } catch (e) {
-      if (isNotFound(e)) continue; // deleted while listing
-      throw e;
-    }
-    out.push({ name: name.slice(4), snapshot: decodeSnapshot(new TextDecoder().decode(bytes), f.path) });
-  }
-  return out;
+  return (await new TagManager(table.io, table.path).list()).map((t) => ({ name: t.name, snapshot: t.snapshot }));
 }
 
 export interface ConsumerRef {
@@ -105,4 +93,16 @@ export async function metadataOf(
     indexFiles.push(...files);
   }
   return { manifestDirFiles, indexFiles, statistics: snapshot.statistics ? [snapshot.statistics] : [] };
+}
+
+/**
+ * Leaves first (index files, manifests), the files naming them last: a crash part-way leaves only
+ * unreferenced files, which orphan cleanup finds from the lists that remain.
+ */
+export function sortMetadata(files: string[]): string[] {
+  const rank = (p: string) => {
+    const n = baseName(p);
+    return n.startsWith('manifest-list-') ? 3 : n.startsWith('index-manifest-') ? 2 : n.startsWith('manifest-') ? 1 : 0;
+  };
+  return files.sort((a, b) => rank(a) - rank(b));
 }

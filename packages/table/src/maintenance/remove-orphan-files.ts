@@ -10,9 +10,10 @@
  * still exists means a damaged table, and the cleanup stops rather than guess.
  */
 
-import { FileKind } from '../format/manifest.ts';
-import { decodeSnapshot, type Snapshot } from '../format/snapshot.ts';
+import { FileKind, type ManifestEntry, mergeManifestEntries } from '../format/manifest.ts';
+import type { Snapshot } from '../format/snapshot.ts';
 import { type FileStatus, joinPath } from '../io/file-io.ts';
+import { ChangelogManager } from '../meta/changelog-manager.ts';
 import type { TableContext } from '../meta/table-context.ts';
 import { EddyError } from '../types/errors.ts';
 import { baseName, isNotFound, metadataOf, readTags } from './references.ts';
@@ -57,7 +58,13 @@ async function listCandidates(table: TableContext): Promise<FileStatus[]> {
     if (!f.isDirectory) continue;
     if (name === 'manifest' || name === 'index' || name === 'statistics') {
       for (const g of await io.list(f.path)) if (!g.isDirectory) out.push(g);
-    } else if (name === 'snapshot' || name === 'schema' || name === 'tag' || name === 'consumer') {
+    } else if (
+      name === 'snapshot' ||
+      name === 'schema' ||
+      name === 'tag' ||
+      name === 'consumer' ||
+      name === 'changelog'
+    ) {
       // Only temp files of interrupted atomic writes; the metadata itself is never an orphan.
       for (const g of await io.list(f.path)) if (!g.isDirectory && TEMP_FILE.test(baseName(g.path))) out.push(g);
     } else if (!METADATA_DIRS.has(name)) {
@@ -68,7 +75,7 @@ async function listCandidates(table: TableContext): Promise<FileStatus[]> {
 }
 
 /**
- * Names of the files every snapshot, tag and changelog still references. Files are matched by name,
+ * Names of the files every snapshot, tag and long-lived changelog still references. Files are matched by name,
  * not path: every name Eddy and Paimon generate carries a UUID, and names don't depend on how a
  * FileIO spells paths.
  */
@@ -128,20 +135,59 @@ async function collectReferences(table: TableContext): Promise<Set<string>> {
   for (const t of await readTags(table)) {
     await addSnapshot(t.snapshot, true, () => table.io.exists(joinPath(table.path, 'tag', `tag-${t.name}`)));
   }
-  // Decoupled changelogs (`changelog/changelog-<id>`, written by Paimon Java): snapshot JSON too.
-  for (const f of await table.io.list(joinPath(table.path, 'changelog'))) {
-    const name = baseName(f.path);
-    if (f.isDirectory || !/^changelog-\d+$/.test(name)) continue;
-    let text: string;
-    try {
-      text = new TextDecoder().decode(await table.io.read(f.path));
-    } catch (e) {
-      if (isNotFound(e)) continue;
-      throw e;
-    }
-    await addSnapshot(decodeSnapshot(text, f.path), true, () => table.io.exists(f.path));
+  // Long-lived changelogs (`changelog/changelog-<id>`): snapshot JSON whose base and delta lists
+  // are gone once a changelog producer's changelog outlives its snapshot (only its changelog list
+  // stays), and whose lists an interrupted changelog expiry may have half-deleted. What remains is
+  // referenced; what is missing is expected.
+  const changelogs = new ChangelogManager(table.io, table.path);
+  for (const id of await changelogs.listIds()) {
+    const c = await changelogs.tryRead(id);
+    if (c) await addChangelog(table, c, names);
   }
   return names;
+}
+
+async function addChangelog(table: TableContext, c: Snapshot, names: Set<string>): Promise<void> {
+  const tryList = async (list: string | null | undefined) => {
+    if (!list) return undefined;
+    try {
+      return await table.manifests.readManifestList(list);
+    } catch (e) {
+      if (isNotFound(e)) return undefined;
+      throw e;
+    }
+  };
+  const addFiles = (entries: readonly ManifestEntry[]) => {
+    for (const e of entries) {
+      if (e.kind !== FileKind.ADD) continue;
+      names.add(e.file.fileName);
+      for (const x of e.file.extraFiles) names.add(x);
+    }
+  };
+  const entriesOf = async (metas: readonly { fileName: string }[]) => {
+    const out: ManifestEntry[] = [];
+    for (const m of metas) {
+      names.add(m.fileName);
+      try {
+        out.push(...(await table.manifests.readManifest(m.fileName)));
+      } catch (e) {
+        if (!isNotFound(e)) throw e;
+      }
+    }
+    return out;
+  };
+  const base = await tryList(c.baseManifestList);
+  const delta = await tryList(c.deltaManifestList);
+  const changelog = await tryList(c.changelogManifestList);
+  if (base) names.add(c.baseManifestList);
+  if (delta) names.add(c.deltaManifestList);
+  if (changelog && c.changelogManifestList) names.add(c.changelogManifestList);
+  const baseEntries = base ? await entriesOf(base) : [];
+  const deltaEntries = delta ? await entriesOf(delta) : [];
+  // The files live at the changelog's snapshot (when both lists remain) and those its delta added.
+  if (base && delta) addFiles(mergeManifestEntries([...baseEntries, ...deltaEntries]));
+  addFiles(deltaEntries);
+  if (changelog) addFiles(await entriesOf(changelog));
 }
 
 export async function removeOrphanFiles(

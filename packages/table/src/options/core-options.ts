@@ -51,6 +51,26 @@ export interface CoreOptions {
   readonly snapshotExpireLimit: number;
   /** `consumer.expiration-time`: consumers not updated for this long stop protecting snapshots. */
   readonly consumerExpirationTimeMs: number | undefined;
+  /** `changelog.num-retained.min` (default: `snapshot.num-retained.min`). */
+  readonly changelogNumRetainedMin: number;
+  /** `changelog.num-retained.max` (default: `snapshot.num-retained.max`). */
+  readonly changelogNumRetainedMax: number;
+  /** `changelog.time-retained` (default: `snapshot.time-retained`). */
+  readonly changelogTimeRetainedMs: number;
+  /**
+   * Whether changelog outlives snapshots (Paimon's `changelogLifecycleDecoupled`): any changelog
+   * retention above the snapshot one. Expiry then keeps expired snapshots' changelog in
+   * `changelog/changelog-N` files.
+   */
+  readonly changelogDecoupled: boolean;
+  /** `consumer.changelog-only` (false; only with decoupled changelog): consumers protect changelog, not snapshots. */
+  readonly consumerChangelogOnly: boolean;
+  /** `tag.default-time-retained`: the retention time of new tags (none by default: kept until deleted). */
+  readonly tagDefaultTimeRetainedMs: number | undefined;
+  /** `tag.time-expire-enabled` (true): expiry deletes tags past their retention time. */
+  readonly tagTimeExpireEnabled: boolean;
+  /** `tag.automatic-creation` (none): Paimon commits create tags by time; Eddy writes refuse other values. */
+  readonly tagAutomaticCreation: string;
 }
 
 const MB = 1024 * 1024;
@@ -181,6 +201,22 @@ export function parseCoreOptions(opts: Readonly<Record<string, string>>): CoreOp
       `option 'snapshot.num-retained.max' (${retainMax}) must not be smaller than 'snapshot.num-retained.min' (${retainMin})`,
     );
   }
+  const snapshotTimeRetainedMs = opts['snapshot.time-retained']
+    ? parseDuration(opts['snapshot.time-retained'], 'snapshot.time-retained')
+    : 3_600_000;
+  const changelogMin = int(opts, 'changelog.num-retained.min', retainMin, 1);
+  const changelogMax = int(opts, 'changelog.num-retained.max', retainMax, 1);
+  if (changelogMax < changelogMin) {
+    throw new EddyError(
+      'INVALID_OPTION',
+      `option 'changelog.num-retained.max' (${changelogMax}) must not be smaller than 'changelog.num-retained.min' (${changelogMin})`,
+    );
+  }
+  const changelogTimeRetainedMs = opts['changelog.time-retained']
+    ? parseDuration(opts['changelog.time-retained'], 'changelog.time-retained')
+    : snapshotTimeRetainedMs;
+  const changelogDecoupled =
+    changelogMax > retainMax || changelogTimeRetainedMs > snapshotTimeRetainedMs || changelogMin > retainMin;
   return {
     bucket,
     bucketKey: list(opts['bucket-key']),
@@ -228,12 +264,20 @@ export function parseCoreOptions(opts: Readonly<Record<string, string>>): CoreOp
       : 8 * MB,
     snapshotNumRetainedMin: retainMin,
     snapshotNumRetainedMax: retainMax,
-    snapshotTimeRetainedMs: opts['snapshot.time-retained']
-      ? parseDuration(opts['snapshot.time-retained'], 'snapshot.time-retained')
-      : 3_600_000,
+    snapshotTimeRetainedMs,
     snapshotExpireLimit: int(opts, 'snapshot.expire.limit', 50, 1),
     consumerExpirationTimeMs: opts['consumer.expiration-time']
       ? parseDuration(opts['consumer.expiration-time'], 'consumer.expiration-time')
       : undefined,
+    changelogNumRetainedMin: changelogMin,
+    changelogNumRetainedMax: changelogMax,
+    changelogTimeRetainedMs,
+    changelogDecoupled,
+    consumerChangelogOnly: bool(opts, 'consumer.changelog-only', false) && changelogDecoupled,
+    tagDefaultTimeRetainedMs: opts['tag.default-time-retained']
+      ? parseDuration(opts['tag.default-time-retained'], 'tag.default-time-retained')
+      : undefined,
+    tagTimeExpireEnabled: bool(opts, 'tag.time-expire-enabled', true),
+    tagAutomaticCreation: (opts['tag.automatic-creation'] ?? 'none').trim().toLowerCase(),
   };
 }

@@ -359,6 +359,13 @@ export class SplitReader {
     split: DataSplit,
   ): Promise<FileColumns> {
     const path = this.paths.dataFile(dir, meta);
+    // Paimon names data files by format (`.parquet`, `.orc`, `.avro`); Eddy reads Parquet only.
+    // (Postpone-bucket tables write their unbucketed rows as Avro, for one.)
+    const ext = /\.(orc|avro|csv|json|lance|blob)$/i.exec(meta.fileName)?.[1];
+    if (ext)
+      throw new EddyError('UNSUPPORTED', `${path}: ${ext.toLowerCase()} data files are not supported (Parquet only)`, {
+        path,
+      });
     const fileSchema = meta.schemaId === this.schema.id ? this.schema : await this.schemas.schema(meta.schemaId);
     // Columns are found by field id in the file's schema, then read by that schema's name (Paimon's rule).
     const mapping = needFields.map((f) => fileSchema.fields.find((x) => x.id === f.id));

@@ -22,6 +22,8 @@ export interface ScanPlan {
 }
 
 export interface PlanOptions {
+  /** A snapshot already resolved (a tag's, or one a reader picked). */
+  readonly snapshot?: Snapshot;
   readonly snapshotId?: number;
   /** Time travel: the latest snapshot at or before this time. */
   readonly asOfMillis?: number;
@@ -38,6 +40,7 @@ export class ScanPlanner {
   ) {}
 
   async resolveSnapshot(options: PlanOptions): Promise<Snapshot | undefined> {
+    if (options.snapshot !== undefined) return options.snapshot;
     if (options.snapshotId !== undefined) {
       if (!Number.isInteger(options.snapshotId) || options.snapshotId < 1) {
         throw new EddyError('INVALID_ARGUMENT', `snapshot id must be a positive integer, got ${options.snapshotId}`);
@@ -89,8 +92,12 @@ export class ScanPlanner {
     const partFilter = filter && this.partitionOnly(filter);
     const groups = new Map<string, { e: ManifestEntry; files: DataFileMeta[]; partition: InternalValue[] }>();
     let skipped = 0;
+    // Postpone-bucket tables (`bucket` = -2): rows still in `bucket-postpone/` are invisible to
+    // batch reads until compaction moves them into real buckets (Java's onlyReadRealBuckets).
+    const realBucketsOnly = o.bucket === -2;
     for (const e of entries) {
       if (skipLevel0 && e.file.level === 0) continue;
+      if (realBucketsOnly && e.bucket < 0) continue;
       const key = `${Buffer.from(e.partition).toString('base64')}/${e.bucket}`;
       let g = groups.get(key);
       if (!g) {

@@ -6,6 +6,7 @@ import { TableSchema } from './table-schema.ts';
 export class SchemaManager {
   readonly dir: string;
   private readonly cache = new Map<number, TableSchema>();
+  private readonly readCache = new Map<string, TableSchema>();
 
   constructor(
     private readonly io: FileIO,
@@ -34,6 +35,41 @@ export class SchemaManager {
     const schema = TableSchema.fromJson(new TextDecoder().decode(bytes), path);
     if (schema.id !== id) throw new EddyError('CORRUPT_FILE', `${path}: holds schema id ${schema.id}`, { path });
     this.cache.set(id, schema);
+    return schema;
+  }
+
+  /**
+   * The schema to read a snapshot in: its own fields and keys (the columns the table had then —
+   * dropped ones back, renamed ones under their old names) with `current`'s options, as Java's time
+   * travel does (AbstractFileStoreTable.tryTimeTravel: schema(snapshot.schemaId).copy(options)).
+   */
+  async forSnapshot(schemaId: number, current: TableSchema): Promise<TableSchema> {
+    if (schemaId === current.id) return current;
+    const key = `${schemaId}@${current.id}`;
+    const hit = this.readCache.get(key);
+    if (hit) return hit;
+    const old = await this.schema(schemaId);
+    let schema: TableSchema;
+    try {
+      schema = new TableSchema(
+        old.id,
+        old.fields,
+        old.highestFieldId,
+        old.partitionKeys,
+        old.primaryKeys,
+        current.rawOptions,
+        old.comment,
+        old.timeMillis,
+      );
+    } catch (e) {
+      if (!(e instanceof EddyError)) throw e;
+      throw new EddyError(
+        e.code,
+        `schema ${schemaId} (of the snapshot being read) with the table's current options: ${e.message}`,
+        { path: this.schemaPath(schemaId), cause: e },
+      );
+    }
+    this.readCache.set(key, schema);
     return schema;
   }
 

@@ -1,3 +1,4 @@
+import { parseJsonWithLongs } from '../format/json-long.ts';
 import { validateAggregation } from '../merge/merge-function.ts';
 import { type CoreOptions, parseCoreOptions } from '../options/core-options.ts';
 import { type DataField, type DataType, formatDataType, parseDataType, withNullable } from '../types/data-types.ts';
@@ -171,7 +172,8 @@ export class TableSchema {
   static fromJson(text: string, path: string): TableSchema {
     let o: Record<string, unknown>;
     try {
-      o = JSON.parse(text);
+      // Longs beyond 2^53 parse as bigint and are refused below, never rounded.
+      o = parseJsonWithLongs(text) as Record<string, unknown>;
     } catch (e) {
       throw corruptFile(path, `not valid JSON: ${(e as Error).message}`, e);
     }
@@ -179,7 +181,8 @@ export class TableSchema {
     for (const k of ['id', 'fields', 'highestFieldId', 'partitionKeys', 'primaryKeys', 'options']) {
       if (o[k] === undefined) throw corruptFile(path, `schema has no '${k}'`);
     }
-    for (const k of ['version', 'id', 'highestFieldId']) {
+    for (const k of ['version', 'id', 'highestFieldId', 'timeMillis']) {
+      if (k === 'timeMillis' && o[k] === undefined) continue;
       if (o[k] !== undefined && !Number.isSafeInteger(o[k])) throw corruptFile(path, `'${k}' is not an integer`);
     }
     const version = o.version === undefined ? 1 : (o.version as number);

@@ -4,9 +4,11 @@ import type { ManifestEntry } from '../format/manifest.ts';
 import { FileKind, mergeManifestEntries } from '../format/manifest.ts';
 import type { Snapshot } from '../format/snapshot.ts';
 import { joinPath } from '../io/file-io.ts';
+import { ChangelogManager } from '../meta/changelog-manager.ts';
 import type { DataSplit } from '../meta/data-split.ts';
 import type { TableContext } from '../meta/table-context.ts';
 import { type ColumnBatch, SplitReader } from '../read/split-reader.ts';
+import type { TableSchema } from '../schema/table-schema.ts';
 import type { DataField } from '../types/data-types.ts';
 import { EddyError } from '../types/errors.ts';
 import { ROW_KIND_NAMES, type RowKindName } from '../types/internal.ts';
@@ -48,45 +50,100 @@ export interface ChangeOptions {
 
 export interface ChangeEvent {
   readonly kind: RowKindName;
+  /** The row in the schema of its snapshot (`schemaId`): the column names the table had then. */
   readonly row: Record<string, unknown>;
   readonly snapshotId: number;
+  /** The schema the row is in (the snapshot's `schemaId`). */
+  readonly schemaId: number;
 }
 
-/** A batch of changes: the rows' columns plus their kinds, from one snapshot. */
+/** A batch of changes: the rows' columns plus their kinds, from one snapshot, in its schema. */
 export interface ChangeBatch {
   readonly snapshotId: number;
+  /** The schema of `batch.fields` (the snapshot's `schemaId`). */
+  readonly schemaId: number;
   readonly kinds: Int8Array;
   readonly batch: ColumnBatch;
 }
 
+/** Change events (rows as plain objects) of change batches. */
+export async function* eventsOf(batches: AsyncIterable<ChangeBatch>): AsyncGenerator<ChangeEvent> {
+  for await (const b of batches) {
+    const { fields, columns, length } = b.batch;
+    for (let r = 0; r < length; r++) {
+      const row: Record<string, unknown> = {};
+      for (let c = 0; c < fields.length; c++)
+        row[fields[c].name] = toPublicValue(fields[c].type, columnValue(columns[c], r));
+      yield { kind: ROW_KIND_NAMES[b.kinds[r]], row, snapshotId: b.snapshotId, schemaId: b.schemaId };
+    }
+  }
+}
+
 export const DEFAULT_POLL_INTERVAL_MS = 200;
 
-/**
- * A table's change feed: optionally the full state at a snapshot (as +I), then the changes of each
- * following snapshot in commit order — the delta files of APPEND snapshots, or the changelog
- * files when the table has a changelog producer. New snapshots are found by probing
- * `snapshot-(N+1)`, never by listing.
- */
 /** A table as the change feed sees it: its parts, and full reads of a snapshot (`latest-full` and friends). */
 export interface ChangeSource extends TableContext {
   scanColumns(options: { snapshotId: number; select: readonly string[] }): AsyncIterable<ColumnBatch>;
 }
 
+/**
+ * A table's change feed: optionally the full state at a snapshot (as +I), then the changes of each
+ * following snapshot in commit order — the delta files of APPEND snapshots, or the changelog
+ * files when the table has a changelog producer. New snapshots are found by probing
+ * `snapshot-(N+1)`, never by listing; when the changelog outlives snapshots, an expired snapshot's
+ * changes are read from its long-lived `changelog/changelog-N` (Java's NextSnapshotFetcher).
+ *
+ * Each snapshot's changes come in that snapshot's schema (its `schemaId`). `select` names columns
+ * of the table's current schema; they are followed by field id, so a renamed column comes under
+ * the name it had at each snapshot, and one that did not exist yet is left out.
+ */
 export class ChangeReader {
-  private readonly projection: DataField[];
+  /** Field ids of the selected columns (undefined: all columns of each snapshot's schema). */
+  private readonly selectedIds: number[] | undefined;
+  private readonly changelogs: ChangelogManager;
+  private readonly readers = new Map<number, SplitReader>();
 
   constructor(
     private readonly table: ChangeSource,
     private readonly options: ChangeOptions = {},
   ) {
     const fields = table.schema.fields;
-    this.projection = options.select
-      ? options.select.map((c) => {
-          const f = fields.find((x) => x.name === c);
-          if (!f) throw new EddyError('INVALID_ARGUMENT', `select: unknown column '${c}' in table ${table.name}`);
-          return f;
-        })
-      : [...fields];
+    this.selectedIds = options.select?.map((c) => {
+      const f = fields.find((x) => x.name === c);
+      if (!f) throw new EddyError('INVALID_ARGUMENT', `select: unknown column '${c}' in table ${table.name}`);
+      return f.id;
+    });
+    this.changelogs = new ChangelogManager(table.io, table.path);
+  }
+
+  /** The schema a snapshot's changes are read in, and the selected fields in it. */
+  private async schemaOf(snapshot: Snapshot): Promise<{ schema: TableSchema; projection: DataField[] }> {
+    const schema = await this.table.schemas.forSnapshot(snapshot.schemaId, this.table.schema);
+    const projection = this.selectedIds
+      ? this.selectedIds.map((id) => schema.fields.find((f) => f.id === id)).filter((f) => f !== undefined)
+      : [...schema.fields];
+    return { schema, projection };
+  }
+
+  private readerOf(schema: TableSchema): SplitReader {
+    let r = this.readers.get(schema.id);
+    if (!r) {
+      r = new SplitReader(this.table.io, this.table.paths, schema, this.table.schemas);
+      this.readers.set(schema.id, r);
+    }
+    return r;
+  }
+
+  private get decoupled(): boolean {
+    return this.table.schema.options.changelogDecoupled;
+  }
+
+  /** The first snapshot whose changes can still be read: the earliest changelog or snapshot. */
+  private async earliestReadable(): Promise<number | undefined> {
+    const snapshot = await this.table.snapshots.earliestSnapshotId();
+    const changelog = this.decoupled ? await this.changelogs.earliestId() : undefined;
+    if (changelog === undefined) return snapshot;
+    return snapshot === undefined ? changelog : Math.min(snapshot, changelog);
   }
 
   async *batches(): AsyncGenerator<ChangeBatch> {
@@ -99,8 +156,11 @@ export class ChangeReader {
     else {
       const start = await this.startPosition();
       if (start.full !== undefined) {
-        for await (const b of t.scanColumns({ snapshotId: start.full, select: this.projection.map((f) => f.name) })) {
-          yield { snapshotId: start.full, kinds: new Int8Array(b.length), batch: b };
+        const { schema, projection } = await this.schemaOf(await t.snapshots.snapshot(start.full));
+        if (projection.length > 0) {
+          for await (const b of t.scanColumns({ snapshotId: start.full, select: projection.map((f) => f.name) })) {
+            yield { snapshotId: start.full, schemaId: schema.id, kinds: new Int8Array(b.length), batch: b };
+          }
         }
         if (consumer !== undefined) await writeConsumer(t, consumer, start.full + 1);
         if (o.endSnapshotId !== undefined && start.full >= o.endSnapshotId) return;
@@ -113,7 +173,11 @@ export class ChangeReader {
       if (o.endSnapshotId !== undefined && next > o.endSnapshotId) return;
       const snapshot = await this.tryRead(next);
       if (snapshot === undefined) {
-        const earliest = await t.snapshots.earliestSnapshotId();
+        let earliest = await this.earliestReadable();
+        // Gone, not yet committed: before the earliest, or (a changelog left from a time its
+        // retention was longer) between it and later snapshots.
+        const latest = earliest !== undefined && next >= earliest ? await t.snapshots.latestSnapshotId() : undefined;
+        if (latest !== undefined && next < latest) earliest = await t.snapshots.earliestSnapshotId();
         if (earliest !== undefined && next < earliest) {
           if (o.onExpired !== 'restart') {
             throw new EddyError(
@@ -139,9 +203,9 @@ export class ChangeReader {
       } catch (e) {
         // Expiry removed the snapshot (and its changelog files) while it was being read: the same
         // typed outcome as expiring it just before.
-        if (!(e instanceof EddyError && e.code === 'NOT_FOUND') || (await t.snapshots.snapshotExists(snapshot.id)))
+        if (!(e instanceof EddyError && e.code === 'NOT_FOUND') || (await this.tryRead(snapshot.id)) !== undefined)
           throw e;
-        const earliest = Math.max((await t.snapshots.earliestSnapshotId()) ?? 0, snapshot.id + 1);
+        const earliest = Math.max((await this.earliestReadable()) ?? 0, snapshot.id + 1);
         if (o.onExpired !== 'restart') {
           throw new EddyError(
             'SNAPSHOT_EXPIRED',
@@ -160,27 +224,43 @@ export class ChangeReader {
     }
   }
 
-  async *events(): AsyncGenerator<ChangeEvent> {
-    for await (const b of this.batches()) {
-      const { fields, columns, length } = b.batch;
-      for (let r = 0; r < length; r++) {
-        const row: Record<string, unknown> = {};
-        for (let c = 0; c < fields.length; c++)
-          row[fields[c].name] = toPublicValue(fields[c].type, columnValue(columns[c], r));
-        yield { kind: ROW_KIND_NAMES[b.kinds[r]], row, snapshotId: b.snapshotId };
-      }
-    }
+  events(): AsyncGenerator<ChangeEvent> {
+    return eventsOf(this.batches());
   }
 
+  /** Snapshot `id`, or its long-lived changelog once expired (decoupled changelog), or undefined. */
   private async tryRead(id: number): Promise<Snapshot | undefined> {
     // Existence comes from storage (a cached snapshot may have been expired since).
-    if (!(await this.table.snapshots.snapshotExists(id))) return undefined;
-    try {
-      return await this.table.snapshots.snapshot(id);
-    } catch (e) {
-      if (e instanceof EddyError && e.code === 'NOT_FOUND') return undefined;
-      throw e;
+    if (await this.table.snapshots.snapshotExists(id)) {
+      try {
+        return await this.table.snapshots.snapshot(id);
+      } catch (e) {
+        if (!(e instanceof EddyError && e.code === 'NOT_FOUND')) throw e;
+      }
     }
+    return this.decoupled ? this.changelogs.tryRead(id) : undefined;
+  }
+
+  /** The latest snapshot (or long-lived changelog) committed before `millis`, by binary search. */
+  private async lastBefore(millis: number): Promise<number | undefined> {
+    const latest = await this.table.snapshots.latestSnapshotId();
+    let lo = await this.earliestReadable();
+    if (latest === undefined || lo === undefined) return undefined;
+    let hi = latest;
+    let found: number | undefined;
+    while (lo <= hi) {
+      const mid = Math.floor((lo + hi) / 2);
+      const s = await this.tryRead(mid);
+      if (s === undefined) {
+        lo = mid + 1; // expired meanwhile
+        continue;
+      }
+      if (s.timeMillis < millis) {
+        found = mid;
+        lo = mid + 1;
+      } else hi = mid - 1;
+    }
+    return found;
   }
 
   /** Where the feed starts: an optional full snapshot read, then the first snapshot to follow. */
@@ -207,7 +287,7 @@ export class ChangeReader {
             `scan mode '${mode}' needs snapshotId (a positive integer), got ${id}`,
           );
         }
-        const earliest = await t.snapshots.earliestSnapshotId();
+        const earliest = await this.earliestReadable();
         if (earliest !== undefined && id < earliest) {
           throw new EddyError(
             'SNAPSHOT_EXPIRED',
@@ -220,9 +300,9 @@ export class ChangeReader {
         if (o.timestamp === undefined)
           throw new EddyError('INVALID_ARGUMENT', "scan mode 'from-timestamp' needs timestamp");
         const millis = o.timestamp instanceof Date ? o.timestamp.getTime() : o.timestamp;
-        const before = await t.snapshots.snapshotAsOf(millis - 1);
-        if (before) return { next: before.id + 1 };
-        return { next: (await t.snapshots.earliestSnapshotId()) ?? 1 };
+        const before = await this.lastBefore(millis);
+        if (before !== undefined) return { next: before + 1 };
+        return { next: (await this.earliestReadable()) ?? 1 };
       }
     }
     throw new EddyError('INVALID_OPTION', `unknown scan mode '${mode}'`);
@@ -241,7 +321,21 @@ export class ChangeReader {
     const entries: ManifestEntry[] = [];
     for (const m of await t.manifests.readManifestList(list))
       entries.push(...(await t.manifests.readManifest(m.fileName)));
-    const added = mergeManifestEntries(entries).filter((e) => e.kind === FileKind.ADD);
+    // Postpone-bucket tables with a changelog producer: only real buckets carry changelog (Java's
+    // DataTableStreamScan); without one, the rows written to `bucket-postpone/` are the changes.
+    const realBucketsOnly = t.schema.options.bucket === -2 && producer !== 'none';
+    const added = mergeManifestEntries(entries).filter(
+      (e) => e.kind === FileKind.ADD && !(realBucketsOnly && e.bucket < 0),
+    );
+    if (added.some((e) => e.bucket < 0)) {
+      throw new EddyError(
+        'UNSUPPORTED',
+        `table ${t.name}: option 'bucket' = -2 (postpone bucket mode) with changelog-producer 'none': Paimon's change feed includes the rows still in bucket-postpone/, written in ${added
+          .find((e) => e.bucket < 0)!
+          .file.fileName.split('.')
+          .pop()} format, which Eddy does not read`,
+      );
+    }
     const byBucket = new Map<string, ManifestEntry[]>();
     for (const e of added) {
       const k = `${Buffer.from(e.partition).toString('base64')}/${e.bucket}`;
@@ -250,7 +344,9 @@ export class ChangeReader {
       else byBucket.set(k, [e]);
     }
     const out: ChangeBatch[] = [];
-    const reader = new SplitReader(t.io, t.paths, t.schema, t.schemas);
+    const { schema, projection } = await this.schemaOf(snapshot);
+    if (projection.length === 0) return out;
+    const reader = this.readerOf(schema);
     for (const group of byBucket.values()) {
       const files = group.map((e) => e.file).sort((a, b) => (a.minSequenceNumber < b.minSequenceNumber ? -1 : 1));
       const split: DataSplit = {
@@ -261,8 +357,8 @@ export class ChangeReader {
         totalBuckets: group[0].totalBuckets,
         files,
       };
-      const { batch, kind } = await reader.readRecords(split, this.projection);
-      if (batch.length > 0) out.push({ snapshotId: snapshot.id, kinds: kind, batch });
+      const { batch, kind } = await reader.readRecords(split, projection);
+      if (batch.length > 0) out.push({ snapshotId: snapshot.id, schemaId: schema.id, kinds: kind, batch });
     }
     return out;
   }

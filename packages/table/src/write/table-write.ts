@@ -22,6 +22,7 @@ import { EddyError } from '../types/errors.ts';
 import type { RowKindName } from '../types/internal.ts';
 import type { MemoryBudget } from './memory-budget.ts';
 import { bucketKeyOf, type RestoredSequences, type Row, TableWriter, type TableWriterOptions } from './table-writer.ts';
+import { checkWritable } from './writable.ts';
 
 export interface WriterOptions {
   /** Stable identity of a writer across restarts (exactly-once); random by default. */
@@ -108,6 +109,7 @@ async function restoreSequences(t: TableContext): Promise<RestoredSequences> {
 
 /** The bucketed writer behind a TableWrite (also used by tests that drive flushes directly). */
 export function newTableWriter(t: TableContext, options: TableWriterOptions = {}): TableWriter {
+  checkWritable(t);
   return new TableWriter(t.io, t.path, t.schema, () => restoreSequences(t), options);
 }
 
