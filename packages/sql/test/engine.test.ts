@@ -44,7 +44,7 @@ describe('EddySql engine', () => {
 
   it('an AbortSignal stops a query and rejects with its reason; the next query runs', async () => {
     const ac = new AbortController();
-    const q = db.query('SELECT a.v, count(*) FROM s.big a JOIN s.big b USING (id) GROUP BY a.v', { signal: ac.signal });
+    const q = db.query('SELECT count(*) FROM s.big a, s.big b WHERE a.v < b.v', { signal: ac.signal });
     setTimeout(() => ac.abort(new Error('stop')), 30);
     await expect(q).rejects.toThrow('stop');
     await expect(db.query('SELECT 1', { signal: AbortSignal.abort(new Error('already')) })).rejects.toThrow('already');
