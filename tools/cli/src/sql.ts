@@ -32,7 +32,7 @@ export async function runSql(g: GlobalOptions, query: string | undefined, o: Sql
     mode = 'csv';
   }
   if (o.file && query) throw usage('give a query or --file, not both');
-  const catalog = await openCatalog(g, true);
+  const catalog = await openCatalog(g);
   const db = await EddySql.open(catalog);
   try {
     let text = query ?? (o.file ? readFileSync(o.file, 'utf8') : undefined);
