@@ -139,7 +139,11 @@ export function directFilesOf(
   const none = { direct: [], rest: [...split.files] };
   if (!(table.io instanceof LocalFileIO)) return none;
   const plain = (f: DataFileMeta) =>
-    isParquet(f) && f.schemaId === schema.id && f.externalPath === null && !split.deletionFiles?.has(f.fileName);
+    isParquet(f) &&
+    f.schemaId === schema.id &&
+    f.externalPath === null &&
+    f.writeCols === null && // a file of some columns only (data evolution) is not a table's rows
+    !split.deletionFiles?.has(f.fileName);
   const noDeletes = (f: DataFileMeta) => f.deleteRowCount === 0;
   if (!schema.isPrimaryKeyTable || schema.options.deletionVectorsEnabled) {
     // Files are independent: no merge (append) or a deletion vector per file (DV tables).
