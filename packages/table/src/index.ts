@@ -22,7 +22,7 @@ export {
   type ExpireSnapshotsResult,
   expireSnapshots,
 } from './maintenance/expire-snapshots.ts';
-export { type ConsumerRef, readConsumers, readTags, type TagRef } from './maintenance/references.ts';
+export { type ConsumerRef, readConsumers } from './maintenance/references.ts';
 export {
   type RemoveOrphanFilesOptions,
   type RemoveOrphanFilesResult,
