@@ -52,7 +52,9 @@ it('the README SQL example runs exactly as written, after the quick start', () =
     expect(out).toContain("day: '2026-11-25', orders: 2n, revenue: '24.18'");
     expect(out).toContain("day: '2026-11-26', orders: 1n, revenue: '25.00'");
     expect(out).toContain("day: '2026-11-27', orders: 1n, revenue: '1.50'");
-    expect(out).toMatch(/\[\s*\{ customer: 'ada', amount: '12\.50' \},\s*\{ customer: 'bob', amount: '3\.10' \}\s*\]\s*$/);
+    expect(out).toMatch(
+      /\[\s*\{ customer: 'ada', amount: '12\.50' \},\s*\{ customer: 'bob', amount: '3\.10' \}\s*\]\s*$/,
+    );
   } finally {
     rmSync(file, { force: true });
     rmSync(cwd, { recursive: true, force: true });
