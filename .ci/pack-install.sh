@@ -14,7 +14,7 @@ export npm_config_audit=false npm_config_fund=false npm_config_update_notifier=f
 echo "-- build and pack"
 npm run build --silent
 mkdir -p "$work/tgz"
-for p in packages/table packages/s3 tools/cli services/compactor; do
+for p in packages/table packages/s3 packages/sql tools/cli services/compactor; do
   npm pack --silent --pack-destination "$work/tgz" -w "$p" >/dev/null
 done
 ls -l "$work/tgz" | awk 'NR>1 {print "   " $5 " bytes  " $9}'
@@ -22,6 +22,7 @@ tgz() { ls "$work"/tgz/eddy-"$1"-*.tgz; }
 # Nothing from the repository's tests, configs or sources maps leaks in; the worker ships.
 for t in "$work"/tgz/*.tgz; do tar -tzf "$t"; done >"$work/files"
 grep -q 'package/dist/format/parquet-worker.cjs' "$work/files"
+grep -q 'package/dist/engine/boot.mjs' "$work/files"
 if grep -E '\.test\.|tsbuildinfo|vitest' "$work/files"; then
   echo "test or build files in a tarball" >&2; exit 1
 fi
@@ -38,12 +39,12 @@ catch (e) { if (e.code !== 'UNSUPPORTED' || !/npm install @eddy\/s3/.test(e.mess
 "
 echo "   install size: $(du -sk node_modules | cut -f1) KiB (@eddy/table and its dependencies)"
 
-echo "-- all four packages"
+echo "-- all five packages"
 mkdir "$work/app" && cd "$work/app"
 npm init -y >/dev/null
 npm pkg set type=module
-npm install --silent "$(tgz table)" "$(tgz s3)" "$(tgz cli)" "$(tgz compactor)"
-echo "   install size: $(du -sk node_modules | cut -f1) KiB (all four and their dependencies)"
+npm install --silent "$(tgz table)" "$(tgz s3)" "$(tgz sql)" "$(tgz cli)" "$(tgz compactor)"
+echo "   install size: $(du -sk node_modules | cut -f1) KiB (all five and their dependencies)"
 
 echo "-- README quick start, plain node"
 node -e "
@@ -87,6 +88,7 @@ npx eddy-compactor --help | head -2
 echo "-- npx eddy demo"
 npx eddy demo ./eddy-demo --seconds 1 | tail -4
 npx eddy --warehouse eddy-demo verify shop.orders | tail -1
+npx eddy --warehouse eddy-demo sql "SELECT count(*) AS orders FROM shop.orders" --json
 if npx eddy demo ./eddy-demo --seconds 1 </dev/null >/dev/null 2>"$work/err"; then
   echo "demo replaced an existing table without --force" >&2; exit 1
 fi

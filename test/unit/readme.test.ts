@@ -30,3 +30,33 @@ it('the README quick start runs exactly as written', () => {
     rmSync(cwd, { recursive: true, force: true });
   }
 });
+
+it('the README SQL example runs exactly as written, after the quick start', () => {
+  const readme = readFileSync(path.join(root, 'README.md'), 'utf8');
+  const block = (heading: string) => /```ts\n([\s\S]*?)```/.exec(readme.slice(readme.indexOf(heading)))?.[1] ?? '';
+  const quick = block('## Quick start');
+  const sql = block('## SQL');
+  expect(sql).toContain('EddySql');
+  const imports = (code: string) => code.split('\n').filter((l) => l.startsWith('import '));
+  const body = (code: string) => code.split('\n').filter((l) => !l.startsWith('import '));
+  const code = [...imports(quick), ...imports(sql), ...body(quick), ...body(sql)].join('\n');
+  const file = path.join(root, 'test', `.sql-example-${process.pid}.mts`);
+  const cwd = mkdtempSync(path.join(tmpdir(), 'eddy-sql-example-'));
+  try {
+    writeFileSync(file, code);
+    const out = execFileSync(process.execPath, [path.join(root, 'node_modules/tsx/dist/cli.mjs'), file], {
+      cwd,
+      encoding: 'utf8',
+    });
+    // cy's order doubled, dee's fixed by the MERGE, eve's inserted by it; snapshot 1 is ada and bob.
+    expect(out).toContain("day: '2026-11-25', orders: 2n, revenue: '24.18'");
+    expect(out).toContain("day: '2026-11-26', orders: 1n, revenue: '25.00'");
+    expect(out).toContain("day: '2026-11-27', orders: 1n, revenue: '1.50'");
+    expect(out).toMatch(
+      /\[\s*\{ customer: 'ada', amount: '12\.50' \},\s*\{ customer: 'bob', amount: '3\.10' \}\s*\]\s*$/,
+    );
+  } finally {
+    rmSync(file, { force: true });
+    rmSync(cwd, { recursive: true, force: true });
+  }
+});

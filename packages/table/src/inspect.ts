@@ -16,6 +16,7 @@ import type { ManifestFileMeta } from './format/manifest-list.ts';
 import { readParquet } from './format/parquet.ts';
 import type { Snapshot } from './format/snapshot.ts';
 import type { FileIO } from './io/file-io.ts';
+import { type ConsumerRef, readConsumers } from './maintenance/references.ts';
 import { ChangelogManager } from './meta/changelog-manager.ts';
 import type { ScanPlan } from './scan/scan-planner.ts';
 import type { TableSchema } from './schema/table-schema.ts';
@@ -43,6 +44,7 @@ export {
 export type { ManifestFileMeta } from './format/manifest-list.ts';
 export type { ParquetReadOptions } from './format/parquet.ts';
 export { decodeSnapshot } from './format/snapshot.ts';
+export type { ConsumerRef } from './maintenance/references.ts';
 export type { DataSplit, DeletionFile } from './meta/data-split.ts';
 export type { ScanPlan } from './scan/scan-planner.ts';
 export type { InternalValue } from './types/internal.ts';
@@ -120,6 +122,13 @@ export class TableInspector {
     return new ChangelogManager(this.table.io, this.table.path);
   }
 
+  // --- consumers -------------------------------------------------------------------------------
+
+  /** The consumers (`consumer/consumer-<id>`) with the next snapshot each will read. */
+  async consumers(): Promise<ConsumerRef[]> {
+    return readConsumers(this.table);
+  }
+
   // --- schemas ---------------------------------------------------------------------------------
 
   /** The schema with this id (`schema/schema-N`); data files name the schema they were written with. */
@@ -164,7 +173,7 @@ export class TableInspector {
   }
 
   /** The path of the data (or changelog) file of a manifest entry. */
-  dataFilePath(entry: ManifestEntry): string {
+  dataFilePath(entry: Pick<ManifestEntry, 'partition' | 'bucket' | 'file'>): string {
     return this.table.paths.dataFile(this.bucketPath(entry.partition, entry.bucket), entry.file);
   }
 

@@ -3,6 +3,7 @@ import type { Identifier } from './catalog/identifier.ts';
 import type { CommitResult } from './commit/file-store-commit.ts';
 import { arrowField, makeRecordBatch } from './data/arrow.ts';
 import { ColumnBuilder, columnValue, toPublicValue } from './data/columns.ts';
+import type { DataFileMeta } from './format/manifest.ts';
 import type { Snapshot } from './format/snapshot.ts';
 import type { FileIO } from './io/file-io.ts';
 import {
@@ -89,6 +90,11 @@ export interface ScanOptions {
   readonly asOf?: Date | number;
   /** Time travel: read this tag's snapshot (from the tag file: it works after the snapshot expired). */
   readonly tag?: string;
+  /**
+   * Read exactly these splits of a `plan()` (made with the same snapshotId/asOf/tag, which still
+   * choose the schema) instead of planning again, e.g. the part of a plan another reader does not take.
+   */
+  readonly splits?: readonly DataSplit[];
 }
 
 const MANIFEST_CODEC = { zstd: 'zstandard', snappy: 'snappy', deflate: 'deflate', none: 'null' } as const;
@@ -433,7 +439,9 @@ export class Table<R extends object = Record<string, unknown>> {
     const projection = this.projection(schema, options.select);
     const filter = this.filter(schema, options.where);
     if (!snapshot) return;
-    const plan = await this.newScanPlanner(schema).plan({ snapshot, filter });
+    const plan = options.splits
+      ? { splits: options.splits }
+      : await this.newScanPlanner(schema).plan({ snapshot, filter });
     const reader = this.newSplitReader(schema);
     let remaining = options.limit ?? Number.POSITIVE_INFINITY;
     if (remaining <= 0) return;

@@ -25,6 +25,7 @@ import { ingestSuite } from './suites/ingest.ts';
 import { memorySuite } from './suites/memory.ts';
 import { pointSuite } from './suites/point.ts';
 import { scanSuite } from './suites/scan.ts';
+import { sqlSuite } from './suites/sql.ts';
 
 const SUITES = {
   ingest: ingestSuite,
@@ -34,6 +35,7 @@ const SUITES = {
   feed: feedSuite,
   memory: memorySuite,
   cli: cliSuite,
+  sql: sqlSuite,
 } as const;
 type SuiteName = keyof typeof SUITES;
 const ORDER: readonly (SuiteName | 'core')[] = [
@@ -42,13 +44,14 @@ const ORDER: readonly (SuiteName | 'core')[] = [
   'scan',
   'compaction',
   'point',
+  'sql',
   'feed',
   'memory',
   'cli',
 ];
 
 const USAGE = `usage: npm run bench -- [suite ...] [flags]
-suites: core ingest scan point compaction feed memory cli all (default: all; with --smoke: all, small, no
+suites: core ingest scan point compaction sql feed memory cli all (default: all; with --smoke: all, small, no
         Java/pypaimon/LanceDB unless --peers names them)
 flags:  --rows N (1000000)  --rounds R (5)  --update-rows U (rows/5)  --buckets B (4)
         --repeat K (2: warm scan repetitions, best of)  --point-queries Q (20)  --range-width W (1000)
@@ -170,7 +173,12 @@ export async function main(argv: string[]): Promise<void> {
       workloads.push(w);
       printWorkload(w);
       // The later suites need only the tables: free the generated rows before the child processes.
-      if (s === 'point' || (s === 'compaction' && !rest.includes('point'))) ctx.dropRows();
+      if (
+        s === 'sql' ||
+        (s === 'point' && !rest.includes('sql')) ||
+        (s === 'compaction' && !rest.includes('point') && !rest.includes('sql'))
+      )
+        ctx.dropRows();
     }
   } finally {
     if (values.keep) console.log(`work directory kept: ${work}`);

@@ -7,6 +7,8 @@
  *   point   WH DB.T eq|range WIDTH KEY            one filtered scan
  *   compact WH DB.T                               full compaction
  *   memory  WH DB.T N BUCKETS WRITE_BUFFER CHUNK  rows generated on the fly, one writer, one commit
+ *   sql     WH - QUERY                            one query through EddySql (peak RSS of SQL over Eddy)
+ *   duckdb  WH - QUERY                            the same in plain DuckDB (its peak RSS)
  */
 import { readFileSync } from 'node:fs';
 import { and, Catalog, eq, ge, lt } from '@eddy/table';
@@ -93,6 +95,25 @@ export async function main(argv: string[]): Promise<void> {
       out.ms = performance.now() - t0;
       w.close();
       out.files = (await t.plan()).splits.reduce((s, x) => s + x.files.length, 0);
+      break;
+    }
+    case 'sql': {
+      const { EddySql } = await import('@eddy/sql');
+      out.baselineRssMb = procStatusMb('VmRSS');
+      const db = await EddySql.open(catalog);
+      const t0 = performance.now();
+      out.rows = (await db.query(a[0])).numRows;
+      out.ms = performance.now() - t0;
+      await db.close();
+      break;
+    }
+    case 'duckdb': {
+      const { DuckDBInstance } = await import('@duckdb/node-api');
+      out.baselineRssMb = procStatusMb('VmRSS');
+      const con = await (await DuckDBInstance.create(':memory:')).connect();
+      const t0 = performance.now();
+      out.rows = (await con.runAndReadAll(a[0])).getRowObjectsJS().length;
+      out.ms = performance.now() - t0;
       break;
     }
     default:

@@ -740,6 +740,7 @@ describe.concurrent('writing and maintenance', () => {
     expect(r.stdout).toMatch(/full compaction → snapshot \d+/);
     expect(r.stdout).toMatch(/files per bucket before → after compaction:\nregion\s+bucket\s+files before/);
     expect(r.stdout).toContain('merge-on-read scan:');
+    expect(r.stdout).toMatch(/eddy sql "SELECT region, count\(\*\)[^\n]*"\nregion\s+orders\s+revenue\n/);
     // Again on the same warehouse: refused (no terminal to ask on), the table left as it was.
     const before = await eddyJson<unknown[]>(['-w', path.join(tmp, 'demo-wh'), 'snapshots', 'shop.orders', '--json']);
     const again = await eddy(['demo', './demo-wh', '--seconds', '0.5']);

@@ -2,6 +2,7 @@ import { existsSync } from 'node:fs';
 import * as path from 'node:path';
 import { createInterface } from 'node:readline/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { EddySql } from '@eddy/sql';
 import { Catalog, EddyError, eq, type Table, warehousePath } from '@eddy/table';
 import { renderTable, toJsonLine } from './format.ts';
 
@@ -206,9 +207,18 @@ export async function runDemo(dir: string, o: DemoOptions): Promise<void> {
 
   const first = await table.toArray({ snapshotId: 1 });
   console.log(`\ntime travel: snapshot 1 had ${first.length} live orders`);
+  // The same table in SQL (what `eddy sql` runs): DuckDB over Eddy's merged rows.
+  const query =
+    "SELECT region, count(*) AS orders, sum(amount) AS revenue FROM shop.orders WHERE status = 'delivered' GROUP BY region ORDER BY region";
+  console.log(`\neddy sql "${query}"`);
+  {
+    await using db = await EddySql.open(catalog);
+    console.log(renderTable((await db.query(query)).rows()));
+  }
   const w = local ? path.relative(process.cwd(), warehouse) || '.' : warehouse;
   console.log(`\nnext, look inside:`);
   console.log(`  npx eddy --warehouse ${w} snapshots shop.orders`);
   console.log(`  npx eddy --warehouse ${w} files shop.orders --partition region=eu`);
   console.log(`  npx eddy --warehouse ${w} scan shop.orders --where "region = 'eu' and amount > 400" --limit 5`);
+  console.log(`  npx eddy --warehouse ${w} sql "SELECT status, count(*) FROM shop.orders GROUP BY status"`);
 }

@@ -22,6 +22,7 @@ import { register as removeOrphans } from './commands/remove-orphans.ts';
 import { register as rollback } from './commands/rollback.ts';
 import { register as scan } from './commands/scan.ts';
 import { register as snapshots } from './commands/snapshots.ts';
+import { register as sql } from './commands/sql.ts';
 import { register as tables } from './commands/tables.ts';
 import { register as tag } from './commands/tag.ts';
 import { register as tail } from './commands/tail.ts';
@@ -48,6 +49,7 @@ const COMMANDS: readonly Register[] = [
   scan,
   tail,
   audit,
+  sql,
   // writing
   load,
   // maintenance
