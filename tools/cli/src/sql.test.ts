@@ -18,6 +18,7 @@ function eddy(args: string[], stdin?: string): Promise<{ code: number | null; st
   return new Promise((resolve, reject) => {
     const env = binEnv();
     delete env.EDDY_WAREHOUSE;
+    env.EDDY_SQL_HISTORY = path.join(tmp, 'sql-history');
     const child = spawn(process.execPath, [BIN, '--warehouse', wh, ...args], { cwd: tmp, env });
     let stdout = '';
     let stderr = '';
@@ -123,7 +124,7 @@ describe('eddy sql', () => {
         '',
       ].join('\n'),
     );
-    expect(r.code).toBe(0);
+    expect(r.code, `${r.stderr}\n${r.stdout}`).toBe(0);
     expect(r.stdout).toContain('shop.orders\n');
     expect(r.stdout).toMatch(/id\n--\n 2\n\(1 row\)/);
     expect(r.stdout).toMatch(/column_name\s+column_type/);

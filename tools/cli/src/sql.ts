@@ -192,7 +192,7 @@ export function completions(tables: readonly string[], columns: readonly string[
 
 async function repl(db: EddySql, catalog: Catalog, initial: Mode): Promise<void> {
   let mode: Mode = initial;
-  const historyFile = path.join(homedir(), '.eddy_sql_history');
+  const historyFile = process.env.EDDY_SQL_HISTORY ?? path.join(homedir(), '.eddy_sql_history');
   const history = existsSync(historyFile)
     ? readFileSync(historyFile, 'utf8').split('\n').filter(Boolean).reverse().slice(0, 1000)
     : [];
@@ -223,6 +223,8 @@ async function repl(db: EddySql, catalog: Catalog, initial: Mode): Promise<void>
     completer,
     prompt: 'eddy> ',
   });
+  // Take the line iterator before the first await: lines read while nothing iterates are dropped.
+  const lines = rl[Symbol.asyncIterator]();
   await println(
     `Eddy SQL on ${catalog.warehouse} — ${tables.length} table${tables.length === 1 ? '' : 's'}; .help for help`,
   );
@@ -236,7 +238,7 @@ async function repl(db: EddySql, catalog: Catalog, initial: Mode): Promise<void>
     }
   };
   rl.prompt();
-  for await (const line of rl) {
+  for await (const line of lines) {
     const trimmed = line.trim();
     if (buffer === '' && trimmed.startsWith('.')) {
       const [cmd, arg] = trimmed.split(/\s+/, 2);
