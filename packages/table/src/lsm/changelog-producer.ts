@@ -82,7 +82,7 @@ export async function produceChangelog(
         if (touched) emit(a!, after.row, RowKind.INSERT);
         if (after.step()) await after.fill();
       } else {
-        if (touched && !firstRow && !(sameRow && sameRow(b!, before.row, a!, after.row))) {
+        if (touched && !firstRow && !sameRow?.(b!, before.row, a!, after.row)) {
           emit(b!, before.row, RowKind.UPDATE_BEFORE);
           emit(a!, after.row, RowKind.UPDATE_AFTER);
         }
