@@ -182,4 +182,31 @@ describe('changelog producers lookup and full-compaction', () => {
       expect(multiFile).toBeGreaterThan(0);
     });
   }
+
+  it('row-deduplicate-ignore-fields: an update that changes only ignored fields emits nothing', async () => {
+    for (const producer of ['lookup', 'full-compaction'] as const) {
+      using d = tempDir();
+      const t = await (await Catalog.open(d.path)).createTable('db.t', {
+        columns: { k: 'INT', v: 'STRING', ts: 'BIGINT' },
+        primaryKey: ['k'],
+        options: {
+          bucket: 1,
+          'changelog-producer': producer,
+          'changelog-producer.row-deduplicate': true,
+          'changelog-producer.row-deduplicate-ignore-fields': 'ts',
+        },
+      });
+      await t.upsert([
+        { k: 1, v: 'a', ts: 1n },
+        { k: 2, v: 'a', ts: 1n },
+      ]);
+      await t.upsert({ k: 1, v: 'a', ts: 2n });
+      await t.upsert({ k: 1, v: 'b', ts: 3n });
+      const latest = (await t.latestSnapshot())!.id;
+      const got: string[] = [];
+      for await (const e of t.changes({ scanMode: 'from-snapshot', snapshotId: 1, endSnapshotId: latest }))
+        got.push(`${e.kind} ${String(e.row.k)} ${String(e.row.v)} ${String(e.row.ts)}`);
+      expect(got, producer).toEqual(['+I 1 a 1', '+I 2 a 1', '-U 1 a 2', '+U 1 b 3']);
+    }
+  });
 });
