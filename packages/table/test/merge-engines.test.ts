@@ -255,4 +255,36 @@ describe('first-row tables read as Java reads them', () => {
     // Some runs had keys in an intermediate level below the top: the case a compaction must not duplicate.
     expect(intermediate).toBeGreaterThan(0);
   });
+
+  it("write-only: a commit's level 0 is invisible and calls for compaction (the compactor's cue) until compacted", async () => {
+    using d = tempDir();
+    const t = await (await Catalog.open(d.path)).createTable('db.t', {
+      columns: { k: 'INT', v: 'STRING' },
+      primaryKey: ['k'],
+      options: { bucket: 1, 'merge-engine': 'first-row', 'write-only': true },
+    });
+    await t.upsert([
+      { k: 1, v: 'a' },
+      { k: 2, v: 'a' },
+    ]);
+    await t.compact();
+    await t.upsert([
+      { k: 2, v: 'b' },
+      { k: 3, v: 'b' },
+    ]);
+    // two sorted runs: the universal picker alone would wait for five
+    const [h] = await t.bucketHealth();
+    expect([h.sortedRuns, h.l0Files, h.needsCompaction]).toEqual([2, 1, true]);
+    expect(await t.toArray()).toEqual([
+      { k: 1, v: 'a' },
+      { k: 2, v: 'a' },
+    ]);
+    expect((await t.compact()).snapshot?.commitKind).toBe('COMPACT');
+    expect((await t.bucketHealth())[0].needsCompaction).toBe(false);
+    expect(await t.toArray()).toEqual([
+      { k: 1, v: 'a' },
+      { k: 2, v: 'a' },
+      { k: 3, v: 'b' },
+    ]);
+  });
 });

@@ -48,7 +48,7 @@ export interface BucketHealth {
   readonly l0Files: number;
   readonly files: number;
   readonly sizeBytes: number;
-  /** Whether the universal picker would compact this bucket now. */
+  /** Whether the universal picker would compact this bucket now, or (lookup tables, e.g. first-row) it has level-0 files to move up. */
   readonly needsCompaction: boolean;
 }
 
@@ -148,6 +148,8 @@ export async function compactTable(t: TableContext, options: CompactOptions = {}
 export async function bucketHealth(t: TableContext): Promise<BucketHealth[]> {
   const plan = await planner(t).plan({ levels: 'all' });
   const compactable = t.schema.isPrimaryKeyTable && !t.schema.options.deletionVectorsEnabled;
+  // Level 0 of a lookup table always calls for compaction: its readers skip it (see compactTable).
+  const forceL0 = forcesUpLevel0(t.schema);
   return plan.splits.map((s) => {
     const runs = sortedRuns(s.files);
     const dir = t.paths.bucketDirOf(s.partition, s.bucket);
@@ -158,7 +160,10 @@ export async function bucketHealth(t: TableContext): Promise<BucketHealth[]> {
       l0Files: s.files.filter((f) => f.level === 0).length,
       files: s.files.length,
       sizeBytes: s.files.reduce((a, f) => a + f.fileSize, 0),
-      needsCompaction: compactable && pickCompaction(runs, universalOptions(t.schema.options)) !== undefined,
+      needsCompaction:
+        compactable &&
+        (pickCompaction(runs, universalOptions(t.schema.options)) !== undefined ||
+          (forceL0 && runs.some((r) => r.level === 0))),
     };
   });
 }
