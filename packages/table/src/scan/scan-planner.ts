@@ -29,6 +29,12 @@ export interface PlanOptions {
   /** Time travel: the latest snapshot at or before this time. */
   readonly asOfMillis?: number;
   readonly filter?: BoundPredicate;
+  /**
+   * Which levels to read: `batch` (default) as a batch read does (see batchScanSkipsLevel0);
+   * `streaming-full` as the full phase of a change feed (`latest-full`, Java's DataTableStreamScan
+   * starting scan), which depends on the changelog producer; `all` every level (compaction).
+   */
+  readonly levels?: 'batch' | 'streaming-full' | 'all';
 }
 
 /** snapshot → manifest lists → manifests → live files grouped by (partition, bucket), pruned. */
@@ -86,10 +92,11 @@ export class ScanPlanner {
     const filter = options.filter;
     const entries = await this.liveEntries(snapshot, filter);
     const partTypes = this.partitionTypes();
-    // DV tables keep level 0 invisible to batch reads until compaction (Paimon's rule). Java does the
-    // same for first-row tables; Eddy merges their level 0 on read instead, so its writes are visible
-    // at once (Java sees them after the writer's compaction).
-    const skipLevel0 = schema.isPrimaryKeyTable && o.deletionVectorsEnabled;
+    const levels = options.levels ?? 'batch';
+    const readsLevel = levelFilter(schema, levels);
+    // Value stats may prune a file only where no other file can shadow its rows: level 0 skipped
+    // for deletion vectors or first-row (the lookup compaction keeps every key in one level).
+    const skipLevel0 = batchScanSkipsLevel0(schema) && (levels === 'batch' || o.deletionVectorsEnabled);
     const partFilter = filter && this.partitionOnly(filter);
     const groups = new Map<string, { e: ManifestEntry; files: DataFileMeta[]; partition: InternalValue[] }>();
     let skipped = 0;
@@ -97,7 +104,7 @@ export class ScanPlanner {
     // batch reads until compaction moves them into real buckets (Java's onlyReadRealBuckets).
     const realBucketsOnly = o.bucket === -2;
     for (const e of entries) {
-      if (skipLevel0 && e.file.level === 0) continue;
+      if (!readsLevel(e.file.level)) continue;
       if (realBucketsOnly && e.bucket < 0) continue;
       const key = `${Buffer.from(e.partition).toString('base64')}/${e.bucket}`;
       let g = groups.get(key);
@@ -154,7 +161,7 @@ export class ScanPlanner {
         files,
       });
     }
-    if (skipLevel0 && o.deletionVectorsEnabled && snapshot.indexManifest)
+    if (schema.isPrimaryKeyTable && o.deletionVectorsEnabled && snapshot.indexManifest)
       await this.attachDeletionVectors(snapshot.indexManifest, splits);
     return { snapshot, splits, skippedFiles: skipped };
   }
@@ -277,4 +284,31 @@ export class ScanPlanner {
       return valueLookup?.(n);
     });
   }
+}
+
+/**
+ * Whether a batch read of `schema` skips level 0 (Java's CoreOptions.batchScanSkipLevel0, applied in
+ * AbstractBatchTableScan): primary-key tables with deletion vectors or the `first-row` merge engine.
+ * Their writers compact level 0 up before each commit (the lookup strategy), so level 0 holds only
+ * rows no compaction has settled yet: with `write-only` they stay invisible until a compaction.
+ */
+export function batchScanSkipsLevel0(schema: TableSchema): boolean {
+  const o = schema.options;
+  return schema.isPrimaryKeyTable && (o.deletionVectorsEnabled || o.mergeEngine === 'first-row');
+}
+
+/**
+ * The levels a plan reads. Batch: all but level 0 where batchScanSkipsLevel0. Streaming full phase
+ * (DataTableStreamScan.tryFirstPlan): `lookup` skips level 0 (its rows reach the feed as the
+ * changelog of the compaction that settles them), `full-compaction` reads only the top level (the
+ * rest comes as the next full compaction's changelog), other producers read every level.
+ */
+function levelFilter(schema: TableSchema, levels: 'batch' | 'streaming-full' | 'all'): (level: number) => boolean {
+  const o = schema.options;
+  // Deletion-vector tables: Eddy reads them only with their vectors, above level 0.
+  if (!schema.isPrimaryKeyTable || (levels === 'all' && !o.deletionVectorsEnabled)) return () => true;
+  if (levels === 'batch') return batchScanSkipsLevel0(schema) ? (l) => l > 0 : () => true;
+  if (o.changelogProducer === 'full-compaction' && !o.deletionVectorsEnabled) return (l) => l === o.numLevels - 1;
+  if (o.changelogProducer === 'lookup' || o.deletionVectorsEnabled) return (l) => l > 0;
+  return () => true;
 }

@@ -8,6 +8,7 @@ import { ChangelogManager } from '../meta/changelog-manager.ts';
 import type { DataSplit } from '../meta/data-split.ts';
 import type { TableContext } from '../meta/table-context.ts';
 import { type ColumnBatch, SplitReader } from '../read/split-reader.ts';
+import { ScanPlanner } from '../scan/scan-planner.ts';
 import type { TableSchema } from '../schema/table-schema.ts';
 import type { DataField } from '../types/data-types.ts';
 import { EddyError } from '../types/errors.ts';
@@ -96,7 +97,11 @@ export const DEFAULT_POLL_INTERVAL_MS = 200;
 
 /** A table as the change feed sees it: its parts, and full reads of a snapshot (`latest-full` and friends). */
 export interface ChangeSource extends TableContext {
-  scanColumns(options: { snapshotId: number; select: readonly string[] }): AsyncIterable<ColumnBatch>;
+  scanColumns(options: {
+    snapshotId: number;
+    select: readonly string[];
+    splits: readonly DataSplit[];
+  }): AsyncIterable<ColumnBatch>;
 }
 
 /**
@@ -169,9 +174,16 @@ export class ChangeReader {
     else {
       const start = await this.startPosition();
       if (start.full !== undefined) {
-        const { schema, projection } = await this.schemaOf(await t.snapshots.snapshot(start.full));
+        const snapshot = await t.snapshots.snapshot(start.full);
+        const { schema, projection } = await this.schemaOf(snapshot);
         if (projection.length > 0) {
-          for await (const b of t.scanColumns({ snapshotId: start.full, select: projection.map((f) => f.name) })) {
+          // The levels Java's streaming starting scan reads (not the batch rule): see ScanPlanner.
+          const { splits } = await new ScanPlanner(schema, t.schemas, t.snapshots, t.manifests).plan({
+            snapshot,
+            levels: 'streaming-full',
+          });
+          const select = projection.map((f) => f.name);
+          for await (const b of t.scanColumns({ snapshotId: start.full, select, splits })) {
             o.signal?.throwIfAborted();
             yield { snapshotId: start.full, schemaId: schema.id, kinds: new Int8Array(b.length), batch: b };
           }
