@@ -88,7 +88,10 @@ export async function startUi(options: UiOptions): Promise<UiServer> {
   const vendor = vendorFiles();
   let sql: Promise<EddySql> | undefined;
   const sqlEngine = () => {
-    sql ??= EddySql.open(catalog);
+    sql ??= openSql(catalog).catch((e) => {
+      sql = undefined;
+      throw e;
+    });
     return sql;
   };
   const access: { port: number; token?: string } = { port: 0, token: options.token };
@@ -257,6 +260,24 @@ export async function startUi(options: UiOptions): Promise<UiServer> {
       await catalog.close();
     },
   };
+}
+
+/**
+ * The console's DuckDB may read the warehouse's own files (the data files it reads directly) and no
+ * other file of this machine: no `read_csv('/etc/passwd')`, no `COPY … TO` elsewhere, no ATTACH.
+ * DuckDB refuses to turn external access back on once it is off, so no statement can undo this.
+ */
+async function openSql(catalog: Catalog): Promise<EddySql> {
+  const db = await EddySql.open(catalog);
+  try {
+    const local = catalog.warehouse.includes('://') ? '' : `'${`${catalog.warehouse}/`.replaceAll("'", "''")}'`;
+    await db.query(`SET allowed_directories = [${local}]`);
+    await db.query('SET enable_external_access = false');
+  } catch (e) {
+    await db.close();
+    throw e;
+  }
+  return db;
 }
 
 /** DuckDB's syntax error for a statement, if its parser rejects it (json_serialize_sql parses without running). */

@@ -161,6 +161,9 @@ describe('eddy ui server', () => {
     const typo = await sql(ui.port, 'SELEC 1');
     expect(typo.status).toBe(400);
     expect(JSON.parse(typo.body).error.message).toMatch(/syntax error/);
+    const outside = await sql(ui.port, "SELECT * FROM read_csv('/etc/passwd')");
+    expect(outside.status).toBe(400);
+    expect(JSON.parse(outside.body).error.message).toMatch(/Permission Error/);
     const bad = await sql(ui.port, 'SELECT nope FROM shop.orders');
     expect(bad.status).toBe(400);
     expect(JSON.parse(bad.body).error.message).toMatch(/nope/);
