@@ -114,6 +114,20 @@ describe('eddy ui in Chromium', () => {
     expect(await page.locator('[data-testid=timeline-chart] canvas').count()).toBe(1);
     expect(await page.locator('[data-testid=commits] tbody tr .badge').allTextContents()).toContain('COMPACT');
     await shot('timeline');
+    // Zoom: drag across the left half of the plot; double-click zooms back out.
+    const chart = page.locator('[data-testid=timeline-chart]');
+    const full = `1-${snapshots.length}`;
+    expect(await chart.getAttribute('data-x-range')).toBe(full);
+    const plot = (await page.locator('[data-testid=timeline-chart] .u-over').boundingBox())!;
+    await page.mouse.move(plot.x + 2, plot.y + plot.height / 2);
+    await page.mouse.down();
+    await page.mouse.move(plot.x + plot.width * 0.5, plot.y + plot.height / 2, { steps: 5 });
+    await page.mouse.up();
+    await expect.poll(() => chart.getAttribute('data-x-range')).not.toBe(full);
+    const [lo, hi] = (await chart.getAttribute('data-x-range'))!.split('-').map(Number);
+    expect(hi - lo).toBeLessThan(snapshots.length - 1);
+    await page.mouse.dblclick(plot.x + plot.width / 2, plot.y + plot.height / 2);
+    await expect.poll(() => chart.getAttribute('data-x-range')).toBe(full);
   });
 
   it('LSM shape: every bucket with its files, and before/after the compaction', async () => {

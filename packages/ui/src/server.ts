@@ -18,6 +18,7 @@ import { readOnlyViolation } from './sql-policy.ts';
 import { Tables } from './tables.ts';
 import { filesView, lsmView, refsView, tableView, timelineView, warehouseView } from './views.ts';
 
+/** How `startUi` serves a warehouse (the `eddy ui` options). */
 export interface UiOptions {
   /** A local path or s3://bucket/prefix. */
   readonly warehouse: string;
@@ -35,11 +36,15 @@ export interface UiOptions {
   readonly maxSqlRows?: number;
 }
 
+/** A running server. */
 export interface UiServer {
   /** The page's address (with `?token=` when a token is set). */
   readonly url: string;
+  /** The port it listens on (the one picked when `port` was 0). */
   readonly port: number;
+  /** Whether the SQL console refuses writes (no `allowWrites`). */
   readonly readOnly: boolean;
+  /** Stops the server, the live feed's poller and DuckDB, and closes the catalog. */
   close(): Promise<void>;
 }
 

@@ -3,7 +3,20 @@ import { get, tablePath } from '../api.js';
 import { bytes, count, grid, h, keyText, time } from '../dom.js';
 
 export async function render(el, name) {
-  const v = await get(tablePath(name, 'files'));
+  const snapshot = h('input', { type: 'number', min: 1, placeholder: 'latest', style: 'width: 7rem' });
+  const body = h('div', {});
+  const load = async () => {
+    const v = await get(`${tablePath(name, 'files')}${snapshot.value ? `?snapshot=${snapshot.value}` : ''}`);
+    show(body, v);
+  };
+  el.replaceChildren(
+    h('div', { class: 'controls' }, h('label', {}, 'snapshot ', snapshot), h('button', { onclick: load }, 'Show')),
+    body,
+  );
+  await load();
+}
+
+function show(el, v) {
   const filter = h('input', { type: 'search', placeholder: 'filter: partition, bucket, file…', style: 'width: 18rem' });
   const box = h('div', { class: 'scroll' });
   const draw = () => {

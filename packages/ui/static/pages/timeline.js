@@ -85,7 +85,13 @@ export async function render(el, name) {
     {
       width: Math.max(400, el.clientWidth - 10),
       height: 320,
-      scales: { x: { time: false, range: (_u, min, max) => [min - 0.6, max + 0.6] } },
+      scales: {
+        x: {
+          time: false,
+          // Half a bar of room at both ends of the whole range; a zoomed range is kept as dragged.
+          range: (_u, min, max) => (min === x[0] && max === x[x.length - 1] ? [min - 0.6, max + 0.6] : [min, max]),
+        },
+      },
       cursor: { drag: { x: true, y: false } },
       axes: [
         { label: 'snapshot', incrs: INTEGER_STEPS },
@@ -93,6 +99,14 @@ export async function render(el, name) {
         { side: 1, scale: 'records', label: 'records', size: 70, grid: { show: false } },
       ],
       series,
+      hooks: {
+        // The shown snapshot range, for people (the axis) and for the browser tests (this attribute).
+        setScale: [
+          (u, key) => {
+            if (key === 'x') chartBox.dataset.xRange = `${Math.ceil(u.scales.x.min)}-${Math.floor(u.scales.x.max)}`;
+          },
+        ],
+      },
     },
     data,
     chartBox,
