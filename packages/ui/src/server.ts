@@ -244,12 +244,26 @@ export async function startUi(options: UiOptions): Promise<UiServer> {
   }
 
   await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
+    const refused = (e: NodeJS.ErrnoException) => {
+      void catalog.close();
+      reject(
+        e.code === 'EADDRINUSE' || e.code === 'EACCES'
+          ? new EddyError(
+              'INVALID_OPTION',
+              `cannot listen on ${host}:${options.port ?? DEFAULT_PORT} (${e.code}): choose another --port`,
+              { cause: e },
+            )
+          : e,
+      );
+    };
+    server.once('error', refused);
     server.listen(options.port ?? DEFAULT_PORT, host, () => {
-      server.off('error', reject);
+      server.off('error', refused);
       resolve();
     });
   });
+  // A failure of the listening socket itself (say, out of file descriptors) is reported, not fatal.
+  server.on('error', (e) => process.stderr.write(`eddy ui: ${e.message}\n`));
   const port = (server.address() as AddressInfo).port;
   access.port = port;
   const shownHost = host.includes(':') ? `[${host}]` : host;

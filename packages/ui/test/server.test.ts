@@ -251,6 +251,10 @@ describe('eddy ui server', () => {
     await expect(startUi({ warehouse: dir.path, port: 0, token: 'short' })).rejects.toMatchObject({
       code: 'INVALID_OPTION',
     });
+    await expect(startUi({ warehouse: dir.path, port: ui.port })).rejects.toMatchObject({
+      code: 'INVALID_OPTION',
+      message: expect.stringMatching(/EADDRINUSE.*--port/),
+    });
     const token = 'abcdefghijklmnop0123';
     const t = await startUi({ warehouse: dir.path, port: 0, token });
     try {
