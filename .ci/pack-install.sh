@@ -97,14 +97,16 @@ if npx eddy demo ./eddy-demo --seconds 1 </dev/null >/dev/null 2>"$work/err"; th
 fi
 grep -q 'already has a table shop.orders' "$work/err"
 
-echo "-- npx eddy ui (pages, uPlot from the install, JSON, read-only SQL)"
-npx eddy --warehouse eddy-demo ui --port 0 >"$work/ui.out" 2>&1 &
+echo "-- eddy ui (pages, uPlot from the install, JSON, read-only SQL)"
+# The installed bin itself (not through npx), so $! is the server and the trap can stop it.
+./node_modules/.bin/eddy --warehouse eddy-demo ui --port 0 >"$work/ui.out" 2>&1 &
 ui_pid=$!
-for _ in $(seq 1 100); do grep -q 'http://127.0.0.1:' "$work/ui.out" && break; sleep 0.2; done
+trap 'kill "$ui_pid" 2>/dev/null || true; rm -rf "$work"' EXIT
+for _ in $(seq 1 150); do grep -q 'http://127.0.0.1:' "$work/ui.out" && break; sleep 0.2; done
 url=$(grep -o 'http://127.0.0.1:[0-9]*/' "$work/ui.out")
-curl -fsS "$url" | grep -q '<title>eddy ui</title>'
-curl -fsS "${url}vendor/uPlot.esm.js" | grep -q 'uPlot'
-curl -fsS "${url}api/warehouse" | grep -q '"name":"shop.orders"'
+grep -q '<title>eddy ui</title>' <<<"$(curl -fsS "$url")"
+grep -q 'uPlot' <<<"$(curl -fsS "${url}vendor/uPlot.esm.js")"
+grep -q '"name":"shop.orders"' <<<"$(curl -fsS "${url}api/warehouse")"
 status=$(curl -s -o /dev/null -w '%{http_code}' -H 'content-type: application/json' -d '{"sql":"DELETE FROM shop.orders"}' "${url}api/sql")
 [[ $status == 403 ]] || { echo "eddy ui let a write through read-only mode ($status)" >&2; exit 1; }
 kill "$ui_pid"

@@ -25,21 +25,29 @@ export class Feed {
   private polls = 0;
   private started = false;
   private stopped = false;
+  private baseline: Promise<void> = Promise.resolve();
 
   constructor(
     private readonly tables: Tables,
     private readonly intervalMs: number,
   ) {}
 
-  /** Adds a listener (starting the poller with the first); returns its removal. */
-  subscribe(listener: Listener): () => void {
+  /**
+   * Adds a listener (starting the poller with the first); returns its removal and a promise that
+   * resolves once the poller knows every table's latest snapshot: commits after that reach the
+   * listener, so a backlog read after it misses nothing between the two.
+   */
+  subscribe(listener: Listener): { unsubscribe: () => void; baseline: Promise<void> } {
     this.listeners.add(listener);
     if (!this.started) {
       this.started = true;
-      void this.tick(true);
+      this.baseline = this.tick(true);
     }
-    return () => {
-      this.listeners.delete(listener);
+    return {
+      unsubscribe: () => {
+        this.listeners.delete(listener);
+      },
+      baseline: this.baseline,
     };
   }
 
@@ -62,6 +70,12 @@ export class Feed {
 
   private async tick(first = false): Promise<void> {
     if (this.stopped) return;
+    if (this.listeners.size === 0) {
+      // Nobody listens: stop polling; the next listener starts afresh from the tables' latest snapshots.
+      this.started = false;
+      this.latest.clear();
+      return;
+    }
     try {
       if (first || this.polls % RELIST_EVERY === 0) await this.relist(first);
       this.polls++;

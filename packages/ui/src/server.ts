@@ -227,13 +227,14 @@ export async function startUi(options: UiOptions): Promise<UiServer> {
     // Subscribe first, so a commit landing while the backlog is read is not missed.
     const queued: FeedEvent[] = [];
     let ready = false;
-    const unsubscribe = feed.subscribe((e) => (ready ? write(e) : queued.push(e)));
+    const { unsubscribe, baseline } = feed.subscribe((e) => (ready ? write(e) : queued.push(e)));
     const heartbeat = setInterval(() => res.write(': keep-alive\n\n'), 15_000);
     req.on('close', () => {
       unsubscribe();
       clearInterval(heartbeat);
     });
     try {
+      await baseline;
       for (const e of await feed.recent(20)) write(e);
     } catch (e) {
       write({ type: 'problem', table: '', message: e instanceof Error ? e.message : String(e) });

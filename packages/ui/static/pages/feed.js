@@ -19,9 +19,14 @@ export async function render(main) {
     status.dataset.state = 'reconnecting';
     status.textContent = 'reconnecting…';
   });
+  const shown = new Set();
   source.addEventListener('commit', (ev) => {
     const e = JSON.parse(ev.data);
     const c = e.commit;
+    // A commit landing while the backlog was read comes twice; a reconnect resends the backlog.
+    const key = `${e.table}#${c.id}`;
+    if (shown.has(key)) return;
+    shown.add(key);
     list.prepend(
       h(
         'li',
