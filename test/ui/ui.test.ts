@@ -6,7 +6,7 @@
  * test/ui/.artifacts/ (docs/ui.png in the README is one of them).
  */
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -35,6 +35,8 @@ describe('eddy ui in Chromium', () => {
   const pageErrors: string[] = [];
 
   beforeAll(async () => {
+    if (!existsSync(CHROMIUM))
+      throw new Error(`no Chromium at ${CHROMIUM}: run \`bash .ci/ui-setup.sh\` (or set EDDY_CHROMIUM)`);
     mkdirSync(ARTIFACTS, { recursive: true });
     await eddy(tmp, 'demo', warehouse, '--seconds', '1');
     const catalog = await Catalog.open(warehouse);
