@@ -52,7 +52,9 @@ export { deserializeBinaryRow, readParquet };
 
 /** The smallest and largest primary key of a data file, by key column (see `TableInspector.keyRange`). */
 export interface KeyRange {
+  /** The file's smallest key (`minKey`), as `{ column: value }` in the values `scan()` returns. */
   readonly min: Readonly<Record<string, unknown>>;
+  /** The file's largest key (`maxKey`). */
   readonly max: Readonly<Record<string, unknown>>;
 }
 
