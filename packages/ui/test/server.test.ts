@@ -244,6 +244,23 @@ describe('eddy ui server', () => {
     }
   });
 
+  it('an append table and a table without snapshots have every view', async () => {
+    const events = await catalog.createTable('logs.events', { columns: { at: 'BIGINT', msg: 'STRING' } });
+    await events.upsert([{ at: 1n, msg: 'a' }]);
+    await catalog.createTable('logs.empty', { columns: { id: 'INT' }, primaryKey: ['id'] });
+    const w = await json(ui.port, '/api/warehouse');
+    const logs = w.databases.find((d: { name: string }) => d.name === 'logs');
+    expect(logs.tables).toEqual([
+      expect.objectContaining({ name: 'logs.empty', latestSnapshot: null, files: 0, worstSortedRuns: 0 }),
+      expect.objectContaining({ name: 'logs.events', primaryKey: [], files: 1, records: 1 }),
+    ]);
+    for (const name of ['logs.events', 'logs.empty'])
+      for (const part of ['', '/timeline', '/lsm', '/files', '/refs'])
+        await json(ui.port, `/api/tables/${name}${part}`);
+    expect((await json(ui.port, '/api/tables/logs.events/files')).files[0]).toMatchObject({ minKey: null, rows: 1 });
+    expect(await json(ui.port, '/api/tables/logs.empty/lsm')).toMatchObject({ snapshot: null, buckets: [] });
+  });
+
   it('--host beyond loopback needs a token; with one, requests without it are refused', async () => {
     await expect(startUi({ warehouse: dir.path, port: 0, host: '0.0.0.0' })).rejects.toMatchObject({
       code: 'INVALID_OPTION',
