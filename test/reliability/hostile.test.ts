@@ -4,17 +4,24 @@
  * bounded time and memory, without writing anything.
  */
 import { spawnSync } from 'node:child_process';
-import { cpSync, readFileSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
+import { copyFileSync, cpSync, mkdirSync, readFileSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { deflateRawSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { encodeAvroFile } from '../../packages/table/src/format/avro.ts';
 import { decodeManifest, encodeManifest } from '../../packages/table/src/format/manifest.ts';
+import { decodeManifestList } from '../../packages/table/src/format/manifest-list.ts';
 import { readParquet } from '../../packages/table/src/format/parquet.ts';
-import { Catalog, type EddyErrorCode, type SchemaInput, type Table } from '../../packages/table/src/index.ts';
+import {
+  Catalog,
+  type EddyErrorCode,
+  LocalFileIO,
+  type SchemaInput,
+  type Table,
+} from '../../packages/table/src/index.ts';
 import { mulberry32 } from './fault-file-io.ts';
-import { bounded, expectEddy, failure, tempDir, treeOf } from './helpers.ts';
+import { bounded, expectEddy, failure, GateFileIO, sortBy, tempDir, treeOf } from './helpers.ts';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 const SCHEMA: SchemaInput = {
@@ -681,5 +688,198 @@ describe('hostile input: names', () => {
     const e = await failure(() => Catalog.open(path.join(dir.path, 'wh\u0000evil')));
     expectEddy(e, ['INVALID_ARGUMENT', 'IO_ERROR']);
     expect(treeOf(dir.path)).toEqual(before);
+  });
+});
+
+describe('hostile input: paths outside the table', () => {
+  type Entry = { kind: number; file: Record<string, unknown> };
+  /** Rewrites the entries of `manifest` (valid Avro, hostile values); `extra` appends entries. */
+  async function rewrite(manifest: string, edit: (e: Entry) => void, extra: (es: Entry[]) => Entry[] = () => []) {
+    const entries = (await decodeManifest(readFileSync(manifest), manifest)) as unknown as Entry[];
+    for (const e of entries) edit(e);
+    const all = [...entries, ...extra(entries)];
+    writeFileSync(manifest, await encodeManifest(all as never, 'zstandard'));
+  }
+  /** The first manifest of snapshot 2's delta (its files are live at snapshot 2, gone by 3 only if deleted). */
+  async function delta2(f: Fixture): Promise<string> {
+    const s = JSON.parse(readFileSync(f.snapshot2, 'utf8')) as { deltaManifestList: string };
+    const list = path.join(f.table, 'manifest', s.deltaManifestList);
+    const metas = await decodeManifestList(readFileSync(list), list);
+    return path.join(f.table, 'manifest', metas[0].fileName);
+  }
+  /** A valid Parquet file outside the table (a copy of one of its data files): the bait. */
+  function bait(f: Fixture): string {
+    const p = path.join(f.root, 'outside', 'file.parquet');
+    mkdirSync(path.dirname(p), { recursive: true });
+    copyFileSync(f.dataFile, p);
+    return p;
+  }
+
+  type PathOp = 'scan' | 'timeTravel' | 'feed' | 'compact' | 'expire' | 'orphans' | 'inspectPath';
+  const run: Record<PathOp, (t: Table) => Promise<unknown>> = {
+    scan: (t) => t.toArray(),
+    timeTravel: (t) => t.toArray({ snapshotId: 3 }),
+    feed: async (t) => {
+      for await (const _ of t.changes({ scanMode: 'from-snapshot', snapshotId: 1, endSnapshotId: 3 })) {
+      }
+    },
+    compact: (t) => t.compact({ full: true }),
+    expire: (t) => t.expireSnapshots({ retainMin: 1, timeRetainedMs: 0 }),
+    orphans: (t) => t.removeOrphanFiles({ olderThanMs: 0 }),
+    inspectPath: async (t) => {
+      const s = (await t.latestSnapshot())!;
+      const list = await t.manifests.readManifestList(s.deltaManifestList);
+      return t.manifests.readManifest(list[0].fileName);
+    },
+  };
+  const ALL: PathOp[] = ['scan', 'timeTravel', 'feed', 'compact', 'expire', 'orphans', 'inspectPath'];
+
+  /**
+   * Each op on a table opened over a recording FileIO: CORRUPT_FILE naming the field and the
+   * manifest, no IO at all on `outside` (nothing read, nothing deleted), and no file changed.
+   */
+  async function expectConfined(f: Fixture, ops: readonly PathOp[], outside: string, mention: RegExp) {
+    for (const op of ops) {
+      const touched: string[] = [];
+      const io = new GateFileIO(new LocalFileIO());
+      io.hook = (_op, p) => {
+        if (p.startsWith(path.dirname(outside)) || p.startsWith(outside)) touched.push(`${_op} ${p}`);
+      };
+      const t = await (await Catalog.open(f.warehouse, { fileIO: io })).getTable('db.t');
+      const before = treeOf(f.root);
+      const e = await bounded(() => failure(() => run[op](t)));
+      try {
+        expectEddy(e, 'CORRUPT_FILE', mention);
+      } catch (x) {
+        throw new Error(`${op}: ${(x as Error).message} (got: ${(e as Error).message})`);
+      }
+      expect(touched, `${op} touched the outside file`).toEqual([]);
+      expect(treeOf(f.root), `${op} wrote or deleted files`).toEqual(before);
+    }
+  }
+
+  const outsidePaths: [string, (f: Fixture, outside: string) => string][] = [
+    ['an absolute path outside', (_f, o) => o],
+    [
+      'a path that climbs out of the table with ..',
+      (f, o) => `${f.table}/bucket-0/../../../${path.relative(f.root, o)}`,
+    ],
+    ['a file:/// URI outside', (_f, o) => `file://${o}`],
+    ['a file:/ URI outside (as Hadoop writes them)', (_f, o) => `file:${o}`],
+    ['a path in a sibling folder sharing the table name as prefix', (f, o) => `${f.table}-evil/${path.basename(o)}`],
+    ['an s3:// URI of a local table', () => 's3://other-bucket/t/file.parquet'],
+  ];
+  it.each(outsidePaths)(
+    'a data file whose _EXTERNAL_PATH is %s: every reader and maintenance op refuses, the outside file is untouched',
+    async (_n, make) => {
+      using f = fresh();
+      const outside = bait(f);
+      const external = make(f, outside);
+      await rewrite(f.manifest, (e) => (e.file.externalPath = external));
+      await expectConfined(
+        f,
+        ALL,
+        outside,
+        new RegExp(`${name(f.manifest)}: _EXTERNAL_PATH of data-.*outside the table`),
+      );
+      expect(readFileSync(outside)).toEqual(readFileSync(f.dataFile));
+    },
+  );
+
+  it('the literal /some/outside/file.parquet: CORRUPT_FILE (not NOT_FOUND) for scan, compaction, expiry and orphan cleanup', async () => {
+    using f = fresh();
+    await rewrite(f.manifest, (e) => (e.file.externalPath = '/some/outside/file.parquet'));
+    await expectConfined(
+      f,
+      ['scan', 'compact', 'expire', 'orphans'],
+      '/some/outside/file.parquet',
+      /_EXTERNAL_PATH of data-.* "\/some\/outside\/file\.parquet" is outside the table/,
+    );
+  });
+
+  it('an expired snapshot deleting an outside file: expiry refuses and deletes nothing', async () => {
+    using f = fresh();
+    const outside = bait(f);
+    // Snapshot 2's delta deletes a file that lives outside: today's expiry deleted it.
+    await rewrite(
+      await delta2(f),
+      () => {},
+      (es) => [{ ...es[0], kind: 1, file: { ...es[0].file, fileName: 'data-evil.parquet', externalPath: outside } }],
+    );
+    await expectConfined(
+      f,
+      ['expire', 'orphans'],
+      outside,
+      /_EXTERNAL_PATH of data-evil\.parquet .* is outside the table/,
+    );
+    expect(readFileSync(outside).byteLength).toBeGreaterThan(0);
+  });
+
+  it('an expired snapshot deleting a file it never added: expiry refuses (verify reports it) and deletes nothing', async () => {
+    using f = fresh();
+    const victim = path.join(f.table, 'bucket-0', 'data-never-added.parquet');
+    copyFileSync(f.dataFile, victim);
+    await rewrite(
+      await delta2(f),
+      () => {},
+      (es) => [{ ...es[0], kind: 1, file: { ...es[0].file, fileName: 'data-never-added.parquet' } }],
+    );
+    const t = await open(f);
+    const before = treeOf(f.root);
+    const e = await failure(() => t.expireSnapshots({ retainMin: 1, timeRetainedMs: 0 }));
+    expectEddy(
+      e,
+      'CORRUPT_FILE',
+      /snapshot 2 does not merge.*data-never-added\.parquet is deleted but was never added/,
+    );
+    expect(treeOf(f.root)).toEqual(before);
+  });
+
+  it('a data file under a data-file.external-paths root is read; writing with round-robin is UNSUPPORTED naming the option', async () => {
+    using f = fresh();
+    const rowsBefore = await (await open(f)).toArray();
+    const root = path.join(f.root, 'external-root');
+    const moved = path.join(root, 'bucket-0', name(f.dataFile));
+    mkdirSync(path.dirname(moved), { recursive: true });
+    // Snapshot 3's delta names the file by its external path (as Paimon writes them: a URI).
+    const entries = await decodeManifest(readFileSync(f.manifest), f.manifest);
+    for (const e of entries) {
+      const src = path.join(f.table, 'bucket-0', e.file.fileName);
+      const dst = path.join(root, 'bucket-0', e.file.fileName);
+      copyFileSync(src, dst);
+      unlinkSync(src);
+      (e.file as { externalPath: string | null }).externalPath = `file:${dst}`;
+    }
+    writeFileSync(f.manifest, await encodeManifest(entries, 'zstandard'));
+    // Without the option the file is outside the table.
+    expectEddy(await failure(async () => (await open(f)).toArray()), 'CORRUPT_FILE', /outside the table/);
+    rewriteJson(
+      f.schema0,
+      (o) => ((o.options as Record<string, string>)['data-file.external-paths'] = `file://${root}`),
+    );
+    const t = await open(f);
+    expect(sortBy(await t.toArray(), (r) => Number(r.k))).toEqual(sortBy(rowsBefore, (r) => Number(r.k)));
+    // A sibling of the root is still outside.
+    await rewrite(f.manifest, (e) => (e.file.externalPath = `${root}-2/x.parquet`));
+    expectEddy(await failure(async () => (await open(f)).toArray()), 'CORRUPT_FILE', /external-paths' roots/);
+
+    rewriteJson(
+      f.schema0,
+      (o) => ((o.options as Record<string, string>)['data-file.external-paths.strategy'] = 'round-robin'),
+    );
+    const w = await open(f);
+    expectEddy(await failure(() => w.upsert([{ k: 1, v: 'x' }])), 'UNSUPPORTED', 'data-file.external-paths.strategy');
+    expectEddy(await failure(() => w.compact({ full: true })), 'UNSUPPORTED', 'data-file.external-paths.strategy');
+  });
+
+  it('an external path that stays inside the table (./ and ../ within it) reads as before', async () => {
+    using f = fresh();
+    const rowsBefore = await (await open(f)).toArray();
+    await rewrite(
+      f.manifest,
+      (e) => (e.file.externalPath = `${f.table}/./bucket-0/../bucket-0//${e.file.fileName as string}`),
+    );
+    const t = await open(f);
+    expect(sortBy(await t.toArray(), (r) => Number(r.k))).toEqual(sortBy(rowsBefore, (r) => Number(r.k)));
   });
 });

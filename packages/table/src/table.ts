@@ -129,8 +129,13 @@ export class Table<R extends object = Record<string, unknown>> {
     this.schemas = schemas;
     this.snapshots = new SnapshotManager(io, path);
     this.current = schema;
-    this.manifestFiles = new ManifestFiles(io, path, MANIFEST_CODEC[schema.options.manifestCompression]);
     this.tablePaths = new TablePaths(path, schema);
+    this.manifestFiles = new ManifestFiles(
+      io,
+      path,
+      MANIFEST_CODEC[schema.options.manifestCompression],
+      this.tablePaths.confinement,
+    );
   }
 
   /** The schema this table object reads and writes in (the latest when loaded or altered here). */
@@ -151,8 +156,13 @@ export class Table<R extends object = Record<string, unknown>> {
   /** Switches this object to `schema` (after an ALTER, or a reload that found a newer one). */
   private useSchema(schema: TableSchema): void {
     this.current = schema;
-    this.manifestFiles = new ManifestFiles(this.io, this.path, MANIFEST_CODEC[schema.options.manifestCompression]);
     this.tablePaths = new TablePaths(this.path, schema);
+    this.manifestFiles = new ManifestFiles(
+      this.io,
+      this.path,
+      MANIFEST_CODEC[schema.options.manifestCompression],
+      this.tablePaths.confinement,
+    );
   }
 
   /** The table's parts as of now, fixed: a writer keeps the schema it started with. */

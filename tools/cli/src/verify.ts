@@ -186,8 +186,9 @@ class Verifier {
     return entries;
   }
 
+  /** The path of an entry's file (an external path is confined to the table's roots, else CORRUPT_FILE). */
   filePath(e: ManifestEntry): string {
-    return e.file.externalPath ?? `${this.bucketDir(e.partition, e.bucket)}/${e.file.fileName}`;
+    return this.meta.dataFilePath(e);
   }
 
   async snapshot(id: number): Promise<Snapshot | undefined> {
