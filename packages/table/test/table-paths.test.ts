@@ -29,9 +29,8 @@ describe('normalizePath', () => {
     ['s3://bkt', 's3://bkt/'],
   ])('%s → %s', (input, out) => expect(normalizePath(input)).toBe(out));
 
-  it.each(['relative/x', '', 'file://host/a', 'a\u0000b', '/a\u0000/b', 's3:/bkt/a', 'c:x'])(
-    '%j is no path',
-    (input) => expect(normalizePath(input)).toBeUndefined(),
+  it.each(['relative/x', '', 'file://host/a', 'a\u0000b', '/a\u0000/b', 's3:/bkt/a', 'c:x'])('%j is no path', (input) =>
+    expect(normalizePath(input)).toBeUndefined(),
   );
 });
 
