@@ -883,3 +883,100 @@ describe('hostile input: paths outside the table', () => {
     expect(sortBy(await t.toArray(), (r) => Number(r.k))).toEqual(sortBy(rowsBefore, (r) => Number(r.k)));
   });
 });
+
+describe('hostile input: bounded work per table', () => {
+  const wideFields = (n: number) => Array.from({ length: n }, (_, i) => ({ id: 10 + i, name: `c${i}`, type: 'INT' }));
+
+  it('a schema file with 200,000 fields: UNSUPPORTED naming the limit, quickly, for every reader and maintenance op', async () => {
+    using f = fresh();
+    rewriteJson(f.schema0, (o) => {
+      o.fields = (o.fields as unknown[]).concat(wideFields(200_000));
+      o.highestFieldId = 200_010;
+    });
+    await expectRefused(
+      f,
+      ['getTable', 'scan', 'expire', 'orphans'],
+      'UNSUPPORTED',
+      /200002 columns; Eddy supports at most 10000/,
+    );
+  });
+
+  it('createTable with 10,001 columns: UNSUPPORTED, nothing written', async () => {
+    using dir = tempDir();
+    const catalog = await Catalog.open(path.join(dir.path, 'wh'));
+    const before = treeOf(dir.path);
+    const columns = Object.fromEntries(Array.from({ length: 10_001 }, (_, i) => [`c${i}`, 'INT']));
+    const e = await bounded(() => failure(() => catalog.createTable('db.t', { columns })));
+    expectEddy(e, 'UNSUPPORTED', /10001 columns; Eddy supports at most 10000/);
+    expect(treeOf(dir.path)).toEqual(before);
+  });
+
+  it('a table with 500 columns opens, writes and scans', async () => {
+    using dir = tempDir();
+    const columns = Object.fromEntries([['k', 'INT'], ...Array.from({ length: 500 }, (_, i) => [`c${i}`, 'INT'])]);
+    const t = await (await Catalog.open(path.join(dir.path, 'wh'))).createTable('db.t', {
+      columns,
+      primaryKey: ['k'],
+      options: { bucket: 1 },
+    });
+    await t.upsert([{ k: 1, c499: 7 }]);
+    const rows = await t.toArray({ select: ['k', 'c499', 'c0'] });
+    expect(rows).toEqual([{ k: 1, c499: 7, c0: null }]);
+  });
+
+  const bigJson = (n: number) => JSON.stringify({ pad: 'x'.repeat(n) });
+  it.each([
+    [
+      'snapshot',
+      (f: Fixture) => f.snapshot3,
+      17 * 1024 * 1024,
+      /snapshot JSON of \d+ bytes is larger than Eddy's limit/,
+    ],
+    ['schema', (f: Fixture) => f.schema0, 33 * 1024 * 1024, /schema JSON of \d+ bytes is larger than Eddy's limit/],
+  ] as const)(
+    'a %s file over its size limit: CORRUPT_FILE naming it and the limit',
+    async (_n, file, size, problem) => {
+      using f = fresh();
+      writeFileSync(file(f), bigJson(size));
+      await expectRefused(f, [file(f) === f.schema0 ? 'getTable' : 'scan'], 'CORRUPT_FILE', problem);
+    },
+  );
+
+  it('a consumer file over 64 KiB: CORRUPT_FILE naming it (expiry must not guess its position)', async () => {
+    using f = fresh();
+    const consumer = path.join(f.table, 'consumer', 'consumer-big');
+    mkdirSync(path.dirname(consumer), { recursive: true });
+    writeFileSync(consumer, JSON.stringify({ nextSnapshot: 2, pad: 'x'.repeat(100_000) }));
+    await expectRefused(f, ['expire'], 'CORRUPT_FILE', /consumer-big: consumer JSON of \d+ bytes is larger/);
+  });
+
+  it('a manifest whose Avro schema is 2 MiB: CORRUPT_FILE before compiling it', async () => {
+    using f = fresh();
+    const varint = (v: number) => {
+      let n = v * 2;
+      const out: number[] = [];
+      while (n >= 0x80) {
+        out.push((n % 0x80) | 0x80);
+        n = Math.floor(n / 0x80);
+      }
+      out.push(n);
+      return Buffer.from(out);
+    };
+    const str = (s: string) => Buffer.concat([varint(Buffer.byteLength(s)), Buffer.from(s)]);
+    const fields = Array.from({ length: 40_000 }, (_, i) => ({ name: `f${i}`, type: 'int' }));
+    const schema = JSON.stringify({ type: 'record', name: 'r', fields });
+    expect(schema.length).toBeGreaterThan(1024 * 1024);
+    writeFileSync(
+      f.manifest,
+      Buffer.concat([
+        Buffer.from([0x4f, 0x62, 0x6a, 1]),
+        varint(1),
+        str('avro.schema'),
+        str(schema),
+        varint(0),
+        Buffer.alloc(16, 0x5a),
+      ]),
+    );
+    await expectRefused(f, ['scan'], 'CORRUPT_FILE', /Avro schema of \d+ bytes is larger than Eddy's limit/);
+  });
+});

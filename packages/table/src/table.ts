@@ -383,7 +383,8 @@ export class Table<R extends object = Record<string, unknown>> {
     if (!select) return [...schema.fields];
     if (select.length === 0) throw new EddyError('INVALID_ARGUMENT', 'select needs at least one column');
     return select.map((c) => {
-      const f = schema.fields.find((x) => x.name === c);
+      const i = schema.fieldIndex(c);
+      const f = i < 0 ? undefined : schema.fields[i];
       if (!f) {
         const when = schema.id === this.schema.id ? '' : ` at the snapshot read (schema ${schema.id})`;
         throw new EddyError('INVALID_ARGUMENT', `select: unknown column '${c}' in table ${this.name}${when}`);
