@@ -34,6 +34,7 @@ export async function compactBucket(
   split: DataSplit,
   unit: CompactUnit,
   dropRetracts: boolean,
+  signal?: AbortSignal,
 ): Promise<BucketCompaction> {
   const before = unit.files;
   const rowsIn = before.reduce((s, f) => s + f.rowCount, 0);
@@ -70,6 +71,7 @@ export async function compactBucket(
   };
   try {
     for await (const batch of reader.compactionBatches({ ...split, files: before }, dropRetracts)) {
+      signal?.throwIfAborted();
       pending.push(batch);
       pendingRows += batch.length;
       rowsOut += batch.length;
