@@ -51,6 +51,13 @@ export class TableSchema {
       const f = fields[i];
       if (names.has(f.name)) throw new EddyError('INVALID_ARGUMENT', `duplicate column '${f.name}'`);
       names.set(f.name, i);
+      // Readers map file columns by field id: two columns with one id would read each other's data.
+      const twin = this.byId.get(f.id);
+      if (twin)
+        throw new EddyError(
+          'INVALID_ARGUMENT',
+          `columns '${twin.name}' and '${f.name}' have the same field id ${f.id}`,
+        );
       this.byId.set(f.id, f);
     }
     for (const k of [...partitionKeys, ...primaryKeys]) {
