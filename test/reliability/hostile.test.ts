@@ -10,6 +10,7 @@ import { fileURLToPath } from 'node:url';
 import { deflateRawSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { encodeAvroFile } from '../../packages/table/src/format/avro.ts';
+import { decodeIndexManifest, encodeIndexManifest } from '../../packages/table/src/format/index-manifest.ts';
 import { decodeManifest, encodeManifest } from '../../packages/table/src/format/manifest.ts';
 import { decodeManifestList } from '../../packages/table/src/format/manifest-list.ts';
 import { readParquet } from '../../packages/table/src/format/parquet.ts';
@@ -978,5 +979,43 @@ describe('hostile input: bounded work per table', () => {
       ]),
     );
     await expectRefused(f, ['scan'], 'CORRUPT_FILE', /Avro schema of \d+ bytes is larger than Eddy's limit/);
+  });
+});
+
+describe('hostile input: index files outside the table', () => {
+  it('an index-manifest entry whose _EXTERNAL_PATH is outside: writes, expiry and orphan cleanup refuse; the file is untouched', async () => {
+    using dir = tempDir();
+    const warehouse = path.join(dir.path, 'wh');
+    const t = await (await Catalog.open(warehouse)).createTable('db.d', {
+      columns: { k: 'INT', v: 'STRING' },
+      primaryKey: ['k'],
+      options: { bucket: -1, 'write-only': true },
+    });
+    for (let i = 0; i < 3; i++) await t.upsert([{ k: i, v: `v${i}` }]);
+    const s = (await t.latestSnapshot())!;
+    const indexManifest = t.manifests.path(s.indexManifest!);
+    const outside = path.join(dir.path, 'outside-index');
+    writeFileSync(outside, 'not an index');
+    const entries = await decodeIndexManifest(readFileSync(indexManifest), indexManifest);
+    expect(entries.length).toBeGreaterThan(0);
+    for (const e of entries) e.externalPath = outside;
+    writeFileSync(indexManifest, await encodeIndexManifest(entries, 'zstandard'));
+    const before = treeOf(dir.path);
+    const reopen = async () => (await Catalog.open(warehouse)).getTable('db.d');
+    const ops: [string, () => Promise<unknown>][] = [
+      ['upsert', async () => (await reopen()).upsert([{ k: 9, v: 'x' }])],
+      ['expire', async () => (await reopen()).expireSnapshots({ retainMin: 1, timeRetainedMs: 0 })],
+      ['orphans', async () => (await reopen()).removeOrphanFiles({ olderThanMs: 0 })],
+    ];
+    for (const [op, run] of ops) {
+      const e = await failure(run);
+      try {
+        expectEddy(e, 'CORRUPT_FILE', /_EXTERNAL_PATH of index-.* is outside the table/);
+      } catch (x) {
+        throw new Error(`${op}: ${(x as Error).message} (got: ${(e as Error).message})`);
+      }
+      expect(treeOf(dir.path), `${op} wrote or deleted files`).toEqual(before);
+    }
+    expect(readFileSync(outside, 'utf8')).toBe('not an index');
   });
 });
