@@ -33,6 +33,7 @@ export {
   toPublicValue,
   type VarBytes,
 } from './data/columns.ts';
+export { decodeConsumer } from './format/consumer.ts';
 export type { DeletionVectorRange, GlobalIndexMeta, IndexManifestEntry } from './format/index-manifest.ts';
 export {
   type DataFileMeta,
@@ -138,6 +139,15 @@ export class TableInspector {
   }
 
   // --- schemas ---------------------------------------------------------------------------------
+
+  /** The ids of the schema files present (`schema/schema-N`), ascending. */
+  async listSchemaIds(): Promise<number[]> {
+    return this.table.schemas.listSchemaIds();
+  }
+
+  schemaPath(id: number): string {
+    return this.table.schemas.schemaPath(id);
+  }
 
   /** The schema with this id (`schema/schema-N`); data files name the schema they were written with. */
   async schema(id: number): Promise<TableSchema> {

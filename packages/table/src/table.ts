@@ -129,8 +129,13 @@ export class Table<R extends object = Record<string, unknown>> {
     this.schemas = schemas;
     this.snapshots = new SnapshotManager(io, path);
     this.current = schema;
-    this.manifestFiles = new ManifestFiles(io, path, MANIFEST_CODEC[schema.options.manifestCompression]);
     this.tablePaths = new TablePaths(path, schema);
+    this.manifestFiles = new ManifestFiles(
+      io,
+      path,
+      MANIFEST_CODEC[schema.options.manifestCompression],
+      this.tablePaths.confinement,
+    );
   }
 
   /** The schema this table object reads and writes in (the latest when loaded or altered here). */
@@ -151,8 +156,13 @@ export class Table<R extends object = Record<string, unknown>> {
   /** Switches this object to `schema` (after an ALTER, or a reload that found a newer one). */
   private useSchema(schema: TableSchema): void {
     this.current = schema;
-    this.manifestFiles = new ManifestFiles(this.io, this.path, MANIFEST_CODEC[schema.options.manifestCompression]);
     this.tablePaths = new TablePaths(this.path, schema);
+    this.manifestFiles = new ManifestFiles(
+      this.io,
+      this.path,
+      MANIFEST_CODEC[schema.options.manifestCompression],
+      this.tablePaths.confinement,
+    );
   }
 
   /** The table's parts as of now, fixed: a writer keeps the schema it started with. */
@@ -373,7 +383,8 @@ export class Table<R extends object = Record<string, unknown>> {
     if (!select) return [...schema.fields];
     if (select.length === 0) throw new EddyError('INVALID_ARGUMENT', 'select needs at least one column');
     return select.map((c) => {
-      const f = schema.fields.find((x) => x.name === c);
+      const i = schema.fieldIndex(c);
+      const f = i < 0 ? undefined : schema.fields[i];
       if (!f) {
         const when = schema.id === this.schema.id ? '' : ` at the snapshot read (schema ${schema.id})`;
         throw new EddyError('INVALID_ARGUMENT', `select: unknown column '${c}' in table ${this.name}${when}`);

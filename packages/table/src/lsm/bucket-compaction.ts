@@ -35,6 +35,7 @@ export async function compactBucket(
   split: DataSplit,
   unit: CompactUnit,
   dropRetracts: boolean,
+  signal?: AbortSignal,
 ): Promise<BucketCompaction> {
   const before = unit.files;
   const rowsIn = before.reduce((s, f) => s + f.rowCount, 0);
@@ -82,6 +83,7 @@ export async function compactBucket(
     if (higher.length > 0)
       batches = withoutKeysOf(batches, reader.compactionBatches({ ...split, files: higher }, true), schema);
     for await (const batch of batches) {
+      signal?.throwIfAborted();
       pending.push(batch);
       pendingRows += batch.length;
       rowsOut += batch.length;

@@ -26,6 +26,12 @@ export interface CompactOptions {
   readonly commitUser?: string;
   /** The identifier of the commit this compaction follows (a writer's checkpoint). */
   readonly commitIdentifier?: bigint;
+  /**
+   * Stops the compaction between buckets and between merged batches (a daemon's shutdown or time
+   * budget): it then rejects with the signal's reason, its files deleted and nothing committed. An
+   * abort that comes once the commit has started does not interrupt the commit.
+   */
+  readonly signal?: AbortSignal;
 }
 
 export interface CompactResult {
@@ -77,6 +83,8 @@ function checkCompactable(t: TableContext): void {
  * compaction (COMMIT_CONFLICT, its files deleted).
  */
 export async function compactTable(t: TableContext, options: CompactOptions = {}): Promise<CompactResult> {
+  const signal = options.signal;
+  signal?.throwIfAborted();
   checkCompactable(t);
   const o = t.schema.options;
   const plan = await planner(t).plan({ levels: 'all' });
@@ -98,6 +106,7 @@ export async function compactTable(t: TableContext, options: CompactOptions = {}
   const totals = { buckets: 0, filesIn: 0, filesOut: 0, rowsIn: 0, rowsOut: 0, bytesIn: 0, bytesOut: 0 };
   try {
     for (const split of plan.splits) {
+      signal?.throwIfAborted();
       const runs = sortedRuns(split.files);
       const full = options.full === true;
       const unit =
@@ -108,7 +117,7 @@ export async function compactTable(t: TableContext, options: CompactOptions = {}
       const dropRetracts = unit.outputLevel !== 0 && unit.outputLevel >= highest;
       const changelog = await produceChangelog(t.io, t.schema, reader, split, unit, o.numLevels - 1);
       if (changelog) done.push({ dir: reader.bucketPath(split), written: [changelog] });
-      const c = await compactBucket(t.io, t.schema, reader, split, unit, dropRetracts);
+      const c = await compactBucket(t.io, t.schema, reader, split, unit, dropRetracts, signal);
       done.push({ dir: reader.bucketPath(split), written: c.written });
       messages.push({
         partition: split.partition,
@@ -128,6 +137,7 @@ export async function compactTable(t: TableContext, options: CompactOptions = {}
       totals.bytesOut += c.bytesOut;
     }
     if (messages.length === 0) return { snapshot: undefined, ...totals };
+    signal?.throwIfAborted();
     const r = await new FileStoreCommit(t.schema, t.snapshots, t.manifests, t.schemas).commit(messages, {
       commitUser: options.commitUser ?? newCommitUser(),
       commitIdentifier: options.commitIdentifier,

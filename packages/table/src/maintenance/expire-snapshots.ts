@@ -242,6 +242,20 @@ async function planDeletion(table: TableContext, begin: number, end: number, dec
 
   // Data files still in use: live in the first retained snapshot or in a tag. (A file a snapshot
   // after `end` uses is either live at `end` or newly added, and new files are never candidates.)
+  // Every expired snapshot must merge cleanly (what `eddy verify` checks): a DELETE of a file its
+  // chain never added means the metadata is not Paimon's, and what expiry would delete is unknown.
+  for (const s of expiredSnapshots) {
+    try {
+      await table.manifests.liveEntries(s);
+    } catch (e) {
+      if (!(e instanceof EddyError) || e.code !== 'CORRUPT_FILE') throw e;
+      throw new EddyError(
+        'CORRUPT_FILE',
+        `expiring snapshots ${begin}..${end - 1} of ${table.name}: snapshot ${s.id} does not merge (eddy verify reports it); nothing was expired: ${e.message}`,
+        { path: e.path, cause: e },
+      );
+    }
+  }
   const inUse = new Set<string>();
   for (const s of [endSnapshot, ...tags.map((t) => t.snapshot)]) {
     for (const e of await table.manifests.liveEntries(s)) for (const p of paths.filesOf(e)) inUse.add(p);

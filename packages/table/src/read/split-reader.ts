@@ -277,7 +277,8 @@ export class SplitReader {
       start: w.start[i],
       length: w.end[i],
     }));
-    const pos = (n: string) => fields.findIndex((f) => f.name === n);
+    const index = new Map(fields.map((f, i) => [f.name, i]));
+    const pos = (n: string) => index.get(n) ?? -1;
     return mergeRuns(
       sources,
       fields,
@@ -369,7 +370,7 @@ export class SplitReader {
       });
     const fileSchema = meta.schemaId === this.schema.id ? this.schema : await this.schemas.schema(meta.schemaId);
     // Columns are found by field id in the file's schema, then read by that schema's name (Paimon's rule).
-    const mapping = needFields.map((f) => fileSchema.fields.find((x) => x.id === f.id));
+    const mapping = needFields.map((f) => fileSchema.fieldById(f.id));
     const names = mapping.filter((m) => m !== undefined).map((m) => m!.name);
     if (pk) names.push('_SEQUENCE_NUMBER', '_VALUE_KIND');
     const ranged =
@@ -383,13 +384,16 @@ export class SplitReader {
       });
     }
     const cols = new Map<string, Column>();
+    // Arrow's getChild scans the columns: index them once (a wide table would make it quadratic).
+    const childIndex = new Map(table.schema.fields.map((x, i) => [x.name, i]));
     needFields.forEach((f, i) => {
       const m = mapping[i];
       if (!m) {
         cols.set(f.name, nullColumn(f, table.numRows));
         return;
       }
-      const vec = table.getChild(m.name);
+      const at = childIndex.get(m.name);
+      const vec = at === undefined ? null : table.getChildAt(at);
       if (!vec) throw new EddyError('CORRUPT_FILE', `${path}: column '${m.name}' is missing`, { path });
       if (sameType(m.type, f.type)) {
         cols.set(f.name, arrowToColumn(vec, f.type));
@@ -458,7 +462,8 @@ function finish(
   length: number,
   filter: BoundPredicate | undefined,
 ): ColumnBatch {
-  const columnOf = (name: string) => columns[fields.findIndex((f) => f.name === name)];
+  const index = new Map(fields.map((f, i) => [f.name, i]));
+  const columnOf = (name: string) => columns[index.get(name) ?? -1];
   let idx: Uint32Array | undefined;
   if (filter) {
     idx = new Uint32Array(length);

@@ -3,6 +3,7 @@ import { validateAggregation } from '../merge/merge-function.ts';
 import { type CoreOptions, parseCoreOptions } from '../options/core-options.ts';
 import { type DataField, type DataType, formatDataType, parseDataType, withNullable } from '../types/data-types.ts';
 import { corruptFile, EddyError } from '../types/errors.ts';
+import { checkFieldCount, checkMetadataSize, MAX_SCHEMA_JSON_BYTES } from '../types/limits.ts';
 
 /** What a user gives to create a table. Types are Paimon SQL strings (`'DECIMAL(10, 2)'`). */
 export interface SchemaInput {
@@ -29,6 +30,11 @@ export class TableSchema {
   readonly trimmedPrimaryKeys: readonly string[];
   readonly bucketKeys: readonly string[];
 
+  /** Column name → index in `fields` (lookups are O(1): schemas may be wide). */
+  private readonly byName = new Map<string, number>();
+  /** Field id → field. */
+  private readonly byId = new Map<number, DataField>();
+
   constructor(
     readonly id: number,
     readonly fields: readonly DataField[],
@@ -39,10 +45,20 @@ export class TableSchema {
     readonly comment: string | undefined,
     readonly timeMillis: number,
   ) {
-    const names = new Set<string>();
-    for (const f of fields) {
+    checkFieldCount(fields.length, `schema ${id}`);
+    const names = this.byName;
+    for (let i = 0; i < fields.length; i++) {
+      const f = fields[i];
       if (names.has(f.name)) throw new EddyError('INVALID_ARGUMENT', `duplicate column '${f.name}'`);
-      names.add(f.name);
+      names.set(f.name, i);
+      // Readers map file columns by field id: two columns with one id would read each other's data.
+      const twin = this.byId.get(f.id);
+      if (twin)
+        throw new EddyError(
+          'INVALID_ARGUMENT',
+          `columns '${twin.name}' and '${f.name}' have the same field id ${f.id}`,
+        );
+      this.byId.set(f.id, f);
     }
     for (const k of [...partitionKeys, ...primaryKeys]) {
       if (!names.has(k)) throw new EddyError('INVALID_ARGUMENT', `key column '${k}' is not a column of the table`);
@@ -78,13 +94,19 @@ export class TableSchema {
   }
 
   field(name: string): DataField {
-    const f = this.fields.find((x) => x.name === name);
-    if (!f) throw new EddyError('INVALID_ARGUMENT', `unknown column '${name}'`);
-    return f;
+    const i = this.byName.get(name);
+    if (i === undefined) throw new EddyError('INVALID_ARGUMENT', `unknown column '${name}'`);
+    return this.fields[i];
   }
 
+  /** The index of a column in `fields`, or -1. */
   fieldIndex(name: string): number {
-    return this.fields.findIndex((x) => x.name === name);
+    return this.byName.get(name) ?? -1;
+  }
+
+  /** The field with this id, if the schema has it. */
+  fieldById(id: number): DataField | undefined {
+    return this.byId.get(id);
   }
 
   /** Builds schema 0 from user input, assigning field ids like Paimon's Schema.Builder. */
@@ -174,6 +196,7 @@ export class TableSchema {
   }
 
   static fromJson(text: string, path: string): TableSchema {
+    checkMetadataSize(text.length, MAX_SCHEMA_JSON_BYTES, path, 'schema JSON');
     let o: Record<string, unknown>;
     try {
       // Longs beyond 2^53 parse as bigint and are refused below, never rounded.
@@ -191,6 +214,8 @@ export class TableSchema {
     }
     const version = o.version === undefined ? 1 : (o.version as number);
     if (!Array.isArray(o.fields)) throw corruptFile(path, "'fields' is not an array");
+    // Before any per-field work: a huge schema fails in time linear in the file, not worse.
+    checkFieldCount(o.fields.length, path);
     for (const k of ['partitionKeys', 'primaryKeys']) {
       const v = o[k];
       if (!Array.isArray(v) || v.some((x) => typeof x !== 'string'))

@@ -1,5 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { columnValue, toPublicValue } from '../data/columns.ts';
+import { decodeConsumer } from '../format/consumer.ts';
 import type { ManifestEntry } from '../format/manifest.ts';
 import { FileKind, mergeManifestEntries } from '../format/manifest.ts';
 import type { Snapshot } from '../format/snapshot.ts';
@@ -125,9 +126,10 @@ export class ChangeReader {
     private readonly table: ChangeSource,
     private readonly options: ChangeOptions = {},
   ) {
-    const fields = table.schema.fields;
+    const schema = table.schema;
     this.selectedIds = options.select?.map((c) => {
-      const f = fields.find((x) => x.name === c);
+      const i = schema.fieldIndex(c);
+      const f = i < 0 ? undefined : schema.fields[i];
       if (!f) throw new EddyError('INVALID_ARGUMENT', `select: unknown column '${c}' in table ${table.name}`);
       return f.id;
     });
@@ -138,7 +140,7 @@ export class ChangeReader {
   private async schemaOf(snapshot: Snapshot): Promise<{ schema: TableSchema; projection: DataField[] }> {
     const schema = await this.table.schemas.forSnapshot(snapshot.schemaId, this.table.schema);
     const projection = this.selectedIds
-      ? this.selectedIds.map((id) => schema.fields.find((f) => f.id === id)).filter((f) => f !== undefined)
+      ? this.selectedIds.map((id) => schema.fieldById(id)).filter((f) => f !== undefined)
       : [...schema.fields];
     return { schema, projection };
   }
@@ -419,20 +421,7 @@ export async function readConsumer(table: TableContext, id: string): Promise<num
     if (e instanceof EddyError && e.code === 'NOT_FOUND') return undefined;
     throw e;
   }
-  let next: unknown;
-  try {
-    next = (JSON.parse(text) as { nextSnapshot?: unknown }).nextSnapshot;
-  } catch (e) {
-    throw new EddyError('CORRUPT_FILE', `${path}: not valid JSON`, { path, cause: e });
-  }
-  if (typeof next !== 'number' || !Number.isInteger(next) || next < 1) {
-    throw new EddyError(
-      'CORRUPT_FILE',
-      `${path}: nextSnapshot must be a positive integer, got ${JSON.stringify(next)}`,
-      { path },
-    );
-  }
-  return next;
+  return decodeConsumer(text, path);
 }
 
 export async function writeConsumer(table: TableContext, id: string, nextSnapshot: number): Promise<void> {

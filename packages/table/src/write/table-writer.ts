@@ -217,8 +217,11 @@ export class TableWriter {
     for (const f of input.schema.fields) {
       if (!this.fieldNames.has(f.name)) throw new EddyError('INVALID_ROW', `Arrow input: unknown column '${f.name}'`);
     }
+    // Arrow's getChild scans the columns: index them once (linear in a wide schema).
+    const childIndex = new Map(input.schema.fields.map((f, i) => [f.name, i]));
     const cols: Column[] = schema.fields.map((f) => {
-      const c = this.arrowColumn(input, f, n);
+      const at = childIndex.get(f.name);
+      const c = this.arrowColumn(at === undefined ? null : input.getChildAt(at), f, n);
       const def = this.defaults.get(f.name);
       return def === undefined || c.validity === null ? c : fillNulls(c, def, f.name);
     });
@@ -226,8 +229,7 @@ export class TableWriter {
     await this.budget.reclaim();
   }
 
-  private arrowColumn(input: arrow.RecordBatch | arrow.Table, f: DataField, n: number): Column {
-    const vec = input.getChild(f.name);
+  private arrowColumn(vec: arrow.Vector | null, f: DataField, n: number): Column {
     if (!vec) {
       // A missing column is all nulls (then its default, if it has one).
       if (!f.type.nullable && !this.defaults.has(f.name))
