@@ -4,6 +4,7 @@ import { FileKind, type ManifestEntry, mergeManifestEntries } from '../format/ma
 import type { ManifestFileMeta } from '../format/manifest-list.ts';
 import { BATCH_COMMIT_IDENTIFIER, type CommitKind, type Snapshot } from '../format/snapshot.ts';
 import type { CommitMessage } from '../meta/commit-message.ts';
+import type { CommitUserManager } from '../meta/commit-user-manager.ts';
 import { addedSince, bucketKeyOf, maxSequences } from '../meta/committed-sequences.ts';
 import { combineHashIndex, type HashIndexCommit } from '../meta/hash-index.ts';
 import type { ManifestFiles } from '../meta/manifest-files.ts';
@@ -77,6 +78,11 @@ export class FileStoreCommit {
     private readonly manifests: ManifestFiles,
     /** When given, each attempt checks for a newer schema (see schemaToCommit). */
     private readonly schemas?: SchemaManager,
+    /**
+     * When given, streaming commits record their identifier there and the exactly-once check falls
+     * back to it once every snapshot of the user has expired (meta/commit-user-manager.ts).
+     */
+    private readonly commitUsers?: CommitUserManager,
   ) {}
 
   /**
@@ -104,23 +110,41 @@ export class FileStoreCommit {
 
   /**
    * Whether `commitUser` already committed `identifier` (Paimon's exactly-once rule: a writer's
-   * identifiers increase, so its latest snapshot tells which ones landed).
+   * identifiers increase, so its latest snapshot tells which ones landed). When no snapshot of the
+   * user is retained, its commit-user record tells (then the latest snapshot is returned: the
+   * commit's own has expired, and the latest holds its rows).
    */
   async isCommitted(commitUser: string, identifier: bigint): Promise<Snapshot | undefined> {
     if (identifier === BATCH_COMMIT_IDENTIFIER) return undefined;
+    const state = await this.lastCommitted(commitUser);
+    if (state === undefined || state.identifier < identifier) return undefined;
+    return state.snapshot ?? (await this.snapshots.latestSnapshot());
+  }
+
+  /**
+   * The highest identifier `commitUser` committed: from its newest retained snapshot, else from its
+   * commit-user record (when that record's snapshot has expired: a record naming a retained
+   * snapshot of another user is left over from a rollback and ignored).
+   */
+  async lastCommitted(commitUser: string): Promise<{ identifier: bigint; snapshot?: Snapshot } | undefined> {
     const latest = await this.snapshots.latestSnapshotId();
-    if (latest === undefined) return undefined;
-    const earliest = (await this.snapshots.earliestSnapshotId()) ?? 1;
-    for (let id = latest; id >= earliest; id--) {
-      let s: Snapshot;
-      try {
-        s = await this.snapshots.snapshot(id);
-      } catch (e) {
-        if (e instanceof EddyError && e.code === 'NOT_FOUND') break; // expired under us
-        throw e;
+    let scannedDownTo = (latest ?? 0) + 1;
+    if (latest !== undefined) {
+      const earliest = (await this.snapshots.earliestSnapshotId()) ?? 1;
+      for (let id = latest; id >= earliest; id--) {
+        let s: Snapshot;
+        try {
+          s = await this.snapshots.snapshot(id);
+        } catch (e) {
+          if (e instanceof EddyError && e.code === 'NOT_FOUND') break; // expired under us
+          throw e;
+        }
+        scannedDownTo = id;
+        if (s.commitUser === commitUser) return { identifier: s.commitIdentifier, snapshot: s };
       }
-      if (s.commitUser === commitUser) return s.commitIdentifier >= identifier ? s : undefined;
     }
+    const record = await this.commitUsers?.read(commitUser);
+    if (record && record.snapshotId < scannedDownTo) return { identifier: record.commitIdentifier };
     return undefined;
   }
 
@@ -256,6 +280,15 @@ export class FileStoreCommit {
         publishing = true;
         if (await this.snapshots.tryPublish(snapshot)) {
           await this.snapshots.writeHints(snapshot.id);
+          // Published: a failure from here on leaves the outcome "landed", which a replay finds.
+          if (this.commitUsers && identifier !== BATCH_COMMIT_IDENTIFIER && !options.skipCommittedCheck) {
+            await this.commitUsers.write({
+              commitUser: options.commitUser,
+              commitIdentifier: identifier,
+              snapshotId: snapshot.id,
+              timeMillis: snapshot.timeMillis,
+            });
+          }
           return { snapshot, published: true, attempts: attempt };
         }
       } catch (e) {

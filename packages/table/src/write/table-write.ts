@@ -18,6 +18,7 @@ import type { DataFileMeta } from '../format/manifest.ts';
 import { deleteFiles } from '../lsm/bucket-compaction.ts';
 import { compactTable } from '../lsm/table-compaction.ts';
 import type { CommitMessage } from '../meta/commit-message.ts';
+import { CommitUserManager } from '../meta/commit-user-manager.ts';
 import { addedSince, bucketKeyOf, maxSequences } from '../meta/committed-sequences.ts';
 import type { TableContext } from '../meta/table-context.ts';
 import type { DataType } from '../types/data-types.ts';
@@ -116,6 +117,23 @@ function sequenceSource(t: TableContext): SequenceSource {
   };
 }
 
+/**
+ * The highest commit identifier (checkpoint id) `commitUser` committed to the table, or undefined
+ * if it never committed: from its newest retained snapshot, or — after expiry removed them all —
+ * from its commit-user record, kept for `eddy.commit-user.time-retained` after its last commit.
+ * Long.MAX_VALUE when its last commit was a batch commit.
+ */
+export async function lastCommittedIdentifier(t: TableContext, commitUser: string): Promise<bigint | undefined> {
+  const commit = new FileStoreCommit(
+    t.schema,
+    t.snapshots,
+    t.manifests,
+    undefined,
+    new CommitUserManager(t.io, t.path),
+  );
+  return (await commit.lastCommitted(commitUser))?.identifier;
+}
+
 /** The bucketed writer behind a TableWrite (also used by tests that drive flushes directly). */
 export function newTableWriter(t: TableContext, options: TableWriterOptions = {}): TableWriter {
   checkWritable(t);
@@ -156,6 +174,14 @@ export class TableWrite<R extends object = Record<string, unknown>> implements A
     private readonly overwrite?: OverwriteScope,
   ) {
     this.writer = newTableWriter(table, options);
+  }
+
+  /**
+   * The last checkpoint this writer's commitUser committed (see lastCommittedIdentifier): where a
+   * restarted pipeline resumes — replay from the checkpoint after it.
+   */
+  async lastCommittedIdentifier(): Promise<bigint | undefined> {
+    return lastCommittedIdentifier(this.table, this.commitUser);
   }
 
   /** Buffers rows of one kind: plain objects, or an Arrow RecordBatch / Table (columnar, faster). */
@@ -203,7 +229,13 @@ export class TableWrite<R extends object = Record<string, unknown>> implements A
     let result: CommitResult;
     for (let rebases = 0; ; rebases++) {
       try {
-        result = await new FileStoreCommit(t.schema, t.snapshots, t.manifests, t.schemas).commit(messages, {
+        result = await new FileStoreCommit(
+          t.schema,
+          t.snapshots,
+          t.manifests,
+          t.schemas,
+          new CommitUserManager(t.io, t.path),
+        ).commit(messages, {
           commitUser: this.commitUser,
           commitIdentifier: id,
           overwrite: overwrite?.(messages),
