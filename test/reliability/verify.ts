@@ -213,7 +213,14 @@ export async function verifyRun(input: VerifyInput): Promise<VerifyReport> {
     for (const s of writers.filter((x) => x.table === KV_TABLE)) {
       // A writer with no checkpoint in the latest snapshot (starved on a loaded machine, or every
       // attempt failed) had none at the reader's snapshot either, though no snapshot names it.
-      const m = landedAt(kvMetas, writerUser(s.w), rj.snap) ?? (landed[writerUser(s.w)] === 0 ? 0 : undefined);
+      // A writer with no retained snapshot at all committed everything it ever did before the
+      // earliest one, which the reader's consumer kept at or after its position: its count at the
+      // latest snapshot (from lastCommittedIdentifier) holds at the reader's too.
+      const user = writerUser(s.w);
+      const none = !kvMetas.some((x) => x.commitUser === user);
+      const m =
+        landedAt(kvMetas, user, rj.snap) ??
+        (landed[user] === 0 || (none && landed[user] > 0) ? landed[user] : undefined);
       if (m === undefined) {
         problems.push(`reader: cannot tell what ${writerUser(s.w)} had landed at snapshot ${rj.snap}`);
         continue;
