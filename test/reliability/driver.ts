@@ -149,6 +149,8 @@ export interface DriverReport {
     readonly rowOps: number;
     /** Published commits of the race writers. */
     readonly race: number;
+    /** Times a writer's files were re-based above a concurrent commit on the same keys. */
+    readonly rebases: number;
   };
   /** Restarted writers that replayed their last confirmed checkpoint (a no-op), and of those after expiry. */
   readonly replays: { readonly total: number; readonly afterExpiry: number; readonly longDowntimes: number };
@@ -271,6 +273,7 @@ export async function runDriver(options: DriverOptions): Promise<DriverReport> {
     feedEvents: 0,
     maxWriterDowntimeMs: 0,
     raceCommits: 0,
+    rebases: 0,
     replays: 0,
     replaysAfterExpiry: 0,
     longDowntimes: 0,
@@ -300,6 +303,7 @@ export async function runDriver(options: DriverOptions): Promise<DriverReport> {
         stats.commitsAttempted++;
         if (ev.published) stats.published++;
         if (ev.published && ev.race) stats.raceCommits++;
+        stats.rebases += Number(ev.rebases ?? 0);
         if (ev.published && ev.overwrite) stats.overwrites++;
         if (Number(ev.priorFailures) > 0) {
           if (ev.published) stats.unknownNotLanded++;
@@ -567,6 +571,7 @@ export async function runDriver(options: DriverOptions): Promise<DriverReport> {
       unknownNotLanded: stats.unknownNotLanded,
       rowOps: verify?.rowOps ?? 0,
       race: stats.raceCommits,
+      rebases: stats.rebases,
     },
     replays: { total: stats.replays, afterExpiry: stats.replaysAfterExpiry, longDowntimes: stats.longDowntimes },
     compactions: {
@@ -606,7 +611,7 @@ export function summarize(r: DriverReport): string {
   return [
     `seed ${r.seed} on ${r.storage}: ${(r.wallMs / 1000).toFixed(1)} s, ${r.spawned} processes started, ${r.kills} kill -9 (+${r.finalKills} at the end), ${r.crashes} crashes`,
     `  FileIO calls ${r.ioCalls}; faults ${Object.values(r.faults).reduce((a, b) => a + b, 0)} (${faults}; ${r.lateLandings} late landings)`,
-    `  commits: ${r.commits.attempted} attempts, ${r.commits.published} published (${r.commits.overwrites} partition overwrites, ${r.commits.race} by the race writers), ${r.commits.failed} failed; checkpoints that failed and had landed anyway (found by identifier on replay) ${r.commits.unknownLanded}, that failed and were published on replay ${r.commits.unknownNotLanded}; ${r.commits.rowOps} row ops in landed checkpoints`,
+    `  commits: ${r.commits.attempted} attempts, ${r.commits.published} published (${r.commits.overwrites} partition overwrites, ${r.commits.race} by the race writers; ${r.commits.rebases} re-bases), ${r.commits.failed} failed; checkpoints that failed and had landed anyway (found by identifier on replay) ${r.commits.unknownLanded}, that failed and were published on replay ${r.commits.unknownNotLanded}; ${r.commits.rowOps} row ops in landed checkpoints`,
     `  compactions ${r.compactions.ok} (+${r.compactions.noop} no-op, ${r.compactions.conflicts} conflicts, ${r.compactions.errors} failed); expiry runs ${r.expiries.runs} (${r.expiries.snapshots} snapshots expired, ${r.expiries.errors} failed)`,
     `  longest writer downtime ${(r.maxWriterDowntimeMs / 1000).toFixed(1)} s (snapshot.time-retained ${r.snapshotTimeRetainedMs / 1000} s); ${r.replays.longDowntimes} downtimes until the writer's snapshots expired; restarted writers replayed their last checkpoint ${r.replays.total} times as no-ops, ${r.replays.afterExpiry} of them after all their snapshots expired`,
     `  reads checked ${r.reads.checked} (${r.reads.expired} hit expiry, ${r.reads.errors} failed); change-feed events ${r.feedEvents}`,

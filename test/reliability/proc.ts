@@ -232,6 +232,7 @@ async function runWriter(cfg: ProcConfig, getTable: (n: string) => Promise<Table
         published: r.published,
         snapshot: r.snapshot?.id,
         attempts: r.attempts,
+        rebases: r.rebases ?? 0,
         priorFailures: j.failures,
         ms: Math.round(performance.now() - started),
       });

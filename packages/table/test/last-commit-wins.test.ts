@@ -44,9 +44,10 @@ describe('last commit wins between concurrent writers', () => {
     await b.commit(1);
     await b.write({ k: 1, v: 'b1' });
     await b.commit(2);
-    // A deletes k=1, committed after B's upsert: the delete wins.
+    // A deletes k=1, committed after B's upsert: the delete wins. (A followed B's commits before
+    // numbering it, so nothing had to be rewritten.)
     await a.delete({ k: 1 });
-    await a.commit(2);
+    expect((await a.commit(2)).rebases).toBe(0);
     const rows = await rowsOf(t);
     expect(rows.find((r) => r.k === 1)).toBeUndefined();
     expect(rows).toHaveLength(20);
@@ -70,7 +71,7 @@ describe('last commit wins between concurrent writers', () => {
       { k: 1, v: 'b1' },
     ]);
     await b.commit(1);
-    await a.commit(1);
+    expect((await a.commit(1)).rebases).toBe(1); // its flushed file was rewritten above B's
     const rows = await rowsOf(t);
     expect(rows).toEqual([
       { k: 5, v: 'b' },

@@ -51,6 +51,11 @@ export interface CommitResult {
   /** False when nothing was published: no files, or the identifier was already committed. */
   readonly published: boolean;
   readonly attempts: number;
+  /**
+   * Writer commits: how many times this commit's files were re-based (rewritten above the sequence
+   * numbers of a concurrent commit on the same keys) before it landed.
+   */
+  readonly rebases?: number;
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));

@@ -243,6 +243,7 @@ export class TableWrite<R extends object = Record<string, unknown>> implements A
           hashIndex,
         });
         if (hashIndex && result.published) this.writer.indexCommitted(hashIndex);
+        result = { ...result, rebases };
         break;
       } catch (e) {
         let error = e;
