@@ -116,8 +116,26 @@ export const DEFAULT_WORK: WorkTargets = {
   feedEvents: 1,
 };
 
-/** A process younger than this is not killed again (it is still starting up). */
+/**
+ * A process is killed again only once it is this old and has done something in its incarnation (a
+ * commit attempt, a compaction or expiry, a read): on a slow machine it is killed less often rather
+ * than before it ever gets to work.
+ */
 const MIN_AGE_BEFORE_KILL_MS = 2500;
+const PROGRESS_EVENTS = new Set([
+  'commit',
+  'commit-error',
+  'replay',
+  'compact',
+  'compact-conflict',
+  'compact-error',
+  'expire',
+  'expire-error',
+  'read',
+  'read-expired',
+  'read-error',
+  'feed',
+]);
 
 export interface DriverReport {
   readonly seed: number;
@@ -187,6 +205,8 @@ interface Proc {
   restarting?: boolean;
   ioCalls: number;
   stderr: string[];
+  /** Work events of the current incarnation. */
+  progress: number;
 }
 
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
@@ -284,13 +304,14 @@ export async function runDriver(options: DriverOptions): Promise<DriverReport> {
     ...writers.map((s) => ({ key: `writer-${s.w}`, role: 'writer' as const, w: s.w })),
     { key: 'compactor', role: 'compactor' as const },
     { key: 'reader', role: 'reader' as const },
-  ].map((p) => ({ ...p, incarnation: 0, killedByUs: false, ioCalls: 0, stderr: [] }));
+  ].map((p) => ({ ...p, incarnation: 0, killedByUs: false, ioCalls: 0, stderr: [], progress: 0 }));
   let retiredIoCalls = 0;
   // Every event of every process, for forensics when a run fails (kept with the run directory).
   const events = fs.createWriteStream(path.join(runDir, 'events.log'));
   let running = true;
 
   const onEvent = (p: Proc, ev: Record<string, unknown>) => {
+    if (PROGRESS_EVENTS.has(ev.ev as string)) p.progress++;
     switch (ev.ev) {
       case 'fault':
         stats.faults[ev.kind as string]++;
@@ -387,6 +408,7 @@ export async function runDriver(options: DriverOptions): Promise<DriverReport> {
     p.startedAt = Date.now();
     const tag = `${p.key}#${p.incarnation}`;
     p.killedByUs = false;
+    p.progress = 0;
     retiredIoCalls += p.ioCalls;
     p.ioCalls = 0;
     stats.spawned++;
@@ -492,7 +514,7 @@ export async function runDriver(options: DriverOptions): Promise<DriverReport> {
       const spec = writers.find((s) => s.w === p.w);
       // A KV writer (another one keeps the chain moving) may stay down until its snapshots expired.
       const long = p.role === 'writer' && spec?.table === KV_TABLE && rnd() < longDowntime;
-      if (alive(p) && !p.restarting && Date.now() - (p.startedAt ?? 0) >= MIN_AGE_BEFORE_KILL_MS) {
+      if (alive(p) && !p.restarting && p.progress > 0 && Date.now() - (p.startedAt ?? 0) >= MIN_AGE_BEFORE_KILL_MS) {
         stats.kills++;
         p.restarting = true;
         restarts.push(
