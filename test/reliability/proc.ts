@@ -161,7 +161,7 @@ async function checkResume(
     let writer: TableWrite | undefined;
     try {
       const t = await getTable(spec.table);
-      const retained = (await t.listSnapshots()).some((s) => s.commitUser === user);
+      const retained = await hasRetainedSnapshot(t, user);
       const last = await t.lastCommittedIdentifier(user);
       if (last === undefined || last < BigInt(j.confirmed)) {
         emit({
@@ -444,6 +444,18 @@ async function metasAround(t: Table, at: number, last: number, users: readonly s
     if (isCheckpointKind(m.commitKind)) missing.delete(m.commitUser);
   }
   return metas;
+}
+
+/** Whether a retained snapshot of `user` exists (snapshots expired while listing are skipped). */
+async function hasRetainedSnapshot(t: Table, user: string): Promise<boolean> {
+  for (const id of await t.snapshots.listSnapshotIds()) {
+    try {
+      if ((await t.snapshots.snapshot(id)).commitUser === user) return true;
+    } catch (e) {
+      if (!(e instanceof EddyError && e.code === 'NOT_FOUND')) throw e;
+    }
+  }
+  return false;
 }
 
 /** Whether snapshot `id` still exists (asked again on injected faults). */
