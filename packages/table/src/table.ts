@@ -60,6 +60,7 @@ import type { DataField } from './types/data-types.ts';
 import { EddyError } from './types/errors.ts';
 import { type InternalValue, ROW_KIND_NAMES } from './types/internal.ts';
 import {
+  lastCommittedIdentifier,
   type OverwriteOptions,
   overwriteScope,
   TableWrite,
@@ -233,6 +234,16 @@ export class Table<R extends object = Record<string, unknown>> {
     const ctx = this.frozen();
     const scope = options.overwrite ? overwriteScope(ctx, options.overwrite) : undefined;
     return new TableWrite<R>(ctx, options.commitUser ?? newCommitUser(), { memoryBudget: options.memoryBudget }, scope);
+  }
+
+  /**
+   * The last checkpoint (commit identifier) `commitUser` committed, or undefined if none: a
+   * pipeline restarting with the same commitUser resumes after it. Exactly-once holds beyond
+   * snapshot expiry: a commitUser's last identifier is kept for `eddy.commit-user.time-retained`
+   * (30 days) after its last commit, so replaying a committed checkpoint stays a no-op.
+   */
+  async lastCommittedIdentifier(commitUser: string): Promise<bigint | undefined> {
+    return lastCommittedIdentifier(this.frozen(), commitUser);
   }
 
   /** Inserts or replaces rows by primary key (append tables: appends) in one commit. */

@@ -71,6 +71,12 @@ export interface CoreOptions {
   readonly tagTimeExpireEnabled: boolean;
   /** `tag.automatic-creation` (none): Paimon commits create tags by time; Eddy writes refuse other values. */
   readonly tagAutomaticCreation: string;
+  /**
+   * `eddy.commit-user.time-retained` (30 d; an Eddy option, which Paimon ignores): how long after a
+   * streaming writer's last commit its commit-user record — the last checkpoint it committed, for
+   * exactly-once after its snapshots expired — is kept. Longer than any writer stays down.
+   */
+  readonly commitUserTimeRetainedMs: number;
 }
 
 const MB = 1024 * 1024;
@@ -279,5 +285,8 @@ export function parseCoreOptions(opts: Readonly<Record<string, string>>): CoreOp
       : undefined,
     tagTimeExpireEnabled: bool(opts, 'tag.time-expire-enabled', true),
     tagAutomaticCreation: (opts['tag.automatic-creation'] ?? 'none').trim().toLowerCase(),
+    commitUserTimeRetainedMs: opts['eddy.commit-user.time-retained']
+      ? parseDuration(opts['eddy.commit-user.time-retained'], 'eddy.commit-user.time-retained')
+      : 30 * 86_400_000,
   };
 }
