@@ -284,9 +284,13 @@ export class CompactorDaemon {
   /** One table's task under its time budget and the shutdown signal. */
   private async maintain(job: Job): Promise<void> {
     const budgetMs = this.config.tableBudgetMs;
-    const budget = new AbortController();
-    const timer = budgetMs > 0 ? setTimeout(() => budget.abort(new TaskAborted('budget')), budgetMs) : undefined;
-    const signal = AbortSignal.any([this.shutdown.signal, budget.signal]);
+    // One signal for both causes (AbortSignal.any needs Node 20.3; engines say >= 20).
+    const task = new AbortController();
+    const timer = budgetMs > 0 ? setTimeout(() => task.abort(new TaskAborted('budget')), budgetMs) : undefined;
+    const onShutdown = () => task.abort(this.shutdown.signal.reason);
+    if (this.shutdown.signal.aborted) onShutdown();
+    else this.shutdown.signal.addEventListener('abort', onShutdown, { once: true });
+    const signal = task.signal;
     const started = Date.now();
     const work = this.maintainSteps(job, signal);
     try {
@@ -305,6 +309,7 @@ export class CompactorDaemon {
       } else this.log.warn({ table: job.name, ms: Date.now() - started }, 'maintenance aborted: shutting down');
     } finally {
       clearTimeout(timer);
+      this.shutdown.signal.removeEventListener('abort', onShutdown);
     }
   }
 
