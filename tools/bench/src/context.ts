@@ -24,6 +24,12 @@ export interface Params {
   feedCommits: number;
   feedRowsPerCommit: number;
   pollMs: number;
+  streamWriters: number;
+  streamRate: number;
+  streamRows: number;
+  streamSeconds: number;
+  /** Extra table options of the stream suite, `k=v,k=v`. */
+  streamOptions: string;
   memRows: number;
   memBuckets: number[];
   writeBuffer: string;
