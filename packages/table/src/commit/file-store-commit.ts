@@ -101,19 +101,21 @@ export class FileStoreCommit {
 
   /**
    * Whether `commitUser` already committed `identifier` (Paimon's exactly-once rule: a writer's
-   * identifiers increase, so its latest snapshot tells which ones landed).
+   * identifiers increase, so its latest snapshot tells which ones landed). Walks back from `latestId`
+   * (default: the latest) to that user's latest snapshot or the first expired one; the snapshots
+   * this process read or published are cached, so a writer reads only those committed by others
+   * since its last commit.
    */
-  async isCommitted(commitUser: string, identifier: bigint): Promise<Snapshot | undefined> {
+  async isCommitted(commitUser: string, identifier: bigint, latestId?: number): Promise<Snapshot | undefined> {
     if (identifier === BATCH_COMMIT_IDENTIFIER) return undefined;
-    const latest = await this.snapshots.latestSnapshotId();
+    const latest = latestId ?? (await this.snapshots.latestSnapshotId());
     if (latest === undefined) return undefined;
-    const earliest = (await this.snapshots.earliestSnapshotId()) ?? 1;
-    for (let id = latest; id >= earliest; id--) {
+    for (let id = latest; id >= 1; id--) {
       let s: Snapshot;
       try {
         s = await this.snapshots.snapshot(id);
       } catch (e) {
-        if (e instanceof EddyError && e.code === 'NOT_FOUND') break; // expired under us
+        if (e instanceof EddyError && e.code === 'NOT_FOUND') break; // expired (before the earliest, or under us)
         throw e;
       }
       if (s.commitUser === commitUser) return s.commitIdentifier >= identifier ? s : undefined;
@@ -160,11 +162,15 @@ export class FileStoreCommit {
     }
     // The latest snapshot as of the exactly-once check: if it moves before we publish, check again
     // (an earlier attempt of this commit whose outcome was unknown may have landed meanwhile).
-    const checkedAt = options.skipCommittedCheck ? undefined : await this.snapshots.latestSnapshotId();
-    const already = options.skipCommittedCheck ? undefined : await this.isCommitted(options.commitUser, identifier);
+    // One look-up of the latest snapshot serves the check and the first attempt (a commit costs as
+    // few requests as the format allows; a stale base only makes the first attempt lose the race).
+    const first = await this.snapshots.latestSnapshot();
+    const checkedAt = first?.id;
+    const already = options.skipCommittedCheck
+      ? undefined
+      : await this.isCommitted(options.commitUser, identifier, first?.id);
     if (already) return { snapshot: already, published: false, attempts: 0 };
-    if (entries.length === 0 && !overwrite)
-      return { snapshot: await this.snapshots.latestSnapshot(), published: false, attempts: 0 };
+    if (entries.length === 0 && !overwrite) return { snapshot: first, published: false, attempts: 0 };
 
     const o = this.schema.options;
     // An overwrite's delta depends on the base it lands on: written per attempt (below).
@@ -184,9 +190,9 @@ export class FileStoreCommit {
     const overwriteGuard = new OverwriteGuard(this.schema, this.snapshots, this.manifests);
     let wait = o.commitMinRetryWaitMs;
     for (let attempt = 1; attempt <= o.commitMaxRetries + 1; attempt++) {
-      const latest = await this.snapshots.latestSnapshot();
+      const latest = attempt === 1 ? first : await this.snapshots.latestSnapshot();
       if (!options.skipCommittedCheck && (attempt > 1 || latest?.id !== checkedAt)) {
-        const landed = await this.isCommitted(options.commitUser, identifier);
+        const landed = await this.isCommitted(options.commitUser, identifier, latest?.id);
         if (landed) return { snapshot: landed, published: false, attempts: attempt };
       }
       const written: string[] = [];
