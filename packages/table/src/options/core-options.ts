@@ -49,6 +49,12 @@ export interface CoreOptions {
   readonly snapshotTimeRetainedMs: number;
   /** `snapshot.expire.limit` (50): at most this many snapshots are expired per run. */
   readonly snapshotExpireLimit: number;
+  /**
+   * `snapshot.expire.execution-mode`: when set, a writer that is not `write-only` expires snapshots
+   * after its commits, waiting for it (sync) or beside it (async). Unset: Eddy's writers leave
+   * expiry to `expireSnapshots` and the compactor (Paimon's writers run it, sync, unless write-only).
+   */
+  readonly snapshotExpireExecutionMode: 'sync' | 'async' | undefined;
   /** `consumer.expiration-time`: consumers not updated for this long stop protecting snapshots. */
   readonly consumerExpirationTimeMs: number | undefined;
   /** `changelog.num-retained.min` (default: `snapshot.num-retained.min`). */
@@ -266,6 +272,10 @@ export function parseCoreOptions(opts: Readonly<Record<string, string>>): CoreOp
     snapshotNumRetainedMax: retainMax,
     snapshotTimeRetainedMs,
     snapshotExpireLimit: int(opts, 'snapshot.expire.limit', 50, 1),
+    snapshotExpireExecutionMode:
+      opts['snapshot.expire.execution-mode'] === undefined
+        ? undefined
+        : oneOf(opts, 'snapshot.expire.execution-mode', ['sync', 'async'] as const, 'sync'),
     consumerExpirationTimeMs: opts['consumer.expiration-time']
       ? parseDuration(opts['consumer.expiration-time'], 'consumer.expiration-time')
       : undefined,

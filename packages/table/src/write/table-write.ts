@@ -15,6 +15,7 @@ import { toInternalValue } from '../data/columns.ts';
 import { serializeBinaryRow } from '../format/binary-row.ts';
 import { deleteFiles } from '../lsm/bucket-compaction.ts';
 import { compactTable } from '../lsm/table-compaction.ts';
+import { ExpireAfterCommit } from '../maintenance/expire-after-commit.ts';
 import type { CommitMessage } from '../meta/commit-message.ts';
 import type { TableContext } from '../meta/table-context.ts';
 import type { DataType } from '../types/data-types.ts';
@@ -141,6 +142,7 @@ export class TableWrite<R extends object = Record<string, unknown>> implements A
   private committed = false;
   /** Rows were written since the last commit. */
   private dirty = false;
+  private readonly expiry: ExpireAfterCommit;
 
   /** @internal Use `table.newWriter()`. */
   constructor(
@@ -150,6 +152,7 @@ export class TableWrite<R extends object = Record<string, unknown>> implements A
     private readonly overwrite?: OverwriteScope,
   ) {
     this.writer = newTableWriter(table, options);
+    this.expiry = new ExpireAfterCommit(table);
   }
 
   /** Buffers rows of one kind: plain objects, or an Arrow RecordBatch / Table (columnar, faster). */
@@ -176,6 +179,8 @@ export class TableWrite<R extends object = Record<string, unknown>> implements A
     const overwrite = this.overwrite;
     if (overwrite && this.committed)
       throw new EddyError('INVALID_ARGUMENT', `an overwrite writer of ${t.name} commits once`);
+    // An async expiry that failed since the last commit: reported before anything else is published.
+    this.expiry.throwPending();
     this.committed = true;
     const id = commitIdentifier === undefined ? undefined : BigInt(commitIdentifier);
     const pk = t.schema.isPrimaryKeyTable;
@@ -214,6 +219,8 @@ export class TableWrite<R extends object = Record<string, unknown>> implements A
     this.dirty = false;
     if (result.snapshot && result.published) this.seen = result.snapshot.id;
     if (result.published) await this.compactIfNeeded(id);
+    // Paimon's commit maintenance: expire snapshots once the commit (and its compaction) landed.
+    if (result.published && result.snapshot) await this.expiry.afterCommit(result.snapshot);
     return result;
   }
 

@@ -52,6 +52,8 @@ interface Census {
   planMs: number;
   planBytes: number;
   planRequests: number;
+  /** Files no retained snapshot, tag or changelog references (what orphan cleanup would remove now). */
+  unreferenced: number;
 }
 
 /** Files on disk vs live files, and the cost of planning a scan from a cold table handle (best of 3). */
@@ -63,6 +65,7 @@ async function census(ctx: Ctx, name: string): Promise<Census> {
   let planBytes = 0;
   let planRequests = 0;
   let live = 0;
+  let unreferenced = 0;
   for (let i = 0; i < 3; i++) {
     const io = new CountingFileIO(new LocalFileIO());
     const cat = await Catalog.open(ctx.eddyWh, { fileIO: io });
@@ -78,6 +81,7 @@ async function census(ctx: Ctx, name: string): Promise<Census> {
       planRequests = io.total() - before;
     }
     live = plan.splits.reduce((n, s) => n + s.files.length, 0);
+    if (i === 0) unreferenced = (await t.removeOrphanFiles({ olderThanMs: 0, dryRun: true })).orphans.length;
     await cat.close();
   }
   return {
@@ -89,6 +93,7 @@ async function census(ctx: Ctx, name: string): Promise<Census> {
     planMs,
     planBytes,
     planRequests,
+    unreferenced,
   };
 }
 
@@ -286,6 +291,7 @@ export async function streamSuite(ctx: Ctx): Promise<Workload> {
   line('files on disk start → end', `${start.filesOnDisk} → ${end.filesOnDisk}`);
   line('  data / manifest / snapshots', `${end.dataFilesOnDisk} / ${end.manifestFilesOnDisk} / ${end.snapshotsOnDisk}`);
   line('live data files (end)', `${end.liveDataFiles}`);
+  line('unreferenced files on disk (end)', `${end.unreferenced}`);
   line('files on disk / live data files', `${(end.filesOnDisk / Math.max(1, end.liveDataFiles)).toFixed(1)}×`);
   line('plan start → end', `${start.planMs.toFixed(1)} → ${end.planMs.toFixed(1)} ms`);
   line('plan bytes read start → end', `${start.planBytes} → ${end.planBytes} (${end.planRequests} requests)`);
@@ -302,6 +308,7 @@ export async function streamSuite(ctx: Ctx): Promise<Workload> {
   m('files on disk at the end', 'files', end.filesOnDisk);
   m('live data files at the end', 'files', end.liveDataFiles);
   m('files on disk / live data files', '×', end.filesOnDisk / Math.max(1, end.liveDataFiles));
+  m('unreferenced files on disk at the end', 'files', end.unreferenced);
   m('snapshots on disk at the end', 'snapshots', end.snapshotsOnDisk);
   m('scan planning at the start', 'ms', start.planMs);
   m('scan planning at the end', 'ms', end.planMs);
