@@ -160,25 +160,16 @@ export class FileStoreCommit {
         });
       }
     }
-    // The latest snapshot as of the exactly-once check: if it moves before we publish, check again
-    // (an earlier attempt of this commit whose outcome was unknown may have landed meanwhile).
-    // One look-up of the latest snapshot serves the check and the first attempt (a commit costs as
-    // few requests as the format allows; a stale base only makes the first attempt lose the race).
-    const first = await this.snapshots.latestSnapshot();
-    const checkedAt = first?.id;
-    const already = options.skipCommittedCheck
-      ? undefined
-      : await this.isCommitted(options.commitUser, identifier, first?.id);
-    if (already) return { snapshot: already, published: false, attempts: 0 };
-    if (entries.length === 0 && !overwrite) return { snapshot: first, published: false, attempts: 0 };
-
     const o = this.schema.options;
-    // An overwrite's delta depends on the base it lands on: written per attempt (below).
-    const fixedDelta = overwrite
-      ? undefined
-      : await this.manifests.writeManifest(entries, this.partitionTypes(), this.schema.id);
+    const nothing = entries.length === 0 && !overwrite;
+    // The manifests first, so that the latest snapshot looked up next is as fresh as it can be for
+    // the first attempt. An overwrite's delta depends on the base it lands on: written per attempt.
+    const fixedDelta =
+      overwrite || nothing
+        ? undefined
+        : await this.manifests.writeManifest(entries, this.partitionTypes(), this.schema.id);
     const changelogManifest =
-      changelog.length > 0
+      !nothing && changelog.length > 0
         ? await this.manifests.writeManifest(changelog, this.partitionTypes(), this.schema.id)
         : undefined;
     const changelogRecords = changelog.reduce((n, e) => n + e.file.rowCount, 0);
@@ -186,6 +177,25 @@ export class FileStoreCommit {
       if (fixedDelta) await this.manifests.delete(fixedDelta.fileName);
       if (changelogManifest) await this.manifests.delete(changelogManifest.fileName);
     };
+
+    // One look-up of the latest snapshot serves the exactly-once check and the first attempt (a
+    // commit costs as few requests as the format allows). If the latest moves before we publish,
+    // the check runs again: an earlier attempt whose outcome was unknown may have landed meanwhile.
+    let first: Snapshot | undefined;
+    let already: Snapshot | undefined;
+    try {
+      first = await this.snapshots.latestSnapshot();
+      if (!options.skipCommittedCheck) already = await this.isCommitted(options.commitUser, identifier, first?.id);
+    } catch (e) {
+      await dropManifests();
+      throw e;
+    }
+    const checkedAt = first?.id;
+    if (already) {
+      await dropManifests();
+      return { snapshot: already, published: false, attempts: 0 };
+    }
+    if (nothing) return { snapshot: first, published: false, attempts: 0 };
 
     const overwriteGuard = new OverwriteGuard(this.schema, this.snapshots, this.manifests);
     let wait = o.commitMinRetryWaitMs;
