@@ -1,11 +1,12 @@
 import { compareValues } from '../data/columns.ts';
 import { deserializeBinaryRow } from '../format/binary-row.ts';
-import { FileKind, type ManifestEntry, mergeManifestEntries } from '../format/manifest.ts';
+import { FileKind, type ManifestEntry } from '../format/manifest.ts';
 import type { ManifestFileMeta } from '../format/manifest-list.ts';
 import { BATCH_COMMIT_IDENTIFIER, type CommitKind, type Snapshot } from '../format/snapshot.ts';
 import type { CommitMessage } from '../meta/commit-message.ts';
 import { combineHashIndex, type HashIndexCommit } from '../meta/hash-index.ts';
 import type { ManifestFiles } from '../meta/manifest-files.ts';
+import { entriesPerFile, mergeManifests } from '../meta/manifest-merge.ts';
 import type { SnapshotManager } from '../meta/snapshot-manager.ts';
 import { carryOverProblem } from '../schema/schema-change.ts';
 import type { SchemaManager } from '../schema/schema-manager.ts';
@@ -290,8 +291,8 @@ export class FileStoreCommit {
   }
 
   /**
-   * Manifests of the previous snapshot, merged into fewer files once there are at least
-   * `manifest.merge-min-count` of them (otherwise every commit would add one forever).
+   * Manifests of the previous snapshot, merged as Paimon's ManifestFileMerger does (see
+   * meta/manifest-merge.ts) — otherwise every commit would add one forever.
    */
   private async baseManifests(latest: Snapshot, written: string[]): Promise<ManifestFileMeta[]> {
     const metas = [
@@ -299,23 +300,31 @@ export class FileStoreCommit {
       ...(await this.manifests.readManifestList(latest.deltaManifestList)),
     ];
     const o = this.schema.options;
-    if (metas.length < o.manifestMergeMinCount) return metas;
-    const all: ManifestEntry[] = [];
-    for (const m of metas) all.push(...(await this.manifests.readManifest(m.fileName)));
-    const live = mergeManifestEntries(all).filter((e) => e.kind === FileKind.ADD);
-    const out: ManifestFileMeta[] = [];
-    // Roughly `manifest.target-file-size` per file, at ~200 bytes per entry.
-    const perFile = Math.max(1000, Math.floor(o.manifestTargetFileSize / 200));
-    for (let i = 0; i < live.length; i += perFile) {
-      const meta = await this.manifests.writeManifest(
-        live.slice(i, i + perFile),
-        this.partitionTypes(),
-        this.schema.id,
-      );
-      written.push(meta.fileName);
-      out.push(meta);
-    }
-    return out;
+    const perFile = entriesPerFile(o.manifestTargetFileSize, metas);
+    return mergeManifests(
+      metas,
+      {
+        read: (m) => this.manifests.readManifest(m.fileName),
+        write: async (entries) => {
+          const out: ManifestFileMeta[] = [];
+          for (let i = 0; i < entries.length; i += perFile) {
+            const meta = await this.manifests.writeManifest(
+              entries.slice(i, i + perFile),
+              this.partitionTypes(),
+              this.schema.id,
+            );
+            written.push(meta.fileName);
+            out.push(meta);
+          }
+          return out;
+        },
+      },
+      {
+        targetFileSize: o.manifestTargetFileSize,
+        mergeMinCount: o.manifestMergeMinCount,
+        fullCompactionThresholdSize: o.manifestFullCompactionThresholdSize,
+      },
+    );
   }
 
   /**

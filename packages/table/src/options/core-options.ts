@@ -41,6 +41,8 @@ export interface CoreOptions {
   readonly dynamicPartitionOverwrite: boolean;
   readonly manifestMergeMinCount: number;
   readonly manifestTargetFileSize: number;
+  /** `manifest.full-compaction-threshold-size` (16 MB): manifests to change that trigger a full merge. */
+  readonly manifestFullCompactionThresholdSize: number;
   /** `snapshot.num-retained.min` (10): expiry always keeps at least this many newest snapshots. */
   readonly snapshotNumRetainedMin: number;
   /** `snapshot.num-retained.max` (Integer.MAX_VALUE): expiry keeps at most this many. */
@@ -268,6 +270,9 @@ export function parseCoreOptions(opts: Readonly<Record<string, string>>): CoreOp
     manifestTargetFileSize: opts['manifest.target-file-size']
       ? parseMemorySize(opts['manifest.target-file-size'], 'manifest.target-file-size')
       : 8 * MB,
+    manifestFullCompactionThresholdSize: opts['manifest.full-compaction-threshold-size']
+      ? parseMemorySize(opts['manifest.full-compaction-threshold-size'], 'manifest.full-compaction-threshold-size')
+      : 16 * MB,
     snapshotNumRetainedMin: retainMin,
     snapshotNumRetainedMax: retainMax,
     snapshotTimeRetainedMs,
