@@ -61,6 +61,7 @@ flags:  --rows N (1000000)  --rounds R (5)  --update-rows U (rows/5)  --buckets 
         --point-target-file-size S ("1 mb")  --feed-commits C (1000)  --feed-rows P (10)  --poll-ms T (200)
         --stream-writers N (4)  --stream-rate R (5 commits/s per writer)  --stream-rows P (100)
         --stream-seconds S (600; 20 with --smoke)  --stream-options "k=v,k=v" (table options)
+        --stream-warehouse URI (s3://bucket/prefix: the stream suite on S3; default the local work directory)
         --mem-rows N (1000000)  --mem-buckets LIST (1,16,256)  --write-buffer S ("64 mb")  --mem-chunk N (10000)
         --peers LIST (java,pypaimon,duckdb,lancedb,flink; "none" for Eddy alone)  --out DIR  --keep  --smoke`;
 
@@ -85,6 +86,7 @@ export async function main(argv: string[]): Promise<void> {
       'stream-rows': { type: 'string' },
       'stream-seconds': { type: 'string' },
       'stream-options': { type: 'string' },
+      'stream-warehouse': { type: 'string' },
       'mem-rows': { type: 'string' },
       'mem-buckets': { type: 'string' },
       'write-buffer': { type: 'string' },
@@ -126,6 +128,7 @@ export async function main(argv: string[]): Promise<void> {
     streamRows: num(values['stream-rows'], 100),
     streamSeconds: num(values['stream-seconds'], smoke ? 20 : 600),
     streamOptions: values['stream-options'] ?? '',
+    streamWarehouse: values['stream-warehouse'],
     memRows: num(values['mem-rows'], smoke ? rows : 1_000_000),
     memBuckets: (values['mem-buckets'] ?? (smoke ? '1,16' : '1,16,256')).split(',').map(Number),
     writeBuffer: values['write-buffer'] ?? '64 mb',

@@ -30,6 +30,8 @@ export interface Params {
   streamSeconds: number;
   /** Extra table options of the stream suite, `k=v,k=v`. */
   streamOptions: string;
+  /** Warehouse of the stream suite (default: the bench's local one), e.g. `s3://eddy/bench`. */
+  streamWarehouse?: string;
   memRows: number;
   memBuckets: number[];
   writeBuffer: string;

@@ -75,4 +75,7 @@ export class CountingFileIO implements FileIO {
   mkdirs(dir: string): Promise<void> {
     return this.inner.mkdirs(dir);
   }
+  async close(): Promise<void> {
+    await this.inner.close?.();
+  }
 }

@@ -6,9 +6,9 @@
  * how much memory the processes hold.
  */
 import { spawn } from 'node:child_process';
-import { readdirSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
-import { Catalog, EddyError, LocalFileIO, type Table } from '@eddy/table';
+import { Catalog, EddyError, type FileIO, fileIOForWarehouse, type Table } from '@eddy/table';
 import type { Ctx } from '../context.ts';
 import { CountingFileIO } from '../counting-io.ts';
 import { COLUMNS } from '../data.ts';
@@ -20,16 +20,12 @@ const pct = (sorted: readonly number[], p: number) =>
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, Math.max(0, ms)));
 
 /** Every regular file under `dir` (temp files of an in-flight write included: they are on disk). */
-function filesUnder(dir: string): string[] {
+async function filesUnder(io: FileIO, dir: string): Promise<string[]> {
   const out: string[] = [];
-  const walk = (d: string) => {
-    for (const e of readdirSync(d, { withFileTypes: true })) {
-      const p = path.join(d, e.name);
-      if (e.isDirectory()) walk(p);
-      else out.push(p);
-    }
-  };
-  walk(dir);
+  for (const f of await io.list(dir)) {
+    if (f.isDirectory) out.push(...(await filesUnder(io, f.path)));
+    else out.push(f.path);
+  }
   return out;
 }
 
@@ -57,18 +53,21 @@ interface Census {
 }
 
 /** Files on disk vs live files, and the cost of planning a scan from a cold table handle (best of 3). */
-async function census(ctx: Ctx, name: string): Promise<Census> {
-  const dir = path.join(ctx.eddyWh, 'bench.db', name);
-  const files = filesUnder(dir);
-  const rel = files.map((f) => path.relative(dir, f));
+async function census(wh: string, name: string): Promise<Census> {
+  const lister = await fileIOForWarehouse(wh);
+  const setup = await Catalog.open(wh, { fileIO: lister });
+  const dir = (await setup.getTable(`bench.${name}`)).path;
+  const files = await filesUnder(lister, dir);
+  await lister.close?.();
+  const rel = files.map((f) => f.slice(dir.length + 1));
   let planMs = Number.POSITIVE_INFINITY;
   let planBytes = 0;
   let planRequests = 0;
   let live = 0;
   let unreferenced = 0;
   for (let i = 0; i < 3; i++) {
-    const io = new CountingFileIO(new LocalFileIO());
-    const cat = await Catalog.open(ctx.eddyWh, { fileIO: io });
+    const io = new CountingFileIO(await fileIOForWarehouse(wh));
+    const cat = await Catalog.open(wh, { fileIO: io });
     const t = await cat.getTable(`bench.${name}`);
     const before = io.total();
     const bytes0 = io.bytesRead;
@@ -83,6 +82,7 @@ async function census(ctx: Ctx, name: string): Promise<Census> {
     live = plan.splits.reduce((n, s) => n + s.files.length, 0);
     if (i === 0) unreferenced = (await t.removeOrphanFiles({ olderThanMs: 0, dryRun: true })).orphans.length;
     await cat.close();
+    await io.close?.();
   }
   return {
     filesOnDisk: files.length,
@@ -154,9 +154,13 @@ export async function streamSuite(ctx: Ctx): Promise<Workload> {
   const { streamWriters: N, streamRate: R, streamRows: P, streamSeconds: S, streamOptions } = ctx.p;
   const name = 'stream';
   const extra = parseTableOptions(streamOptions);
+  // A local folder (the bench's warehouse) or `--stream-warehouse s3://bucket/prefix` (radosgw, with
+  // the AWS_* / EDDY_S3_* environment of .ci/s3-server.sh).
+  const wh = ctx.p.streamWarehouse ?? ctx.eddyWh;
+  const catalog = wh === ctx.eddyWh ? ctx.catalog : await Catalog.open(wh);
   const w: Workload = {
-    id: 'stream',
-    title: `Streaming at rate: ${N} writers × ${R} commits/s × ${P} rows for ${S} s, with the compactor`,
+    id: wh.startsWith('s3') ? 'stream-s3' : 'stream',
+    title: `Streaming at rate${wh.startsWith('s3') ? ' on S3' : ''}: ${N} writers × ${R} commits/s × ${P} rows for ${S} s, with the compactor`,
     description:
       `${N} writers (one process, one event loop, each its own commitUser and table handle) commit ${P} upserts ` +
       `every ${(1000 / R).toFixed(0)} ms each into a 2-bucket PK table ('write-only': the eddy-compactor daemon, ` +
@@ -169,7 +173,7 @@ export async function streamSuite(ctx: Ctx): Promise<Workload> {
     notes: [],
     unmeasured: [],
   };
-  const setup = await ctx.catalog.createTable(`bench.${name}`, {
+  const setup = await catalog.createTable(`bench.${name}`, {
     columns: { ...COLUMNS },
     primaryKey: ['id'],
     options: { bucket: '2', 'write-only': 'true', ...extra },
@@ -186,7 +190,7 @@ export async function streamSuite(ctx: Ctx): Promise<Workload> {
   const compactorRss: number[] = [];
 
   // The feed, on its own table handle.
-  const feedCat = await Catalog.open(ctx.eddyWh);
+  const feedCat = await Catalog.open(wh);
   const feedTable = await feedCat.getTable(`bench.${name}`);
   const ac = new AbortController();
   let feedRows = 0;
@@ -199,9 +203,9 @@ export async function streamSuite(ctx: Ctx): Promise<Workload> {
     if (!ac.signal.aborted) throw e;
   });
 
-  const compactor = startCompactor(ctx.eddyWh, `bench.${name}`);
+  const compactor = startCompactor(wh, `bench.${name}`);
   await sleep(500);
-  const start = await census(ctx, name);
+  const start = await census(wh, name);
   console.log(`  start: plan ${start.planMs.toFixed(1)} ms, ${start.filesOnDisk} files on disk`);
 
   const sampler = setInterval(() => {
@@ -216,9 +220,9 @@ export async function streamSuite(ctx: Ctx): Promise<Workload> {
   let seq = 0;
   let conflicts = 0;
   const writerLoop = async (wi: number) => {
-    const io = new CountingFileIO(new LocalFileIO());
+    const io = new CountingFileIO(await fileIOForWarehouse(wh));
     ios.push(io);
-    const cat = await Catalog.open(ctx.eddyWh, { fileIO: io });
+    const cat = await Catalog.open(wh, { fileIO: io });
     const t: Table = await cat.getTable(`bench.${name}`);
     const writer = t.newWriter({ commitUser: `bench-stream-${wi}` });
     try {
@@ -263,6 +267,7 @@ export async function streamSuite(ctx: Ctx): Promise<Workload> {
     } finally {
       writer.close();
       await cat.close();
+      await io.close?.();
     }
   };
   await Promise.all(Array.from({ length: N }, (_, i) => writerLoop(i)));
@@ -272,11 +277,12 @@ export async function streamSuite(ctx: Ctx): Promise<Workload> {
   // Let the feed catch up (bounded), then the end census with the compactor still running.
   const expectedRows = [...rowsCommitted.values()].reduce((a, b) => a + b, 0);
   for (let i = 0; i < 100 && deliveredAt.size < committedAt.size; i++) await sleep(100);
-  const end = await census(ctx, name);
+  const end = await census(wh, name);
   const code = await compactor.stop();
   ac.abort();
   await tail;
   await feedCat.close();
+  if (catalog !== ctx.catalog) await catalog.close();
 
   const commits = commitMs.length;
   const lat = [...committedAt]
@@ -332,7 +338,9 @@ export async function streamSuite(ctx: Ctx): Promise<Workload> {
     `Feed: ${feedRows} rows delivered of ${expectedRows} committed.`,
   );
   w.unmeasured.push(
-    'radosgw (S3): not run by this suite yet; requests per commit above are the FileIO calls S3 would receive.',
+    ...(wh.startsWith('s3')
+      ? []
+      : ['S3: run again with --stream-warehouse s3://bucket/prefix (requests per commit = FileIO calls).']),
     'Paimon Java / pypaimon streaming references: not measured (issue 23 lists them as references).',
   );
   return w;
