@@ -24,6 +24,14 @@ export interface Params {
   feedCommits: number;
   feedRowsPerCommit: number;
   pollMs: number;
+  streamWriters: number;
+  streamRate: number;
+  streamRows: number;
+  streamSeconds: number;
+  /** Extra table options of the stream suite, `k=v,k=v`. */
+  streamOptions: string;
+  /** Warehouse of the stream suite (default: the bench's local one), e.g. `s3://eddy/bench`. */
+  streamWarehouse?: string;
   memRows: number;
   memBuckets: number[];
   writeBuffer: string;

@@ -1,6 +1,6 @@
 import { compareValues } from '../data/columns.ts';
 import { deserializeBinaryRow } from '../format/binary-row.ts';
-import { FileKind, type ManifestEntry, mergeManifestEntries } from '../format/manifest.ts';
+import { FileKind, type ManifestEntry } from '../format/manifest.ts';
 import type { ManifestFileMeta } from '../format/manifest-list.ts';
 import { BATCH_COMMIT_IDENTIFIER, type CommitKind, type Snapshot } from '../format/snapshot.ts';
 import type { CommitMessage } from '../meta/commit-message.ts';
@@ -8,6 +8,7 @@ import type { CommitUserManager } from '../meta/commit-user-manager.ts';
 import { addedSince, bucketKeyOf, maxSequences } from '../meta/committed-sequences.ts';
 import { combineHashIndex, type HashIndexCommit } from '../meta/hash-index.ts';
 import type { ManifestFiles } from '../meta/manifest-files.ts';
+import { entriesPerFile, mergeManifests } from '../meta/manifest-merge.ts';
 import type { SnapshotManager } from '../meta/snapshot-manager.ts';
 import { carryOverProblem } from '../schema/schema-change.ts';
 import type { SchemaManager } from '../schema/schema-manager.ts';
@@ -117,11 +118,12 @@ export class FileStoreCommit {
    * Whether `commitUser` already committed `identifier` (Paimon's exactly-once rule: a writer's
    * identifiers increase, so its latest snapshot tells which ones landed). When no snapshot of the
    * user is retained, its commit-user record tells (then the latest snapshot is returned: the
-   * commit's own has expired, and the latest holds its rows).
+   * commit's own has expired, and the latest holds its rows). `latestId` (default: the latest)
+   * saves a look-up when the caller just read it.
    */
-  async isCommitted(commitUser: string, identifier: bigint): Promise<Snapshot | undefined> {
+  async isCommitted(commitUser: string, identifier: bigint, latestId?: number): Promise<Snapshot | undefined> {
     if (identifier === BATCH_COMMIT_IDENTIFIER) return undefined;
-    const state = await this.lastCommitted(commitUser);
+    const state = await this.lastCommitted(commitUser, latestId);
     if (state === undefined || state.identifier < identifier) return undefined;
     return state.snapshot ?? (await this.snapshots.latestSnapshot());
   }
@@ -129,19 +131,23 @@ export class FileStoreCommit {
   /**
    * The highest identifier `commitUser` committed: from its newest retained snapshot, else from its
    * commit-user record (when that record's snapshot has expired: a record naming a retained
-   * snapshot of another user is left over from a rollback and ignored).
+   * snapshot of another user is left over from a rollback and ignored). Walks back from `latestId`
+   * to the user's newest snapshot or the first expired one; the snapshots this process read or
+   * published are cached, so a writer reads only those committed by others since its last commit.
    */
-  async lastCommitted(commitUser: string): Promise<{ identifier: bigint; snapshot?: Snapshot } | undefined> {
-    const latest = await this.snapshots.latestSnapshotId();
+  async lastCommitted(
+    commitUser: string,
+    latestId?: number,
+  ): Promise<{ identifier: bigint; snapshot?: Snapshot } | undefined> {
+    const latest = latestId ?? (await this.snapshots.latestSnapshotId());
     let scannedDownTo = (latest ?? 0) + 1;
     if (latest !== undefined) {
-      const earliest = (await this.snapshots.earliestSnapshotId()) ?? 1;
-      for (let id = latest; id >= earliest; id--) {
+      for (let id = latest; id >= 1; id--) {
         let s: Snapshot;
         try {
           s = await this.snapshots.snapshot(id);
         } catch (e) {
-          if (e instanceof EddyError && e.code === 'NOT_FOUND') break; // expired under us
+          if (e instanceof EddyError && e.code === 'NOT_FOUND') break; // expired (before the earliest, or under us)
           throw e;
         }
         scannedDownTo = id;
@@ -190,21 +196,16 @@ export class FileStoreCommit {
         });
       }
     }
-    // The latest snapshot as of the exactly-once check: if it moves before we publish, check again
-    // (an earlier attempt of this commit whose outcome was unknown may have landed meanwhile).
-    const checkedAt = options.skipCommittedCheck ? undefined : await this.snapshots.latestSnapshotId();
-    const already = options.skipCommittedCheck ? undefined : await this.isCommitted(options.commitUser, identifier);
-    if (already) return { snapshot: already, published: false, attempts: 0 };
-    if (entries.length === 0 && !overwrite)
-      return { snapshot: await this.snapshots.latestSnapshot(), published: false, attempts: 0 };
-
     const o = this.schema.options;
-    // An overwrite's delta depends on the base it lands on: written per attempt (below).
-    const fixedDelta = overwrite
-      ? undefined
-      : await this.manifests.writeManifest(entries, this.partitionTypes(), this.schema.id);
+    const nothing = entries.length === 0 && !overwrite;
+    // The manifests first, so that the latest snapshot looked up next is as fresh as it can be for
+    // the first attempt. An overwrite's delta depends on the base it lands on: written per attempt.
+    const fixedDelta =
+      overwrite || nothing
+        ? undefined
+        : await this.manifests.writeManifest(entries, this.partitionTypes(), this.schema.id);
     const changelogManifest =
-      changelog.length > 0
+      !nothing && changelog.length > 0
         ? await this.manifests.writeManifest(changelog, this.partitionTypes(), this.schema.id)
         : undefined;
     const changelogRecords = changelog.reduce((n, e) => n + e.file.rowCount, 0);
@@ -213,15 +214,34 @@ export class FileStoreCommit {
       if (changelogManifest) await this.manifests.delete(changelogManifest.fileName);
     };
 
+    // One look-up of the latest snapshot serves the exactly-once check and the first attempt (a
+    // commit costs as few requests as the format allows). If the latest moves before we publish,
+    // the check runs again: an earlier attempt whose outcome was unknown may have landed meanwhile.
+    let first: Snapshot | undefined;
+    let already: Snapshot | undefined;
+    try {
+      first = await this.snapshots.latestSnapshot();
+      if (!options.skipCommittedCheck) already = await this.isCommitted(options.commitUser, identifier, first?.id);
+    } catch (e) {
+      await dropManifests();
+      throw e;
+    }
+    const checkedAt = first?.id;
+    if (already) {
+      await dropManifests();
+      return { snapshot: already, published: false, attempts: 0 };
+    }
+    if (nothing) return { snapshot: first, published: false, attempts: 0 };
+
     const sequenceGuard =
       options.sequencedAfter === undefined
         ? undefined
         : new SequenceGuard(this.schema, this.snapshots, this.manifests, options.sequencedAfter);
     let wait = o.commitMinRetryWaitMs;
     for (let attempt = 1; attempt <= o.commitMaxRetries + 1; attempt++) {
-      const latest = await this.snapshots.latestSnapshot();
+      const latest = attempt === 1 ? first : await this.snapshots.latestSnapshot();
       if (!options.skipCommittedCheck && (attempt > 1 || latest?.id !== checkedAt)) {
-        const landed = await this.isCommitted(options.commitUser, identifier);
+        const landed = await this.isCommitted(options.commitUser, identifier, latest?.id);
         if (landed) return { snapshot: landed, published: false, attempts: attempt };
       }
       const written: string[] = [];
@@ -317,8 +337,8 @@ export class FileStoreCommit {
   }
 
   /**
-   * Manifests of the previous snapshot, merged into fewer files once there are at least
-   * `manifest.merge-min-count` of them (otherwise every commit would add one forever).
+   * Manifests of the previous snapshot, merged as Paimon's ManifestFileMerger does (see
+   * meta/manifest-merge.ts) — otherwise every commit would add one forever.
    */
   private async baseManifests(latest: Snapshot, written: string[]): Promise<ManifestFileMeta[]> {
     const metas = [
@@ -326,23 +346,31 @@ export class FileStoreCommit {
       ...(await this.manifests.readManifestList(latest.deltaManifestList)),
     ];
     const o = this.schema.options;
-    if (metas.length < o.manifestMergeMinCount) return metas;
-    const all: ManifestEntry[] = [];
-    for (const m of metas) all.push(...(await this.manifests.readManifest(m.fileName)));
-    const live = mergeManifestEntries(all).filter((e) => e.kind === FileKind.ADD);
-    const out: ManifestFileMeta[] = [];
-    // Roughly `manifest.target-file-size` per file, at ~200 bytes per entry.
-    const perFile = Math.max(1000, Math.floor(o.manifestTargetFileSize / 200));
-    for (let i = 0; i < live.length; i += perFile) {
-      const meta = await this.manifests.writeManifest(
-        live.slice(i, i + perFile),
-        this.partitionTypes(),
-        this.schema.id,
-      );
-      written.push(meta.fileName);
-      out.push(meta);
-    }
-    return out;
+    const perFile = entriesPerFile(o.manifestTargetFileSize, metas);
+    return mergeManifests(
+      metas,
+      {
+        read: (m) => this.manifests.readManifest(m.fileName),
+        write: async (entries) => {
+          const out: ManifestFileMeta[] = [];
+          for (let i = 0; i < entries.length; i += perFile) {
+            const meta = await this.manifests.writeManifest(
+              entries.slice(i, i + perFile),
+              this.partitionTypes(),
+              this.schema.id,
+            );
+            written.push(meta.fileName);
+            out.push(meta);
+          }
+          return out;
+        },
+      },
+      {
+        targetFileSize: o.manifestTargetFileSize,
+        mergeMinCount: o.manifestMergeMinCount,
+        fullCompactionThresholdSize: o.manifestFullCompactionThresholdSize,
+      },
+    );
   }
 
   /**

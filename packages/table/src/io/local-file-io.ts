@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { promises as fs } from 'node:fs';
+import { type FSWatcher, promises as fs, watch as fsWatch } from 'node:fs';
 import * as nodePath from 'node:path';
 import { EddyError } from '../types/errors.ts';
 import type { FileIO, FileStatus } from './file-io.ts';
@@ -204,6 +204,19 @@ export class LocalFileIO implements FileIO {
     } catch (e) {
       throw ioError('delete', dir, e);
     }
+  }
+
+  watch(dir: string, onChange: () => void): () => void {
+    let w: FSWatcher;
+    try {
+      w = fsWatch(dir, { persistent: false }, () => onChange());
+    } catch {
+      // No notifications here (a missing directory, inotify limits): callers keep polling.
+      return () => undefined;
+    }
+    // Notifications are a hint: when they stop, callers' polling is what remains.
+    w.on('error', () => w.close());
+    return () => w.close();
   }
 
   async mkdirs(dir: string): Promise<void> {

@@ -41,6 +41,8 @@ export interface CoreOptions {
   readonly dynamicPartitionOverwrite: boolean;
   readonly manifestMergeMinCount: number;
   readonly manifestTargetFileSize: number;
+  /** `manifest.full-compaction-threshold-size` (16 MB): manifests to change that trigger a full merge. */
+  readonly manifestFullCompactionThresholdSize: number;
   /** `snapshot.num-retained.min` (10): expiry always keeps at least this many newest snapshots. */
   readonly snapshotNumRetainedMin: number;
   /** `snapshot.num-retained.max` (Integer.MAX_VALUE): expiry keeps at most this many. */
@@ -49,6 +51,12 @@ export interface CoreOptions {
   readonly snapshotTimeRetainedMs: number;
   /** `snapshot.expire.limit` (50): at most this many snapshots are expired per run. */
   readonly snapshotExpireLimit: number;
+  /**
+   * `snapshot.expire.execution-mode`: when set, a writer that is not `write-only` expires snapshots
+   * after its commits, waiting for it (sync) or beside it (async). Unset: Eddy's writers leave
+   * expiry to `expireSnapshots` and the compactor (Paimon's writers run it, sync, unless write-only).
+   */
+  readonly snapshotExpireExecutionMode: 'sync' | 'async' | undefined;
   /** `consumer.expiration-time`: consumers not updated for this long stop protecting snapshots. */
   readonly consumerExpirationTimeMs: number | undefined;
   /** `changelog.num-retained.min` (default: `snapshot.num-retained.min`). */
@@ -268,10 +276,17 @@ export function parseCoreOptions(opts: Readonly<Record<string, string>>): CoreOp
     manifestTargetFileSize: opts['manifest.target-file-size']
       ? parseMemorySize(opts['manifest.target-file-size'], 'manifest.target-file-size')
       : 8 * MB,
+    manifestFullCompactionThresholdSize: opts['manifest.full-compaction-threshold-size']
+      ? parseMemorySize(opts['manifest.full-compaction-threshold-size'], 'manifest.full-compaction-threshold-size')
+      : 16 * MB,
     snapshotNumRetainedMin: retainMin,
     snapshotNumRetainedMax: retainMax,
     snapshotTimeRetainedMs,
     snapshotExpireLimit: int(opts, 'snapshot.expire.limit', 50, 1),
+    snapshotExpireExecutionMode:
+      opts['snapshot.expire.execution-mode'] === undefined
+        ? undefined
+        : oneOf(opts, 'snapshot.expire.execution-mode', ['sync', 'async'] as const, 'sync'),
     consumerExpirationTimeMs: opts['consumer.expiration-time']
       ? parseDuration(opts['consumer.expiration-time'], 'consumer.expiration-time')
       : undefined,

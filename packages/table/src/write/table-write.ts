@@ -17,6 +17,7 @@ import { serializeBinaryRow } from '../format/binary-row.ts';
 import type { DataFileMeta } from '../format/manifest.ts';
 import { deleteFiles } from '../lsm/bucket-compaction.ts';
 import { compactTable } from '../lsm/table-compaction.ts';
+import { ExpireAfterCommit } from '../maintenance/expire-after-commit.ts';
 import type { CommitMessage } from '../meta/commit-message.ts';
 import { CommitUserManager } from '../meta/commit-user-manager.ts';
 import { addedSince, bucketKeyOf, maxSequences } from '../meta/committed-sequences.ts';
@@ -165,6 +166,7 @@ export class TableWrite<R extends object = Record<string, unknown>> implements A
   private committed = false;
   /** Rows were written since the last commit. */
   private dirty = false;
+  private readonly expiry: ExpireAfterCommit;
 
   /** @internal Use `table.newWriter()`. */
   constructor(
@@ -174,6 +176,7 @@ export class TableWrite<R extends object = Record<string, unknown>> implements A
     private readonly overwrite?: OverwriteScope,
   ) {
     this.writer = newTableWriter(table, options);
+    this.expiry = new ExpireAfterCommit(table);
   }
 
   /**
@@ -215,6 +218,8 @@ export class TableWrite<R extends object = Record<string, unknown>> implements A
     const overwrite = this.overwrite;
     if (overwrite && this.committed)
       throw new EddyError('INVALID_ARGUMENT', `an overwrite writer of ${t.name} commits once`);
+    // An async expiry that failed since the last commit: reported before anything else is published.
+    this.expiry.throwPending();
     this.committed = true;
     const id = commitIdentifier === undefined ? undefined : BigInt(commitIdentifier);
     const pk = t.schema.isPrimaryKeyTable;
@@ -271,6 +276,8 @@ export class TableWrite<R extends object = Record<string, unknown>> implements A
     }
     this.dirty = false;
     if (result.published) await this.compactIfNeeded(id);
+    // Paimon's commit maintenance: expire snapshots once the commit (and its compaction) landed.
+    if (result.published && result.snapshot) await this.expiry.afterCommit(result.snapshot);
     return result;
   }
 
