@@ -170,6 +170,31 @@ describe('merge engines against a model, with compactions interleaved', () => {
         options: { 'merge-engine': 'aggregation', 'fields.v.aggregate-function': 'median' },
       }),
     ).rejects.toMatchObject({ code: 'UNSUPPORTED' });
+    // Paimon's SchemaValidation for first-row
+    for (const [options, message] of [
+      [{ 'changelog-producer': 'full-compaction' }, /first-row' supports only 'none' and 'lookup'/],
+      [{ 'changelog-producer': 'input' }, /first-row' supports only 'none' and 'lookup'/],
+      [{ 'sequence.field': 'v' }, /'sequence.field' cannot be used with merge-engine 'first-row'/],
+    ] as const)
+      await expect(
+        c.createTable('db.first', {
+          columns: { k: 'INT', v: 'INT' },
+          primaryKey: ['k'],
+          options: { 'merge-engine': 'first-row', ...options },
+        }),
+      ).rejects.toMatchObject({ code: 'INVALID_OPTION', message: expect.stringMatching(message) });
+    const first = await c.createTable('db.first', {
+      columns: { k: 'INT', v: 'INT' },
+      primaryKey: ['k'],
+      options: { 'merge-engine': 'first-row', bucket: 1 },
+    });
+    await expect(
+      first.alter({ kind: 'setOption', key: 'changelog-producer', value: 'full-compaction' }),
+    ).rejects.toMatchObject({
+      code: 'INVALID_OPTION',
+      message: expect.stringMatching(/ALTER TABLE .*first-row' supports only 'none' and 'lookup'/),
+    });
+    await first.alter({ kind: 'setOption', key: 'changelog-producer', value: 'lookup' });
   });
 });
 

@@ -12,7 +12,7 @@ import { toInternalValue } from '../data/columns.ts';
 import { type DataField, type DataType, formatDataType, parseDataType, withNullable } from '../types/data-types.ts';
 import { EddyError } from '../types/errors.ts';
 import type { InternalValue } from '../types/internal.ts';
-import { TableSchema, validateColumnName } from './table-schema.ts';
+import { TableSchema, validateColumnName, validateFirstRow } from './table-schema.ts';
 import { checkTypeChange, isImplementedWidening } from './type-evolution.ts';
 
 /** Where a column goes: first, last, or next to another column. */
@@ -284,6 +284,7 @@ export function applySchemaChanges(old: TableSchema, changes: readonly SchemaCha
       comment,
       ctx.nowMillis ?? Date.now(),
     );
+    validateFirstRow(schema);
   } catch (e) {
     if (!(e instanceof EddyError)) throw e;
     throw new EddyError(e.code, `ALTER TABLE ${t}: ${e.message}`, { cause: e });

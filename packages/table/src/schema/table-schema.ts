@@ -157,6 +157,7 @@ export class TableSchema {
         throw new EddyError('UNSUPPORTED', `option '${k}': sequence groups are not supported yet`);
     }
     if (o.mergeEngine === 'aggregation') validateAggregation(schema);
+    validateFirstRow(schema);
     if (o.deletionVectorsEnabled) {
       // Readers of DV tables skip level 0 until compaction writes deletion vectors, which Eddy's
       // compaction does not do yet: rows Eddy wrote would stay invisible (Java-written DV tables
@@ -268,4 +269,18 @@ export function validateColumnName(name: unknown): void {
   // biome-ignore lint/suspicious/noControlCharactersInRegex: rejecting control characters is the point
   if (/[\u0000-\u001f]/.test(name))
     throw new EddyError('INVALID_NAME', `column name ${JSON.stringify(name)} contains control characters`);
+}
+
+/** Paimon's SchemaValidation for `first-row` tables: Java refuses to create or alter these. */
+export function validateFirstRow(schema: TableSchema): void {
+  const o = schema.options;
+  if (o.mergeEngine !== 'first-row') return;
+  if (o.changelogProducer !== 'none' && o.changelogProducer !== 'lookup') {
+    throw new EddyError(
+      'INVALID_OPTION',
+      `option 'changelog-producer': merge-engine 'first-row' supports only 'none' and 'lookup', got '${o.changelogProducer}'`,
+    );
+  }
+  if (o.sequenceFields.length > 0)
+    throw new EddyError('INVALID_OPTION', "option 'sequence.field' cannot be used with merge-engine 'first-row'");
 }
