@@ -19,7 +19,7 @@ async function decode(job) {
   let file;
   try {
     file = await wasm.ParquetFile.fromFile(new Blob([job.bytes]));
-    const table = await file.read({ columns: job.columns, batchSize: 1 << 20 });
+    const table = await file.read({ columns: job.columns, rowGroups: job.rowGroups, batchSize: 1 << 20 });
     return table.intoIPCStream();
   } finally {
     file?.free();
@@ -31,13 +31,14 @@ function encode(job) {
   let builder = new wasm.WriterPropertiesBuilder()
     .setCompression(COMPRESSION[o.compression])
     .setCreatedBy(o.createdBy)
-    .setMaxRowGroupSize(1 << 20);
+    .setMaxRowGroupSize(o.rowGroupRows ?? 1 << 20);
+  if (o.pageBytes) builder = builder.setDataPageSizeLimit(o.pageBytes);
   for (const c of o.deltaColumns ?? []) {
     builder = builder.setColumnDictionaryEnabled(c, false).setColumnEncoding(c, wasm.Encoding.DELTA_BINARY_PACKED);
   }
   for (const c of o.plainColumns ?? []) builder = builder.setColumnDictionaryEnabled(c, false);
-  // Eddy reads min/max from the manifest, not from page indexes: chunk statistics are enough.
-  builder = builder.setStatisticsEnabled(wasm.EnabledStatistics.Chunk);
+  // Chunk statistics prune row groups; `pageIndex` adds the column and offset indexes (page min/max).
+  builder = builder.setStatisticsEnabled(o.pageIndex ? wasm.EnabledStatistics.Page : wasm.EnabledStatistics.Chunk);
   return wasm.writeParquet(wasm.Table.fromIPCStream(job.bytes), builder.build());
 }
 

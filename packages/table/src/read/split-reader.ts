@@ -10,15 +10,15 @@ import {
 import { deserializeBinaryRow } from '../format/binary-row.ts';
 import { type DeletionVector, deletionVectorReadLength, readDeletionVector } from '../format/deletion-vector.ts';
 import type { DataFileMeta } from '../format/manifest.ts';
-import { readParquet, readParquetRanged } from '../format/parquet.ts';
+import { type RowGroupStats, readParquetSelected } from '../format/parquet.ts';
 import { type FileIO, joinPath } from '../io/file-io.ts';
 import { mergeFunction } from '../merge/merge-function.ts';
 import { mergeRuns, type RunSource } from '../merge/merge-runs.ts';
 import type { DataSplit } from '../meta/data-split.ts';
 import type { TablePaths } from '../meta/table-paths.ts';
-import { type BoundPredicate, predicateColumns, testRow } from '../scan/predicate.ts';
+import { type BoundPredicate, mayMatch, predicateColumns, testRow } from '../scan/predicate.ts';
 import type { SchemaManager } from '../schema/schema-manager.ts';
-import type { TableSchema } from '../schema/table-schema.ts';
+import { KEY_FIELD_PREFIX, type TableSchema } from '../schema/table-schema.ts';
 import { castColumn, isImplementedWidening, sameType } from '../schema/type-evolution.ts';
 import type { DataField, DataType } from '../types/data-types.ts';
 import { EddyError } from '../types/errors.ts';
@@ -54,7 +54,18 @@ interface FileColumns {
   readonly seq: BigInt64Array | undefined;
   readonly kind: Int8Array | Uint8Array | undefined;
   readonly length: number;
-  readonly deleted: DeletionVector | undefined;
+  /** Rows (of those read) a deletion vector removes. */
+  readonly deleted: Pick<DeletionVector, 'has'> | undefined;
+}
+
+/** Row groups a read may skip: those whose statistics rule out every row of `filter`. */
+interface RowGroupPruning {
+  readonly filter: BoundPredicate;
+  /**
+   * Value-column statistics may prune only when no other file can shadow a row (no merge);
+   * key statistics always may: every version of a key carries the key.
+   */
+  readonly valueStatsSafe: boolean;
 }
 
 /**
@@ -101,14 +112,15 @@ export class SplitReader {
     const need = new Set<string>(projection.map((f) => f.name));
     if (filter) for (const c of predicateColumns(filter)) need.add(c);
     const dvMode = split.deletionFiles !== undefined || (pk && schema.options.deletionVectorsEnabled);
-    const merge = pk && !dvMode && split.files.length > 1;
+    const merge = pk && !dvMode && split.files.length > 1 && !this.singleRun(split);
     if (merge) for (const k of [...schema.trimmedPrimaryKeys, ...schema.options.sequenceFields]) need.add(k);
     const needFields = schema.fields.filter((f) => need.has(f.name));
     const dir = this.bucketPath(split);
     if (!merge) {
-      const files = split.files;
+      const files = pk && split.files.length > 1 && !dvMode ? this.singleRun(split)! : split.files;
+      const prune = filter ? { filter, valueStatsSafe: true } : undefined;
       const load = (i: number) => {
-        const p = this.readFile(dir, files[i], needFields, pk, split);
+        const p = this.readFile(dir, files[i], needFields, pk, split, prune);
         p.catch(() => undefined); // awaited below unless the consumer stops first
         return p;
       };
@@ -121,10 +133,31 @@ export class SplitReader {
       }
       return;
     }
-    for await (const w of this.keyWindows(split, needFields)) {
+    const prune = filter ? { filter, valueStatsSafe: false } : undefined;
+    for await (const w of this.keyWindows(split, needFields, prune)) {
       const b = this.mergeForRead(w, projection, needFields, filter);
       if (b.length > 0) yield b;
     }
+  }
+
+  /**
+   * The files of a split in key order when they form one sorted run that needs no merge: the
+   * deduplicate engine, one level above 0, no file with retractions (deleteRowCount 0), key ranges
+   * that do not overlap. Each key is then held once, as its latest version (Paimon reads such a
+   * split raw too). Undefined otherwise.
+   */
+  private singleRun(split: DataSplit): readonly DataFileMeta[] | undefined {
+    const schema = this.schema;
+    const files = split.files;
+    if (schema.options.mergeEngine !== 'deduplicate') return undefined;
+    const level = files[0]?.level;
+    if (level === undefined || level === 0) return undefined;
+    if (!files.every((f) => f.level === level && f.deleteRowCount === 0)) return undefined;
+    const runs = runsInKeyOrder(
+      files,
+      schema.trimmedPrimaryKeys.map((k) => schema.field(k).type),
+    );
+    return runs.length === 1 ? runs[0] : undefined;
   }
 
   /** Merge-on-read of one key window: the merge engine's rows, filtered, projected. */
@@ -207,7 +240,11 @@ export class SplitReader {
    * rows with keys up to the smallest last key among them: every run's later files hold only
    * larger keys, so those keys are complete. Files come in `split.files` order (merge tie-breaks).
    */
-  private async *keyWindows(split: DataSplit, fields: readonly DataField[]): AsyncGenerator<KeyWindow> {
+  private async *keyWindows(
+    split: DataSplit,
+    fields: readonly DataField[],
+    prune?: RowGroupPruning,
+  ): AsyncGenerator<KeyWindow> {
     const schema = this.schema;
     const dir = this.bucketPath(split);
     const keyNames = schema.trimmedPrimaryKeys;
@@ -221,7 +258,7 @@ export class SplitReader {
     const order = new Map(split.files.map((f, i) => [f, i]));
     const keyTypes = keyNames.map((k) => schema.field(k).type);
     const cursors = runsInKeyOrder(split.files, keyTypes).map(
-      (run) => new RunCursor(run, (f) => this.readFile(dir, f, [...fields], true, split), cmp, dir),
+      (run) => new RunCursor(run, (f) => this.readFile(dir, f, [...fields], true, split, prune), cmp, dir),
     );
     for (;;) {
       await Promise.all(cursors.map((c) => c.ready()));
@@ -352,12 +389,17 @@ export class SplitReader {
     }
   }
 
+  /**
+   * One data file's `needFields` (plus the system columns of a primary-key file). With `prune`,
+   * only the row groups whose statistics may hold a row of the filter are read.
+   */
   private async readFile(
     dir: string,
     meta: DataFileMeta,
     needFields: DataField[],
     pk: boolean,
     split: DataSplit,
+    prune?: RowGroupPruning,
   ): Promise<FileColumns> {
     const path = this.paths.dataFile(dir, meta);
     // Paimon names data files by format (`.parquet`, `.orc`, `.avro`); Eddy reads Parquet only.
@@ -374,11 +416,37 @@ export class SplitReader {
     if (pk) names.push('_SEQUENCE_NUMBER', '_VALUE_KIND');
     const ranged =
       (this.io.preferRangedReads === true && meta.fileSize > 64 * 1024) || meta.fileSize > RANGED_READ_MIN_BYTES;
-    const table = ranged
-      ? await readParquetRanged((o, l) => this.io.readRange(path, o, l), meta.fileSize, path, { columns: names })
-      : await readParquet(await this.io.read(path), path, { columns: names });
-    if (table.numRows !== meta.rowCount) {
-      throw new EddyError('CORRUPT_FILE', `${path}: has ${table.numRows} rows, the manifest says ${meta.rowCount}`, {
+    const rowGroupFilter = prune
+      ? rowGroupPruner(prune.filter, this.schema, fileSchema, prune.valueStatsSafe)
+      : undefined;
+    const selected = await readParquetSelected(
+      {
+        size: meta.fileSize,
+        readRange: (o, l) => this.io.readRange(path, o, l),
+        readAll: ranged ? undefined : () => this.io.read(path),
+      },
+      path,
+      { columns: names, rowGroupFilter },
+    );
+    if (selected.totalRows !== meta.rowCount) {
+      throw new EddyError(
+        'CORRUPT_FILE',
+        `${path}: has ${selected.totalRows} rows, the manifest says ${meta.rowCount}`,
+        { path },
+      );
+    }
+    const keptRows = selected.rowGroups.reduce((n, rg) => n + rg.rows, 0);
+    const table = selected.table;
+    if (table === undefined)
+      return {
+        cols: emptyColumns(needFields),
+        seq: new BigInt64Array(0),
+        kind: new Int8Array(0),
+        length: 0,
+        deleted: undefined,
+      };
+    if (table.numRows !== keptRows) {
+      throw new EddyError('CORRUPT_FILE', `${path}: decoded ${table.numRows} rows, the footer says ${keptRows}`, {
         path,
       });
     }
@@ -417,14 +485,16 @@ export class SplitReader {
       seq = arrowToColumn(s, { root: 'BIGINT', nullable: false }).data as BigInt64Array;
       kind = arrowToColumn(k, { root: 'TINYINT', nullable: false }).data as Int8Array;
     }
-    let deleted: DeletionVector | undefined;
+    let deleted: Pick<DeletionVector, 'has'> | undefined;
     const dv = split.deletionFiles?.get(meta.fileName);
     if (dv) {
       const indexPath = this.paths.indexFile(dv.indexFile, null);
       // 32-bit DVs are framed by a size int and a CRC outside `length`; 64-bit ones are not: read up
       // to length + 8 but never past the index file's end.
       const n = deletionVectorReadLength(dv, dv.indexFileSize);
-      deleted = readDeletionVector(await this.io.readRange(indexPath, dv.offset, n), indexPath, dv.length);
+      const whole = readDeletionVector(await this.io.readRange(indexPath, dv.offset, n), indexPath, dv.length);
+      // Positions are rows of the whole file; pruned row groups shift the rows read.
+      deleted = selected.skippedRowGroups === 0 ? whole : shiftedPositions(whole, selected.rowGroups);
     }
     return { cols, seq, kind, length: table.numRows, deleted };
   }
@@ -468,6 +538,64 @@ function finish(
   }
   const out = projection.map((f) => (idx ? gatherColumn(columnOf(f.name), idx) : columnOf(f.name)));
   return { fields: projection, columns: out, length: idx ? idx.length : length };
+}
+
+/**
+ * A row-group filter for one data file: the filter's columns are found by field id in the file's
+ * schema (a column whose type changed has statistics in the old type: not used), key columns by
+ * their `_KEY_` copy, value columns only when `valueStatsSafe`.
+ */
+export function rowGroupPruner(
+  filter: BoundPredicate,
+  schema: TableSchema,
+  fileSchema: TableSchema,
+  valueStatsSafe: boolean,
+): (rg: RowGroupStats) => boolean {
+  const keys = schema.isPrimaryKeyTable ? new Set(fileSchema.trimmedPrimaryKeys) : new Set<string>();
+  const fileColumn = new Map<string, string[]>();
+  for (const c of predicateColumns(filter)) {
+    const cur = schema.fields.find((f) => f.name === c);
+    const old = cur && fileSchema.fields.find((f) => f.id === cur.id);
+    if (!cur || !old || !sameType(old.type, cur.type)) continue;
+    const names: string[] = [];
+    if (keys.has(old.name)) names.push(KEY_FIELD_PREFIX + old.name);
+    if (valueStatsSafe) names.push(old.name);
+    fileColumn.set(c, names);
+  }
+  return (rg) =>
+    mayMatch(filter, (c) => {
+      for (const n of fileColumn.get(c) ?? []) {
+        const s = rg.stats(n);
+        if (s) return s;
+      }
+      return undefined;
+    });
+}
+
+/** A deletion vector over file positions, seen through the rows of the kept row groups. */
+function shiftedPositions(dv: DeletionVector, kept: readonly RowGroupStats[]): Pick<DeletionVector, 'has'> {
+  const starts = new Float64Array(kept.length);
+  let o = 0;
+  kept.forEach((rg, i) => {
+    starts[i] = o;
+    o += rg.rows;
+  });
+  return {
+    has(r: number): boolean {
+      let lo = 0;
+      let hi = kept.length - 1;
+      while (lo < hi) {
+        const mid = (lo + hi + 1) >>> 1;
+        if (starts[mid] <= r) lo = mid;
+        else hi = mid - 1;
+      }
+      return dv.has(kept[lo].firstRow + (r - starts[lo]));
+    },
+  };
+}
+
+function emptyColumns(fields: readonly DataField[]): Map<string, Column> {
+  return new Map(fields.map((f) => [f.name, emptyTyped(f, 0)]));
 }
 
 function nullColumn(f: DataField, n: number): Column {
