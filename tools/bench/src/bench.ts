@@ -55,7 +55,7 @@ suites: core ingest scan point compaction sql feed memory cli all (default: all;
         Java/pypaimon/LanceDB unless --peers names them)
 flags:  --rows N (1000000)  --rounds R (5)  --update-rows U (rows/5)  --buckets B (4)
         --repeat K (2: warm scan repetitions, best of)  --point-queries Q (20)  --range-width W (1000)
-        --point-target-file-size S ("1 mb")  --feed-commits C (1000)  --feed-rows P (10)  --poll-ms T (200)
+        --point-target-file-size LIST ("default,1 mb")  --feed-commits C (1000)  --feed-rows P (10)  --poll-ms T (200)
         --mem-rows N (1000000)  --mem-buckets LIST (1,16,256)  --write-buffer S ("64 mb")  --mem-chunk N (10000)
         --peers LIST (java,pypaimon,duckdb,lancedb,flink; "none" for Eddy alone)  --out DIR  --keep  --smoke`;
 
@@ -107,7 +107,7 @@ export async function main(argv: string[]): Promise<void> {
     repeat: num(values.repeat, smoke ? 1 : 2),
     pointQueries: num(values['point-queries'], smoke ? 5 : 20),
     rangeWidth: Math.min(num(values['range-width'], 1000), Math.floor(rows / 10)),
-    pointTargetFileSize: values['point-target-file-size'] ?? '1 mb',
+    pointTargetFileSizes: (values['point-target-file-size'] ?? 'default,1 mb').split(',').map((x) => x.trim()),
     feedCommits: num(values['feed-commits'], smoke ? 30 : 1000),
     feedRowsPerCommit: num(values['feed-rows'], 10),
     pollMs: num(values['poll-ms'], 200),
