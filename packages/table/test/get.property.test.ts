@@ -133,6 +133,38 @@ describe('Table.get', () => {
     expect(await table.get([])).toEqual([]);
   });
 
+  it('finds keys across row groups, merged with newer runs (files of several row groups)', async () => {
+    using d = tempDir();
+    const catalog = await Catalog.open(d.path);
+    await catalog.createDatabase('db');
+    const table = await catalog.createTable('db.t', {
+      columns: { k: 'BIGINT NOT NULL', v: 'INT' },
+      primaryKey: ['k'],
+      options: { bucket: '1' },
+    });
+    const n = 140_000; // two row groups: 128Ki rows and the rest
+    await table.upsert(Array.from({ length: n }, (_, i) => ({ k: BigInt(i), v: i })));
+    await table.compact({ full: true });
+    await table.upsert([{ k: 5n, v: -5 }]);
+    await table.delete({ k: 135_000n });
+    const keys = [5n, 135_000n, 100_000n, 139_999n, 0n, 131_072n, 131_071n].map((k) => ({ k }));
+    const want = [
+      { k: 5n, v: -5 },
+      undefined,
+      { k: 100_000n, v: 100_000 },
+      { k: 139_999n, v: 139_999 },
+      { k: 0n, v: 0 },
+    ];
+    want.push({ k: 131_072n, v: 131_072 }, { k: 131_071n, v: 131_071 });
+    expect(await table.get(keys)).toEqual(want);
+    expect(await table.toArray({ where: 'k >= 131070 and k < 131074' })).toEqual(
+      [131_070, 131_071, 131_072, 131_073].map((i) => ({ k: BigInt(i), v: i })),
+    );
+    await table.compact({ full: true }); // one sorted run: read without a merge
+    expect(await table.get(keys)).toEqual(want);
+    expect(await table.count({ where: 'v < 0 or k = 135000' })).toBe(1);
+  });
+
   it('refuses keys without every primary-key column, and tables without a primary key', async () => {
     using d = tempDir();
     const catalog = await Catalog.open(d.path);

@@ -573,7 +573,7 @@ export function rowGroupPruner(
 }
 
 /** A deletion vector over file positions, seen through the rows of the kept row groups. */
-function shiftedPositions(dv: DeletionVector, kept: readonly RowGroupStats[]): Pick<DeletionVector, 'has'> {
+export function shiftedPositions(dv: DeletionVector, kept: readonly RowGroupStats[]): Pick<DeletionVector, 'has'> {
   const starts = new Float64Array(kept.length);
   let o = 0;
   kept.forEach((rg, i) => {

@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { arrowField, arrowToColumn, makeRecordBatch } from '../../src/data/arrow.ts';
 import { type Column, ColumnBuilder } from '../../src/data/columns.ts';
 import { type RowGroupStats, readParquetSelected, writeParquet } from '../../src/format/parquet.ts';
+import { shiftedPositions } from '../../src/read/split-reader.ts';
 import { bindPredicate, mayMatch, type Predicate, testRow } from '../../src/scan/predicate.ts';
 import type { DataField, DataType } from '../../src/types/data-types.ts';
 
@@ -146,6 +147,33 @@ describe('row-group pruning', () => {
     });
     expect(none.table).toBeUndefined();
     expect(none.skippedRowGroups).toBe(10);
+  });
+});
+
+describe('deletion vectors over pruned row groups', () => {
+  it('map the rows read back to file positions', () => {
+    fc.assert(
+      fc.property(
+        fc.array(fc.integer({ min: 1, max: 9 }), { minLength: 1, maxLength: 8 }),
+        fc.array(fc.boolean(), { minLength: 8, maxLength: 8 }),
+        fc.array(fc.nat(80)),
+        (sizes, keep, deleted) => {
+          let first = 0;
+          const groups = sizes.map((rows, index) => {
+            const g = { index, firstRow: first, rows, stats: () => undefined };
+            first += rows;
+            return g;
+          });
+          const kept = groups.filter((g) => keep[g.index]);
+          const del = new Set(deleted);
+          const dv = shiftedPositions({ has: (p) => del.has(p), cardinality: del.size }, kept);
+          const positions = kept.flatMap((g) => Array.from({ length: g.rows }, (_, i) => g.firstRow + i));
+          positions.forEach((p, r) => {
+            expect(dv.has(r)).toBe(del.has(p));
+          });
+        },
+      ),
+    );
   });
 });
 
