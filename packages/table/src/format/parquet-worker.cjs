@@ -15,10 +15,22 @@ const COMPRESSION = {
   none: wasm.Compression.UNCOMPRESSED,
 };
 
+// What parquet-wasm's async reader asks of a Blob: its size, and slices read as ArrayBuffers. Served
+// from the bytes posted (moved or shared), so the whole file is never copied into a Blob; only the
+// ranges the reader asks for (the footer, the kept column chunks) are.
+function blobOf(bytes) {
+  return {
+    size: bytes.byteLength,
+    slice(start, end) {
+      return { arrayBuffer: async () => bytes.slice(start, end).buffer };
+    },
+  };
+}
+
 async function decode(job) {
   let file;
   try {
-    file = await wasm.ParquetFile.fromFile(new Blob([job.bytes]));
+    file = await wasm.ParquetFile.fromFile(blobOf(job.bytes));
     const table = await file.read({ columns: job.columns, rowGroups: job.rowGroups, batchSize: 1 << 20 });
     return table.intoIPCStream();
   } finally {

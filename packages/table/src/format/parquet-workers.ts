@@ -90,6 +90,11 @@ class Slot {
     // Moved, not cloned: a clone of a view would copy its whole underlying buffer. The caller's
     // bytes are copied first unless it gave them up.
     const b = q.job.bytes;
+    // Shared memory (a file several workers decode parts of) is posted as is: nothing to copy.
+    if (b.buffer instanceof SharedArrayBuffer) {
+      this.worker.postMessage({ ...q.job, id: q.id });
+      return;
+    }
     const owned = q.transfer && b.byteOffset === 0 && b.byteLength === b.buffer.byteLength ? b : b.slice();
     this.worker.postMessage({ ...q.job, id: q.id, bytes: owned }, [owned.buffer as ArrayBuffer]);
   }

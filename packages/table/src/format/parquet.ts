@@ -143,10 +143,10 @@ export async function readParquetSelected(
   });
   if (kept.length === 0) return selection(undefined);
   const rowGroups = kept.length === all.length ? undefined : kept.map((rg) => rg.index);
-  if (whole) return selection(await decodeParquet(whole, path, options.columns, rowGroups, true));
+  if (whole) return selection(await decodeRowGroups(whole, path, options.columns, kept, rowGroups));
   // Allocated only now: the tail read proved the file really is `size` bytes (the size comes from a
   // manifest, and a corrupt one must not allocate whatever it says).
-  const sparse = new Uint8Array(size);
+  const sparse = kept.length >= 2 ? new Uint8Array(new SharedArrayBuffer(size)) : new Uint8Array(size);
   sparse.set(tail, size - tailLength);
   const wanted = options.columns ? new Set(options.columns) : undefined;
   const ranges: [number, number][] = [];
@@ -177,7 +177,7 @@ export async function readParquetSelected(
   }
   const pieces = await Promise.all(merged.map(([a, b]) => source.readRange(a, b - a)));
   for (let i = 0; i < merged.length; i++) sparse.set(pieces[i], merged[i][0]);
-  return selection(await decodeParquet(sparse, path, options.columns, rowGroups, true));
+  return selection(await decodeRowGroups(sparse, path, options.columns, kept, rowGroups));
 }
 
 /**
@@ -277,6 +277,44 @@ export async function readParquet(
   transfer = false,
 ): Promise<arrow.Table> {
   return decodeParquet(bytes, path, options.columns, undefined, transfer);
+}
+
+/** Rows below which a file's row groups decode as one job (the split costs more than it saves). */
+const PARALLEL_DECODE_MIN_ROWS = 64 * 1024;
+
+/**
+ * Decodes the kept row groups of a file: as one job, or, when there are several and enough rows,
+ * as contiguous runs of row groups on several workers at once (the file's bytes shared with them
+ * through a SharedArrayBuffer, never copied per worker), their batches concatenated in file order.
+ * A one-bucket scan or a compaction then decodes on every core instead of one.
+ */
+async function decodeRowGroups(
+  bytes: Uint8Array,
+  path: string,
+  columns: readonly string[] | undefined,
+  kept: readonly RowGroupStats[],
+  rowGroups: readonly number[] | undefined,
+): Promise<arrow.Table> {
+  const workers = parquetWorkers().size;
+  const rows = kept.reduce((n, rg) => n + rg.rows, 0);
+  if (workers < 2 || kept.length < 2 || rows < PARALLEL_DECODE_MIN_ROWS)
+    return decodeParquet(bytes, path, columns, rowGroups, true);
+  let shared = bytes;
+  if (!(bytes.buffer instanceof SharedArrayBuffer)) {
+    shared = new Uint8Array(new SharedArrayBuffer(bytes.byteLength));
+    shared.set(bytes);
+  }
+  // Contiguous parts of about equal rows, one per worker.
+  const parts: number[][] = [];
+  const per = rows / Math.min(workers, kept.length);
+  let acc = 0;
+  for (const rg of kept) {
+    if (parts.length === 0 || (acc >= per * parts.length && parts.length < workers)) parts.push([]);
+    parts[parts.length - 1].push(rg.index);
+    acc += rg.rows;
+  }
+  const tables = await Promise.all(parts.map((p) => decodeParquet(shared, path, columns, p, false)));
+  return new arrow.Table(tables.flatMap((t) => t.batches));
 }
 
 async function decodeParquet(
