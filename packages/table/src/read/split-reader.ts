@@ -1,3 +1,4 @@
+import type * as arrow from 'apache-arrow';
 import { arrowToColumn } from '../data/arrow.ts';
 import {
   type Column,
@@ -126,10 +127,12 @@ export class SplitReader {
       };
       let next = files.length > 0 ? load(0) : undefined;
       for (let i = 0; next; i++) {
-        const fc = await next;
+        const parts = await next;
         next = i + 1 < files.length ? load(i + 1) : undefined;
-        const b = selectRows(fc, projection, filter);
-        if (b.length > 0) yield b;
+        for (const fc of parts) {
+          const b = selectRows(fc, projection, filter);
+          if (b.length > 0) yield b;
+        }
       }
       return;
     }
@@ -208,7 +211,7 @@ export class SplitReader {
   ): Promise<{ batch: ColumnBatch; kind: Int8Array }> {
     const pk = this.schema.isPrimaryKeyTable;
     const dir = this.bucketPath(split);
-    const files = await Promise.all(split.files.map((f) => this.readFile(dir, f, [...projection], pk, split)));
+    const files = (await Promise.all(split.files.map((f) => this.readFile(dir, f, [...projection], pk, split)))).flat();
     const length = files.reduce((n, f) => n + f.length, 0);
     const kind = new Int8Array(length);
     let o = 0;
@@ -216,7 +219,9 @@ export class SplitReader {
       if (f.kind) kind.set(f.kind.subarray(0, f.length), o);
       o += f.length;
     }
-    const columns = projection.map((p) => concatColumns(files.map((f) => f.cols.get(p.name)!)));
+    const columns = projection.map((p) =>
+      files.length === 0 ? emptyTyped(p, 0) : concatColumns(files.map((f) => f.cols.get(p.name)!)),
+    );
     return { batch: { fields: projection, columns, length }, kind };
   }
 
@@ -400,7 +405,7 @@ export class SplitReader {
     pk: boolean,
     split: DataSplit,
     prune?: RowGroupPruning,
-  ): Promise<FileColumns> {
+  ): Promise<FileColumns[]> {
     const path = this.paths.dataFile(dir, meta);
     // Paimon names data files by format (`.parquet`, `.orc`, `.avro`); Eddy reads Parquet only.
     // (Postpone-bucket tables write their unbucketed rows as Avro, for one.)
@@ -437,54 +442,54 @@ export class SplitReader {
     }
     const keptRows = selected.rowGroups.reduce((n, rg) => n + rg.rows, 0);
     const table = selected.table;
-    if (table === undefined)
-      return {
-        cols: emptyColumns(needFields),
-        seq: new BigInt64Array(0),
-        kind: new Int8Array(0),
-        length: 0,
-        deleted: undefined,
-      };
+    if (table === undefined) return [];
     if (table.numRows !== keptRows) {
       throw new EddyError('CORRUPT_FILE', `${path}: decoded ${table.numRows} rows, the footer says ${keptRows}`, {
         path,
       });
     }
-    const cols = new Map<string, Column>();
-    needFields.forEach((f, i) => {
-      const m = mapping[i];
-      if (!m) {
-        cols.set(f.name, nullColumn(f, table.numRows));
-        return;
+    const columnsOf = (batch: arrow.RecordBatch) => {
+      const cols = new Map<string, Column>();
+      needFields.forEach((f, i) => {
+        const m = mapping[i];
+        if (!m) {
+          cols.set(f.name, nullColumn(f, batch.numRows));
+          return;
+        }
+        const vec = batch.getChild(m.name);
+        if (!vec) throw new EddyError('CORRUPT_FILE', `${path}: column '${m.name}' is missing`, { path });
+        if (sameType(m.type, f.type)) {
+          cols.set(f.name, arrowToColumn(vec, f.type));
+          return;
+        }
+        // An evolved column: read in the file's type, then widen as Paimon's CastExecutors do.
+        if (fileSchema.id > this.schema.id && !isImplementedWidening(m.type, f.type)) {
+          throw new EddyError(
+            'SCHEMA_CHANGED',
+            `${path}: written in schema ${fileSchema.id}, newer than the schema ${this.schema.id} this read uses (column '${f.name}' changed type): reload the table`,
+            { path },
+          );
+        }
+        cols.set(f.name, castColumn(arrowToColumn(vec, m.type), m.type, f.type, `${path}: column '${m.name}'`));
+      });
+      let seq: BigInt64Array | undefined;
+      let kind: Int8Array | Uint8Array | undefined;
+      if (pk) {
+        const s = batch.getChild('_SEQUENCE_NUMBER');
+        const k = batch.getChild('_VALUE_KIND');
+        if (!s || !k)
+          throw new EddyError(
+            'CORRUPT_FILE',
+            `${path}: a primary-key data file needs _SEQUENCE_NUMBER and _VALUE_KIND`,
+            {
+              path,
+            },
+          );
+        seq = arrowToColumn(s, { root: 'BIGINT', nullable: false }).data as BigInt64Array;
+        kind = arrowToColumn(k, { root: 'TINYINT', nullable: false }).data as Int8Array;
       }
-      const vec = table.getChild(m.name);
-      if (!vec) throw new EddyError('CORRUPT_FILE', `${path}: column '${m.name}' is missing`, { path });
-      if (sameType(m.type, f.type)) {
-        cols.set(f.name, arrowToColumn(vec, f.type));
-        return;
-      }
-      // An evolved column: read in the file's type, then widen as Paimon's CastExecutors do.
-      if (fileSchema.id > this.schema.id && !isImplementedWidening(m.type, f.type)) {
-        throw new EddyError(
-          'SCHEMA_CHANGED',
-          `${path}: written in schema ${fileSchema.id}, newer than the schema ${this.schema.id} this read uses (column '${f.name}' changed type): reload the table`,
-          { path },
-        );
-      }
-      cols.set(f.name, castColumn(arrowToColumn(vec, m.type), m.type, f.type, `${path}: column '${m.name}'`));
-    });
-    let seq: BigInt64Array | undefined;
-    let kind: Int8Array | Uint8Array | undefined;
-    if (pk) {
-      const s = table.getChild('_SEQUENCE_NUMBER');
-      const k = table.getChild('_VALUE_KIND');
-      if (!s || !k)
-        throw new EddyError('CORRUPT_FILE', `${path}: a primary-key data file needs _SEQUENCE_NUMBER and _VALUE_KIND`, {
-          path,
-        });
-      seq = arrowToColumn(s, { root: 'BIGINT', nullable: false }).data as BigInt64Array;
-      kind = arrowToColumn(k, { root: 'TINYINT', nullable: false }).data as Int8Array;
-    }
+      return { cols, seq, kind };
+    };
     let deleted: Pick<DeletionVector, 'has'> | undefined;
     const dv = split.deletionFiles?.get(meta.fileName);
     if (dv) {
@@ -496,7 +501,19 @@ export class SplitReader {
       // Positions are rows of the whole file; pruned row groups shift the rows read.
       deleted = selected.skippedRowGroups === 0 ? whole : shiftedPositions(whole, selected.rowGroups);
     }
-    return { cols, seq, kind, length: table.numRows, deleted };
+    // One part per decoded batch (a row group, or less): no copy to join them; merges and
+    // selections walk the parts in order.
+    const parts: FileColumns[] = [];
+    let base = 0;
+    for (const batch of table.batches) {
+      if (batch.numRows === 0) continue;
+      const from = base;
+      const dvPart: Pick<DeletionVector, 'has'> | undefined =
+        deleted && (from === 0 ? deleted : { has: (r: number) => deleted.has(from + r) });
+      parts.push({ ...columnsOf(batch), length: batch.numRows, deleted: dvPart });
+      base += batch.numRows;
+    }
+    return parts;
   }
 }
 
@@ -592,10 +609,6 @@ export function shiftedPositions(dv: DeletionVector, kept: readonly RowGroupStat
       return dv.has(kept[lo].firstRow + (r - starts[lo]));
     },
   };
-}
-
-function emptyColumns(fields: readonly DataField[]): Map<string, Column> {
-  return new Map(fields.map((f) => [f.name, emptyTyped(f, 0)]));
 }
 
 function nullColumn(f: DataField, n: number): Column {
@@ -776,48 +789,54 @@ function runsInKeyOrder(files: readonly DataFileMeta[], keyTypes: readonly DataT
   return runs;
 }
 
-/** Reads one sorted run file by file, in key order, one file ahead. */
+/** Reads one sorted run file by file (each as its decoded parts), in key order, one file ahead. */
 class RunCursor {
   current: FileColumns | undefined;
   meta: DataFileMeta | undefined;
   /** The first row of `current` not yet merged. */
   pos = 0;
   private next = 0;
-  private ahead: Promise<FileColumns> | undefined;
+  private ahead: Promise<FileColumns[]> | undefined;
+  /** Parts of the file `meta` not yet current. */
+  private parts: FileColumns[] = [];
 
   constructor(
     private readonly files: readonly DataFileMeta[],
-    private readonly load: (f: DataFileMeta) => Promise<FileColumns>,
+    private readonly load: (f: DataFileMeta) => Promise<FileColumns[]>,
     private readonly cmp: (a: FileColumns, ra: number, b: FileColumns, rb: number) => number,
     private readonly dir: string,
   ) {}
 
-  /** Makes `current` a file with rows left, or undefined once the run is done. */
+  /** Makes `current` a part with rows left, or undefined once the run is done. */
   async ready(): Promise<void> {
     while (this.current === undefined || this.pos >= this.current.length) {
-      if (this.next >= this.files.length) {
-        this.current = undefined;
-        return;
+      if (this.parts.length === 0) {
+        if (this.next >= this.files.length) {
+          this.current = undefined;
+          return;
+        }
+        this.parts = await (this.ahead ?? this.load(this.files[this.next]));
+        this.meta = this.files[this.next++];
+        this.ahead = undefined;
+        if (this.next < this.files.length) {
+          this.ahead = this.load(this.files[this.next]);
+          // Awaited on the next call; if the merge stops first, its outcome no longer matters.
+          this.ahead.catch(() => undefined);
+        }
+        continue;
       }
-      const fc = await (this.ahead ?? this.load(this.files[this.next]));
-      const meta = this.files[this.next++];
-      this.ahead = undefined;
-      if (this.next < this.files.length) {
-        this.ahead = this.load(this.files[this.next]);
-        // Awaited on the next call; if the merge stops first, its outcome no longer matters.
-        this.ahead.catch(() => undefined);
-      }
+      const fc = this.parts.shift()!;
+      const meta = this.meta!;
       const prev = this.current;
       if (prev && prev.length > 0 && fc.length > 0 && this.cmp(prev, prev.length - 1, fc, 0) >= 0) {
         const path = joinPath(this.dir, meta.fileName);
         throw new EddyError(
           'CORRUPT_FILE',
-          `${path}: level ${meta.level} is not a sorted run: this file's first key is not above the previous file's last key`,
+          `${path}: level ${meta.level} is not a sorted run: keys do not ascend (this file's rows, or from the previous file's last key)`,
           { path },
         );
       }
       this.current = fc;
-      this.meta = meta;
       this.pos = 0;
     }
   }
