@@ -165,6 +165,27 @@ describe('Table.get', () => {
     expect(await table.count({ where: 'v < 0 or k = 135000' })).toBe(1);
   });
 
+  it('reads tables with file-index options (the index is an optimisation: not reading it is safe)', async () => {
+    using d = tempDir();
+    const catalog = await Catalog.open(d.path);
+    await catalog.createDatabase('db');
+    const table = await catalog.createTable('db.t', {
+      columns: { k: 'INT NOT NULL', v: 'STRING' },
+      primaryKey: ['k'],
+      options: { bucket: '1', 'file-index.bloom-filter.columns': 'v', 'file-index.in-manifest-threshold': '1 b' },
+    });
+    await table.upsert([
+      { k: 1, v: 'a' },
+      { k: 2, v: 'b' },
+    ]);
+    await table.upsert([{ k: 2, v: 'c' }]);
+    expect(await table.toArray({ where: "v = 'c'" })).toEqual([{ k: 2, v: 'c' }]);
+    expect(await table.get([{ k: 1 }, { k: 2 }])).toEqual([
+      { k: 1, v: 'a' },
+      { k: 2, v: 'c' },
+    ]);
+  });
+
   it('refuses keys without every primary-key column, and tables without a primary key', async () => {
     using d = tempDir();
     const catalog = await Catalog.open(d.path);
