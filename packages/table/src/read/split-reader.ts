@@ -815,8 +815,10 @@ class RunCursor {
           this.current = undefined;
           return;
         }
-        this.parts = await (this.ahead ?? this.load(this.files[this.next]));
-        this.meta = this.files[this.next++];
+        const file = this.files[this.next++];
+        const parts = await (this.ahead ?? this.load(file));
+        this.meta = file;
+        this.parts = this.keyedParts(parts);
         this.ahead = undefined;
         if (this.next < this.files.length) {
           this.ahead = this.load(this.files[this.next]);
@@ -832,7 +834,7 @@ class RunCursor {
         const path = joinPath(this.dir, meta.fileName);
         throw new EddyError(
           'CORRUPT_FILE',
-          `${path}: level ${meta.level} is not a sorted run: keys do not ascend (this file's rows, or from the previous file's last key)`,
+          `${path}: level ${meta.level} is not a sorted run: this file's first key is not above the previous file's last key`,
           { path },
         );
       }
@@ -840,4 +842,47 @@ class RunCursor {
       this.pos = 0;
     }
   }
+
+  /**
+   * A file's parts as the merge needs them: every version of a key in one part. A file holds a key
+   * once, but the merge tolerates duplicates from other writers when they are adjacent in one part,
+   * so parts whose boundary splits a key are joined (a copy, only then). Keys that descend across a
+   * boundary mean an unsorted file: an error, not a wrong merge.
+   */
+  private keyedParts(parts: FileColumns[]): FileColumns[] {
+    const out: FileColumns[] = [];
+    for (const p of parts) {
+      const last = out[out.length - 1];
+      const c = last ? this.cmp(last, last.length - 1, p, 0) : -1;
+      if (c < 0) out.push(p);
+      else if (c === 0) out[out.length - 1] = joinParts(last, p);
+      else {
+        const path = joinPath(this.dir, this.meta!.fileName);
+        throw new EddyError('CORRUPT_FILE', `${path}: a primary-key data file whose keys are not sorted`, { path });
+      }
+    }
+    return out;
+  }
+}
+
+/** Two consecutive parts of one file as one (columns, system columns and deletion vector). */
+function joinParts(a: FileColumns, b: FileColumns): FileColumns {
+  const cols = new Map<string, Column>();
+  for (const [name, col] of a.cols) cols.set(name, concatColumns([col, b.cols.get(name)!]));
+  const seq = a.seq && b.seq ? new BigInt64Array(a.length + b.length) : undefined;
+  if (seq) {
+    seq.set(a.seq!.subarray(0, a.length));
+    seq.set(b.seq!.subarray(0, b.length), a.length);
+  }
+  const kind = a.kind && b.kind ? new Int8Array(a.length + b.length) : undefined;
+  if (kind) {
+    kind.set(a.kind!.subarray(0, a.length));
+    kind.set(b.kind!.subarray(0, b.length), a.length);
+  }
+  const n = a.length;
+  const deleted =
+    a.deleted || b.deleted
+      ? { has: (r: number) => (r < n ? (a.deleted?.has(r) ?? false) : (b.deleted?.has(r - n) ?? false)) }
+      : undefined;
+  return { cols, seq, kind, length: a.length + b.length, deleted };
 }
