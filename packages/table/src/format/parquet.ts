@@ -108,16 +108,24 @@ export async function readParquetSelected(
 ): Promise<ParquetSelection> {
   const size = source.size;
   if (!Number.isSafeInteger(size) || size < 12)
-    throw new EddyError('CORRUPT_FILE', `${path}: ${size} bytes is not a plausible Parquet file size`, { path });
+    throw new EddyError(
+      'CORRUPT_FILE',
+      `${path}: cannot read Parquet: ${size} bytes is not a plausible Parquet file size`,
+      { path },
+    );
   const whole = source.readAll ? await source.readAll() : undefined;
   if (whole && whole.byteLength !== size)
-    throw new EddyError('CORRUPT_FILE', `${path}: has ${whole.byteLength} bytes, expected ${size}`, { path });
+    throw new EddyError(
+      'CORRUPT_FILE',
+      `${path}: cannot read Parquet: the file has ${whole.byteLength} bytes, the manifest says ${size}`,
+      { path },
+    );
   let tailLength = Math.min(size, 64 * 1024);
   let tail = whole ? whole.subarray(size - tailLength) : await source.readRange(size - tailLength, tailLength);
   const footer = new DataView(tail.buffer, tail.byteOffset, tail.byteLength);
   const metadataLength = footer.getUint32(tail.length - 8, true);
   if (footer.getUint32(tail.length - 4, true) !== 0x31524150 || metadataLength + 8 > size) {
-    throw new EddyError('CORRUPT_FILE', `${path}: not a Parquet file (bad footer)`, { path });
+    throw new EddyError('CORRUPT_FILE', `${path}: cannot read Parquet: not a Parquet file (bad footer)`, { path });
   }
   if (metadataLength + 8 > tailLength) {
     tailLength = metadataLength + 8;
@@ -127,7 +135,7 @@ export async function readParquetSelected(
   try {
     metadata = parquetMetadata(tail.subarray(tail.length - metadataLength - 8), { parsers: STAT_PARSERS });
   } catch (e) {
-    throw new EddyError('CORRUPT_FILE', `${path}: cannot read the Parquet footer: ${(e as Error).message}`, {
+    throw new EddyError('CORRUPT_FILE', `${path}: cannot read Parquet: bad footer: ${(e as Error).message}`, {
       path,
       cause: e,
     });
