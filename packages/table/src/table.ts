@@ -3,7 +3,6 @@ import type { Identifier } from './catalog/identifier.ts';
 import type { CommitResult } from './commit/file-store-commit.ts';
 import { arrowField, makeRecordBatch } from './data/arrow.ts';
 import { ColumnBuilder, columnValue, toPublicValue } from './data/columns.ts';
-import type { DataFileMeta } from './format/manifest.ts';
 import type { Snapshot } from './format/snapshot.ts';
 import type { FileIO } from './io/file-io.ts';
 import {
@@ -41,6 +40,7 @@ import { SnapshotManager } from './meta/snapshot-manager.ts';
 import type { TableContext } from './meta/table-context.ts';
 import { TablePaths } from './meta/table-paths.ts';
 import { TagManager, validateTagName } from './meta/tag-manager.ts';
+import { keyLookup } from './read/key-lookup.ts';
 import { type ColumnBatch, SplitReader } from './read/split-reader.ts';
 import { type BoundPredicate, bindPredicate, type Predicate } from './scan/predicate.ts';
 import { type ScanPlan, ScanPlanner } from './scan/scan-planner.ts';
@@ -97,6 +97,9 @@ export interface ScanOptions {
    */
   readonly splits?: readonly DataSplit[];
 }
+
+/** Options of `Table.get`: the columns to return and time travel, as for a scan. */
+export type GetOptions = Pick<ScanOptions, 'select' | 'snapshotId' | 'asOf' | 'tag'>;
 
 const MANIFEST_CODEC = { zstd: 'zstandard', snappy: 'snappy', deflate: 'deflate', none: 'null' } as const;
 
@@ -539,6 +542,43 @@ export class Table<R extends object = Record<string, unknown>> {
     let n = 0;
     for await (const b of this.scanColumns({ ...options, select: [column] })) n += b.length;
     return n;
+  }
+
+  /**
+   * Rows by primary key, one call for many keys: `result[i]` is the row of `keys[i]` (all
+   * primary-key columns, partition keys included), or undefined when the table has no such row.
+   * Reads only the partitions, buckets, files and row groups that can hold the keys, and merges
+   * them like a scan (merge engine, deletes, deletion vectors). `select` and time travel as for scan.
+   */
+  get<K extends keyof R & string>(
+    keys: readonly Partial<R>[],
+    options: GetOptions & { readonly select: readonly K[] },
+  ): Promise<(Pick<R, K> | undefined)[]>;
+  get(keys: readonly Partial<R>[], options?: GetOptions): Promise<(R | undefined)[]>;
+  async get(keys: readonly Partial<R>[], options: GetOptions = {}): Promise<(R | undefined)[]> {
+    if (!Array.isArray(keys)) throw new EddyError('INVALID_ARGUMENT', 'get: keys must be an array of key objects');
+    if (keys.length === 0) return [];
+    const { snapshot, schema } = await this.resolveRead(options);
+    const lookup = keyLookup(schema, keys, this.name);
+    const out = this.projection(schema, options.select);
+    if (!snapshot) return keys.map(() => undefined);
+    const pk = schema.primaryKeys;
+    const read = [...out, ...pk.filter((k) => !out.some((f) => f.name === k)).map((k) => schema.field(k))];
+    const plan = await this.newScanPlanner(schema).plan({ snapshot, filter: lookup.filter });
+    const reader = this.newSplitReader(schema);
+    const found = new Map<string, R>();
+    for (const split of plan.splits) {
+      for await (const b of reader.readBatches(split, read, lookup.filter)) {
+        const keyCols = pk.map((k) => b.columns[read.findIndex((f) => f.name === k)]);
+        for (let r = 0; r < b.length; r++) {
+          const row: Record<string, unknown> = {};
+          for (let c = 0; c < out.length; c++)
+            row[out[c].name] = toPublicValue(out[c].type, columnValue(b.columns[c], r));
+          found.set(lookup.identity(keyCols.map((col) => columnValue(col, r))), row as R);
+        }
+      }
+    }
+    return lookup.wanted.map((id) => found.get(id));
   }
 
   /** All rows of a scan in an array (convenience for small tables and tests). */

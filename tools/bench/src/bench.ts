@@ -58,7 +58,7 @@ suites: core ingest scan point compaction sql feed stream memory cli all (defaul
         Java/pypaimon/LanceDB unless --peers names them)
 flags:  --rows N (1000000)  --rounds R (5)  --update-rows U (rows/5)  --buckets B (4)
         --repeat K (2: warm scan repetitions, best of)  --point-queries Q (20)  --range-width W (1000)
-        --point-target-file-size S ("1 mb")  --feed-commits C (1000)  --feed-rows P (10)  --poll-ms T (200)
+        --point-target-file-size LIST ("default,1 mb")  --feed-commits C (1000)  --feed-rows P (10)  --poll-ms T (200)
         --stream-writers N (4)  --stream-rate R (5 commits/s per writer)  --stream-rows P (100)
         --stream-seconds S (600; 20 with --smoke)  --stream-options "k=v,k=v" (table options)
         --stream-warehouse URI (s3://bucket/prefix: the stream suite on S3; default the local work directory)
@@ -119,7 +119,7 @@ export async function main(argv: string[]): Promise<void> {
     repeat: num(values.repeat, smoke ? 1 : 2),
     pointQueries: num(values['point-queries'], smoke ? 5 : 20),
     rangeWidth: Math.min(num(values['range-width'], 1000), Math.floor(rows / 10)),
-    pointTargetFileSize: values['point-target-file-size'] ?? '1 mb',
+    pointTargetFileSizes: (values['point-target-file-size'] ?? 'default,1 mb').split(',').map((x) => x.trim()),
     feedCommits: num(values['feed-commits'], smoke ? 30 : 1000),
     feedRowsPerCommit: num(values['feed-rows'], 10),
     pollMs: num(values['poll-ms'], 200),

@@ -115,11 +115,11 @@ export class ScanPlanner {
       g.files.push(e.file);
     }
     const splits: DataSplit[] = [];
-    const keyBucket = filter ? this.bucketOfKeyFilter(filter) : undefined;
+    const keyBuckets = filter ? this.bucketsOfKeyFilter(filter) : undefined;
     for (const g of groups.values()) {
       // `key = x` on every bucket-key column: only x's bucket can hold it (when the files were
       // written with the table's bucket count).
-      if (keyBucket && g.e.totalBuckets === keyBucket.totalBuckets && g.e.bucket !== keyBucket.bucket) {
+      if (keyBuckets && g.e.totalBuckets === keyBuckets.totalBuckets && !keyBuckets.buckets.has(g.e.bucket)) {
         skipped += g.files.length;
         continue;
       }
@@ -166,25 +166,50 @@ export class ScanPlanner {
     return { snapshot, splits, skippedFiles: skipped };
   }
 
-  /** The bucket an equality filter on all bucket-key columns points at, if it does. */
-  private bucketOfKeyFilter(filter: BoundPredicate): { bucket: number; totalBuckets: number } | undefined {
+  /**
+   * The buckets a filter's rows can be in, when it pins every bucket-key column: `k = x`, `k IN
+   * (...)` on a single bucket key, equalities on all of them under an AND, and ORs of such (a
+   * batched get). Undefined when the filter does not pin them.
+   */
+  private bucketsOfKeyFilter(filter: BoundPredicate): { buckets: Set<number>; totalBuckets: number } | undefined {
     const schema = this.schema;
     const n = schema.options.bucket;
     if (n <= 0 || schema.bucketKeys.length === 0) return undefined;
-    const eqs = new Map<string, InternalValue>();
-    const collect = (p: BoundPredicate) => {
-      if (isLogical(p)) {
-        if (p.op === 'and') for (const c of p.children) collect(c);
-      } else if (p.op === '=' && p.value !== null) eqs.set(p.column, p.value);
+    const keys = schema.bucketKeys;
+    const fn = new BucketFunction(
+      keys.map((k) => schema.field(k).type),
+      n,
+    );
+    const of = (p: BoundPredicate): Set<number> | undefined => {
+      if (!isLogical(p)) {
+        if (keys.length !== 1 || p.column !== keys[0]) return undefined;
+        if (p.op === '=') return new Set([fn.bucket([p.value])]);
+        if (p.op === 'in') return new Set(p.values.filter((v) => v !== null).map((v) => fn.bucket([v])));
+        return undefined;
+      }
+      if (p.op === 'or') {
+        const out = new Set<number>();
+        for (const c of p.children) {
+          const b = of(c);
+          if (!b) return undefined;
+          for (const x of b) out.add(x);
+        }
+        return out;
+      }
+      // AND: equalities among the children that cover every bucket key pin one bucket; else any
+      // child that pins a set bounds the whole (every row satisfies every child).
+      const eqs = new Map<string, InternalValue>();
+      for (const c of p.children) if (!isLogical(c) && c.op === '=') eqs.set(c.column, c.value);
+      if (keys.every((k) => eqs.has(k))) return new Set([fn.bucket(keys.map((k) => eqs.get(k)!))]);
+      let out: Set<number> | undefined;
+      for (const c of p.children) {
+        const b = of(c);
+        if (b) out = out ? new Set([...out].filter((x) => b.has(x))) : b;
+      }
+      return out;
     };
-    collect(filter);
-    const values: InternalValue[] = [];
-    for (const k of schema.bucketKeys) {
-      if (!eqs.has(k)) return undefined;
-      values.push(eqs.get(k)!);
-    }
-    const types = schema.bucketKeys.map((k) => schema.field(k).type);
-    return { bucket: new BucketFunction(types, n).bucket(values), totalBuckets: n };
+    const buckets = of(filter);
+    return buckets && { buckets, totalBuckets: n };
   }
 
   private async attachDeletionVectors(indexManifest: string, splits: DataSplit[]): Promise<void> {
