@@ -114,6 +114,8 @@ export class EddySql implements AsyncDisposable {
   private engine!: Engine;
   /** Sessions: 1 is the caller's (temp tables and settings persist); others serve statements issued while a stream is open. */
   private busy = new Set<number>();
+  /** Statement scopes whose signal fired: their DuckDB queries stop before their next fetch. */
+  private readonly abortedScopes = new Set<number>();
   private nextSession = 2;
   private readonly views = new Set<string>();
   private template!: Record<string, unknown>;
@@ -193,6 +195,9 @@ export class EddySql implements AsyncDisposable {
       const session = this.acquire();
       let scope = 0;
       const abort = () => {
+        // An abort while Eddy plans the scans finds no DuckDB query to interrupt yet: the scope
+        // stops the query before it is fetched (run).
+        if (scope) this.abortedScopes.add(scope);
         this.engine.interrupt(session);
         if (scope) void this.registry.close(scope);
       };
@@ -214,6 +219,7 @@ export class EddySql implements AsyncDisposable {
         throw e;
       } finally {
         signal?.removeEventListener('abort', abort);
+        this.abortedScopes.delete(scope);
         this.release(session);
       }
     }
@@ -359,7 +365,7 @@ export class EddySql implements AsyncDisposable {
         return t;
       },
       prepareRead: (text, pin) => this.prepareRead(text, session, scope, pin),
-      run: (sql) => this.engine.run(session, sql),
+      run: (sql) => this.engine.run(session, sql, undefined, () => this.abortedScopes.has(scope)),
       all: (sql) => this.engine.all(session, sql),
       rows: async (sql) => {
         const r = await this.engine.all(session, sql);

@@ -52,6 +52,15 @@ describe('EddySql engine', () => {
     expect((await db.query('SELECT 2 AS x')).rows()).toEqual([{ x: 2 }]);
   });
 
+  it('an abort while Eddy plans the scans, before DuckDB started the query, still stops it', async () => {
+    const ac = new AbortController();
+    const q = db.query('SELECT count(*) FROM s.big a, s.big b WHERE a.v < b.v', { signal: ac.signal });
+    // A microtask later: the statement is being planned, no DuckDB query exists to interrupt yet.
+    void Promise.resolve().then(() => ac.abort(new Error('early')));
+    await expect(q).rejects.toThrow('early');
+    expect((await db.query('SELECT 3 AS x')).rows()).toEqual([{ x: 3 }]);
+  });
+
   it("reads through Eddy's reader when DuckDB cannot read the storage itself", async () => {
     using d = tempDir();
     const inner = new LocalFileIO();

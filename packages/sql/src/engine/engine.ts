@@ -44,6 +44,8 @@ export class Engine {
   private readonly counter: Int32Array;
   private readonly waiters = new Map<number, Waiter>();
   private nextStmt = 1;
+  /** The last statement posted per session (what an interrupt stops). */
+  private readonly lastStmt = new Map<number, number>();
   private pending = 0;
   private dead: Error | undefined;
   private readonly ready: Promise<void>;
@@ -163,17 +165,25 @@ export class Engine {
   /**
    * Runs a statement on a session's connection; its result streams in batches of about
    * `batchRows` rows. A DuckDB error rejects with its message (a plain Error: the caller words it).
+   * `stopped` is asked before each fetch (where DuckDB does the work): once true, the statement is
+   * closed unrun.
    */
-  async run(session: number, sql: string, batchRows = 65_536): Promise<EngineResult> {
+  async run(session: number, sql: string, batchRows = 65_536, stopped?: () => boolean): Promise<EngineResult> {
+    if (stopped?.()) throw new Error('INTERRUPT Error: Interrupted!');
     const stmt = this.nextStmt++;
+    this.lastStmt.set(session, stmt);
     const first = await this.request({ op: 'run', stmt, session, sql, batchRows }, stmt);
     if (first.op === 'error') throw new Error(first.message);
     if (first.op !== 'columns') throw new Error(`SQL engine: unexpected ${first.op}`);
     const self = this;
     async function* batches(): AsyncGenerator<WireBatch> {
       let ended = false;
+      const fetch = () => {
+        if (stopped?.()) throw new Error('INTERRUPT Error: Interrupted!');
+        return self.request({ op: 'fetch', stmt }, stmt);
+      };
       // One batch ahead: DuckDB computes the next batch while the consumer works on this one.
-      let next: Promise<EngineReply> | undefined = self.request({ op: 'fetch', stmt }, stmt);
+      let next: Promise<EngineReply> | undefined = fetch();
       try {
         for (;;) {
           if (!next) return;
@@ -188,7 +198,7 @@ export class Engine {
             return;
           }
           if (r.op === 'batch') {
-            next = self.request({ op: 'fetch', stmt }, stmt);
+            next = fetch();
             next.catch(() => undefined);
             yield r.batch;
           }
@@ -214,7 +224,7 @@ export class Engine {
 
   /** Interrupts what a session's connection runs (DuckDB fails it with an INTERRUPT error). */
   interrupt(session: number): void {
-    this.post({ op: 'interrupt', session });
+    this.post({ op: 'interrupt', session, stmt: this.lastStmt.get(session) ?? 0 });
   }
 
   closeSession(session: number): void {

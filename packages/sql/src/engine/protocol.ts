@@ -76,8 +76,12 @@ export type EngineRequest =
   | { readonly op: 'fetch'; readonly stmt: number }
   | { readonly op: 'close'; readonly stmt: number }
   | { readonly op: 'closeSession'; readonly session: number }
-  /** Handled at once, not in turn: stops what a session runs. */
-  | { readonly op: 'interrupt'; readonly session: number };
+  /**
+   * Handled at once, not in turn: stops what a session runs, or, when its statement `stmt` (the
+   * session's last one posted) has not started yet, stops it as it starts (DuckDB forgets an
+   * interrupt when the next query begins).
+   */
+  | { readonly op: 'interrupt'; readonly session: number; readonly stmt: number };
 
 export type EngineReply =
   | { readonly op: 'ready' }

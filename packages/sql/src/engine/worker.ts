@@ -258,6 +258,13 @@ function errorText(e: unknown): string {
 async function handle(m: EngineRequest): Promise<void> {
   switch (m.op) {
     case 'run': {
+      startedStmt.set(m.session, m.stmt);
+      const pending = pendingInterrupt.get(m.session);
+      if (pending !== undefined && pending <= m.stmt) pendingInterrupt.delete(m.session);
+      if (pending === m.stmt) {
+        reply({ op: 'error', stmt: m.stmt, message: 'INTERRUPT Error: Interrupted!' });
+        return;
+      }
       try {
         const con = await session(m.session);
         const result = await con.stream(m.sql);
@@ -316,8 +323,13 @@ async function handle(m: EngineRequest): Promise<void> {
 
 // Requests are handled one at a time, in order: a statement's fetches follow its run.
 let queue: Promise<void> = Promise.resolve();
+// Per session: the last statement that started, and one to stop as it starts (interrupted while queued).
+const startedStmt = new Map<number, number>();
+const pendingInterrupt = new Map<number, number>();
 port.on('message', (m: EngineRequest) => {
-  if (m.op === 'interrupt') sessions.get(m.session)?.interrupt();
-  else queue = queue.then(() => handle(m));
+  if (m.op === 'interrupt') {
+    if (m.stmt > (startedStmt.get(m.session) ?? 0)) pendingInterrupt.set(m.session, m.stmt);
+    else sessions.get(m.session)?.interrupt();
+  } else queue = queue.then(() => handle(m));
 });
 reply({ op: 'ready' });
