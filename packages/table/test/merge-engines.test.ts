@@ -161,7 +161,7 @@ describe('merge engines against a model, with compactions interleaved', () => {
       }),
     ).rejects.toMatchObject({
       code: 'INVALID_OPTION',
-      message: expect.stringMatching(/'sum' does not apply to VARCHAR column 'v'/),
+      message: expect.stringMatching(/'sum' needs a numeric type, but column 'v' is STRING/),
     });
     await expect(
       c.createTable('db.bad2', {
@@ -169,6 +169,16 @@ describe('merge engines against a model, with compactions interleaved', () => {
         primaryKey: ['k'],
         options: { 'merge-engine': 'aggregation', 'fields.v.aggregate-function': 'median' },
       }),
-    ).rejects.toMatchObject({ code: 'UNSUPPORTED' });
+    ).rejects.toMatchObject({
+      code: 'INVALID_OPTION',
+      message: expect.stringMatching(/'median' is not an aggregate function/),
+    });
+    await expect(
+      c.createTable('db.bad3', {
+        columns: { k: 'INT', v: 'STRING' },
+        primaryKey: ['k'],
+        options: { 'merge-engine': 'aggregation', 'fields.v.aggregate-function': 'collect' },
+      }),
+    ).rejects.toMatchObject({ code: 'UNSUPPORTED', message: expect.stringMatching(/'collect'.*nested types/) });
   });
 });

@@ -1,4 +1,5 @@
 import type { TableContext } from '../meta/table-context.ts';
+import { checkSupported } from '../options/registry.ts';
 import { EddyError } from '../types/errors.ts';
 
 /**
@@ -7,6 +8,7 @@ import { EddyError } from '../types/errors.ts';
  */
 export function checkWritable(t: TableContext): void {
   const o = t.schema.options;
+  checkSupported(t.schema.rawOptions, 'write');
   if (o.bucket === -2) {
     // Paimon writes postpone-bucket rows to `bucket-postpone/` and a Flink compaction job moves them
     // into real buckets (choosing their count): Eddy does neither.
