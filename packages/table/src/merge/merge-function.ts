@@ -93,7 +93,9 @@ function partialUpdate(schema: TableSchema, fields: readonly DataField[]): Merge
     groups.length === 0 ? undefined : partialUpdateFunctionName(schema.rawOptions, o, schema.primaryKeys, f.name),
   );
   const aggs = fields.map((f, i) => (fns[i] ? new FieldAgg(fns[i]!, f, schema) : undefined));
-  const removeOnSeqGroup = new Set(o.partialUpdateRemoveRecordOnSequenceGroup.map((f) => fields.findIndex((x) => x.name === f)));
+  const removeOnSeqGroup = new Set(
+    o.partialUpdateRemoveRecordOnSequenceGroup.map((f) => fields.findIndex((x) => x.name === f)),
+  );
   const types = fields.map((f) => f.type);
   const nullables = fields.map((f) => f.type.nullable);
 
@@ -203,7 +205,9 @@ function partialUpdate(schema: TableSchema, fields: readonly DataField[]): Merge
 function aggregation(schema: TableSchema, fields: readonly DataField[]): MergeFunction {
   const o = schema.options;
   const n = fields.length;
-  const aggs = fields.map((f) => new FieldAgg(aggregateFunctionName(schema.rawOptions, o, schema.primaryKeys, f.name), f, schema));
+  const aggs = fields.map(
+    (f) => new FieldAgg(aggregateFunctionName(schema.rawOptions, o, schema.primaryKeys, f.name), f, schema),
+  );
   return {
     merge(group, keepRetracts) {
       let row: InternalValue[] = new Array(n).fill(null);
@@ -216,7 +220,8 @@ function aggregation(schema: TableSchema, fields: readonly DataField[]): MergeFu
           continue;
         }
         const retract = isRetract(r.kind);
-        for (let i = 0; i < n; i++) row[i] = retract ? aggs[i].retract(row[i], r.get(i)) : aggs[i].agg(row[i], r.get(i));
+        for (let i = 0; i < n; i++)
+          row[i] = retract ? aggs[i].retract(row[i], r.get(i)) : aggs[i].agg(row[i], r.get(i));
       }
       if (group.length === 0) return null;
       if (deleteRow) return keepRetracts ? { kind: RowKind.DELETE, values: row } : null;
@@ -226,7 +231,13 @@ function aggregation(schema: TableSchema, fields: readonly DataField[]): MergeFu
 }
 
 /** Functions that can apply a retraction (FieldAggregator.retract in Paimon 1.4.2). */
-const RETRACTABLE: ReadonlySet<Fn> = new Set<Fn>(['sum', 'product', 'last_value', 'last_non_null_value', 'primary-key']);
+const RETRACTABLE: ReadonlySet<Fn> = new Set<Fn>([
+  'sum',
+  'product',
+  'last_value',
+  'last_non_null_value',
+  'primary-key',
+]);
 
 /** Whether the function of a column can apply -U/-D records (its own retract, or ignore-retract). */
 export function canRetract(schema: TableSchema, field: string): boolean {

@@ -12,6 +12,7 @@ export function compareSequence(a: Column, ra: number, b: Column, rb: number, de
   const nullB = b.validity !== null && b.validity[rb] === 0;
   return nullA || nullB ? c : -c;
 }
+
 import type { DataField } from '../types/data-types.ts';
 import type { KeyRecord, MergeFunction } from './merge-function.ts';
 
