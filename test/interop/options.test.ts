@@ -88,6 +88,25 @@ const CASES: readonly Case[] = [
     },
   },
   {
+    // -D rows carry their values, as CDC deletes do: Paimon keeps them as the base of later
+    // partial updates until a compaction to the top level drops the deleted row.
+    name: 'pu_remove_on_delete',
+    spec: {
+      columns: { k: 'INT', a: 'INT', b: 'STRING', s: 'INT' },
+      primaryKey: ['k'],
+      options: {
+        bucket: '1',
+        'merge-engine': 'partial-update',
+        'partial-update.remove-record-on-delete': 'true',
+        'sequence.field': 's',
+      },
+    },
+    gen: (r, k) => ({
+      kind: pick(r, ['+I', '+I', '+I', '-D', '-U'] as const),
+      row: { k, a: maybe(r, int(r, -9, 9)), b: maybe(r, pick(r, ['x', 'y'])), s: maybe(r, int(r, 0, 4)) },
+    }),
+  },
+  {
     name: 'dedup_desc',
     spec: {
       columns: { k: 'INT', s1: 'INT', s2: 'BIGINT', v: 'STRING' },
@@ -213,6 +232,21 @@ describe.skipIf(problem !== undefined)('interop: options (Java ⇄ Eddy)', () =>
       expect(byKey(await eddy.read(WAREHOUSE, table))).toEqual(before);
     });
   }
+
+  it('partial-update.remove-record-on-delete: the -D row is the base of later updates until a top-level compaction, in Java and Eddy', async () => {
+    const spec: TableSpec = {
+      columns: { k: 'INT', a: 'INT', b: 'STRING' },
+      primaryKey: ['k'],
+      options: { bucket: '1', 'merge-engine': 'partial-update', 'partial-update.remove-record-on-delete': 'true' },
+    };
+    await java.write(WAREHOUSE, 'db.pu_base', spec, [
+      { commit: 0, kind: '+I', row: { k: 1, a: 1, b: 'x' } },
+      { commit: 1, kind: '-D', row: { k: 1, a: 1, b: 'x' } },
+      { commit: 2, kind: '+I', row: { k: 1, a: null, b: 'y' } },
+    ]);
+    expect(await java.read(WAREHOUSE, 'db.pu_base')).toEqual([{ k: 1, a: 1, b: 'y' }]);
+    expect(await eddy.read(WAREHOUSE, 'db.pu_base')).toEqual([{ k: 1, a: 1, b: 'y' }]);
+  });
 
   it('a Java table with an option Eddy refuses is refused by name when opened', async () => {
     const options = { bucket: '1', 'record-level.expire-time': '1 d', 'record-level.time-field': 'v' };
