@@ -155,7 +155,7 @@ describe('partial-update with sequence groups', () => {
     }
     return meetInsert ? row : undefined;
   }
-  const rec = fc.record({
+  const anyRec = fc.record({
     k: fc.integer({ min: 0, max: 4 }),
     g1: nil(fc.integer({ min: 0, max: 4 })),
     a: nil(fc.integer({ min: -9, max: 9 })),
@@ -164,6 +164,14 @@ describe('partial-update with sequence groups', () => {
     c: nil(fc.integer({ min: -9, max: 9 })),
     d: nil(fc.integer({ min: -9, max: 9 })),
   });
+  // A key's only record is kept as written (Paimon's ReducerMergeFunctionWrapper), so a group
+  // column set without its sequence field would read until a second record merges it away: the
+  // model's records set group columns only with their sequence.
+  const rec = anyRec.map((r) => ({
+    ...r,
+    ...(r.g1 === null ? { a: null, b: null } : {}),
+    ...(r.g2 === null ? { c: null } : {}),
+  }));
   // Deletes carry the key and the group sequences, other columns null, and only for keys already
   // inserted: a key's records merged in pieces (flush, compaction) read as if merged at once, which
   // for retractions of aggregates, or keys that have only deletes (dropped at the top level), holds
@@ -332,11 +340,11 @@ describe('aggregation options', () => {
     });
     await u.upsert([{ k: 1, s: 10, lv: 1, ln: 2, p: 12, m: 5 }]);
     const w2 = u.newWriter();
-    // As Java: the -U alone in the write buffer merges to a +I of retracted values (sum -3,
-    // last_value null, last_non_null_value null, product null, ignore-retract null), which then
-    // aggregates onto the older row: sum subtracts, last_value becomes null, the others keep.
+    // As Java: the -U alone in the write buffer stays a -U (ReducerMergeFunctionWrapper), then
+    // retracts from the older row: sum subtracts, last_value and last_non_null_value become null,
+    // product divides, ignore-retract keeps.
     await w2.write([{ k: 1, s: 3, lv: 1, ln: 2, p: 4, m: 1 }], '-U');
     await w2.commit(1);
-    expect(await u.toArray()).toEqual([{ k: 1, s: 7, lv: null, ln: 2, p: 12, m: 5 }]);
+    expect(await u.toArray()).toEqual([{ k: 1, s: 7, lv: null, ln: null, p: 3, m: 5 }]);
   });
 });

@@ -60,10 +60,26 @@ export function mergeFunction(schema: TableSchema, fields: readonly DataField[])
         },
       };
     case 'partial-update':
-      return partialUpdate(schema, fields);
+      return reducer(partialUpdate(schema, fields), fields.length);
     case 'aggregation':
-      return aggregation(schema, fields);
+      return reducer(aggregation(schema, fields), fields.length);
   }
+}
+
+/**
+ * A key with one record keeps it as it is, kind included (Paimon's ReducerMergeFunctionWrapper,
+ * used by write buffers, reads and compaction): a lone -U stays a -U (dropped at the top level)
+ * instead of becoming a +I of retracted values.
+ */
+function reducer(fn: MergeFunction, n: number): MergeFunction {
+  return {
+    merge(group, keepRetracts) {
+      if (group.length !== 1) return fn.merge(group, keepRetracts);
+      const r = group[0];
+      if (isRetract(r.kind) && !keepRetracts) return null;
+      return { kind: r.kind, values: valuesOf(r, n) };
+    },
+  };
 }
 
 const valuesOf = (r: KeyRecord, n: number) => Array.from({ length: n }, (_, i) => r.get(i));
