@@ -74,7 +74,7 @@ export const TABLE_OPTIONS: readonly OptionSpec[] = [
   { key: 'data-file.prefix', type: 'string', default: 'data-', status: 'performance-only', doc: "File name prefix of new data files; Eddy names them 'data-'." },
   { key: 'data-file.path-directory', type: 'string', status: 'refused', doc: 'Puts data files in a sub-directory of the bucket directory.' },
   { key: 'changelog-file.prefix', type: 'string', default: 'changelog-', status: 'performance-only', doc: "File name prefix of new changelog files; Eddy names them 'changelog-'." },
-  { key: 'changelog-file.format', type: 'string', status: 'refused', unsupportedValue: (v) => (v.trim().toLowerCase() === 'parquet' ? undefined : 'only parquet changelog files are supported'), doc: 'Changelog file format other than Parquet.' },
+  { key: 'changelog-file.format', type: 'string', status: 'implemented', unsupportedValue: (v) => (v.trim().toLowerCase() === 'parquet' ? undefined : 'only parquet changelog files are supported'), doc: 'Changelog file format; Eddy writes and reads Parquet (other formats are refused).' },
   { key: 'changelog-file.compression', type: 'string', status: 'performance-only', doc: 'Compression of changelog files; Eddy uses file.compression.' },
   { key: 'changelog-file.stats-mode', type: 'string', status: 'performance-only', doc: 'Statistics kept for changelog files.' },
   { key: 'file.suffix.include.compression', type: 'boolean', default: 'false', status: 'performance-only', doc: 'Whether file names carry the compression; readers take names from manifests.' },
