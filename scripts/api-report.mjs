@@ -18,6 +18,7 @@ const ENTRY_POINTS = [
   { name: 'table-inspect', pkg: 'packages/table', entry: 'dist/inspect.d.ts' },
   { name: 's3', pkg: 'packages/s3', entry: 'dist/index.d.ts' },
   { name: 'sql', pkg: 'packages/sql', entry: 'dist/index.d.ts' },
+  { name: 'ui', pkg: 'packages/ui', entry: 'dist/index.d.ts' },
 ];
 const temp = join(root, 'node_modules/.cache/api-report');
 let failed = false;

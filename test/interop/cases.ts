@@ -328,13 +328,15 @@ function compacted(by: 'java' | 'eddy'): Scenario {
   const who = by === 'java' ? 'Java' : 'Eddy';
   return {
     name: `${by}-compaction`,
-    about: `PK table (2 buckets, partitioned by STRING) after 3 commits, then a ${who} full compaction; all snapshots read`,
+    about: `PK table (2 buckets, partitioned by STRING, manifests merged at every commit) after 3 commits, then a ${who} full compaction; all snapshots read`,
     compactWith: by,
     spec: {
       columns: { p: 'STRING', id: 'BIGINT', ...VALUE_TYPES },
       primaryKey: ['p', 'id'],
       partitionKeys: ['p'],
-      options: { bucket: '2' },
+      // Manifests merged at every commit (minor merges keep DELETE entries whose ADD is in an earlier
+      // manifest): every reader must see the same live files through them.
+      options: { bucket: '2', 'manifest.merge-min-count': '2' },
     },
     lines: keyedLines({ keyOf: (i) => ({ p: i % 2 ? 'odd' : 'even', id: String(i) }), valuesOf: valueColumns }, 80),
   };

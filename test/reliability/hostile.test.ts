@@ -4,17 +4,25 @@
  * bounded time and memory, without writing anything.
  */
 import { spawnSync } from 'node:child_process';
-import { cpSync, readFileSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
+import { copyFileSync, cpSync, mkdirSync, readFileSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { deflateRawSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { encodeAvroFile } from '../../packages/table/src/format/avro.ts';
+import { decodeIndexManifest, encodeIndexManifest } from '../../packages/table/src/format/index-manifest.ts';
 import { decodeManifest, encodeManifest } from '../../packages/table/src/format/manifest.ts';
+import { decodeManifestList } from '../../packages/table/src/format/manifest-list.ts';
 import { readParquet } from '../../packages/table/src/format/parquet.ts';
-import { Catalog, type EddyErrorCode, type SchemaInput, type Table } from '../../packages/table/src/index.ts';
+import {
+  Catalog,
+  type EddyErrorCode,
+  LocalFileIO,
+  type SchemaInput,
+  type Table,
+} from '../../packages/table/src/index.ts';
 import { mulberry32 } from './fault-file-io.ts';
-import { bounded, expectEddy, failure, tempDir, treeOf } from './helpers.ts';
+import { bounded, expectEddy, failure, GateFileIO, sortBy, tempDir, treeOf } from './helpers.ts';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 const SCHEMA: SchemaInput = {
@@ -681,5 +689,333 @@ describe('hostile input: names', () => {
     const e = await failure(() => Catalog.open(path.join(dir.path, 'wh\u0000evil')));
     expectEddy(e, ['INVALID_ARGUMENT', 'IO_ERROR']);
     expect(treeOf(dir.path)).toEqual(before);
+  });
+});
+
+describe('hostile input: paths outside the table', () => {
+  type Entry = { kind: number; file: Record<string, unknown> };
+  /** Rewrites the entries of `manifest` (valid Avro, hostile values); `extra` appends entries. */
+  async function rewrite(manifest: string, edit: (e: Entry) => void, extra: (es: Entry[]) => Entry[] = () => []) {
+    const entries = (await decodeManifest(readFileSync(manifest), manifest)) as unknown as Entry[];
+    for (const e of entries) edit(e);
+    const all = [...entries, ...extra(entries)];
+    writeFileSync(manifest, await encodeManifest(all as never, 'zstandard'));
+  }
+  /** The first manifest of snapshot 2's delta (its files are live at snapshot 2, gone by 3 only if deleted). */
+  async function delta2(f: Fixture): Promise<string> {
+    const s = JSON.parse(readFileSync(f.snapshot2, 'utf8')) as { deltaManifestList: string };
+    const list = path.join(f.table, 'manifest', s.deltaManifestList);
+    const metas = await decodeManifestList(readFileSync(list), list);
+    return path.join(f.table, 'manifest', metas[0].fileName);
+  }
+  /** A valid Parquet file outside the table (a copy of one of its data files): the bait. */
+  function bait(f: Fixture): string {
+    const p = path.join(f.root, 'outside', 'file.parquet');
+    mkdirSync(path.dirname(p), { recursive: true });
+    copyFileSync(f.dataFile, p);
+    return p;
+  }
+
+  type PathOp = 'scan' | 'timeTravel' | 'feed' | 'compact' | 'expire' | 'orphans' | 'inspectPath';
+  const run: Record<PathOp, (t: Table) => Promise<unknown>> = {
+    scan: (t) => t.toArray(),
+    timeTravel: (t) => t.toArray({ snapshotId: 3 }),
+    feed: async (t) => {
+      for await (const _ of t.changes({ scanMode: 'from-snapshot', snapshotId: 1, endSnapshotId: 3 })) {
+      }
+    },
+    compact: (t) => t.compact({ full: true }),
+    expire: (t) => t.expireSnapshots({ retainMin: 1, timeRetainedMs: 0 }),
+    orphans: (t) => t.removeOrphanFiles({ olderThanMs: 0 }),
+    inspectPath: async (t) => {
+      const s = (await t.latestSnapshot())!;
+      const list = await t.manifests.readManifestList(s.deltaManifestList);
+      return t.manifests.readManifest(list[0].fileName);
+    },
+  };
+  const ALL: PathOp[] = ['scan', 'timeTravel', 'feed', 'compact', 'expire', 'orphans', 'inspectPath'];
+
+  /**
+   * Each op on a table opened over a recording FileIO: CORRUPT_FILE naming the field and the
+   * manifest, no IO at all on `outside` (nothing read, nothing deleted), and no file changed.
+   */
+  async function expectConfined(f: Fixture, ops: readonly PathOp[], outside: string, mention: RegExp) {
+    for (const op of ops) {
+      const touched: string[] = [];
+      const io = new GateFileIO(new LocalFileIO());
+      io.hook = (_op, p) => {
+        if (p.startsWith(path.dirname(outside)) || p.startsWith(outside)) touched.push(`${_op} ${p}`);
+      };
+      const t = await (await Catalog.open(f.warehouse, { fileIO: io })).getTable('db.t');
+      const before = treeOf(f.root);
+      const e = await bounded(() => failure(() => run[op](t)));
+      try {
+        expectEddy(e, 'CORRUPT_FILE', mention);
+      } catch (x) {
+        throw new Error(`${op}: ${(x as Error).message} (got: ${(e as Error).message})`);
+      }
+      expect(touched, `${op} touched the outside file`).toEqual([]);
+      expect(treeOf(f.root), `${op} wrote or deleted files`).toEqual(before);
+    }
+  }
+
+  const outsidePaths: [string, (f: Fixture, outside: string) => string][] = [
+    ['an absolute path outside', (_f, o) => o],
+    [
+      'a path that climbs out of the table with ..',
+      (f, o) => `${f.table}/bucket-0/../../../${path.relative(f.root, o)}`,
+    ],
+    ['a file:/// URI outside', (_f, o) => `file://${o}`],
+    ['a file:/ URI outside (as Hadoop writes them)', (_f, o) => `file:${o}`],
+    ['a path in a sibling folder sharing the table name as prefix', (f, o) => `${f.table}-evil/${path.basename(o)}`],
+    ['an s3:// URI of a local table', () => 's3://other-bucket/t/file.parquet'],
+  ];
+  it.each(outsidePaths)(
+    'a data file whose _EXTERNAL_PATH is %s: every reader and maintenance op refuses, the outside file is untouched',
+    async (_n, make) => {
+      using f = fresh();
+      const outside = bait(f);
+      const external = make(f, outside);
+      await rewrite(f.manifest, (e) => (e.file.externalPath = external));
+      await expectConfined(
+        f,
+        ALL,
+        outside,
+        new RegExp(`${name(f.manifest)}: _EXTERNAL_PATH of data-.*outside the table`),
+      );
+      expect(readFileSync(outside)).toEqual(readFileSync(f.dataFile));
+    },
+  );
+
+  it('the literal /some/outside/file.parquet: CORRUPT_FILE (not NOT_FOUND) for scan, compaction, expiry and orphan cleanup', async () => {
+    using f = fresh();
+    await rewrite(f.manifest, (e) => (e.file.externalPath = '/some/outside/file.parquet'));
+    await expectConfined(
+      f,
+      ['scan', 'compact', 'expire', 'orphans'],
+      '/some/outside/file.parquet',
+      /_EXTERNAL_PATH of data-.* "\/some\/outside\/file\.parquet" is outside the table/,
+    );
+  });
+
+  it('an expired snapshot deleting an outside file: expiry refuses and deletes nothing', async () => {
+    using f = fresh();
+    const outside = bait(f);
+    // Snapshot 2's delta deletes a file that lives outside: today's expiry deleted it.
+    await rewrite(
+      await delta2(f),
+      () => {},
+      (es) => [{ ...es[0], kind: 1, file: { ...es[0].file, fileName: 'data-evil.parquet', externalPath: outside } }],
+    );
+    await expectConfined(
+      f,
+      ['expire', 'orphans'],
+      outside,
+      /_EXTERNAL_PATH of data-evil\.parquet .* is outside the table/,
+    );
+    expect(readFileSync(outside).byteLength).toBeGreaterThan(0);
+  });
+
+  it('an expired snapshot deleting a file it never added: expiry refuses (verify reports it) and deletes nothing', async () => {
+    using f = fresh();
+    const victim = path.join(f.table, 'bucket-0', 'data-never-added.parquet');
+    copyFileSync(f.dataFile, victim);
+    await rewrite(
+      await delta2(f),
+      () => {},
+      (es) => [{ ...es[0], kind: 1, file: { ...es[0].file, fileName: 'data-never-added.parquet' } }],
+    );
+    const t = await open(f);
+    const before = treeOf(f.root);
+    const e = await failure(() => t.expireSnapshots({ retainMin: 1, timeRetainedMs: 0 }));
+    expectEddy(
+      e,
+      'CORRUPT_FILE',
+      /snapshot 2 does not merge.*data-never-added\.parquet is deleted but was never added/,
+    );
+    expect(treeOf(f.root)).toEqual(before);
+  });
+
+  it('a data file under a data-file.external-paths root is read; writing with round-robin is UNSUPPORTED naming the option', async () => {
+    using f = fresh();
+    const rowsBefore = await (await open(f)).toArray();
+    const root = path.join(f.root, 'external-root');
+    const moved = path.join(root, 'bucket-0', name(f.dataFile));
+    mkdirSync(path.dirname(moved), { recursive: true });
+    // Snapshot 3's delta names the file by its external path (as Paimon writes them: a URI).
+    const entries = await decodeManifest(readFileSync(f.manifest), f.manifest);
+    for (const e of entries) {
+      const src = path.join(f.table, 'bucket-0', e.file.fileName);
+      const dst = path.join(root, 'bucket-0', e.file.fileName);
+      copyFileSync(src, dst);
+      unlinkSync(src);
+      (e.file as { externalPath: string | null }).externalPath = `file:${dst}`;
+    }
+    writeFileSync(f.manifest, await encodeManifest(entries, 'zstandard'));
+    // Without the option the file is outside the table.
+    expectEddy(await failure(async () => (await open(f)).toArray()), 'CORRUPT_FILE', /outside the table/);
+    rewriteJson(
+      f.schema0,
+      (o) => ((o.options as Record<string, string>)['data-file.external-paths'] = `file://${root}`),
+    );
+    const t = await open(f);
+    expect(sortBy(await t.toArray(), (r) => Number(r.k))).toEqual(sortBy(rowsBefore, (r) => Number(r.k)));
+    // A sibling of the root is still outside.
+    await rewrite(f.manifest, (e) => (e.file.externalPath = `${root}-2/x.parquet`));
+    expectEddy(await failure(async () => (await open(f)).toArray()), 'CORRUPT_FILE', /external-paths' roots/);
+
+    rewriteJson(
+      f.schema0,
+      (o) => ((o.options as Record<string, string>)['data-file.external-paths.strategy'] = 'round-robin'),
+    );
+    const w = await open(f);
+    expectEddy(await failure(() => w.upsert([{ k: 1, v: 'x' }])), 'UNSUPPORTED', 'data-file.external-paths.strategy');
+    expectEddy(await failure(() => w.compact({ full: true })), 'UNSUPPORTED', 'data-file.external-paths.strategy');
+  });
+
+  it('an external path that stays inside the table (./ and ../ within it) reads as before', async () => {
+    using f = fresh();
+    const rowsBefore = await (await open(f)).toArray();
+    await rewrite(
+      f.manifest,
+      (e) => (e.file.externalPath = `${f.table}/./bucket-0/../bucket-0//${e.file.fileName as string}`),
+    );
+    const t = await open(f);
+    expect(sortBy(await t.toArray(), (r) => Number(r.k))).toEqual(sortBy(rowsBefore, (r) => Number(r.k)));
+  });
+});
+
+describe('hostile input: bounded work per table', () => {
+  const wideFields = (n: number) => Array.from({ length: n }, (_, i) => ({ id: 10 + i, name: `c${i}`, type: 'INT' }));
+
+  it('a schema file with 200,000 fields: UNSUPPORTED naming the limit, quickly, for every reader and maintenance op', async () => {
+    using f = fresh();
+    rewriteJson(f.schema0, (o) => {
+      o.fields = (o.fields as unknown[]).concat(wideFields(200_000));
+      o.highestFieldId = 200_010;
+    });
+    await expectRefused(
+      f,
+      ['getTable', 'scan', 'expire', 'orphans'],
+      'UNSUPPORTED',
+      /200002 columns; Eddy supports at most 10000/,
+    );
+  });
+
+  it('createTable with 10,001 columns: UNSUPPORTED, nothing written', async () => {
+    using dir = tempDir();
+    const catalog = await Catalog.open(path.join(dir.path, 'wh'));
+    const before = treeOf(dir.path);
+    const columns = Object.fromEntries(Array.from({ length: 10_001 }, (_, i) => [`c${i}`, 'INT']));
+    const e = await bounded(() => failure(() => catalog.createTable('db.t', { columns })));
+    expectEddy(e, 'UNSUPPORTED', /10001 columns; Eddy supports at most 10000/);
+    expect(treeOf(dir.path)).toEqual(before);
+  });
+
+  it('a table with 500 columns opens, writes and scans', async () => {
+    using dir = tempDir();
+    const columns = Object.fromEntries([['k', 'INT'], ...Array.from({ length: 500 }, (_, i) => [`c${i}`, 'INT'])]);
+    const t = await (await Catalog.open(path.join(dir.path, 'wh'))).createTable('db.t', {
+      columns,
+      primaryKey: ['k'],
+      options: { bucket: 1 },
+    });
+    await t.upsert([{ k: 1, c499: 7 }]);
+    const rows = await t.toArray({ select: ['k', 'c499', 'c0'] });
+    expect(rows).toEqual([{ k: 1, c499: 7, c0: null }]);
+  });
+
+  const bigJson = (n: number) => JSON.stringify({ pad: 'x'.repeat(n) });
+  it.each([
+    [
+      'snapshot',
+      (f: Fixture) => f.snapshot3,
+      17 * 1024 * 1024,
+      /snapshot JSON of \d+ bytes is larger than Eddy's limit/,
+    ],
+    ['schema', (f: Fixture) => f.schema0, 33 * 1024 * 1024, /schema JSON of \d+ bytes is larger than Eddy's limit/],
+  ] as const)(
+    'a %s file over its size limit: CORRUPT_FILE naming it and the limit',
+    async (_n, file, size, problem) => {
+      using f = fresh();
+      writeFileSync(file(f), bigJson(size));
+      await expectRefused(f, [file(f) === f.schema0 ? 'getTable' : 'scan'], 'CORRUPT_FILE', problem);
+    },
+  );
+
+  it('a consumer file over 64 KiB: CORRUPT_FILE naming it (expiry must not guess its position)', async () => {
+    using f = fresh();
+    const consumer = path.join(f.table, 'consumer', 'consumer-big');
+    mkdirSync(path.dirname(consumer), { recursive: true });
+    writeFileSync(consumer, JSON.stringify({ nextSnapshot: 2, pad: 'x'.repeat(100_000) }));
+    await expectRefused(f, ['expire'], 'CORRUPT_FILE', /consumer-big: consumer JSON of \d+ bytes is larger/);
+  });
+
+  it('a manifest whose Avro schema is 2 MiB: CORRUPT_FILE before compiling it', async () => {
+    using f = fresh();
+    const varint = (v: number) => {
+      let n = v * 2;
+      const out: number[] = [];
+      while (n >= 0x80) {
+        out.push((n % 0x80) | 0x80);
+        n = Math.floor(n / 0x80);
+      }
+      out.push(n);
+      return Buffer.from(out);
+    };
+    const str = (s: string) => Buffer.concat([varint(Buffer.byteLength(s)), Buffer.from(s)]);
+    const fields = Array.from({ length: 40_000 }, (_, i) => ({ name: `f${i}`, type: 'int' }));
+    const schema = JSON.stringify({ type: 'record', name: 'r', fields });
+    expect(schema.length).toBeGreaterThan(1024 * 1024);
+    writeFileSync(
+      f.manifest,
+      Buffer.concat([
+        Buffer.from([0x4f, 0x62, 0x6a, 1]),
+        varint(1),
+        str('avro.schema'),
+        str(schema),
+        varint(0),
+        Buffer.alloc(16, 0x5a),
+      ]),
+    );
+    await expectRefused(f, ['scan'], 'CORRUPT_FILE', /Avro schema of \d+ bytes is larger than Eddy's limit/);
+  });
+});
+
+describe('hostile input: index files outside the table', () => {
+  it('an index-manifest entry whose _EXTERNAL_PATH is outside: writes, expiry and orphan cleanup refuse; the file is untouched', async () => {
+    using dir = tempDir();
+    const warehouse = path.join(dir.path, 'wh');
+    const t = await (await Catalog.open(warehouse)).createTable('db.d', {
+      columns: { k: 'INT', v: 'STRING' },
+      primaryKey: ['k'],
+      options: { bucket: -1, 'write-only': true },
+    });
+    for (let i = 0; i < 3; i++) await t.upsert([{ k: i, v: `v${i}` }]);
+    const s = (await t.latestSnapshot())!;
+    const indexManifest = t.manifests.path(s.indexManifest!);
+    const outside = path.join(dir.path, 'outside-index');
+    writeFileSync(outside, 'not an index');
+    const entries = await decodeIndexManifest(readFileSync(indexManifest), indexManifest);
+    expect(entries.length).toBeGreaterThan(0);
+    for (const e of entries) e.externalPath = outside;
+    writeFileSync(indexManifest, await encodeIndexManifest(entries, 'zstandard'));
+    const before = treeOf(dir.path);
+    const reopen = async () => (await Catalog.open(warehouse)).getTable('db.d');
+    const ops: [string, () => Promise<unknown>][] = [
+      ['upsert', async () => (await reopen()).upsert([{ k: 9, v: 'x' }])],
+      ['expire', async () => (await reopen()).expireSnapshots({ retainMin: 1, timeRetainedMs: 0 })],
+      ['orphans', async () => (await reopen()).removeOrphanFiles({ olderThanMs: 0 })],
+    ];
+    for (const [op, run] of ops) {
+      const e = await failure(run);
+      try {
+        expectEddy(e, 'CORRUPT_FILE', /_EXTERNAL_PATH of index-.* is outside the table/);
+      } catch (x) {
+        throw new Error(`${op}: ${(x as Error).message} (got: ${(e as Error).message})`);
+      }
+      expect(treeOf(dir.path), `${op} wrote or deleted files`).toEqual(before);
+    }
+    expect(readFileSync(outside, 'utf8')).toBe('not an index');
   });
 });

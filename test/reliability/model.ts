@@ -41,6 +41,54 @@ export const LOG_SCHEMA: SchemaInput = {
   options: { 'manifest.merge-min-count': 8, 'commit.max-retries': 40, 'commit.max-retry-wait': '500 ms' },
 };
 
+/**
+ * Writer race (issue 16 §3): a primary-key table whose writers share every key and keep one writer
+ * open across checkpoints, flushing halfway through each, so their commits race on the same keys.
+ * For each key the later commit must win: the table at a snapshot is the fold of the checkpoints
+ * in snapshot order, and the change feed agrees. The compactor compacts it but never expires it,
+ * so the whole chain is there to fold.
+ */
+export const RACE_TABLE = 'race';
+export const RACE_KEYS = 12;
+
+export const RACE_SCHEMA: SchemaInput = {
+  columns: { k: 'INT', w: 'INT', ck: 'INT', v: 'STRING' },
+  primaryKey: ['k'],
+  options: {
+    bucket: 2,
+    'changelog-producer': 'input',
+    'num-sorted-run.compaction-trigger': 3,
+    'commit.max-retries': 40,
+    'commit.max-retry-wait': '500 ms',
+  },
+};
+
+export type RaceRow = { k: number; w: number; ck: number; v: string };
+
+/** Race writer `w`'s checkpoint `ck`: 1-6 blind upserts (+I) and deletes (-D) of shared keys. */
+export function raceCheckpoint(seed: number, w: number, ck: number): { kind: '+I' | '-D'; row: RaceRow }[] {
+  const rnd = mulberry32(seedOf(seed, 'race', w, ck));
+  const n = 1 + Math.floor(rnd() * 6);
+  return Array.from({ length: n }, (_, i) => ({
+    kind: rnd() < 0.3 ? ('-D' as const) : ('+I' as const),
+    row: { k: Math.floor(rnd() * RACE_KEYS), w, ck, v: `r${w}c${ck}o${i}` },
+  }));
+}
+
+export const raceRowKey = (r: RaceRow): string => `${r.k}|${r.w}|${r.ck}|${r.v}`;
+
+/** The race table after `commits` (race checkpoints in snapshot order): later commits win. */
+export function raceState(seed: number, commits: readonly { w: number; ck: number }[]): Map<number, RaceRow> {
+  const state = new Map<number, RaceRow>();
+  for (const { w, ck } of commits) {
+    for (const op of raceCheckpoint(seed, w, ck)) {
+      if (op.kind === '-D') state.delete(op.row.k);
+      else state.set(op.row.k, op.row);
+    }
+  }
+  return state;
+}
+
 export const writerUser = (w: number): string => `writer-${w}`;
 
 // Type aliases, not interfaces: rows must be assignable to an untyped table's Record<string, unknown>.
@@ -209,7 +257,7 @@ export function checkCheckpointIdentifiers(metas: readonly SnapshotMeta[], users
 
 export interface WriterSpec {
   readonly w: number;
-  readonly table: typeof KV_TABLE | typeof LOG_TABLE;
+  readonly table: typeof KV_TABLE | typeof LOG_TABLE | typeof RACE_TABLE;
 }
 
 /**

@@ -21,6 +21,7 @@ import {
   fileIOForWarehouse,
   LocalFileIO,
   type Table,
+  type TableWrite,
 } from '../../packages/table/src/index.ts';
 import { FaultFileIO, isInjected, mulberry32, seedOf } from './fault-file-io.ts';
 import {
@@ -46,7 +47,10 @@ import {
   logIsOverwrite,
   metaOf,
   normalizeKv,
+  RACE_TABLE,
+  raceCheckpoint,
   type SnapshotMeta,
+  type WriterSpec,
   writerUser,
 } from './model.ts';
 
@@ -116,6 +120,80 @@ async function main(): Promise<void> {
   }
 }
 
+/** Writes checkpoint `ck` of writer `spec` into `writer` (not committed). */
+async function writeCheckpoint(
+  cfg: ProcConfig,
+  spec: WriterSpec,
+  model: KvModel,
+  writer: TableWrite,
+  ck: number,
+  rnd: () => number,
+): Promise<void> {
+  if (spec.table === KV_TABLE) {
+    for (const op of model.opsOf(spec.w, ck)) await writer.write([op.row], op.kind);
+  } else if (spec.table === RACE_TABLE) {
+    // Half, a flush (numbered now), a pause, the rest: the other race writer's commits land in between.
+    const ops = raceCheckpoint(cfg.seed, spec.w, ck);
+    const half = Math.ceil(ops.length / 2);
+    for (const op of ops.slice(0, half)) await writer.write([op.row], op.kind);
+    await writer.flush();
+    await sleep(rnd() * 30);
+    for (const op of ops.slice(half)) await writer.write([op.row], op.kind);
+  } else {
+    await writer.write(logCheckpoint(cfg.seed, spec.w, ck));
+  }
+}
+
+/**
+ * After a restart: the table must know every checkpoint the journal confirmed
+ * (lastCommittedIdentifier), also when every snapshot of this writer expired while it was down;
+ * and replaying the last confirmed checkpoint must be a no-op (exactly-once beyond expiry).
+ */
+async function checkResume(
+  cfg: ProcConfig,
+  spec: WriterSpec,
+  j: WriterJournal,
+  getTable: (n: string) => Promise<Table>,
+  rnd: () => number,
+): Promise<void> {
+  const user = writerUser(spec.w);
+  for (let attempt = 0; attempt < 20; attempt++) {
+    let writer: TableWrite | undefined;
+    try {
+      const t = await getTable(spec.table);
+      const retained = await hasRetainedSnapshot(t, user);
+      const last = await t.lastCommittedIdentifier(user);
+      if (last === undefined || last < BigInt(j.confirmed)) {
+        emit({
+          ev: 'violation',
+          where: 'resume',
+          problem: `${user} confirmed checkpoint ${j.confirmed}, but lastCommittedIdentifier says ${last} (its snapshots ${retained ? 'are retained' : 'expired'})`,
+        });
+        process.exitCode = 3;
+      }
+      const ck = j.confirmed;
+      const overwrite = spec.table === LOG_TABLE && logIsOverwrite(cfg.seed, spec.w, ck);
+      writer = t.newWriter({ commitUser: user, overwrite: overwrite ? { partition: { w: spec.w } } : undefined });
+      await writeCheckpoint(cfg, spec, new KvModel(cfg.seed), writer, ck, rnd);
+      const r = await writer.commit(ck);
+      if (r.published) {
+        emit({ ev: 'violation', where: 'replay', problem: `${user} replayed checkpoint ${ck}: committed again` });
+        process.exitCode = 3;
+      }
+      emit({ ev: 'replay', w: spec.w, ck, expired: !retained, published: r.published, last: last ?? null });
+      return;
+    } catch (e) {
+      if (!expected(e, ['COMMIT_CONFLICT'])) {
+        unexpected(`writer ${spec.w} replay of checkpoint ${j.confirmed}`, e);
+        return;
+      }
+      await sleep(rnd() * 20);
+    } finally {
+      writer?.close();
+    }
+  }
+}
+
 async function runWriter(cfg: ProcConfig, getTable: (n: string) => Promise<Table>): Promise<void> {
   const w = cfg.w!;
   const spec = cfg.writers.find((s) => s.w === w)!;
@@ -124,7 +202,10 @@ async function runWriter(cfg: ProcConfig, getTable: (n: string) => Promise<Table
   const j: WriterJournal = readJson<WriterJournal>(file) ?? { confirmed: 0, attempted: 0, failures: 0 };
   const model = new KvModel(cfg.seed);
   const rnd = mulberry32(seedOf(cfg.seed, 'pace', w, cfg.incarnation));
+  if (j.confirmed > 0) await checkResume(cfg, spec, j, getTable, rnd);
   emit({ ev: 'resume', w, confirmed: j.confirmed, attempted: j.attempted });
+  // Race writers keep one writer across checkpoints (long-lived, as a pipeline does).
+  let kept: TableWrite | undefined;
   for (;;) {
     const ck = j.confirmed + 1;
     if (j.attempted < ck) {
@@ -132,27 +213,26 @@ async function runWriter(cfg: ProcConfig, getTable: (n: string) => Promise<Table
       j.failures = 0;
       writeJsonAtomic(file, j);
     }
-    let writer: ReturnType<Table['newWriter']> | undefined;
+    let writer: TableWrite | undefined;
     const started = performance.now();
+    const overwrite = spec.table === LOG_TABLE && logIsOverwrite(cfg.seed, w, ck);
     try {
       const t = await getTable(spec.table);
-      const overwrite = spec.table === LOG_TABLE && logIsOverwrite(cfg.seed, w, ck);
-      writer = t.newWriter({ commitUser: user, overwrite: overwrite ? { partition: { w } } : undefined });
-      if (spec.table === KV_TABLE) {
-        for (const op of model.opsOf(w, ck)) await writer.write([op.row], op.kind);
-      } else {
-        await writer.write(logCheckpoint(cfg.seed, w, ck));
-      }
+      if (spec.table === RACE_TABLE) writer = kept ??= t.newWriter({ commitUser: user });
+      else writer = t.newWriter({ commitUser: user, overwrite: overwrite ? { partition: { w } } : undefined });
+      await writeCheckpoint(cfg, spec, model, writer, ck, rnd);
       const r = await writer.commit(ck);
       // A commit that failed before and now finds its identifier committed had an unknown outcome and landed.
       emit({
         ev: 'commit',
         w,
         ck,
+        race: spec.table === RACE_TABLE,
         overwrite,
         published: r.published,
         snapshot: r.snapshot?.id,
         attempts: r.attempts,
+        rebases: r.rebases ?? 0,
         priorFailures: j.failures,
         ms: Math.round(performance.now() - started),
       });
@@ -166,9 +246,12 @@ async function runWriter(cfg: ProcConfig, getTable: (n: string) => Promise<Table
       writeJsonAtomic(file, j);
       emit({ ev: 'commit-error', w, ck, ...describe(e) });
       if (!expected(e, ['COMMIT_CONFLICT'])) unexpected(`writer ${w} checkpoint ${ck}`, e);
+      // The writer's buffers may hold part of the failed checkpoint: start over with a new one.
+      kept?.close();
+      kept = undefined;
       await sleep(rnd() * 30);
     } finally {
-      writer?.close();
+      if (writer !== kept) writer?.close();
     }
     await sleep(rnd() * 20);
   }
@@ -178,10 +261,11 @@ async function runCompactor(cfg: ProcConfig, getTable: (n: string) => Promise<Ta
   const rnd = mulberry32(seedOf(cfg.seed, 'compactor', cfg.incarnation));
   for (;;) {
     try {
-      const t = await getTable(KV_TABLE);
+      const name = rnd() < 0.7 ? KV_TABLE : RACE_TABLE;
+      const t = await getTable(name);
       const full = rnd() < 0.3;
       const r = await t.compact({ full, commitUser: 'compactor' });
-      emit({ ev: 'compact', full, snapshot: r.snapshot?.id, filesIn: r.filesIn, filesOut: r.filesOut });
+      emit({ ev: 'compact', table: name, full, snapshot: r.snapshot?.id, filesIn: r.filesIn, filesOut: r.filesOut });
     } catch (e) {
       const conflict = e instanceof EddyError && e.code === 'COMMIT_CONFLICT';
       emit({ ev: conflict ? 'compact-conflict' : 'compact-error', ...describe(e) });
@@ -360,6 +444,18 @@ async function metasAround(t: Table, at: number, last: number, users: readonly s
     if (isCheckpointKind(m.commitKind)) missing.delete(m.commitUser);
   }
   return metas;
+}
+
+/** Whether a retained snapshot of `user` exists (snapshots expired while listing are skipped). */
+async function hasRetainedSnapshot(t: Table, user: string): Promise<boolean> {
+  for (const id of await t.snapshots.listSnapshotIds()) {
+    try {
+      if ((await t.snapshots.snapshot(id)).commitUser === user) return true;
+    } catch (e) {
+      if (!(e instanceof EddyError && e.code === 'NOT_FOUND')) throw e;
+    }
+  }
+  return false;
 }
 
 /** Whether snapshot `id` still exists (asked again on injected faults). */

@@ -9,8 +9,12 @@
  * 4. every retained snapshot (sampled when there are many) scans to the model of exactly the
  *    checkpoints the chain says landed by then; the latest one to the checkpoints each writer had
  *    confirmed, plus the one in doubt when (and only when) its identifier is in the chain;
+ *    at the latest, `lastCommittedIdentifier` of each writer agrees (it also knows writers whose
+ *    snapshots all expired);
  * 5. the reader's change-feed state equals the model at the snapshot it stopped at;
- * 6. orphan-file cleanup (grace 0) keeps every referenced file: 2 and the latest scan hold again.
+ * 6. the race table (writers sharing keys): every sampled snapshot equals the fold of the race
+ *    checkpoints in snapshot order — the later commit wins — and so does the whole change feed;
+ * 7. orphan-file cleanup (grace 0) keeps every referenced file: 2 and the latest scan hold again.
  */
 import type { Catalog, Table } from '../../packages/table/src/index.ts';
 import { type ReaderJournal, readerJournalPath, readJson, type WriterJournal, writerJournalPath } from './journal.ts';
@@ -25,6 +29,10 @@ import {
   landedAt,
   logCheckpoint,
   metaOf,
+  RACE_TABLE,
+  type RaceRow,
+  raceRowKey,
+  raceState,
   type SnapshotMeta,
   type WriterSpec,
   writerUser,
@@ -156,6 +164,17 @@ export async function verifyRun(input: VerifyInput): Promise<VerifyReport> {
       try {
         const rows = await t.toArray({ snapshotId: at });
         const expected = new Map(mine.map((s) => [s.w, landedAt(metas, writerUser(s.w), at)]));
+        if (at === latest) {
+          // The SDK's answer, which also covers writers whose snapshots all expired.
+          for (const s of mine) {
+            const api = await t.lastCommittedIdentifier(writerUser(s.w));
+            const chain = expected.get(s.w);
+            const n = api === undefined ? 0 : Number(api);
+            if (chain !== undefined && chain !== n)
+              problems.push(`${name}: lastCommittedIdentifier(${writerUser(s.w)}) = ${api}, the chain says ${chain}`);
+            expected.set(s.w, chain ?? n);
+          }
+        }
         const r = compareWithModel(model, name, rows, writers, expected, attempted);
         snapshotsScanned++;
         problems.push(...r.problems.map((p) => `snapshot ${at}: ${p}`));
@@ -194,7 +213,14 @@ export async function verifyRun(input: VerifyInput): Promise<VerifyReport> {
     for (const s of writers.filter((x) => x.table === KV_TABLE)) {
       // A writer with no checkpoint in the latest snapshot (starved on a loaded machine, or every
       // attempt failed) had none at the reader's snapshot either, though no snapshot names it.
-      const m = landedAt(kvMetas, writerUser(s.w), rj.snap) ?? (landed[writerUser(s.w)] === 0 ? 0 : undefined);
+      // A writer with no retained snapshot at all committed everything it ever did before the
+      // earliest one, which the reader's consumer kept at or after its position: its count at the
+      // latest snapshot (from lastCommittedIdentifier) holds at the reader's too.
+      const user = writerUser(s.w);
+      const none = !kvMetas.some((x) => x.commitUser === user);
+      const m =
+        landedAt(kvMetas, user, rj.snap) ??
+        (landed[user] === 0 || (none && landed[user] > 0) ? landed[user] : undefined);
       if (m === undefined) {
         problems.push(`reader: cannot tell what ${writerUser(s.w)} had landed at snapshot ${rj.snap}`);
         continue;
@@ -217,8 +243,16 @@ export async function verifyRun(input: VerifyInput): Promise<VerifyReport> {
     }
   }
 
+  const race = await verifyRace(input, journals, problems);
+  snapshots += race.snapshots;
+  snapshotsScanned += race.scanned;
+  dataFiles += race.dataFiles;
+  Object.assign(landed, race.landed);
+  inDoubtLanded += race.inDoubtLanded;
+  inDoubtNotLanded += race.inDoubtNotLanded;
+
   // Orphan cleanup must keep everything referenced.
-  for (const name of [KV_TABLE, LOG_TABLE] as const) {
+  for (const name of [KV_TABLE, LOG_TABLE, RACE_TABLE] as const) {
     const t = await catalog.getTable(`${DATABASE}.${name}`);
     try {
       const r = await t.removeOrphanFiles({ olderThanMs: 0 });
@@ -229,6 +263,13 @@ export async function verifyRun(input: VerifyInput): Promise<VerifyReport> {
       const metas: SnapshotMeta[] = [];
       for (const id of await t.snapshots.listSnapshotIds()) metas.push(metaOf(await t.snapshots.snapshot(id)));
       const latest = metas[metas.length - 1]?.id ?? 0;
+      if (name === RACE_TABLE) {
+        const want = raceState(seed, raceCommits(metas, writers, latest));
+        const p = compareRace(rows, want);
+        if (p) problems.push(`race: ${p}`);
+        for (let i = before; i < problems.length; i++) problems[i] = `after orphan cleanup: ${problems[i]}`;
+        continue;
+      }
       const expected = new Map(
         writers.filter((s) => s.table === name).map((s) => [s.w, landedAt(metas, writerUser(s.w), latest)]),
       );
@@ -250,4 +291,116 @@ export async function verifyRun(input: VerifyInput): Promise<VerifyReport> {
     readerEvents,
     orphansRemoved,
   };
+}
+
+/** The race checkpoints (writer, identifier) in snapshot order up to `at`. */
+function raceCommits(
+  metas: readonly SnapshotMeta[],
+  writers: readonly WriterSpec[],
+  at: number,
+): { id: number; w: number; ck: number }[] {
+  const byUser = new Map(writers.filter((s) => s.table === RACE_TABLE).map((s) => [writerUser(s.w), s.w]));
+  return metas
+    .filter((m) => m.id <= at && m.commitKind === 'APPEND' && byUser.has(m.commitUser))
+    .sort((a, b) => a.id - b.id)
+    .map((m) => ({ id: m.id, w: byUser.get(m.commitUser)!, ck: Number(m.commitIdentifier) }));
+}
+
+const raceKeyOf = (r: Record<string, unknown>): string =>
+  raceRowKey({ k: Number(r.k), w: Number(r.w), ck: Number(r.ck), v: String(r.v) });
+
+/** A problem when `rows` are not exactly `want`. */
+function compareRace(rows: readonly Record<string, unknown>[], want: Map<number, RaceRow>): string | undefined {
+  const actual = rows.map(raceKeyOf).sort();
+  const expected = [...want.values()].map(raceRowKey).sort();
+  if (actual.length === expected.length && actual.every((x, i) => x === expected[i])) return undefined;
+  const missing = expected.filter((x) => !actual.includes(x));
+  const extra = actual.filter((x) => !expected.includes(x));
+  return `rows differ from the last-commit-wins fold: missing ${missing.slice(0, 5).join(', ') || 'none'}; unexpected ${extra.slice(0, 5).join(', ') || 'none'}`;
+}
+
+/** Check 6: the race table against the fold of its checkpoints in commit order. */
+async function verifyRace(
+  input: VerifyInput,
+  journals: Map<number, WriterJournal>,
+  problems: string[],
+): Promise<{
+  snapshots: number;
+  scanned: number;
+  dataFiles: number;
+  landed: Record<string, number>;
+  inDoubtLanded: number;
+  inDoubtNotLanded: number;
+}> {
+  const { catalog, seed, writers } = input;
+  const out = {
+    snapshots: 0,
+    scanned: 0,
+    dataFiles: 0,
+    landed: {} as Record<string, number>,
+    inDoubtLanded: 0,
+    inDoubtNotLanded: 0,
+  };
+  const mine = writers.filter((s) => s.table === RACE_TABLE);
+  if (mine.length === 0) return out;
+  const t = await catalog.getTable(`${DATABASE}.${RACE_TABLE}`);
+  const { metas, dataFiles } = await checkSnapshots(t, problems);
+  out.snapshots = metas.length;
+  out.dataFiles = dataFiles;
+  if (metas.length === 0) return out;
+  if (metas[0].id !== 1) problems.push(`race: snapshot 1 expired (the race table is never expired): cannot fold`);
+  problems.push(
+    ...checkCheckpointIdentifiers(
+      metas,
+      mine.map((s) => writerUser(s.w)),
+    ).map((p) => `race: ${p}`),
+  );
+  const ids = metas.map((m) => m.id);
+  const latest = ids[ids.length - 1];
+  const max = input.maxScans ?? 40;
+  const pick = new Set<number>([latest]);
+  for (let i = 0; i < Math.min(max, ids.length); i++)
+    pick.add(ids[Math.floor((i * ids.length) / Math.min(max, ids.length))]);
+  let latestRows: Record<string, unknown>[] = [];
+  for (const at of [...pick].sort((a, b) => a - b)) {
+    try {
+      const rows = await t.toArray({ snapshotId: at });
+      out.scanned++;
+      const p = compareRace(rows, raceState(seed, raceCommits(metas, writers, at)));
+      if (p) problems.push(`race snapshot ${at}: ${p}`);
+      if (at === latest) latestRows = rows;
+    } catch (e) {
+      problems.push(`race: scan of snapshot ${at} failed: ${(e as Error).message}`);
+    }
+  }
+  // The change feed from the first snapshot agrees with the scan.
+  try {
+    const feed = new Map<number, string>();
+    for await (const e of t.changes({ scanMode: 'from-snapshot', snapshotId: 1, endSnapshotId: latest })) {
+      if (e.kind === '+I' || e.kind === '+U') feed.set(Number(e.row.k), raceKeyOf(e.row));
+      else feed.delete(Number(e.row.k));
+    }
+    const scanned = latestRows.map(raceKeyOf).sort();
+    const fed = [...feed.values()].sort();
+    if (scanned.length !== fed.length || scanned.some((x, i) => x !== fed[i]))
+      problems.push(
+        `race: the change feed ends in ${fed.length} rows, the scan of snapshot ${latest} has ${scanned.length} (or other values)`,
+      );
+  } catch (e) {
+    problems.push(`race: change feed failed: ${(e as Error).message}`);
+  }
+  const commits = raceCommits(metas, writers, latest);
+  for (const s of mine) {
+    const j = journals.get(s.w)!;
+    const m = commits.filter((c) => c.w === s.w).reduce((mx, c) => Math.max(mx, c.ck), 0);
+    out.landed[writerUser(s.w)] = m;
+    if (m < j.confirmed)
+      problems.push(`race: ${writerUser(s.w)} confirmed checkpoint ${j.confirmed} but only ${m} landed`);
+    if (m > j.attempted) problems.push(`race: ${writerUser(s.w)} never attempted checkpoint ${m}, yet it landed`);
+    if (j.attempted > j.confirmed) {
+      if (m === j.attempted) out.inDoubtLanded++;
+      else out.inDoubtNotLanded++;
+    }
+  }
+  return out;
 }

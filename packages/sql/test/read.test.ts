@@ -171,6 +171,12 @@ describe('SQL reads equal table.scan()', () => {
         await w.commit(r + 1);
       }
       w.close();
+      // A write-only first-row table's rows are invisible until compacted out of level 0 (as in Java).
+      if (name === 'first') {
+        expect(await t.toArray()).toEqual([]);
+        await t.compact();
+        expect((await t.toArray()).length).toBe(40);
+      }
       await expectSame(t);
       await expectSame(t, 'WHERE i > 50', (x) => x.i !== null && (x.i as number) > 50);
     }

@@ -49,6 +49,7 @@ export {
   type BucketHealth,
   type CompactOptions,
   type CompactResult,
+  type GetOptions,
   type OverwriteOptions,
   type ScanOptions,
   Table,

@@ -10,8 +10,9 @@
  */
 import type * as arrow from 'apache-arrow';
 import { toPublicValue as publicValue } from './data/columns.ts';
+import { deserializeBinaryRow } from './format/binary-row.ts';
 import type { IndexManifestEntry } from './format/index-manifest.ts';
-import type { ManifestEntry } from './format/manifest.ts';
+import type { DataFileMeta, ManifestEntry } from './format/manifest.ts';
 import type { ManifestFileMeta } from './format/manifest-list.ts';
 import { readParquet } from './format/parquet.ts';
 import type { Snapshot } from './format/snapshot.ts';
@@ -32,7 +33,7 @@ export {
   toPublicValue,
   type VarBytes,
 } from './data/columns.ts';
-export { deserializeBinaryRow } from './format/binary-row.ts';
+export { decodeConsumer } from './format/consumer.ts';
 export type { DeletionVectorRange, GlobalIndexMeta, IndexManifestEntry } from './format/index-manifest.ts';
 export {
   type DataFileMeta,
@@ -48,7 +49,15 @@ export type { ConsumerRef } from './maintenance/references.ts';
 export type { DataSplit, DeletionFile } from './meta/data-split.ts';
 export type { ScanPlan } from './scan/scan-planner.ts';
 export type { InternalValue } from './types/internal.ts';
-export { readParquet };
+export { deserializeBinaryRow, readParquet };
+
+/** The smallest and largest primary key of a data file, by key column (see `TableInspector.keyRange`). */
+export interface KeyRange {
+  /** The file's smallest key (`minKey`), as `{ column: value }` in the values `scan()` returns. */
+  readonly min: Readonly<Record<string, unknown>>;
+  /** The file's largest key (`maxKey`). */
+  readonly max: Readonly<Record<string, unknown>>;
+}
 
 /** Read-only access to one table's metadata and files. */
 export class TableInspector {
@@ -131,6 +140,15 @@ export class TableInspector {
 
   // --- schemas ---------------------------------------------------------------------------------
 
+  /** The ids of the schema files present (`schema/schema-N`), ascending. */
+  async listSchemaIds(): Promise<number[]> {
+    return this.table.schemas.listSchemaIds();
+  }
+
+  schemaPath(id: number): string {
+    return this.table.schemas.schemaPath(id);
+  }
+
   /** The schema with this id (`schema/schema-N`); data files name the schema they were written with. */
   async schema(id: number): Promise<TableSchema> {
     return id === this.table.schema.id ? this.table.schema : this.table.schemas.schema(id);
@@ -192,6 +210,22 @@ export class TableInspector {
     const values = this.partitionValues(partition);
     const s = this.table.schema;
     return Object.fromEntries(s.partitionKeys.map((k, i) => [k, toPublic(s, k, values[i])]));
+  }
+
+  /**
+   * The primary-key range of a data file (`minKey`/`maxKey`) as plain values by key column, decoded
+   * with the schema the file was written with; undefined for append tables (their files have no key).
+   */
+  async keyRange(file: DataFileMeta): Promise<KeyRange | undefined> {
+    const schema = await this.schema(file.schemaId);
+    const names = schema.trimmedPrimaryKeys;
+    if (names.length === 0) return undefined;
+    const types = names.map((k) => schema.field(k).type);
+    const decode = (bytes: Uint8Array) => {
+      const values = deserializeBinaryRow(bytes, types);
+      return Object.fromEntries(names.map((n, i) => [n, publicValue(types[i], values[i])]));
+    };
+    return { min: decode(file.minKey), max: decode(file.maxKey) };
   }
 
   /** Reads a Parquet data file into Arrow (the file's own columns: `_KEY_*`, `_SEQUENCE_NUMBER`, ...). */

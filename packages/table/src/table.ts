@@ -3,7 +3,6 @@ import type { Identifier } from './catalog/identifier.ts';
 import type { CommitResult } from './commit/file-store-commit.ts';
 import { arrowField, makeRecordBatch } from './data/arrow.ts';
 import { ColumnBuilder, columnValue, toPublicValue } from './data/columns.ts';
-import type { DataFileMeta } from './format/manifest.ts';
 import type { Snapshot } from './format/snapshot.ts';
 import type { FileIO } from './io/file-io.ts';
 import {
@@ -41,6 +40,7 @@ import { SnapshotManager } from './meta/snapshot-manager.ts';
 import type { TableContext } from './meta/table-context.ts';
 import { TablePaths } from './meta/table-paths.ts';
 import { TagManager, validateTagName } from './meta/tag-manager.ts';
+import { keyLookup } from './read/key-lookup.ts';
 import { type ColumnBatch, SplitReader } from './read/split-reader.ts';
 import { type BoundPredicate, bindPredicate, type Predicate } from './scan/predicate.ts';
 import { type ScanPlan, ScanPlanner } from './scan/scan-planner.ts';
@@ -60,6 +60,7 @@ import type { DataField } from './types/data-types.ts';
 import { EddyError } from './types/errors.ts';
 import { type InternalValue, ROW_KIND_NAMES } from './types/internal.ts';
 import {
+  lastCommittedIdentifier,
   type OverwriteOptions,
   overwriteScope,
   TableWrite,
@@ -97,6 +98,9 @@ export interface ScanOptions {
   readonly splits?: readonly DataSplit[];
 }
 
+/** Options of `Table.get`: the columns to return and time travel, as for a scan. */
+export type GetOptions = Pick<ScanOptions, 'select' | 'snapshotId' | 'asOf' | 'tag'>;
+
 const MANIFEST_CODEC = { zstd: 'zstandard', snappy: 'snappy', deflate: 'deflate', none: 'null' } as const;
 
 // Table is the TableContext its parts (commit, scan, compaction, maintenance, change feeds) take.
@@ -129,8 +133,13 @@ export class Table<R extends object = Record<string, unknown>> {
     this.schemas = schemas;
     this.snapshots = new SnapshotManager(io, path);
     this.current = schema;
-    this.manifestFiles = new ManifestFiles(io, path, MANIFEST_CODEC[schema.options.manifestCompression]);
     this.tablePaths = new TablePaths(path, schema);
+    this.manifestFiles = new ManifestFiles(
+      io,
+      path,
+      MANIFEST_CODEC[schema.options.manifestCompression],
+      this.tablePaths.confinement,
+    );
   }
 
   /** The schema this table object reads and writes in (the latest when loaded or altered here). */
@@ -151,8 +160,13 @@ export class Table<R extends object = Record<string, unknown>> {
   /** Switches this object to `schema` (after an ALTER, or a reload that found a newer one). */
   private useSchema(schema: TableSchema): void {
     this.current = schema;
-    this.manifestFiles = new ManifestFiles(this.io, this.path, MANIFEST_CODEC[schema.options.manifestCompression]);
     this.tablePaths = new TablePaths(this.path, schema);
+    this.manifestFiles = new ManifestFiles(
+      this.io,
+      this.path,
+      MANIFEST_CODEC[schema.options.manifestCompression],
+      this.tablePaths.confinement,
+    );
   }
 
   /** The table's parts as of now, fixed: a writer keeps the schema it started with. */
@@ -223,6 +237,16 @@ export class Table<R extends object = Record<string, unknown>> {
     const ctx = this.frozen();
     const scope = options.overwrite ? overwriteScope(ctx, options.overwrite) : undefined;
     return new TableWrite<R>(ctx, options.commitUser ?? newCommitUser(), { memoryBudget: options.memoryBudget }, scope);
+  }
+
+  /**
+   * The last checkpoint (commit identifier) `commitUser` committed, or undefined if none: a
+   * pipeline restarting with the same commitUser resumes after it. Exactly-once holds beyond
+   * snapshot expiry: a commitUser's last identifier is kept for `eddy.commit-user.time-retained`
+   * (30 days) after its last commit, so replaying a committed checkpoint stays a no-op.
+   */
+  async lastCommittedIdentifier(commitUser: string): Promise<bigint | undefined> {
+    return lastCommittedIdentifier(this.frozen(), commitUser);
   }
 
   /** Inserts or replaces rows by primary key (append tables: appends) in one commit. */
@@ -373,7 +397,8 @@ export class Table<R extends object = Record<string, unknown>> {
     if (!select) return [...schema.fields];
     if (select.length === 0) throw new EddyError('INVALID_ARGUMENT', 'select needs at least one column');
     return select.map((c) => {
-      const f = schema.fields.find((x) => x.name === c);
+      const i = schema.fieldIndex(c);
+      const f = i < 0 ? undefined : schema.fields[i];
       if (!f) {
         const when = schema.id === this.schema.id ? '' : ` at the snapshot read (schema ${schema.id})`;
         throw new EddyError('INVALID_ARGUMENT', `select: unknown column '${c}' in table ${this.name}${when}`);
@@ -517,6 +542,43 @@ export class Table<R extends object = Record<string, unknown>> {
     let n = 0;
     for await (const b of this.scanColumns({ ...options, select: [column] })) n += b.length;
     return n;
+  }
+
+  /**
+   * Rows by primary key, one call for many keys: `result[i]` is the row of `keys[i]` (all
+   * primary-key columns, partition keys included), or undefined when the table has no such row.
+   * Reads only the partitions, buckets, files and row groups that can hold the keys, and merges
+   * them like a scan (merge engine, deletes, deletion vectors). `select` and time travel as for scan.
+   */
+  get<K extends keyof R & string>(
+    keys: readonly Partial<R>[],
+    options: GetOptions & { readonly select: readonly K[] },
+  ): Promise<(Pick<R, K> | undefined)[]>;
+  get(keys: readonly Partial<R>[], options?: GetOptions): Promise<(R | undefined)[]>;
+  async get(keys: readonly Partial<R>[], options: GetOptions = {}): Promise<(R | undefined)[]> {
+    if (!Array.isArray(keys)) throw new EddyError('INVALID_ARGUMENT', 'get: keys must be an array of key objects');
+    if (keys.length === 0) return [];
+    const { snapshot, schema } = await this.resolveRead(options);
+    const lookup = keyLookup(schema, keys, this.name);
+    const out = this.projection(schema, options.select);
+    if (!snapshot) return keys.map(() => undefined);
+    const pk = schema.primaryKeys;
+    const read = [...out, ...pk.filter((k) => !out.some((f) => f.name === k)).map((k) => schema.field(k))];
+    const plan = await this.newScanPlanner(schema).plan({ snapshot, filter: lookup.filter });
+    const reader = this.newSplitReader(schema);
+    const found = new Map<string, R>();
+    for (const split of plan.splits) {
+      for await (const b of reader.readBatches(split, read, lookup.filter)) {
+        const keyCols = pk.map((k) => b.columns[read.findIndex((f) => f.name === k)]);
+        for (let r = 0; r < b.length; r++) {
+          const row: Record<string, unknown> = {};
+          for (let c = 0; c < out.length; c++)
+            row[out[c].name] = toPublicValue(out[c].type, columnValue(b.columns[c], r));
+          found.set(lookup.identity(keyCols.map((col) => columnValue(col, r))), row as R);
+        }
+      }
+    }
+    return lookup.wanted.map((id) => found.get(id));
   }
 
   /** All rows of a scan in an array (convenience for small tables and tests). */

@@ -179,7 +179,7 @@ describe('overwrite (INSERT OVERWRITE)', () => {
       ]);
     });
 
-    it('rows it flushed to files before the overwrite: COMMIT_CONFLICT, never shadowed silently; it then writes above it', async () => {
+    it('rows it flushed to files before the overwrite: re-based at commit, so the later commit wins; it then writes above it', async () => {
       using d = tempDir();
       const t = await (await Catalog.open(d.path)).createTable('db.kv', KV);
       const w = t.newWriter({ commitUser: 'stream' });
@@ -187,24 +187,23 @@ describe('overwrite (INSERT OVERWRITE)', () => {
       await w.commit(1);
       await w.write({ k: 1, v: 'b' });
       await w.flush(); // a file numbered before the overwrite
+      const flushed = readdirSync(path.join(t.path, 'bucket-0')).filter((f) => f.startsWith('data-'));
       await t.overwrite([
         { k: 1, v: 'ow' },
         { k: 2, v: 'ow' },
       ]);
-      const e = await w.commit(2).catch((x: unknown) => x);
-      expect(e).toBeInstanceOf(EddyError);
-      expect((e as EddyError).code).toBe('COMMIT_CONFLICT');
-      expect((e as EddyError).message).toMatch(
-        /an overwrite \(snapshot 2\) wrote keys of bucket 0 that this commit writes too.* rank below/,
-      );
-      expect(await t.snapshots.latestSnapshotId()).toBe(2);
+      // Committed after the overwrite, the writer's k=1 wins (its file was rewritten above the overwrite's numbers).
+      expect(await w.commit(2)).toMatchObject({ published: true, snapshot: { id: 3 } });
       expect(await t.toArray()).toEqual([
-        { k: 1, v: 'ow' },
+        { k: 1, v: 'b' },
         { k: 2, v: 'ow' },
       ]);
-      // The conflicting file is gone, and the writer's next rows rank above the overwrite.
       const files = readdirSync(path.join(t.path, 'bucket-0')).filter((f) => f.startsWith('data-'));
-      expect(files).toHaveLength(2);
+      expect(files).toHaveLength(flushed.length + 1); // the re-based file replaced the flushed one
+      const live = await t.manifests.liveEntries((await t.latestSnapshot())!);
+      const ow = live.find((e) => e.file.rowCount === 2)!;
+      const mine = live.find((e) => e.file.rowCount === 1)!;
+      expect(mine.file.minSequenceNumber).toBeGreaterThan(ow.file.maxSequenceNumber);
       await w.write({ k: 1, v: 'c' });
       await w.commit(3);
       expect(await t.toArray()).toEqual([

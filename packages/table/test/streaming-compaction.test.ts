@@ -84,11 +84,16 @@ describe('streaming compaction and merge-on-read over multi-file sorted runs', (
             // STRING keys sort differently from their numbers: '10' < '9'.
             const key = (k: number) => (keyType === 'INT' ? k : String(k));
             const model = new Map<number, Rec>();
+            // First-row reads skip level 0 (as Java's do): with write-only, the rows of a commit are
+            // visible only once a compaction moved them up, and every compaction moves all of them.
+            let visible = new Map<number, Rec>();
             for (const o of [...list, { t: 'compact', full: true } as Op]) {
               if (o.t === 'compact') {
                 await t.compact({ full: o.full });
                 const health = await t.bucketHealth();
                 if (health.length > 0 && health[0].files > health[0].l0Files + 1) multiFileRuns++;
+                if (engine === 'first-row') expect(health.reduce((n, h) => n + h.l0Files, 0)).toBe(0);
+                visible = new Map(model);
                 await expectModel(t, model, key);
                 continue;
               }
@@ -113,10 +118,11 @@ describe('streaming compaction and merge-on-read over multi-file sorted runs', (
               if (o.del) await t.delete(engine === 'partial-update' ? rows.map((r) => ({ k: r.k })) : rows);
               else await t.upsert(rows);
               for (const r of recs) apply(engine, model, r, o.del);
+              if (engine !== 'first-row') visible = model;
               let batches = 0;
               for await (const _ of t.scanColumns()) batches++;
               if (batches > 1) windowedScans++;
-              await expectModel(t, model, key);
+              await expectModel(t, visible, key);
             }
           }),
           { numRuns: 6, seed: 20261206 },

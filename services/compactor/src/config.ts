@@ -28,8 +28,15 @@ export interface DaemonConfig {
   readonly orphanIntervalMs: number;
   /** Orphan files must be at least this old. */
   readonly orphanOlderThanMs: number;
-  /** On SIGTERM/SIGINT, how long to wait for running tasks before abandoning them. */
+  /** On SIGTERM/SIGINT, how long to wait for running tasks before aborting them. */
   readonly shutdownTimeoutMs: number;
+  /**
+   * Most time one table's maintenance (compaction, cleanup, expiry) may take in a round; past it the
+   * table is skipped until the next round (logged, `table_budget_exceeded_total`). 0: no limit.
+   */
+  readonly tableBudgetMs: number;
+  /** How long to keep retrying an unreachable warehouse (S3 endpoint) at start before exiting 1. */
+  readonly startTimeoutMs: number;
   /** Run one round and exit. */
   readonly once: boolean;
 }
@@ -48,6 +55,8 @@ export const DEFAULTS: DaemonConfig = {
   orphanIntervalMs: 3_600_000,
   orphanOlderThanMs: 86_400_000,
   shutdownTimeoutMs: 30_000,
+  tableBudgetMs: 600_000,
+  startTimeoutMs: 300_000,
   once: false,
 };
 
@@ -94,6 +103,10 @@ const ALIASES: Record<string, keyof DaemonConfig> = {
   orphanOlderThan: 'orphanOlderThanMs',
   'shutdown-timeout': 'shutdownTimeoutMs',
   shutdownTimeout: 'shutdownTimeoutMs',
+  'table-budget': 'tableBudgetMs',
+  tableBudget: 'tableBudgetMs',
+  'start-timeout': 'startTimeoutMs',
+  startTimeout: 'startTimeoutMs',
 };
 
 /** Reads a JSON or YAML config file (by extension; otherwise JSON, then YAML). */
@@ -164,6 +177,12 @@ export function resolveConfig(...sources: RawConfig[]): DaemonConfig {
     shutdownTimeoutMs: has('shutdownTimeoutMs')
       ? parseDuration(str('shutdownTimeoutMs'), '--shutdown-timeout')
       : DEFAULTS.shutdownTimeoutMs,
+    tableBudgetMs: has('tableBudgetMs')
+      ? parseDuration(str('tableBudgetMs'), '--table-budget')
+      : DEFAULTS.tableBudgetMs,
+    startTimeoutMs: has('startTimeoutMs')
+      ? parseDuration(str('startTimeoutMs'), '--start-timeout')
+      : DEFAULTS.startTimeoutMs,
     once: has('once') ? parseBool(raw.once as string | boolean, '--once') : DEFAULTS.once,
   };
 }

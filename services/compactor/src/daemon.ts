@@ -6,8 +6,13 @@
  * that resolved a snapshot just before it expired can finish.
  *
  * Stopping: no new rounds or tasks start, queued tasks are dropped, running ones get
- * `shutdownTimeoutMs` to finish; after that they are abandoned (an abandoned compaction never
- * committed, so its files are orphans for a later cleanup — never wrong data).
+ * `shutdownTimeoutMs` to finish; then they are aborted (a compaction stops at its next batch,
+ * deletes what it wrote and commits nothing) and, should one not stop within ABORT_GRACE_MS,
+ * abandoned (its files are orphans for a later cleanup — never wrong data).
+ *
+ * Bounded work: each table's maintenance runs under `tableBudgetMs`; past it the task is aborted
+ * the same way and the table skipped until the next round, so one huge or hostile table cannot
+ * starve the others.
  */
 import { randomUUID } from 'node:crypto';
 import { type BucketHealth, type Catalog, EddyError, type Table } from '@eddy/table';
@@ -32,6 +37,36 @@ interface PendingDeletion {
   readonly files: string[];
 }
 
+/** How long aborted tasks get to stop (at their next batch) before the daemon exits anyway. */
+const ABORT_GRACE_MS = 5_000;
+
+/** Why a table's task was aborted: its time budget ran out, or the daemon is stopping. */
+class TaskAborted extends Error {
+  constructor(readonly reason: 'budget' | 'shutdown') {
+    super(reason === 'budget' ? 'the table ran past its time budget' : 'the daemon is stopping');
+  }
+}
+
+/** `work`, or a rejection with the signal's reason as soon as it aborts (the work is left to stop on its own). */
+function untilAborted<T>(work: Promise<T>, signal: AbortSignal): Promise<T> {
+  if (signal.aborted) return Promise.reject(signal.reason);
+  work.catch(() => undefined);
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = () => reject(signal.reason);
+    signal.addEventListener('abort', onAbort, { once: true });
+    work.then(
+      (v) => {
+        signal.removeEventListener('abort', onAbort);
+        resolve(v);
+      },
+      (e) => {
+        signal.removeEventListener('abort', onAbort);
+        reject(e);
+      },
+    );
+  });
+}
+
 const codeOf = (e: unknown): string | undefined => (e instanceof EddyError ? e.code : undefined);
 const errInfo = (e: unknown) => ({ code: codeOf(e), err: (e as Error)?.message ?? String(e) });
 
@@ -39,6 +74,8 @@ export class CompactorDaemon {
   readonly commitUser = `eddy-compactor-${randomUUID()}`;
   private readonly queue: PQueue;
   private stopping = false;
+  /** Aborted when running tasks must stop (shutdown timeout, second signal). */
+  private readonly shutdown = new AbortController();
   private wake: (() => void) | undefined;
   private pending: PendingDeletion[] = [];
   private readonly lastOrphanRun = new Map<string, number>();
@@ -96,18 +133,28 @@ export class CompactorDaemon {
     this.queue.clear();
     this.wake?.();
     this.log.info({ inFlight: this.queue.pending, dropped }, 'stopping: waiting for running tasks');
+    let grace: NodeJS.Timeout | undefined;
     const timer = setTimeout(() => {
-      this.log.warn({ inFlight: this.queue.pending }, 'shutdown timeout: abandoning running tasks');
-      this.resolveExit({ abandoned: true });
+      this.log.warn({ inFlight: this.queue.pending }, 'shutdown timeout: aborting running tasks');
+      this.shutdown.abort(new TaskAborted('shutdown'));
+      grace = setTimeout(() => {
+        this.log.warn({ inFlight: this.queue.pending }, 'abandoning running tasks');
+        this.resolveExit({ abandoned: true });
+      }, ABORT_GRACE_MS);
+      grace.unref();
     }, this.config.shutdownTimeoutMs);
     timer.unref();
-    void this.exited.then(() => clearTimeout(timer));
+    void this.exited.then(() => {
+      clearTimeout(timer);
+      clearTimeout(grace);
+    });
   }
 
-  /** Give up on running tasks now (a second signal). */
+  /** Give up on running tasks now (a second signal): abort them and exit without waiting. */
   abandon(): void {
     this.stopping = true;
     this.log.warn({ inFlight: this.queue.pending }, 'abandoning running tasks');
+    this.shutdown.abort(new TaskAborted('shutdown'));
     this.resolveExit({ abandoned: true });
   }
 
@@ -234,23 +281,56 @@ export class CompactorDaemon {
     this.log.warn({ table: name, ...errInfo(e) }, 'table cannot be compacted; only expiring it');
   }
 
+  /** One table's task under its time budget and the shutdown signal. */
   private async maintain(job: Job): Promise<void> {
-    if (job.compact) await this.compact(job);
-    if (this.stopping) return;
+    const budgetMs = this.config.tableBudgetMs;
+    // One signal for both causes (AbortSignal.any needs Node 20.3; engines say >= 20).
+    const task = new AbortController();
+    const timer = budgetMs > 0 ? setTimeout(() => task.abort(new TaskAborted('budget')), budgetMs) : undefined;
+    const onShutdown = () => task.abort(this.shutdown.signal.reason);
+    if (this.shutdown.signal.aborted) onShutdown();
+    else this.shutdown.signal.addEventListener('abort', onShutdown, { once: true });
+    const signal = task.signal;
+    const started = Date.now();
+    const work = this.maintainSteps(job, signal);
+    try {
+      await untilAborted(work, signal);
+    } catch (e) {
+      if (!(e instanceof TaskAborted)) throw e;
+      // On shutdown, let the task reach its next batch and delete what it wrote (stop() bounds the
+      // wait); past a budget, free the slot at once for the other tables.
+      if (e.reason === 'shutdown') await work.catch(() => undefined);
+      if (e.reason === 'budget') {
+        this.metrics.inc('table_budget_exceeded_total', 1, job.name);
+        this.log.warn(
+          { table: job.name, budgetMs, ms: Date.now() - started },
+          'table ran past its time budget: aborted and skipped until the next round',
+        );
+      } else this.log.warn({ table: job.name, ms: Date.now() - started }, 'maintenance aborted: shutting down');
+    } finally {
+      clearTimeout(timer);
+      this.shutdown.signal.removeEventListener('abort', onShutdown);
+    }
+  }
+
+  private async maintainSteps(job: Job, signal: AbortSignal): Promise<void> {
+    if (job.compact) await this.compact(job, signal);
+    if (this.stopping || signal.aborted) return;
     // Orphan cleanup before expiry, and not while files of expired snapshots wait out their grace
     // period: it would delete them early (they are unreferenced, and often old).
     const interval = this.config.orphanIntervalMs;
     const last = this.lastOrphanRun.get(job.name);
     const waiting = this.pending.some((p) => p.name === job.name);
     if (interval > 0 && !waiting && (last === undefined || Date.now() - last >= interval)) await this.cleanOrphans(job);
-    if (this.stopping) return;
+    if (this.stopping || signal.aborted) return;
     if (this.config.expire) await this.expire(job);
   }
 
-  private async compact(job: Job): Promise<void> {
+  private async compact(job: Job, signal: AbortSignal): Promise<void> {
     const started = Date.now();
+    this.log.debug({ table: job.name, sortedRuns: job.priority }, 'compacting');
     try {
-      const r = await job.table.compact({ commitUser: this.commitUser });
+      const r = await job.table.compact({ commitUser: this.commitUser, signal });
       if (!r.snapshot) return;
       const m = this.metrics;
       m.inc('compactions_total', 1, job.name);
@@ -278,7 +358,10 @@ export class CompactorDaemon {
       );
     } catch (e) {
       const code = codeOf(e);
-      if (code === 'COMMIT_CONFLICT') {
+      if (e instanceof TaskAborted) {
+        // Stopped between batches: what it wrote is deleted, nothing committed.
+        this.log.info({ table: job.name, ms: Date.now() - started, why: e.reason }, 'compaction aborted');
+      } else if (code === 'COMMIT_CONFLICT') {
         this.metrics.inc('commit_conflicts_total', 1, job.name);
         this.log.warn(
           { table: job.name, ...errInfo(e) },

@@ -4,7 +4,10 @@
  * /metrics; logs JSON lines (pino) to stdout. SIGTERM/SIGINT: finish running work (bounded by
  * --shutdown-timeout), exit 0; a second signal abandons running work at once.
  */
-import { Catalog } from '@eddy/table';
+import { statSync } from 'node:fs';
+import * as nodePath from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Catalog, EddyError } from '@eddy/table';
 import { Command, CommanderError, Option } from 'commander';
 import pino, { type Logger } from 'pino';
 import { type DaemonConfig, type RawConfig, readConfigFile, resolveConfig } from './config.ts';
@@ -27,6 +30,8 @@ const FLAGS: Record<string, keyof DaemonConfig> = {
   orphanInterval: 'orphanIntervalMs',
   orphanOlderThan: 'orphanOlderThanMs',
   shutdownTimeout: 'shutdownTimeoutMs',
+  tableBudget: 'tableBudgetMs',
+  startTimeout: 'startTimeoutMs',
   once: 'once',
 };
 
@@ -72,6 +77,20 @@ function program(): Command {
         'EDDY_SHUTDOWN_TIMEOUT',
       ),
     )
+    .addOption(
+      opt(
+        '--table-budget <duration>',
+        "most time one table's maintenance may take per round, then it is skipped (default 10m; 0 = no limit)",
+        'EDDY_TABLE_BUDGET',
+      ),
+    )
+    .addOption(
+      opt(
+        '--start-timeout <duration>',
+        'keep retrying an unreachable warehouse at start this long, then exit 1 (default 5m)',
+        'EDDY_START_TIMEOUT',
+      ),
+    )
     .addOption(opt('--once', 'run one round and exit'))
     .exitOverride();
 }
@@ -88,6 +107,75 @@ function fromFlagsAndEnv(cmd: Command): RawConfig {
   return out;
 }
 
+/**
+ * A local warehouse must exist as a directory: a daemon started on a typo would otherwise create
+ * an empty warehouse and idle there, healthy. Undefined when fine (or not local); else the problem.
+ */
+function localWarehouseProblem(warehouse: string): string | undefined {
+  const scheme = /^([a-z][a-z0-9+.-]*):\/\//i.exec(warehouse)?.[1]?.toLowerCase();
+  if (scheme !== undefined && scheme !== 'file') return undefined;
+  let dir: string;
+  try {
+    dir = scheme === 'file' ? fileURLToPath(warehouse) : nodePath.resolve(warehouse);
+  } catch (e) {
+    return `--warehouse ${warehouse}: ${(e as Error).message}`;
+  }
+  try {
+    if (!statSync(dir).isDirectory()) return `--warehouse ${dir} is not a directory`;
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    return code === 'ENOENT' ? `--warehouse ${dir} does not exist` : `--warehouse ${dir}: ${(e as Error).message}`;
+  }
+  return undefined;
+}
+
+/** Errors that retrying can cure (a storage endpoint down or slow), as opposed to a wrong setting. */
+const transient = (e: unknown) =>
+  !(e instanceof EddyError) ||
+  e.code === 'IO_ERROR' ||
+  /ECONNREFUSED|ETIMEDOUT|ENOTFOUND|EAI_AGAIN|socket/i.test(e.message);
+
+/**
+ * Opens the warehouse and lists it once, retrying transient failures with exponential back-off
+ * (1 s doubling to 30 s, with jitter; S3FileIO retries each request within an attempt too) until `startTimeoutMs`; `stopped` ends the wait early.
+ */
+async function openWarehouse(
+  config: DaemonConfig,
+  log: Logger,
+  stopped: () => boolean,
+): Promise<{ catalog: Catalog } | { exit: number }> {
+  const deadline = Date.now() + config.startTimeoutMs;
+  for (let attempt = 1; ; attempt++) {
+    let catalog: Catalog | undefined;
+    try {
+      catalog = await Catalog.open(config.warehouse);
+      await catalog.listDatabases();
+      return { catalog };
+    } catch (e) {
+      await catalog?.close().catch(() => undefined);
+      const err = (e as Error).message;
+      if (!transient(e)) {
+        log.fatal({ warehouse: config.warehouse, err }, 'cannot open the warehouse');
+        return { exit: 2 };
+      }
+      const delay = Math.min(30_000, 1_000 * 2 ** (attempt - 1)) * (0.75 + Math.random() * 0.5);
+      if (Date.now() + delay > deadline) {
+        log.fatal({ warehouse: config.warehouse, attempts: attempt, err }, 'warehouse unreachable: giving up');
+        return { exit: 1 };
+      }
+      log.warn(
+        { warehouse: config.warehouse, attempt, retryInMs: Math.round(delay), err },
+        'warehouse unreachable: retrying',
+      );
+      const until = Date.now() + delay;
+      while (Date.now() < until) {
+        if (stopped()) return { exit: 0 };
+        await new Promise((r) => setTimeout(r, Math.min(100, until - Date.now())));
+      }
+    }
+  }
+}
+
 export async function main(argv: string[]): Promise<number> {
   const cmd = program();
   let config: DaemonConfig;
@@ -99,6 +187,11 @@ export async function main(argv: string[]): Promise<number> {
   } catch (e) {
     if (e instanceof CommanderError) return e.exitCode;
     process.stderr.write(`eddy-compactor: ${(e as Error).message}\n`);
+    return 2;
+  }
+  const problem = localWarehouseProblem(config.warehouse);
+  if (problem) {
+    process.stderr.write(`eddy-compactor: ${problem}\n`);
     return 2;
   }
 
@@ -118,13 +211,18 @@ export async function main(argv: string[]): Promise<number> {
     return 2;
   }
 
-  let catalog: Catalog;
-  try {
-    catalog = await Catalog.open(config.warehouse);
-  } catch (e) {
-    log.fatal({ warehouse: config.warehouse, err: (e as Error).message }, 'cannot open the warehouse');
-    return 1;
-  }
+  // A signal while the warehouse is still unreachable ends the wait (exit 0).
+  let early = 0;
+  const onEarlySignal = () => {
+    early++;
+  };
+  process.on('SIGTERM', onEarlySignal);
+  process.on('SIGINT', onEarlySignal);
+  const opened = await openWarehouse(config, log, () => early > 0);
+  process.off('SIGTERM', onEarlySignal);
+  process.off('SIGINT', onEarlySignal);
+  if ('exit' in opened) return opened.exit;
+  const catalog = opened.catalog;
 
   const metrics = new Metrics();
   const daemon = new CompactorDaemon(catalog, config, log, metrics);

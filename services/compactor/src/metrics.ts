@@ -36,6 +36,10 @@ export class Metrics {
     c('expired_files_deleted_total', 'Data and metadata files deleted after snapshot expiry, per table.');
     c('orphan_files_removed_total', 'Orphan files removed, per table.');
     c('errors_total', 'Failed maintenance steps (table listing, compaction, expiry, cleanup).');
+    c(
+      'table_budget_exceeded_total',
+      'Times the maintenance of a table ran past --table-budget and was skipped, per table.',
+    );
     g('sorted_runs', 'Worst (largest) sorted-run count over the buckets of a table: its read amplification.');
     g('buckets_needing_compaction', 'Buckets of a table that need compaction.');
     g('queue_depth', 'Maintenance tasks waiting in the queue.');

@@ -1,5 +1,5 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -264,5 +264,126 @@ describe('eddy-compactor daemon', () => {
     const e = startDaemon(['--port', '-1'], { EDDY_WAREHOUSE: '' });
     expect((await e.exited).code).toBe(2);
     expect(e.stderr.join('')).toMatch(/warehouse is required/);
+  });
+
+  it('a nonexistent --warehouse, or one that is a file: exit 2 at start, nothing created', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'eddy-compactor-'));
+    dirs.push(dir);
+    const missing = path.join(dir, 'no', 'such', 'wh');
+    const d = startDaemon(['--warehouse', missing, '--port', '-1']);
+    expect((await d.exited).code).toBe(2);
+    expect(d.stderr.join('')).toMatch(/--warehouse .*no\/such\/wh does not exist/);
+    expect(existsSync(path.join(dir, 'no'))).toBe(false);
+    const file = path.join(dir, 'file');
+    writeFileSync(file, 'x');
+    const f = startDaemon(['--port', '-1'], { EDDY_WAREHOUSE: `file://${file}` });
+    expect((await f.exited).code).toBe(2);
+    expect(f.stderr.join('')).toMatch(/is not a directory/);
+  });
+
+  it('an unreachable S3 endpoint at start: retried with back-off, then exit 1; SIGTERM ends the wait', async () => {
+    const env = {
+      EDDY_WAREHOUSE: 's3://eddy-unreachable/wh',
+      AWS_ENDPOINT_URL_S3: 'http://127.0.0.1:9',
+      AWS_REGION: 'us-east-1',
+      AWS_ACCESS_KEY_ID: 'x',
+      AWS_SECRET_ACCESS_KEY: 'y',
+      AWS_MAX_ATTEMPTS: '1',
+    };
+    // Each attempt is S3FileIO's own retries (a few seconds); then 1 s, 2 s, ... between attempts.
+    // Two daemons at once: one gives up at its --start-timeout, one is stopped while it waits.
+    const d = startDaemon(['--port', '-1', '--start-timeout', '1s'], env);
+    const e = startDaemon(['--port', '-1', '--start-timeout', '10m'], env);
+    const retry = await e.waitFor((l) => l.msg === 'warehouse unreachable: retrying');
+    expect(retry).toMatchObject({ level: 'warn', attempt: 1, warehouse: 's3://eddy-unreachable/wh' });
+    expect(retry.err).toMatch(/ECONNREFUSED/);
+    expect(retry.retryInMs).toBeGreaterThanOrEqual(750);
+    e.child.kill('SIGTERM');
+    expect(await e.exited).toEqual({ code: 0, signal: null });
+    expect((await d.exited).code).toBe(1);
+    expect(d.lines.at(-1)).toMatchObject({ msg: 'warehouse unreachable: giving up', level: 'fatal', attempts: 1 });
+    expect(d.lines.at(-1)?.err).toMatch(/ECONNREFUSED/);
+  });
+
+  it('a table past --table-budget is aborted and skipped (logged, metric); every table still gets its turn; nothing left behind', async () => {
+    const names = ['db.b0', 'db.b1', 'db.b2'];
+    const { dir, catalog } = await warehouse(names, 8);
+    const before = new Map<string, Record<string, unknown>[]>();
+    const files = new Map<string, string[]>();
+    const listFiles = (t: Table) =>
+      ['bucket-0', 'bucket-1'].flatMap((b) => {
+        try {
+          return readdirSync(path.join(t.path, b)).map((f) => `${b}/${f}`);
+        } catch {
+          return [];
+        }
+      });
+    for (const n of names) {
+      const t = await catalog.getTable(n);
+      before.set(n, sortRows(await t.toArray()));
+      files.set(n, listFiles(t).sort());
+    }
+    // 1 ms: no table's maintenance fits (it reads and writes files), so every one is aborted.
+    const d = startDaemon(['--warehouse', dir, '--port', '0', '--interval', '100ms', '--table-budget', '1ms']);
+    const port = (await d.waitFor((l) => l.msg === 'eddy-compactor started')).port as number;
+    const m = await until(async () => {
+      const text = (await get(port, '/metrics')).body;
+      return names.every((n) => (metric(text, 'eddy_compactor_table_budget_exceeded_total', n) ?? 0) >= 2)
+        ? text
+        : undefined;
+    });
+    expect(metric(m, 'eddy_compactor_rounds_total')).toBeGreaterThanOrEqual(2);
+    expect(JSON.parse((await get(port, '/healthz')).body)).toMatchObject({ status: 'ok' });
+    d.child.kill('SIGTERM');
+    expect(await d.exited).toEqual({ code: 0, signal: null });
+    const skipped = d.lines.filter(
+      (l) => l.msg === 'table ran past its time budget: aborted and skipped until the next round',
+    );
+    expect(new Set(skipped.map((l) => l.table))).toEqual(new Set(names));
+    expect(skipped[0]).toMatchObject({ level: 'warn', budgetMs: 1 });
+    expect(d.lines.filter((l) => l.msg === 'compacted')).toEqual([]);
+    // Aborted compactions delete what they wrote: wait for the last one to stop, then compare.
+    for (const n of names) {
+      const t = await catalog.getTable(n);
+      expect(sortRows(await t.toArray())).toEqual(before.get(n));
+      expect((await t.snapshots.listSnapshotIds()).length).toBe(8);
+      expect(listFiles(t).sort()).toEqual(files.get(n));
+    }
+  });
+
+  it('SIGTERM mid-compaction with --shutdown-timeout 0: the compaction is aborted, its files deleted, exit 0', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'eddy-compactor-'));
+    dirs.push(dir);
+    const catalog = await Catalog.open(dir);
+    const t = await catalog.createTable('db.big', {
+      columns: { k: 'INT', v: 'STRING' },
+      primaryKey: ['k'],
+      options: { bucket: 1, 'write-only': 'true' },
+    });
+    // Enough rows that the merge runs over many batches.
+    for (let c = 0; c < 6; c++)
+      await t.upsert(Array.from({ length: 40_000 }, (_, i) => ({ k: i * 7 + c, v: `v${c}-${i}` })));
+    const files = readdirSync(path.join(t.path, 'bucket-0')).sort();
+    const d = startDaemon(
+      ['--warehouse', dir, '--port', '-1', '--shutdown-timeout', '0', '--log-level', 'debug', '--no-expire'],
+      {},
+    );
+    await d.waitFor((l) => l.msg === 'compacting');
+    d.child.kill('SIGTERM');
+    expect(await d.exited).toEqual({ code: 0, signal: null });
+    const compacted = d.lines.some((l) => l.msg === 'compacted');
+    if (!compacted) {
+      // The usual case: aborted between batches, nothing committed, nothing left behind.
+      expect(d.lines.some((l) => l.msg === 'shutdown timeout: aborting running tasks')).toBe(true);
+      expect(
+        d.lines.some((l) => l.msg === 'compaction aborted' || l.msg === 'maintenance aborted: shutting down'),
+      ).toBe(true);
+      await until(async () =>
+        readdirSync(path.join(t.path, 'bucket-0')).sort().join() === files.join() ? true : undefined,
+      );
+      expect((await t.snapshots.listSnapshotIds()).length).toBe(6);
+    }
+    expect(d.lines.at(-1)).toMatchObject({ msg: 'eddy-compactor stopped' });
+    expect((await t.toArray()).length).toBe(40_000 * 6);
   });
 });

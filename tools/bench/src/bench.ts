@@ -26,6 +26,7 @@ import { memorySuite } from './suites/memory.ts';
 import { pointSuite } from './suites/point.ts';
 import { scanSuite } from './suites/scan.ts';
 import { sqlSuite } from './suites/sql.ts';
+import { streamSuite } from './suites/stream.ts';
 
 const SUITES = {
   ingest: ingestSuite,
@@ -36,6 +37,7 @@ const SUITES = {
   memory: memorySuite,
   cli: cliSuite,
   sql: sqlSuite,
+  stream: streamSuite,
 } as const;
 type SuiteName = keyof typeof SUITES;
 const ORDER: readonly (SuiteName | 'core')[] = [
@@ -46,16 +48,20 @@ const ORDER: readonly (SuiteName | 'core')[] = [
   'point',
   'sql',
   'feed',
+  'stream',
   'memory',
   'cli',
 ];
 
 const USAGE = `usage: npm run bench -- [suite ...] [flags]
-suites: core ingest scan point compaction sql feed memory cli all (default: all; with --smoke: all, small, no
+suites: core ingest scan point compaction sql feed stream memory cli all (default: all; with --smoke: all, small, no
         Java/pypaimon/LanceDB unless --peers names them)
 flags:  --rows N (1000000)  --rounds R (5)  --update-rows U (rows/5)  --buckets B (4)
         --repeat K (2: warm scan repetitions, best of)  --point-queries Q (20)  --range-width W (1000)
-        --point-target-file-size S ("1 mb")  --feed-commits C (1000)  --feed-rows P (10)  --poll-ms T (200)
+        --point-target-file-size LIST ("default,1 mb")  --feed-commits C (1000)  --feed-rows P (10)  --poll-ms T (200)
+        --stream-writers N (4)  --stream-rate R (5 commits/s per writer)  --stream-rows P (100)
+        --stream-seconds S (600; 20 with --smoke)  --stream-options "k=v,k=v" (table options)
+        --stream-warehouse URI (s3://bucket/prefix: the stream suite on S3; default the local work directory)
         --mem-rows N (1000000)  --mem-buckets LIST (1,16,256)  --write-buffer S ("64 mb")  --mem-chunk N (10000)
         --peers LIST (java,pypaimon,duckdb,lancedb,flink; "none" for Eddy alone)  --out DIR  --keep  --smoke`;
 
@@ -75,6 +81,12 @@ export async function main(argv: string[]): Promise<void> {
       'feed-commits': { type: 'string' },
       'feed-rows': { type: 'string' },
       'poll-ms': { type: 'string' },
+      'stream-writers': { type: 'string' },
+      'stream-rate': { type: 'string' },
+      'stream-rows': { type: 'string' },
+      'stream-seconds': { type: 'string' },
+      'stream-options': { type: 'string' },
+      'stream-warehouse': { type: 'string' },
       'mem-rows': { type: 'string' },
       'mem-buckets': { type: 'string' },
       'write-buffer': { type: 'string' },
@@ -107,10 +119,16 @@ export async function main(argv: string[]): Promise<void> {
     repeat: num(values.repeat, smoke ? 1 : 2),
     pointQueries: num(values['point-queries'], smoke ? 5 : 20),
     rangeWidth: Math.min(num(values['range-width'], 1000), Math.floor(rows / 10)),
-    pointTargetFileSize: values['point-target-file-size'] ?? '1 mb',
+    pointTargetFileSizes: (values['point-target-file-size'] ?? 'default,1 mb').split(',').map((x) => x.trim()),
     feedCommits: num(values['feed-commits'], smoke ? 30 : 1000),
     feedRowsPerCommit: num(values['feed-rows'], 10),
     pollMs: num(values['poll-ms'], 200),
+    streamWriters: num(values['stream-writers'], 4),
+    streamRate: num(values['stream-rate'], 5),
+    streamRows: num(values['stream-rows'], 100),
+    streamSeconds: num(values['stream-seconds'], smoke ? 20 : 600),
+    streamOptions: values['stream-options'] ?? '',
+    streamWarehouse: values['stream-warehouse'],
     memRows: num(values['mem-rows'], smoke ? rows : 1_000_000),
     memBuckets: (values['mem-buckets'] ?? (smoke ? '1,16' : '1,16,256')).split(',').map(Number),
     writeBuffer: values['write-buffer'] ?? '64 mb',

@@ -20,10 +20,19 @@ export interface Params {
   repeat: number;
   pointQueries: number;
   rangeWidth: number;
-  pointTargetFileSize: string;
+  /** target-file-size of each point table ('default': the option unset). */
+  pointTargetFileSizes: string[];
   feedCommits: number;
   feedRowsPerCommit: number;
   pollMs: number;
+  streamWriters: number;
+  streamRate: number;
+  streamRows: number;
+  streamSeconds: number;
+  /** Extra table options of the stream suite, `k=v,k=v`. */
+  streamOptions: string;
+  /** Warehouse of the stream suite (default: the bench's local one), e.g. `s3://eddy/bench`. */
+  streamWarehouse?: string;
   memRows: number;
   memBuckets: number[];
   writeBuffer: string;
@@ -61,7 +70,7 @@ export class Ctx {
   private states?: State[];
   ingestTable?: Table;
   ingestArrowTable?: Table;
-  pointTable?: Table;
+  readonly pointTables = new Map<string, Table>();
   duck?: { con: DuckDBConnection; loadFile: string; roundFiles: string[]; sortedFinal?: string };
   lanceConn?: LanceConnection;
   lanceTable?: LanceTable;
@@ -220,21 +229,25 @@ export class Ctx {
   }
 
   /**
-   * The point-lookup table: the same rows, fully compacted into files of `pointTargetFileSize`,
-   * so the files of a bucket cover disjoint key ranges (what file skipping can use).
+   * A point-lookup table: the same rows, fully compacted into files of `targetFileSize` ('default':
+   * the table's default), so the files of a bucket cover disjoint key ranges (what file skipping can
+   * use) and each file's row groups do too (what row-group skipping can use).
    */
-  async ensurePointTable(): Promise<Table> {
-    if (!this.pointTable) {
-      const t = await this.catalog.createTable('bench.point', {
+  async ensurePointTable(targetFileSize: string): Promise<Table> {
+    let t = this.pointTables.get(targetFileSize);
+    if (!t) {
+      const name = `point_${targetFileSize.replace(/\W+/g, '')}`;
+      const sized: Record<string, string> = targetFileSize === 'default' ? {} : { 'target-file-size': targetFileSize };
+      t = await this.catalog.createTable(`bench.${name}`, {
         columns: { ...COLUMNS },
         primaryKey: ['id'],
-        options: { ...TABLE_OPTIONS(this.p), 'target-file-size': this.p.pointTargetFileSize },
+        options: { ...TABLE_OPTIONS(this.p), ...sized },
       });
       await this.writeIngest(t, 'arrow');
       await t.compact({ full: true });
-      this.pointTable = t;
+      this.pointTables.set(targetFileSize, t);
     }
-    return this.pointTable;
+    return t;
   }
 
   // -------------------------------------------------------------------------------------------

@@ -26,6 +26,7 @@ import { register as sql } from './commands/sql.ts';
 import { register as tables } from './commands/tables.ts';
 import { register as tag } from './commands/tag.ts';
 import { register as tail } from './commands/tail.ts';
+import { register as ui } from './commands/ui.ts';
 import { register as verify } from './commands/verify.ts';
 import { pendingExitCode } from './exit-code.ts';
 import { examples, type Register, W } from './kit.ts';
@@ -50,6 +51,7 @@ const COMMANDS: readonly Register[] = [
   tail,
   audit,
   sql,
+  ui,
   // writing
   load,
   // maintenance

@@ -225,6 +225,17 @@ async function repl(db: EddySql, catalog: Catalog, initial: Mode): Promise<void>
   });
   // Take the line iterator before the first await: lines read while nothing iterates are dropped.
   const lines = rl[Symbol.asyncIterator]();
+  // Piped input closes the interface while buffered lines are still being run; prompting after
+  // that throws on Node 24 (ERR_USE_AFTER_CLOSE), and there is nobody left to prompt.
+  let closed = false;
+  rl.once('close', () => {
+    closed = true;
+  });
+  const prompt = (text?: string) => {
+    if (closed) return;
+    if (text !== undefined) rl.setPrompt(text);
+    rl.prompt();
+  };
   await println(
     `Eddy SQL on ${catalog.warehouse} — ${tables.length} table${tables.length === 1 ? '' : 's'}; .help for help`,
   );
@@ -237,7 +248,7 @@ async function repl(db: EddySql, catalog: Catalog, initial: Mode): Promise<void>
       // A history that cannot be saved is not worth failing the prompt for.
     }
   };
-  rl.prompt();
+  prompt();
   for await (const line of lines) {
     const trimmed = line.trim();
     if (buffer === '' && trimmed.startsWith('.')) {
@@ -259,23 +270,22 @@ async function repl(db: EddySql, catalog: Catalog, initial: Mode): Promise<void>
       } catch (e) {
         await println(errorLine(e));
       }
-      rl.prompt();
+      prompt();
       continue;
     }
     buffer = buffer === '' ? line : `${buffer}\n${line}`;
     if (buffer.trim() === '') {
       buffer = '';
-      rl.prompt();
+      prompt();
       continue;
     }
     if (isIncomplete(buffer)) {
-      rl.setPrompt('   -> ');
-      rl.prompt();
+      prompt('   -> ');
       continue;
     }
     const text = buffer;
     buffer = '';
-    rl.setPrompt('eddy> ');
+    if (!closed) rl.setPrompt('eddy> ');
     remember(text);
     try {
       const head = /^\s*(\w+)/.exec(text)?.[1]?.toUpperCase() ?? '';
@@ -286,9 +296,9 @@ async function repl(db: EddySql, catalog: Catalog, initial: Mode): Promise<void>
     } catch (e) {
       await println(errorLine(e));
     }
-    rl.prompt();
+    prompt();
   }
-  rl.close();
+  if (!closed) rl.close();
 }
 
 function errorLine(e: unknown): string {

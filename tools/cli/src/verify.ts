@@ -4,8 +4,11 @@
  * names must exist with the size recorded for it; manifests must merge (no file added twice, none
  * deleted that was never added) and the record counts must add up to the snapshot's. Then some
  * data files (`--sample N` of the latest snapshot, every file with `--deep`) are read back: their
- * row count, key range, sequence range and null counts must match the manifest. Exit code 2 and a
- * list when anything is wrong.
+ * row count, key range, sequence range and null counts must match the manifest. Every schema file
+ * must parse and be sane (unique field ids within highestFieldId, which never decreases), every
+ * consumer file must parse with a position at most LATEST + 1, and every path metadata names must
+ * be inside the table (or a `data-file.external-paths` root). Exit code 2 and a list when anything
+ * is wrong.
  */
 import type { DataType, Snapshot, Table, TableSchema } from '@eddy/table';
 import {
@@ -13,6 +16,7 @@ import {
   columnValue,
   compareValues,
   type DataFileMeta,
+  decodeConsumer,
   deserializeBinaryRow,
   FileKind,
   type InternalValue,
@@ -72,6 +76,8 @@ class Verifier {
     changelogs: 0,
     bytes: 0,
     filesReadBack: 0,
+    schemas: 0,
+    consumers: 0,
   };
   /** Path → what was found (each file is checked and reported once). */
   private readonly files = new Map<string, FileState>();
@@ -186,8 +192,9 @@ class Verifier {
     return entries;
   }
 
+  /** The path of an entry's file (an external path is confined to the table's roots, else CORRUPT_FILE). */
   filePath(e: ManifestEntry): string {
-    return e.file.externalPath ?? `${this.bucketDir(e.partition, e.bucket)}/${e.file.fileName}`;
+    return this.meta.dataFilePath(e);
   }
 
   async snapshot(id: number): Promise<Snapshot | undefined> {
@@ -299,6 +306,61 @@ class Verifier {
         await this.checkFile(id, this.filePath(e), 'changelog file', e.file.fileSize, 'changelogFiles');
       },
     );
+  }
+
+  /** Every schema file parses; field ids are unique and within highestFieldId, which never decreases. */
+  async schemas(): Promise<void> {
+    const meta = this.meta;
+    let highest = -1;
+    for (const id of await meta.listSchemaIds()) {
+      const path = meta.schemaPath(id);
+      let s: TableSchema;
+      try {
+        s = await meta.schema(id);
+      } catch (e) {
+        this.report(null, path, `schema ${id} cannot be read: ${message(e)}`);
+        continue;
+      }
+      this.counts.schemas++;
+      const ids = new Set<number>();
+      for (const f of s.fields) {
+        if (ids.has(f.id)) this.report(null, path, `field id ${f.id} is used twice (column '${f.name}')`);
+        ids.add(f.id);
+        if (f.id < 0 || f.id > s.highestFieldId)
+          this.report(
+            null,
+            path,
+            `column '${f.name}' has field id ${f.id}, outside 0..highestFieldId ${s.highestFieldId}`,
+          );
+      }
+      if (s.highestFieldId < highest)
+        this.report(null, path, `highestFieldId ${s.highestFieldId} is below an earlier schema's ${highest}`);
+      highest = Math.max(highest, s.highestFieldId);
+    }
+  }
+
+  /** Every consumer file (`consumer/consumer-<id>`) parses, with a position at most LATEST + 1. */
+  async consumers(latest: number | undefined): Promise<void> {
+    const io = this.table.io;
+    for (const f of await io.list(`${this.table.path}/consumer`)) {
+      const name = f.path.slice(f.path.lastIndexOf('/') + 1);
+      if (f.isDirectory || !name.startsWith('consumer-')) continue;
+      const id = name.slice('consumer-'.length);
+      if (!/^[A-Za-z0-9_.-]{1,128}$/.test(id)) {
+        this.report(null, f.path, `consumer id '${id}' is not 1-128 letters, digits, '_', '.', '-'`);
+        continue;
+      }
+      let next: number;
+      try {
+        next = decodeConsumer(new TextDecoder().decode(await io.read(f.path)), f.path);
+      } catch (e) {
+        this.report(null, f.path, message(e));
+        continue;
+      }
+      this.counts.consumers++;
+      if (latest !== undefined && next > latest + 1)
+        this.report(null, f.path, `nextSnapshot ${next} is past LATEST + 1 (${latest + 1})`);
+    }
   }
 
   /** Reads a data file back and compares it with its manifest entry. */
@@ -414,6 +476,9 @@ export async function runVerify(g: GlobalOptions, name: string, o: VerifyOptions
     progress.finish();
   }
 
+  await v.schemas();
+  await v.consumers(latest);
+
   // Long-lived changelogs: what change feeds read from them must exist.
   const meta = inspect(table);
   for (const id of await meta.listChangelogIds()) await v.changelog(meta, id);
@@ -463,7 +528,7 @@ export async function runVerify(g: GlobalOptions, name: string, o: VerifyOptions
     const lines = [
       earliest === undefined
         ? `${table.name}: no snapshots`
-        : `${table.name}: snapshots ${earliest}..${latest} (${humanCount(c.snapshots)} parsed), ${plural(c.manifestLists, 'manifest list')}, ${plural(c.manifests, 'manifest')}, ${plural(c.dataFiles, 'data file')}${c.changelogFiles ? `, ${plural(c.changelogFiles, 'changelog file')}` : ''}${c.changelogs ? `, ${plural(c.changelogs, 'long-lived changelog')}` : ''}${c.indexFiles ? `, ${plural(c.indexFiles, 'index file')}` : ''} (${humanBytes(c.bytes)}); ${plural(c.filesReadBack, 'data file')} read back${o.deep ? ' (deep)' : ''}`,
+        : `${table.name}: snapshots ${earliest}..${latest} (${humanCount(c.snapshots)} parsed), ${plural(c.manifestLists, 'manifest list')}, ${plural(c.manifests, 'manifest')}, ${plural(c.dataFiles, 'data file')}${c.changelogFiles ? `, ${plural(c.changelogFiles, 'changelog file')}` : ''}${c.changelogs ? `, ${plural(c.changelogs, 'long-lived changelog')}` : ''}${c.indexFiles ? `, ${plural(c.indexFiles, 'index file')}` : ''} (${humanBytes(c.bytes)}); ${plural(c.filesReadBack, 'data file')} read back${o.deep ? ' (deep)' : ''}; ${plural(c.schemas, 'schema')}${c.consumers ? `, ${plural(c.consumers, 'consumer')}` : ''} checked`,
     ];
     if (ok) lines.push('OK: no problems found');
     else {

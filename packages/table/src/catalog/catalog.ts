@@ -54,7 +54,12 @@ export class Catalog implements AsyncDisposable {
     // A path or file:// → LocalFileIO; s3://bucket/prefix → @eddy/s3's S3FileIO; other schemes need options.fileIO.
     const path = warehousePath(pathOrUri);
     const io = options.fileIO ?? (await fileIOForWarehouse(pathOrUri));
-    await io.mkdirs(path);
+    try {
+      await io.mkdirs(path);
+    } catch (e) {
+      if (!(e instanceof EddyError)) throw e;
+      throw new EddyError(e.code, `warehouse ${path}: ${e.message}`, { path, cause: e });
+    }
     return new Catalog(path, io, options.fileIO === undefined);
   }
 

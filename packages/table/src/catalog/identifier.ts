@@ -13,7 +13,15 @@ export interface Identifier {
 export function validateName(kind: 'database' | 'table', name: unknown): string {
   if (typeof name !== 'string' || name.length === 0)
     throw new EddyError('INVALID_NAME', `${kind} name must be a non-empty string`);
-  if (name.length > 255) throw new EddyError('INVALID_NAME', `${kind} name is longer than 255 characters`);
+  // File systems allow 255 bytes per path segment (the database's gets `.db`): count UTF-8 bytes,
+  // not characters, or a multibyte name fails later with a raw ENAMETOOLONG.
+  const max = kind === 'database' ? 252 : 255;
+  const bytes = Buffer.byteLength(name, 'utf8');
+  if (bytes > max)
+    throw new EddyError(
+      'INVALID_NAME',
+      `${kind} name is ${bytes} bytes in UTF-8 (${name.length} characters); at most ${max} bytes fit a directory name`,
+    );
   // biome-ignore lint/suspicious/noControlCharactersInRegex: rejecting control characters is the point
   if (/[/\\\u0000-\u001f\u007f]/.test(name)) {
     throw new EddyError(

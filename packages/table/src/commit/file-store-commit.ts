@@ -1,11 +1,14 @@
 import { compareValues } from '../data/columns.ts';
 import { deserializeBinaryRow } from '../format/binary-row.ts';
-import { FileKind, type ManifestEntry, mergeManifestEntries } from '../format/manifest.ts';
+import { FileKind, type ManifestEntry } from '../format/manifest.ts';
 import type { ManifestFileMeta } from '../format/manifest-list.ts';
 import { BATCH_COMMIT_IDENTIFIER, type CommitKind, type Snapshot } from '../format/snapshot.ts';
 import type { CommitMessage } from '../meta/commit-message.ts';
+import type { CommitUserManager } from '../meta/commit-user-manager.ts';
+import { addedSince, bucketKeyOf, maxSequences } from '../meta/committed-sequences.ts';
 import { combineHashIndex, type HashIndexCommit } from '../meta/hash-index.ts';
 import type { ManifestFiles } from '../meta/manifest-files.ts';
+import { entriesPerFile, mergeManifests } from '../meta/manifest-merge.ts';
 import type { SnapshotManager } from '../meta/snapshot-manager.ts';
 import { carryOverProblem } from '../schema/schema-change.ts';
 import type { SchemaManager } from '../schema/schema-manager.ts';
@@ -32,9 +35,11 @@ export interface CommitOptions {
    */
   readonly overwrite?: { readonly replaces: (partition: Uint8Array) => boolean };
   /**
-   * The snapshot id the committing writer's sequence numbers rank above. An OVERWRITE landing
-   * after it is sequenced from the files it replaced, so it may outrank this commit's rows in the
-   * same bucket: then the commit fails with COMMIT_CONFLICT instead of being silently shadowed.
+   * The snapshot the committing writer's sequence numbers rank above (every file live there has
+   * lower numbers in the buckets this commit writes). A commit landing after it may have numbered
+   * rows of the same keys at or above this commit's — another writer's, or an OVERWRITE numbered
+   * from the files it replaced: then nothing is published and SequenceConflictError says which
+   * buckets to re-base (the later commit must win).
    */
   readonly sequencedAfter?: number;
   /** Dynamic bucket mode: HASH index files to publish (and the index they built on). */
@@ -47,6 +52,11 @@ export interface CommitResult {
   /** False when nothing was published: no files, or the identifier was already committed. */
   readonly published: boolean;
   readonly attempts: number;
+  /**
+   * Writer commits: how many times this commit's files were re-based (rewritten above the sequence
+   * numbers of a concurrent commit on the same keys) before it landed.
+   */
+  readonly rebases?: number;
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -74,6 +84,11 @@ export class FileStoreCommit {
     private readonly manifests: ManifestFiles,
     /** When given, each attempt checks for a newer schema (see schemaToCommit). */
     private readonly schemas?: SchemaManager,
+    /**
+     * When given, streaming commits record their identifier there and the exactly-once check falls
+     * back to it once every snapshot of the user has expired (meta/commit-user-manager.ts).
+     */
+    private readonly commitUsers?: CommitUserManager,
   ) {}
 
   /**
@@ -101,23 +116,46 @@ export class FileStoreCommit {
 
   /**
    * Whether `commitUser` already committed `identifier` (Paimon's exactly-once rule: a writer's
-   * identifiers increase, so its latest snapshot tells which ones landed).
+   * identifiers increase, so its latest snapshot tells which ones landed). When no snapshot of the
+   * user is retained, its commit-user record tells (then the latest snapshot is returned: the
+   * commit's own has expired, and the latest holds its rows). `latestId` (default: the latest)
+   * saves a look-up when the caller just read it.
    */
-  async isCommitted(commitUser: string, identifier: bigint): Promise<Snapshot | undefined> {
+  async isCommitted(commitUser: string, identifier: bigint, latestId?: number): Promise<Snapshot | undefined> {
     if (identifier === BATCH_COMMIT_IDENTIFIER) return undefined;
-    const latest = await this.snapshots.latestSnapshotId();
-    if (latest === undefined) return undefined;
-    const earliest = (await this.snapshots.earliestSnapshotId()) ?? 1;
-    for (let id = latest; id >= earliest; id--) {
-      let s: Snapshot;
-      try {
-        s = await this.snapshots.snapshot(id);
-      } catch (e) {
-        if (e instanceof EddyError && e.code === 'NOT_FOUND') break; // expired under us
-        throw e;
+    const state = await this.lastCommitted(commitUser, latestId);
+    if (state === undefined || state.identifier < identifier) return undefined;
+    return state.snapshot ?? (await this.snapshots.latestSnapshot());
+  }
+
+  /**
+   * The highest identifier `commitUser` committed: from its newest retained snapshot, else from its
+   * commit-user record (when that record's snapshot has expired: a record naming a retained
+   * snapshot of another user is left over from a rollback and ignored). Walks back from `latestId`
+   * to the user's newest snapshot or the first expired one; the snapshots this process read or
+   * published are cached, so a writer reads only those committed by others since its last commit.
+   */
+  async lastCommitted(
+    commitUser: string,
+    latestId?: number,
+  ): Promise<{ identifier: bigint; snapshot?: Snapshot } | undefined> {
+    const latest = latestId ?? (await this.snapshots.latestSnapshotId());
+    let scannedDownTo = (latest ?? 0) + 1;
+    if (latest !== undefined) {
+      for (let id = latest; id >= 1; id--) {
+        let s: Snapshot;
+        try {
+          s = await this.snapshots.snapshot(id);
+        } catch (e) {
+          if (e instanceof EddyError && e.code === 'NOT_FOUND') break; // expired (before the earliest, or under us)
+          throw e;
+        }
+        scannedDownTo = id;
+        if (s.commitUser === commitUser) return { identifier: s.commitIdentifier, snapshot: s };
       }
-      if (s.commitUser === commitUser) return s.commitIdentifier >= identifier ? s : undefined;
     }
+    const record = await this.commitUsers?.read(commitUser);
+    if (record && record.snapshotId < scannedDownTo) return { identifier: record.commitIdentifier };
     return undefined;
   }
 
@@ -158,21 +196,16 @@ export class FileStoreCommit {
         });
       }
     }
-    // The latest snapshot as of the exactly-once check: if it moves before we publish, check again
-    // (an earlier attempt of this commit whose outcome was unknown may have landed meanwhile).
-    const checkedAt = options.skipCommittedCheck ? undefined : await this.snapshots.latestSnapshotId();
-    const already = options.skipCommittedCheck ? undefined : await this.isCommitted(options.commitUser, identifier);
-    if (already) return { snapshot: already, published: false, attempts: 0 };
-    if (entries.length === 0 && !overwrite)
-      return { snapshot: await this.snapshots.latestSnapshot(), published: false, attempts: 0 };
-
     const o = this.schema.options;
-    // An overwrite's delta depends on the base it lands on: written per attempt (below).
-    const fixedDelta = overwrite
-      ? undefined
-      : await this.manifests.writeManifest(entries, this.partitionTypes(), this.schema.id);
+    const nothing = entries.length === 0 && !overwrite;
+    // The manifests first, so that the latest snapshot looked up next is as fresh as it can be for
+    // the first attempt. An overwrite's delta depends on the base it lands on: written per attempt.
+    const fixedDelta =
+      overwrite || nothing
+        ? undefined
+        : await this.manifests.writeManifest(entries, this.partitionTypes(), this.schema.id);
     const changelogManifest =
-      changelog.length > 0
+      !nothing && changelog.length > 0
         ? await this.manifests.writeManifest(changelog, this.partitionTypes(), this.schema.id)
         : undefined;
     const changelogRecords = changelog.reduce((n, e) => n + e.file.rowCount, 0);
@@ -181,12 +214,34 @@ export class FileStoreCommit {
       if (changelogManifest) await this.manifests.delete(changelogManifest.fileName);
     };
 
-    const overwriteGuard = new OverwriteGuard(this.schema, this.snapshots, this.manifests);
+    // One look-up of the latest snapshot serves the exactly-once check and the first attempt (a
+    // commit costs as few requests as the format allows). If the latest moves before we publish,
+    // the check runs again: an earlier attempt whose outcome was unknown may have landed meanwhile.
+    let first: Snapshot | undefined;
+    let already: Snapshot | undefined;
+    try {
+      first = await this.snapshots.latestSnapshot();
+      if (!options.skipCommittedCheck) already = await this.isCommitted(options.commitUser, identifier, first?.id);
+    } catch (e) {
+      await dropManifests();
+      throw e;
+    }
+    const checkedAt = first?.id;
+    if (already) {
+      await dropManifests();
+      return { snapshot: already, published: false, attempts: 0 };
+    }
+    if (nothing) return { snapshot: first, published: false, attempts: 0 };
+
+    const sequenceGuard =
+      options.sequencedAfter === undefined
+        ? undefined
+        : new SequenceGuard(this.schema, this.snapshots, this.manifests, options.sequencedAfter);
     let wait = o.commitMinRetryWaitMs;
     for (let attempt = 1; attempt <= o.commitMaxRetries + 1; attempt++) {
-      const latest = await this.snapshots.latestSnapshot();
+      const latest = attempt === 1 ? first : await this.snapshots.latestSnapshot();
       if (!options.skipCommittedCheck && (attempt > 1 || latest?.id !== checkedAt)) {
-        const landed = await this.isCommitted(options.commitUser, identifier);
+        const landed = await this.isCommitted(options.commitUser, identifier, latest?.id);
         if (landed) return { snapshot: landed, published: false, attempts: attempt };
       }
       const written: string[] = [];
@@ -194,8 +249,7 @@ export class FileStoreCommit {
       // may have landed) and snapshot-N may reference these files, so they must be kept.
       let publishing = false;
       try {
-        if (options.sequencedAfter !== undefined && latest)
-          await overwriteGuard.check(options.sequencedAfter, latest.id, entries);
+        if (sequenceGuard && latest) await sequenceGuard.check(latest, entries);
         if (entries.some((e) => e.kind === FileKind.DELETE)) await this.checkDeletedFilesLive(entries, latest);
         let attemptEntries = entries;
         let delta = fixedDelta;
@@ -251,6 +305,15 @@ export class FileStoreCommit {
         publishing = true;
         if (await this.snapshots.tryPublish(snapshot)) {
           await this.snapshots.writeHints(snapshot.id);
+          // Published: a failure from here on leaves the outcome "landed", which a replay finds.
+          if (this.commitUsers && identifier !== BATCH_COMMIT_IDENTIFIER && !options.skipCommittedCheck) {
+            await this.commitUsers.write({
+              commitUser: options.commitUser,
+              commitIdentifier: identifier,
+              snapshotId: snapshot.id,
+              timeMillis: snapshot.timeMillis,
+            });
+          }
           return { snapshot, published: true, attempts: attempt };
         }
       } catch (e) {
@@ -274,8 +337,8 @@ export class FileStoreCommit {
   }
 
   /**
-   * Manifests of the previous snapshot, merged into fewer files once there are at least
-   * `manifest.merge-min-count` of them (otherwise every commit would add one forever).
+   * Manifests of the previous snapshot, merged as Paimon's ManifestFileMerger does (see
+   * meta/manifest-merge.ts) — otherwise every commit would add one forever.
    */
   private async baseManifests(latest: Snapshot, written: string[]): Promise<ManifestFileMeta[]> {
     const metas = [
@@ -283,23 +346,31 @@ export class FileStoreCommit {
       ...(await this.manifests.readManifestList(latest.deltaManifestList)),
     ];
     const o = this.schema.options;
-    if (metas.length < o.manifestMergeMinCount) return metas;
-    const all: ManifestEntry[] = [];
-    for (const m of metas) all.push(...(await this.manifests.readManifest(m.fileName)));
-    const live = mergeManifestEntries(all).filter((e) => e.kind === FileKind.ADD);
-    const out: ManifestFileMeta[] = [];
-    // Roughly `manifest.target-file-size` per file, at ~200 bytes per entry.
-    const perFile = Math.max(1000, Math.floor(o.manifestTargetFileSize / 200));
-    for (let i = 0; i < live.length; i += perFile) {
-      const meta = await this.manifests.writeManifest(
-        live.slice(i, i + perFile),
-        this.partitionTypes(),
-        this.schema.id,
-      );
-      written.push(meta.fileName);
-      out.push(meta);
-    }
-    return out;
+    const perFile = entriesPerFile(o.manifestTargetFileSize, metas);
+    return mergeManifests(
+      metas,
+      {
+        read: (m) => this.manifests.readManifest(m.fileName),
+        write: async (entries) => {
+          const out: ManifestFileMeta[] = [];
+          for (let i = 0; i < entries.length; i += perFile) {
+            const meta = await this.manifests.writeManifest(
+              entries.slice(i, i + perFile),
+              this.partitionTypes(),
+              this.schema.id,
+            );
+            written.push(meta.fileName);
+            out.push(meta);
+          }
+          return out;
+        },
+      },
+      {
+        targetFileSize: o.manifestTargetFileSize,
+        mergeMinCount: o.manifestMergeMinCount,
+        fullCompactionThresholdSize: o.manifestFullCompactionThresholdSize,
+      },
+    );
   }
 
   /**
@@ -335,70 +406,103 @@ const fileKey = (e: ManifestEntry) =>
   `${Buffer.from(e.partition).toString('base64')}/${e.bucket}/${e.file.level}/${e.file.fileName}`;
 
 /**
- * The files OVERWRITE snapshots added after a writer's sequencing point, per (partition, bucket),
- * with their key ranges: one of the writer's files could be shadowed only by an overwrite file whose
- * key range overlaps it and whose sequence numbers reach its own. Read incrementally across attempts.
+ * Thrown (before anything is published) when files this commit adds could rank at or below rows of
+ * the same keys that other commits landed since the writer numbered them: committed as they are,
+ * the earlier commit would win. The writer re-bases those files above `floors` and commits again
+ * (TableWrite does), so the later commit wins.
  */
-class OverwriteGuard {
-  private checkedUpTo: number | undefined;
-  private readonly added = new Map<string, { min: InternalValue[]; max: InternalValue[]; seq: bigint; id: number }[]>();
+export class SequenceConflictError extends EddyError {
+  constructor(
+    /** Per bucket key (meta/committed-sequences.ts): the lowest sequence number that ranks above the other commits. */
+    readonly floors: ReadonlyMap<string, bigint>,
+    /** The snapshot the check read up to: after re-basing, the commit is sequenced after it. */
+    readonly through: number,
+  ) {
+    super(
+      'COMMIT_CONFLICT',
+      `commits up to snapshot ${through} wrote keys of ${floors.size} bucket(s) this commit writes too, with sequence numbers at or above this commit's: nothing was committed; re-base this commit's files above them and commit again`,
+    );
+    sequenceConflicts.add(this);
+  }
+
+  /** EddyError's instanceof accepts every Eddy error; this one only its own instances. */
+  static override [Symbol.hasInstance](value: unknown): boolean {
+    return typeof value === 'object' && value !== null && sequenceConflicts.has(value);
+  }
+}
+
+const sequenceConflicts = new WeakSet<object>();
+
+/**
+ * The files other commits added after a writer's sequencing point, per (partition, bucket), with
+ * their key ranges: one of the writer's files would lose to one of them only if their key ranges
+ * overlap and its sequence numbers reach the file's own. Read incrementally across attempts.
+ */
+class SequenceGuard {
+  private through: number;
+  private fromLiveFiles = false;
+  private added: ManifestEntry[] = [];
   private readonly keyTypes: DataType[];
 
   constructor(
     schema: TableSchema,
     private readonly snapshots: SnapshotManager,
     private readonly manifests: ManifestFiles,
+    sequencedAfter: number,
   ) {
     this.keyTypes = schema.trimmedPrimaryKeys.map((k) => schema.field(k).type);
+    this.through = sequencedAfter;
   }
 
-  async check(sequencedAfter: number, latestId: number, entries: readonly ManifestEntry[]): Promise<void> {
-    for (let id = Math.max(this.checkedUpTo ?? sequencedAfter, sequencedAfter) + 1; id <= latestId; id++) {
-      let s: Snapshot;
-      try {
-        s = await this.snapshots.snapshot(id);
-      } catch (e) {
-        // Expired meanwhile: the writer has been idle for longer than snapshots are kept, and
-        // whatever that snapshot replaced is beyond checking here.
-        if (e instanceof EddyError && e.code === 'NOT_FOUND') continue;
-        throw e;
+  async check(latest: Snapshot, entries: readonly ManifestEntry[]): Promise<void> {
+    if (latest.id > this.through) {
+      if (this.fromLiveFiles) {
+        this.added = await this.manifests.liveEntries(latest);
+      } else {
+        const r = await addedSince(this.snapshots, this.manifests, this.through, latest);
+        this.fromLiveFiles = r.fromLiveFiles;
+        this.added = r.fromLiveFiles ? [...r.entries] : [...this.added, ...r.entries];
       }
-      if (s.commitKind !== 'OVERWRITE') continue;
-      for (const m of await this.manifests.readManifestList(s.deltaManifestList)) {
-        for (const e of await this.manifests.readManifest(m.fileName)) {
-          if (e.kind !== FileKind.ADD) continue;
-          const k = bucketOf(e);
-          const list = this.added.get(k) ?? [];
-          list.push({ ...this.range(e), seq: e.file.maxSequenceNumber, id });
-          this.added.set(k, list);
-        }
-      }
+      this.through = latest.id;
     }
-    this.checkedUpTo = Math.max(this.checkedUpTo ?? 0, latestId);
+    if (this.added.length === 0) return;
+    const byBucket = new Map<string, ManifestEntry[]>();
+    for (const e of this.added) {
+      const k = bucketKeyOf(e.partition, e.bucket);
+      const l = byBucket.get(k);
+      if (l) l.push(e);
+      else byBucket.set(k, [e]);
+    }
+    const floors = new Map<string, bigint>();
     for (const e of entries) {
-      const candidates = e.kind === FileKind.ADD ? this.added.get(bucketOf(e)) : undefined;
-      if (!candidates) continue;
+      if (e.kind !== FileKind.ADD) continue;
+      const k = bucketKeyOf(e.partition, e.bucket);
+      const others = byBucket.get(k);
+      if (!others || floors.has(k)) continue;
       const mine = this.range(e);
-      const over = candidates.find(
+      const beaten = others.some(
         (o) =>
-          e.file.minSequenceNumber <= o.seq &&
-          compareKeys(this.keyTypes, mine.min, o.max) <= 0 &&
-          compareKeys(this.keyTypes, o.min, mine.max) <= 0,
+          o.file.maxSequenceNumber >= e.file.minSequenceNumber &&
+          compareKeys(this.keyTypes, mine.min, this.range(o).max) <= 0 &&
+          compareKeys(this.keyTypes, this.range(o).min, mine.max) <= 0,
       );
-      if (over) {
-        throw new EddyError(
-          'COMMIT_CONFLICT',
-          `an overwrite (snapshot ${over.id}) wrote keys of bucket ${e.bucket} that this commit writes too, after these rows were sequenced: they would rank below the overwrite's rows. Nothing was committed; write them again (the writer now sequences after the overwrite)`,
-        );
-      }
+      if (beaten) floors.set(k, maxSequences(others).get(k)! + 1n);
     }
+    if (floors.size > 0) throw new SequenceConflictError(floors, latest.id);
   }
+
+  private readonly ranges = new WeakMap<ManifestEntry, { min: InternalValue[]; max: InternalValue[] }>();
 
   private range(e: ManifestEntry): { min: InternalValue[]; max: InternalValue[] } {
-    return {
-      min: deserializeBinaryRow(e.file.minKey, this.keyTypes),
-      max: deserializeBinaryRow(e.file.maxKey, this.keyTypes),
-    };
+    let r = this.ranges.get(e);
+    if (!r) {
+      r = {
+        min: deserializeBinaryRow(e.file.minKey, this.keyTypes),
+        max: deserializeBinaryRow(e.file.maxKey, this.keyTypes),
+      };
+      this.ranges.set(e, r);
+    }
+    return r;
   }
 }
 
@@ -409,5 +513,3 @@ function compareKeys(types: readonly DataType[], a: readonly InternalValue[], b:
   }
   return 0;
 }
-
-const bucketOf = (e: ManifestEntry) => `${Buffer.from(e.partition).toString('base64')}/${e.bucket}`;

@@ -21,6 +21,7 @@ import { compress as zstdCompress, init as zstdInit } from '@bokuweb/zstd-wasm';
 import avsc from 'avsc';
 import { Decompress as ZstdDecompress } from 'fzstd';
 import { corruptFile, EddyError } from '../types/errors.ts';
+import { checkMetadataSize, MAX_AVRO_DECODED_BYTES, MAX_AVRO_SCHEMA_BYTES } from '../types/limits.ts';
 
 /** Block compression codecs, spelled as in the `avro.codec` metadata entry. */
 export type AvroCodec = 'zstandard' | 'snappy' | 'deflate' | 'null';
@@ -424,17 +425,22 @@ function decodeAvroFileSync(bytes: Uint8Array, path: string): AvroFile {
   const sync = r.bytes(SYNC_SIZE);
   const schemaBytes = meta.get('avro.schema');
   if (!schemaBytes) throw corruptFile(path, 'Avro header has no avro.schema');
+  // Compiling a huge schema costs more than any manifest is worth.
+  checkMetadataSize(schemaBytes.byteLength, MAX_AVRO_SCHEMA_BYTES, path, 'Avro schema');
   const schema = Buffer.from(schemaBytes).toString('utf8');
   const codecBytes = meta.get('avro.codec');
   const codec = codecBytes ? Buffer.from(codecBytes).toString('utf8') : 'null';
   const type = avroType(schema);
 
   const records: unknown[] = [];
+  let decoded = 0;
   while (!r.eof) {
     const count = r.long();
     const size = r.long();
     if (count < 0 || size < 0) throw corruptFile(path, 'negative Avro block header');
     const raw = decompressBlock(codec, r.bytes(size), path);
+    decoded += raw.byteLength;
+    checkMetadataSize(decoded, MAX_AVRO_DECODED_BYTES, path, 'decompressed Avro data');
     const data = Buffer.from(raw.buffer, raw.byteOffset, raw.byteLength);
     // Every record takes at least a byte (Paimon's all do): a larger count is corrupt, and would
     // otherwise loop (and allocate) that many times over records of zero bytes.

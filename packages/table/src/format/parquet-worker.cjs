@@ -15,11 +15,23 @@ const COMPRESSION = {
   none: wasm.Compression.UNCOMPRESSED,
 };
 
+// What parquet-wasm's async reader asks of a Blob: its size, and slices read as ArrayBuffers. Served
+// from the bytes posted (moved or shared), so the whole file is never copied into a Blob; only the
+// ranges the reader asks for (the footer, the kept column chunks) are.
+function blobOf(bytes) {
+  return {
+    size: bytes.byteLength,
+    slice(start, end) {
+      return { arrayBuffer: async () => bytes.slice(start, end).buffer };
+    },
+  };
+}
+
 async function decode(job) {
   let file;
   try {
-    file = await wasm.ParquetFile.fromFile(new Blob([job.bytes]));
-    const table = await file.read({ columns: job.columns, batchSize: 1 << 20 });
+    file = await wasm.ParquetFile.fromFile(blobOf(job.bytes));
+    const table = await file.read({ columns: job.columns, rowGroups: job.rowGroups, batchSize: 1 << 20 });
     return table.intoIPCStream();
   } finally {
     file?.free();
@@ -31,13 +43,14 @@ function encode(job) {
   let builder = new wasm.WriterPropertiesBuilder()
     .setCompression(COMPRESSION[o.compression])
     .setCreatedBy(o.createdBy)
-    .setMaxRowGroupSize(1 << 20);
+    .setMaxRowGroupSize(o.rowGroupRows ?? 1 << 20);
+  if (o.pageBytes) builder = builder.setDataPageSizeLimit(o.pageBytes);
   for (const c of o.deltaColumns ?? []) {
     builder = builder.setColumnDictionaryEnabled(c, false).setColumnEncoding(c, wasm.Encoding.DELTA_BINARY_PACKED);
   }
   for (const c of o.plainColumns ?? []) builder = builder.setColumnDictionaryEnabled(c, false);
-  // Eddy reads min/max from the manifest, not from page indexes: chunk statistics are enough.
-  builder = builder.setStatisticsEnabled(wasm.EnabledStatistics.Chunk);
+  // Chunk statistics prune row groups; `pageIndex` adds the column and offset indexes (page min/max).
+  builder = builder.setStatisticsEnabled(o.pageIndex ? wasm.EnabledStatistics.Page : wasm.EnabledStatistics.Chunk);
   return wasm.writeParquet(wasm.Table.fromIPCStream(job.bytes), builder.build());
 }
 

@@ -15,7 +15,13 @@ import { EddyError } from '../types/errors.ts';
 
 /** What a worker is asked: decode a file into an Arrow IPC stream, or encode one into a file. */
 export type ParquetJob =
-  | { readonly op: 'decode'; readonly bytes: Uint8Array; readonly columns: string[] | undefined }
+  | {
+      readonly op: 'decode';
+      readonly bytes: Uint8Array;
+      readonly columns: string[] | undefined;
+      /** Only these row groups (all when absent). */
+      readonly rowGroups?: number[] | undefined;
+    }
   | { readonly op: 'encode'; readonly bytes: Uint8Array; readonly options: EncodeOptions };
 
 export interface EncodeOptions {
@@ -23,6 +29,12 @@ export interface EncodeOptions {
   readonly createdBy: string;
   readonly deltaColumns?: readonly string[];
   readonly plainColumns?: readonly string[];
+  /** Rows per row group (default 1Mi). */
+  readonly rowGroupRows?: number;
+  /** Data page size limit in bytes (default 1 MiB). */
+  readonly pageBytes?: number;
+  /** Write the page index (column and offset indexes). */
+  readonly pageIndex?: boolean;
 }
 
 interface Queued {
@@ -78,6 +90,11 @@ class Slot {
     // Moved, not cloned: a clone of a view would copy its whole underlying buffer. The caller's
     // bytes are copied first unless it gave them up.
     const b = q.job.bytes;
+    // Shared memory (a file several workers decode parts of) is posted as is: nothing to copy.
+    if (b.buffer instanceof SharedArrayBuffer) {
+      this.worker.postMessage({ ...q.job, id: q.id });
+      return;
+    }
     const owned = q.transfer && b.byteOffset === 0 && b.byteLength === b.buffer.byteLength ? b : b.slice();
     this.worker.postMessage({ ...q.job, id: q.id, bytes: owned }, [owned.buffer as ArrayBuffer]);
   }

@@ -1,9 +1,17 @@
 import * as arrow from 'apache-arrow';
-import { type FileMetaData, parquetMetadata } from 'hyparquet';
+import {
+  type ColumnMetaData,
+  type FileMetaData,
+  type ParquetParsers,
+  parquetMetadata,
+  type SchemaElement,
+} from 'hyparquet';
 import type { Column, VarBytes } from '../data/columns.ts';
 import type { DataField } from '../types/data-types.ts';
 import { EddyError } from '../types/errors.ts';
+import type { InternalValue } from '../types/internal.ts';
 import { parquetWorkers } from './parquet-workers.ts';
+import type { ColumnStats } from './stats.ts';
 
 export type ParquetCompression = 'zstd' | 'snappy' | 'gzip' | 'lz4' | 'none';
 
@@ -15,6 +23,12 @@ export interface ParquetWriteOptions {
   deltaColumns?: readonly string[];
   /** Columns whose dictionary encoding is off (high-cardinality). */
   plainColumns?: readonly string[];
+  /** Rows per row group (default 1Mi): smaller groups let lookups decode less. */
+  rowGroupRows?: number;
+  /** Data page size limit in bytes (default 1 MiB). */
+  pageBytes?: number;
+  /** Write the page index (per-page min/max and offsets). */
+  pageIndex?: boolean;
 }
 
 const CREATED_BY = 'eddy (parquet-wasm/arrow-rs)';
@@ -38,53 +52,114 @@ export async function writeParquet(
       createdBy: CREATED_BY,
       deltaColumns: options.deltaColumns,
       plainColumns: options.plainColumns,
+      rowGroupRows: options.rowGroupRows,
+      pageBytes: options.pageBytes,
+      pageIndex: options.pageIndex,
     },
   };
   return parquetWorkers().run(job, path, true);
 }
 
+/** Where a file's bytes come from: ranged reads, or the whole file at once. */
+export interface ParquetSource {
+  readonly size: number;
+  readRange(offset: number, length: number): Promise<Uint8Array>;
+  /** The whole file in one read (local files below the ranged-read size): the footer is parsed from it. */
+  readAll?(): Promise<Uint8Array>;
+}
+
+/** A row group as pruning sees it: its rows and its column statistics (exact bounds or none). */
+export interface RowGroupStats {
+  readonly index: number;
+  /** The row group's first row in the file (0-based), for deletion-vector positions. */
+  readonly firstRow: number;
+  readonly rows: number;
+  /** Min, max and null count of a top-level column, when the footer has exact, usable ones. */
+  stats(column: string): (ColumnStats & { rowCount: number }) | undefined;
+}
+
+export interface ParquetSelectOptions extends ParquetReadOptions {
+  /** Keeps the row groups that may hold a wanted row; absent: every row group. */
+  readonly rowGroupFilter?: (rg: RowGroupStats) => boolean;
+}
+
+/** The row groups a read kept, and their rows decoded. */
+export interface ParquetSelection {
+  /** Undefined when no row group was kept (nothing was decoded). */
+  readonly table: arrow.Table | undefined;
+  /** Rows in the whole file, from the footer. */
+  readonly totalRows: number;
+  /** The kept row groups, in file order; the table's rows are theirs, concatenated. */
+  readonly rowGroups: readonly RowGroupStats[];
+  readonly skippedRowGroups: number;
+}
+
 /**
- * Reads only what a projection needs from a Parquet file of `size` bytes: the footer first (one
- * ranged read from the end), then the byte ranges of the requested columns' chunks (adjacent
- * ranges coalesced, read in parallel). The pieces are placed in a sparse buffer the size of the
- * file, which parquet-wasm decodes without touching the holes.
+ * Reads the row groups of a Parquet file that `rowGroupFilter` keeps, only the requested columns:
+ * the footer first (one ranged read from the end, or parsed from the whole file when the source
+ * reads whole files), then the byte ranges of the kept column chunks (adjacent ranges coalesced,
+ * read in parallel). The pieces are placed in a sparse buffer the size of the file, which
+ * parquet-wasm decodes without touching the holes.
  */
-export async function readParquetRanged(
-  readRange: (offset: number, length: number) => Promise<Uint8Array>,
-  size: number,
+export async function readParquetSelected(
+  source: ParquetSource,
   path: string,
-  options: ParquetReadOptions = {},
-): Promise<arrow.Table> {
+  options: ParquetSelectOptions = {},
+): Promise<ParquetSelection> {
+  const size = source.size;
   if (!Number.isSafeInteger(size) || size < 12)
-    throw new EddyError('CORRUPT_FILE', `${path}: ${size} bytes is not a plausible Parquet file size`, { path });
+    throw new EddyError(
+      'CORRUPT_FILE',
+      `${path}: cannot read Parquet: ${size} bytes is not a plausible Parquet file size`,
+      { path },
+    );
+  const whole = source.readAll ? await source.readAll() : undefined;
+  if (whole && whole.byteLength !== size)
+    throw new EddyError(
+      'CORRUPT_FILE',
+      `${path}: cannot read Parquet: the file has ${whole.byteLength} bytes, the manifest says ${size}`,
+      { path },
+    );
   let tailLength = Math.min(size, 64 * 1024);
-  let tail = await readRange(size - tailLength, tailLength);
+  let tail = whole ? whole.subarray(size - tailLength) : await source.readRange(size - tailLength, tailLength);
   const footer = new DataView(tail.buffer, tail.byteOffset, tail.byteLength);
   const metadataLength = footer.getUint32(tail.length - 8, true);
   if (footer.getUint32(tail.length - 4, true) !== 0x31524150 || metadataLength + 8 > size) {
-    throw new EddyError('CORRUPT_FILE', `${path}: not a Parquet file (bad footer)`, { path });
+    throw new EddyError('CORRUPT_FILE', `${path}: cannot read Parquet: not a Parquet file (bad footer)`, { path });
   }
   if (metadataLength + 8 > tailLength) {
     tailLength = metadataLength + 8;
-    tail = await readRange(size - tailLength, tailLength);
+    tail = whole ? whole.subarray(size - tailLength) : await source.readRange(size - tailLength, tailLength);
   }
-  // Allocated only now: the tail read proved the file really is `size` bytes (the size comes from a
-  // manifest, and a corrupt one must not allocate whatever it says).
-  const sparse = new Uint8Array(size);
-  sparse.set(tail, size - tailLength);
   let metadata: FileMetaData;
   try {
-    metadata = parquetMetadata(tail.subarray(tail.length - metadataLength - 8));
+    metadata = parquetMetadata(tail.subarray(tail.length - metadataLength - 8), { parsers: STAT_PARSERS });
   } catch (e) {
-    throw new EddyError('CORRUPT_FILE', `${path}: cannot read the Parquet footer: ${(e as Error).message}`, {
+    throw new EddyError('CORRUPT_FILE', `${path}: cannot read Parquet: bad footer: ${(e as Error).message}`, {
       path,
       cause: e,
     });
   }
+  const all = rowGroupStats(metadata);
+  const kept = options.rowGroupFilter ? all.filter(options.rowGroupFilter) : all;
+  const totalRows = all.reduce((n, rg) => n + rg.rows, 0);
+  const selection = (table: arrow.Table | undefined): ParquetSelection => ({
+    table,
+    totalRows,
+    rowGroups: kept,
+    skippedRowGroups: all.length - kept.length,
+  });
+  if (kept.length === 0) return selection(undefined);
+  const rowGroups = kept.length === all.length ? undefined : kept.map((rg) => rg.index);
+  if (whole) return selection(await decodeRowGroups(whole, path, options.columns, kept, rowGroups));
+  // Allocated only now: the tail read proved the file really is `size` bytes (the size comes from a
+  // manifest, and a corrupt one must not allocate whatever it says).
+  const sparse = kept.length >= 2 ? new Uint8Array(new SharedArrayBuffer(size)) : new Uint8Array(size);
+  sparse.set(tail, size - tailLength);
   const wanted = options.columns ? new Set(options.columns) : undefined;
   const ranges: [number, number][] = [];
-  for (const rg of metadata.row_groups) {
-    for (const c of rg.columns) {
+  for (const k of kept) {
+    for (const c of metadata.row_groups[k.index].columns) {
       const m = c.meta_data;
       if (!m || (wanted && !wanted.has(m.path_in_schema[0]))) continue;
       const data = Number(m.data_page_offset);
@@ -108,9 +183,88 @@ export async function readParquetRanged(
     if (last && r[0] - last[1] <= 64 * 1024) last[1] = Math.max(last[1], r[1]);
     else merged.push([r[0], r[1]]);
   }
-  const pieces = await Promise.all(merged.map(([a, b]) => readRange(a, b - a)));
+  const pieces = await Promise.all(merged.map(([a, b]) => source.readRange(a, b - a)));
   for (let i = 0; i < merged.length; i++) sparse.set(pieces[i], merged[i][0]);
-  return readParquet(sparse, path, options, true);
+  return selection(await decodeRowGroups(sparse, path, options.columns, kept, rowGroups));
+}
+
+/**
+ * Reads only what a projection needs from a Parquet file of `size` bytes by ranged reads (see
+ * readParquetSelected), every row group.
+ */
+export async function readParquetRanged(
+  readRange: (offset: number, length: number) => Promise<Uint8Array>,
+  size: number,
+  path: string,
+  options: ParquetReadOptions = {},
+): Promise<arrow.Table> {
+  const s = await readParquetSelected({ size, readRange }, path, options);
+  return s.table ?? (await decodeParquet(await readRange(0, size), path, options.columns, undefined, true));
+}
+
+/** Footer statistics as exact internal values: strings only when their bytes are valid UTF-8. */
+const STRICT_UTF8 = new TextDecoder('utf-8', { fatal: true });
+const STAT_PARSERS = {
+  stringFromBytes: (bytes: Uint8Array | undefined): string | undefined => {
+    if (bytes === undefined) return undefined;
+    try {
+      return STRICT_UTF8.decode(bytes);
+    } catch {
+      return undefined; // a truncated bound cut inside a character: no bound rather than a wrong one
+    }
+  },
+} as unknown as ParquetParsers;
+
+/**
+ * The row groups of a footer with the statistics pruning may use. Only physical types whose
+ * footer values are Eddy's internal values exactly: INT32 and INT64 without a logical type other
+ * than a signed integer (TINYINT..BIGINT), and UTF-8 strings (byte order = code-point order, the
+ * order Eddy compares strings in). Only `min_value`/`max_value` (the deprecated `min`/`max` used
+ * signed byte order for strings), and only with a null count.
+ */
+function rowGroupStats(metadata: FileMetaData): RowGroupStats[] {
+  const out: RowGroupStats[] = [];
+  const leaves = new Map<string, SchemaElement>();
+  for (const e of metadata.schema.slice(1)) if (e.num_children === undefined) leaves.set(e.name, e);
+  let firstRow = 0;
+  metadata.row_groups.forEach((rg, index) => {
+    const rows = Number(rg.num_rows);
+    const chunks = new Map<string, ColumnMetaData>();
+    for (const c of rg.columns)
+      if (c.meta_data && c.meta_data.path_in_schema.length === 1)
+        chunks.set(c.meta_data.path_in_schema[0], c.meta_data);
+    out.push({
+      index,
+      firstRow,
+      rows,
+      stats(column) {
+        const m = chunks.get(column);
+        const el = leaves.get(column);
+        const s = m?.statistics;
+        if (!m || !el || !s || s.null_count === undefined) return undefined;
+        const nullCount = Number(s.null_count);
+        const exactType =
+          ((el.type === 'INT32' || el.type === 'INT64') &&
+            (el.converted_type === undefined || /^INT_(8|16|32|64)$/.test(el.converted_type)) &&
+            (el.logical_type === undefined || (el.logical_type.type === 'INTEGER' && el.logical_type.isSigned))) ||
+          (el.type === 'BYTE_ARRAY' && (el.converted_type === 'UTF8' || el.logical_type?.type === 'STRING'));
+        if (!exactType) return undefined;
+        const bound = (v: unknown): InternalValue | undefined => {
+          if (v === undefined) return null;
+          if (el.type === 'INT32') return typeof v === 'number' ? v : undefined;
+          if (el.type === 'INT64') return typeof v === 'bigint' ? v : undefined;
+          return typeof v === 'string' ? v : undefined;
+        };
+        const min = bound(s.min_value);
+        const max = bound(s.max_value);
+        if (min === undefined || max === undefined)
+          return nullCount === rows ? { min: null, max: null, nullCount, rowCount: rows } : undefined;
+        return { min, max, nullCount, rowCount: rows };
+      },
+    });
+    firstRow += rows;
+  });
+  return out;
 }
 
 export interface ParquetReadOptions {
@@ -130,8 +284,61 @@ export async function readParquet(
   options: ParquetReadOptions = {},
   transfer = false,
 ): Promise<arrow.Table> {
-  const columns = options.columns ? [...options.columns] : undefined;
-  const ipc = await parquetWorkers().run({ op: 'decode', bytes, columns }, path, transfer);
+  return decodeParquet(bytes, path, options.columns, undefined, transfer);
+}
+
+/** Rows below which a file's row groups decode as one job (the split costs more than it saves). */
+const PARALLEL_DECODE_MIN_ROWS = 64 * 1024;
+
+/**
+ * Decodes the kept row groups of a file: as one job, or, when there are several and enough rows,
+ * as contiguous runs of row groups on several workers at once (the file's bytes shared with them
+ * through a SharedArrayBuffer, never copied per worker), their batches concatenated in file order.
+ * A one-bucket scan or a compaction then decodes on every core instead of one.
+ */
+async function decodeRowGroups(
+  bytes: Uint8Array,
+  path: string,
+  columns: readonly string[] | undefined,
+  kept: readonly RowGroupStats[],
+  rowGroups: readonly number[] | undefined,
+): Promise<arrow.Table> {
+  const workers = parquetWorkers().size;
+  const rows = kept.reduce((n, rg) => n + rg.rows, 0);
+  if (workers < 2 || kept.length < 2 || rows < PARALLEL_DECODE_MIN_ROWS)
+    return decodeParquet(bytes, path, columns, rowGroups, true);
+  let shared = bytes;
+  if (!(bytes.buffer instanceof SharedArrayBuffer)) {
+    shared = new Uint8Array(new SharedArrayBuffer(bytes.byteLength));
+    shared.set(bytes);
+  }
+  // Contiguous parts of about equal rows, one per worker.
+  const parts: number[][] = [];
+  const per = rows / Math.min(workers, kept.length);
+  let acc = 0;
+  for (const rg of kept) {
+    if (parts.length === 0 || (acc >= per * parts.length && parts.length < workers)) parts.push([]);
+    parts[parts.length - 1].push(rg.index);
+    acc += rg.rows;
+  }
+  const tables = await Promise.all(parts.map((p) => decodeParquet(shared, path, columns, p, false)));
+  return new arrow.Table(tables.flatMap((t) => t.batches));
+}
+
+async function decodeParquet(
+  bytes: Uint8Array,
+  path: string,
+  columns: readonly string[] | undefined,
+  rowGroups: readonly number[] | undefined,
+  transfer: boolean,
+): Promise<arrow.Table> {
+  const job = {
+    op: 'decode' as const,
+    bytes,
+    columns: columns ? [...columns] : undefined,
+    rowGroups: rowGroups ? [...rowGroups] : undefined,
+  };
+  const ipc = await parquetWorkers().run(job, path, transfer);
   return arrow.tableFromIPC(ipc);
 }
 

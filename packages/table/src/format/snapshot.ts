@@ -1,4 +1,5 @@
 import { checkFileName, corruptFile } from '../types/errors.ts';
+import { checkMetadataSize, MAX_SNAPSHOT_JSON_BYTES } from '../types/limits.ts';
 import { parseJsonWithLongs, stringifyJsonWithLongs } from './json-long.ts';
 
 export type CommitKind = 'APPEND' | 'COMPACT' | 'OVERWRITE' | 'ANALYZE';
@@ -80,6 +81,7 @@ export function encodeSnapshot(s: Snapshot): string {
 const KINDS: CommitKind[] = ['APPEND', 'COMPACT', 'OVERWRITE', 'ANALYZE'];
 
 export function decodeSnapshot(text: string, path: string): Snapshot {
+  checkMetadataSize(text.length, MAX_SNAPSHOT_JSON_BYTES, path, 'snapshot JSON');
   let o: unknown;
   try {
     o = parseJsonWithLongs(text);

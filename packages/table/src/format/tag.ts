@@ -9,6 +9,7 @@
  * zone). Java: org.apache.paimon.tag.Tag.
  */
 import { corruptFile } from '../types/errors.ts';
+import { checkMetadataSize, MAX_SNAPSHOT_JSON_BYTES } from '../types/limits.ts';
 import { parseJsonWithLongs, RawJsonNumber, stringifyJsonWithLongs } from './json-long.ts';
 import { decodeSnapshotObject, type Snapshot, snapshotObject } from './snapshot.ts';
 
@@ -109,6 +110,7 @@ function parseDurationMillis(v: unknown, path: string): number {
 }
 
 export function decodeTag(text: string, path: string): TagFile {
+  checkMetadataSize(text.length, MAX_SNAPSHOT_JSON_BYTES, path, 'tag JSON');
   let o: Record<string, unknown>;
   try {
     o = parseJsonWithLongs(text) as Record<string, unknown>;

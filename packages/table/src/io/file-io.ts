@@ -35,6 +35,13 @@ export interface FileIO {
   /** Deletes a directory and everything below it. */
   deleteDirectory(dir: string): Promise<void>;
   mkdirs(dir: string): Promise<void>;
+  /**
+   * Calls `onChange` when entries of `dir` may have changed (a hint only: it may fire for nothing,
+   * and callers still poll, since notifications can be lost); returns a function that stops
+   * watching. Storage without notifications (S3) leaves it out. The change feed uses it to learn of
+   * a new snapshot without waiting for its next poll.
+   */
+  watch?(dir: string, onChange: () => void): () => void;
   /** Releases what the FileIO holds (connections); `Catalog.close()` calls it for a FileIO it made. */
   close?(): void | Promise<void>;
 }

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { promises as fs } from 'node:fs';
+import { type FSWatcher, promises as fs, watch as fsWatch } from 'node:fs';
 import * as nodePath from 'node:path';
 import { EddyError } from '../types/errors.ts';
 import type { FileIO, FileStatus } from './file-io.ts';
@@ -8,7 +8,78 @@ const isErrno = (e: unknown, code: string): boolean => (e as NodeJS.ErrnoExcepti
 
 function ioError(op: string, path: string, e: unknown): EddyError {
   if (isErrno(e, 'ENOENT')) return new EddyError('NOT_FOUND', `${path}: no such file`, { path, cause: e });
+  if (isErrno(e, 'ENAMETOOLONG'))
+    return new EddyError('IO_ERROR', `${op} ${path}: a name in the path is longer than the file system allows`, {
+      path,
+      cause: e,
+    });
   return new EddyError('IO_ERROR', `${op} ${path}: ${(e as Error).message}`, { path, cause: e });
+}
+
+const WHY: Record<string, string> = {
+  EROFS: 'the file system is read-only',
+  EACCES: 'permission denied',
+  EPERM: 'operation not permitted',
+  ENOSPC: 'no space left on the device',
+  EDQUOT: 'disk quota exceeded',
+};
+
+/**
+ * Creates `dir` and its parents. Node reports a recursive mkdir that the file system refuses
+ * (read-only, permissions) as ENOENT, and a file in the way as EEXIST or ENOTDIR: find the real
+ * cause, so the error says what to fix instead of "no such file" about a file being written.
+ */
+async function createDirectory(dir: string): Promise<void> {
+  try {
+    await fs.mkdir(dir, { recursive: true });
+    return;
+  } catch (e) {
+    if (!['ENOENT', 'EEXIST', 'ENOTDIR', 'EROFS', 'EACCES', 'EPERM'].some((c) => isErrno(e, c)))
+      throw ioError('mkdir', dir, e);
+    // The nearest ancestor that exists tells why.
+    let missing = nodePath.resolve(dir);
+    let parent = nodePath.dirname(missing);
+    for (;;) {
+      const st = await fs.stat(missing).catch(() => undefined);
+      if (st) {
+        if (!st.isDirectory())
+          throw new EddyError('IO_ERROR', `cannot create directory ${dir}: ${missing} is a file, not a directory`, {
+            path: dir,
+            cause: e,
+          });
+        break;
+      }
+      if (parent === missing) break;
+      const up = await fs.stat(parent).catch(() => undefined);
+      if (up) {
+        if (!up.isDirectory())
+          throw new EddyError('IO_ERROR', `cannot create directory ${dir}: ${parent} is a file, not a directory`, {
+            path: dir,
+            cause: e,
+          });
+        // Create just this level: its error is the file system's real answer.
+        try {
+          await fs.mkdir(missing);
+        } catch (e2) {
+          const code = (e2 as NodeJS.ErrnoException).code ?? '';
+          if (code !== 'EEXIST')
+            throw new EddyError(
+              'IO_ERROR',
+              `cannot create directory ${dir}: ${WHY[code] ?? (e2 as Error).message} (${code} in ${parent})`,
+              { path: dir, cause: e2 },
+            );
+        }
+        // Created (or raced into existence): the rest can go on.
+        await fs.mkdir(dir, { recursive: true }).catch((e3) => {
+          throw ioError('mkdir', dir, e3);
+        });
+        return;
+      }
+      missing = parent;
+      parent = nodePath.dirname(parent);
+    }
+    throw ioError('mkdir', dir, e);
+  }
 }
 
 /** FileIO on a local (POSIX) file system: the embedded default. */
@@ -48,8 +119,8 @@ export class LocalFileIO implements FileIO {
   private async writeTemp(path: string, data: Uint8Array | string): Promise<string> {
     const dir = nodePath.dirname(path);
     const tmp = nodePath.join(dir, `.${nodePath.basename(path)}.${randomUUID()}.tmp`);
+    await createDirectory(dir);
     try {
-      await fs.mkdir(dir, { recursive: true });
       const fh = await fs.open(tmp, 'wx');
       try {
         await fh.writeFile(data);
@@ -135,11 +206,20 @@ export class LocalFileIO implements FileIO {
     }
   }
 
-  async mkdirs(dir: string): Promise<void> {
+  watch(dir: string, onChange: () => void): () => void {
+    let w: FSWatcher;
     try {
-      await fs.mkdir(dir, { recursive: true });
-    } catch (e) {
-      throw ioError('mkdir', dir, e);
+      w = fsWatch(dir, { persistent: false }, () => onChange());
+    } catch {
+      // No notifications here (a missing directory, inotify limits): callers keep polling.
+      return () => undefined;
     }
+    // Notifications are a hint: when they stop, callers' polling is what remains.
+    w.on('error', () => w.close());
+    return () => w.close();
+  }
+
+  async mkdirs(dir: string): Promise<void> {
+    await createDirectory(dir);
   }
 }

@@ -6,6 +6,7 @@ import type { DataSplit } from '../meta/data-split.ts';
 import { type CompactionBatch, concatCompactionBatches, type SplitReader } from '../read/split-reader.ts';
 import type { TableSchema } from '../schema/table-schema.ts';
 import { writeKeyValueFile } from '../write/key-value-file.ts';
+import { BatchCursor, keyComparator } from './batch-cursor.ts';
 import type { CompactUnit } from './universal-compaction.ts';
 
 export interface BucketCompaction {
@@ -34,11 +35,20 @@ export async function compactBucket(
   split: DataSplit,
   unit: CompactUnit,
   dropRetracts: boolean,
+  signal?: AbortSignal,
 ): Promise<BucketCompaction> {
   const before = unit.files;
   const rowsIn = before.reduce((s, f) => s + f.rowCount, 0);
   const bytesIn = before.reduce((s, f) => s + f.fileSize, 0);
-  if (before.length === 1) {
+  // First-row: a key of level 0 that a level above the output already holds is not new — its
+  // first row is up there — so it is dropped, not copied below it (Paimon's lookup compaction,
+  // FirstRowMergeFunctionWrapper). Every key then lives in one level, which Java's reads rely on:
+  // they read levels above 0 file by file without merging (MergeTreeSplitGenerator).
+  const higher =
+    schema.options.mergeEngine === 'first-row' && before.some((f) => f.level === 0)
+      ? split.files.filter((f) => f.level > unit.outputLevel)
+      : [];
+  if (before.length === 1 && higher.length === 0) {
     const f = before[0];
     if (!(dropRetracts && (f.deleteRowCount ?? 1) > 0)) {
       const moved = { ...f, level: unit.outputLevel };
@@ -69,7 +79,11 @@ export async function compactBucket(
     pendingRows = rows.length - start;
   };
   try {
-    for await (const batch of reader.compactionBatches({ ...split, files: before }, dropRetracts)) {
+    let batches = reader.compactionBatches({ ...split, files: before }, dropRetracts);
+    if (higher.length > 0)
+      batches = withoutKeysOf(batches, reader.compactionBatches({ ...split, files: higher }, true), schema);
+    for await (const batch of batches) {
+      signal?.throwIfAborted();
       pending.push(batch);
       pendingRows += batch.length;
       rowsOut += batch.length;
@@ -93,6 +107,41 @@ export async function compactBucket(
 
 export async function deleteFiles(io: FileIO, dir: string, files: readonly DataFileMeta[]): Promise<void> {
   for (const f of files) await io.delete(joinPath(dir, f.fileName));
+}
+
+/** The rows of `batches` whose key `other` (a merged stream in key order) does not hold. */
+async function* withoutKeysOf(
+  batches: AsyncGenerator<CompactionBatch>,
+  other: AsyncGenerator<CompactionBatch>,
+  schema: TableSchema,
+): AsyncGenerator<CompactionBatch> {
+  const cmp = keyComparator(schema);
+  const held = new BatchCursor(other);
+  try {
+    await held.fill();
+    for await (const b of batches) {
+      const keep = new Uint32Array(b.length);
+      let n = 0;
+      for (let r = 0; r < b.length; r++) {
+        while (held.batch && cmp(held.batch, held.row, b, r) < 0) if (held.step()) await held.fill();
+        if (!held.batch || cmp(held.batch, held.row, b, r) !== 0) keep[n++] = r;
+      }
+      if (n === b.length) yield b;
+      else if (n > 0) yield gather(b, keep.subarray(0, n));
+    }
+  } finally {
+    await held.close();
+  }
+}
+
+function gather(b: CompactionBatch, idx: Uint32Array): CompactionBatch {
+  const seq = new BigInt64Array(idx.length);
+  const kind = new Int8Array(idx.length);
+  for (let i = 0; i < idx.length; i++) {
+    seq[i] = b.seq[idx[i]];
+    kind[i] = b.kind[idx[i]];
+  }
+  return { columns: b.columns.map((c: Column) => gatherColumn(c, idx)), seq, kind, length: idx.length };
 }
 
 function slice(b: CompactionBatch, start: number, end: number): CompactionBatch {

@@ -5,8 +5,10 @@ import { type FileIO, joinPath } from '../io/file-io.ts';
 import type { DataSplit } from '../meta/data-split.ts';
 import type { CompactionBatch, SplitReader } from '../read/split-reader.ts';
 import type { TableSchema } from '../schema/table-schema.ts';
+import { EddyError } from '../types/errors.ts';
 import { RowKind } from '../types/internal.ts';
 import { writeKeyValueFile } from '../write/key-value-file.ts';
+import { BatchCursor, keyComparator } from './batch-cursor.ts';
 import type { CompactUnit } from './universal-compaction.ts';
 
 /**
@@ -14,8 +16,13 @@ import type { CompactUnit } from './universal-compaction.ts';
  * the compaction settles, compare the table's state before the new records with the state after,
  * and emit +I (new key), -D (removed key), or -U old / +U new. With `lookup` the keys are those of
  * the level-0 files being compacted and "before" is every other file of the bucket; with
- * `full-compaction` (only when everything goes to the last level) "before" is the previous last
- * level. Returns the changelog file, or undefined when nothing changed.
+ * `full-compaction` (only when everything goes to the last level) the keys are those of the files
+ * below the last level and "before" is the previous last level, so a key found only in the last
+ * level has not changed and emits nothing (Paimon's FullChangelogMergeFunctionWrapper). A
+ * `first-row` key only ever changes by appearing: +I for a new key, nothing else
+ * (FirstRowMergeFunctionWrapper). With `changelog-producer.row-deduplicate`, an update to an equal
+ * row (ignoring `changelog-producer.row-deduplicate-ignore-fields`) emits nothing. Returns the
+ * changelog file, or undefined when nothing changed.
  */
 export async function produceChangelog(
   io: FileIO,
@@ -26,17 +33,19 @@ export async function produceChangelog(
   maxLevel: number,
 ): Promise<DataFileMeta | undefined> {
   const producer = schema.options.changelogProducer;
-  let keyFiles: readonly DataFileMeta[] | undefined;
+  let keyFiles: readonly DataFileMeta[];
   let beforeFiles: readonly DataFileMeta[];
   if (producer === 'lookup') {
     const l0 = new Set(unit.files.filter((f) => f.level === 0).map((f) => f.fileName));
-    if (l0.size === 0) return undefined;
     keyFiles = split.files.filter((f) => l0.has(f.fileName));
     beforeFiles = split.files.filter((f) => !l0.has(f.fileName));
   } else if (producer === 'full-compaction') {
     if (unit.outputLevel !== maxLevel || unit.files.length !== split.files.length) return undefined;
+    keyFiles = split.files.filter((f) => f.level !== maxLevel);
     beforeFiles = split.files.filter((f) => f.level === maxLevel);
   } else return undefined;
+  if (keyFiles.length === 0) return undefined;
+  const firstRow = schema.options.mergeEngine === 'first-row';
 
   const seq: bigint[] = [];
   const kind: number[] = [];
@@ -46,20 +55,11 @@ export async function produceChangelog(
     new BatchCursor(files.length === 0 ? undefined : reader.compactionBatches({ ...split, files }, dropRetracts));
   const before = stream(beforeFiles, true);
   const after = stream(split.files, true);
-  const keys = keyFiles ? stream(keyFiles, false) : undefined;
+  const keys = stream(keyFiles, false);
   try {
-    await Promise.all([before.fill(), after.fill(), keys?.fill()]);
-    const keyIdx = schema.trimmedPrimaryKeys.map((k) => schema.fieldIndex(k));
-    const cmp = (a: CompactionBatch, ra: number, b: CompactionBatch, rb: number) => {
-      for (const k of keyIdx) {
-        const c = compareColumnRows(a.columns[k], ra, b.columns[k], rb);
-        if (c !== 0) return c;
-      }
-      return 0;
-    };
-    const sameRow = (a: CompactionBatch, ra: number, b: CompactionBatch, rb: number) =>
-      a.columns.every((c, i) => compareColumnRows(c, ra, b.columns[i], rb) === 0);
-    const dedupe = schema.rawOptions['changelog-producer.row-deduplicate'] === 'true';
+    await Promise.all([before.fill(), after.fill(), keys.fill()]);
+    const cmp = keyComparator(schema);
+    const sameRow = rowEqualiser(schema);
 
     const builders = schema.fields.map((f) => new ColumnBuilder(f.type, f.name));
     const emit = (src: CompactionBatch, r: number, k: number) => {
@@ -71,13 +71,10 @@ export async function produceChangelog(
       const b = before.batch;
       const a = after.batch;
       const c = !b ? 1 : !a ? -1 : cmp(b, before.row, a, after.row);
-      // With lookup, only keys the level-0 files touched produce changes.
-      let touched = true;
-      if (keys) {
-        const probe = c <= 0 ? { b: b!, r: before.row } : { b: a!, r: after.row };
-        while (keys.batch && cmp(keys.batch, keys.row, probe.b, probe.r) < 0) if (keys.step()) await keys.fill();
-        touched = keys.batch !== undefined && cmp(keys.batch, keys.row, probe.b, probe.r) === 0;
-      }
+      // Only keys with a record in the key files (the new ones) produce changes.
+      const probe = c <= 0 ? { b: b!, r: before.row } : { b: a!, r: after.row };
+      while (keys.batch && cmp(keys.batch, keys.row, probe.b, probe.r) < 0) if (keys.step()) await keys.fill();
+      const touched = keys.batch !== undefined && cmp(keys.batch, keys.row, probe.b, probe.r) === 0;
       if (c < 0) {
         if (touched) emit(b!, before.row, RowKind.DELETE);
         if (before.step()) await before.fill();
@@ -85,7 +82,7 @@ export async function produceChangelog(
         if (touched) emit(a!, after.row, RowKind.INSERT);
         if (after.step()) await after.fill();
       } else {
-        if (touched && !(dedupe && sameRow(b!, before.row, a!, after.row))) {
+        if (touched && !firstRow && !sameRow?.(b!, before.row, a!, after.row)) {
           emit(b!, before.row, RowKind.UPDATE_BEFORE);
           emit(a!, after.row, RowKind.UPDATE_AFTER);
         }
@@ -95,7 +92,7 @@ export async function produceChangelog(
     }
     columns = builders.map((bl) => bl.finish());
   } finally {
-    await Promise.allSettled([before.close(), after.close(), keys?.close()]);
+    await Promise.allSettled([before.close(), after.close(), keys.close()]);
   }
   if (seq.length === 0) return undefined;
   const records = {
@@ -108,28 +105,24 @@ export async function produceChangelog(
   return writeKeyValueFile(io, path, schema, records, 0, 1);
 }
 
-/** A row cursor over a stream of merged batches (`batch` is undefined once the stream is done). */
-class BatchCursor {
-  batch: CompactionBatch | undefined;
-  row = 0;
-  constructor(private readonly batches: AsyncGenerator<CompactionBatch> | undefined) {}
-
-  /** Loads the next non-empty batch, or sets `batch` undefined at the end. */
-  async fill(): Promise<void> {
-    this.row = 0;
-    for (;;) {
-      const r = this.batches ? await this.batches.next() : undefined;
-      this.batch = r && !r.done ? r.value : undefined;
-      if (!this.batch || this.batch.length > 0) return;
-    }
+/**
+ * `changelog-producer.row-deduplicate`: whether an update's before and after rows are equal in
+ * every column but `changelog-producer.row-deduplicate-ignore-fields` (Paimon's
+ * ValueEqualiserSupplier.fromIgnoreFields: names split at ',' as written; a name the table does
+ * not have ignores nothing). Undefined without the option: every update is emitted.
+ */
+function rowEqualiser(
+  schema: TableSchema,
+): ((a: CompactionBatch, ra: number, b: CompactionBatch, rb: number) => boolean) | undefined {
+  const raw = schema.rawOptions['changelog-producer.row-deduplicate'];
+  if (raw === undefined || raw.trim().toLowerCase() === 'false') return undefined;
+  if (raw.trim().toLowerCase() !== 'true') {
+    throw new EddyError(
+      'INVALID_OPTION',
+      `option 'changelog-producer.row-deduplicate': expected true or false, got '${raw}'`,
+    );
   }
-
-  /** Moves to the next row; true when the batch is used up and `fill` must be awaited (per batch, not per row). */
-  step(): boolean {
-    return ++this.row >= this.batch!.length;
-  }
-
-  async close(): Promise<void> {
-    await this.batches?.return(undefined);
-  }
+  const ignored = new Set(schema.rawOptions['changelog-producer.row-deduplicate-ignore-fields']?.split(',') ?? []);
+  const compared = schema.fields.flatMap((f, i) => (ignored.has(f.name) ? [] : [i]));
+  return (a, ra, b, rb) => compared.every((i) => compareColumnRows(a.columns[i], ra, b.columns[i], rb) === 0);
 }

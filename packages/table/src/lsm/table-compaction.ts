@@ -17,6 +17,7 @@ import { checkWritable } from '../write/writable.ts';
 import { compactBucket, deleteFiles } from './bucket-compaction.ts';
 import { produceChangelog } from './changelog-producer.ts';
 import { sortedRuns } from './levels.ts';
+import { forcesUpLevel0 } from './lookup-strategy.ts';
 import { forcePickL0, pickCompaction, type UniversalOptions } from './universal-compaction.ts';
 
 export interface CompactOptions {
@@ -25,6 +26,12 @@ export interface CompactOptions {
   readonly commitUser?: string;
   /** The identifier of the commit this compaction follows (a writer's checkpoint). */
   readonly commitIdentifier?: bigint;
+  /**
+   * Stops the compaction between buckets and between merged batches (a daemon's shutdown or time
+   * budget): it then rejects with the signal's reason, its files deleted and nothing committed. An
+   * abort that comes once the commit has started does not interrupt the commit.
+   */
+  readonly signal?: AbortSignal;
 }
 
 export interface CompactResult {
@@ -47,7 +54,7 @@ export interface BucketHealth {
   readonly l0Files: number;
   readonly files: number;
   readonly sizeBytes: number;
-  /** Whether the universal picker would compact this bucket now. */
+  /** Whether the universal picker would compact this bucket now, or (lookup tables, e.g. first-row) it has level-0 files to move up. */
   readonly needsCompaction: boolean;
 }
 
@@ -76,9 +83,11 @@ function checkCompactable(t: TableContext): void {
  * compaction (COMMIT_CONFLICT, its files deleted).
  */
 export async function compactTable(t: TableContext, options: CompactOptions = {}): Promise<CompactResult> {
+  const signal = options.signal;
+  signal?.throwIfAborted();
   checkCompactable(t);
   const o = t.schema.options;
-  const plan = await planner(t).plan({});
+  const plan = await planner(t).plan({ levels: 'all' });
   // Rewriting a file of a newer schema in this one would drop what that schema added.
   for (const split of plan.splits) {
     const newer = split.files.find((f) => f.schemaId > t.schema.id);
@@ -90,22 +99,25 @@ export async function compactTable(t: TableContext, options: CompactOptions = {}
     }
   }
   const reader = new SplitReader(t.io, t.paths, t.schema, t.schemas);
+  // Lookup tables (first-row, lookup changelog) never leave level 0 behind: their readers skip it.
+  const forceL0 = forcesUpLevel0(t.schema);
   const messages: CommitMessage[] = [];
   const done: { dir: string; written: readonly DataFileMeta[] }[] = [];
   const totals = { buckets: 0, filesIn: 0, filesOut: 0, rowsIn: 0, rowsOut: 0, bytesIn: 0, bytesOut: 0 };
   try {
     for (const split of plan.splits) {
+      signal?.throwIfAborted();
       const runs = sortedRuns(split.files);
       const full = options.full === true;
       const unit =
         pickCompaction(runs, universalOptions(o), full) ??
-        (o.changelogProducer === 'lookup' && !full ? forcePickL0(runs, universalOptions(o)) : undefined);
+        (forceL0 && !full ? forcePickL0(runs, universalOptions(o)) : undefined);
       if (!unit) continue;
       const highest = runs[runs.length - 1].level;
       const dropRetracts = unit.outputLevel !== 0 && unit.outputLevel >= highest;
       const changelog = await produceChangelog(t.io, t.schema, reader, split, unit, o.numLevels - 1);
       if (changelog) done.push({ dir: reader.bucketPath(split), written: [changelog] });
-      const c = await compactBucket(t.io, t.schema, reader, split, unit, dropRetracts);
+      const c = await compactBucket(t.io, t.schema, reader, split, unit, dropRetracts, signal);
       done.push({ dir: reader.bucketPath(split), written: c.written });
       messages.push({
         partition: split.partition,
@@ -125,6 +137,7 @@ export async function compactTable(t: TableContext, options: CompactOptions = {}
       totals.bytesOut += c.bytesOut;
     }
     if (messages.length === 0) return { snapshot: undefined, ...totals };
+    signal?.throwIfAborted();
     const r = await new FileStoreCommit(t.schema, t.snapshots, t.manifests, t.schemas).commit(messages, {
       commitUser: options.commitUser ?? newCommitUser(),
       commitIdentifier: options.commitIdentifier,
@@ -143,8 +156,10 @@ export async function compactTable(t: TableContext, options: CompactOptions = {}
 
 /** Sorted runs and sizes per bucket at the latest snapshot. */
 export async function bucketHealth(t: TableContext): Promise<BucketHealth[]> {
-  const plan = await planner(t).plan({});
+  const plan = await planner(t).plan({ levels: 'all' });
   const compactable = t.schema.isPrimaryKeyTable && !t.schema.options.deletionVectorsEnabled;
+  // Level 0 of a lookup table always calls for compaction: its readers skip it (see compactTable).
+  const forceL0 = forcesUpLevel0(t.schema);
   return plan.splits.map((s) => {
     const runs = sortedRuns(s.files);
     const dir = t.paths.bucketDirOf(s.partition, s.bucket);
@@ -155,7 +170,10 @@ export async function bucketHealth(t: TableContext): Promise<BucketHealth[]> {
       l0Files: s.files.filter((f) => f.level === 0).length,
       files: s.files.length,
       sizeBytes: s.files.reduce((a, f) => a + f.fileSize, 0),
-      needsCompaction: compactable && pickCompaction(runs, universalOptions(t.schema.options)) !== undefined,
+      needsCompaction:
+        compactable &&
+        (pickCompaction(runs, universalOptions(t.schema.options)) !== undefined ||
+          (forceL0 && runs.some((r) => r.level === 0))),
     };
   });
 }

@@ -47,8 +47,9 @@ export function pickCompaction(runs: readonly SortedRun[], o: UniversalOptions, 
 }
 
 /**
- * All level-0 runs, extended by the size-ratio rule (Paimon's forcePickL0): the `lookup` changelog
- * producer compacts level 0 at every writer compaction so changes surface at once.
+ * All level-0 runs, extended by the size-ratio rule (Paimon's forcePickL0): lookup tables (see
+ * lookup-strategy.ts) compact level 0 at every compaction the picker would skip, so changes
+ * surface at once and readers that skip level 0 see every commit.
  */
 export function forcePickL0(runs: readonly SortedRun[], o: UniversalOptions): CompactUnit | undefined {
   let count = 0;

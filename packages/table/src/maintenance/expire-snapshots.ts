@@ -24,9 +24,10 @@
  */
 
 import { FileKind } from '../format/manifest.ts';
-import type { Snapshot } from '../format/snapshot.ts';
+import { BATCH_COMMIT_IDENTIFIER, type Snapshot } from '../format/snapshot.ts';
 import { joinPath } from '../io/file-io.ts';
 import { ChangelogManager } from '../meta/changelog-manager.ts';
+import { CommitUserManager } from '../meta/commit-user-manager.ts';
 import type { TableContext } from '../meta/table-context.ts';
 import { EddyError } from '../types/errors.ts';
 import { expireChangelogs } from './expire-changelog.ts';
@@ -58,6 +59,11 @@ export interface ExpireSnapshotsResult {
   readonly pendingFiles: string[];
   /** Consumers removed because they were older than `consumer.expiration-time`. */
   readonly expiredConsumers: string[];
+  /**
+   * Commit-user records (the last checkpoint of a streaming writer whose snapshots expired) removed
+   * because the user's last commit is older than `eddy.commit-user.time-retained`.
+   */
+  readonly expiredCommitUsers: string[];
 }
 
 /** Deletes files planned by an expiry (in the given order); missing files are fine. */
@@ -112,6 +118,7 @@ export async function expireSnapshots(
   if (!options.deferFileDeletion) await deleteExpiredFiles(table, files);
   // Tags last, as Paimon's TagAutoManager runs after the expiry (deleting a tag cleans its files now).
   const expiredTags = table.schema.options.tagTimeExpireEnabled ? await expireTags(table, { now }) : [];
+  const expiredCommitUsers = await expireCommitUsers(table, now, snapshots.earliest);
   return {
     expired: snapshots.expired,
     earliestSnapshotId: snapshots.earliest,
@@ -124,7 +131,46 @@ export async function expireSnapshots(
     files,
     pendingFiles: options.deferFileDeletion ? files : [],
     expiredConsumers,
+    expiredCommitUsers,
   };
+}
+
+/**
+ * Removes the commit-user records whose last commit is older than `eddy.commit-user.time-retained`
+ * and whose snapshot has expired (a retained snapshot of the user says more anyway).
+ */
+async function expireCommitUsers(table: TableContext, now: number, earliest: number | undefined): Promise<string[]> {
+  const users = new CommitUserManager(table.io, table.path);
+  const olderThan = now - table.schema.options.commitUserTimeRetainedMs;
+  const expired: string[] = [];
+  for (const { path, record } of await users.list()) {
+    if (record.timeMillis >= olderThan || (earliest !== undefined && record.snapshotId >= earliest)) continue;
+    await users.delete(path);
+    expired.push(record.commitUser);
+  }
+  return expired;
+}
+
+/**
+ * Before snapshots expire: raise each streaming commitUser's record to the highest identifier it
+ * committed among them, so its exactly-once check survives the expiry (meta/commit-user-manager.ts).
+ */
+async function recordCommitUsers(table: TableContext, expiring: readonly Snapshot[]): Promise<void> {
+  const last = new Map<string, Snapshot>();
+  for (const s of expiring) {
+    if (s.commitIdentifier === BATCH_COMMIT_IDENTIFIER) continue;
+    const cur = last.get(s.commitUser);
+    if (!cur || s.commitIdentifier > cur.commitIdentifier) last.set(s.commitUser, s);
+  }
+  const users = new CommitUserManager(table.io, table.path);
+  for (const s of last.values()) {
+    await users.raise({
+      commitUser: s.commitUser,
+      commitIdentifier: s.commitIdentifier,
+      snapshotId: s.id,
+      timeMillis: s.timeMillis,
+    });
+  }
 }
 
 interface SnapshotExpiry {
@@ -203,6 +249,9 @@ async function expireSnapshotFiles(
     );
   }
 
+  // Exactly-once outlives the snapshots: each streaming user's last identifier among them is recorded first.
+  await recordCommitUsers(table, plan.expiredSnapshots);
+
   // 2. Snapshot files first, oldest first, then the hint. A decoupled changelog is written before
   // its snapshot goes, so a change feed always finds one of them.
   const changelogs = new ChangelogManager(table.io, table.path);
@@ -242,6 +291,20 @@ async function planDeletion(table: TableContext, begin: number, end: number, dec
 
   // Data files still in use: live in the first retained snapshot or in a tag. (A file a snapshot
   // after `end` uses is either live at `end` or newly added, and new files are never candidates.)
+  // Every expired snapshot must merge cleanly (what `eddy verify` checks): a DELETE of a file its
+  // chain never added means the metadata is not Paimon's, and what expiry would delete is unknown.
+  for (const s of expiredSnapshots) {
+    try {
+      await table.manifests.liveEntries(s);
+    } catch (e) {
+      if (!(e instanceof EddyError) || e.code !== 'CORRUPT_FILE') throw e;
+      throw new EddyError(
+        'CORRUPT_FILE',
+        `expiring snapshots ${begin}..${end - 1} of ${table.name}: snapshot ${s.id} does not merge (eddy verify reports it); nothing was expired: ${e.message}`,
+        { path: e.path, cause: e },
+      );
+    }
+  }
   const inUse = new Set<string>();
   for (const s of [endSnapshot, ...tags.map((t) => t.snapshot)]) {
     for (const e of await table.manifests.liveEntries(s)) for (const p of paths.filesOf(e)) inUse.add(p);

@@ -1,3 +1,4 @@
+import { decodeConsumer } from '../format/consumer.ts';
 import { FileKind } from '../format/manifest.ts';
 import type { Snapshot } from '../format/snapshot.ts';
 import { joinPath } from '../io/file-io.ts';
@@ -43,15 +44,7 @@ export async function readConsumers(table: TableContext): Promise<ConsumerRef[]>
       if (isNotFound(e)) continue;
       throw e;
     }
-    let next: unknown;
-    try {
-      next = (JSON.parse(text) as { nextSnapshot?: unknown }).nextSnapshot;
-    } catch (e) {
-      throw new EddyError('CORRUPT_FILE', `${f.path}: not valid JSON`, { path: f.path, cause: e });
-    }
-    if (typeof next !== 'number' || !Number.isInteger(next)) {
-      throw new EddyError('CORRUPT_FILE', `${f.path}: nextSnapshot must be an integer`, { path: f.path });
-    }
+    const next = decodeConsumer(text, f.path);
     out.push({
       id: name.slice('consumer-'.length),
       path: f.path,

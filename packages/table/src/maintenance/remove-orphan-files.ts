@@ -38,7 +38,7 @@ export interface RemoveOrphanFilesResult {
 
 const DAY = 86_400_000;
 /** Table-root directories holding metadata that is never an orphan (or not ours to judge). */
-const METADATA_DIRS = new Set(['schema', 'snapshot', 'tag', 'consumer', 'branch', 'changelog']);
+const METADATA_DIRS = new Set(['schema', 'snapshot', 'tag', 'consumer', 'branch', 'changelog', 'commit-user']);
 const TEMP_FILE = /^\..+\.tmp$/;
 
 async function listCandidates(table: TableContext): Promise<FileStatus[]> {
@@ -63,7 +63,8 @@ async function listCandidates(table: TableContext): Promise<FileStatus[]> {
       name === 'schema' ||
       name === 'tag' ||
       name === 'consumer' ||
-      name === 'changelog'
+      name === 'changelog' ||
+      name === 'commit-user'
     ) {
       // Only temp files of interrupted atomic writes; the metadata itself is never an orphan.
       for (const g of await io.list(f.path)) if (!g.isDirectory && TEMP_FILE.test(baseName(g.path))) out.push(g);

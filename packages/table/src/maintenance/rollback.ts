@@ -8,9 +8,10 @@
  * Data files only the removed snapshots used become unreferenced; orphan cleanup deletes them.
  * Stop writers first: a commit racing a rollback may land on either side of it.
  */
-import { encodeSnapshot, type Snapshot } from '../format/snapshot.ts';
+import { BATCH_COMMIT_IDENTIFIER, encodeSnapshot, type Snapshot } from '../format/snapshot.ts';
 import { joinPath } from '../io/file-io.ts';
 import { ChangelogManager } from '../meta/changelog-manager.ts';
+import { CommitUserManager } from '../meta/commit-user-manager.ts';
 import type { TableContext } from '../meta/table-context.ts';
 import { TagManager, validateTagName } from '../meta/tag-manager.ts';
 import { EddyError } from '../types/errors.ts';
@@ -128,6 +129,29 @@ export async function rollbackTo(table: TableContext, target: RollbackTarget): P
       await io.write(f.path, JSON.stringify({ nextSnapshot: id + 1 }));
       resetConsumers.push(n.slice('consumer-'.length));
     }
+  }
+  // Commit-user records of commits the rollback removed: back to the user's newest snapshot that
+  // stays, or gone (its checkpoints after the target are no longer committed).
+  const users = new CommitUserManager(io, table.path);
+  for (const { path, record } of await users.list()) {
+    if (record.snapshotId <= id) continue;
+    let kept: Snapshot | undefined;
+    for (let s = id; s >= earliest && !kept; s--) {
+      const candidate = await sm.snapshot(s).catch((e: unknown) => {
+        if (isNotFound(e)) return undefined;
+        throw e;
+      });
+      if (candidate?.commitUser === record.commitUser && candidate.commitIdentifier !== BATCH_COMMIT_IDENTIFIER)
+        kept = candidate;
+    }
+    if (kept) {
+      await users.write({
+        commitUser: record.commitUser,
+        commitIdentifier: kept.commitIdentifier,
+        snapshotId: kept.id,
+        timeMillis: kept.timeMillis,
+      });
+    } else await users.delete(path);
   }
   return {
     snapshotId: id,

@@ -20,6 +20,7 @@ import { statsOfRows, toSimpleStats } from '../format/stats.ts';
 import { type FileIO, joinPath } from '../io/file-io.ts';
 import type { DataType } from '../types/data-types.ts';
 import { EddyError } from '../types/errors.ts';
+import type { PathConfinement } from './table-paths.ts';
 
 /** Bounded LRU of decoded immutable files, keyed by file name. */
 class LruCache<V> {
@@ -63,6 +64,8 @@ export class ManifestFiles {
     private readonly io: FileIO,
     tablePath: string,
     private readonly codec: ManifestCodec,
+    /** Checks the external paths of the entries read (none: no check, for tests of the codec). */
+    private readonly confinement?: PathConfinement,
   ) {
     this.dir = joinPath(tablePath, 'manifest');
   }
@@ -85,6 +88,11 @@ export class ManifestFiles {
     if (hit) return hit;
     const path = this.path(name);
     const entries = await decodeManifest(await this.io.read(path), path);
+    // A file outside the table's roots fails the whole manifest: nothing it names is read or deleted.
+    if (this.confinement)
+      for (const e of entries)
+        if (e.file.externalPath !== null)
+          this.confinement.confine(e.file.externalPath, `_EXTERNAL_PATH of ${e.file.fileName}`, path);
     this.manifests.set(name, entries);
     return entries;
   }
@@ -126,7 +134,12 @@ export class ManifestFiles {
 
   async readIndexManifest(name: string): Promise<IndexManifestEntry[]> {
     const path = this.path(name);
-    return decodeIndexManifest(await this.io.read(path), path);
+    const entries = await decodeIndexManifest(await this.io.read(path), path);
+    if (this.confinement)
+      for (const e of entries)
+        if (e.externalPath !== null && e.externalPath !== undefined)
+          this.confinement.confine(e.externalPath, `_EXTERNAL_PATH of ${e.fileName}`, path);
+    return entries;
   }
 
   /** Writes one manifest file of `entries` and returns its ManifestFileMeta. */

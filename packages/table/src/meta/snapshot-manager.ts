@@ -8,6 +8,8 @@ const SNAPSHOT_PREFIX = 'snapshot-';
 export class SnapshotManager {
   readonly dir: string;
   private readonly cache = new Map<number, Snapshot>();
+  /** The highest snapshot id this process has seen exist: a LATEST hint below it is checked, not trusted. */
+  private highestSeen = 0;
 
   constructor(
     private readonly io: FileIO,
@@ -36,9 +38,15 @@ export class SnapshotManager {
     }
     const snap = decodeSnapshot(new TextDecoder().decode(bytes), path);
     if (snap.id !== id) throw new EddyError('CORRUPT_FILE', `${path}: holds snapshot id ${snap.id}`, { path });
-    if (this.cache.size > 256) this.cache.clear();
-    this.cache.set(id, snap);
+    this.remember(snap);
     return snap;
+  }
+
+  /** Caches a snapshot, dropping the least recently added beyond 256 (a commit's exactly-once walk reads the newest). */
+  private remember(snap: Snapshot): void {
+    this.cache.delete(snap.id);
+    this.cache.set(snap.id, snap);
+    if (this.cache.size > 256) this.cache.delete(this.cache.keys().next().value as number);
   }
 
   /** Asks storage, not the cache: another process may have expired the snapshot. */
@@ -70,17 +78,25 @@ export class SnapshotManager {
   }
 
   /**
-   * The latest snapshot id, or undefined for an empty table. Uses the LATEST hint and probes
-   * forward (the hint is written after the snapshot and may lag); lists only without a hint.
+   * The latest snapshot id, or undefined for an empty table. As Paimon's HintFileUtils.findLatest:
+   * the LATEST hint is the latest when `snapshot-(hint+1)` does not exist (the hint is written after
+   * the snapshot and may lag: then probe forward); lists only without a usable hint. That the hint's
+   * snapshot exists is known without asking when this process read or published it and has seen no
+   * later one (expiry never removes the latest; rollback moves the hint back to a snapshot it keeps) —
+   * so a commit on a table this process follows costs two requests here: the hint and one probe.
    */
   async latestSnapshotId(): Promise<number | undefined> {
     const hint = await this.readHint('LATEST');
-    if (hint !== undefined && (await this.snapshotExists(hint))) {
+    if (hint !== undefined) {
       let id = hint;
       while (await this.snapshotExists(id + 1)) id++;
-      return id;
+      if (id > hint || (this.cache.has(hint) && hint >= this.highestSeen) || (await this.snapshotExists(hint))) {
+        this.highestSeen = Math.max(this.highestSeen, id);
+        return id;
+      }
     }
     const ids = await this.listSnapshotIds();
+    if (ids.length > 0) this.highestSeen = Math.max(this.highestSeen, ids[ids.length - 1]);
     return ids.length > 0 ? ids[ids.length - 1] : undefined;
   }
 
@@ -135,7 +151,10 @@ export class SnapshotManager {
   /** Atomically creates `snapshot-N`; false when another committer created it first. */
   async tryPublish(snapshot: Snapshot): Promise<boolean> {
     const ok = await this.io.writeIfAbsent(this.snapshotPath(snapshot.id), encodeSnapshot(snapshot));
-    if (ok) this.cache.set(snapshot.id, snapshot);
+    if (ok) {
+      this.remember(snapshot);
+      this.highestSeen = Math.max(this.highestSeen, snapshot.id);
+    }
     return ok;
   }
 

@@ -54,6 +54,8 @@ export interface CoreOptions {
   readonly dynamicPartitionOverwrite: boolean;
   readonly manifestMergeMinCount: number;
   readonly manifestTargetFileSize: number;
+  /** `manifest.full-compaction-threshold-size` (16 MB): manifests to change that trigger a full merge. */
+  readonly manifestFullCompactionThresholdSize: number;
   /** `snapshot.num-retained.min` (10): expiry always keeps at least this many newest snapshots. */
   readonly snapshotNumRetainedMin: number;
   /** `snapshot.num-retained.max` (Integer.MAX_VALUE): expiry keeps at most this many. */
@@ -62,6 +64,12 @@ export interface CoreOptions {
   readonly snapshotTimeRetainedMs: number;
   /** `snapshot.expire.limit` (50): at most this many snapshots are expired per run. */
   readonly snapshotExpireLimit: number;
+  /**
+   * `snapshot.expire.execution-mode`: when set, a writer that is not `write-only` expires snapshots
+   * after its commits, waiting for it (sync) or beside it (async). Unset: Eddy's writers leave
+   * expiry to `expireSnapshots` and the compactor (Paimon's writers run it, sync, unless write-only).
+   */
+  readonly snapshotExpireExecutionMode: 'sync' | 'async' | undefined;
   /** `consumer.expiration-time`: consumers not updated for this long stop protecting snapshots. */
   readonly consumerExpirationTimeMs: number | undefined;
   /** `changelog.num-retained.min` (default: `snapshot.num-retained.min`). */
@@ -84,6 +92,12 @@ export interface CoreOptions {
   readonly tagTimeExpireEnabled: boolean;
   /** `tag.automatic-creation` (none): Paimon commits create tags by time; Eddy writes refuse other values. */
   readonly tagAutomaticCreation: string;
+  /**
+   * `eddy.commit-user.time-retained` (30 d; an Eddy option, which Paimon ignores): how long after a
+   * streaming writer's last commit its commit-user record — the last checkpoint it committed, for
+   * exactly-once after its snapshots expired — is kept. Longer than any writer stays down.
+   */
+  readonly commitUserTimeRetainedMs: number;
 }
 
 /** A partial-update sequence group: `fields` update only when `sequenceFields` are not older. */
@@ -299,10 +313,17 @@ export function parseCoreOptions(given: Readonly<Record<string, string>>): CoreO
     manifestTargetFileSize: opts['manifest.target-file-size']
       ? parseMemorySize(opts['manifest.target-file-size'], 'manifest.target-file-size')
       : 8 * MB,
+    manifestFullCompactionThresholdSize: opts['manifest.full-compaction-threshold-size']
+      ? parseMemorySize(opts['manifest.full-compaction-threshold-size'], 'manifest.full-compaction-threshold-size')
+      : 16 * MB,
     snapshotNumRetainedMin: retainMin,
     snapshotNumRetainedMax: retainMax,
     snapshotTimeRetainedMs,
     snapshotExpireLimit: int(opts, 'snapshot.expire.limit', 50, 1),
+    snapshotExpireExecutionMode:
+      opts['snapshot.expire.execution-mode'] === undefined
+        ? undefined
+        : oneOf(opts, 'snapshot.expire.execution-mode', ['sync', 'async'] as const, 'sync'),
     consumerExpirationTimeMs: opts['consumer.expiration-time']
       ? parseDuration(opts['consumer.expiration-time'], 'consumer.expiration-time')
       : undefined,
@@ -316,5 +337,8 @@ export function parseCoreOptions(given: Readonly<Record<string, string>>): CoreO
       : undefined,
     tagTimeExpireEnabled: bool(opts, 'tag.time-expire-enabled', true),
     tagAutomaticCreation: (opts['tag.automatic-creation'] ?? 'none').trim().toLowerCase(),
+    commitUserTimeRetainedMs: opts['eddy.commit-user.time-retained']
+      ? parseDuration(opts['eddy.commit-user.time-retained'], 'eddy.commit-user.time-retained')
+      : 30 * 86_400_000,
   };
 }

@@ -88,7 +88,7 @@ export function validateMergeOptions(
       throw new EddyError('INVALID_OPTION', `option 'fields.${k}.aggregate-function': '${k}' is a sequence field`);
   }
   if (o.sequenceFields.length > 0 && o.mergeEngine === 'first-row')
-    throw new EddyError('INVALID_OPTION', "option 'sequence.field' does not apply to merge-engine 'first-row'");
+    throw new EddyError('INVALID_OPTION', "option 'sequence.field' cannot be used with merge-engine 'first-row'");
   const conflict = (a: string, b: string) =>
     new EddyError('INVALID_OPTION', `options '${a}' and '${b}' conflict and cannot both be set`);
   if (o.mergeEngine === 'partial-update') {

@@ -55,7 +55,7 @@ export const TABLE_OPTIONS: readonly OptionSpec[] = [
   { key: 'bucket-key', type: 'string', status: 'implemented', doc: 'Columns that choose the bucket (default: the primary key minus partition keys).' },
   { key: 'bucket-append-ordered', type: 'boolean', default: 'true', status: 'performance-only', doc: 'Whether append writers keep rows ordered within a bucket; Eddy always does.' },
   { key: 'bucket-function.type', type: 'enum', default: 'default', values: ['default', 'mod', 'hive'], status: 'refused', doc: "How keys hash to buckets; only 'default' (Paimon's murmur hash) is implemented." },
-  { key: 'data-file.external-paths', type: 'string', status: 'refused', doc: 'Writes data files to external roots outside the table.' },
+  { key: 'data-file.external-paths', type: 'string', status: 'implemented', doc: 'External roots of data files: Eddy reads files below them (confined to the roots); writes are refused while a strategy is set.' },
   { key: 'data-file.external-paths.strategy', type: 'enum', default: 'none', values: ['none', 'specific-fs', 'round-robin', 'entropy-inject', 'weight-robin'], status: 'performance-only', doc: "How external roots are chosen; without 'data-file.external-paths' it has no effect." },
   { key: 'data-file.external-paths.specific-fs', type: 'string', status: 'performance-only', doc: "File system for the 'specific-fs' external path strategy." },
   { key: 'data-file.external-paths.weights', type: 'string', status: 'performance-only', doc: "Weights for the 'weight-robin' external path strategy." },
@@ -90,7 +90,7 @@ export const TABLE_OPTIONS: readonly OptionSpec[] = [
   { key: 'manifest.format', type: 'string', default: 'avro', status: 'implemented', unsupportedValue: (v) => (v.trim().toLowerCase() === 'avro' ? undefined : 'only avro manifests are supported'), doc: "Manifest file format; only 'avro' is supported." },
   { key: 'manifest.compression', type: 'string', default: 'zstd', status: 'implemented', doc: 'Compression of manifest files Eddy writes.' },
   { key: 'manifest.target-file-size', type: 'memory', default: '8 mb', status: 'implemented', doc: 'Target size of manifest files.' },
-  { key: 'manifest.full-compaction-threshold-size', type: 'memory', default: '16 mb', status: 'performance-only', doc: 'Size of delete entries that triggers a full manifest compaction.' },
+  { key: 'manifest.full-compaction-threshold-size', type: 'memory', default: '16 mb', status: 'implemented', doc: 'Size of delete entries that triggers a full manifest compaction.' },
   { key: 'manifest.merge-min-count', type: 'int', default: '30', status: 'implemented', doc: 'Number of small manifest files that triggers their merge.' },
   { key: 'upsert-key', type: 'string', status: 'refused', doc: 'Upsert key of an append table (MERGE INTO on insert).' },
   { key: 'partition.default-name', type: 'string', default: '__DEFAULT_PARTITION__', status: 'implemented', doc: 'Partition directory name of null and empty values.' },
@@ -101,7 +101,7 @@ export const TABLE_OPTIONS: readonly OptionSpec[] = [
   { key: 'changelog.num-retained.min', type: 'int', status: 'implemented', doc: 'Minimum number of changelogs expiry keeps (default: snapshot.num-retained.min).' },
   { key: 'changelog.num-retained.max', type: 'int', status: 'implemented', doc: 'Maximum number of changelogs expiry keeps (default: snapshot.num-retained.max).' },
   { key: 'changelog.time-retained', type: 'duration', status: 'implemented', doc: 'Changelogs younger than this are kept (default: snapshot.time-retained).' },
-  { key: 'snapshot.expire.execution-mode', type: 'enum', default: 'sync', values: ['sync', 'async'], status: 'performance-only', doc: 'Whether Paimon writers expire synchronously; Eddy expires when asked.' },
+  { key: 'snapshot.expire.execution-mode', type: 'enum', default: 'sync', values: ['sync', 'async'], status: 'implemented', doc: 'When set, writers that are not write-only expire snapshots after their commits (sync: waiting, async: beside); unset, Eddy leaves expiry to expireSnapshots and the compactor.' },
   { key: 'snapshot.expire.limit', type: 'int', default: '50', status: 'implemented', doc: 'Maximum number of snapshots one expiry run removes.' },
   { key: 'snapshot.clean-empty-directories', type: 'boolean', default: 'false', status: 'performance-only', fallbackKeys: ['snapshot.expire.clean-empty-directories'], doc: 'Whether expiry deletes empty directories.' },
   { key: 'continuous.discovery-interval', type: 'duration', default: '10 s', status: 'performance-only', doc: 'How often streaming readers look for new snapshots.' },
@@ -333,6 +333,8 @@ export const TABLE_OPTIONS: readonly OptionSpec[] = [
   { key: 'vector-field', type: 'string', status: 'performance-only', doc: 'Vector columns (vector types are refused).' },
   { key: 'vector.target-file-size', type: 'memory', status: 'performance-only', doc: 'Target size of vector files.' },
   { key: 'pk-clustering-override', type: 'boolean', default: 'false', status: 'refused', doc: 'Clusters primary-key tables by clustering.columns instead of the key.' },
+  // Eddy's own options (Paimon ignores them).
+  { key: 'eddy.commit-user.time-retained', type: 'duration', default: '30 d', status: 'implemented', doc: "Eddy only: how long a streaming writer's commit-user record (its last committed checkpoint, for exactly-once after expiry) is kept after its last commit." },
 ];
 
 /** The aggregate functions of Paimon 1.4 (`FieldAggregatorFactory` identifiers) and what Eddy does with each. */

@@ -1,3 +1,4 @@
+import type * as arrow from 'apache-arrow';
 import { arrowToColumn } from '../data/arrow.ts';
 import {
   type Column,
@@ -10,15 +11,15 @@ import {
 import { deserializeBinaryRow } from '../format/binary-row.ts';
 import { type DeletionVector, deletionVectorReadLength, readDeletionVector } from '../format/deletion-vector.ts';
 import type { DataFileMeta } from '../format/manifest.ts';
-import { readParquet, readParquetRanged } from '../format/parquet.ts';
+import { type RowGroupStats, readParquetSelected } from '../format/parquet.ts';
 import { type FileIO, joinPath } from '../io/file-io.ts';
 import { mergeExtraFields, mergeFunction } from '../merge/merge-function.ts';
 import { compareSequence, mergeRuns, type RunSource } from '../merge/merge-runs.ts';
 import type { DataSplit } from '../meta/data-split.ts';
 import type { TablePaths } from '../meta/table-paths.ts';
-import { type BoundPredicate, predicateColumns, testRow } from '../scan/predicate.ts';
+import { type BoundPredicate, mayMatch, predicateColumns, testRow } from '../scan/predicate.ts';
 import type { SchemaManager } from '../schema/schema-manager.ts';
-import type { TableSchema } from '../schema/table-schema.ts';
+import { KEY_FIELD_PREFIX, type TableSchema } from '../schema/table-schema.ts';
 import { castColumn, isImplementedWidening, sameType } from '../schema/type-evolution.ts';
 import type { DataField, DataType } from '../types/data-types.ts';
 import { EddyError } from '../types/errors.ts';
@@ -54,7 +55,18 @@ interface FileColumns {
   readonly seq: BigInt64Array | undefined;
   readonly kind: Int8Array | Uint8Array | undefined;
   readonly length: number;
-  readonly deleted: DeletionVector | undefined;
+  /** Rows (of those read) a deletion vector removes. */
+  readonly deleted: Pick<DeletionVector, 'has'> | undefined;
+}
+
+/** Row groups a read may skip: those whose statistics rule out every row of `filter`. */
+interface RowGroupPruning {
+  readonly filter: BoundPredicate;
+  /**
+   * Value-column statistics may prune only when no other file can shadow a row (no merge);
+   * key statistics always may: every version of a key carries the key.
+   */
+  readonly valueStatsSafe: boolean;
 }
 
 /**
@@ -101,32 +113,56 @@ export class SplitReader {
     const need = new Set<string>(projection.map((f) => f.name));
     if (filter) for (const c of predicateColumns(filter)) need.add(c);
     const dvMode = split.deletionFiles !== undefined || (pk && schema.options.deletionVectorsEnabled);
-    const merge = pk && !dvMode && split.files.length > 1;
+    const merge = pk && !dvMode && split.files.length > 1 && !this.singleRun(split);
     if (merge)
       for (const k of [...schema.trimmedPrimaryKeys, ...schema.options.sequenceFields, ...mergeExtraFields(schema)])
         need.add(k);
     const needFields = schema.fields.filter((f) => need.has(f.name));
     const dir = this.bucketPath(split);
     if (!merge) {
-      const files = split.files;
+      const files = pk && split.files.length > 1 && !dvMode ? this.singleRun(split)! : split.files;
+      const prune = filter ? { filter, valueStatsSafe: true } : undefined;
       const load = (i: number) => {
-        const p = this.readFile(dir, files[i], needFields, pk, split);
+        const p = this.readFile(dir, files[i], needFields, pk, split, prune);
         p.catch(() => undefined); // awaited below unless the consumer stops first
         return p;
       };
       let next = files.length > 0 ? load(0) : undefined;
       for (let i = 0; next; i++) {
-        const fc = await next;
+        const parts = await next;
         next = i + 1 < files.length ? load(i + 1) : undefined;
-        const b = selectRows(fc, projection, filter);
-        if (b.length > 0) yield b;
+        for (const fc of parts) {
+          const b = selectRows(fc, projection, filter);
+          if (b.length > 0) yield b;
+        }
       }
       return;
     }
-    for await (const w of this.keyWindows(split, needFields)) {
+    const prune = filter ? { filter, valueStatsSafe: false } : undefined;
+    for await (const w of this.keyWindows(split, needFields, prune)) {
       const b = this.mergeForRead(w, projection, needFields, filter);
       if (b.length > 0) yield b;
     }
+  }
+
+  /**
+   * The files of a split in key order when they form one sorted run that needs no merge: the
+   * deduplicate engine, one level above 0, no file with retractions (deleteRowCount 0), key ranges
+   * that do not overlap. Each key is then held once, as its latest version (Paimon reads such a
+   * split raw too). Undefined otherwise.
+   */
+  private singleRun(split: DataSplit): readonly DataFileMeta[] | undefined {
+    const schema = this.schema;
+    const files = split.files;
+    if (schema.options.mergeEngine !== 'deduplicate') return undefined;
+    const level = files[0]?.level;
+    if (level === undefined || level === 0) return undefined;
+    if (!files.every((f) => f.level === level && f.deleteRowCount === 0)) return undefined;
+    const runs = runsInKeyOrder(
+      files,
+      schema.trimmedPrimaryKeys.map((k) => schema.field(k).type),
+    );
+    return runs.length === 1 ? runs[0] : undefined;
   }
 
   /** Merge-on-read of one key window: the merge engine's rows, filtered, projected. */
@@ -177,7 +213,7 @@ export class SplitReader {
   ): Promise<{ batch: ColumnBatch; kind: Int8Array }> {
     const pk = this.schema.isPrimaryKeyTable;
     const dir = this.bucketPath(split);
-    const files = await Promise.all(split.files.map((f) => this.readFile(dir, f, [...projection], pk, split)));
+    const files = (await Promise.all(split.files.map((f) => this.readFile(dir, f, [...projection], pk, split)))).flat();
     const length = files.reduce((n, f) => n + f.length, 0);
     const kind = new Int8Array(length);
     let o = 0;
@@ -185,7 +221,9 @@ export class SplitReader {
       if (f.kind) kind.set(f.kind.subarray(0, f.length), o);
       o += f.length;
     }
-    const columns = projection.map((p) => concatColumns(files.map((f) => f.cols.get(p.name)!)));
+    const columns = projection.map((p) =>
+      files.length === 0 ? emptyTyped(p, 0) : concatColumns(files.map((f) => f.cols.get(p.name)!)),
+    );
     return { batch: { fields: projection, columns, length }, kind };
   }
 
@@ -209,7 +247,11 @@ export class SplitReader {
    * rows with keys up to the smallest last key among them: every run's later files hold only
    * larger keys, so those keys are complete. Files come in `split.files` order (merge tie-breaks).
    */
-  private async *keyWindows(split: DataSplit, fields: readonly DataField[]): AsyncGenerator<KeyWindow> {
+  private async *keyWindows(
+    split: DataSplit,
+    fields: readonly DataField[],
+    prune?: RowGroupPruning,
+  ): AsyncGenerator<KeyWindow> {
     const schema = this.schema;
     const dir = this.bucketPath(split);
     const keyNames = schema.trimmedPrimaryKeys;
@@ -223,7 +265,7 @@ export class SplitReader {
     const order = new Map(split.files.map((f, i) => [f, i]));
     const keyTypes = keyNames.map((k) => schema.field(k).type);
     const cursors = runsInKeyOrder(split.files, keyTypes).map(
-      (run) => new RunCursor(run, (f) => this.readFile(dir, f, [...fields], true, split), cmp, dir),
+      (run) => new RunCursor(run, (f) => this.readFile(dir, f, [...fields], true, split, prune), cmp, dir),
     );
     for (;;) {
       await Promise.all(cursors.map((c) => c.ready()));
@@ -279,7 +321,8 @@ export class SplitReader {
       start: w.start[i],
       length: w.end[i],
     }));
-    const pos = (n: string) => fields.findIndex((f) => f.name === n);
+    const index = new Map(fields.map((f, i) => [f.name, i]));
+    const pos = (n: string) => index.get(n) ?? -1;
     return mergeRuns(
       sources,
       fields,
@@ -356,13 +399,18 @@ export class SplitReader {
     }
   }
 
+  /**
+   * One data file's `needFields` (plus the system columns of a primary-key file). With `prune`,
+   * only the row groups whose statistics may hold a row of the filter are read.
+   */
   private async readFile(
     dir: string,
     meta: DataFileMeta,
     needFields: DataField[],
     pk: boolean,
     split: DataSplit,
-  ): Promise<FileColumns> {
+    prune?: RowGroupPruning,
+  ): Promise<FileColumns[]> {
     const path = this.paths.dataFile(dir, meta);
     // Paimon names data files by format (`.parquet`, `.orc`, `.avro`); Eddy reads Parquet only.
     // (Postpone-bucket tables write their unbucketed rows as Avro, for one.)
@@ -373,64 +421,107 @@ export class SplitReader {
       });
     const fileSchema = meta.schemaId === this.schema.id ? this.schema : await this.schemas.schema(meta.schemaId);
     // Columns are found by field id in the file's schema, then read by that schema's name (Paimon's rule).
-    const mapping = needFields.map((f) => fileSchema.fields.find((x) => x.id === f.id));
+    const mapping = needFields.map((f) => fileSchema.fieldById(f.id));
     const names = mapping.filter((m) => m !== undefined).map((m) => m!.name);
     if (pk) names.push('_SEQUENCE_NUMBER', '_VALUE_KIND');
     const ranged =
       (this.io.preferRangedReads === true && meta.fileSize > 64 * 1024) || meta.fileSize > RANGED_READ_MIN_BYTES;
-    const table = ranged
-      ? await readParquetRanged((o, l) => this.io.readRange(path, o, l), meta.fileSize, path, { columns: names })
-      : await readParquet(await this.io.read(path), path, { columns: names });
-    if (table.numRows !== meta.rowCount) {
-      throw new EddyError('CORRUPT_FILE', `${path}: has ${table.numRows} rows, the manifest says ${meta.rowCount}`, {
+    const rowGroupFilter = prune
+      ? rowGroupPruner(prune.filter, this.schema, fileSchema, prune.valueStatsSafe)
+      : undefined;
+    const selected = await readParquetSelected(
+      {
+        size: meta.fileSize,
+        readRange: (o, l) => this.io.readRange(path, o, l),
+        readAll: ranged ? undefined : () => this.io.read(path),
+      },
+      path,
+      { columns: names, rowGroupFilter },
+    );
+    if (selected.totalRows !== meta.rowCount) {
+      throw new EddyError(
+        'CORRUPT_FILE',
+        `${path}: has ${selected.totalRows} rows, the manifest says ${meta.rowCount}`,
+        { path },
+      );
+    }
+    const keptRows = selected.rowGroups.reduce((n, rg) => n + rg.rows, 0);
+    const table = selected.table;
+    if (table === undefined) return [];
+    if (table.numRows !== keptRows) {
+      throw new EddyError('CORRUPT_FILE', `${path}: decoded ${table.numRows} rows, the footer says ${keptRows}`, {
         path,
       });
     }
-    const cols = new Map<string, Column>();
-    needFields.forEach((f, i) => {
-      const m = mapping[i];
-      if (!m) {
-        cols.set(f.name, nullColumn(f, table.numRows));
-        return;
+    const columnsOf = (batch: arrow.RecordBatch) => {
+      const cols = new Map<string, Column>();
+      // Arrow's getChild scans the columns: index them once (a wide table would make it quadratic).
+      const childIndex = new Map(batch.schema.fields.map((x, i) => [x.name, i]));
+      needFields.forEach((f, i) => {
+        const m = mapping[i];
+        if (!m) {
+          cols.set(f.name, nullColumn(f, batch.numRows));
+          return;
+        }
+        const at = childIndex.get(m.name);
+        const vec = at === undefined ? null : batch.getChildAt(at);
+        if (!vec) throw new EddyError('CORRUPT_FILE', `${path}: column '${m.name}' is missing`, { path });
+        if (sameType(m.type, f.type)) {
+          cols.set(f.name, arrowToColumn(vec, f.type));
+          return;
+        }
+        // An evolved column: read in the file's type, then widen as Paimon's CastExecutors do.
+        if (fileSchema.id > this.schema.id && !isImplementedWidening(m.type, f.type)) {
+          throw new EddyError(
+            'SCHEMA_CHANGED',
+            `${path}: written in schema ${fileSchema.id}, newer than the schema ${this.schema.id} this read uses (column '${f.name}' changed type): reload the table`,
+            { path },
+          );
+        }
+        cols.set(f.name, castColumn(arrowToColumn(vec, m.type), m.type, f.type, `${path}: column '${m.name}'`));
+      });
+      let seq: BigInt64Array | undefined;
+      let kind: Int8Array | Uint8Array | undefined;
+      if (pk) {
+        const s = batch.getChild('_SEQUENCE_NUMBER');
+        const k = batch.getChild('_VALUE_KIND');
+        if (!s || !k)
+          throw new EddyError(
+            'CORRUPT_FILE',
+            `${path}: a primary-key data file needs _SEQUENCE_NUMBER and _VALUE_KIND`,
+            {
+              path,
+            },
+          );
+        seq = arrowToColumn(s, { root: 'BIGINT', nullable: false }).data as BigInt64Array;
+        kind = arrowToColumn(k, { root: 'TINYINT', nullable: false }).data as Int8Array;
       }
-      const vec = table.getChild(m.name);
-      if (!vec) throw new EddyError('CORRUPT_FILE', `${path}: column '${m.name}' is missing`, { path });
-      if (sameType(m.type, f.type)) {
-        cols.set(f.name, arrowToColumn(vec, f.type));
-        return;
-      }
-      // An evolved column: read in the file's type, then widen as Paimon's CastExecutors do.
-      if (fileSchema.id > this.schema.id && !isImplementedWidening(m.type, f.type)) {
-        throw new EddyError(
-          'SCHEMA_CHANGED',
-          `${path}: written in schema ${fileSchema.id}, newer than the schema ${this.schema.id} this read uses (column '${f.name}' changed type): reload the table`,
-          { path },
-        );
-      }
-      cols.set(f.name, castColumn(arrowToColumn(vec, m.type), m.type, f.type, `${path}: column '${m.name}'`));
-    });
-    let seq: BigInt64Array | undefined;
-    let kind: Int8Array | Uint8Array | undefined;
-    if (pk) {
-      const s = table.getChild('_SEQUENCE_NUMBER');
-      const k = table.getChild('_VALUE_KIND');
-      if (!s || !k)
-        throw new EddyError('CORRUPT_FILE', `${path}: a primary-key data file needs _SEQUENCE_NUMBER and _VALUE_KIND`, {
-          path,
-        });
-      seq = arrowToColumn(s, { root: 'BIGINT', nullable: false }).data as BigInt64Array;
-      kind = arrowToColumn(k, { root: 'TINYINT', nullable: false }).data as Int8Array;
-    }
-    let deleted: DeletionVector | undefined;
+      return { cols, seq, kind };
+    };
+    let deleted: Pick<DeletionVector, 'has'> | undefined;
     const dv = split.deletionFiles?.get(meta.fileName);
     if (dv) {
       const indexPath = this.paths.indexFile(dv.indexFile, null);
       // 32-bit DVs are framed by a size int and a CRC outside `length`; 64-bit ones are not: read up
       // to length + 8 but never past the index file's end.
       const n = deletionVectorReadLength(dv, dv.indexFileSize);
-      deleted = readDeletionVector(await this.io.readRange(indexPath, dv.offset, n), indexPath, dv.length);
+      const whole = readDeletionVector(await this.io.readRange(indexPath, dv.offset, n), indexPath, dv.length);
+      // Positions are rows of the whole file; pruned row groups shift the rows read.
+      deleted = selected.skippedRowGroups === 0 ? whole : shiftedPositions(whole, selected.rowGroups);
     }
-    return { cols, seq, kind, length: table.numRows, deleted };
+    // One part per decoded batch (a row group, or less): no copy to join them; merges and
+    // selections walk the parts in order.
+    const parts: FileColumns[] = [];
+    let base = 0;
+    for (const batch of table.batches) {
+      if (batch.numRows === 0) continue;
+      const from = base;
+      const dvPart: Pick<DeletionVector, 'has'> | undefined =
+        deleted && (from === 0 ? deleted : { has: (r: number) => deleted.has(from + r) });
+      parts.push({ ...columnsOf(batch), length: batch.numRows, deleted: dvPart });
+      base += batch.numRows;
+    }
+    return parts;
   }
 }
 
@@ -462,7 +553,8 @@ function finish(
   length: number,
   filter: BoundPredicate | undefined,
 ): ColumnBatch {
-  const columnOf = (name: string) => columns[fields.findIndex((f) => f.name === name)];
+  const index = new Map(fields.map((f, i) => [f.name, i]));
+  const columnOf = (name: string) => columns[index.get(name) ?? -1];
   let idx: Uint32Array | undefined;
   if (filter) {
     idx = new Uint32Array(length);
@@ -472,6 +564,60 @@ function finish(
   }
   const out = projection.map((f) => (idx ? gatherColumn(columnOf(f.name), idx) : columnOf(f.name)));
   return { fields: projection, columns: out, length: idx ? idx.length : length };
+}
+
+/**
+ * A row-group filter for one data file: the filter's columns are found by field id in the file's
+ * schema (a column whose type changed has statistics in the old type: not used), key columns by
+ * their `_KEY_` copy, value columns only when `valueStatsSafe`.
+ */
+export function rowGroupPruner(
+  filter: BoundPredicate,
+  schema: TableSchema,
+  fileSchema: TableSchema,
+  valueStatsSafe: boolean,
+): (rg: RowGroupStats) => boolean {
+  const keys = schema.isPrimaryKeyTable ? new Set(fileSchema.trimmedPrimaryKeys) : new Set<string>();
+  const fileColumn = new Map<string, string[]>();
+  for (const c of predicateColumns(filter)) {
+    const cur = schema.fields.find((f) => f.name === c);
+    const old = cur && fileSchema.fields.find((f) => f.id === cur.id);
+    if (!cur || !old || !sameType(old.type, cur.type)) continue;
+    const names: string[] = [];
+    if (keys.has(old.name)) names.push(KEY_FIELD_PREFIX + old.name);
+    if (valueStatsSafe) names.push(old.name);
+    fileColumn.set(c, names);
+  }
+  return (rg) =>
+    mayMatch(filter, (c) => {
+      for (const n of fileColumn.get(c) ?? []) {
+        const s = rg.stats(n);
+        if (s) return s;
+      }
+      return undefined;
+    });
+}
+
+/** A deletion vector over file positions, seen through the rows of the kept row groups. */
+export function shiftedPositions(dv: DeletionVector, kept: readonly RowGroupStats[]): Pick<DeletionVector, 'has'> {
+  const starts = new Float64Array(kept.length);
+  let o = 0;
+  kept.forEach((rg, i) => {
+    starts[i] = o;
+    o += rg.rows;
+  });
+  return {
+    has(r: number): boolean {
+      let lo = 0;
+      let hi = kept.length - 1;
+      while (lo < hi) {
+        const mid = (lo + hi + 1) >>> 1;
+        if (starts[mid] <= r) lo = mid;
+        else hi = mid - 1;
+      }
+      return dv.has(kept[lo].firstRow + (r - starts[lo]));
+    },
+  };
 }
 
 function nullColumn(f: DataField, n: number): Column {
@@ -652,37 +798,46 @@ function runsInKeyOrder(files: readonly DataFileMeta[], keyTypes: readonly DataT
   return runs;
 }
 
-/** Reads one sorted run file by file, in key order, one file ahead. */
+/** Reads one sorted run file by file (each as its decoded parts), in key order, one file ahead. */
 class RunCursor {
   current: FileColumns | undefined;
   meta: DataFileMeta | undefined;
   /** The first row of `current` not yet merged. */
   pos = 0;
   private next = 0;
-  private ahead: Promise<FileColumns> | undefined;
+  private ahead: Promise<FileColumns[]> | undefined;
+  /** Parts of the file `meta` not yet current. */
+  private parts: FileColumns[] = [];
 
   constructor(
     private readonly files: readonly DataFileMeta[],
-    private readonly load: (f: DataFileMeta) => Promise<FileColumns>,
+    private readonly load: (f: DataFileMeta) => Promise<FileColumns[]>,
     private readonly cmp: (a: FileColumns, ra: number, b: FileColumns, rb: number) => number,
     private readonly dir: string,
   ) {}
 
-  /** Makes `current` a file with rows left, or undefined once the run is done. */
+  /** Makes `current` a part with rows left, or undefined once the run is done. */
   async ready(): Promise<void> {
     while (this.current === undefined || this.pos >= this.current.length) {
-      if (this.next >= this.files.length) {
-        this.current = undefined;
-        return;
+      if (this.parts.length === 0) {
+        if (this.next >= this.files.length) {
+          this.current = undefined;
+          return;
+        }
+        const file = this.files[this.next++];
+        const parts = await (this.ahead ?? this.load(file));
+        this.meta = file;
+        this.parts = this.keyedParts(parts);
+        this.ahead = undefined;
+        if (this.next < this.files.length) {
+          this.ahead = this.load(this.files[this.next]);
+          // Awaited on the next call; if the merge stops first, its outcome no longer matters.
+          this.ahead.catch(() => undefined);
+        }
+        continue;
       }
-      const fc = await (this.ahead ?? this.load(this.files[this.next]));
-      const meta = this.files[this.next++];
-      this.ahead = undefined;
-      if (this.next < this.files.length) {
-        this.ahead = this.load(this.files[this.next]);
-        // Awaited on the next call; if the merge stops first, its outcome no longer matters.
-        this.ahead.catch(() => undefined);
-      }
+      const fc = this.parts.shift()!;
+      const meta = this.meta!;
       const prev = this.current;
       if (prev && prev.length > 0 && fc.length > 0 && this.cmp(prev, prev.length - 1, fc, 0) >= 0) {
         const path = joinPath(this.dir, meta.fileName);
@@ -693,8 +848,50 @@ class RunCursor {
         );
       }
       this.current = fc;
-      this.meta = meta;
       this.pos = 0;
     }
   }
+
+  /**
+   * A file's parts as the merge needs them: every version of a key in one part. A file holds a key
+   * once, but the merge tolerates duplicates from other writers when they are adjacent in one part,
+   * so parts whose boundary splits a key are joined (a copy, only then). Keys that descend across a
+   * boundary mean an unsorted file: an error, not a wrong merge.
+   */
+  private keyedParts(parts: FileColumns[]): FileColumns[] {
+    const out: FileColumns[] = [];
+    for (const p of parts) {
+      const last = out[out.length - 1];
+      const c = last ? this.cmp(last, last.length - 1, p, 0) : -1;
+      if (c < 0) out.push(p);
+      else if (c === 0) out[out.length - 1] = joinParts(last, p);
+      else {
+        const path = joinPath(this.dir, this.meta!.fileName);
+        throw new EddyError('CORRUPT_FILE', `${path}: a primary-key data file whose keys are not sorted`, { path });
+      }
+    }
+    return out;
+  }
+}
+
+/** Two consecutive parts of one file as one (columns, system columns and deletion vector). */
+function joinParts(a: FileColumns, b: FileColumns): FileColumns {
+  const cols = new Map<string, Column>();
+  for (const [name, col] of a.cols) cols.set(name, concatColumns([col, b.cols.get(name)!]));
+  const seq = a.seq && b.seq ? new BigInt64Array(a.length + b.length) : undefined;
+  if (seq) {
+    seq.set(a.seq!.subarray(0, a.length));
+    seq.set(b.seq!.subarray(0, b.length), a.length);
+  }
+  const kind = a.kind && b.kind ? new Int8Array(a.length + b.length) : undefined;
+  if (kind) {
+    kind.set(a.kind!.subarray(0, a.length));
+    kind.set(b.kind!.subarray(0, b.length), a.length);
+  }
+  const n = a.length;
+  const deleted =
+    a.deleted || b.deleted
+      ? { has: (r: number) => (r < n ? (a.deleted?.has(r) ?? false) : (b.deleted?.has(r - n) ?? false)) }
+      : undefined;
+  return { cols, seq, kind, length: a.length + b.length, deleted };
 }

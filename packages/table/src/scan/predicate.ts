@@ -237,6 +237,24 @@ export function mayMatch(
   }
 }
 
+const IN_SETS = new WeakMap<BoundPredicate, Set<InternalValue> | null>();
+
+/**
+ * An IN list as a hash set, for the types whose equality is JavaScript's (integers, bigints,
+ * strings); undefined for the others (floats: -0.0 and NaN; decimals, bytes), which compare.
+ */
+function inSet(p: Extract<BoundPredicate, { op: 'in' }>): Set<InternalValue> | undefined {
+  let s = IN_SETS.get(p);
+  if (s === undefined) {
+    const byValue = ['TINYINT', 'SMALLINT', 'INT', 'BIGINT', 'DATE', 'CHAR', 'VARCHAR', 'BOOLEAN'].includes(
+      p.type.root,
+    );
+    s = byValue && p.values.length > 4 ? new Set(p.values.filter((x) => x !== null)) : null;
+    IN_SETS.set(p, s);
+  }
+  return s ?? undefined;
+}
+
 /** Row-level test over columns (SQL semantics: a comparison with NULL is not true). */
 export function testRow(p: BoundPredicate, columnOf: (name: string) => Column, row: number): boolean {
   if (isLogical(p)) {
@@ -253,8 +271,11 @@ export function testRow(p: BoundPredicate, columnOf: (name: string) => Column, r
       return v === null;
     case 'is-not-null':
       return v !== null;
-    case 'in':
-      return v !== null && p.values.some((x) => x !== null && compareValues(p.type, v, x) === 0);
+    case 'in': {
+      if (v === null) return false;
+      const set = inSet(p);
+      return set ? set.has(v) : p.values.some((x) => x !== null && compareValues(p.type, v, x) === 0);
+    }
     case 'like':
       return typeof v === 'string' && p.regex.test(v);
     case 'not-like':

@@ -29,6 +29,12 @@ export interface PlanOptions {
   /** Time travel: the latest snapshot at or before this time. */
   readonly asOfMillis?: number;
   readonly filter?: BoundPredicate;
+  /**
+   * Which levels to read: `batch` (default) as a batch read does (see batchScanSkipsLevel0);
+   * `streaming-full` as the full phase of a change feed (`latest-full`, Java's DataTableStreamScan
+   * starting scan), which depends on the changelog producer; `all` every level (compaction).
+   */
+  readonly levels?: 'batch' | 'streaming-full' | 'all';
 }
 
 /** snapshot → manifest lists → manifests → live files grouped by (partition, bucket), pruned. */
@@ -86,10 +92,11 @@ export class ScanPlanner {
     const filter = options.filter;
     const entries = await this.liveEntries(snapshot, filter);
     const partTypes = this.partitionTypes();
-    // DV tables keep level 0 invisible to batch reads until compaction (Paimon's rule). Java does the
-    // same for first-row tables; Eddy merges their level 0 on read instead, so its writes are visible
-    // at once (Java sees them after the writer's compaction).
-    const skipLevel0 = schema.isPrimaryKeyTable && o.deletionVectorsEnabled;
+    const levels = options.levels ?? 'batch';
+    const readsLevel = levelFilter(schema, levels);
+    // Value stats may prune a file only where no other file can shadow its rows: level 0 skipped
+    // for deletion vectors or first-row (the lookup compaction keeps every key in one level).
+    const skipLevel0 = batchScanSkipsLevel0(schema) && (levels === 'batch' || o.deletionVectorsEnabled);
     const partFilter = filter && this.partitionOnly(filter);
     const groups = new Map<string, { e: ManifestEntry; files: DataFileMeta[]; partition: InternalValue[] }>();
     let skipped = 0;
@@ -97,7 +104,7 @@ export class ScanPlanner {
     // batch reads until compaction moves them into real buckets (Java's onlyReadRealBuckets).
     const realBucketsOnly = o.bucket === -2;
     for (const e of entries) {
-      if (skipLevel0 && e.file.level === 0) continue;
+      if (!readsLevel(e.file.level)) continue;
       if (realBucketsOnly && e.bucket < 0) continue;
       const key = `${Buffer.from(e.partition).toString('base64')}/${e.bucket}`;
       let g = groups.get(key);
@@ -108,11 +115,11 @@ export class ScanPlanner {
       g.files.push(e.file);
     }
     const splits: DataSplit[] = [];
-    const keyBucket = filter ? this.bucketOfKeyFilter(filter) : undefined;
+    const keyBuckets = filter ? this.bucketsOfKeyFilter(filter) : undefined;
     for (const g of groups.values()) {
       // `key = x` on every bucket-key column: only x's bucket can hold it (when the files were
       // written with the table's bucket count).
-      if (keyBucket && g.e.totalBuckets === keyBucket.totalBuckets && g.e.bucket !== keyBucket.bucket) {
+      if (keyBuckets && g.e.totalBuckets === keyBuckets.totalBuckets && !keyBuckets.buckets.has(g.e.bucket)) {
         skipped += g.files.length;
         continue;
       }
@@ -154,30 +161,55 @@ export class ScanPlanner {
         files,
       });
     }
-    if (skipLevel0 && o.deletionVectorsEnabled && snapshot.indexManifest)
+    if (schema.isPrimaryKeyTable && o.deletionVectorsEnabled && snapshot.indexManifest)
       await this.attachDeletionVectors(snapshot.indexManifest, splits);
     return { snapshot, splits, skippedFiles: skipped };
   }
 
-  /** The bucket an equality filter on all bucket-key columns points at, if it does. */
-  private bucketOfKeyFilter(filter: BoundPredicate): { bucket: number; totalBuckets: number } | undefined {
+  /**
+   * The buckets a filter's rows can be in, when it pins every bucket-key column: `k = x`, `k IN
+   * (...)` on a single bucket key, equalities on all of them under an AND, and ORs of such (a
+   * batched get). Undefined when the filter does not pin them.
+   */
+  private bucketsOfKeyFilter(filter: BoundPredicate): { buckets: Set<number>; totalBuckets: number } | undefined {
     const schema = this.schema;
     const n = schema.options.bucket;
     if (n <= 0 || schema.bucketKeys.length === 0) return undefined;
-    const eqs = new Map<string, InternalValue>();
-    const collect = (p: BoundPredicate) => {
-      if (isLogical(p)) {
-        if (p.op === 'and') for (const c of p.children) collect(c);
-      } else if (p.op === '=' && p.value !== null) eqs.set(p.column, p.value);
+    const keys = schema.bucketKeys;
+    const fn = new BucketFunction(
+      keys.map((k) => schema.field(k).type),
+      n,
+    );
+    const of = (p: BoundPredicate): Set<number> | undefined => {
+      if (!isLogical(p)) {
+        if (keys.length !== 1 || p.column !== keys[0]) return undefined;
+        if (p.op === '=') return new Set([fn.bucket([p.value])]);
+        if (p.op === 'in') return new Set(p.values.filter((v) => v !== null).map((v) => fn.bucket([v])));
+        return undefined;
+      }
+      if (p.op === 'or') {
+        const out = new Set<number>();
+        for (const c of p.children) {
+          const b = of(c);
+          if (!b) return undefined;
+          for (const x of b) out.add(x);
+        }
+        return out;
+      }
+      // AND: equalities among the children that cover every bucket key pin one bucket; else any
+      // child that pins a set bounds the whole (every row satisfies every child).
+      const eqs = new Map<string, InternalValue>();
+      for (const c of p.children) if (!isLogical(c) && c.op === '=') eqs.set(c.column, c.value);
+      if (keys.every((k) => eqs.has(k))) return new Set([fn.bucket(keys.map((k) => eqs.get(k)!))]);
+      let out: Set<number> | undefined;
+      for (const c of p.children) {
+        const b = of(c);
+        if (b) out = out ? new Set([...out].filter((x) => b.has(x))) : b;
+      }
+      return out;
     };
-    collect(filter);
-    const values: InternalValue[] = [];
-    for (const k of schema.bucketKeys) {
-      if (!eqs.has(k)) return undefined;
-      values.push(eqs.get(k)!);
-    }
-    const types = schema.bucketKeys.map((k) => schema.field(k).type);
-    return { bucket: new BucketFunction(types, n).bucket(values), totalBuckets: n };
+    const buckets = of(filter);
+    return buckets && { buckets, totalBuckets: n };
   }
 
   private async attachDeletionVectors(indexManifest: string, splits: DataSplit[]): Promise<void> {
@@ -277,4 +309,31 @@ export class ScanPlanner {
       return valueLookup?.(n);
     });
   }
+}
+
+/**
+ * Whether a batch read of `schema` skips level 0 (Java's CoreOptions.batchScanSkipLevel0, applied in
+ * AbstractBatchTableScan): primary-key tables with deletion vectors or the `first-row` merge engine.
+ * Their writers compact level 0 up before each commit (the lookup strategy), so level 0 holds only
+ * rows no compaction has settled yet: with `write-only` they stay invisible until a compaction.
+ */
+export function batchScanSkipsLevel0(schema: TableSchema): boolean {
+  const o = schema.options;
+  return schema.isPrimaryKeyTable && (o.deletionVectorsEnabled || o.mergeEngine === 'first-row');
+}
+
+/**
+ * The levels a plan reads. Batch: all but level 0 where batchScanSkipsLevel0. Streaming full phase
+ * (DataTableStreamScan.tryFirstPlan): `lookup` skips level 0 (its rows reach the feed as the
+ * changelog of the compaction that settles them), `full-compaction` reads only the top level (the
+ * rest comes as the next full compaction's changelog), other producers read every level.
+ */
+function levelFilter(schema: TableSchema, levels: 'batch' | 'streaming-full' | 'all'): (level: number) => boolean {
+  const o = schema.options;
+  // Deletion-vector tables: Eddy reads them only with their vectors, above level 0.
+  if (!schema.isPrimaryKeyTable || (levels === 'all' && !o.deletionVectorsEnabled)) return () => true;
+  if (levels === 'batch') return batchScanSkipsLevel0(schema) ? (l) => l > 0 : () => true;
+  if (o.changelogProducer === 'full-compaction' && !o.deletionVectorsEnabled) return (l) => l === o.numLevels - 1;
+  if (o.changelogProducer === 'lookup' || o.deletionVectorsEnabled) return (l) => l > 0;
+  return () => true;
 }

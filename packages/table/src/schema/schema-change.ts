@@ -13,7 +13,7 @@ import { validateOptionKeys } from '../options/registry.ts';
 import { type DataField, type DataType, formatDataType, parseDataType, withNullable } from '../types/data-types.ts';
 import { EddyError } from '../types/errors.ts';
 import type { InternalValue } from '../types/internal.ts';
-import { TableSchema, validateColumnName } from './table-schema.ts';
+import { TableSchema, validateColumnName, validateFirstRow } from './table-schema.ts';
 import { checkTypeChange, isImplementedWidening } from './type-evolution.ts';
 
 /** Where a column goes: first, last, or next to another column. */
@@ -132,7 +132,7 @@ export function applySchemaChanges(old: TableSchema, changes: readonly SchemaCha
   const isPartition = (f: DataField) => old.partitionKeys.includes(originalName(f));
   const isPrimary = (f: DataField) => old.primaryKeys.includes(originalName(f));
   // Keys are checked against the schema's key lists by the column's name before this ALTER.
-  const originalName = (f: DataField) => old.fields.find((o) => o.id === f.id)?.name ?? f.name;
+  const originalName = (f: DataField) => old.fieldById(f.id)?.name ?? f.name;
 
   for (const [n, c] of changes.entries()) {
     if (typeof c !== 'object' || c === null || !SCHEMA_CHANGE_KINDS.includes((c as SchemaChange).kind)) {
@@ -294,6 +294,7 @@ export function applySchemaChanges(old: TableSchema, changes: readonly SchemaCha
       comment,
       ctx.nowMillis ?? Date.now(),
     );
+    validateFirstRow(schema);
   } catch (e) {
     if (!(e instanceof EddyError)) throw e;
     throw new EddyError(e.code, `ALTER TABLE ${t}: ${e.message}`, { cause: e });
@@ -471,7 +472,7 @@ export function carryOverProblem(from: TableSchema, to: TableSchema): string | u
     if (from.rawOptions[k] !== to.rawOptions[k]) return `option '${k}' changed`;
   }
   for (const f of to.fields) {
-    const old = from.fields.find((x) => x.id === f.id);
+    const old = from.fieldById(f.id);
     if (!old) {
       if (!f.type.nullable) return `column '${f.name}' is new and NOT NULL`;
       continue;

@@ -4,6 +4,7 @@ import { validateMergeOptions } from '../options/merge-options.ts';
 import { validateOptionKeys } from '../options/registry.ts';
 import { type DataField, type DataType, formatDataType, parseDataType, withNullable } from '../types/data-types.ts';
 import { corruptFile, EddyError } from '../types/errors.ts';
+import { checkFieldCount, checkMetadataSize, MAX_SCHEMA_JSON_BYTES } from '../types/limits.ts';
 
 /** What a user gives to create a table. Types are Paimon SQL strings (`'DECIMAL(10, 2)'`). */
 export interface SchemaInput {
@@ -30,6 +31,11 @@ export class TableSchema {
   readonly trimmedPrimaryKeys: readonly string[];
   readonly bucketKeys: readonly string[];
 
+  /** Column name → index in `fields` (lookups are O(1): schemas may be wide). */
+  private readonly byName = new Map<string, number>();
+  /** Field id → field. */
+  private readonly byId = new Map<number, DataField>();
+
   constructor(
     readonly id: number,
     readonly fields: readonly DataField[],
@@ -40,10 +46,20 @@ export class TableSchema {
     readonly comment: string | undefined,
     readonly timeMillis: number,
   ) {
-    const names = new Set<string>();
-    for (const f of fields) {
+    checkFieldCount(fields.length, `schema ${id}`);
+    const names = this.byName;
+    for (let i = 0; i < fields.length; i++) {
+      const f = fields[i];
       if (names.has(f.name)) throw new EddyError('INVALID_ARGUMENT', `duplicate column '${f.name}'`);
-      names.add(f.name);
+      names.set(f.name, i);
+      // Readers map file columns by field id: two columns with one id would read each other's data.
+      const twin = this.byId.get(f.id);
+      if (twin)
+        throw new EddyError(
+          'INVALID_ARGUMENT',
+          `columns '${twin.name}' and '${f.name}' have the same field id ${f.id}`,
+        );
+      this.byId.set(f.id, f);
     }
     for (const k of [...partitionKeys, ...primaryKeys]) {
       if (!names.has(k)) throw new EddyError('INVALID_ARGUMENT', `key column '${k}' is not a column of the table`);
@@ -80,13 +96,19 @@ export class TableSchema {
   }
 
   field(name: string): DataField {
-    const f = this.fields.find((x) => x.name === name);
-    if (!f) throw new EddyError('INVALID_ARGUMENT', `unknown column '${name}'`);
-    return f;
+    const i = this.byName.get(name);
+    if (i === undefined) throw new EddyError('INVALID_ARGUMENT', `unknown column '${name}'`);
+    return this.fields[i];
   }
 
+  /** The index of a column in `fields`, or -1. */
   fieldIndex(name: string): number {
-    return this.fields.findIndex((x) => x.name === name);
+    return this.byName.get(name) ?? -1;
+  }
+
+  /** The field with this id, if the schema has it. */
+  fieldById(id: number): DataField | undefined {
+    return this.byId.get(id);
   }
 
   /** Builds schema 0 from user input, assigning field ids like Paimon's Schema.Builder. */
@@ -136,6 +158,7 @@ export class TableSchema {
     if (o.mergeEngine !== 'deduplicate' && !schema.isPrimaryKeyTable) {
       throw new EddyError('INVALID_OPTION', `option 'merge-engine': '${o.mergeEngine}' needs a primary key`);
     }
+    validateFirstRow(schema);
     if (o.deletionVectorsEnabled) {
       // Readers of DV tables skip level 0 until compaction writes deletion vectors, which Eddy's
       // compaction does not do yet: rows Eddy wrote would stay invisible (Java-written DV tables
@@ -175,6 +198,7 @@ export class TableSchema {
   }
 
   static fromJson(text: string, path: string): TableSchema {
+    checkMetadataSize(text.length, MAX_SCHEMA_JSON_BYTES, path, 'schema JSON');
     let o: Record<string, unknown>;
     try {
       // Longs beyond 2^53 parse as bigint and are refused below, never rounded.
@@ -192,6 +216,8 @@ export class TableSchema {
     }
     const version = o.version === undefined ? 1 : (o.version as number);
     if (!Array.isArray(o.fields)) throw corruptFile(path, "'fields' is not an array");
+    // Before any per-field work: a huge schema fails in time linear in the file, not worse.
+    checkFieldCount(o.fields.length, path);
     for (const k of ['partitionKeys', 'primaryKeys']) {
       const v = o[k];
       if (!Array.isArray(v) || v.some((x) => typeof x !== 'string'))
@@ -244,4 +270,18 @@ export function validateColumnName(name: unknown): void {
   // biome-ignore lint/suspicious/noControlCharactersInRegex: rejecting control characters is the point
   if (/[\u0000-\u001f]/.test(name))
     throw new EddyError('INVALID_NAME', `column name ${JSON.stringify(name)} contains control characters`);
+}
+
+/** Paimon's SchemaValidation for `first-row` tables: Java refuses to create or alter these. */
+export function validateFirstRow(schema: TableSchema): void {
+  const o = schema.options;
+  if (o.mergeEngine !== 'first-row') return;
+  if (o.changelogProducer !== 'none' && o.changelogProducer !== 'lookup') {
+    throw new EddyError(
+      'INVALID_OPTION',
+      `option 'changelog-producer': merge-engine 'first-row' supports only 'none' and 'lookup', got '${o.changelogProducer}'`,
+    );
+  }
+  if (o.sequenceFields.length > 0)
+    throw new EddyError('INVALID_OPTION', "option 'sequence.field' cannot be used with merge-engine 'first-row'");
 }

@@ -1,13 +1,14 @@
-import { setTimeout as sleep } from 'node:timers/promises';
 import { columnValue, toPublicValue } from '../data/columns.ts';
+import { decodeConsumer } from '../format/consumer.ts';
 import type { ManifestEntry } from '../format/manifest.ts';
 import { FileKind, mergeManifestEntries } from '../format/manifest.ts';
 import type { Snapshot } from '../format/snapshot.ts';
-import { joinPath } from '../io/file-io.ts';
+import { type FileIO, joinPath } from '../io/file-io.ts';
 import { ChangelogManager } from '../meta/changelog-manager.ts';
 import type { DataSplit } from '../meta/data-split.ts';
 import type { TableContext } from '../meta/table-context.ts';
 import { type ColumnBatch, SplitReader } from '../read/split-reader.ts';
+import { ScanPlanner } from '../scan/scan-planner.ts';
 import type { TableSchema } from '../schema/table-schema.ts';
 import type { DataField } from '../types/data-types.ts';
 import { EddyError } from '../types/errors.ts';
@@ -96,7 +97,11 @@ export const DEFAULT_POLL_INTERVAL_MS = 200;
 
 /** A table as the change feed sees it: its parts, and full reads of a snapshot (`latest-full` and friends). */
 export interface ChangeSource extends TableContext {
-  scanColumns(options: { snapshotId: number; select: readonly string[] }): AsyncIterable<ColumnBatch>;
+  scanColumns(options: {
+    snapshotId: number;
+    select: readonly string[];
+    splits: readonly DataSplit[];
+  }): AsyncIterable<ColumnBatch>;
 }
 
 /**
@@ -120,9 +125,10 @@ export class ChangeReader {
     private readonly table: ChangeSource,
     private readonly options: ChangeOptions = {},
   ) {
-    const fields = table.schema.fields;
+    const schema = table.schema;
     this.selectedIds = options.select?.map((c) => {
-      const f = fields.find((x) => x.name === c);
+      const i = schema.fieldIndex(c);
+      const f = i < 0 ? undefined : schema.fields[i];
       if (!f) throw new EddyError('INVALID_ARGUMENT', `select: unknown column '${c}' in table ${table.name}`);
       return f.id;
     });
@@ -133,7 +139,7 @@ export class ChangeReader {
   private async schemaOf(snapshot: Snapshot): Promise<{ schema: TableSchema; projection: DataField[] }> {
     const schema = await this.table.schemas.forSnapshot(snapshot.schemaId, this.table.schema);
     const projection = this.selectedIds
-      ? this.selectedIds.map((id) => schema.fields.find((f) => f.id === id)).filter((f) => f !== undefined)
+      ? this.selectedIds.map((id) => schema.fieldById(id)).filter((f) => f !== undefined)
       : [...schema.fields];
     return { schema, projection };
   }
@@ -169,9 +175,16 @@ export class ChangeReader {
     else {
       const start = await this.startPosition();
       if (start.full !== undefined) {
-        const { schema, projection } = await this.schemaOf(await t.snapshots.snapshot(start.full));
+        const snapshot = await t.snapshots.snapshot(start.full);
+        const { schema, projection } = await this.schemaOf(snapshot);
         if (projection.length > 0) {
-          for await (const b of t.scanColumns({ snapshotId: start.full, select: projection.map((f) => f.name) })) {
+          // The levels Java's streaming starting scan reads (not the batch rule): see ScanPlanner.
+          const { splits } = await new ScanPlanner(schema, t.schemas, t.snapshots, t.manifests).plan({
+            snapshot,
+            levels: 'streaming-full',
+          });
+          const select = projection.map((f) => f.name);
+          for await (const b of t.scanColumns({ snapshotId: start.full, select, splits })) {
             o.signal?.throwIfAborted();
             yield { snapshotId: start.full, schemaId: schema.id, kinds: new Int8Array(b.length), batch: b };
           }
@@ -182,35 +195,56 @@ export class ChangeReader {
       next = start.next;
     }
     const interval = o.pollIntervalMs ?? DEFAULT_POLL_INTERVAL_MS;
+    const waiter = new SnapshotWaiter(t.io, t.snapshots.dir, interval, o.signal);
+    try {
+      yield* this.follow(next, consumer, waiter);
+    } finally {
+      waiter.close();
+    }
+  }
+
+  /** The changes of snapshot `next` and each one after it, waiting for each to be committed. */
+  private async *follow(
+    next: number,
+    consumer: string | undefined,
+    waiter: SnapshotWaiter,
+  ): AsyncGenerator<ChangeBatch> {
+    const t = this.table;
+    const o = this.options;
     for (;;) {
       o.signal?.throwIfAborted();
       if (o.endSnapshotId !== undefined && next > o.endSnapshotId) return;
       const snapshot = await this.tryRead(next);
       if (snapshot === undefined) {
-        let earliest = await this.earliestReadable();
-        // Gone, not yet committed: before the earliest, or (a changelog left from a time its
-        // retention was longer) between it and later snapshots.
-        const latest = earliest !== undefined && next >= earliest ? await t.snapshots.latestSnapshotId() : undefined;
-        if (latest !== undefined && next < latest) earliest = await t.snapshots.earliestSnapshotId();
-        if (earliest !== undefined && next < earliest) {
-          if (o.onExpired !== 'restart') {
-            throw new EddyError(
-              'SNAPSHOT_EXPIRED',
-              `table ${t.name}: snapshot ${next} was expired before this feed read it; the earliest is ${earliest}`,
-            );
+        // Gone, or not yet committed? Asked at most once per poll interval: the probes between
+        // (after a notification, or the quick ones after a delivery) cost one request each.
+        if (waiter.dueForExpiryCheck()) {
+          let earliest = await this.earliestReadable();
+          // Gone, not yet committed: before the earliest, or (a changelog left from a time its
+          // retention was longer) between it and later snapshots.
+          const latest = earliest !== undefined && next >= earliest ? await t.snapshots.latestSnapshotId() : undefined;
+          if (latest !== undefined && next < latest) earliest = await t.snapshots.earliestSnapshotId();
+          if (earliest !== undefined && next < earliest) {
+            if (o.onExpired !== 'restart') {
+              throw new EddyError(
+                'SNAPSHOT_EXPIRED',
+                `table ${t.name}: snapshot ${next} was expired before this feed read it; the earliest is ${earliest}`,
+              );
+            }
+            o.onGap?.({ missedFrom: next, resumedAt: earliest });
+            next = earliest;
+            continue;
           }
-          o.onGap?.({ missedFrom: next, resumedAt: earliest });
-          next = earliest;
-          continue;
         }
         try {
-          await sleep(interval, undefined, { signal: o.signal });
+          await waiter.wait();
         } catch (e) {
           o.signal?.throwIfAborted();
           throw e;
         }
         continue;
       }
+      waiter.found();
       let changes: ChangeBatch[];
       try {
         changes = await this.changesOf(snapshot);
@@ -407,22 +441,90 @@ export async function readConsumer(table: TableContext, id: string): Promise<num
     if (e instanceof EddyError && e.code === 'NOT_FOUND') return undefined;
     throw e;
   }
-  let next: unknown;
-  try {
-    next = (JSON.parse(text) as { nextSnapshot?: unknown }).nextSnapshot;
-  } catch (e) {
-    throw new EddyError('CORRUPT_FILE', `${path}: not valid JSON`, { path, cause: e });
-  }
-  if (typeof next !== 'number' || !Number.isInteger(next) || next < 1) {
-    throw new EddyError(
-      'CORRUPT_FILE',
-      `${path}: nextSnapshot must be a positive integer, got ${JSON.stringify(next)}`,
-      { path },
-    );
-  }
-  return next;
+  return decodeConsumer(text, path);
 }
 
 export async function writeConsumer(table: TableContext, id: string, nextSnapshot: number): Promise<void> {
   await table.io.write(consumerPath(table, id), JSON.stringify({ nextSnapshot }));
+}
+
+/**
+ * How a feed waits for the next snapshot. Where storage notifies (a local disk: `FileIO.watch` on
+ * the snapshot directory) a new file wakes it at once, and polling every interval stays as the
+ * fallback for lost notifications. Elsewhere (S3) polling adapts: right after a snapshot was found
+ * the next is probed after an eighth of the interval, doubling up to the interval while none comes —
+ * so a busy table is followed closely and an idle one costs what fixed polling costs.
+ */
+class SnapshotWaiter {
+  private readonly unwatch: (() => void) | undefined;
+  /** A notification arrived since the last wait (the next probe must not sleep). */
+  private notified = false;
+  private wake: (() => void) | undefined;
+  private delay: number;
+  private readonly quick: number;
+  private lastExpiryCheck = Number.NEGATIVE_INFINITY;
+
+  constructor(
+    io: FileIO,
+    dir: string,
+    private readonly interval: number,
+    private readonly signal: AbortSignal | undefined,
+  ) {
+    this.quick = Math.max(5, Math.floor(interval / 8));
+    this.delay = interval;
+    this.unwatch = io.watch?.(dir, () => {
+      this.notified = true;
+      this.wake?.();
+    });
+  }
+
+  /** Whether to ask if a missing snapshot was expired (at most once per interval). */
+  dueForExpiryCheck(): boolean {
+    const now = performance.now();
+    if (now - this.lastExpiryCheck < this.interval) return false;
+    this.lastExpiryCheck = now;
+    return true;
+  }
+
+  /** A snapshot was found: without notifications, poll quickly again. */
+  found(): void {
+    this.delay = this.unwatch ? this.interval : this.quick;
+  }
+
+  /** Until a notification, the poll delay, or the abort (which rejects). */
+  async wait(): Promise<void> {
+    this.signal?.throwIfAborted();
+    if (this.notified) {
+      this.notified = false;
+      return;
+    }
+    const ms = this.delay;
+    if (!this.unwatch) this.delay = Math.min(this.interval, this.delay * 2);
+    await new Promise<void>((resolve, reject) => {
+      const done = () => {
+        clearTimeout(timer);
+        this.signal?.removeEventListener('abort', onAbort);
+        this.wake = undefined;
+      };
+      const onAbort = () => {
+        done();
+        reject(this.signal?.reason);
+      };
+      const timer = setTimeout(() => {
+        done();
+        resolve();
+      }, ms);
+      this.wake = () => {
+        done();
+        this.notified = false;
+        resolve();
+      };
+      this.signal?.addEventListener('abort', onAbort, { once: true });
+    });
+  }
+
+  close(): void {
+    this.unwatch?.();
+    this.wake = undefined;
+  }
 }

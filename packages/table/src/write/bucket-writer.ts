@@ -45,7 +45,7 @@ export class BucketWriter implements BufferOwner {
   readonly changelogFiles: DataFileMeta[] = [];
   readonly bucketDir: string;
 
-  /** The next flushed row's sequence number will be at least `next` (see TableWriter.resequence). */
+  /** The next flushed row's sequence number will be at least `next` (see TableWriter.followCommits). */
   async raiseSequenceFloor(next: bigint): Promise<void> {
     if (!this.sequenceStart) return; // not restored yet: its restore will read the latest snapshot
     const start = await this.sequenceStart;

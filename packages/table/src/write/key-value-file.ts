@@ -1,11 +1,12 @@
+import { randomUUID } from 'node:crypto';
 import * as nodePath from 'node:path';
-import { arrowField, makeRecordBatch } from '../data/arrow.ts';
+import { arrowField, arrowToColumn, makeRecordBatch } from '../data/arrow.ts';
 import { type Column, columnValue } from '../data/columns.ts';
 import { serializeBinaryRow } from '../format/binary-row.ts';
 import type { DataFileMeta } from '../format/manifest.ts';
-import { encodingHints, writeParquet } from '../format/parquet.ts';
+import { encodingHints, readParquet, writeParquet } from '../format/parquet.ts';
 import { columnStats, toSimpleStats } from '../format/stats.ts';
-import type { FileIO } from '../io/file-io.ts';
+import { type FileIO, joinPath } from '../io/file-io.ts';
 import {
   KEY_FIELD_ID_START,
   KEY_FIELD_PREFIX,
@@ -14,6 +15,7 @@ import {
   VALUE_KIND_FIELD_ID,
 } from '../schema/table-schema.ts';
 import type { DataField } from '../types/data-types.ts';
+import { EddyError } from '../types/errors.ts';
 import { isRetract } from '../types/internal.ts';
 
 const SEQUENCE_FIELD: DataField = {
@@ -26,6 +28,15 @@ const KIND_FIELD: DataField = {
   name: '_VALUE_KIND',
   type: { root: 'TINYINT', nullable: false },
 };
+
+/**
+ * Row groups and pages sized for lookups by key: a point lookup prunes row groups with the
+ * `_KEY_*` statistics and decodes one group of at most 128Ki rows instead of the whole file
+ * (a 1.25M-row file at the default target-file-size had one 1Mi-row group, then a 230k one), and
+ * the page index (per-page min/max) lets a reader narrow further. Scans lose little: a group still
+ * holds megabytes per column.
+ */
+export const PRIMARY_KEY_LAYOUT = { rowGroupRows: 128 * 1024, pageBytes: 64 * 1024, pageIndex: true } as const;
 
 /** Records sorted by key, one per key, with their system columns. */
 export interface KeyValueRecords {
@@ -78,6 +89,7 @@ export async function writeKeyValueFile(
       compression: schema.options.fileCompression,
       zstdLevel: schema.options.zstdLevel,
       ...encodingHints(fields, all),
+      ...PRIMARY_KEY_LAYOUT,
     },
     path,
   );
@@ -115,4 +127,44 @@ export async function writeKeyValueFile(
 export function localMillisAsUtc(): number {
   const now = new Date();
   return now.getTime() - now.getTimezoneOffset() * 60_000;
+}
+
+/**
+ * Re-bases a written but not yet committed primary-key file: the same records with every sequence
+ * number raised by `shift`, under a new name in `dir` (`prefix` `data` or `changelog`). Used when
+ * another commit landed rows of the same keys with higher numbers (TableWrite.commit): rewriting
+ * the level-0 files of one commit is cheap, and the numbers live in the file, so it is the only way.
+ */
+export async function rebaseKeyValueFile(
+  io: FileIO,
+  dir: string,
+  schema: TableSchema,
+  file: DataFileMeta,
+  shift: bigint,
+  prefix: 'data' | 'changelog',
+): Promise<DataFileMeta> {
+  const path = joinPath(dir, file.fileName);
+  const table = await readParquet(await io.read(path), path);
+  const column = (name: string) => {
+    const v = table.getChild(name);
+    if (!v) throw new EddyError('CORRUPT_FILE', `${path}: column '${name}' is missing`, { path });
+    return v;
+  };
+  if (table.numRows !== file.rowCount)
+    throw new EddyError('CORRUPT_FILE', `${path}: has ${table.numRows} rows, its metadata says ${file.rowCount}`, {
+      path,
+    });
+  const columns = schema.fields.map((f) => arrowToColumn(column(f.name), f.type));
+  const seq = new BigInt64Array(arrowToColumn(column('_SEQUENCE_NUMBER'), SEQUENCE_FIELD.type).data as BigInt64Array);
+  for (let i = 0; i < seq.length; i++) seq[i] += shift;
+  const kind = Int8Array.from(arrowToColumn(column('_VALUE_KIND'), KIND_FIELD.type).data as Int8Array);
+  const out = joinPath(dir, `${prefix}-${randomUUID()}-0.parquet`);
+  return writeKeyValueFile(
+    io,
+    out,
+    schema,
+    { columns, seq, kind, length: table.numRows },
+    file.level,
+    file.fileSource === 1 ? 1 : 0,
+  );
 }

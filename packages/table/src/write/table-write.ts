@@ -10,19 +10,25 @@ import {
   type CommitResult,
   FileStoreCommit,
   isCommitOutcomeUnknown,
+  SequenceConflictError,
 } from '../commit/file-store-commit.ts';
 import { toInternalValue } from '../data/columns.ts';
 import { serializeBinaryRow } from '../format/binary-row.ts';
+import type { DataFileMeta } from '../format/manifest.ts';
 import { deleteFiles } from '../lsm/bucket-compaction.ts';
 import { compactTable } from '../lsm/table-compaction.ts';
+import { ExpireAfterCommit } from '../maintenance/expire-after-commit.ts';
 import type { CommitMessage } from '../meta/commit-message.ts';
+import { CommitUserManager } from '../meta/commit-user-manager.ts';
+import { addedSince, bucketKeyOf, maxSequences } from '../meta/committed-sequences.ts';
 import type { TableContext } from '../meta/table-context.ts';
 import type { DataType } from '../types/data-types.ts';
 import { EddyError } from '../types/errors.ts';
 import type { RowKindName } from '../types/internal.ts';
 import { DynamicBucketAssigner } from './dynamic-bucket.ts';
+import { rebaseKeyValueFile } from './key-value-file.ts';
 import type { MemoryBudget } from './memory-budget.ts';
-import { bucketKeyOf, type RestoredSequences, type Row, TableWriter, type TableWriterOptions } from './table-writer.ts';
+import { type Row, type SequenceSource, TableWriter, type TableWriterOptions } from './table-writer.ts';
 import { checkWritable } from './writable.ts';
 
 export interface WriterOptions {
@@ -95,17 +101,38 @@ function staticPartition(t: TableContext, spec: Readonly<Record<string, unknown>
   };
 }
 
-/** Max committed sequence number per (partition, bucket) at the latest snapshot. */
-async function restoreSequences(t: TableContext): Promise<RestoredSequences> {
-  const max = new Map<string, bigint>();
-  const latest = await t.snapshots.latestSnapshot();
-  if (!latest) return { snapshotId: undefined, max };
-  for (const e of await t.manifests.liveEntries(latest)) {
-    const k = bucketKeyOf(e.partition, e.bucket);
-    const cur = max.get(k);
-    if (cur === undefined || e.file.maxSequenceNumber > cur) max.set(k, e.file.maxSequenceNumber);
-  }
-  return { snapshotId: latest.id, max };
+/** Max committed sequence numbers per (partition, bucket): at the latest snapshot, or added since one. */
+function sequenceSource(t: TableContext): SequenceSource {
+  return {
+    async restore() {
+      const latest = await t.snapshots.latestSnapshot();
+      if (!latest) return { snapshotId: undefined, max: new Map() };
+      return { snapshotId: latest.id, max: maxSequences(await t.manifests.liveEntries(latest)) };
+    },
+    async since(from) {
+      const latest = await t.snapshots.latestSnapshot();
+      if (!latest || latest.id <= from) return undefined;
+      const added = await addedSince(t.snapshots, t.manifests, from, latest);
+      return { through: added.through, max: maxSequences(added.entries) };
+    },
+  };
+}
+
+/**
+ * The highest commit identifier (checkpoint id) `commitUser` committed to the table, or undefined
+ * if it never committed: from its newest retained snapshot, or — after expiry removed them all —
+ * from its commit-user record, kept for `eddy.commit-user.time-retained` after its last commit.
+ * Long.MAX_VALUE when its last commit was a batch commit.
+ */
+export async function lastCommittedIdentifier(t: TableContext, commitUser: string): Promise<bigint | undefined> {
+  const commit = new FileStoreCommit(
+    t.schema,
+    t.snapshots,
+    t.manifests,
+    undefined,
+    new CommitUserManager(t.io, t.path),
+  );
+  return (await commit.lastCommitted(commitUser))?.identifier;
 }
 
 /** The bucketed writer behind a TableWrite (also used by tests that drive flushes directly). */
@@ -124,7 +151,7 @@ export function newTableWriter(t: TableContext, options: TableWriterOptions = {}
           t.name,
         )
       : undefined;
-  return new TableWriter(t.io, t.path, t.schema, () => restoreSequences(t), { ...options, dynamicBucket: dynamic });
+  return new TableWriter(t.io, t.path, t.schema, sequenceSource(t), { ...options, dynamicBucket: dynamic });
 }
 
 /**
@@ -133,14 +160,13 @@ export function newTableWriter(t: TableContext, options: TableWriterOptions = {}
  */
 export class TableWrite<R extends object = Record<string, unknown>> implements AsyncDisposable {
   private readonly writer: TableWriter;
-  /** The newest snapshot this writer knows holds no OVERWRITE it has not re-sequenced after. */
-  private seen: number | undefined;
   private closed = false;
   private commitsSinceFull = 0;
 
   private committed = false;
   /** Rows were written since the last commit. */
   private dirty = false;
+  private readonly expiry: ExpireAfterCommit;
 
   /** @internal Use `table.newWriter()`. */
   constructor(
@@ -150,6 +176,15 @@ export class TableWrite<R extends object = Record<string, unknown>> implements A
     private readonly overwrite?: OverwriteScope,
   ) {
     this.writer = newTableWriter(table, options);
+    this.expiry = new ExpireAfterCommit(table);
+  }
+
+  /**
+   * The last checkpoint this writer's commitUser committed (see lastCommittedIdentifier): where a
+   * restarted pipeline resumes — replay from the checkpoint after it.
+   */
+  async lastCommittedIdentifier(): Promise<bigint | undefined> {
+    return lastCommittedIdentifier(this.table, this.commitUser);
   }
 
   /** Buffers rows of one kind: plain objects, or an Arrow RecordBatch / Table (columnar, faster). */
@@ -169,74 +204,135 @@ export class TableWrite<R extends object = Record<string, unknown>> implements A
     await this.writer.flushAll();
   }
 
-  /** Flushes and commits. Without an id this is a batch commit (Long.MAX_VALUE, like Paimon). */
+  /**
+   * Flushes and commits. Without an id this is a batch commit (Long.MAX_VALUE, like Paimon).
+   *
+   * Last commit wins: before flushing, the writer raises its sequence numbers above what commits
+   * since it last looked wrote; if another commit lands rows of the same keys between this flush
+   * and the snapshot, the files are re-based above them (rewritten, see rebaseKeyValueFile) and the
+   * commit is tried again, so for every key this commit's rows rank above every earlier commit's.
+   */
   async commit(commitIdentifier?: number | bigint): Promise<CommitResult> {
     if (this.closed) throw new EddyError('INVALID_ARGUMENT', 'this writer is closed');
     const t = this.table;
     const overwrite = this.overwrite;
     if (overwrite && this.committed)
       throw new EddyError('INVALID_ARGUMENT', `an overwrite writer of ${t.name} commits once`);
+    // An async expiry that failed since the last commit: reported before anything else is published.
+    this.expiry.throwPending();
     this.committed = true;
     const id = commitIdentifier === undefined ? undefined : BigInt(commitIdentifier);
     const pk = t.schema.isPrimaryKeyTable;
-    // The snapshot after which an OVERWRITE could outrank what this writer flushed so far.
-    const after =
-      this.writer.sequencedAfter === undefined ? undefined : Math.max(this.seen ?? 0, this.writer.sequencedAfter);
-    if (pk && after !== undefined) await this.followOverwrites(after);
-    const messages = await this.writer.prepareCommit();
+    // Files flushed before this call were numbered above `sequencedAfter` as it is now; files
+    // flushed below, above it after followCommits.
+    const flushedBefore = this.writer.hasFlushedFiles ? this.writer.sequencedAfter : undefined;
+    if (pk) await this.writer.followCommits();
+    let messages = await this.writer.prepareCommit();
     const hashIndex = messages.length > 0 ? await this.writer.prepareIndexCommit() : undefined;
+    // (An overwrite replaces every file in the partitions it writes to: nothing there can outrank it.)
+    let sequencedAfter = pk && !overwrite ? (flushedBefore ?? this.writer.sequencedAfter) : undefined;
     let result: CommitResult;
-    try {
-      result = await new FileStoreCommit(t.schema, t.snapshots, t.manifests, t.schemas).commit(messages, {
-        commitUser: this.commitUser,
-        commitIdentifier: id,
-        overwrite: overwrite?.(messages),
-        // Files flushed before followOverwrites re-sequenced are checked against what it found. (An
-        // overwrite replaces every file in the partitions it writes to: nothing there can outrank it.)
-        sequencedAfter: pk && !overwrite ? (after ?? this.writer.sequencedAfter) : undefined,
-        hashIndex,
-      });
-      if (hashIndex && result.published) this.writer.indexCommitted(hashIndex);
-    } catch (e) {
-      if (!isCommitOutcomeUnknown(e)) {
-        // Refused before anything was published: the files just written are nobody's. The commit's
-        // error is the one to report; files a failing delete leaves are orphans, which
-        // removeOrphanFiles takes.
-        for (const m of messages) {
-          const dir = t.paths.bucketDirOf(m.partition, m.bucket);
-          await deleteFiles(t.io, dir, [...m.newFiles, ...(m.changelogFiles ?? [])]).catch(() => undefined);
+    for (let rebases = 0; ; rebases++) {
+      try {
+        result = await new FileStoreCommit(
+          t.schema,
+          t.snapshots,
+          t.manifests,
+          t.schemas,
+          new CommitUserManager(t.io, t.path),
+        ).commit(messages, {
+          commitUser: this.commitUser,
+          commitIdentifier: id,
+          overwrite: overwrite?.(messages),
+          sequencedAfter,
+          hashIndex,
+        });
+        if (hashIndex && result.published) this.writer.indexCommitted(hashIndex);
+        result = { ...result, rebases };
+        break;
+      } catch (e) {
+        let error = e;
+        if (e instanceof SequenceConflictError && rebases < t.schema.options.commitMaxRetries) {
+          try {
+            messages = await this.rebase(messages, e.floors);
+            sequencedAfter = e.through;
+            continue;
+          } catch (rebaseError) {
+            error = rebaseError;
+          }
         }
-        if (hashIndex) await this.writer.discardIndex(hashIndex);
-        if (e instanceof EddyError && e.code === 'COMMIT_CONFLICT' && pk) await this.writer.resequence();
+        if (!isCommitOutcomeUnknown(error)) {
+          // Refused before anything was published: the files just written are nobody's. The commit's
+          // error is the one to report; files a failing delete leaves are orphans, which
+          // removeOrphanFiles takes.
+          for (const m of messages) {
+            const dir = t.paths.bucketDirOf(m.partition, m.bucket);
+            await deleteFiles(t.io, dir, [...m.newFiles, ...(m.changelogFiles ?? [])]).catch(() => undefined);
+          }
+          if (hashIndex) await this.writer.discardIndex(hashIndex);
+        }
+        throw error;
       }
-      throw e;
     }
     this.dirty = false;
-    if (result.snapshot && result.published) this.seen = result.snapshot.id;
     if (result.published) await this.compactIfNeeded(id);
+    // Paimon's commit maintenance: expire snapshots once the commit (and its compaction) landed.
+    if (result.published && result.snapshot) await this.expiry.afterCommit(result.snapshot);
     return result;
   }
 
   /**
-   * If an OVERWRITE landed since this writer last looked, re-sequence: the overwrite's rows were
-   * numbered from the files it replaced, and this writer's next rows must rank above them.
-   * Reads only the snapshot files committed since (usually none or a few).
+   * Rewrites the files of the buckets in `floors` with their sequence numbers raised so the lowest
+   * is the bucket's floor (their order among themselves kept), deletes the old ones, and makes the
+   * writer continue above them. A failure leaves the old files (the caller deletes them) and no new.
    */
-  private async followOverwrites(from: number): Promise<void> {
-    const latest = await this.table.snapshots.latestSnapshotId();
-    if (latest === undefined || latest <= from) return;
-    for (let sid = from + 1; sid <= latest; sid++) {
-      const s = await this.table.snapshots.snapshot(sid).catch((e: unknown) => {
-        if (e instanceof EddyError && e.code === 'NOT_FOUND') return undefined; // expired: see below
-        throw e;
-      });
-      // An expired snapshot might have been an overwrite: re-sequencing is the safe answer.
-      if (!s || s.commitKind === 'OVERWRITE') {
-        await this.writer.resequence();
-        break;
+  private async rebase(
+    messages: readonly CommitMessage[],
+    floors: ReadonlyMap<string, bigint>,
+  ): Promise<CommitMessage[]> {
+    const t = this.table;
+    const out: CommitMessage[] = [];
+    const written: { dir: string; files: DataFileMeta[] }[] = [];
+    const replaced: { dir: string; files: DataFileMeta[] }[] = [];
+    try {
+      for (const m of messages) {
+        const floor = floors.get(bucketKeyOf(m.partitionBytes, m.bucket));
+        const files = [...m.newFiles, ...(m.changelogFiles ?? [])];
+        if (floor === undefined || files.length === 0) {
+          out.push(m);
+          continue;
+        }
+        let min = files[0].minSequenceNumber;
+        for (const f of files) if (f.minSequenceNumber < min) min = f.minSequenceNumber;
+        const shift = floor - min;
+        if (shift <= 0n) {
+          out.push(m);
+          continue;
+        }
+        const dir = t.paths.bucketDirOf(m.partition, m.bucket);
+        const mine = { dir, files: [] as DataFileMeta[] };
+        written.push(mine);
+        const rebase = async (f: DataFileMeta, prefix: 'data' | 'changelog') => {
+          const r = await rebaseKeyValueFile(t.io, dir, t.schema, f, shift, prefix);
+          mine.files.push(r);
+          return r;
+        };
+        const newFiles: DataFileMeta[] = [];
+        for (const f of m.newFiles) newFiles.push(await rebase(f, 'data'));
+        const changelogFiles: DataFileMeta[] = [];
+        for (const f of m.changelogFiles ?? []) changelogFiles.push(await rebase(f, 'changelog'));
+        replaced.push({ dir, files });
+        let max = floor;
+        for (const f of [...newFiles, ...changelogFiles]) if (f.maxSequenceNumber > max) max = f.maxSequenceNumber;
+        await this.writer.raiseFloor(m.partitionBytes, m.bucket, max + 1n);
+        out.push({ ...m, newFiles, changelogFiles });
       }
+    } catch (e) {
+      for (const w of written) await deleteFiles(t.io, w.dir, w.files).catch(() => undefined);
+      throw e;
     }
-    this.seen = latest;
+    for (const r of replaced) await deleteFiles(t.io, r.dir, r.files).catch(() => undefined);
+    return out;
   }
 
   /**

@@ -16,6 +16,7 @@ import { partitionPath } from '../format/partition-path.ts';
 import type { FileIO } from '../io/file-io.ts';
 import { aggregateFunctionOf, canRetract } from '../merge/merge-function.ts';
 import type { CommitMessage } from '../meta/commit-message.ts';
+import { bucketKeyOf } from '../meta/committed-sequences.ts';
 import type { HashIndexCommit } from '../meta/hash-index.ts';
 import { defaultValueOf } from '../schema/schema-change.ts';
 import type { TableSchema } from '../schema/table-schema.ts';
@@ -42,11 +43,19 @@ export interface RestoredSequences {
   readonly max: Map<string, bigint>;
 }
 
-/** Loads the sequence numbers a writer continues after (once, and again after an overwrite). */
-export type RestoreSequences = () => Promise<RestoredSequences>;
+/**
+ * Where a writer's sequence numbers come from: `restore` reads the latest snapshot's files (once,
+ * at the first flush); `since(from)` the max numbers of what commits after snapshot `from` added
+ * (undefined when nothing landed since).
+ */
+export interface SequenceSource {
+  readonly restore: () => Promise<RestoredSequences>;
+  readonly since: (
+    from: number,
+  ) => Promise<{ readonly through: number; readonly max: Map<string, bigint> } | undefined>;
+}
 
-export const bucketKeyOf = (partitionBytes: Uint8Array, bucket: number): string =>
-  `${Buffer.from(partitionBytes.buffer, partitionBytes.byteOffset, partitionBytes.byteLength).toString('base64')}/${bucket}`;
+export { bucketKeyOf };
 
 /**
  * Routes rows to (partition, bucket) buffers that share one memory budget, and turns them into
@@ -54,6 +63,8 @@ export const bucketKeyOf = (partitionBytes: Uint8Array, bucket: number): string 
  */
 export class TableWriter {
   private readonly buckets = new Map<string, BucketWriter>();
+  /** The same writers by bucketKeyOf (the key sequence numbers are tracked by). */
+  private readonly bySequenceKey = new Map<string, BucketWriter>();
   private byBucket: BucketWriter[] = [];
   private readonly partitionCache = new Map<
     string,
@@ -79,7 +90,7 @@ export class TableWriter {
     private readonly io: FileIO,
     private readonly tablePath: string,
     readonly schema: TableSchema,
-    private readonly restore: RestoreSequences,
+    private readonly sequences: SequenceSource,
     options: TableWriterOptions = {},
   ) {
     if (schema.isPrimaryKeyTable && schema.options.deletionVectorsEnabled) {
@@ -237,8 +248,11 @@ export class TableWriter {
     for (const f of input.schema.fields) {
       if (!this.fieldNames.has(f.name)) throw new EddyError('INVALID_ROW', `Arrow input: unknown column '${f.name}'`);
     }
+    // Arrow's getChild scans the columns: index them once (linear in a wide schema).
+    const childIndex = new Map(input.schema.fields.map((f, i) => [f.name, i]));
     const cols: Column[] = schema.fields.map((f) => {
-      const c = this.arrowColumn(input, f, n);
+      const at = childIndex.get(f.name);
+      const c = this.arrowColumn(at === undefined ? null : input.getChildAt(at), f, n);
       const def = this.defaults.get(f.name);
       return def === undefined || c.validity === null ? c : fillNulls(c, def, f.name);
     });
@@ -246,8 +260,7 @@ export class TableWriter {
     await this.budget.reclaim();
   }
 
-  private arrowColumn(input: arrow.RecordBatch | arrow.Table, f: DataField, n: number): Column {
-    const vec = input.getChild(f.name);
+  private arrowColumn(vec: arrow.Vector | null, f: DataField, n: number): Column {
     if (!vec) {
       // A missing column is all nulls (then its default, if it has one).
       if (!f.type.nullable && !this.defaults.has(f.name))
@@ -401,38 +414,55 @@ export class TableWriter {
       return (await this.restoredSequences()).max.get(bucketKeyOf(p.bytes, bucket)) ?? -1n;
     });
     this.buckets.set(key, w);
+    this.bySequenceKey.set(bucketKeyOf(p.bytes, bucket), w);
     this.budget.register(w);
     return w;
   }
 
   private async restoredSequences(): Promise<RestoredSequences> {
-    this.restored ??= this.restore();
+    this.restored ??= this.sequences.restore();
     const r = await this.restored;
     this.restoredAt ??= r.snapshotId ?? 0;
     return r;
   }
 
   /**
-   * The snapshot id this writer's sequence numbers were restored from: every row it flushes ranks
-   * above the files live there. Undefined until a flush needed them.
+   * The snapshot id this writer's sequence numbers rank above: in every bucket, the rows it flushes
+   * from now on are numbered above the files live there. Undefined until a flush needed them.
    */
   get sequencedAfter(): number | undefined {
     return this.restoredAt;
   }
 
+  /** Whether files were flushed since the last prepareCommit (memory pressure, or flush()). */
+  get hasFlushedFiles(): boolean {
+    for (const w of this.buckets.values()) if (w.newFiles.length > 0 || w.changelogFiles.length > 0) return true;
+    return false;
+  }
+
   /**
-   * Restores the sequence numbers again, from the latest snapshot, and raises every bucket's next
-   * number above them: after an overwrite landed (sequenced from the files it replaced), rows this
-   * writer flushes from now on rank above the overwrite's.
+   * Reads what commits landed since `sequencedAfter` (usually a few delta manifests) and raises
+   * every bucket's next number above what they wrote, so that rows flushed from now on rank above
+   * every commit before this writer's next one: for the same key, the later commit wins.
    */
-  async resequence(): Promise<void> {
-    this.restored = undefined;
-    this.restoredAt = undefined;
+  async followCommits(): Promise<void> {
+    if (!this.restored) return; // nothing numbered yet: the first flush restores from the latest snapshot
     const r = await this.restoredSequences();
-    for (const w of this.buckets.values()) {
-      const max = r.max.get(bucketKeyOf(w.partitionBytes, w.bucket));
-      if (max !== undefined) await w.raiseSequenceFloor(max + 1n);
-    }
+    const since = await this.sequences.since(this.restoredAt ?? 0);
+    if (!since) return;
+    for (const [k, max] of since.max) await this.raise(r, k, max + 1n);
+    this.restoredAt = Math.max(this.restoredAt ?? 0, since.through);
+  }
+
+  /** The next number flushed to (partition, bucket) will be at least `next` (after a re-base). */
+  async raiseFloor(partitionBytes: Uint8Array, bucket: number, next: bigint): Promise<void> {
+    await this.raise(await this.restoredSequences(), bucketKeyOf(partitionBytes, bucket), next);
+  }
+
+  private async raise(r: RestoredSequences, key: string, next: bigint): Promise<void> {
+    const cur = r.max.get(key);
+    if (cur === undefined || cur < next - 1n) r.max.set(key, next - 1n);
+    await this.bySequenceKey.get(key)?.raiseSequenceFloor(next);
   }
 
   /**
@@ -480,6 +510,7 @@ export class TableWriter {
   abort(): void {
     for (const w of this.buckets.values()) this.budget.unregister(w);
     this.buckets.clear();
+    this.bySequenceKey.clear();
     this.byBucket = [];
   }
 

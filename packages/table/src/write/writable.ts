@@ -1,4 +1,5 @@
 import type { TableContext } from '../meta/table-context.ts';
+import { EXTERNAL_PATHS_OPTION, EXTERNAL_PATHS_STRATEGY_OPTION } from '../meta/table-paths.ts';
 import { checkSupported } from '../options/registry.ts';
 import { EddyError } from '../types/errors.ts';
 
@@ -15,6 +16,15 @@ export function checkWritable(t: TableContext): void {
     throw new EddyError(
       'UNSUPPORTED',
       `table ${t.name}: option 'bucket' = -2 (postpone bucket mode): writing and compacting such tables is not supported; Eddy reads them as Paimon does`,
+    );
+  }
+  const strategy = (t.schema.rawOptions[EXTERNAL_PATHS_STRATEGY_OPTION] ?? 'none').trim().toLowerCase();
+  if (strategy !== 'none' && (t.schema.rawOptions[EXTERNAL_PATHS_OPTION] ?? '').trim() !== '') {
+    // Paimon writes new data files under the external roots; Eddy reads such files (confined to the
+    // listed roots) but writes only inside the table, so writing would place files elsewhere than Java.
+    throw new EddyError(
+      'UNSUPPORTED',
+      `table ${t.name}: option '${EXTERNAL_PATHS_STRATEGY_OPTION}' = '${strategy}' with '${EXTERNAL_PATHS_OPTION}': writing data files to external paths is not supported; Eddy reads such tables`,
     );
   }
   if (o.tagAutomaticCreation !== 'none') {

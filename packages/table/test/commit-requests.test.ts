@@ -1,0 +1,173 @@
+/**
+ * What a commit asks of storage (issue 23): at a high commit rate every request counts (on S3 each
+ * is billed and takes a round trip). A counting FileIO records the calls of steady-state commits.
+ */
+import * as path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { Catalog, type FileIO, type FileStatus, LocalFileIO } from '../src/index.ts';
+import { tempDir } from './helpers.ts';
+
+interface Call {
+  readonly op: string;
+  /** Path relative to the table: `snapshot/LATEST`, `manifest/manifest-…`, `bucket-0/data-…`. */
+  readonly file: string;
+}
+
+class RecordingFileIO implements FileIO {
+  readonly calls: Call[] = [];
+  private readonly inner = new LocalFileIO();
+  constructor(private readonly tableDir: string) {}
+  private rec(op: string, p: string): void {
+    this.calls.push({ op, file: path.relative(this.tableDir, p) });
+  }
+  read(p: string) {
+    this.rec('read', p);
+    return this.inner.read(p);
+  }
+  readRange(p: string, o: number, l: number) {
+    this.rec('readRange', p);
+    return this.inner.readRange(p, o, l);
+  }
+  write(p: string, d: Uint8Array | string) {
+    this.rec('write', p);
+    return this.inner.write(p, d);
+  }
+  writeIfAbsent(p: string, d: Uint8Array | string) {
+    this.rec('writeIfAbsent', p);
+    return this.inner.writeIfAbsent(p, d);
+  }
+  exists(p: string) {
+    this.rec('exists', p);
+    return this.inner.exists(p);
+  }
+  stat(p: string): Promise<FileStatus | undefined> {
+    this.rec('stat', p);
+    return this.inner.stat(p);
+  }
+  list(p: string) {
+    this.rec('list', p);
+    return this.inner.list(p);
+  }
+  delete(p: string) {
+    this.rec('delete', p);
+    return this.inner.delete(p);
+  }
+  deleteDirectory(p: string) {
+    this.rec('deleteDirectory', p);
+    return this.inner.deleteDirectory(p);
+  }
+  mkdirs(p: string) {
+    return this.inner.mkdirs(p);
+  }
+}
+
+const isData = (c: Call) => c.file.startsWith('bucket-');
+
+async function setup(wh: string) {
+  const io = new RecordingFileIO(path.join(wh, 'd.db', 't'));
+  const cat = await Catalog.open(wh, { fileIO: io });
+  const t = await cat.createTable('d.t', {
+    columns: { id: 'BIGINT', v: 'STRING' },
+    primaryKey: ['id'],
+    options: { bucket: '2', 'write-only': 'true' },
+  });
+  return { io, cat, t };
+}
+
+describe('requests per commit', () => {
+  it('a steady-state commit lists nothing, re-reads nothing it wrote, and writes one snapshot, two lists, one manifest and the LATEST hint', async () => {
+    using dir = tempDir();
+    const { io, t } = await setup(dir.path);
+    const w = t.newWriter({ commitUser: 'u' });
+    for (let k = 1; k <= 33; k++) {
+      const mark = io.calls.length;
+      await w.write([{ id: BigInt(k), v: 'a' }]);
+      const r = await w.commit(k);
+      expect(r.published).toBe(true);
+      if (k < 3) continue; // the first commits read the schema and create the hints
+      const calls = io.calls.slice(mark).filter((c) => !isData(c));
+      const written = new Set(
+        io.calls
+          .slice(0, mark)
+          .filter((c) => c.op === 'write')
+          .map((c) => c.file),
+      );
+      expect(
+        calls.filter((c) => c.op === 'list'),
+        `commit ${k}`,
+      ).toEqual([]);
+      // Nothing this process wrote is read back (manifests, lists and snapshots are cached).
+      expect(
+        calls.filter((c) => c.op === 'read' && written.has(c.file)).filter((c) => c.file !== 'snapshot/LATEST'),
+        `commit ${k}`,
+      ).toEqual([]);
+      expect(calls.filter((c) => c.op === 'writeIfAbsent').map((c) => c.file)).toEqual([`snapshot/snapshot-${k}`]);
+      expect(calls.filter((c) => c.op === 'write' && c.file === 'snapshot/LATEST')).toHaveLength(1);
+      const lists = calls.filter((c) => c.op === 'write' && c.file.startsWith('manifest/manifest-list-'));
+      expect(lists).toHaveLength(2);
+      // The snapshot directory is probed, never listed: the hint and the next id.
+      const probes = calls.filter(
+        (c) => c.op !== 'write' && c.op !== 'writeIfAbsent' && c.file.startsWith('snapshot/'),
+      );
+      expect(probes.length, JSON.stringify(probes)).toBeLessThanOrEqual(4);
+      // The commit-user record (exactly-once beyond expiry, also when another engine expires).
+      expect(calls.filter((c) => c.op === 'write' && c.file.startsWith('commit-user/'))).toHaveLength(1);
+      // Everything but merged manifests (every `manifest.merge-min-count` commits) and the record: ≤ 10 requests.
+      const merged = calls.filter(
+        (c) =>
+          c.op === 'write' && c.file.startsWith('manifest/manifest-') && !c.file.startsWith('manifest/manifest-list-'),
+      ).length;
+      expect(calls.length - 1 - (merged - 1), JSON.stringify(calls)).toBeLessThanOrEqual(10);
+    }
+    w.close();
+  });
+
+  it('a commit after another writer’s reads that writer’s snapshot and lists once, and still finds its own identifiers', async () => {
+    using dir = tempDir();
+    const { io, t } = await setup(dir.path);
+    const other = await (await Catalog.open(dir.path)).getTable('d.t');
+    const a = t.newWriter({ commitUser: 'a' });
+    const b = other.newWriter({ commitUser: 'b' });
+    for (let k = 1; k <= 5; k++) {
+      await a.write({ id: BigInt(k), v: 'a' });
+      await a.commit(k);
+      await b.write({ id: BigInt(100 + k), v: 'b' });
+      await b.commit(k);
+    }
+    const mark = io.calls.length;
+    await a.write({ id: 6n, v: 'a' });
+    await a.commit(6);
+    const reads = io.calls
+      .slice(mark)
+      .filter((c) => c.op === 'read')
+      .map((c) => c.file);
+    // b's snapshot 10, its two lists (the base of the new snapshot) and its delta manifest (a follows
+    // the commits since it last looked, so its sequence numbers rank above b's: the later commit
+    // wins); a's own snapshot 9 is cached.
+    expect(reads.filter((f) => f.startsWith('snapshot/snapshot-'))).toEqual(['snapshot/snapshot-10']);
+    expect(reads.filter((f) => f.startsWith('manifest/manifest-list-')).length).toBe(2);
+    expect(
+      reads.filter((f) => f.startsWith('manifest/manifest-') && !f.startsWith('manifest/manifest-list-')).length,
+    ).toBe(1);
+    expect(io.calls.slice(mark).filter((c) => c.op === 'list')).toEqual([]);
+    // Exactly-once: a's identifier 6 landed; committing it again publishes nothing.
+    await a.write({ id: 7n, v: 'again' });
+    const again = await a.commit(6);
+    expect(again.published).toBe(false);
+    expect(again.snapshot?.id).toBe(11);
+    a.close();
+    b.close();
+    expect(await t.count()).toBe(11);
+  });
+
+  it('a LATEST hint moved back (rollback) is followed, not the snapshot this process saw last', async () => {
+    using dir = tempDir();
+    const { t } = await setup(dir.path);
+    for (let k = 1; k <= 4; k++) await t.upsert({ id: BigInt(k), v: 'x' });
+    const other = await (await Catalog.open(dir.path)).getTable('d.t');
+    await other.rollbackTo({ snapshotId: 2 });
+    const r = await t.upsert({ id: 9n, v: 'y' });
+    expect(r.snapshot?.id).toBe(3);
+    expect((await t.listSnapshots()).map((s) => s.id)).toEqual([1, 2, 3]);
+  });
+});

@@ -1,0 +1,347 @@
+/**
+ * 9. Streaming at rate (issue 23): N writers × R commits/s of P rows for a while, with the
+ * compactor daemon running beside them and a change feed tailing the table. What it reports is
+ * what a user streaming into a table lives with: commit latency, delivery latency, how much the
+ * table's metadata grows (files on disk vs live, snapshots kept, planning time start vs end) and
+ * how much memory the processes hold.
+ */
+import { spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import * as path from 'node:path';
+import { Catalog, EddyError, type FileIO, fileIOForWarehouse, type Table } from '@eddy/table';
+import type { Ctx } from '../context.ts';
+import { CountingFileIO } from '../counting-io.ts';
+import { COLUMNS } from '../data.ts';
+import { REPO_DIR } from '../env.ts';
+import type { Workload } from '../report.ts';
+
+const pct = (sorted: readonly number[], p: number) =>
+  sorted.length === 0 ? Number.NaN : sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))];
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, Math.max(0, ms)));
+
+/** Every regular file under `dir` (temp files of an in-flight write included: they are on disk). */
+async function filesUnder(io: FileIO, dir: string): Promise<string[]> {
+  const out: string[] = [];
+  for (const f of await io.list(dir)) {
+    if (f.isDirectory) out.push(...(await filesUnder(io, f.path)));
+    else out.push(f.path);
+  }
+  return out;
+}
+
+/** Resident set of a process in MB (Linux /proc), or NaN elsewhere. */
+function rssMbOf(pid: number): number {
+  try {
+    const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+    return m ? Number(m[1]) / 1024 : Number.NaN;
+  } catch {
+    return Number.NaN;
+  }
+}
+
+interface Census {
+  filesOnDisk: number;
+  dataFilesOnDisk: number;
+  manifestFilesOnDisk: number;
+  snapshotsOnDisk: number;
+  liveDataFiles: number;
+  planMs: number;
+  planBytes: number;
+  planRequests: number;
+  /** Files no retained snapshot, tag or changelog references (what orphan cleanup would remove now). */
+  unreferenced: number;
+}
+
+/** Files on disk vs live files, and the cost of planning a scan from a cold table handle (best of 3). */
+async function census(wh: string, name: string): Promise<Census> {
+  const lister = await fileIOForWarehouse(wh);
+  const setup = await Catalog.open(wh, { fileIO: lister });
+  const dir = (await setup.getTable(`bench.${name}`)).path;
+  const files = await filesUnder(lister, dir);
+  await lister.close?.();
+  const rel = files.map((f) => f.slice(dir.length + 1));
+  let planMs = Number.POSITIVE_INFINITY;
+  let planBytes = 0;
+  let planRequests = 0;
+  let live = 0;
+  let unreferenced = 0;
+  for (let i = 0; i < 3; i++) {
+    const io = new CountingFileIO(await fileIOForWarehouse(wh));
+    const cat = await Catalog.open(wh, { fileIO: io });
+    const t = await cat.getTable(`bench.${name}`);
+    const before = io.total();
+    const bytes0 = io.bytesRead;
+    const t0 = performance.now();
+    const plan = await t.plan();
+    const ms = performance.now() - t0;
+    if (ms < planMs) {
+      planMs = ms;
+      planBytes = io.bytesRead - bytes0;
+      planRequests = io.total() - before;
+    }
+    live = plan.splits.reduce((n, s) => n + s.files.length, 0);
+    if (i === 0) unreferenced = (await t.removeOrphanFiles({ olderThanMs: 0, dryRun: true })).orphans.length;
+    await cat.close();
+    await io.close?.();
+  }
+  return {
+    filesOnDisk: files.length,
+    dataFilesOnDisk: rel.filter((f) => f.startsWith('bucket-') || /^[^/]+=[^/]*\//.test(f)).length,
+    manifestFilesOnDisk: rel.filter((f) => f.startsWith('manifest/')).length,
+    snapshotsOnDisk: rel.filter((f) => /^snapshot\/snapshot-\d+$/.test(f)).length,
+    liveDataFiles: live,
+    planMs,
+    planBytes,
+    planRequests,
+    unreferenced,
+  };
+}
+
+/** The compactor daemon as its own process, on this warehouse and table, every second. */
+function startCompactor(wh: string, table: string): { pid: number; stop: () => Promise<number | null> } {
+  const bin = path.join(REPO_DIR, 'services', 'compactor', 'bin', 'eddy-compactor.js');
+  const child = spawn(
+    process.execPath,
+    [
+      bin,
+      '--warehouse',
+      wh,
+      '--tables',
+      table,
+      '--interval',
+      '1s',
+      '--expire-grace',
+      '5s',
+      '--orphan-interval',
+      '30s',
+      '--orphan-older-than',
+      '30s',
+      '--port',
+      '-1',
+      '--log-level',
+      'warn',
+    ],
+    { stdio: ['ignore', 'ignore', 'pipe'] },
+  );
+  let stderr = '';
+  child.stderr.on('data', (d: Buffer) => {
+    stderr = (stderr + d.toString()).slice(-4000);
+  });
+  const exited = new Promise<number | null>((r) => child.on('close', (code) => r(code)));
+  return {
+    pid: child.pid ?? -1,
+    stop: async () => {
+      child.kill('SIGTERM');
+      const code = await exited;
+      if (code !== 0 && stderr) console.log(`  compactor stderr: ${stderr.trim().split('\n').slice(-5).join('\n')}`);
+      return code;
+    },
+  };
+}
+
+/** `k=v,k=v` → options. */
+export function parseTableOptions(s: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const kv of s.split(',').filter(Boolean)) {
+    const i = kv.indexOf('=');
+    if (i <= 0) throw new Error(`--stream-options: expected key=value, got '${kv}'`);
+    out[kv.slice(0, i).trim()] = kv.slice(i + 1).trim();
+  }
+  return out;
+}
+
+export async function streamSuite(ctx: Ctx): Promise<Workload> {
+  const { streamWriters: N, streamRate: R, streamRows: P, streamSeconds: S, streamOptions } = ctx.p;
+  const name = 'stream';
+  const extra = parseTableOptions(streamOptions);
+  // A local folder (the bench's warehouse) or `--stream-warehouse s3://bucket/prefix` (radosgw, with
+  // the AWS_* / EDDY_S3_* environment of .ci/s3-server.sh).
+  const wh = ctx.p.streamWarehouse ?? ctx.eddyWh;
+  const catalog = wh === ctx.eddyWh ? ctx.catalog : await Catalog.open(wh);
+  const w: Workload = {
+    id: wh.startsWith('s3') ? 'stream-s3' : 'stream',
+    title: `Streaming at rate${wh.startsWith('s3') ? ' on S3' : ''}: ${N} writers × ${R} commits/s × ${P} rows for ${S} s, with the compactor`,
+    description:
+      `${N} writers (one process, one event loop, each its own commitUser and table handle) commit ${P} upserts ` +
+      `every ${(1000 / R).toFixed(0)} ms each into a 2-bucket PK table ('write-only': the eddy-compactor daemon, ` +
+      'a separate process at a 1 s interval, compacts and expires) while a change feed (table.changes from "latest", ' +
+      'default polling) tails it. Commit latency = one writer.commit(); delivery = end of a commit → its first row at ' +
+      'the feed. Files on disk = every file under the table directory; live = the data files a scan plans. Planning = ' +
+      'plan() on a cold table handle (best of 3). Requests = FileIO calls of the writers divided by their commits ' +
+      `(what S3 would bill). Table options: ${JSON.stringify(extra)}.`,
+    metrics: [],
+    notes: [],
+    unmeasured: [],
+  };
+  const setup = await catalog.createTable(`bench.${name}`, {
+    columns: { ...COLUMNS },
+    primaryKey: ['id'],
+    options: { bucket: '2', 'write-only': 'true', ...extra },
+  });
+  // Snapshot 1, so the planning baseline has something to plan.
+  await setup.upsert({ id: -1n, name: 'seed', amount: 0, qty: 0, ts: 0n, category: 'x', flag: false, version: 0 });
+
+  const commitMs: number[] = [];
+  const committedAt = new Map<number, number>();
+  const deliveredAt = new Map<number, number>();
+  const rowsCommitted = new Map<number, number>();
+  const ios: CountingFileIO[] = [];
+  const rss: number[] = [];
+  const compactorRss: number[] = [];
+
+  // The feed, on its own table handle.
+  const feedCat = await Catalog.open(wh);
+  const feedTable = await feedCat.getTable(`bench.${name}`);
+  const ac = new AbortController();
+  let feedRows = 0;
+  const tail = (async () => {
+    for await (const e of feedTable.changes({ scanMode: 'latest', signal: ac.signal })) {
+      feedRows++;
+      if (!deliveredAt.has(e.snapshotId)) deliveredAt.set(e.snapshotId, performance.now());
+    }
+  })().catch((e) => {
+    if (!ac.signal.aborted) throw e;
+  });
+
+  const compactor = startCompactor(wh, `bench.${name}`);
+  await sleep(500);
+  const start = await census(wh, name);
+  console.log(`  start: plan ${start.planMs.toFixed(1)} ms, ${start.filesOnDisk} files on disk`);
+
+  const sampler = setInterval(() => {
+    rss.push(process.memoryUsage().rss / 2 ** 20);
+    const c = rssMbOf(compactor.pid);
+    if (Number.isFinite(c)) compactorRss.push(c);
+  }, 1000);
+
+  const t0 = performance.now();
+  const endAt = t0 + S * 1000;
+  const periodMs = 1000 / R;
+  let seq = 0;
+  let conflicts = 0;
+  const writerLoop = async (wi: number) => {
+    const io = new CountingFileIO(await fileIOForWarehouse(wh));
+    ios.push(io);
+    const cat = await Catalog.open(wh, { fileIO: io });
+    const t: Table = await cat.getTable(`bench.${name}`);
+    const writer = t.newWriter({ commitUser: `bench-stream-${wi}` });
+    try {
+      // Stagger the writers over one period so their commits interleave.
+      let due = t0 + (periodMs * wi) / N;
+      for (let k = 1; due < endAt; k++) {
+        await sleep(due - performance.now());
+        const rows = Array.from({ length: P }, (_, j) => {
+          const id = seq++;
+          return {
+            id: BigInt(id % 50_000),
+            name: `w${wi}`,
+            amount: id,
+            qty: j,
+            ts: 0n,
+            category: 'c',
+            flag: true,
+            version: k,
+          };
+        });
+        const c0 = performance.now();
+        await writer.write(rows);
+        let res: Awaited<ReturnType<typeof writer.commit>>;
+        try {
+          res = await writer.commit(k);
+        } catch (e) {
+          // Lost the race for every snapshot id it tried (commit.max-retries): a result, not a crash.
+          if (!(e instanceof EddyError && e.code === 'COMMIT_CONFLICT')) throw e;
+          conflicts++;
+          due += periodMs;
+          continue;
+        }
+        const now = performance.now();
+        commitMs.push(now - c0);
+        if (res.snapshot && res.published) {
+          committedAt.set(res.snapshot.id, now);
+          rowsCommitted.set(res.snapshot.id, P);
+        }
+        due += periodMs;
+        if (due < now) due = now; // behind schedule: do not burst to catch up
+      }
+    } finally {
+      writer.close();
+      await cat.close();
+      await io.close?.();
+    }
+  };
+  await Promise.all(Array.from({ length: N }, (_, i) => writerLoop(i)));
+  const writeSeconds = (performance.now() - t0) / 1000;
+  clearInterval(sampler);
+
+  // Let the feed catch up (bounded), then the end census with the compactor still running.
+  const expectedRows = [...rowsCommitted.values()].reduce((a, b) => a + b, 0);
+  for (let i = 0; i < 100 && deliveredAt.size < committedAt.size; i++) await sleep(100);
+  const end = await census(wh, name);
+  const code = await compactor.stop();
+  ac.abort();
+  await tail;
+  await feedCat.close();
+  if (catalog !== ctx.catalog) await catalog.close();
+
+  const commits = commitMs.length;
+  const lat = [...committedAt]
+    .filter(([id]) => deliveredAt.has(id))
+    .map(([id, t]) => Math.max(0, deliveredAt.get(id)! - t))
+    .sort((a, b) => a - b);
+  commitMs.sort((a, b) => a - b);
+  const requests = ios.reduce((n, io) => n + io.total(), 0);
+  const byOp: Record<string, number> = {};
+  for (const io of ios) for (const [k, v] of Object.entries(io.calls)) byOp[k] = (byOp[k] ?? 0) + v;
+  const missing = committedAt.size - lat.length;
+  if (missing > 0) w.notes.push(`${missing} of ${committedAt.size} snapshots not delivered within 10 s of the end.`);
+  if (code !== 0) w.notes.push(`the compactor exited with ${code}.`);
+  const max = (a: number[]) => (a.length ? Math.max(...a) : Number.NaN);
+  const first = (a: number[]) => (a.length ? a[Math.min(2, a.length - 1)] : Number.NaN);
+  const line = (k: string, v: string) => console.log(`  ${k.padEnd(34)} ${v}`);
+  line('commits (achieved rate)', `${commits} (${(commits / writeSeconds).toFixed(1)}/s of ${N * R}/s)`);
+  line('commits failed (COMMIT_CONFLICT)', `${conflicts}`);
+  line('commit p50 / p99', `${pct(commitMs, 0.5).toFixed(1)} / ${pct(commitMs, 0.99).toFixed(1)} ms`);
+  line('delivery p50 / p99', `${pct(lat, 0.5).toFixed(1)} / ${pct(lat, 0.99).toFixed(1)} ms`);
+  line('feed rows / committed', `${feedRows} / ${expectedRows}`);
+  line('requests per commit (writers)', `${(requests / commits).toFixed(1)} ${JSON.stringify(byOp)}`);
+  line('files on disk start → end', `${start.filesOnDisk} → ${end.filesOnDisk}`);
+  line('  data / manifest / snapshots', `${end.dataFilesOnDisk} / ${end.manifestFilesOnDisk} / ${end.snapshotsOnDisk}`);
+  line('live data files (end)', `${end.liveDataFiles}`);
+  line('unreferenced files on disk (end)', `${end.unreferenced}`);
+  line('files on disk / live data files', `${(end.filesOnDisk / Math.max(1, end.liveDataFiles)).toFixed(1)}×`);
+  line('plan start → end', `${start.planMs.toFixed(1)} → ${end.planMs.toFixed(1)} ms`);
+  line('plan bytes read start → end', `${start.planBytes} → ${end.planBytes} (${end.planRequests} requests)`);
+  line('bench RSS first → max', `${first(rss).toFixed(0)} → ${max(rss).toFixed(0)} MB`);
+  line('compactor RSS first → max', `${first(compactorRss).toFixed(0)} → ${max(compactorRss).toFixed(0)} MB`);
+
+  const m = (label: string, unit: string, eddy: number, better: 'lower' | 'higher' = 'lower') =>
+    w.metrics.push({ label, unit, better, eddy, peers: [] });
+  m('commits failed after commit.max-retries', 'commits', conflicts);
+  m('commit, p50', 'ms', pct(commitMs, 0.5));
+  m('commit, p99', 'ms', pct(commitMs, 0.99));
+  m('commit → delivery, p50', 'ms', pct(lat, 0.5));
+  m('commit → delivery, p99', 'ms', pct(lat, 0.99));
+  m('storage requests per commit (writers)', 'requests', requests / commits);
+  m('files on disk at the end', 'files', end.filesOnDisk);
+  m('live data files at the end', 'files', end.liveDataFiles);
+  m('files on disk / live data files', '×', end.filesOnDisk / Math.max(1, end.liveDataFiles));
+  m('unreferenced files on disk at the end', 'files', end.unreferenced);
+  m('snapshots on disk at the end', 'snapshots', end.snapshotsOnDisk);
+  m('scan planning at the start', 'ms', start.planMs);
+  m('scan planning at the end', 'ms', end.planMs);
+  m('bytes read by one plan at the end', 'bytes', end.planBytes);
+  m('bench process RSS, max (writers + feed)', 'MB', max(rss));
+  m('compactor RSS, max', 'MB', max(compactorRss));
+  w.notes.push(
+    `Achieved ${commits} commits in ${writeSeconds.toFixed(1)} s (${(commits / writeSeconds).toFixed(1)}/s of ${N * R}/s asked); requests by kind: ${JSON.stringify(byOp)}.`,
+    `Feed: ${feedRows} rows delivered of ${expectedRows} committed.`,
+  );
+  w.unmeasured.push(
+    ...(wh.startsWith('s3')
+      ? []
+      : ['S3: run again with --stream-warehouse s3://bucket/prefix (requests per commit = FileIO calls).']),
+    'Paimon Java / pypaimon streaming references: not measured (issue 23 lists them as references).',
+  );
+  return w;
+}
