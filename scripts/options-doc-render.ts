@@ -47,6 +47,7 @@ export function renderOptionsDoc(): string {
       (f) =>
         `| \`fields.<${f.multiField ? 'f1,f2,…' : 'f'}>.${f.suffix}\` | ${f.type} | ${f.status} | ${cell(f.doc)} |`,
     ),
+    '| `file-index.<type>.columns`, `file-index.<type>.<f>.<option>` | string | performance-only | File indexes (bloom-filter, bitmap, bsi, ...) only let readers skip files; Eddy does not read or write them. |',
     '',
     '## Aggregate functions',
     '',

@@ -96,12 +96,12 @@ describe('options honoured or refused', () => {
     const schemaFile = path.join(d.path, 'db.db', 't', 'schema', 'schema-2');
     const json = JSON.parse(readFileSync(path.join(d.path, 'db.db', 't', 'schema', 'schema-1'), 'utf8'));
     json.id = 2;
-    json.options['changelog-producer.row-deduplicate-ignore-fields'] = 'v';
+    json.options['rowkind.field'] = 'v';
     json.options['sink.parallelism'] = '4'; // another engine's key: ignored
     writeFileSync(schemaFile, JSON.stringify(json));
     await expect(c.getTable('db.t')).rejects.toMatchObject({
       code: 'UNSUPPORTED',
-      message: expect.stringContaining("'changelog-producer.row-deduplicate-ignore-fields'"),
+      message: expect.stringContaining("'rowkind.field'"),
     });
   });
 });

@@ -150,7 +150,7 @@ export const TABLE_OPTIONS: readonly OptionSpec[] = [
   { key: 'compaction.delete-ratio-threshold', type: 'double', default: '0.2', status: 'performance-only', doc: 'Deleted-row ratio that makes append compaction rewrite a file.' },
   { key: 'changelog-producer', type: 'enum', default: 'none', values: ['none', 'input', 'full-compaction', 'lookup'], status: 'implemented', doc: 'How changelog files are produced: none, input, lookup or full-compaction.' },
   { key: 'changelog-producer.row-deduplicate', type: 'boolean', default: 'false', status: 'implemented', doc: 'Skip -U/+U pairs whose rows are equal in produced changelog.' },
-  { key: 'changelog-producer.row-deduplicate-ignore-fields', type: 'string', status: 'refused', doc: 'Columns ignored when deduplicating produced changelog.' },
+  { key: 'changelog-producer.row-deduplicate-ignore-fields', type: 'string', status: 'implemented', doc: 'Columns ignored when deduplicating produced changelog.' },
   { key: 'table-read.sequence-number.enabled', type: 'boolean', default: 'false', status: 'refused', doc: 'Reads return the system sequence number as a column.' },
   { key: 'key-value.sequence_number.enabled', type: 'boolean', default: 'false', status: 'refused', doc: 'Reads return the system sequence number as a column.' },
   { key: 'sequence.field', type: 'string', status: 'implemented', doc: 'Columns that order records of one key (before the system sequence number).' },
@@ -423,6 +423,12 @@ export function withFallbackKeys(options: Readonly<Record<string, string>>): Rea
   return out ?? options;
 }
 
+/**
+ * File index options (`file-index.bloom-filter.columns`, `file-index.bloom-filter.<col>.fpp`, ...):
+ * performance-only, as file indexes only let readers skip files.
+ */
+export const FILE_INDEX_KEY = /^file-index\.[a-z0-9-]+\.(columns|[^.]+\.[a-z0-9-]+)$/;
+
 // --- Validation ------------------------------------------------------------------------------
 
 /** Paimon's text forms of each type (ConfigOptions parsing), loosely. */
@@ -508,6 +514,7 @@ export function validateOptionKeys(options: Readonly<Record<string, string>>, co
       if (problem) throw new EddyError('INVALID_OPTION', `option '${key}': ${problem}, got '${value}'`);
       continue;
     }
+    if (FILE_INDEX_KEY.test(key)) continue; // file indexes only let readers skip files; Eddy does not read them
     const hint = suggestOption(key, columns);
     throw new EddyError(
       'INVALID_OPTION',
