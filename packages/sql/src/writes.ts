@@ -305,15 +305,25 @@ async function writeDiff(
         `SQL: ${op} on ${table.name} sets a column to NULL, which merge engine 'partial-update' ignores`,
       );
   }
+  if (s.options.mergeEngine === 'partial-update' && s.options.sequenceGroups.length > 0) {
+    // Each group updates only when its own sequence fields are newer: an UPDATE's rows would apply
+    // group by group, not as written.
+    throw new EddyError(
+      'UNSUPPORTED',
+      `SQL: ${op} on ${table.name}: tables with partial-update sequence groups ('fields.<f>.sequence-group') are not supported`,
+    );
+  }
   if (s.options.sequenceFields.length > 0) {
     const seq = s.options.sequenceFields.map(quoteIdent);
+    // With sort-order descending the smaller sequence is the newer.
+    const older = s.options.sequenceFieldDescending ? '>' : '<';
     const lowered = await ctx.rows(
-      `SELECT 1 FROM (${upserts}) a JOIN ${before} b ON ${on} WHERE (${seq.map((q) => `a.${q}`).join(', ')}) < (${seq.map((q) => `b.${q}`).join(', ')}) LIMIT 1`,
+      `SELECT 1 FROM (${upserts}) a JOIN ${before} b ON ${on} WHERE (${seq.map((q) => `a.${q}`).join(', ')}) ${older} (${seq.map((q) => `b.${q}`).join(', ')}) LIMIT 1`,
     );
     if (lowered.length > 0)
       throw new EddyError(
         'UNSUPPORTED',
-        `SQL: ${op} on ${table.name} lowers the sequence field (${s.options.sequenceFields.join(', ')}) of a row; the merge would keep the old row`,
+        `SQL: ${op} on ${table.name} makes the sequence field (${s.options.sequenceFields.join(', ')}) of a row older; the merge would keep the old row`,
       );
   }
   const w = table.newWriter();

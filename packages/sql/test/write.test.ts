@@ -244,4 +244,29 @@ describe('SQL writes', () => {
       await expect(db.query(sql), sql).rejects.toMatchObject({ message: expect.stringMatching(message) });
     expect((await db.query('SELECT a, b FROM w.part')).rows()).toEqual([{ a: 5, b: 2 }]);
   });
+
+  it('UPDATE respects sequence.field sort-order descending and refuses partial-update sequence groups', async () => {
+    const t = await catalog.createTable('db.seqdesc', {
+      columns: { id: 'INT', s: 'INT', v: 'STRING' },
+      primaryKey: ['id'],
+      options: { 'sequence.field': 's', 'sequence.field.sort-order': 'descending' },
+    });
+    await t.upsert([{ id: 1, s: 5, v: 'a' }]);
+    // Descending: a smaller sequence is newer, so lowering it is fine and raising it is refused.
+    await db.query("UPDATE db.seqdesc SET s = 4, v = 'b' WHERE id = 1");
+    expect((await db.query('SELECT v FROM db.seqdesc')).rows()).toEqual([{ v: 'b' }]);
+    await expect(db.query('UPDATE db.seqdesc SET s = 9 WHERE id = 1')).rejects.toMatchObject({
+      code: 'UNSUPPORTED',
+      message: expect.stringMatching(/makes the sequence field \(s\) of a row older/),
+    });
+    await catalog.createTable('db.groups', {
+      columns: { id: 'INT', g: 'INT', v: 'STRING' },
+      primaryKey: ['id'],
+      options: { 'merge-engine': 'partial-update', 'fields.g.sequence-group': 'v' },
+    });
+    await expect(db.query("UPDATE db.groups SET v = 'x' WHERE id = 1")).rejects.toMatchObject({
+      code: 'UNSUPPORTED',
+      message: expect.stringMatching(/sequence groups/),
+    });
+  });
 });

@@ -16,7 +16,13 @@ export type { ExpireSnapshotsOptions, ExpireSnapshotsResult } from './maintenanc
 export type { RemoveOrphanFilesOptions, RemoveOrphanFilesResult } from './maintenance/remove-orphan-files.ts';
 export type { RollbackResult, RollbackTarget } from './maintenance/rollback.ts';
 export type { CreateTagOptions, DeleteTagResult, ExpireTagsOptions, Tag } from './maintenance/tags.ts';
-export { type ChangelogProducer, type CoreOptions, durationMillis, type MergeEngine } from './options/core-options.ts';
+export {
+  type ChangelogProducer,
+  type CoreOptions,
+  durationMillis,
+  type MergeEngine,
+  type SequenceGroup,
+} from './options/core-options.ts';
 export {
   and,
   between,

@@ -382,6 +382,27 @@ describe.concurrent('on a table made with the SDK', () => {
 });
 
 describe.concurrent('writing and maintenance', () => {
+  it('create-table refuses a misspelt option with a suggestion, and an unsupported one by name', async () => {
+    const w = path.join(tmp, 'opts');
+    const typo = await eddy(['-w', w, 'create-table', 'db.t', '-c', 'id:INT', '--primary-key', 'id', '-o', 'bukcet=2']);
+    expect(typo.code).not.toBe(0);
+    expect(typo.stderr).toMatch(/unknown option 'bukcet' \(did you mean 'bucket'\?\)/);
+    const refused = await eddy([
+      '-w',
+      w,
+      'create-table',
+      'db.t',
+      '-c',
+      'id:INT',
+      '--primary-key',
+      'id',
+      '-o',
+      'rowkind.field=id',
+    ]);
+    expect(refused.code).not.toBe(0);
+    expect(refused.stderr).toMatch(/option 'rowkind.field' = 'id' is not supported/);
+  });
+
   it('creates a table and loads JSON Lines, CSV and Parquet', async () => {
     const w = path.join(tmp, 'load');
     const created = await eddy([

@@ -1,4 +1,18 @@
 import { type Column, ColumnBuilder, columnValue, compareColumnRows } from '../data/columns.ts';
+
+/**
+ * Sequence order of two values of a sequence.field column: nulls first, and with
+ * `sequence.field.sort-order = descending` the smaller value is the newer (Paimon's
+ * UserDefinedSeqComparator: the order flips, nulls stay first).
+ */
+export function compareSequence(a: Column, ra: number, b: Column, rb: number, descending: boolean): number {
+  const c = compareColumnRows(a, ra, b, rb);
+  if (!descending || c === 0) return c;
+  const nullA = a.validity !== null && a.validity[ra] === 0;
+  const nullB = b.validity !== null && b.validity[rb] === 0;
+  return nullA || nullB ? c : -c;
+}
+
 import type { DataField } from '../types/data-types.ts';
 import type { KeyRecord, MergeFunction } from './merge-function.ts';
 
@@ -32,6 +46,7 @@ export function mergeRuns(
   seqIdx: readonly number[],
   fn: MergeFunction,
   keepRetracts: boolean,
+  descending = false,
 ): MergedRuns {
   const n = sources.length;
   const pos = Int32Array.from(sources, (s) => s.start ?? 0);
@@ -47,7 +62,7 @@ export function mergeRuns(
   };
   const older = (a: [number, number], b: [number, number]) => {
     for (const k of seqIdx) {
-      const c = compareColumnRows(sources[a[0]].columns[k], a[1], sources[b[0]].columns[k], b[1]);
+      const c = compareSequence(sources[a[0]].columns[k], a[1], sources[b[0]].columns[k], b[1], descending);
       if (c !== 0) return c;
     }
     const sa = sources[a[0]].seq[a[1]];

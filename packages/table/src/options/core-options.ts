@@ -1,4 +1,5 @@
 import { EddyError } from '../types/errors.ts';
+import { checkSupported, withFallbackKeys } from './registry.ts';
 
 /**
  * Table options, by their Paimon names. Values in schema JSON are always strings; this module
@@ -14,6 +15,18 @@ export interface CoreOptions {
   readonly mergeEngine: MergeEngine;
   readonly changelogProducer: ChangelogProducer;
   readonly sequenceFields: readonly string[];
+  /** `sequence.field.sort-order` = descending: the smaller sequence.field value is the newer record. */
+  readonly sequenceFieldDescending: boolean;
+  /** `ignore-update-before`: -U records are dropped on write. */
+  readonly ignoreUpdateBefore: boolean;
+  /** `aggregation.remove-record-on-delete`: a -D removes the row of an aggregation table. */
+  readonly aggregationRemoveRecordOnDelete: boolean;
+  /** `partial-update.remove-record-on-delete`: a -D removes the row of a partial-update table. */
+  readonly partialUpdateRemoveRecordOnDelete: boolean;
+  /** `partial-update.remove-record-on-sequence-group`: sequence fields whose newer -D removes the row. */
+  readonly partialUpdateRemoveRecordOnSequenceGroup: readonly string[];
+  /** `fields.<seq,...>.sequence-group` = `<cols>` (partial-update), in option order. */
+  readonly sequenceGroups: readonly SequenceGroup[];
   readonly ignoreDelete: boolean;
   readonly deletionVectorsEnabled: boolean;
   readonly fileFormat: 'parquet';
@@ -85,6 +98,12 @@ export interface CoreOptions {
    * exactly-once after its snapshots expired — is kept. Longer than any writer stays down.
    */
   readonly commitUserTimeRetainedMs: number;
+}
+
+/** A partial-update sequence group: `fields` update only when `sequenceFields` are not older. */
+export interface SequenceGroup {
+  readonly sequenceFields: readonly string[];
+  readonly fields: readonly string[];
 }
 
 const MB = 1024 * 1024;
@@ -188,10 +207,21 @@ const list = (v: string | undefined): string[] =>
         .map((s) => s.trim())
         .filter((s) => s.length > 0);
 
-export function parseCoreOptions(opts: Readonly<Record<string, string>>): CoreOptions {
+/**
+ * The typed view of a table's options. Refuses (UNSUPPORTED) options that change semantics Eddy
+ * does not implement (see the registry), so every schema Eddy builds or reads is one it honours.
+ */
+export function parseCoreOptions(given: Readonly<Record<string, string>>): CoreOptions {
+  const opts = withFallbackKeys(given);
   for (const [k, v] of Object.entries(opts)) {
     if (typeof v !== 'string')
       throw new EddyError('INVALID_OPTION', `option '${k}': values must be strings, got ${typeof v}`);
+  }
+  checkSupported(opts, 'read');
+  const sequenceGroups: SequenceGroup[] = [];
+  for (const [k, v] of Object.entries(opts)) {
+    const m = /^fields\.(.+)\.sequence-group$/.exec(k);
+    if (m) sequenceGroups.push({ sequenceFields: list(m[1]), fields: list(v) });
   }
   const bucket = int(opts, 'bucket', -1);
   if (bucket === 0 || bucket < -2)
@@ -247,6 +277,13 @@ export function parseCoreOptions(opts: Readonly<Record<string, string>>): CoreOp
       'none',
     ),
     sequenceFields: list(opts['sequence.field']),
+    sequenceFieldDescending:
+      oneOf(opts, 'sequence.field.sort-order', ['ascending', 'descending'] as const, 'ascending') === 'descending',
+    ignoreUpdateBefore: bool(opts, 'ignore-update-before', false),
+    aggregationRemoveRecordOnDelete: bool(opts, 'aggregation.remove-record-on-delete', false),
+    partialUpdateRemoveRecordOnDelete: bool(opts, 'partial-update.remove-record-on-delete', false),
+    partialUpdateRemoveRecordOnSequenceGroup: list(opts['partial-update.remove-record-on-sequence-group']),
+    sequenceGroups,
     ignoreDelete: bool(opts, 'ignore-delete', false),
     deletionVectorsEnabled: bool(opts, 'deletion-vectors.enabled', false),
     fileFormat: 'parquet',

@@ -13,8 +13,8 @@ import { type DeletionVector, deletionVectorReadLength, readDeletionVector } fro
 import type { DataFileMeta } from '../format/manifest.ts';
 import { type RowGroupStats, readParquetSelected } from '../format/parquet.ts';
 import { type FileIO, joinPath } from '../io/file-io.ts';
-import { mergeFunction } from '../merge/merge-function.ts';
-import { mergeRuns, type RunSource } from '../merge/merge-runs.ts';
+import { mergeExtraFields, mergeFunction } from '../merge/merge-function.ts';
+import { compareSequence, mergeRuns, type RunSource } from '../merge/merge-runs.ts';
 import type { DataSplit } from '../meta/data-split.ts';
 import type { TablePaths } from '../meta/table-paths.ts';
 import { type BoundPredicate, mayMatch, predicateColumns, testRow } from '../scan/predicate.ts';
@@ -114,7 +114,9 @@ export class SplitReader {
     if (filter) for (const c of predicateColumns(filter)) need.add(c);
     const dvMode = split.deletionFiles !== undefined || (pk && schema.options.deletionVectorsEnabled);
     const merge = pk && !dvMode && split.files.length > 1 && !this.singleRun(split);
-    if (merge) for (const k of [...schema.trimmedPrimaryKeys, ...schema.options.sequenceFields]) need.add(k);
+    if (merge)
+      for (const k of [...schema.trimmedPrimaryKeys, ...schema.options.sequenceFields, ...mergeExtraFields(schema)])
+        need.add(k);
     const needFields = schema.fields.filter((f) => need.has(f.name));
     const dir = this.bucketPath(split);
     if (!merge) {
@@ -328,6 +330,7 @@ export class SplitReader {
       schema.options.sequenceFields.map(pos),
       mergeFunction(schema, fields),
       keepRetracts,
+      schema.options.sequenceFieldDescending,
     );
   }
 
@@ -336,6 +339,7 @@ export class SplitReader {
     const { files, start: from, end: to } = w;
     const keyNames = this.schema.trimmedPrimaryKeys;
     const seqNames = this.schema.options.sequenceFields;
+    const descending = this.schema.options.sequenceFieldDescending;
     if (
       keyNames.length === 1 &&
       seqNames.length === 0 &&
@@ -359,7 +363,7 @@ export class SplitReader {
     // then the later file (files are ordered by sequence).
     const newer = (fa: number, ra: number, fb: number, rb: number) => {
       for (let k = 0; k < seqNames.length; k++) {
-        const c = compareColumnRows(seqCols[fa][k], ra, seqCols[fb][k], rb);
+        const c = compareSequence(seqCols[fa][k], ra, seqCols[fb][k], rb, descending);
         if (c !== 0) return c > 0;
       }
       const sa = files[fa].seq![ra];

@@ -9,6 +9,7 @@
  * SchemaManager#checkAlterTableOption / #checkResetTableOption, CoreOptions.IMMUTABLE_OPTIONS.
  */
 import { toInternalValue } from '../data/columns.ts';
+import { validateOptionKeys } from '../options/registry.ts';
 import { type DataField, type DataType, formatDataType, parseDataType, withNullable } from '../types/data-types.ts';
 import { EddyError } from '../types/errors.ts';
 import type { InternalValue } from '../types/internal.ts';
@@ -148,6 +149,15 @@ export function applySchemaChanges(old: TableSchema, changes: readonly SchemaCha
         if (before === value) break;
         if (key === 'type') throw refused(t, "option 'type' cannot be changed");
         if (key === 'path') throw refused(t, "option 'path' cannot be changed");
+        try {
+          validateOptionKeys(
+            { [key]: value },
+            fields.map((f) => f.name),
+          );
+        } catch (e) {
+          if (!(e instanceof EddyError)) throw e;
+          throw new EddyError(e.code, `ALTER TABLE ${t}: ${e.message}`, { cause: e });
+        }
         if (ctx.hasSnapshots) checkAlterOption(t, oldOptions, key, before, value);
         options[key] = value;
         break;

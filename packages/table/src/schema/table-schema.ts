@@ -1,6 +1,7 @@
 import { parseJsonWithLongs } from '../format/json-long.ts';
-import { validateAggregation } from '../merge/merge-function.ts';
 import { type CoreOptions, parseCoreOptions } from '../options/core-options.ts';
+import { validateMergeOptions } from '../options/merge-options.ts';
+import { validateOptionKeys } from '../options/registry.ts';
 import { type DataField, type DataType, formatDataType, parseDataType, withNullable } from '../types/data-types.ts';
 import { corruptFile, EddyError } from '../types/errors.ts';
 import { checkFieldCount, checkMetadataSize, MAX_SCHEMA_JSON_BYTES } from '../types/limits.ts';
@@ -87,6 +88,7 @@ export class TableSchema {
     for (const k of this.options.sequenceFields) {
       if (!names.has(k)) throw new EddyError('INVALID_OPTION', `option 'sequence.field': '${k}' is not a column`);
     }
+    if (primaryKeys.length > 0) validateMergeOptions(this.options, rawOptions, fields, primaryKeys);
   }
 
   get isPrimaryKeyTable(): boolean {
@@ -126,6 +128,10 @@ export class TableSchema {
     });
     const options: Record<string, string> = {};
     for (const [k, v] of Object.entries(input.options ?? {})) options[k] = String(v);
+    validateOptionKeys(
+      options,
+      fields.map((f) => f.name),
+    );
     if (primaryKeys.length > 0 && options.bucket === undefined) options.bucket = '1';
     if (primaryKeys.length > 0 && options.bucket === '-1') {
       const outside = partitionKeys.filter((k) => !primaryKeys.includes(k));
@@ -152,11 +158,6 @@ export class TableSchema {
     if (o.mergeEngine !== 'deduplicate' && !schema.isPrimaryKeyTable) {
       throw new EddyError('INVALID_OPTION', `option 'merge-engine': '${o.mergeEngine}' needs a primary key`);
     }
-    for (const k of Object.keys(options)) {
-      if (/^fields\..+\.sequence-group$/.test(k))
-        throw new EddyError('UNSUPPORTED', `option '${k}': sequence groups are not supported yet`);
-    }
-    if (o.mergeEngine === 'aggregation') validateAggregation(schema);
     validateFirstRow(schema);
     if (o.deletionVectorsEnabled) {
       // Readers of DV tables skip level 0 until compaction writes deletion vectors, which Eddy's

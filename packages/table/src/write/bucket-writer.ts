@@ -7,7 +7,7 @@ import { encodingHints, writeParquet } from '../format/parquet.ts';
 import { columnStats, EMPTY_STATS, toSimpleStats } from '../format/stats.ts';
 import { type FileIO, joinPath } from '../io/file-io.ts';
 import { mergeFunction } from '../merge/merge-function.ts';
-import { mergeRuns } from '../merge/merge-runs.ts';
+import { compareSequence, mergeRuns } from '../merge/merge-runs.ts';
 import { SEQUENCE_NUMBER_FIELD_ID, type TableSchema, VALUE_KIND_FIELD_ID } from '../schema/table-schema.ts';
 import type { DataField } from '../types/data-types.ts';
 import { type InternalValue, isRetract, RowKind } from '../types/internal.ts';
@@ -148,8 +148,14 @@ export class BucketWriter implements BufferOwner {
     const seqIdx = schema.options.sequenceFields.map((k) => schema.fieldIndex(k));
     const keyCols = keyIdx.map((i) => cols[i]);
     const seqCols = seqIdx.map((i) => cols[i]);
-    const n = kinds.length;
-    const perm = sortPermutation(keyCols, seqCols, n);
+    let perm = sortPermutation(keyCols, seqCols, kinds.length, schema.options.sequenceFieldDescending);
+    // 'ignore-delete' drops -U/-D records and 'ignore-update-before' -U records before they merge
+    // (Paimon's merge functions skip them), so an older +I of the same key still counts.
+    const { ignoreDelete, ignoreUpdateBefore } = schema.options;
+    if (ignoreDelete || ignoreUpdateBefore)
+      perm = perm.filter((r) => !(ignoreDelete ? isRetract(kinds[r]) : kinds[r] === RowKind.UPDATE_BEFORE));
+    const n = perm.length;
+    if (n === 0) return undefined;
     if (schema.options.changelogProducer === 'input') await this.writeInputChangelog(cols, kinds, base, perm);
     if (schema.options.mergeEngine !== 'deduplicate')
       return this.writeMergedRun(cols, kinds, base, perm, keyIdx, seqIdx);
@@ -157,16 +163,13 @@ export class BucketWriter implements BufferOwner {
     // written so that it shadows older files).
     const keep = new Uint32Array(n);
     let m = 0;
-    const ignoreDelete = schema.options.ignoreDelete;
     for (let p = 0; p < n; p++) {
       const r = perm[p];
       if (p + 1 < n && sameKey(keyCols, r, perm[p + 1])) continue;
-      if (ignoreDelete && isRetract(kinds[r])) continue;
       keep[m++] = r;
     }
-    if (m === 0) return undefined; // everything was an ignored delete
     const sel = keep.subarray(0, m);
-    let identity = m === n;
+    let identity = m === kinds.length;
     for (let i = 0; identity && i < m; i++) identity = sel[i] === i;
     const outCols = identity ? cols : cols.map((c) => gatherColumn(c, sel));
     const seq = new BigInt64Array(m);
@@ -197,8 +200,7 @@ export class BucketWriter implements BufferOwner {
     seqIdx: number[],
   ): Promise<DataFileMeta | undefined> {
     const schema = this.schema;
-    let order = perm;
-    if (schema.options.ignoreDelete) order = perm.filter((r) => !isRetract(kinds[r]));
+    const order = perm;
     const n = order.length;
     const seq = new BigInt64Array(n);
     const kind = new Int8Array(n);
@@ -207,7 +209,15 @@ export class BucketWriter implements BufferOwner {
       kind[i] = kinds[order[i]];
     }
     const source = { columns: cols.map((c) => gatherColumn(c, order)), seq, kind, length: n };
-    const merged = mergeRuns([source], schema.fields, keyIdx, seqIdx, mergeFunction(schema, schema.fields), true);
+    const merged = mergeRuns(
+      [source],
+      schema.fields,
+      keyIdx,
+      seqIdx,
+      mergeFunction(schema, schema.fields),
+      true,
+      schema.options.sequenceFieldDescending,
+    );
     if (merged.length === 0) return undefined;
     const fileName = this.nextFileName();
     return writeKeyValueFile(this.io, joinPath(this.bucketDir, fileName), schema, merged, 0, 0);
@@ -272,7 +282,7 @@ export class BucketWriter implements BufferOwner {
  * so ties keep it and the last written record of a key sorts last. A single fixed-width key — the
  * common case — compares its typed array directly, and input that is already sorted costs one pass.
  */
-function sortPermutation(keyCols: Column[], seqCols: Column[], n: number): Uint32Array {
+function sortPermutation(keyCols: Column[], seqCols: Column[], n: number, descending: boolean): Uint32Array {
   const perm = new Uint32Array(n);
   for (let i = 0; i < n; i++) perm[i] = i;
   const k0 = keyCols[0]?.data;
@@ -296,7 +306,7 @@ function sortPermutation(keyCols: Column[], seqCols: Column[], n: number): Uint3
       if (r !== 0) return r;
     }
     for (let c = 0; c < seqCols.length; c++) {
-      const r = compareColumnRows(seqCols[c], a, seqCols[c], b);
+      const r = compareSequence(seqCols[c], a, seqCols[c], b, descending);
       if (r !== 0) return r;
     }
     return a - b;

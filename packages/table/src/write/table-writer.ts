@@ -187,22 +187,42 @@ export class TableWriter {
     return kindByte;
   }
 
-  /** Merge engines that cannot apply a retraction refuse it up front (Paimon fails later, in the job). */
+  /**
+   * Merge engines that cannot apply a retraction refuse it up front, naming the fix (Paimon fails
+   * later, in the job, reading or compacting).
+   */
   private checkRetractable(kind: RowKindName): void {
     const s = this.schema;
     const o = s.options;
     if (o.ignoreDelete || o.mergeEngine === 'deduplicate') return;
+    if (kind === '-U' && o.ignoreUpdateBefore) return;
     const why = (() => {
       switch (o.mergeEngine) {
-        case 'partial-update':
-          return s.rawOptions['partial-update.remove-record-on-delete'] === 'true'
+        case 'partial-update': {
+          if (o.sequenceGroups.length > 0) {
+            // Groups retract their columns; their aggregate functions must be able to.
+            const grouped = new Set(o.sequenceGroups.flatMap((g) => g.fields));
+            const bad = s.fields.find(
+              (f) =>
+                grouped.has(f.name) &&
+                s.rawOptions[`fields.${f.name}.aggregate-function`] !== undefined &&
+                !canRetract(s, f.name),
+            );
+            return bad
+              ? `column '${bad.name}' uses '${aggregateFunctionOf(s, bad.name)}', which cannot retract; set 'fields.${bad.name}.ignore-retract' or 'ignore-delete'`
+              : undefined;
+          }
+          // Paimon applies -D (removes the row) and skips -U with remove-record-on-delete.
+          return o.partialUpdateRemoveRecordOnDelete
             ? undefined
-            : "set 'partial-update.remove-record-on-delete' or 'ignore-delete'";
+            : "set 'partial-update.remove-record-on-delete' (a -D removes the row), sequence groups ('fields.<seq>.sequence-group', retracting their columns) or 'ignore-delete'";
+        }
         case 'aggregation': {
+          if (kind === '-D' && o.aggregationRemoveRecordOnDelete) return undefined;
           const bad = s.fields.filter((f) => !s.primaryKeys.includes(f.name) && !canRetract(s, f.name));
           return bad.length === 0
             ? undefined
-            : `column '${bad[0].name}' uses '${aggregateFunctionOf(s, bad[0].name)}', which cannot retract; set 'fields.${bad[0].name}.ignore-retract' or 'ignore-delete'`;
+            : `column '${bad[0].name}' uses '${aggregateFunctionOf(s, bad[0].name)}', which cannot retract; set 'fields.${bad[0].name}.ignore-retract'${kind === '-D' ? ", 'aggregation.remove-record-on-delete' (a -D removes the row)" : ''} or 'ignore-delete'`;
         }
         case 'first-row':
           return "set 'ignore-delete'";

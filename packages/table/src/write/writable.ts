@@ -1,5 +1,6 @@
 import type { TableContext } from '../meta/table-context.ts';
 import { EXTERNAL_PATHS_OPTION, EXTERNAL_PATHS_STRATEGY_OPTION } from '../meta/table-paths.ts';
+import { checkSupported } from '../options/registry.ts';
 import { EddyError } from '../types/errors.ts';
 
 /**
@@ -8,6 +9,7 @@ import { EddyError } from '../types/errors.ts';
  */
 export function checkWritable(t: TableContext): void {
   const o = t.schema.options;
+  checkSupported(t.schema.rawOptions, 'write');
   if (o.bucket === -2) {
     // Paimon writes postpone-bucket rows to `bucket-postpone/` and a Flink compaction job moves them
     // into real buckets (choosing their count): Eddy does neither.

@@ -177,6 +177,9 @@ public final class Interop {
         need(args, 3);
         out.println(JSON.writeValueAsString(bucket(readJson(args[1]), readLines(args[2]))));
         break;
+      case "core-options":
+        coreOptions(out);
+        break;
       case "buckets":
         need(args, 2);
         for (JsonNode job : readJson(args[1])) {
@@ -190,10 +193,29 @@ public final class Interop {
     }
   }
 
+  /**
+   * Every option key of the Paimon on the classpath: the ConfigOption constants of CoreOptions, by
+   * reflection (with their fallback keys), one JSON object per line.
+   */
+  private static void coreOptions(PrintStream out) throws Exception {
+    for (java.lang.reflect.Field f : org.apache.paimon.CoreOptions.class.getFields()) {
+      if (!java.lang.reflect.Modifier.isStatic(f.getModifiers())
+          || !org.apache.paimon.options.ConfigOption.class.isAssignableFrom(f.getType())) continue;
+      org.apache.paimon.options.ConfigOption<?> o = (org.apache.paimon.options.ConfigOption<?>) f.get(null);
+      List<String> fallback = new ArrayList<>();
+      for (org.apache.paimon.options.FallbackKey k : o.fallbackKeys()) fallback.add(k.getKey());
+      java.util.Map<String, Object> line = new java.util.LinkedHashMap<>();
+      line.put("key", o.key());
+      line.put("fallbackKeys", fallback);
+      line.put("default", o.defaultValue() == null ? null : String.valueOf(o.defaultValue()));
+      out.println(JSON.writeValueAsString(line));
+    }
+  }
+
   private static void usage() {
     System.err.println(
         "usage: write WH DB.T SPEC ROWS | read WH DB.T [SNAPSHOT...] | snapshots WH DB.T | files WH DB.T"
-            + " | compact WH DB.T | alter WH DB.T CHANGES | bucket SPEC KEYS | buckets JOBS | serve");
+            + " | compact WH DB.T | alter WH DB.T CHANGES | bucket SPEC KEYS | buckets JOBS | core-options | serve");
     System.exit(2);
   }
 
