@@ -183,6 +183,11 @@ interface SnapshotExpiry {
   readonly metadataFiles: string[];
 }
 
+const ignoreNotFound = (e: unknown): undefined => {
+  if (isNotFound(e)) return undefined;
+  throw e;
+};
+
 const noExpiry = (earliest: number | undefined): SnapshotExpiry => ({
   expired: [],
   earliest,
@@ -213,8 +218,9 @@ async function expireSnapshotFiles(
   const olderThan = now - config.timeRetainedMs;
   let end = maxExclusive;
   for (let id = min; id < maxExclusive; id++) {
-    if (!(await snapshots.snapshotExists(id))) continue;
-    if (olderThan <= (await snapshots.snapshot(id)).timeMillis) {
+    // Another expiry may delete the snapshot between the two calls: then it is gone, as if absent.
+    const snapshot = (await snapshots.snapshotExists(id)) ? await snapshots.snapshot(id).catch(ignoreNotFound) : undefined;
+    if (snapshot && olderThan <= snapshot.timeMillis) {
       end = id;
       break;
     }
