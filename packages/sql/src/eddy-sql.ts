@@ -164,15 +164,25 @@ export class EddySql implements AsyncDisposable {
       if (batch) yield wireBatchToArrow(fields, batch);
   }
 
-  /** Streams a query's result as batches of plain row objects (the values `rows()` gives). */
+  /**
+   * Streams a query's result as batches of plain row objects (the values `rows()` gives). An empty
+   * result still yields one batch with no rows, so the caller learns the columns.
+   */
   async *streamRows(
     sql: string,
     options: QueryOptions = {},
   ): AsyncGenerator<{ columns: SqlColumn[]; rows: Record<string, unknown>[] }> {
+    let empty: SqlColumn[] | undefined;
     for await (const { fields, batch } of this.batches(sql, options.signal, false)) {
-      if (batch)
-        yield { columns: fields.map((f) => ({ name: f.name, type: f.type.sql })), rows: wireRows(fields, [batch]) };
+      const columns = fields.map((f) => ({ name: f.name, type: f.type.sql }));
+      if (!batch) {
+        empty = columns;
+        continue;
+      }
+      empty = undefined;
+      yield { columns, rows: wireRows(fields, [batch]) };
     }
+    if (empty) yield { columns: empty, rows: [] };
   }
 
   /**

@@ -43,6 +43,20 @@ describe('EddySql engine', () => {
     expect(n).toBe(BigInt((await (await catalog.getTable('s.big')).toArray()).length));
   });
 
+  it('streamRows of an empty result yields its columns once, with no rows', async () => {
+    const got: { columns: { name: string }[]; rows: unknown[] }[] = [];
+    for await (const b of db.streamRows('SELECT id, v FROM s.big WHERE id < 0')) got.push(b);
+    expect(got).toHaveLength(1);
+    expect(got[0].columns.map((c) => c.name)).toEqual(['id', 'v']);
+    expect(got[0].rows).toEqual([]);
+    let batches = 0;
+    for await (const b of db.streamRows('SELECT id FROM s.big WHERE id < 5')) {
+      batches++;
+      expect(b.rows.length).toBeGreaterThan(0);
+    }
+    expect(batches).toBeGreaterThan(0);
+  });
+
   it('an AbortSignal stops a query and rejects with its reason; the next query runs', async () => {
     const ac = new AbortController();
     const q = db.query('SELECT count(*) FROM s.big a, s.big b WHERE a.v < b.v', { signal: ac.signal });

@@ -154,6 +154,9 @@ describe('eddy ui server', () => {
       { id: 3, amount: '1.50' },
       { id: 9, amount: '2.00' },
     ]);
+    // An empty result still names its columns (the page shows the headers).
+    const none = await sql(ui.port, 'SELECT id, amount FROM shop.orders WHERE id < 0');
+    expect(JSON.parse(none.body)).toMatchObject({ rows: [], columns: [{ name: 'id' }, { name: 'amount' }] });
     const del = await sql(ui.port, 'DELETE FROM shop.orders');
     expect(del.status).toBe(403);
     expect(JSON.parse(del.body).error).toMatchObject({ code: 'READ_ONLY' });
