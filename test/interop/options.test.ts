@@ -9,7 +9,8 @@ import { mkdirSync, rmSync } from 'node:fs';
 import * as path from 'node:path';
 import { Catalog } from '@eddy/table';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { optionSpec, TABLE_OPTIONS } from '../../packages/table/src/options/registry.ts';
+import { durationMillis, parseMemorySize } from '../../packages/table/src/options/core-options.ts';
+import { type OptionSpec, optionSpec, TABLE_OPTIONS } from '../../packages/table/src/options/registry.ts';
 import { mulberry32 } from '../../packages/table/test/helpers.ts';
 import type { CanonicalRow, TableSpec, WriteLine } from './canonical.ts';
 import { closePeers, eddy, java, javaCommand, setupProblem, WORK_DIR } from './drivers.ts';
@@ -229,6 +230,26 @@ describe.skipIf(problem !== undefined)('interop: options (Java ⇄ Eddy)', () =>
     expect(TABLE_OPTIONS.filter((o) => !java.has(o.key) && !o.key.startsWith('eddy.')).map((o) => o.key)).toEqual([]);
   });
 
+  it("every option's default is Paimon 1.4.2's (the value Eddy assumes when a table does not set it)", async () => {
+    const out = await javaCommand(['core-options']);
+    const javaDefaults = new Map(
+      out
+        .split('\n')
+        .filter((l) => l.trim().startsWith('{'))
+        .map((l) => JSON.parse(l) as { key: string; default: string | null })
+        .map((o) => [o.key, o.default] as const),
+    );
+    const differ: string[] = [];
+    for (const o of TABLE_OPTIONS) {
+      if (!javaDefaults.has(o.key)) continue;
+      const eddyDefault = normalDefault(o, o.default);
+      const javaDefault = normalDefault(o, javaDefaults.get(o.key) ?? undefined);
+      if (eddyDefault !== javaDefault)
+        differ.push(`${o.key}: Eddy ${o.default} (${eddyDefault}), Java ${javaDefaults.get(o.key)}`);
+    }
+    expect(differ).toEqual([]);
+  });
+
   for (const [i, c] of CASES.entries()) {
     for (const round of [0, 1]) {
       it(`${c.name} (data ${round}): Eddy reads Java's table as Java does, at every snapshot and after compactions both ways`, async () => {
@@ -282,3 +303,24 @@ describe.skipIf(problem !== undefined)('interop: options (Java ⇄ Eddy)', () =>
     });
   });
 });
+
+/**
+ * A default as comparable text: Java prints durations as ISO-8601 (`PT1H`), memory sizes in bytes
+ * or units (`256 mb`), unbounded sizes as Long.MAX_VALUE bytes, and no value as null, `""` or `{}`.
+ */
+function normalDefault(o: OptionSpec, value: string | undefined): string | undefined {
+  if (value === undefined || value === '' || value === '{}') return undefined;
+  if (o.type === 'duration') {
+    const iso = /^PT(?:(\d+)H)?(?:(\d+)M)?(?:(\d+(?:\.\d+)?)S)?$/i.exec(value);
+    const ms = iso
+      ? Number(iso[1] ?? 0) * 3_600_000 + Number(iso[2] ?? 0) * 60_000 + Number(iso[3] ?? 0) * 1000
+      : durationMillis(value);
+    return `${ms} ms`;
+  }
+  if (o.type === 'memory') {
+    return value === 'unlimited' || value === '9223372036854775807 bytes'
+      ? 'unlimited'
+      : `${parseMemorySize(value, o.key)} bytes`;
+  }
+  return value.toLowerCase();
+}
