@@ -4,7 +4,7 @@
  * bounded time and memory, without writing anything.
  */
 import { spawnSync } from 'node:child_process';
-import { copyFileSync, cpSync, mkdirSync, readFileSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
+import { copyFileSync, cpSync, mkdirSync, readFileSync, rmSync, symlinkSync, unlinkSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { deflateRawSync } from 'node:zlib';
@@ -786,6 +786,29 @@ describe('hostile input: paths outside the table', () => {
       expect(readFileSync(outside)).toEqual(readFileSync(f.dataFile));
     },
   );
+
+  it('a symbolic link in the table pointing outside (data file, manifest, snapshot): readers refuse with CORRUPT_FILE naming it; the outside file is untouched', async () => {
+    for (const which of ['dataFile', 'manifest', 'snapshot3'] as const) {
+      using f = fresh();
+      const outside = path.join(f.root, 'outside', path.basename(f[which]));
+      mkdirSync(path.dirname(outside), { recursive: true });
+      copyFileSync(f[which], outside);
+      unlinkSync(f[which]);
+      symlinkSync(outside, f[which]);
+      const before = readFileSync(outside);
+      const mention = new RegExp(`${path.basename(f[which])}.*symbolic link`);
+      for (const op of ['scan', 'compact'] as const) {
+        const t = await (await Catalog.open(f.warehouse)).getTable('db.t');
+        const e = await bounded(() => failure(() => run[op](t)));
+        try {
+          expectEddy(e, 'CORRUPT_FILE', mention);
+        } catch (x) {
+          throw new Error(`${which} ${op}: ${(x as Error).message} (got: ${(e as Error).message})`);
+        }
+      }
+      expect(readFileSync(outside)).toEqual(before);
+    }
+  });
 
   it('the literal /some/outside/file.parquet: CORRUPT_FILE (not NOT_FOUND) for scan, compaction, expiry and orphan cleanup', async () => {
     using f = fresh();

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { type FSWatcher, promises as fs, watch as fsWatch } from 'node:fs';
+import { type FSWatcher, promises as fs, constants as fsConstants, watch as fsWatch } from 'node:fs';
 import * as nodePath from 'node:path';
 import { EddyError } from '../types/errors.ts';
 import type { FileIO, FileStatus } from './file-io.ts';
@@ -8,6 +8,12 @@ const isErrno = (e: unknown, code: string): boolean => (e as NodeJS.ErrnoExcepti
 
 function ioError(op: string, path: string, e: unknown): EddyError {
   if (isErrno(e, 'ENOENT')) return new EddyError('NOT_FOUND', `${path}: no such file`, { path, cause: e });
+  if (isErrno(e, 'ELOOP'))
+    return new EddyError(
+      'CORRUPT_FILE',
+      `${op} ${path}: is a symbolic link; Eddy does not follow links to files (one could point outside the table)`,
+      { path, cause: e },
+    );
   if (isErrno(e, 'ENAMETOOLONG'))
     return new EddyError('IO_ERROR', `${op} ${path}: a name in the path is longer than the file system allows`, {
       path,
@@ -82,21 +88,32 @@ async function createDirectory(dir: string): Promise<void> {
   }
 }
 
+/**
+ * Files are opened without following a symbolic link in the last component: metadata names files
+ * inside the table, and a link planted there could make a scan read (and a compaction copy) a file
+ * from anywhere on the host. Paimon never writes links.
+ */
+const READ_NO_FOLLOW = fsConstants.O_RDONLY | (fsConstants.O_NOFOLLOW ?? 0);
+
 /** FileIO on a local (POSIX) file system: the embedded default. */
 export class LocalFileIO implements FileIO {
   async read(path: string): Promise<Uint8Array> {
+    let fh: fs.FileHandle | undefined;
     try {
-      const buf = await fs.readFile(path);
+      fh = await fs.open(path, READ_NO_FOLLOW);
+      const buf = await fh.readFile();
       return new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength);
     } catch (e) {
       throw ioError('read', path, e);
+    } finally {
+      await fh?.close();
     }
   }
 
   async readRange(path: string, offset: number, length: number): Promise<Uint8Array> {
     let fh: fs.FileHandle | undefined;
     try {
-      fh = await fs.open(path, 'r');
+      fh = await fs.open(path, READ_NO_FOLLOW);
       const out = new Uint8Array(length);
       let done = 0;
       while (done < length) {
