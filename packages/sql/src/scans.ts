@@ -10,7 +10,8 @@
  * - **through Eddy's reader** (merge-on-read, deletion vectors, other schemas, object storage) as
  *   Arrow batches streamed into DuckDB by the `__eddy_read` table function.
  */
-import { type DataField, LocalFileIO, type Predicate, type Table, type TableSchema } from '@eddy/table';
+import { lstat } from 'node:fs/promises';
+import { type DataField, EddyError, LocalFileIO, type Predicate, type Table, type TableSchema } from '@eddy/table';
 import { type DataFileMeta, type DataSplit, inspect } from '@eddy/table/inspect';
 import type * as arrow from 'apache-arrow';
 import type { WireBatch, WireField, WireType } from './engine/protocol.ts';
@@ -169,8 +170,11 @@ export async function planScan(
   for (const split of plan.splits) {
     filesRead += split.files.length;
     const { direct: files, rest } = direct ? directFilesOf(table, schema, split) : { direct: [], rest: split.files };
-    for (const file of files)
-      directFiles.push(meta.dataFilePath({ partition: split.partitionBytes, bucket: split.bucket, file }));
+    for (const file of files) {
+      const path = meta.dataFilePath({ partition: split.partitionBytes, bucket: split.bucket, file });
+      await refuseLink(path);
+      directFiles.push(path);
+    }
     if (rest.length > 0) eddySplits.push(rest.length === split.files.length ? split : { ...split, files: rest });
   }
   return {
@@ -184,6 +188,20 @@ export async function planScan(
     filesPruned: plan.skippedFiles,
     bucketsRead: plan.splits.length,
   };
+}
+
+/**
+ * DuckDB follows symbolic links; Eddy's reader does not (a link in the table could point anywhere
+ * on the host), so a file DuckDB would read itself is refused as Eddy's reader would refuse it.
+ */
+async function refuseLink(path: string): Promise<void> {
+  const st = await lstat(path).catch(() => undefined); // missing: DuckDB's read reports it
+  if (st?.isSymbolicLink())
+    throw new EddyError(
+      'CORRUPT_FILE',
+      `read ${path}: is a symbolic link; Eddy does not follow links to files (one could point outside the table)`,
+      { path },
+    );
 }
 
 /**

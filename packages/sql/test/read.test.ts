@@ -1,3 +1,5 @@
+import { copyFileSync, readdirSync, symlinkSync, unlinkSync } from 'node:fs';
+import * as path from 'node:path';
 import { Catalog, type Table } from '@eddy/table';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EddySql } from '../src/index.ts';
@@ -215,6 +217,27 @@ describe('SQL reads equal table.scan()', () => {
     expect(
       (await gdb.query('SELECT count(*) AS n FROM "default".test_pk_global_index_golden AT (VERSION => 1)')).rows(),
     ).toEqual([{ n: 0n }]);
+  });
+
+  it('a data file replaced by a symbolic link is refused as Eddy reads it, though DuckDB would follow it', async () => {
+    const t = await catalog.createTable('r.linked', {
+      columns: { k: 'INT', v: 'STRING' },
+      primaryKey: ['k'],
+      options: { bucket: 1 },
+    });
+    await t.upsert([{ k: 1, v: 'a' }]);
+    await t.compact({ full: true }); // one sorted run: DuckDB reads it directly
+    const bucket = path.join(t.path, 'bucket-0');
+    for (const name of readdirSync(bucket).filter((n) => n.endsWith('.parquet'))) {
+      const outside = path.join(dir.path, `outside-${name}`);
+      copyFileSync(path.join(bucket, name), outside);
+      unlinkSync(path.join(bucket, name));
+      symlinkSync(outside, path.join(bucket, name));
+    }
+    await expect(db.query('SELECT * FROM r.linked')).rejects.toMatchObject({
+      code: 'CORRUPT_FILE',
+      message: expect.stringContaining('symbolic link'),
+    });
   });
 
   it('joins Eddy tables with each other and with files DuckDB reads', async () => {
