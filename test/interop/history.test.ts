@@ -92,6 +92,38 @@ describe.skipIf(problem !== undefined)('interop: history (Java ⇄ Eddy)', () =>
     expect(problem).toBeUndefined();
   });
 
+  it('coalesced commits (eddy.commit.coalesce-ms): Java reads the snapshot with its properties, commits on it, and Eddy keeps exactly-once', async () => {
+    const name = 'db.coalesced';
+    const t = await catalog.createTable(name, {
+      columns: { id: 'BIGINT', v: 'STRING' },
+      primaryKey: ['id'],
+      options: { bucket: '2', 'write-only': 'true', 'eddy.commit.coalesce-ms': '300 ms' },
+    });
+    const writers = [0, 1, 2].map((w) => t.newWriter({ commitUser: `w${w}` }));
+    for (const [w, wr] of writers.entries()) {
+      await wr.write([{ id: BigInt(w), v: `w${w}` }]);
+      await wr.flush();
+    }
+    const results = await Promise.all(writers.map((wr) => wr.commit(1)));
+    expect(new Set(results.map((r) => r.snapshot!.id)).size).toBe(1);
+    expect(Object.keys(results[0].snapshot!.properties ?? {}).length).toBe(2);
+    const rs = await java(name, [
+      { op: 'read', snapshot: 1 },
+      { op: 'write', rows: rowsOf([{ id: 10, v: 'java' }]) },
+      { op: 'read' },
+    ]);
+    expect(sorted(javaRows(rs[0]))).toEqual(sorted((await eddyRead(t, { snapshotId: 1 })).rows));
+    const t2 = await eddyTable(name);
+    expect(sorted((await eddyRead(t2)).rows)).toEqual(sorted(javaRows(last(rs, 'read'))));
+    // After Java's commit, a replay of every member is still a no-op.
+    for (const [w, wr] of writers.entries()) {
+      await wr.write([{ id: BigInt(w), v: 'replay' }]);
+      expect((await wr.commit(1)).published).toBe(false);
+      wr.close();
+    }
+    expect((await eddyRead(t2)).rows.length).toBe(4);
+  });
+
   for (const producer of ['none', 'input']) {
     it(`long-lived changelog (changelog-producer ${producer}): Java's changelog/ read by Eddy; Eddy's expiry read by Java`, async () => {
       const name = `db.changelog_${producer}`;
