@@ -10,7 +10,7 @@ import * as path from 'node:path';
 import { Catalog, type ChangeEvent, type DataType, EddyError, type Table } from '@eddy/table';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { fromEddy } from './canonical.ts';
-import { INTEROP_DIR, setupProblem, WORK_DIR } from './drivers.ts';
+import { INTEROP_DIR, pypaimon, setupProblem, WORK_DIR } from './drivers.ts';
 
 const WAREHOUSE = path.join(WORK_DIR, 'history');
 const JAVA_DIR = path.join(INTEROP_DIR, 'java', 'target');
@@ -92,7 +92,7 @@ describe.skipIf(problem !== undefined)('interop: history (Java ⇄ Eddy)', () =>
     expect(problem).toBeUndefined();
   });
 
-  it('coalesced commits (eddy.commit.coalesce-ms): Java reads the snapshot with its properties, commits on it, and Eddy keeps exactly-once', async () => {
+  it('coalesced commits (eddy.commit.coalesce-ms): Java and pypaimon read the snapshot with its properties, Java commits on it, and Eddy keeps exactly-once', async () => {
     const name = 'db.coalesced';
     const t = await catalog.createTable(name, {
       columns: { id: 'BIGINT', v: 'STRING' },
@@ -122,6 +122,9 @@ describe.skipIf(problem !== undefined)('interop: history (Java ⇄ Eddy)', () =>
       wr.close();
     }
     expect((await eddyRead(t2)).rows.length).toBe(4);
+    // pypaimon's Snapshot has no `properties` field and ignores unknown keys: it reads the table too.
+    const py = await pypaimon.read(WAREHOUSE, name, results[0].snapshot!.id);
+    expect(py.length).toBe(3);
   });
 
   for (const producer of ['none', 'input']) {
