@@ -2,25 +2,60 @@ import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { Catalog } from '@eddy/table';
+import { inspect } from '@eddy/table/inspect';
 import { describe, expect, it } from 'vitest';
 
 const SECONDS = Number(process.env.EDDY_SOAK_STREAM_SECONDS ?? 45);
 const WRITERS = 4;
 const ROWS = 20;
-const RETAIN_MAX = 20;
+const RETAIN_MIN = 2;
+const RETAIN_MAX = 10;
 
 const snapshotIds = (tableDir: string) =>
   (existsSync(path.join(tableDir, 'snapshot')) ? readdirSync(path.join(tableDir, 'snapshot')) : [])
     .filter((f) => /^snapshot-\d+$/.test(f))
     .map((f) => Number(f.slice('snapshot-'.length)));
 
+function walk(dir: string): string[] {
+  const out: string[] = [];
+  for (const e of readdirSync(dir, { withFileTypes: true })) {
+    const p = path.join(dir, e.name);
+    if (e.isDirectory()) out.push(...walk(p));
+    else out.push(p);
+  }
+  return out;
+}
+
+async function fileCensus(tableDir: string): Promise<Record<string, number>> {
+  const out: Record<string, number> = {};
+  for (const f of walk(tableDir)) {
+    const rel = path.relative(tableDir, f);
+    const name = path.basename(rel);
+    const kind = rel.startsWith('bucket-')
+      ? name.startsWith('changelog-')
+        ? 'changelog'
+        : 'data'
+      : rel.startsWith('manifest/')
+        ? name.startsWith('manifest-list-')
+          ? 'manifest-list'
+          : name.startsWith('index-manifest')
+            ? 'index-manifest'
+            : 'manifest'
+        : rel.split('/')[0];
+    out[kind] = (out[kind] ?? 0) + 1;
+  }
+  return out;
+}
+
 /**
  * Streaming at rate (issue 23), bounded: four writers in one process commit small batches back to
  * back (as fast as the machine allows) into one table whose writers expire snapshots after their
- * commits (`snapshot.expire.execution-mode`), while a consumer tails the change feed. Asserted,
- * whatever the speed: snapshots stay within `snapshot.num-retained.max` plus what the consumer still
- * needs and the commits in flight; at the end no file is unreferenced, every committed row reached
- * the feed exactly once, and the feed's replay equals the final scan.
+ * commits (`snapshot.expire.execution-mode`, the README's streaming profile), two of them sharing a
+ * Catalog with coalesced commits, while a consumer tails the change feed. Asserted, whatever the
+ * speed: snapshots stay within `snapshot.num-retained.max` plus what the consumer still needs and the
+ * commits in flight; at the end no file is unreferenced and files on disk are within 3× what a
+ * retained snapshot needs, every committed row reached the feed exactly once, and the feed's replay
+ * equals the final scan.
  */
 describe('soak: streaming at rate', () => {
   it(
@@ -35,12 +70,14 @@ describe('soak: streaming at rate', () => {
           options: {
             bucket: 2,
             'snapshot.expire.execution-mode': 'sync',
-            'snapshot.num-retained.min': 5,
+            'snapshot.num-retained.min': RETAIN_MIN,
             'snapshot.num-retained.max': RETAIN_MAX,
             'snapshot.time-retained': '1 s',
+            'manifest.merge-min-count': 10,
             // Four writers racing for every snapshot id: losing many times in a row is expected.
             'commit.max-retries': 1000,
             'commit.max-retry-wait': '200 ms',
+            'eddy.commit.coalesce-ms': 20,
           },
         });
 
@@ -81,9 +118,13 @@ describe('soak: streaming at rate', () => {
         }, 250);
 
         const committed: bigint[] = [];
+        const snapshotsOfShared = new Map<number, number>();
         const end = Date.now() + SECONDS * 1000;
+        // Writers 0 and 1 share a Catalog (one storage client): their commits are coalesced
+        // (eddy.commit.coalesce-ms); 2 and 3 have their own and race them for snapshot ids.
+        const shared = await Catalog.open(dir);
         const writer = async (wi: number) => {
-          const t = await (await Catalog.open(dir)).getTable('soak.s');
+          const t = await (wi < 2 ? shared : await Catalog.open(dir)).getTable('soak.s');
           const w = t.newWriter({ commitUser: `soak-stream-${wi}` });
           for (let c = 1; Date.now() < end; c++) {
             const rows = Array.from({ length: ROWS }, (_, j) => ({
@@ -94,6 +135,7 @@ describe('soak: streaming at rate', () => {
             await w.write(rows);
             const r = await w.commit(c);
             expect(r.published).toBe(true);
+            if (wi < 2) snapshotsOfShared.set(r.snapshot!.id, (snapshotsOfShared.get(r.snapshot!.id) ?? 0) + 1);
             for (const row of rows) committed.push(row.k);
           }
           w.close();
@@ -121,10 +163,35 @@ describe('soak: streaming at rate', () => {
         );
 
         expect(violations).toEqual([]);
+        // Some of the sharing writers' commits were published together (they run in lockstep).
+        expect([...snapshotsOfShared.values()].some((n) => n === 2)).toBe(true);
         expect(samples).toBeGreaterThan(0);
         // With the consumer caught up, an expiry leaves at most snapshot.num-retained.max.
         await table.expireSnapshots();
         expect(snapshotIds(table.path).length).toBeLessThanOrEqual(RETAIN_MAX);
+
+        // Files on disk: a small multiple of what a reader of the table needs (a retained snapshot's
+        // data files, manifests, manifest lists and itself), whatever the speed. Once
+        // snapshot.time-retained has passed, expiry keeps snapshot.num-retained.min snapshots; the
+        // older of them may still hold the files a compaction just replaced (hence the multiple).
+        await new Promise((r) => setTimeout(r, 1100));
+        await table.expireSnapshots();
+        const retained = snapshotIds(table.path);
+        expect(retained.length).toBe(RETAIN_MIN);
+        const ins = inspect(table);
+        let needed = 0;
+        for (const id of retained) {
+          const s = await ins.snapshot(id);
+          const manifests =
+            (await ins.readManifestList(s.baseManifestList)).length +
+            (await ins.readManifestList(s.deltaManifestList)).length;
+          needed = Math.max(needed, (await ins.liveFiles(s)).length + manifests + 3);
+        }
+        const census = await fileCensus(table.path);
+        // Per table, not per commit: schema, hints, one commit-user record per writer, the consumer.
+        const fixed = census.schema + census['commit-user'] + census.consumer + 2;
+        const onDisk = Object.values(census).reduce((a, b) => a + b, 0);
+        expect(onDisk - fixed).toBeLessThanOrEqual(3 * needed);
         // Nothing on disk that no snapshot references: expiry kept up, lost races cleaned up after
         // themselves (compactions a concurrent commit beat included).
         const orphans = await table.removeOrphanFiles({ olderThanMs: 0, dryRun: true });
@@ -132,7 +199,7 @@ describe('soak: streaming at rate', () => {
         console.log(
           `soak stream: ${latest} snapshots from ${committed.length / ROWS} commits of ${ROWS} rows by ${WRITERS} writers ` +
             `in ${SECONDS}s, ${snapshotIds(table.path).length} on disk at the end, ${samples} samples, ` +
-            `${orphans.scannedFiles} data and manifest files on disk`,
+            `${orphans.scannedFiles} data and manifest files on disk; after expiry ${JSON.stringify(census)}, a snapshot needs up to ${needed}`,
         );
       } finally {
         rmSync(dir, { recursive: true, force: true });

@@ -1,8 +1,9 @@
 import { compareValues } from '../data/columns.ts';
 import { deserializeBinaryRow } from '../format/binary-row.ts';
-import { FileKind, type ManifestEntry } from '../format/manifest.ts';
+import { type DataFileMeta, FileKind, type ManifestEntry } from '../format/manifest.ts';
 import type { ManifestFileMeta } from '../format/manifest-list.ts';
 import { BATCH_COMMIT_IDENTIFIER, type CommitKind, type Snapshot } from '../format/snapshot.ts';
+import { coalescedProperty, identifierIn } from '../meta/commit-identities.ts';
 import type { CommitMessage } from '../meta/commit-message.ts';
 import type { CommitUserManager } from '../meta/commit-user-manager.ts';
 import { addedSince, bucketKeyOf, maxSequences } from '../meta/committed-sequences.ts';
@@ -44,6 +45,37 @@ export interface CommitOptions {
   readonly sequencedAfter?: number;
   /** Dynamic bucket mode: HASH index files to publish (and the index they built on). */
   readonly hashIndex?: HashIndexCommit;
+  /**
+   * Other writers' streaming commits published in the same snapshot (commit/commit-coalescer.ts):
+   * their files join this commit's, their checkpoints are recorded in the snapshot's properties
+   * (meta/commit-identities.ts). Each is checked as its own commit would be (exactly-once, its
+   * sequencing point); one that already landed or must re-base stops the attempt with
+   * CoalescedMemberError naming it, and nothing is published.
+   */
+  readonly coalesced?: readonly CoalescedMember[];
+}
+
+/** A streaming commit published together with others (see CommitOptions.coalesced). */
+export interface CoalescedMember {
+  readonly commitUser: string;
+  readonly commitIdentifier: bigint;
+  readonly messages: readonly CommitMessage[];
+  readonly sequencedAfter?: number;
+}
+
+/**
+ * A coalesced commit stopped because of one member (index 0: the commit's own options, i ≥ 1:
+ * `coalesced[i - 1]`): it already landed (`landed`: the snapshot holding it), or its files must be
+ * re-based first (`conflict`). Nothing was published; the others can be committed without it.
+ */
+export class CoalescedMemberError extends Error {
+  constructor(
+    readonly member: number,
+    readonly landed: Snapshot | undefined,
+    readonly conflict: SequenceConflictError | undefined,
+  ) {
+    super(`coalesced commit member ${member} ${landed ? 'already landed' : 'must re-base'}`);
+  }
 }
 
 export interface CommitResult {
@@ -151,7 +183,8 @@ export class FileStoreCommit {
           throw e;
         }
         scannedDownTo = id;
-        if (s.commitUser === commitUser) return { identifier: s.commitIdentifier, snapshot: s };
+        const identifier = identifierIn(s, commitUser);
+        if (identifier !== undefined) return { identifier, snapshot: s };
       }
     }
     const record = await this.commitUsers?.read(commitUser);
@@ -163,29 +196,27 @@ export class FileStoreCommit {
     const identifier = options.commitIdentifier ?? BATCH_COMMIT_IDENTIFIER;
     const overwrite = options.overwrite;
     const kind = overwrite ? 'OVERWRITE' : (options.kind ?? 'APPEND');
-    const entries: ManifestEntry[] = [];
-    for (const m of messages) {
-      for (const file of m.deletedFiles ?? []) {
-        entries.push({
-          kind: FileKind.DELETE,
-          partition: m.partitionBytes,
-          bucket: m.bucket,
-          totalBuckets: m.totalBuckets,
-          file,
-        });
-      }
-      for (const file of m.newFiles) {
-        entries.push({
-          kind: FileKind.ADD,
-          partition: m.partitionBytes,
-          bucket: m.bucket,
-          totalBuckets: m.totalBuckets,
-          file,
-        });
-      }
-    }
+    const coalesced = options.coalesced ?? [];
+    if (
+      coalesced.length > 0 &&
+      (overwrite || options.hashIndex || options.skipCommittedCheck || identifier === BATCH_COMMIT_IDENTIFIER)
+    )
+      throw new EddyError('INVALID_ARGUMENT', 'only streaming APPEND commits can be coalesced');
+    // Every member's identity and sequencing point; member 0 is this commit's own.
+    const members: CoalescedMember[] = [
+      {
+        commitUser: options.commitUser,
+        commitIdentifier: identifier,
+        messages,
+        sequencedAfter: options.sequencedAfter,
+      },
+      ...coalesced,
+    ];
+    const group = coalesced.length > 0;
+    const allMessages = group ? members.flatMap((m) => m.messages) : messages;
+    const entries = entriesOf(allMessages);
     const changelog: ManifestEntry[] = [];
-    for (const m of messages) {
+    for (const m of allMessages) {
       for (const file of m.changelogFiles ?? []) {
         changelog.push({
           kind: FileKind.ADD,
@@ -217,11 +248,20 @@ export class FileStoreCommit {
     // One look-up of the latest snapshot serves the exactly-once check and the first attempt (a
     // commit costs as few requests as the format allows). If the latest moves before we publish,
     // the check runs again: an earlier attempt whose outcome was unknown may have landed meanwhile.
+    // A coalesced commit: the first member that already landed stops it (the caller drops it).
+    const landedMember = async (latestId: number | undefined): Promise<Snapshot | undefined> => {
+      for (let i = 0; i < members.length; i++) {
+        const landed = await this.isCommitted(members[i].commitUser, members[i].commitIdentifier, latestId);
+        if (landed && !group) return landed;
+        if (landed) throw new CoalescedMemberError(i, landed, undefined);
+      }
+      return undefined;
+    };
     let first: Snapshot | undefined;
     let already: Snapshot | undefined;
     try {
       first = await this.snapshots.latestSnapshot();
-      if (!options.skipCommittedCheck) already = await this.isCommitted(options.commitUser, identifier, first?.id);
+      if (!options.skipCommittedCheck) already = await landedMember(first?.id);
     } catch (e) {
       await dropManifests();
       throw e;
@@ -233,23 +273,44 @@ export class FileStoreCommit {
     }
     if (nothing) return { snapshot: first, published: false, attempts: 0 };
 
-    const sequenceGuard =
-      options.sequencedAfter === undefined
+    const guards = members.map((m) =>
+      m.sequencedAfter === undefined
         ? undefined
-        : new SequenceGuard(this.schema, this.snapshots, this.manifests, options.sequencedAfter);
+        : new SequenceGuard(this.schema, this.snapshots, this.manifests, m.sequencedAfter),
+    );
+    const memberEntries = group ? members.map((m) => entriesOf(m.messages)) : [entries];
+    const properties = group
+      ? { ...options.properties, ...Object.fromEntries(coalesced.map(coalescedProperty)) }
+      : options.properties;
     let wait = o.commitMinRetryWaitMs;
     for (let attempt = 1; attempt <= o.commitMaxRetries + 1; attempt++) {
-      const latest = attempt === 1 ? first : await this.snapshots.latestSnapshot();
-      if (!options.skipCommittedCheck && (attempt > 1 || latest?.id !== checkedAt)) {
-        const landed = await this.isCommitted(options.commitUser, identifier, latest?.id);
-        if (landed) return { snapshot: landed, published: false, attempts: attempt };
+      let latest: Snapshot | undefined;
+      try {
+        latest = attempt === 1 ? first : await this.snapshots.latestSnapshot();
+        if (!options.skipCommittedCheck && (attempt > 1 || latest?.id !== checkedAt)) {
+          const landed = await landedMember(latest?.id);
+          if (landed) {
+            await dropManifests();
+            return { snapshot: landed, published: false, attempts: attempt };
+          }
+        }
+      } catch (e) {
+        await dropManifests();
+        throw e;
       }
       const written: string[] = [];
       // Set while publishing: if tryPublish throws, the outcome is unknown (on S3, a put that timed out
       // may have landed) and snapshot-N may reference these files, so they must be kept.
       let publishing = false;
       try {
-        if (sequenceGuard && latest) await sequenceGuard.check(latest, entries);
+        for (let i = 0; latest && i < guards.length; i++) {
+          try {
+            await guards[i]?.check(latest, memberEntries[i]);
+          } catch (e) {
+            if (group && e instanceof SequenceConflictError) throw new CoalescedMemberError(i, undefined, e);
+            throw e;
+          }
+        }
         if (entries.some((e) => e.kind === FileKind.DELETE)) await this.checkDeletedFilesLive(entries, latest);
         let attemptEntries = entries;
         let delta = fixedDelta;
@@ -299,7 +360,7 @@ export class FileStoreCommit {
           deltaRecordCount: deltaRecords,
           changelogRecordCount: changelogManifest ? changelogRecords : undefined,
           watermark: latest?.watermark,
-          properties: options.properties,
+          properties,
           nextRowId: latest?.nextRowId ?? 0n,
         };
         publishing = true;
@@ -307,12 +368,14 @@ export class FileStoreCommit {
           await this.snapshots.writeHints(snapshot.id);
           // Published: a failure from here on leaves the outcome "landed", which a replay finds.
           if (this.commitUsers && identifier !== BATCH_COMMIT_IDENTIFIER && !options.skipCommittedCheck) {
-            await this.commitUsers.write({
-              commitUser: options.commitUser,
-              commitIdentifier: identifier,
-              snapshotId: snapshot.id,
-              timeMillis: snapshot.timeMillis,
-            });
+            for (const m of members) {
+              await this.commitUsers.write({
+                commitUser: m.commitUser,
+                commitIdentifier: m.commitIdentifier,
+                snapshotId: snapshot.id,
+                timeMillis: snapshot.timeMillis,
+              });
+            }
           }
           return { snapshot, published: true, attempts: attempt };
         }
@@ -400,6 +463,32 @@ export class FileStoreCommit {
     for (const n of names) await this.manifests.delete(n);
     names.length = 0;
   }
+}
+
+/** The data file entries of commit messages: each message's deleted files, then its new ones. */
+function entriesOf(messages: readonly CommitMessage[]): ManifestEntry[] {
+  const entries: ManifestEntry[] = [];
+  for (const m of messages) {
+    for (const file of m.deletedFiles ?? []) {
+      entries.push({
+        kind: FileKind.DELETE,
+        partition: m.partitionBytes,
+        bucket: m.bucket,
+        totalBuckets: m.totalBuckets,
+        file,
+      });
+    }
+    for (const file of m.newFiles) {
+      entries.push({
+        kind: FileKind.ADD,
+        partition: m.partitionBytes,
+        bucket: m.bucket,
+        totalBuckets: m.totalBuckets,
+        file,
+      });
+    }
+  }
+  return entries;
 }
 
 const fileKey = (e: ManifestEntry) =>
@@ -504,6 +593,44 @@ class SequenceGuard {
     }
     return r;
   }
+}
+
+/**
+ * Whether some file of `later` could rank at or below a file of `earlier` for the same key: same
+ * (partition, bucket), overlapping key ranges, and `earlier`'s sequence numbers reaching `later`'s.
+ * Then `later` must not share a snapshot with `earlier` (within one snapshot, the higher sequence
+ * number wins, not the later commit); committed after it, its sequence guard re-bases it.
+ */
+export function mayRankBelow(
+  schema: TableSchema,
+  later: readonly CommitMessage[],
+  earlier: readonly CommitMessage[],
+): boolean {
+  if (!schema.isPrimaryKeyTable) return false;
+  const keyTypes = schema.trimmedPrimaryKeys.map((k) => schema.field(k).type);
+  const files = (m: CommitMessage) => [...m.newFiles, ...(m.changelogFiles ?? [])];
+  const byBucket = new Map<string, DataFileMeta[]>();
+  for (const m of earlier) {
+    const k = bucketKeyOf(m.partitionBytes, m.bucket);
+    byBucket.set(k, [...(byBucket.get(k) ?? []), ...files(m)]);
+  }
+  for (const m of later) {
+    const others = byBucket.get(bucketKeyOf(m.partitionBytes, m.bucket));
+    if (!others) continue;
+    for (const f of files(m)) {
+      const fMin = deserializeBinaryRow(f.minKey, keyTypes);
+      const fMax = deserializeBinaryRow(f.maxKey, keyTypes);
+      for (const o of others) {
+        if (
+          o.maxSequenceNumber >= f.minSequenceNumber &&
+          compareKeys(keyTypes, fMin, deserializeBinaryRow(o.maxKey, keyTypes)) <= 0 &&
+          compareKeys(keyTypes, deserializeBinaryRow(o.minKey, keyTypes), fMax) <= 0
+        )
+          return true;
+      }
+    }
+  }
+  return false;
 }
 
 function compareKeys(types: readonly DataType[], a: readonly InternalValue[], b: readonly InternalValue[]): number {

@@ -24,9 +24,10 @@
  */
 
 import { FileKind } from '../format/manifest.ts';
-import { BATCH_COMMIT_IDENTIFIER, type Snapshot } from '../format/snapshot.ts';
+import type { Snapshot } from '../format/snapshot.ts';
 import { joinPath } from '../io/file-io.ts';
 import { ChangelogManager } from '../meta/changelog-manager.ts';
+import { streamingIdentities } from '../meta/commit-identities.ts';
 import { CommitUserManager } from '../meta/commit-user-manager.ts';
 import type { TableContext } from '../meta/table-context.ts';
 import { EddyError } from '../types/errors.ts';
@@ -156,19 +157,22 @@ async function expireCommitUsers(table: TableContext, now: number, earliest: num
  * committed among them, so its exactly-once check survives the expiry (meta/commit-user-manager.ts).
  */
 async function recordCommitUsers(table: TableContext, expiring: readonly Snapshot[]): Promise<void> {
-  const last = new Map<string, Snapshot>();
+  // Coalesced commits carry several users' checkpoints (meta/commit-identities.ts).
+  const last = new Map<string, { identifier: bigint; snapshot: Snapshot }>();
   for (const s of expiring) {
-    if (s.commitIdentifier === BATCH_COMMIT_IDENTIFIER) continue;
-    const cur = last.get(s.commitUser);
-    if (!cur || s.commitIdentifier > cur.commitIdentifier) last.set(s.commitUser, s);
+    for (const c of streamingIdentities(s)) {
+      const cur = last.get(c.commitUser);
+      if (!cur || c.commitIdentifier > cur.identifier)
+        last.set(c.commitUser, { identifier: c.commitIdentifier, snapshot: s });
+    }
   }
   const users = new CommitUserManager(table.io, table.path);
-  for (const s of last.values()) {
+  for (const [commitUser, { identifier, snapshot }] of last) {
     await users.raise({
-      commitUser: s.commitUser,
-      commitIdentifier: s.commitIdentifier,
-      snapshotId: s.id,
-      timeMillis: s.timeMillis,
+      commitUser,
+      commitIdentifier: identifier,
+      snapshotId: snapshot.id,
+      timeMillis: snapshot.timeMillis,
     });
   }
 }

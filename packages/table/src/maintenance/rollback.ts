@@ -11,6 +11,7 @@
 import { BATCH_COMMIT_IDENTIFIER, encodeSnapshot, type Snapshot } from '../format/snapshot.ts';
 import { joinPath } from '../io/file-io.ts';
 import { ChangelogManager } from '../meta/changelog-manager.ts';
+import { identifierIn } from '../meta/commit-identities.ts';
 import { CommitUserManager } from '../meta/commit-user-manager.ts';
 import type { TableContext } from '../meta/table-context.ts';
 import { TagManager, validateTagName } from '../meta/tag-manager.ts';
@@ -135,21 +136,22 @@ export async function rollbackTo(table: TableContext, target: RollbackTarget): P
   const users = new CommitUserManager(io, table.path);
   for (const { path, record } of await users.list()) {
     if (record.snapshotId <= id) continue;
-    let kept: Snapshot | undefined;
+    let kept: { snapshot: Snapshot; identifier: bigint } | undefined;
     for (let s = id; s >= earliest && !kept; s--) {
       const candidate = await sm.snapshot(s).catch((e: unknown) => {
         if (isNotFound(e)) return undefined;
         throw e;
       });
-      if (candidate?.commitUser === record.commitUser && candidate.commitIdentifier !== BATCH_COMMIT_IDENTIFIER)
-        kept = candidate;
+      const identifier = candidate && identifierIn(candidate, record.commitUser);
+      if (candidate && identifier !== undefined && identifier !== BATCH_COMMIT_IDENTIFIER)
+        kept = { snapshot: candidate, identifier };
     }
     if (kept) {
       await users.write({
         commitUser: record.commitUser,
-        commitIdentifier: kept.commitIdentifier,
-        snapshotId: kept.id,
-        timeMillis: kept.timeMillis,
+        commitIdentifier: kept.identifier,
+        snapshotId: kept.snapshot.id,
+        timeMillis: kept.snapshot.timeMillis,
       });
     } else await users.delete(path);
   }

@@ -98,6 +98,11 @@ export interface CoreOptions {
    * exactly-once after its snapshots expired — is kept. Longer than any writer stays down.
    */
   readonly commitUserTimeRetainedMs: number;
+  /**
+   * `eddy.commit.coalesce-ms` (0: off; an Eddy option): streaming commits of this table by writers
+   * sharing a FileIO that arrive within this window publish one snapshot (commit/commit-coalescer.ts).
+   */
+  readonly commitCoalesceMs: number;
 }
 
 /** A partial-update sequence group: `fields` update only when `sequenceFields` are not older. */
@@ -340,5 +345,8 @@ export function parseCoreOptions(given: Readonly<Record<string, string>>): CoreO
     commitUserTimeRetainedMs: opts['eddy.commit-user.time-retained']
       ? parseDuration(opts['eddy.commit-user.time-retained'], 'eddy.commit-user.time-retained')
       : 30 * 86_400_000,
+    commitCoalesceMs: opts['eddy.commit.coalesce-ms']
+      ? parseDuration(opts['eddy.commit.coalesce-ms'], 'eddy.commit.coalesce-ms')
+      : 0,
   };
 }

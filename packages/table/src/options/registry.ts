@@ -334,6 +334,7 @@ export const TABLE_OPTIONS: readonly OptionSpec[] = [
   { key: 'vector.target-file-size', type: 'memory', status: 'performance-only', doc: 'Target size of vector files.' },
   { key: 'pk-clustering-override', type: 'boolean', default: 'false', status: 'refused', doc: 'Clusters primary-key tables by clustering.columns instead of the key.' },
   // Eddy's own options (Paimon ignores them).
+  { key: 'eddy.commit.coalesce-ms', type: 'duration', default: '0 ms', status: 'implemented', doc: "Eddy only: streaming commits of one table by writers of one process (one FileIO) arriving within this window are published as one snapshot; every grouped checkpoint stays exactly-once (recorded in the snapshot's properties). 0 (default): off." },
   { key: 'eddy.commit-user.time-retained', type: 'duration', default: '30 d', status: 'implemented', doc: "Eddy only: how long a streaming writer's commit-user record (its last committed checkpoint, for exactly-once after expiry) is kept after its last commit." },
 ];
 

@@ -5,6 +5,7 @@
  */
 import type * as arrow from 'apache-arrow';
 import { Table as ArrowTable, RecordBatch } from 'apache-arrow';
+import { coalescable, commitCoalesced } from '../commit/commit-coalescer.ts';
 import {
   type CommitOptions,
   type CommitResult,
@@ -234,19 +235,25 @@ export class TableWrite<R extends object = Record<string, unknown>> implements A
     let result: CommitResult;
     for (let rebases = 0; ; rebases++) {
       try {
-        result = await new FileStoreCommit(
+        const commit = new FileStoreCommit(
           t.schema,
           t.snapshots,
           t.manifests,
           t.schemas,
           new CommitUserManager(t.io, t.path),
-        ).commit(messages, {
+        );
+        const options: CommitOptions = {
           commitUser: this.commitUser,
           commitIdentifier: id,
           overwrite: overwrite?.(messages),
           sequencedAfter,
           hashIndex,
-        });
+        };
+        // `eddy.commit.coalesce-ms`: one snapshot for the streaming commits of this process's writers.
+        result =
+          t.schema.options.commitCoalesceMs > 0 && coalescable(options)
+            ? await commitCoalesced(t.io, t.path, commit, t.schema, messages, options)
+            : await commit.commit(messages, options);
         if (hashIndex && result.published) this.writer.indexCommitted(hashIndex);
         result = { ...result, rebases };
         break;

@@ -9,6 +9,7 @@ import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { Catalog, EddyError, type FileIO, fileIOForWarehouse, type Table } from '@eddy/table';
+import { inspect } from '@eddy/table/inspect';
 import type { Ctx } from '../context.ts';
 import { CountingFileIO } from '../counting-io.ts';
 import { COLUMNS } from '../data.ts';
@@ -45,6 +46,8 @@ interface Census {
   manifestFilesOnDisk: number;
   snapshotsOnDisk: number;
   liveDataFiles: number;
+  /** The most files a reader of one retained snapshot needs: its data files, manifests, manifest lists and itself. */
+  liveFiles: number;
   planMs: number;
   planBytes: number;
   planRequests: number;
@@ -64,6 +67,7 @@ async function census(wh: string, name: string): Promise<Census> {
   let planBytes = 0;
   let planRequests = 0;
   let live = 0;
+  let liveFiles = 0;
   let unreferenced = 0;
   for (let i = 0; i < 3; i++) {
     const io = new CountingFileIO(await fileIOForWarehouse(wh));
@@ -80,7 +84,20 @@ async function census(wh: string, name: string): Promise<Census> {
       planRequests = io.total() - before;
     }
     live = plan.splits.reduce((n, s) => n + s.files.length, 0);
-    if (i === 0) unreferenced = (await t.removeOrphanFiles({ olderThanMs: 0, dryRun: true })).orphans.length;
+    if (i === 0) {
+      unreferenced = (await t.removeOrphanFiles({ olderThanMs: 0, dryRun: true })).orphans.length;
+      // The most any retained snapshot needs (right after a compaction, the one before it needs
+      // the replaced files; min-retained keeps it).
+      const ins = inspect(t);
+      for (const id of await ins.listSnapshotIds()) {
+        const s = await ins.snapshot(id).catch(() => undefined); // expired meanwhile
+        if (!s) continue;
+        const lists = [s.baseManifestList, s.deltaManifestList];
+        let manifests = 0;
+        for (const l of lists) manifests += (await ins.readManifestList(l)).length;
+        liveFiles = Math.max(liveFiles, (await ins.liveFiles(s)).length + manifests + lists.length + 1);
+      }
+    }
     await cat.close();
     await io.close?.();
   }
@@ -90,12 +107,17 @@ async function census(wh: string, name: string): Promise<Census> {
     manifestFilesOnDisk: rel.filter((f) => f.startsWith('manifest/')).length,
     snapshotsOnDisk: rel.filter((f) => /^snapshot\/snapshot-\d+$/.test(f)).length,
     liveDataFiles: live,
+    liveFiles,
     planMs,
     planBytes,
     planRequests,
     unreferenced,
   };
 }
+
+const COMPACTOR_INTERVAL_MS = 1000;
+/** How long the compactor keeps files of expired snapshots for readers in flight (`--expire-grace`). */
+const COMPACTOR_GRACE_MS = 5000;
 
 /** The compactor daemon as its own process, on this warehouse and table, every second. */
 function startCompactor(wh: string, table: string): { pid: number; stop: () => Promise<number | null> } {
@@ -109,9 +131,9 @@ function startCompactor(wh: string, table: string): { pid: number; stop: () => P
       '--tables',
       table,
       '--interval',
-      '1s',
+      `${COMPACTOR_INTERVAL_MS / 1000}s`,
       '--expire-grace',
-      '5s',
+      `${COMPACTOR_GRACE_MS / 1000}s`,
       '--orphan-interval',
       '30s',
       '--orphan-older-than',
@@ -219,10 +241,25 @@ export async function streamSuite(ctx: Ctx): Promise<Workload> {
   const periodMs = 1000 / R;
   let seq = 0;
   let conflicts = 0;
+  // Commit coalescing groups the commits of writers sharing a FileIO: then the writers share one
+  // (one process, one storage client); otherwise each has its own, as separate pipelines would.
+  const coalescing = Number.parseFloat(extra['eddy.commit.coalesce-ms'] ?? '0') > 0;
+  const shared = coalescing
+    ? await (async () => {
+        const io = new CountingFileIO(await fileIOForWarehouse(wh));
+        ios.push(io);
+        return { io, cat: await Catalog.open(wh, { fileIO: io }) };
+      })()
+    : undefined;
   const writerLoop = async (wi: number) => {
-    const io = new CountingFileIO(await fileIOForWarehouse(wh));
-    ios.push(io);
-    const cat = await Catalog.open(wh, { fileIO: io });
+    let io: CountingFileIO;
+    let cat: Catalog;
+    if (shared) ({ io, cat } = shared);
+    else {
+      io = new CountingFileIO(await fileIOForWarehouse(wh));
+      ios.push(io);
+      cat = await Catalog.open(wh, { fileIO: io });
+    }
     const t: Table = await cat.getTable(`bench.${name}`);
     const writer = t.newWriter({ commitUser: `bench-stream-${wi}` });
     try {
@@ -258,19 +295,26 @@ export async function streamSuite(ctx: Ctx): Promise<Workload> {
         const now = performance.now();
         commitMs.push(now - c0);
         if (res.snapshot && res.published) {
-          committedAt.set(res.snapshot.id, now);
-          rowsCommitted.set(res.snapshot.id, P);
+          // Coalesced commits share a snapshot: its rows add up, delivery counts from the first.
+          if (!committedAt.has(res.snapshot.id)) committedAt.set(res.snapshot.id, now);
+          rowsCommitted.set(res.snapshot.id, (rowsCommitted.get(res.snapshot.id) ?? 0) + P);
         }
         due += periodMs;
         if (due < now) due = now; // behind schedule: do not burst to catch up
       }
     } finally {
       writer.close();
-      await cat.close();
-      await io.close?.();
+      if (!shared) {
+        await cat.close();
+        await io.close?.();
+      }
     }
   };
   await Promise.all(Array.from({ length: N }, (_, i) => writerLoop(i)));
+  if (shared) {
+    await shared.cat.close();
+    await shared.io.close?.();
+  }
   const writeSeconds = (performance.now() - t0) / 1000;
   clearInterval(sampler);
 
@@ -278,6 +322,9 @@ export async function streamSuite(ctx: Ctx): Promise<Workload> {
   const expectedRows = [...rowsCommitted.values()].reduce((a, b) => a + b, 0);
   for (let i = 0; i < 100 && deliveredAt.size < committedAt.size; i++) await sleep(100);
   const end = await census(wh, name);
+  // Settled: the compactor's grace period for files of expired snapshots passed, and a round after it.
+  await sleep(COMPACTOR_GRACE_MS + 2 * COMPACTOR_INTERVAL_MS);
+  const settled = await census(wh, name);
   const code = await compactor.stop();
   ac.abort();
   await tail;
@@ -301,6 +348,10 @@ export async function streamSuite(ctx: Ctx): Promise<Workload> {
   const line = (k: string, v: string) => console.log(`  ${k.padEnd(34)} ${v}`);
   line('commits (achieved rate)', `${commits} (${(commits / writeSeconds).toFixed(1)}/s of ${N * R}/s)`);
   line('commits failed (COMMIT_CONFLICT)', `${conflicts}`);
+  line(
+    'snapshots published by the writers',
+    `${committedAt.size} (${(commits / Math.max(1, committedAt.size)).toFixed(2)} commits per snapshot)`,
+  );
   line('commit p50 / p99', `${pct(commitMs, 0.5).toFixed(1)} / ${pct(commitMs, 0.99).toFixed(1)} ms`);
   line('delivery p50 / p99', `${pct(lat, 0.5).toFixed(1)} / ${pct(lat, 0.99).toFixed(1)} ms`);
   line('feed rows / committed', `${feedRows} / ${expectedRows}`);
@@ -310,6 +361,12 @@ export async function streamSuite(ctx: Ctx): Promise<Workload> {
   line('live data files (end)', `${end.liveDataFiles}`);
   line('unreferenced files on disk (end)', `${end.unreferenced}`);
   line('files on disk / live data files', `${(end.filesOnDisk / Math.max(1, end.liveDataFiles)).toFixed(1)}×`);
+  line('files a retained snapshot needs (max)', `${end.liveFiles}`);
+  line('files on disk / needed by a snapshot', `${(end.filesOnDisk / Math.max(1, end.liveFiles)).toFixed(1)}×`);
+  line(
+    `settled (+${(COMPACTOR_GRACE_MS + 2 * COMPACTOR_INTERVAL_MS) / 1000} s): files / live data / needed`,
+    `${settled.filesOnDisk} / ${settled.liveDataFiles} / ${settled.liveFiles} (${(settled.filesOnDisk / Math.max(1, settled.liveDataFiles)).toFixed(1)}× live data, ${(settled.filesOnDisk / Math.max(1, settled.liveFiles)).toFixed(1)}× needed; ${settled.unreferenced} unreferenced)`,
+  );
   line('plan start → end', `${start.planMs.toFixed(1)} → ${end.planMs.toFixed(1)} ms`);
   line('plan bytes read start → end', `${start.planBytes} → ${end.planBytes} (${end.planRequests} requests)`);
   line('bench RSS first → max', `${first(rss).toFixed(0)} → ${max(rss).toFixed(0)} MB`);
@@ -318,6 +375,7 @@ export async function streamSuite(ctx: Ctx): Promise<Workload> {
   const m = (label: string, unit: string, eddy: number, better: 'lower' | 'higher' = 'lower') =>
     w.metrics.push({ label, unit, better, eddy, peers: [] });
   m('commits failed after commit.max-retries', 'commits', conflicts);
+  m('writer commits per snapshot (coalescing)', 'commits', commits / Math.max(1, committedAt.size), 'higher');
   m('commit, p50', 'ms', pct(commitMs, 0.5));
   m('commit, p99', 'ms', pct(commitMs, 0.99));
   m('commit → delivery, p50', 'ms', pct(lat, 0.5));
@@ -326,6 +384,17 @@ export async function streamSuite(ctx: Ctx): Promise<Workload> {
   m('files on disk at the end', 'files', end.filesOnDisk);
   m('live data files at the end', 'files', end.liveDataFiles);
   m('files on disk / live data files', '×', end.filesOnDisk / Math.max(1, end.liveDataFiles));
+  m('files on disk / files a retained snapshot needs (max)', '×', end.filesOnDisk / Math.max(1, end.liveFiles));
+  m(
+    `files on disk / live data files, settled (compactor grace ${COMPACTOR_GRACE_MS / 1000} s passed)`,
+    '×',
+    settled.filesOnDisk / Math.max(1, settled.liveDataFiles),
+  );
+  m(
+    'files on disk / files a retained snapshot needs (max), settled',
+    '×',
+    settled.filesOnDisk / Math.max(1, settled.liveFiles),
+  );
   m('unreferenced files on disk at the end', 'files', end.unreferenced);
   m('snapshots on disk at the end', 'snapshots', end.snapshotsOnDisk);
   m('scan planning at the start', 'ms', start.planMs);
