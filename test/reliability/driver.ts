@@ -521,6 +521,7 @@ export async function runDriver(options: DriverOptions): Promise<DriverReport> {
   const [minDelay, maxDelay] = options.restartDelayMs ?? [50, 600];
   const longDowntime = options.longDowntimeProbability ?? 0.35;
   const restarts: Promise<void>[] = [];
+  let patientWaiter: (typeof procs)[number] | undefined;
   let lastProgress = Date.now();
   const done = () => Date.now() >= hardStop || (Date.now() >= deadline && missingWork().length === 0);
   while (!done()) {
@@ -541,10 +542,16 @@ export async function runDriver(options: DriverOptions): Promise<DriverReport> {
             await sleep(delay);
             if (long) {
               stats.longDowntimes++;
-              const until = Date.now() + 20_000;
+              // Until a replay after expiry was seen, one writer at a time waits as long as the run
+              // allows: on a slow machine the other KV writers take longer to commit the
+              // `retainMin` snapshots that must follow its last one (the target is work, not time).
+              const patient = stats.replaysAfterExpiry === 0 && patientWaiter === undefined;
+              if (patient) patientWaiter = p;
+              const until = patient ? hardStop - 30_000 : Date.now() + 20_000;
               const last = await lastSnapshotOf(KV_TABLE, writerUser(p.w!));
               while (running && last !== undefined && Date.now() < until && !(await expireFor(KV_TABLE, last)))
                 await sleep(200);
+              if (patientWaiter === p) patientWaiter = undefined;
             }
             p.restarting = false;
             if (running) start(p);
