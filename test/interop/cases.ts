@@ -342,6 +342,26 @@ function compacted(by: 'java' | 'eddy'): Scenario {
   };
 }
 
+/**
+ * Deletion vectors without a changelog producer, 2 buckets, several levels (trigger 2): writers
+ * settle level 0 by lookup compaction each commit, then `by` runs a full compaction, which rewrites
+ * the files with vectors.
+ */
+function deletionVectorsCompacted(by: 'java' | 'eddy'): Scenario {
+  const who = by === 'java' ? 'Java' : 'Eddy';
+  return {
+    name: `dv-${by}-compaction`,
+    about: `PK table with 'deletion-vectors.enabled' (2 buckets, compaction trigger 2), updates and deletes over 3 commits, then a ${who} full compaction; all snapshots read`,
+    compactWith: by,
+    spec: {
+      columns: { id: 'BIGINT', ...VALUE_TYPES },
+      primaryKey: ['id'],
+      options: { bucket: '2', 'deletion-vectors.enabled': 'true', 'num-sorted-run.compaction-trigger': '2' },
+    },
+    lines: keyedLines({ keyOf: (i) => ({ id: String(i) }), valuesOf: valueColumns }, 60),
+  };
+}
+
 function deletionVectors(): Scenario {
   return {
     name: 'dv-lookup',
@@ -433,6 +453,8 @@ export const SCENARIOS: readonly Scenario[] = [
   compacted('java'),
   compacted('eddy'),
   deletionVectors(),
+  deletionVectorsCompacted('java'),
+  deletionVectorsCompacted('eddy'),
   dynamicBucket(),
   dynamicBucketPartitioned(),
   crossPartition(),

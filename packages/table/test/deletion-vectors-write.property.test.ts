@@ -49,7 +49,8 @@ describe('deletion-vector table against an in-memory model', () => {
         fc.constantFrom(1, 2),
         fc.constantFrom(2, 5),
         fc.constantFrom(3, 5),
-        async (ops, buckets, trigger, levels) => {
+        fc.constantFrom('none', 'lookup'),
+        async (ops, buckets, trigger, levels, producer) => {
           using d = tempDir();
           const table = await (await Catalog.open(d.path)).createTable('db.t', {
             columns: { p: 'STRING', k: 'INT', v: 'STRING' },
@@ -60,6 +61,7 @@ describe('deletion-vector table against an in-memory model', () => {
               'deletion-vectors.enabled': true,
               'num-sorted-run.compaction-trigger': trigger,
               'num-levels': levels,
+              'changelog-producer': producer,
             },
           });
           const writer = table.newWriter({ commitUser: 'prop' });

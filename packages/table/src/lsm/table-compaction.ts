@@ -4,7 +4,7 @@
  * and the compaction service (through the SDK).
  */
 import { FileStoreCommit, isCommitOutcomeUnknown } from '../commit/file-store-commit.ts';
-import { DELETION_VECTORS_INDEX, type IndexManifestEntry } from '../format/index-manifest.ts';
+import { DELETION_VECTORS_INDEX, HASH_INDEX, type IndexManifestEntry } from '../format/index-manifest.ts';
 import { type DataFileMeta, FileKind } from '../format/manifest.ts';
 import type { Snapshot } from '../format/snapshot.ts';
 import type { CommitMessage } from '../meta/commit-message.ts';
@@ -94,9 +94,17 @@ export async function compactTable(t: TableContext, options: CompactOptions = {}
   const plan = await planner(t).plan({ levels: dvTable ? 'compaction' : 'all' });
   const dvIndex = new Map<string, IndexManifestEntry>();
   if (dvTable && plan.snapshot?.indexManifest) {
-    for (const e of await t.manifests.readIndexManifest(plan.snapshot.indexManifest))
+    for (const e of await t.manifests.readIndexManifest(plan.snapshot.indexManifest)) {
       if (e.kind === FileKind.ADD && e.indexType === DELETION_VECTORS_INDEX)
         dvIndex.set(indexKey(e.partition, e.bucket), e);
+      // Global indexes (Paimon 2.x btree/bitmap/full-text) point at rows of the files compaction
+      // replaces; Eddy does not rebuild them.
+      else if (e.indexType !== HASH_INDEX)
+        throw new EddyError(
+          'UNSUPPORTED',
+          `table ${t.name}: compaction of a table with '${e.indexType}' index files is not supported (Eddy does not maintain global indexes)`,
+        );
+    }
   }
   const dvAdded: IndexManifestEntry[] = [];
   const dvExpected = new Map<string, string | null>();

@@ -1,6 +1,6 @@
 /**
  * Which tables with `deletion-vectors.enabled` Eddy writes and compacts: fixed-bucket primary-key
- * tables with the deduplicate merge engine, no `sequence.field` and no changelog producer. Their
+ * tables with the deduplicate merge engine, no `sequence.field`, changelog producer none, input or lookup. Their
  * lookup compaction only marks older rows deleted; other engines also merge the looked-up row
  * into the result (Java's LookupMergeFunction), which Eddy does not do yet.
  */
@@ -18,7 +18,9 @@ export function deletionVectorWriteProblem(schema: {
   if (o.mergeEngine !== 'deduplicate')
     return `${what} and merge-engine '${o.mergeEngine}' is not supported yet (deduplicate only)`;
   if (o.sequenceFields.length > 0) return `${what} and 'sequence.field' is not supported yet`;
-  if (o.changelogProducer !== 'none')
+  // full-compaction compares with the top level as read, where a vector already hides the rows
+  // an update replaced; none, input and lookup do not depend on how old rows are hidden.
+  if (o.changelogProducer === 'full-compaction')
     return `${what} and changelog-producer '${o.changelogProducer}' is not supported yet`;
   if (o.bucket <= 0) return `${what} and bucket = ${o.bucket} is not supported yet (fixed buckets only)`;
   return undefined;
