@@ -1,10 +1,12 @@
 import { randomUUID } from 'node:crypto';
-import { type Column, gatherColumn } from '../data/columns.ts';
+import { type Column, columnValue, compareValues, gatherColumn } from '../data/columns.ts';
+import { deserializeBinaryRow } from '../format/binary-row.ts';
 import type { DataFileMeta } from '../format/manifest.ts';
 import { type FileIO, joinPath } from '../io/file-io.ts';
 import type { DataSplit } from '../meta/data-split.ts';
 import { type CompactionBatch, concatCompactionBatches, type SplitReader } from '../read/split-reader.ts';
 import type { TableSchema } from '../schema/table-schema.ts';
+import type { InternalValue } from '../types/internal.ts';
 import { writeKeyValueFile } from '../write/key-value-file.ts';
 import { BatchCursor, keyComparator } from './batch-cursor.ts';
 import type { BucketDeletionVectors } from './bucket-deletion-vectors.ts';
@@ -149,10 +151,29 @@ async function markOverwritten(
   for await (const b of stream) if (b.length > 0) keys.push(b);
   if (keys.length === 0) return;
   const found = keys.map((b) => new Uint8Array(b.length));
+  // Files whose key range misses the looked-up keys are not read.
+  const keyIdx = schema.trimmedPrimaryKeys.map((k) => schema.fieldIndex(k));
+  const keyTypes = keyIdx.map((i) => schema.fields[i].type);
+  const keyAt = (b: CompactionBatch, r: number) => keyIdx.map((i) => columnValue(b.columns[i], r));
+  const compareKeys = (a: readonly InternalValue[], b: readonly InternalValue[]) => {
+    for (let i = 0; i < keyTypes.length; i++) {
+      const c = compareValues(keyTypes[i], a[i], b[i]);
+      if (c !== 0) return c;
+    }
+    return 0;
+  };
+  const first = keyAt(keys[0], 0);
+  const lastBatch = keys[keys.length - 1];
+  const last = keyAt(lastBatch, lastBatch.length - 1);
   const levels = [...new Set(higher.map((f) => f.level))].sort((a, b) => a - b);
   for (const level of levels) {
     for (const file of higher.filter((f) => f.level === level)) {
       signal?.throwIfAborted();
+      if (
+        compareKeys(deserializeBinaryRow(file.maxKey, keyTypes), first) < 0 ||
+        compareKeys(deserializeBinaryRow(file.minKey, keyTypes), last) > 0
+      )
+        continue;
       // Both sides ascend by key: one pass over each.
       let bi = 0;
       let r = 0;
