@@ -11,7 +11,8 @@ type Op =
   | { t: 'delete'; keys: { p: string; k: number }[] }
   | { t: 'flush' }
   | { t: 'commit' }
-  | { t: 'compact'; full: boolean };
+  | { t: 'compact'; full: boolean }
+  | { t: 'overwrite'; rows: Row[]; partition: string };
 
 const partition = fc.constantFrom('a', 'b');
 const key = fc.integer({ min: -15, max: 15 });
@@ -31,6 +32,12 @@ const op: fc.Arbitrary<Op> = fc.oneof(
   { weight: 2, arbitrary: fc.constant({ t: 'flush' as const }) },
   { weight: 4, arbitrary: fc.constant({ t: 'commit' as const }) },
   { weight: 1, arbitrary: fc.record({ t: fc.constant('compact' as const), full: fc.boolean() }) },
+  {
+    weight: 1,
+    arbitrary: fc
+      .record({ t: fc.constant('overwrite' as const), rows: fc.array(row, { maxLength: 6 }), partition })
+      .map((o) => ({ ...o, rows: o.rows.map((r) => ({ ...r, p: o.partition })) })),
+  },
 );
 
 const keyOf = (p: string, k: number) => `${p}\u0001${k}`;
@@ -83,6 +90,12 @@ describe('deletion-vector table against an in-memory model', () => {
               for (const r of o.keys) pending.set(keyOf(r.p, r.k), null);
             } else if (o.t === 'flush') {
               await writer.flush();
+            } else if (o.t === 'overwrite') {
+              // Its rows land in level 0 and the old files go: settled by the compaction after it.
+              await table.overwrite(o.rows, { partition: { p: o.partition } });
+              for (const [k, r] of committed) if (r.p === o.partition) committed.delete(k);
+              for (const r of o.rows) committed.set(keyOf(r.p, r.k), { ...r });
+              await record();
             } else if (o.t === 'compact') {
               await table.compact({ full: o.full });
               await record();

@@ -81,6 +81,24 @@ describe('deletion-vector tables (write)', () => {
     expect(byK(await t.toArray()).map((r) => r.v)).toEqual(['a', 'b', ...Array(2998).fill('a')]);
   });
 
+  it('after an overwrite, the vectors of the files it removed are dropped, not carried into the next index file', async () => {
+    using d = tempDir();
+    const t = await (await Catalog.open(d.path)).createTable('db.o', {
+      columns: { k: 'INT', v: 'STRING' },
+      primaryKey: ['k'],
+      options: { bucket: 1, 'deletion-vectors.enabled': true },
+    });
+    await t.upsert(Array.from({ length: 3000 }, (_, k) => ({ k, v: 'a' })));
+    await t.upsert([{ k: 1, v: 'b' }]); // marks row 1 of the top-level file
+    await t.overwrite(Array.from({ length: 3000 }, (_, k) => ({ k, v: 'c' })));
+    await t.upsert([{ k: 2, v: 'd' }]); // marks a row of the overwrite's file: a new index file
+    expect(byK(await t.toArray()).map((r) => r.v)).toEqual(['c', 'c', 'd', ...Array(2997).fill('c')]);
+    const latest = (await t.latestSnapshot())!;
+    expect(latest.commitKind).toBe('COMPACT');
+    const [e] = await inspect(t).readIndexManifest(latest.indexManifest!);
+    expect(e.deletionVectorRanges!.map((r) => r.cardinality)).toEqual([1]);
+  });
+
   it('refuses merge engines whose lookup compaction Eddy does not implement', async () => {
     using d = tempDir();
     const c = await Catalog.open(d.path);
