@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { type Column, columnValue, compareValues, gatherColumn } from '../data/columns.ts';
+import { type Column, columnValue, compareColumnRows, compareValues, gatherColumn } from '../data/columns.ts';
 import { deserializeBinaryRow } from '../format/binary-row.ts';
 import type { DataFileMeta } from '../format/manifest.ts';
 import { type FileIO, joinPath } from '../io/file-io.ts';
@@ -140,7 +140,6 @@ async function markOverwritten(
 ): Promise<void> {
   const higher = split.files.filter((f) => f.level > unit.outputLevel);
   if (higher.length === 0) return;
-  const cmp = keyComparator(schema);
   const l0 = unit.files.filter((f) => f.level === 0);
   const upper = unit.files.filter((f) => f.level > 0);
   let stream = reader.compactionBatches({ ...split, files: l0 }, false);
@@ -177,16 +176,23 @@ async function markOverwritten(
       // Both sides ascend by key: one pass over each.
       let bi = 0;
       let r = 0;
-      outer: for await (const { batch, positions } of reader.positionedBatches(split, file)) {
-        for (let i = 0; i < batch.length; i++) {
-          while (bi < keys.length && cmp(keys[bi], r, batch, i) < 0) {
+      outer: for await (const { keys: probe, positions } of reader.positionedKeys(split, file)) {
+        const cmp = (b: CompactionBatch, row: number, i: number) => {
+          for (let k = 0; k < keyIdx.length; k++) {
+            const c = compareColumnRows(b.columns[keyIdx[k]], row, probe[k], i);
+            if (c !== 0) return c;
+          }
+          return 0;
+        };
+        for (let i = 0; i < positions.length; i++) {
+          while (bi < keys.length && cmp(keys[bi], r, i) < 0) {
             if (++r >= keys[bi].length) {
               bi++;
               r = 0;
             }
           }
           if (bi >= keys.length) break outer;
-          if (found[bi][r] === 0 && cmp(keys[bi], r, batch, i) === 0) {
+          if (found[bi][r] === 0 && cmp(keys[bi], r, i) === 0) {
             found[bi][r] = 1;
             vectors.markDeleted(file.fileName, positions[i]);
           }

@@ -242,15 +242,16 @@ export class SplitReader {
   }
 
   /**
-   * One file's rows in file order (columns of every field, system columns) without the rows its
-   * deletion vector removes, each with its 0-based position in the file: what a lookup compaction
-   * needs to mark an overwritten row deleted.
+   * One file's primary-key columns (trimmed keys, in that order) in file order, without the rows
+   * its deletion vector removes, each row with its 0-based position in the file: what a lookup
+   * compaction needs to mark an overwritten row deleted.
    */
-  async *positionedBatches(
+  async *positionedKeys(
     split: DataSplit,
     file: DataFileMeta,
-  ): AsyncGenerator<{ batch: CompactionBatch; positions: Uint32Array }> {
-    const parts = await this.readFile(this.bucketPath(split), file, [...this.schema.fields], true, split);
+  ): AsyncGenerator<{ keys: Column[]; positions: Uint32Array }> {
+    const keyFields = this.schema.trimmedPrimaryKeys.map((k) => this.schema.field(k));
+    const parts = await this.readFile(this.bucketPath(split), file, keyFields, true, split);
     let base = 0;
     for (const fc of parts) {
       const idx = new Uint32Array(fc.length);
@@ -261,14 +262,11 @@ export class SplitReader {
       for (let i = 0; i < m; i++) positions[i] = base + keep[i];
       base += fc.length;
       if (m === 0) continue;
-      const seq = new BigInt64Array(m);
-      const kind = new Int8Array(m);
-      for (let i = 0; i < m; i++) {
-        seq[i] = fc.seq![keep[i]];
-        kind[i] = fc.kind![keep[i]];
-      }
-      const columns = this.schema.fields.map((f) => gatherColumn(fc.cols.get(f.name)!, keep));
-      yield { batch: { columns, seq, kind, length: m }, positions };
+      const all = m === fc.length;
+      yield {
+        keys: keyFields.map((f) => (all ? fc.cols.get(f.name)! : gatherColumn(fc.cols.get(f.name)!, keep))),
+        positions,
+      };
     }
   }
 
