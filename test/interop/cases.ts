@@ -342,6 +342,28 @@ function compacted(by: 'java' | 'eddy'): Scenario {
   };
 }
 
+/**
+ * Deletion vectors without a changelog producer, 2 buckets: writers settle level 0 by lookup
+ * compaction each commit (into levels 4 and 3 above the first commit's level 5, marking the older
+ * rows there), then `by` runs a full compaction, which applies and drops the vectors.
+ */
+function deletionVectorsCompacted(by: 'java' | 'eddy'): Scenario {
+  const who = by === 'java' ? 'Java' : 'Eddy';
+  return {
+    name: `dv-${by}-compaction`,
+    about: `PK table with 'deletion-vectors.enabled' (2 buckets), updates and deletes over 3 commits, then a ${who} full compaction; all snapshots read`,
+    compactWith: by,
+    spec: {
+      columns: { id: 'BIGINT', ...VALUE_TYPES },
+      primaryKey: ['id'],
+      options: { bucket: '2', 'deletion-vectors.enabled': 'true' },
+    },
+    // Enough rows that the first commit's top-level files outweigh the later ones: the universal
+    // picker then leaves them (with their vectors) for the full compaction.
+    lines: keyedLines({ keyOf: (i) => ({ id: String(i) }), valuesOf: valueColumns }, 4000),
+  };
+}
+
 function deletionVectors(): Scenario {
   return {
     name: 'dv-lookup',
@@ -433,6 +455,8 @@ export const SCENARIOS: readonly Scenario[] = [
   compacted('java'),
   compacted('eddy'),
   deletionVectors(),
+  deletionVectorsCompacted('java'),
+  deletionVectorsCompacted('eddy'),
   dynamicBucket(),
   dynamicBucketPartitioned(),
   crossPartition(),
@@ -440,9 +464,12 @@ export const SCENARIOS: readonly Scenario[] = [
 
 /**
  * One table written in turn by every implementation (bucket and sequence-number agreement); with
- * `dynamic`, in dynamic bucket mode (each writer continues the others' hash index).
+ * `dynamic`, in dynamic bucket mode (each writer continues the others' hash index); with `dv`, a
+ * deletion-vector table written in turn by Eddy and Java only (each one's lookup compaction marks
+ * rows in the other's files and continues the other's index files; the Python writers cannot
+ * compact, so their rows would stay invisible).
  */
-export function mixedWriters(dynamic = false): {
+export function mixedWriters(mode: 'fixed' | 'dynamic' | 'dv' = 'fixed'): {
   spec: TableSpec;
   commits: { writer: Exclude<DriverName, 'pypaimon-1.4'>; lines: WriteLine[] }[];
 } {
@@ -450,52 +477,55 @@ export function mixedWriters(dynamic = false): {
     columns: { region: 'STRING', id: 'BIGINT', v: 'STRING', n: 'INT' },
     primaryKey: ['region', 'id'],
     partitionKeys: ['region'],
-    options: dynamic ? { bucket: '-1', 'dynamic-bucket.target-row-num': '20' } : { bucket: '4' },
+    options:
+      mode === 'dynamic'
+        ? { bucket: '-1', 'dynamic-bucket.target-row-num': '20' }
+        : mode === 'dv'
+          ? { bucket: '2', 'deletion-vectors.enabled': 'true' }
+          : { bucket: '4' },
   };
   const row = (i: number, v: string) => ({ region: i % 2 ? 'a' : 'b', id: String(i), v, n: i });
   const key = (i: number) => ({ region: i % 2 ? 'a' : 'b', id: String(i) });
   const range = (a: number, b: number) => Array.from({ length: b - a }, (_, i) => a + i);
-  return {
-    spec,
-    commits: [
-      { writer: 'eddy', lines: range(0, 100).map((i) => line(0, '+I', row(i, 'eddy-0'))) },
-      {
-        writer: 'java',
-        lines: [
-          ...range(0, 30).map((i) => line(1, '+U', row(i, 'java-1'))),
-          ...range(30, 40).map((i) => line(1, '-D', key(i))),
-          ...range(100, 120).map((i) => line(1, '+I', row(i, 'java-1'))),
-        ],
-      },
-      {
-        writer: 'pypaimon',
-        lines: [
-          ...range(20, 50).map((i) => line(2, '+I', row(i, 'py-2'))),
-          ...range(110, 130).map((i) => line(2, '+I', row(i, 'py-2'))),
-        ],
-      },
-      {
-        writer: 'eddy',
-        lines: [
-          ...range(0, 10).map((i) => line(3, '-D', key(i))),
-          ...range(45, 55).map((i) => line(3, '+U', row(i, 'eddy-3'))),
-          ...range(115, 125).map((i) => line(3, '-D', key(i))),
-        ],
-      },
-      {
-        writer: 'java',
-        lines: [...range(5, 15).map((i) => line(4, '+I', row(i, 'java-4'))), line(4, '-D', key(120))],
-      },
-      {
-        writer: 'rust',
-        lines: [
-          ...range(12, 18).map((i) => line(5, '+U', row(i, 'rust-5'))),
-          ...range(60, 66).map((i) => line(5, '-D', key(i))),
-          ...range(130, 136).map((i) => line(5, '+I', row(i, 'rust-5'))),
-        ],
-      },
-    ],
-  };
+  const all: { writer: Exclude<DriverName, 'pypaimon-1.4'>; lines: WriteLine[] }[] = [
+    { writer: 'eddy', lines: range(0, 100).map((i) => line(0, '+I', row(i, 'eddy-0'))) },
+    {
+      writer: 'java',
+      lines: [
+        ...range(0, 30).map((i) => line(1, '+U', row(i, 'java-1'))),
+        ...range(30, 40).map((i) => line(1, '-D', key(i))),
+        ...range(100, 120).map((i) => line(1, '+I', row(i, 'java-1'))),
+      ],
+    },
+    {
+      writer: 'pypaimon',
+      lines: [
+        ...range(20, 50).map((i) => line(2, '+I', row(i, 'py-2'))),
+        ...range(110, 130).map((i) => line(2, '+I', row(i, 'py-2'))),
+      ],
+    },
+    {
+      writer: 'eddy',
+      lines: [
+        ...range(0, 10).map((i) => line(3, '-D', key(i))),
+        ...range(45, 55).map((i) => line(3, '+U', row(i, 'eddy-3'))),
+        ...range(115, 125).map((i) => line(3, '-D', key(i))),
+      ],
+    },
+    {
+      writer: 'java',
+      lines: [...range(5, 15).map((i) => line(4, '+I', row(i, 'java-4'))), line(4, '-D', key(120))],
+    },
+    {
+      writer: 'rust',
+      lines: [
+        ...range(12, 18).map((i) => line(5, '+U', row(i, 'rust-5'))),
+        ...range(60, 66).map((i) => line(5, '-D', key(i))),
+        ...range(130, 136).map((i) => line(5, '+I', row(i, 'rust-5'))),
+      ],
+    },
+  ];
+  return { spec, commits: mode === 'dv' ? all.filter((c) => c.writer === 'eddy' || c.writer === 'java') : all };
 }
 
 /** bucket = -1 and a key without every partition field: a key moves between partitions. */

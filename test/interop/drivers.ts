@@ -279,7 +279,9 @@ export const eddy: Driver = {
         if (batch.length > 0) await w.write(batch, kind);
         const r = await w.commit();
         if (!r.snapshot) throw new Error(`eddy: commit ${c} published no snapshot`);
-        ids.push(r.snapshot.id);
+        // The latest snapshot, as the Java driver reports: a writer's own compaction may follow its
+        // commit (on deletion-vector tables that is what makes the rows visible).
+        ids.push((await t.latestSnapshot())!.id);
       } finally {
         w.close();
       }

@@ -48,7 +48,7 @@ export const KNOWN_ISSUES: readonly KnownIssue[] = [
   {
     id: 'python-writers-dv-no-compaction',
     kind: 'paimon',
-    scenarios: ['dv-lookup'],
+    scenarios: ['dv-lookup', 'dv-java-compaction', 'dv-eddy-compaction'],
     writers: ['pypaimon', 'rust', 'pypaimon-1.4'],
     readers: ALL,
     reason:
@@ -105,18 +105,6 @@ export const KNOWN_ISSUES: readonly KnownIssue[] = [
       "Paimon's global key index (which partition holds a key), which Eddy does not build: createTable and writers " +
       'refuse them by name (UNSUPPORTED) instead of leaving a key in two partitions. Java-written ones are read correctly',
     failure: /could not write[\s\S]*cross-partition upsert/,
-  },
-  {
-    id: 'eddy-dv-level0',
-    kind: 'eddy',
-    scenarios: ['dv-lookup'],
-    writers: ['eddy'],
-    readers: ALL,
-    reason:
-      "Eddy gap: Eddy's compaction does not write deletion vectors yet, and DV batch readers skip level 0, so " +
-      "Eddy refuses to create or write tables with 'deletion-vectors.enabled' (UNSUPPORTED) instead of writing " +
-      'rows nobody would see. Java-written DV tables are read correctly (the java → eddy cell)',
-    failure: /could not write[\s\S]*deletion.vectors/,
   },
 ];
 

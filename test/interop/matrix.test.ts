@@ -228,10 +228,10 @@ describe.skipIf(problem !== undefined)('interop matrix', () => {
     });
   }
 
-  for (const dynamic of [false, true])
-    describe(`mixed writers on one table (bucket and sequence-number agreement)${dynamic ? ', dynamic bucket mode' : ''}`, () => {
-      const { spec, commits } = mixedWriters(dynamic);
-      const table = dynamic ? 'mixed.dyn' : 'mixed.t';
+  for (const mode of ['fixed', 'dynamic', 'dv'] as const)
+    describe(`mixed writers on one table (bucket and sequence-number agreement)${mode === 'dynamic' ? ', dynamic bucket mode' : mode === 'dv' ? ', deletion vectors' : ''}`, () => {
+      const { spec, commits } = mixedWriters(mode);
+      const table = mode === 'dynamic' ? 'mixed.dyn' : mode === 'dv' ? 'mixed.dv' : 'mixed.t';
       const lines = commits.flatMap((c) => c.lines);
       const points: ReadPoint[] = [];
       let error: Error | undefined;
@@ -249,7 +249,7 @@ describe.skipIf(problem !== undefined)('interop matrix', () => {
       const order = commits.map((c) => c.writer).join('→');
       for (const reader of DRIVERS) {
         it(`${order} write in turn, ${reader} reads`, async () => {
-          const row = `mixed${dynamic ? ' dynamic-bucket' : ''} (${order})`;
+          const row = `mixed${mode === 'dynamic' ? ' dynamic-bucket' : mode === 'dv' ? ' deletion-vectors' : ''} (${order})`;
           try {
             await checkCell('mixed', spec, { lines, points, error }, 'the writers', reader, table);
             record(row, reader, 'ok');

@@ -47,6 +47,15 @@ describe('Java-written golden warehouse', () => {
     ]);
   });
 
+  it('refuses to compact a table with global index files, which Eddy would leave stale', async () => {
+    using d = tempDir();
+    const table = await (await Catalog.open(extractGolden(d.path))).getTable('default.test_pk_global_index_golden');
+    await expect(table.compact({ full: true })).rejects.toMatchObject({
+      code: 'UNSUPPORTED',
+      message: expect.stringMatching(/index files/),
+    });
+  });
+
   it('refuses the VECTOR type by name instead of misreading it', async () => {
     using d = tempDir();
     const catalog = await Catalog.open(extractGolden(d.path));

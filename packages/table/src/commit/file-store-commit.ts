@@ -7,6 +7,7 @@ import { coalescedProperty, identifierIn } from '../meta/commit-identities.ts';
 import type { CommitMessage } from '../meta/commit-message.ts';
 import type { CommitUserManager } from '../meta/commit-user-manager.ts';
 import { addedSince, bucketKeyOf, maxSequences } from '../meta/committed-sequences.ts';
+import { combineDeletionVectorIndex, type DeletionVectorIndexCommit, referencedDataFiles } from '../meta/dv-index.ts';
 import { combineHashIndex, type HashIndexCommit } from '../meta/hash-index.ts';
 import type { ManifestFiles } from '../meta/manifest-files.ts';
 import { entriesPerFile, mergeManifests } from '../meta/manifest-merge.ts';
@@ -53,6 +54,8 @@ export interface CommitOptions {
    * CoalescedMemberError naming it, and nothing is published.
    */
   readonly coalesced?: readonly CoalescedMember[];
+  /** Deletion-vector tables: the index files a compaction rewrote (and the ones it built on). */
+  readonly deletionVectors?: DeletionVectorIndexCommit;
 }
 
 /** A streaming commit published together with others (see CommitOptions.coalesced). */
@@ -312,6 +315,7 @@ export class FileStoreCommit {
           }
         }
         if (entries.some((e) => e.kind === FileKind.DELETE)) await this.checkDeletedFilesLive(entries, latest);
+        if (options.deletionVectors) await this.checkVectorsLive(entries, latest, options.deletionVectors);
         let attemptEntries = entries;
         let delta = fixedDelta;
         if (overwrite) {
@@ -339,6 +343,13 @@ export class FileStoreCommit {
         if (options.hashIndex) {
           const previous = indexManifest ? await this.manifests.readIndexManifest(indexManifest) : [];
           indexManifest = await this.manifests.writeIndexManifest(combineHashIndex(previous, options.hashIndex));
+          written.push(indexManifest);
+        }
+        if (options.deletionVectors) {
+          const previous = indexManifest ? await this.manifests.readIndexManifest(indexManifest) : [];
+          indexManifest = await this.manifests.writeIndexManifest(
+            combineDeletionVectorIndex(previous, options.deletionVectors),
+          );
           written.push(indexManifest);
         }
         const snapshot: Snapshot = {
@@ -449,6 +460,31 @@ export class FileStoreCommit {
         throw new EddyError(
           'COMMIT_CONFLICT',
           `file ${e.file.fileName} (bucket ${e.bucket}) was removed by a concurrent commit; this compaction is discarded`,
+        );
+      }
+    }
+  }
+
+  /**
+   * Every data file a new deletion vector names must be live once this commit lands: a vector of a
+   * file a concurrent compaction rewrote would mark rows of nothing (and its rows were merged
+   * without it).
+   */
+  private async checkVectorsLive(
+    entries: readonly ManifestEntry[],
+    latest: Snapshot | undefined,
+    dv: DeletionVectorIndexCommit,
+  ): Promise<void> {
+    const key = (e: ManifestEntry) => `${Buffer.from(e.partition).toString('base64')}/${e.bucket}/${e.file.fileName}`;
+    const live = new Set<string>();
+    if (latest) for (const e of await this.liveEntries(latest)) live.add(key(e));
+    for (const e of entries) if (e.kind === FileKind.DELETE) live.delete(key(e));
+    for (const e of entries) if (e.kind === FileKind.ADD) live.add(key(e));
+    for (const f of referencedDataFiles(dv)) {
+      if (!live.has(f)) {
+        throw new EddyError(
+          'COMMIT_CONFLICT',
+          `data file ${f.slice(f.lastIndexOf('/') + 1)} that a new deletion vector marks was removed by a concurrent commit; this compaction is discarded`,
         );
       }
     }

@@ -65,6 +65,24 @@ class Roaring32 {
     readonly cardinality: number,
   ) {}
 
+  /** Every value, ascending. */
+  values(out: number[], high = 0): void {
+    const base = high * 0x100000000;
+    this.containers.forEach((c, i) => {
+      const hi = base + this.keys[i]! * 0x10000;
+      if (c.kind === 'array') for (const x of c.values) out.push(hi + x);
+      else if (c.kind === 'run') {
+        for (let j = 0; j < c.runs.length; j += 2)
+          for (let x = 0; x <= c.runs[j + 1]!; x++) out.push(hi + c.runs[j]! + x);
+      } else {
+        for (let b = 0; b < BITMAP_BYTES; b++) {
+          const byte = c.bits[b]!;
+          if (byte !== 0) for (let k = 0; k < 8; k++) if ((byte >>> k) & 1) out.push(hi + b * 8 + k);
+        }
+      }
+    });
+  }
+
   has(v: number): boolean {
     const key = v >>> 16;
     const low = v & 0xffff;
@@ -289,6 +307,11 @@ function writeRoaring32(values: readonly number[]): Uint8Array {
 
 class Bitmap32DeletionVector implements DeletionVector {
   constructor(private readonly bitmap: Roaring32) {}
+  positions(): number[] {
+    const out: number[] = [];
+    this.bitmap.values(out);
+    return out;
+  }
   get cardinality(): number {
     return this.bitmap.cardinality;
   }
@@ -305,12 +328,23 @@ class Bitmap64DeletionVector implements DeletionVector {
     for (const b of bitmaps.values()) n += b.cardinality;
     this.cardinality = n;
   }
+  positions(): number[] {
+    const out: number[] = [];
+    for (const high of [...this.bitmaps.keys()].sort((a, b) => a - b)) this.bitmaps.get(high)!.values(out, high);
+    return out;
+  }
   has(position: number): boolean {
     if (!Number.isSafeInteger(position) || position < 0) return false;
     const high = Math.floor(position / 0x100000000);
     const b = this.bitmaps.get(high);
     return b?.has(position >>> 0) ?? false;
   }
+}
+
+/** The deleted positions of a deletion vector this module read, ascending. */
+export function deletionVectorPositions(dv: DeletionVector): number[] {
+  if (dv instanceof Bitmap32DeletionVector || dv instanceof Bitmap64DeletionVector) return dv.positions();
+  throw new TypeError('not a deletion vector read by readDeletionVector');
 }
 
 /**

@@ -1,12 +1,15 @@
 import { randomUUID } from 'node:crypto';
-import { type Column, gatherColumn } from '../data/columns.ts';
+import { type Column, columnValue, compareColumnRows, compareValues, gatherColumn } from '../data/columns.ts';
+import { deserializeBinaryRow } from '../format/binary-row.ts';
 import type { DataFileMeta } from '../format/manifest.ts';
 import { type FileIO, joinPath } from '../io/file-io.ts';
 import type { DataSplit } from '../meta/data-split.ts';
 import { type CompactionBatch, concatCompactionBatches, type SplitReader } from '../read/split-reader.ts';
 import type { TableSchema } from '../schema/table-schema.ts';
+import type { InternalValue } from '../types/internal.ts';
 import { writeKeyValueFile } from '../write/key-value-file.ts';
 import { BatchCursor, keyComparator } from './batch-cursor.ts';
+import type { BucketDeletionVectors } from './bucket-deletion-vectors.ts';
 import type { CompactUnit } from './universal-compaction.ts';
 
 export interface BucketCompaction {
@@ -36,8 +39,14 @@ export async function compactBucket(
   unit: CompactUnit,
   dropRetracts: boolean,
   signal?: AbortSignal,
+  dv?: DeletionVectorCompaction,
 ): Promise<BucketCompaction> {
   const before = unit.files;
+  // Lookup compaction (deletion vectors): the older rows of keys moving up from level 0 are marked
+  // deleted where they live above the output level — whether the level-0 file is rewritten or
+  // only moved (Java's LookupChangelogMergeFunctionWrapper on rewrite and on upgrade).
+  if (dv && unit.outputLevel > 0 && before.some((f) => f.level === 0))
+    await markOverwritten(schema, reader, split, unit, dv.vectors, signal);
   const rowsIn = before.reduce((s, f) => s + f.rowCount, 0);
   const bytesIn = before.reduce((s, f) => s + f.fileSize, 0);
   // First-row: a key of level 0 that a level above the output already holds is not new — its
@@ -48,9 +57,10 @@ export async function compactBucket(
     schema.options.mergeEngine === 'first-row' && before.some((f) => f.level === 0)
       ? split.files.filter((f) => f.level > unit.outputLevel)
       : [];
-  if (before.length === 1 && higher.length === 0) {
+  if (before.length === 1 && higher.length === 0 && !dv?.rewrite) {
     const f = before[0];
     if (!(dropRetracts && (f.deleteRowCount ?? 1) > 0)) {
+      // A moved file keeps its name, so it keeps its deletion vector (Java's upgrade).
       const moved = { ...f, level: unit.outputLevel };
       return { before, after: [moved], written: [], rowsIn, rowsOut: f.rowCount, bytesIn, bytesOut: 0 };
     }
@@ -94,6 +104,8 @@ export async function compactBucket(
     await deleteFiles(io, dir, written);
     throw e;
   }
+  // The inputs are rewritten: their vectors were applied while reading and go with them.
+  if (dv) for (const f of before) dv.vectors.remove(f.fileName);
   return {
     before,
     after: written,
@@ -103,6 +115,91 @@ export async function compactBucket(
     bytesIn,
     bytesOut: written.reduce((s, f) => s + f.fileSize, 0),
   };
+}
+
+/** What a compaction of a deletion-vector table needs besides the unit. */
+export interface DeletionVectorCompaction {
+  /** The bucket's vectors: read, marked and pruned by the compaction. */
+  readonly vectors: BucketDeletionVectors;
+  /** Rewrite even a lone input (a full compaction clearing the top level's vectors). */
+  readonly rewrite: boolean;
+}
+
+/**
+ * Marks deleted, in the files above `unit.outputLevel`, the live row of every key that reaches the
+ * output from level 0 only (no input above level 0 holds it): the first such row, level by level
+ * from `outputLevel + 1` (Java's LookupLevels.lookup). Rows already marked are not seen.
+ */
+async function markOverwritten(
+  schema: TableSchema,
+  reader: SplitReader,
+  split: DataSplit,
+  unit: CompactUnit,
+  vectors: BucketDeletionVectors,
+  signal?: AbortSignal,
+): Promise<void> {
+  const higher = split.files.filter((f) => f.level > unit.outputLevel);
+  if (higher.length === 0) return;
+  const l0 = unit.files.filter((f) => f.level === 0);
+  const upper = unit.files.filter((f) => f.level > 0);
+  let stream = reader.compactionBatches({ ...split, files: l0 }, false);
+  if (upper.length > 0)
+    stream = withoutKeysOf(stream, reader.compactionBatches({ ...split, files: upper }, false), schema);
+  // Level-0 keys: bounded by the write buffers that made those files.
+  const keys: CompactionBatch[] = [];
+  for await (const b of stream) if (b.length > 0) keys.push(b);
+  if (keys.length === 0) return;
+  const found = keys.map((b) => new Uint8Array(b.length));
+  // Files whose key range misses the looked-up keys are not read.
+  const keyIdx = schema.trimmedPrimaryKeys.map((k) => schema.fieldIndex(k));
+  const keyTypes = keyIdx.map((i) => schema.fields[i].type);
+  const keyAt = (b: CompactionBatch, r: number) => keyIdx.map((i) => columnValue(b.columns[i], r));
+  const compareKeys = (a: readonly InternalValue[], b: readonly InternalValue[]) => {
+    for (let i = 0; i < keyTypes.length; i++) {
+      const c = compareValues(keyTypes[i], a[i], b[i]);
+      if (c !== 0) return c;
+    }
+    return 0;
+  };
+  const first = keyAt(keys[0], 0);
+  const lastBatch = keys[keys.length - 1];
+  const last = keyAt(lastBatch, lastBatch.length - 1);
+  const levels = [...new Set(higher.map((f) => f.level))].sort((a, b) => a - b);
+  for (const level of levels) {
+    for (const file of higher.filter((f) => f.level === level)) {
+      signal?.throwIfAborted();
+      if (
+        compareKeys(deserializeBinaryRow(file.maxKey, keyTypes), first) < 0 ||
+        compareKeys(deserializeBinaryRow(file.minKey, keyTypes), last) > 0
+      )
+        continue;
+      // Both sides ascend by key: one pass over each.
+      let bi = 0;
+      let r = 0;
+      outer: for await (const { keys: probe, positions } of reader.positionedKeys(split, file)) {
+        const cmp = (b: CompactionBatch, row: number, i: number) => {
+          for (let k = 0; k < keyIdx.length; k++) {
+            const c = compareColumnRows(b.columns[keyIdx[k]], row, probe[k], i);
+            if (c !== 0) return c;
+          }
+          return 0;
+        };
+        for (let i = 0; i < positions.length; i++) {
+          while (bi < keys.length && cmp(keys[bi], r, i) < 0) {
+            if (++r >= keys[bi].length) {
+              bi++;
+              r = 0;
+            }
+          }
+          if (bi >= keys.length) break outer;
+          if (found[bi][r] === 0 && cmp(keys[bi], r, i) === 0) {
+            found[bi][r] = 1;
+            vectors.markDeleted(file.fileName, positions[i]);
+          }
+        }
+      }
+    }
+  }
 }
 
 export async function deleteFiles(io: FileIO, dir: string, files: readonly DataFileMeta[]): Promise<void> {

@@ -4,21 +4,25 @@
  * and the compaction service (through the SDK).
  */
 import { FileStoreCommit, isCommitOutcomeUnknown } from '../commit/file-store-commit.ts';
-import type { DataFileMeta } from '../format/manifest.ts';
+import { DELETION_VECTORS_INDEX, HASH_INDEX, type IndexManifestEntry } from '../format/index-manifest.ts';
+import { type DataFileMeta, FileKind } from '../format/manifest.ts';
 import type { Snapshot } from '../format/snapshot.ts';
 import type { CommitMessage } from '../meta/commit-message.ts';
+import { indexKey } from '../meta/hash-index.ts';
 import type { TableContext } from '../meta/table-context.ts';
 import type { CoreOptions } from '../options/core-options.ts';
 import { SplitReader } from '../read/split-reader.ts';
 import { ScanPlanner } from '../scan/scan-planner.ts';
+import { deletionVectorWriteProblem } from '../schema/deletion-vector-support.ts';
 import { EddyError } from '../types/errors.ts';
 import { newCommitUser } from '../write/table-writer.ts';
 import { checkWritable } from '../write/writable.ts';
 import { compactBucket, deleteFiles } from './bucket-compaction.ts';
+import { BucketDeletionVectors } from './bucket-deletion-vectors.ts';
 import { produceChangelog } from './changelog-producer.ts';
-import { sortedRuns } from './levels.ts';
+import { type SortedRun, sortedRuns } from './levels.ts';
 import { forcesUpLevel0 } from './lookup-strategy.ts';
-import { forcePickL0, pickCompaction, type UniversalOptions } from './universal-compaction.ts';
+import { type CompactUnit, forcePickL0, pickCompaction, type UniversalOptions } from './universal-compaction.ts';
 
 export interface CompactOptions {
   /** Rewrite every bucket into the last level (Paimon's full compaction). */
@@ -72,9 +76,8 @@ function checkCompactable(t: TableContext): void {
   if (!t.schema.isPrimaryKeyTable) {
     throw new EddyError('UNSUPPORTED', `table ${t.name}: compaction of append tables is not supported yet`);
   }
-  if (t.schema.options.deletionVectorsEnabled) {
-    throw new EddyError('UNSUPPORTED', `table ${t.name}: compaction with deletion vectors is not supported yet`);
-  }
+  const problem = deletionVectorWriteProblem(t.schema);
+  if (problem) throw new EddyError('UNSUPPORTED', `table ${t.name}: compaction ${problem}`);
 }
 
 /**
@@ -87,7 +90,25 @@ export async function compactTable(t: TableContext, options: CompactOptions = {}
   signal?.throwIfAborted();
   checkCompactable(t);
   const o = t.schema.options;
-  const plan = await planner(t).plan({ levels: 'all' });
+  const dvTable = t.schema.options.deletionVectorsEnabled;
+  const plan = await planner(t).plan({ levels: dvTable ? 'compaction' : 'all' });
+  const dvIndex = new Map<string, IndexManifestEntry>();
+  if (dvTable && plan.snapshot?.indexManifest) {
+    for (const e of await t.manifests.readIndexManifest(plan.snapshot.indexManifest)) {
+      if (e.kind === FileKind.ADD && e.indexType === DELETION_VECTORS_INDEX)
+        dvIndex.set(indexKey(e.partition, e.bucket), e);
+      // Global indexes (Paimon 2.x btree/bitmap/full-text) point at rows of the files compaction
+      // replaces; Eddy does not rebuild them.
+      else if (e.indexType !== HASH_INDEX)
+        throw new EddyError(
+          'UNSUPPORTED',
+          `table ${t.name}: compaction of a table with '${e.indexType}' index files is not supported (Eddy does not maintain global indexes)`,
+        );
+    }
+  }
+  const dvAdded: IndexManifestEntry[] = [];
+  const dvExpected = new Map<string, string | null>();
+  const bitmap64 = t.schema.rawOptions['deletion-vectors.bitmap64']?.trim().toLowerCase() === 'true';
   // Rewriting a file of a newer schema in this one would drop what that schema added.
   for (const split of plan.splits) {
     const newer = split.files.find((f) => f.schemaId > t.schema.id);
@@ -103,22 +124,47 @@ export async function compactTable(t: TableContext, options: CompactOptions = {}
   const forceL0 = forcesUpLevel0(t.schema);
   const messages: CommitMessage[] = [];
   const done: { dir: string; written: readonly DataFileMeta[] }[] = [];
+  const indexWritten: string[] = [];
   const totals = { buckets: 0, filesIn: 0, filesOut: 0, rowsIn: 0, rowsOut: 0, bytesIn: 0, bytesOut: 0 };
   try {
     for (const split of plan.splits) {
       signal?.throwIfAborted();
       const runs = sortedRuns(split.files);
       const full = options.full === true;
+      const key = indexKey(split.partitionBytes, split.bucket);
+      const vectors = dvTable ? await BucketDeletionVectors.load(t.io, t.paths, dvIndex.get(key)) : undefined;
+      vectors?.retainOnly(new Set(split.files.map((f) => f.fileName)));
       const unit =
         pickCompaction(runs, universalOptions(o), full) ??
-        (forceL0 && !full ? forcePickL0(runs, universalOptions(o)) : undefined);
+        (forceL0 && !full ? forcePickL0(runs, universalOptions(o)) : undefined) ??
+        (vectors && full ? topLevelWithVectors(runs, o.numLevels - 1, vectors) : undefined);
       if (!unit) continue;
       const highest = runs[runs.length - 1].level;
-      const dropRetracts = unit.outputLevel !== 0 && unit.outputLevel >= highest;
+      // Deletion vectors mark the older rows of every key moving up, so a retraction has nothing
+      // left to retract above level 0 (Java's MergeTreeCompactManager: dropDelete with a DV maintainer).
+      const dropRetracts = unit.outputLevel !== 0 && (unit.outputLevel >= highest || vectors !== undefined);
       const changelog = await produceChangelog(t.io, t.schema, reader, split, unit, o.numLevels - 1);
       if (changelog) done.push({ dir: reader.bucketPath(split), written: [changelog] });
-      const c = await compactBucket(t.io, t.schema, reader, split, unit, dropRetracts, signal);
+      const rewrite = vectors !== undefined && full && unit.outputLevel === o.numLevels - 1;
+      const c = await compactBucket(
+        t.io,
+        t.schema,
+        reader,
+        split,
+        unit,
+        dropRetracts,
+        signal,
+        vectors && { vectors, rewrite },
+      );
       done.push({ dir: reader.bucketPath(split), written: c.written });
+      if (vectors) {
+        const entry = await vectors.write(t.io, t.paths, split.partitionBytes, split.bucket, bitmap64);
+        if (entry) {
+          dvAdded.push(entry);
+          dvExpected.set(key, vectors.previous?.fileName ?? null);
+          indexWritten.push(t.paths.indexFile(entry.fileName, null));
+        }
+      }
       messages.push({
         partition: split.partition,
         partitionBytes: split.partitionBytes,
@@ -143,21 +189,44 @@ export async function compactTable(t: TableContext, options: CompactOptions = {}
       commitIdentifier: options.commitIdentifier,
       kind: 'COMPACT',
       skipCommittedCheck: true,
+      deletionVectors: dvAdded.length > 0 ? { added: dvAdded, expected: dvExpected } : undefined,
     });
     return { snapshot: r.snapshot, ...totals };
   } catch (e) {
     // Nothing of a failed compaction may stay behind: its new files are unreferenced — unless the
     // COMPACT snapshot may have landed (a lost acknowledgement): then they may be live, and only
     // orphan cleanup, which sees the snapshots, may remove them.
-    if (!isCommitOutcomeUnknown(e)) for (const d of done) await deleteFiles(t.io, d.dir, d.written);
+    if (!isCommitOutcomeUnknown(e)) {
+      for (const d of done) await deleteFiles(t.io, d.dir, d.written);
+      for (const p of indexWritten) await t.io.delete(p);
+    }
     throw e;
   }
 }
 
+/**
+ * A full compaction of a bucket that is one top-level run already: its files with deletion vectors
+ * are rewritten without the deleted rows (Java's CompactStrategy.pickFullCompaction).
+ */
+function topLevelWithVectors(
+  runs: readonly SortedRun[],
+  maxLevel: number,
+  vectors: BucketDeletionVectors,
+): CompactUnit | undefined {
+  if (runs.length !== 1 || runs[0].level !== maxLevel) return undefined;
+  const files = runs[0].files.filter((f) => vectors.has(f.fileName));
+  if (files.length === 0) return undefined;
+  return {
+    outputLevel: maxLevel,
+    runs: [{ level: maxLevel, files, size: files.reduce((s, f) => s + f.fileSize, 0) }],
+    files,
+  };
+}
+
 /** Sorted runs and sizes per bucket at the latest snapshot. */
 export async function bucketHealth(t: TableContext): Promise<BucketHealth[]> {
-  const plan = await planner(t).plan({ levels: 'all' });
-  const compactable = t.schema.isPrimaryKeyTable && !t.schema.options.deletionVectorsEnabled;
+  const plan = await planner(t).plan({ levels: t.schema.options.deletionVectorsEnabled ? 'compaction' : 'all' });
+  const compactable = t.schema.isPrimaryKeyTable && deletionVectorWriteProblem(t.schema) === undefined;
   // Level 0 of a lookup table always calls for compaction: its readers skip it (see compactTable).
   const forceL0 = forcesUpLevel0(t.schema);
   return plan.splits.map((s) => {

@@ -242,6 +242,35 @@ export class SplitReader {
   }
 
   /**
+   * One file's primary-key columns (trimmed keys, in that order) in file order, without the rows
+   * its deletion vector removes, each row with its 0-based position in the file: what a lookup
+   * compaction needs to mark an overwritten row deleted.
+   */
+  async *positionedKeys(
+    split: DataSplit,
+    file: DataFileMeta,
+  ): AsyncGenerator<{ keys: Column[]; positions: Uint32Array }> {
+    const keyFields = this.schema.trimmedPrimaryKeys.map((k) => this.schema.field(k));
+    const parts = await this.readFile(this.bucketPath(split), file, keyFields, true, split);
+    let base = 0;
+    for (const fc of parts) {
+      const idx = new Uint32Array(fc.length);
+      let m = 0;
+      for (let r = 0; r < fc.length; r++) if (!fc.deleted?.has(r)) idx[m++] = r;
+      const keep = idx.subarray(0, m);
+      const positions = new Uint32Array(m);
+      for (let i = 0; i < m; i++) positions[i] = base + keep[i];
+      base += fc.length;
+      if (m === 0) continue;
+      const all = m === fc.length;
+      yield {
+        keys: keyFields.map((f) => (all ? fc.cols.get(f.name)! : gatherColumn(fc.cols.get(f.name)!, keep))),
+        positions,
+      };
+    }
+  }
+
+  /**
    * A bucket's files (`fields` plus the system columns) as key windows for a merge. Each sorted run
    * is read file by file in key order, one file ahead; a window covers, in every file held, the
    * rows with keys up to the smallest last key among them: every run's later files hold only
@@ -265,7 +294,14 @@ export class SplitReader {
     const order = new Map(split.files.map((f, i) => [f, i]));
     const keyTypes = keyNames.map((k) => schema.field(k).type);
     const cursors = runsInKeyOrder(split.files, keyTypes).map(
-      (run) => new RunCursor(run, (f) => this.readFile(dir, f, [...fields], true, split, prune), cmp, dir),
+      // Rows a deletion vector removes never reach a merge (a compaction would bring them back).
+      (run) =>
+        new RunCursor(
+          run,
+          async (f) => withoutDeletedRows(await this.readFile(dir, f, [...fields], true, split, prune)),
+          cmp,
+          dir,
+        ),
     );
     for (;;) {
       await Promise.all(cursors.map((c) => c.ready()));
@@ -872,6 +908,29 @@ class RunCursor {
     }
     return out;
   }
+}
+
+/** Parts without the rows their deletion vector removes (empty parts dropped). */
+function withoutDeletedRows(parts: FileColumns[]): FileColumns[] {
+  if (parts.every((p) => p.deleted === undefined)) return parts;
+  const out: FileColumns[] = [];
+  for (const p of parts) {
+    if (!p.deleted) {
+      if (p.length > 0) out.push(p);
+      continue;
+    }
+    const idx = new Uint32Array(p.length);
+    let m = 0;
+    for (let r = 0; r < p.length; r++) if (!p.deleted.has(r)) idx[m++] = r;
+    if (m === 0) continue;
+    const keep = idx.subarray(0, m);
+    const cols = new Map<string, Column>();
+    for (const [name, col] of p.cols) cols.set(name, gatherColumn(col, keep));
+    const seq = p.seq && BigInt64Array.from(keep, (r) => p.seq![r]);
+    const kind = p.kind && Int8Array.from(keep, (r) => p.kind![r]);
+    out.push({ cols, seq, kind, length: m, deleted: undefined });
+  }
+  return out;
 }
 
 /** Two consecutive parts of one file as one (columns, system columns and deletion vector). */

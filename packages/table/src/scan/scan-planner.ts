@@ -34,7 +34,7 @@ export interface PlanOptions {
    * `streaming-full` as the full phase of a change feed (`latest-full`, Java's DataTableStreamScan
    * starting scan), which depends on the changelog producer; `all` every level (compaction).
    */
-  readonly levels?: 'batch' | 'streaming-full' | 'all';
+  readonly levels?: 'batch' | 'streaming-full' | 'all' | 'compaction';
 }
 
 /** snapshot → manifest lists → manifests → live files grouped by (partition, bucket), pruned. */
@@ -328,8 +328,13 @@ export function batchScanSkipsLevel0(schema: TableSchema): boolean {
  * changelog of the compaction that settles them), `full-compaction` reads only the top level (the
  * rest comes as the next full compaction's changelog), other producers read every level.
  */
-function levelFilter(schema: TableSchema, levels: 'batch' | 'streaming-full' | 'all'): (level: number) => boolean {
+function levelFilter(
+  schema: TableSchema,
+  levels: 'batch' | 'streaming-full' | 'all' | 'compaction',
+): (level: number) => boolean {
   const o = schema.options;
+  // Compaction reads every level (with the deletion vectors attached).
+  if (levels === 'compaction') return () => true;
   // Deletion-vector tables: Eddy reads them only with their vectors, above level 0.
   if (!schema.isPrimaryKeyTable || (levels === 'all' && !o.deletionVectorsEnabled)) return () => true;
   if (levels === 'batch') return batchScanSkipsLevel0(schema) ? (l) => l > 0 : () => true;

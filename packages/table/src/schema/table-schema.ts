@@ -5,6 +5,7 @@ import { validateOptionKeys } from '../options/registry.ts';
 import { type DataField, type DataType, formatDataType, parseDataType, withNullable } from '../types/data-types.ts';
 import { corruptFile, EddyError } from '../types/errors.ts';
 import { checkFieldCount, checkMetadataSize, MAX_SCHEMA_JSON_BYTES } from '../types/limits.ts';
+import { deletionVectorWriteProblem } from './deletion-vector-support.ts';
 
 /** What a user gives to create a table. Types are Paimon SQL strings (`'DECIMAL(10, 2)'`). */
 export interface SchemaInput {
@@ -159,15 +160,11 @@ export class TableSchema {
       throw new EddyError('INVALID_OPTION', `option 'merge-engine': '${o.mergeEngine}' needs a primary key`);
     }
     validateFirstRow(schema);
-    if (o.deletionVectorsEnabled) {
-      // Readers of DV tables skip level 0 until compaction writes deletion vectors, which Eddy's
-      // compaction does not do yet: rows Eddy wrote would stay invisible (Java-written DV tables
-      // are read normally).
-      throw new EddyError(
-        'UNSUPPORTED',
-        "option 'deletion-vectors.enabled': creating tables with deletion vectors is not supported yet",
-      );
-    }
+    // Readers of DV tables skip level 0 until a compaction writes deletion vectors: a table Eddy
+    // could not compact would hide the rows written to it.
+    const dvProblem = deletionVectorWriteProblem(schema);
+    if (dvProblem)
+      throw new EddyError('UNSUPPORTED', `option 'deletion-vectors.enabled': creating tables ${dvProblem}`);
     if (!schema.isPrimaryKeyTable && o.bucket > 0 && o.bucketKey.length === 0) {
       throw new EddyError(
         'INVALID_OPTION',

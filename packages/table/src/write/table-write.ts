@@ -350,7 +350,7 @@ export class TableWrite<R extends object = Record<string, unknown>> implements A
   private async compactIfNeeded(commitIdentifier: bigint | undefined): Promise<void> {
     const t = this.table;
     const o = t.schema.options;
-    if (o.writeOnly || !t.schema.isPrimaryKeyTable || o.deletionVectorsEnabled) return;
+    if (o.writeOnly || !t.schema.isPrimaryKeyTable) return;
     // `full-compaction` produces changelog only at full compactions: every
     // `full-compaction.delta-commits` commits (default 1 for that producer).
     let full = false;

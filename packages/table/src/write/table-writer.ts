@@ -18,6 +18,7 @@ import { aggregateFunctionOf, canRetract } from '../merge/merge-function.ts';
 import type { CommitMessage } from '../meta/commit-message.ts';
 import { bucketKeyOf } from '../meta/committed-sequences.ts';
 import type { HashIndexCommit } from '../meta/hash-index.ts';
+import { deletionVectorWriteProblem } from '../schema/deletion-vector-support.ts';
 import { defaultValueOf } from '../schema/schema-change.ts';
 import type { TableSchema } from '../schema/table-schema.ts';
 import { type DataField, type DataType, formatDataType } from '../types/data-types.ts';
@@ -93,12 +94,8 @@ export class TableWriter {
     private readonly sequences: SequenceSource,
     options: TableWriterOptions = {},
   ) {
-    if (schema.isPrimaryKeyTable && schema.options.deletionVectorsEnabled) {
-      throw new EddyError(
-        'UNSUPPORTED',
-        "writing to tables with 'deletion-vectors.enabled' is not supported yet: Eddy's compaction does not write deletion vectors, so readers would never see level-0 files",
-      );
-    }
+    const dvProblem = deletionVectorWriteProblem(schema);
+    if (dvProblem) throw new EddyError('UNSUPPORTED', `writing to tables ${dvProblem}`);
     if (schema.isPrimaryKeyTable && schema.options.bucket <= 0 && schema.options.bucket !== -1) {
       throw new EddyError(
         'UNSUPPORTED',
