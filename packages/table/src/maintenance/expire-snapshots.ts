@@ -219,7 +219,9 @@ async function expireSnapshotFiles(
   let end = maxExclusive;
   for (let id = min; id < maxExclusive; id++) {
     // Another expiry may delete the snapshot between the two calls: then it is gone, as if absent.
-    const snapshot = (await snapshots.snapshotExists(id)) ? await snapshots.snapshot(id).catch(ignoreNotFound) : undefined;
+    const snapshot = (await snapshots.snapshotExists(id))
+      ? await snapshots.snapshot(id).catch(ignoreNotFound)
+      : undefined;
     if (snapshot && olderThan <= snapshot.timeMillis) {
       end = id;
       break;
