@@ -1,5 +1,4 @@
-import { decompress as zstdDecompress, init as zstdInit } from '@bokuweb/zstd-wasm';
-import { decompress as fzstdDecompress } from 'fzstd';
+import { decompress as zstdDecompress } from 'fzstd';
 import {
   type AsyncBuffer,
   type ColumnChunk,
@@ -60,19 +59,12 @@ const RAW_PARSERS: Partial<ParquetParsers> = {
   stringFromBytes: (b: Uint8Array) => b,
 };
 
-// zstd in wasm: 5× the pure-JS decoder on data pages. The wasm decoder refuses some inputs the
-// pure-JS one reads (tiny pages: "unknown prefix"); those go to fzstd, whose errors stand.
+// fzstd (pure JS). Not @bokuweb/zstd-wasm's decompress, though faster: with it, some valid pages
+// failed to decode and a bench process that probed files then wrote a corrupt manifest list with
+// the same module's compress (cause not pinned down; the module is left to Avro compression).
 const COMPRESSORS = {
-  ZSTD: (input: Uint8Array, outputLength: number): Uint8Array => {
-    if (outputLength === 0) return new Uint8Array(0);
-    try {
-      return zstdDecompress(input, { defaultHeapSize: outputLength });
-    } catch {
-      return fzstdDecompress(input, new Uint8Array(outputLength));
-    }
-  },
+  ZSTD: (input: Uint8Array, outputLength: number): Uint8Array => zstdDecompress(input, new Uint8Array(outputLength)),
 };
-let zstdReady: Promise<void> | undefined;
 
 /**
  * Whether a column decodes exactly on this path: a top-level, non-repeated leaf of a physical type
@@ -322,8 +314,6 @@ export async function probeParquet(
   const path = footer.path;
   const keyEl = footer.leaves.get(probe.column);
   if (!keyEl) throw new EddyError('CORRUPT_FILE', `${path}: key column ${probe.column} is missing`, { path });
-  zstdReady ??= zstdInit();
-  await zstdReady;
   const file = new ProbeFile(source, footer);
   await file.loadIndexRegion();
   const scan = await parquetScan({
@@ -403,12 +393,17 @@ export async function probeParquet(
       for (let g = 0; g < perGroup.length; g++) {
         const rows = perGroup[g].rows;
         const { rg, starts } = parts[g];
+        // Runs of adjacent pages that hold rows, one decode each (the decoder's per-call cost is high).
         let i = 0;
         let p = 0;
         while (i < rows.length) {
           while (starts[p + 1] <= rows[i]) p++;
           let j = i;
-          while (j < rows.length && rows[j] < starts[p + 1]) j++;
+          for (;;) {
+            while (j < rows.length && rows[j] < starts[p + 1]) j++;
+            if (j < rows.length && rows[j] < starts[p + 2]) p++;
+            else break;
+          }
           const from = rows[i];
           const data = await read(column, rg.firstRow + from, rg.firstRow + rows[j - 1] + 1);
           for (let k = i; k < j; k++) values[o++] = data[rows[k] - from] ?? null;
