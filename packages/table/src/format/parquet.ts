@@ -80,6 +80,8 @@ export interface RowGroupStats {
 }
 
 export interface ParquetSelectOptions extends ParquetReadOptions {
+  /** The path names one immutable file (a table's data file): its footer may be cached by path. */
+  readonly cacheFooter?: boolean;
   /** Keeps the row groups that may hold a wanted row; absent: every row group. */
   readonly rowGroupFilter?: (rg: RowGroupStats) => boolean;
 }
@@ -121,7 +123,11 @@ export async function readParquetSelected(
       `${path}: cannot read Parquet: the file has ${whole.byteLength} bytes, the manifest says ${size}`,
       { path },
     );
-  const footer = await readFooter(whole ? { size, readRange: async (o, l) => whole.subarray(o, o + l) } : source, path);
+  const footer = await readFooter(
+    whole ? { size, readRange: async (o, l) => whole.subarray(o, o + l) } : source,
+    path,
+    options.cacheFooter === true,
+  );
   const metadata = footer.metadata;
   const tail = footer.tail;
   const tailLength = tail.byteLength;
@@ -202,12 +208,14 @@ export interface ParquetFooter {
   grow(bytes: number): void;
 }
 
-/** The footer of a file of `source.size` bytes: from the cache, or one ranged read from the end (two if large). */
-export async function readFooter(source: ParquetSource, path: string): Promise<ParquetFooter> {
+/**
+ * The footer of a file of `source.size` bytes: one ranged read from the end (two if large), or, when
+ * `cache` (the path names an immutable file: a table's data file, named by a UUID), from the cache.
+ */
+export async function readFooter(source: ParquetSource, path: string, cache: boolean): Promise<ParquetFooter> {
   const size = source.size;
   const key = `parquet-footer:${size}:${path}`;
-  const cache = readCache();
-  const hit = cache.get(key) as ParquetFooter | undefined;
+  const hit = cache ? (readCache().get(key) as ParquetFooter | undefined) : undefined;
   if (hit) return hit;
   if (!Number.isSafeInteger(size) || size < 12)
     throw new EddyError(
@@ -248,10 +256,12 @@ export async function readFooter(source: ParquetSource, path: string): Promise<P
     leaves,
     tail,
     pageIndexes: new Map(),
-    grow: (bytes) => cache.grow(key, bytes),
+    grow: (bytes) => {
+      if (cache) readCache().grow(key, bytes);
+    },
   };
   // The parsed metadata holds a few objects per column chunk: weighed at 8× the footer bytes.
-  cache.set(key, footer, tail.byteLength * 9 + 1024);
+  if (cache) readCache().set(key, footer, tail.byteLength * 9 + 1024);
   return footer;
 }
 
