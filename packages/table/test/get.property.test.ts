@@ -214,6 +214,14 @@ describe('Table.get', () => {
     const scanned = new Map((await table.toArray()).map((r) => [r.id, r]));
     const keys = [1, 2, 3, 4, 5, 6, 7].map((id) => ({ id }));
     expect(await table.get(keys)).toEqual(keys.map((k) => scanned.get(k.id)));
+    // The same through the probe (Java's Parquet files: parquet-mr pages, its page index or none).
+    probeTuning.rowsPerKey = 1;
+    try {
+      expect(await table.get(keys)).toEqual(keys.map((k) => scanned.get(k.id)));
+      for (const k of keys) expect(await table.get([k])).toEqual([scanned.get(k.id)]);
+    } finally {
+      probeTuning.rowsPerKey = 32768;
+    }
     expect(await table.get([{ id: 2 }], { snapshotId: 1 })).toEqual([undefined]);
   });
 });
