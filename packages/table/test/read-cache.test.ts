@@ -12,6 +12,7 @@ describe('ByteLru (footers and manifests under one budget)', () => {
     expect(c.get('a')).toBe('A');
     expect(c.get('c')).toBe('C');
     expect(c.bytes).toBe(80);
+    expect(c.get('a')).toBe('A'); // order now: c, a
     c.grow('a', 30); // 110: the least recent (c) goes
     expect(c.get('c')).toBeUndefined();
     expect(c.bytes).toBe(70);
