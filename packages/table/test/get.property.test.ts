@@ -1,6 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { Catalog, EddyError } from '../src/index.ts';
+import { probeTuning } from '../src/read/split-reader.ts';
 import { extractGolden, tempDir } from './helpers.ts';
 
 // table.get against an in-memory model: upserts, deletes, flushes into several sorted runs,
@@ -39,7 +40,12 @@ const op: fc.Arbitrary<Op> = fc.oneof(
 const id = (p: string, k: number) => `${p}/${k}`;
 
 describe('Table.get', () => {
-  it('returns the rows of the model, in the order of the keys asked for', async () => {
+  // Twice: as tuned (a few keys probe files by page, more read row groups), and every read probed.
+  it.each([
+    ['as tuned', 32768],
+    ['every file probed by key', 1],
+  ])('returns the rows of the model, in the order of the keys asked for (%s)', async (_, rowsPerKey) => {
+    probeTuning.rowsPerKey = rowsPerKey;
     await fc.assert(
       fc.asyncProperty(
         fc.array(op, { minLength: 1, maxLength: 14 }),
@@ -99,6 +105,7 @@ describe('Table.get', () => {
       ),
       { numRuns: 8 },
     );
+    probeTuning.rowsPerKey = 32768;
   });
 
   it('prunes buckets and files: a key in one bucket reads one bucket', async () => {
@@ -207,6 +214,14 @@ describe('Table.get', () => {
     const scanned = new Map((await table.toArray()).map((r) => [r.id, r]));
     const keys = [1, 2, 3, 4, 5, 6, 7].map((id) => ({ id }));
     expect(await table.get(keys)).toEqual(keys.map((k) => scanned.get(k.id)));
+    // The same through the probe (Java's Parquet files: parquet-mr pages, its page index or none).
+    probeTuning.rowsPerKey = 1;
+    try {
+      expect(await table.get(keys)).toEqual(keys.map((k) => scanned.get(k.id)));
+      for (const k of keys) expect(await table.get([k])).toEqual([scanned.get(k.id)]);
+    } finally {
+      probeTuning.rowsPerKey = 32768;
+    }
     expect(await table.get([{ id: 2 }], { snapshotId: 1 })).toEqual([undefined]);
   });
 });

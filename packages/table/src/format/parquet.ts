@@ -7,6 +7,7 @@ import {
   type SchemaElement,
 } from 'hyparquet';
 import type { Column, VarBytes } from '../data/columns.ts';
+import { readCache } from '../io/read-cache.ts';
 import type { DataField } from '../types/data-types.ts';
 import { EddyError } from '../types/errors.ts';
 import type { InternalValue } from '../types/internal.ts';
@@ -79,6 +80,8 @@ export interface RowGroupStats {
 }
 
 export interface ParquetSelectOptions extends ParquetReadOptions {
+  /** The path names one immutable file (a table's data file): its footer may be cached by path. */
+  readonly cacheFooter?: boolean;
   /** Keeps the row groups that may hold a wanted row; absent: every row group. */
   readonly rowGroupFilter?: (rg: RowGroupStats) => boolean;
 }
@@ -120,27 +123,15 @@ export async function readParquetSelected(
       `${path}: cannot read Parquet: the file has ${whole.byteLength} bytes, the manifest says ${size}`,
       { path },
     );
-  let tailLength = Math.min(size, 64 * 1024);
-  let tail = whole ? whole.subarray(size - tailLength) : await source.readRange(size - tailLength, tailLength);
-  const footer = new DataView(tail.buffer, tail.byteOffset, tail.byteLength);
-  const metadataLength = footer.getUint32(tail.length - 8, true);
-  if (footer.getUint32(tail.length - 4, true) !== 0x31524150 || metadataLength + 8 > size) {
-    throw new EddyError('CORRUPT_FILE', `${path}: cannot read Parquet: not a Parquet file (bad footer)`, { path });
-  }
-  if (metadataLength + 8 > tailLength) {
-    tailLength = metadataLength + 8;
-    tail = whole ? whole.subarray(size - tailLength) : await source.readRange(size - tailLength, tailLength);
-  }
-  let metadata: FileMetaData;
-  try {
-    metadata = parquetMetadata(tail.subarray(tail.length - metadataLength - 8), { parsers: STAT_PARSERS });
-  } catch (e) {
-    throw new EddyError('CORRUPT_FILE', `${path}: cannot read Parquet: bad footer: ${(e as Error).message}`, {
-      path,
-      cause: e,
-    });
-  }
-  const all = rowGroupStats(metadata);
+  const footer = await readFooter(
+    whole ? { size, readRange: async (o, l) => whole.subarray(o, o + l) } : source,
+    path,
+    options.cacheFooter === true,
+  );
+  const metadata = footer.metadata;
+  const tail = footer.tail;
+  const tailLength = tail.byteLength;
+  const all = footer.rowGroups;
   const kept = options.rowGroupFilter ? all.filter(options.rowGroupFilter) : all;
   const totalRows = all.reduce((n, rg) => n + rg.rows, 0);
   const selection = (table: arrow.Table | undefined): ParquetSelection => ({
@@ -176,6 +167,14 @@ export async function readParquetSelected(
       ranges.push([start, start + length]);
     }
   }
+  // The page indexes (between the last column chunk and the footer), in case the decoder reads them.
+  let indexStart = size - tailLength;
+  for (const rg of metadata.row_groups)
+    for (const c of rg.columns) {
+      for (const o of [c.column_index_offset, c.offset_index_offset])
+        if (o !== undefined && Number(o) >= 0 && Number(o) < indexStart) indexStart = Number(o);
+    }
+  if (indexStart < size - tailLength) ranges.push([indexStart, size - tailLength]);
   ranges.sort((a, b) => a[0] - b[0]);
   const merged: [number, number][] = [];
   for (const r of ranges) {
@@ -186,6 +185,84 @@ export async function readParquetSelected(
   const pieces = await Promise.all(merged.map(([a, b]) => source.readRange(a, b - a)));
   for (let i = 0; i < merged.length; i++) sparse.set(pieces[i], merged[i][0]);
   return selection(await decodeRowGroups(sparse, path, options.columns, kept, rowGroups));
+}
+
+/**
+ * A file's parsed footer: its metadata, row groups with statistics, and the footer bytes (metadata,
+ * length, magic). Cached (io/read-cache.ts) by path and size: data files are immutable.
+ */
+export interface ParquetFooter {
+  readonly path: string;
+  readonly metadata: FileMetaData;
+  readonly rowGroups: readonly RowGroupStats[];
+  readonly totalRows: number;
+  /** Top-level leaf columns by name. */
+  readonly leaves: ReadonlyMap<string, SchemaElement>;
+  /** The file's last bytes: metadata, its length and the magic. */
+  readonly tail: Uint8Array;
+  /** Page indexes parsed on demand (parquet-probe.ts), null when a chunk has none. */
+  readonly pageIndexes: Map<string, unknown>;
+  /** The bytes of all page indexes, once read (null: none, or too large to hold). */
+  indexRegion?: { readonly start: number; readonly bytes: Uint8Array } | null;
+  /** Accounts bytes added to the cached entry. */
+  grow(bytes: number): void;
+}
+
+/**
+ * The footer of a file of `source.size` bytes: one ranged read from the end (two if large), or, when
+ * `cache` (the path names an immutable file: a table's data file, named by a UUID), from the cache.
+ */
+export async function readFooter(source: ParquetSource, path: string, cache: boolean): Promise<ParquetFooter> {
+  const size = source.size;
+  const key = `parquet-footer:${size}:${path}`;
+  const hit = cache ? (readCache().get(key) as ParquetFooter | undefined) : undefined;
+  if (hit) return hit;
+  if (!Number.isSafeInteger(size) || size < 12)
+    throw new EddyError(
+      'CORRUPT_FILE',
+      `${path}: cannot read Parquet: ${size} bytes is not a plausible Parquet file size`,
+      { path },
+    );
+  let tailLength = Math.min(size, 64 * 1024);
+  let tail = await source.readRange(size - tailLength, tailLength);
+  const view = new DataView(tail.buffer, tail.byteOffset, tail.byteLength);
+  const metadataLength = view.getUint32(tail.length - 8, true);
+  if (view.getUint32(tail.length - 4, true) !== 0x31524150 || metadataLength + 8 > size) {
+    throw new EddyError('CORRUPT_FILE', `${path}: cannot read Parquet: not a Parquet file (bad footer)`, { path });
+  }
+  if (metadataLength + 8 > tailLength) {
+    tailLength = metadataLength + 8;
+    tail = await source.readRange(size - tailLength, tailLength);
+  }
+  // Keep only the footer's own bytes (a copy: the read may be a view of the whole file).
+  tail = tail.slice(tail.length - metadataLength - 8);
+  let metadata: FileMetaData;
+  try {
+    metadata = parquetMetadata(tail, { parsers: STAT_PARSERS });
+  } catch (e) {
+    throw new EddyError('CORRUPT_FILE', `${path}: cannot read Parquet: bad footer: ${(e as Error).message}`, {
+      path,
+      cause: e,
+    });
+  }
+  const rowGroups = rowGroupStats(metadata);
+  const leaves = new Map<string, SchemaElement>();
+  for (const e of metadata.schema.slice(1)) if (e.num_children === undefined) leaves.set(e.name, e);
+  const footer: ParquetFooter = {
+    path,
+    metadata,
+    rowGroups,
+    totalRows: rowGroups.reduce((n, rg) => n + rg.rows, 0),
+    leaves,
+    tail,
+    pageIndexes: new Map(),
+    grow: (bytes) => {
+      if (cache) readCache().grow(key, bytes);
+    },
+  };
+  // The parsed metadata holds a few objects per column chunk: weighed at 8× the footer bytes.
+  if (cache) readCache().set(key, footer, tail.byteLength * 9 + 1024);
+  return footer;
 }
 
 /**

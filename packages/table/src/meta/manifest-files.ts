@@ -18,6 +18,7 @@ import {
 import type { Snapshot } from '../format/snapshot.ts';
 import { statsOfRows, toSimpleStats } from '../format/stats.ts';
 import { type FileIO, joinPath } from '../io/file-io.ts';
+import { readCache } from '../io/read-cache.ts';
 import type { DataType } from '../types/data-types.ts';
 import { EddyError } from '../types/errors.ts';
 import type { PathConfinement } from './table-paths.ts';
@@ -58,7 +59,6 @@ export class ManifestFiles {
   private listCounter = 0;
   private indexCounter = 0;
   private readonly lists = new LruCache<ManifestFileMeta[]>(64);
-  private readonly manifests = new LruCache<ManifestEntry[]>(256);
 
   constructor(
     private readonly io: FileIO,
@@ -84,16 +84,19 @@ export class ManifestFiles {
   }
 
   async readManifest(name: string): Promise<ManifestEntry[]> {
-    const hit = this.manifests.get(name);
-    if (hit) return hit;
     const path = this.path(name);
-    const entries = await decodeManifest(await this.io.read(path), path);
+    const key = `manifest:${path}`;
+    const hit = readCache().get(key) as ManifestEntry[] | undefined;
+    if (hit) return hit;
+    const bytes = await this.io.read(path);
+    const entries = await decodeManifest(bytes, path);
     // A file outside the table's roots fails the whole manifest: nothing it names is read or deleted.
     if (this.confinement)
       for (const e of entries)
         if (e.file.externalPath !== null)
           this.confinement.confine(e.file.externalPath, `_EXTERNAL_PATH of ${e.file.fileName}`, path);
-    this.manifests.set(name, entries);
+    // Weighed by a generous estimate of the decoded entries (stats rows and key bytes included).
+    readCache().set(key, entries, bytes.byteLength * 4 + entries.length * 1024);
     return entries;
   }
 
@@ -151,7 +154,7 @@ export class ManifestFiles {
     const fileName = `manifest-${this.uuid}-${this.manifestCounter++}`;
     const bytes = await encodeManifest(entries, this.codec);
     await this.io.write(this.path(fileName), bytes);
-    this.manifests.set(fileName, [...entries]);
+    readCache().set(`manifest:${this.path(fileName)}`, [...entries], bytes.byteLength * 4 + entries.length * 1024);
     let added = 0;
     let deleted = 0;
     let minBucket = Number.POSITIVE_INFINITY;

@@ -47,7 +47,7 @@ export async function pointSuite(ctx: Ctx): Promise<Workload> {
     description:
       "The ingest rows written by Eddy and fully compacted, once per target-file-size, so each bucket's files cover " +
       `disjoint key ranges. Queries: id = x, and x ≤ id < x + ${W}. Latency = plan + read + exact filtering of the rows, ` +
-      'p50 and p95 over the queries after a warm-up pass; "files read" = data files the plan keeps (of all live files). ' +
+      'p50, p95 and p99 over the queries after a warm-up pass; "files read" = data files the plan keeps (of all live files). ' +
       'Paimon Java and pypaimon read the same table; "DuckDB (same files)" runs the query with read_parquet over the ' +
       'table\'s live data files (the ratio that compares the readers, not the layouts); "DuckDB (plain Parquet)" one ' +
       'plain Parquet file of the final rows sorted by id; LanceDB its optimized table with a BTREE index on id. ' +
@@ -89,6 +89,7 @@ export async function pointSuite(ctx: Ctx): Promise<Workload> {
 
       const latPeers: Figure[] = [];
       const p95Peers: Figure[] = [];
+      const p99Peers: Figure[] = [];
       const filePeers: Figure[] = [];
       const proc: Figure[] = [];
       const ep = await runEddy<{ rows: number; endEpochMs: number }>([
@@ -122,6 +123,7 @@ export async function pointSuite(ctx: Ctx): Promise<Workload> {
         );
       } else if (kind === 'eq') w.unmeasured.push(`pypaimon: ${ctx.why('pypaimon')}`);
       let duckP50: number | undefined;
+      let duckP99: number | undefined;
       if (duckSame) {
         const q = async (k: number) => {
           const where = kind === 'eq' ? `id = ${k}` : `id >= ${k} AND id < ${k + W}`;
@@ -134,8 +136,10 @@ export async function pointSuite(ctx: Ctx): Promise<Workload> {
         };
         const dl = await timeQueries(keys, q);
         duckP50 = median(dl);
+        duckP99 = pct(dl, 0.99);
         latPeers.push({ system: 'DuckDB (same files)', value: duckP50 });
         p95Peers.push({ system: 'DuckDB (same files)', value: pct(dl, 0.95) });
+        p99Peers.push({ system: 'DuckDB (same files)', value: duckP99 });
         const con = await ctx.ensureDuckFiles();
         if (!ctx.duck!.sortedFinal) {
           const out = path.join(ctx.duckDir, 'compacted.parquet');
@@ -178,6 +182,7 @@ export async function pointSuite(ctx: Ctx): Promise<Workload> {
       w.metrics.push(
         { label: `${label}, p50 latency`, unit: 'ms', better: 'lower', eddy: median(lat), peers: latPeers },
         { label: `${label}, p95 latency`, unit: 'ms', better: 'lower', eddy: pct(lat, 0.95), peers: p95Peers },
+        { label: `${label}, p99 latency`, unit: 'ms', better: 'lower', eddy: pct(lat, 0.99), peers: p99Peers },
         {
           label: `${label}, one query as a fresh process (start → rows)`,
           unit: 'ms',
@@ -193,9 +198,12 @@ export async function pointSuite(ctx: Ctx): Promise<Workload> {
           peers: filePeers,
         },
       );
-      const ratio = duckP50 === undefined ? '' : `, ${(median(lat) / duckP50).toFixed(2)}× DuckDB (same files)`;
+      const ratio =
+        duckP50 === undefined || duckP99 === undefined
+          ? ''
+          : `; DuckDB (same files) p50 ${duckP50.toFixed(1)} ms, p99 ${duckP99.toFixed(1)} ms: ${(median(lat) / duckP50).toFixed(2)}× / ${(pct(lat, 0.99) / duckP99).toFixed(2)}×`;
       console.log(
-        `  eddy ${kind} (${tag}): p50 ${median(lat).toFixed(1)} ms, p95 ${pct(lat, 0.95).toFixed(1)} ms${ratio}, files ${eddyFiles}/${totalFiles}`,
+        `  eddy ${kind} (${tag}): p50 ${median(lat).toFixed(1)} ms, p95 ${pct(lat, 0.95).toFixed(1)} ms, p99 ${pct(lat, 0.99).toFixed(1)} ms${ratio}, files ${eddyFiles}/${totalFiles}`,
       );
     }
     await batchedGet(ctx, w, table, tag, duckSame ? { con: duckSame, from: duckFrom } : undefined);

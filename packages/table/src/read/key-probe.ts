@@ -1,0 +1,243 @@
+import type { SchemaElement } from 'hyparquet';
+import type { Column, ColumnData } from '../data/columns.ts';
+import type { KeyProbe, ProbedColumn, ProbeKey } from '../format/parquet-probe.ts';
+import type { BoundPredicate } from '../scan/predicate.ts';
+import { KEY_FIELD_PREFIX, type TableSchema } from '../schema/table-schema.ts';
+import type { DataType } from '../types/data-types.ts';
+import { EddyError } from '../types/errors.ts';
+import type { InternalValue } from '../types/internal.ts';
+
+/**
+ * The finite set of key values a filter allows, for probing data files by key (parquet-probe.ts):
+ * a table with one (trimmed) primary-key column of an integer or string type, and a filter that
+ * holds only for rows whose key is one of a few values (`k = x`, `k IN (...)`, a conjunction with
+ * one of those, or a disjunction of them — what `Table.get` asks). Rows with other keys cannot
+ * pass the filter, and every version of a key carries the key, so reading only the rows of these
+ * keys from every file merges to the same rows for them (merge engines work key by key); the
+ * filter still applies to the merged rows.
+ */
+export interface KeySet {
+  /** The key column (the table's current name). */
+  readonly column: string;
+  readonly type: DataType;
+  readonly values: readonly InternalValue[];
+}
+
+const PROBE_TYPES = new Set(['TINYINT', 'SMALLINT', 'INT', 'BIGINT', 'CHAR', 'VARCHAR']);
+
+export function keySetOf(filter: BoundPredicate | undefined, schema: TableSchema): KeySet | undefined {
+  if (!filter || !schema.isPrimaryKeyTable || schema.trimmedPrimaryKeys.length !== 1) return undefined;
+  const column = schema.trimmedPrimaryKeys[0];
+  const type = schema.field(column).type;
+  if (!PROBE_TYPES.has(type.root)) return undefined;
+  const values = allowed(filter, column);
+  if (!values) return undefined;
+  return { column, type, values: [...values] };
+}
+
+/** The key values `p` allows, or undefined when it allows keys outside any finite set. */
+function allowed(p: BoundPredicate, column: string): Set<InternalValue> | undefined {
+  switch (p.op) {
+    case '=':
+      return p.column === column ? new Set(p.value === null ? [] : [p.value]) : undefined;
+    case 'in':
+      return p.column === column ? new Set(p.values.filter((v) => v !== null)) : undefined;
+    case 'and': {
+      for (const c of p.children) {
+        const s = allowed(c, column);
+        if (s) return s;
+      }
+      return undefined;
+    }
+    case 'or': {
+      const out = new Set<InternalValue>();
+      for (const c of p.children) {
+        const s = allowed(c, column);
+        if (!s) return undefined;
+        for (const v of s) out.add(v);
+      }
+      return out;
+    }
+    default:
+      return undefined;
+  }
+}
+
+/**
+ * The probe of one file for a key set: its key column by the file schema's name, the values as the
+ * decoder returns them for the column's physical type. Undefined when the physical type is not the
+ * one Eddy and Paimon write for the key's type (then the file is read by row group).
+ */
+export function fileKeyProbe(keys: KeySet, fileKeyName: string, el: SchemaElement): KeyProbe | undefined {
+  const column = KEY_FIELD_PREFIX + fileKeyName;
+  const values = new Set<ProbeKey>();
+  switch (keys.type.root) {
+    case 'TINYINT':
+    case 'SMALLINT':
+    case 'INT': {
+      if (el.type !== 'INT32') return undefined;
+      let min = Number.POSITIVE_INFINITY;
+      let max = Number.NEGATIVE_INFINITY;
+      for (const v of keys.values) {
+        if (typeof v !== 'number') return undefined;
+        values.add(v);
+        min = Math.min(min, v);
+        max = Math.max(max, v);
+      }
+      return values.size > 0 ? { column, values, min, max } : { column, values };
+    }
+    case 'BIGINT': {
+      if (el.type !== 'INT64') return undefined;
+      let min: bigint | undefined;
+      let max: bigint | undefined;
+      for (const v of keys.values) {
+        if (typeof v !== 'bigint') return undefined;
+        values.add(v);
+        if (min === undefined || v < min) min = v;
+        if (max === undefined || v > max) max = v;
+      }
+      return { column, values, min, max };
+    }
+    case 'CHAR':
+    case 'VARCHAR': {
+      if (el.type !== 'BYTE_ARRAY') return undefined;
+      for (const v of keys.values) {
+        if (typeof v !== 'string') return undefined;
+        values.add(Buffer.from(v, 'utf8').toString('latin1'));
+      }
+      return { column, values };
+    }
+    default:
+      return undefined;
+  }
+}
+
+/** Whether a probed column of Parquet element `el` converts exactly to Eddy's `type`. */
+export function probedTypeOk(el: SchemaElement, type: DataType): boolean {
+  switch (type.root) {
+    case 'BOOLEAN':
+      return el.type === 'BOOLEAN';
+    case 'TINYINT':
+    case 'SMALLINT':
+    case 'INT':
+    case 'DATE':
+      return el.type === 'INT32';
+    case 'BIGINT':
+      return el.type === 'INT64' && timestampUnit(el) === undefined;
+    case 'FLOAT':
+      return el.type === 'FLOAT';
+    case 'DOUBLE':
+      return el.type === 'DOUBLE';
+    case 'CHAR':
+    case 'VARCHAR':
+    case 'BINARY':
+    case 'VARBINARY':
+      return el.type === 'BYTE_ARRAY';
+    case 'TIMESTAMP':
+    case 'TIMESTAMP_LTZ':
+      return el.type === 'INT64' && timestampUnit(el) !== undefined;
+    default:
+      return false;
+  }
+}
+
+function timestampUnit(el: SchemaElement): 1n | 1000n | undefined {
+  if (el.logical_type?.type === 'TIMESTAMP')
+    return el.logical_type.unit === 'MILLIS' ? 1000n : el.logical_type.unit === 'MICROS' ? 1n : undefined;
+  if (el.converted_type === 'TIMESTAMP_MILLIS') return 1000n;
+  if (el.converted_type === 'TIMESTAMP_MICROS') return 1n;
+  return undefined;
+}
+
+/** A probed column as Eddy's column of `type` (probedTypeOk holds). */
+export function probedToColumn(p: ProbedColumn, type: DataType, path: string): Column {
+  const v = p.values;
+  const n = v.length;
+  let validity: Uint8Array | null = null;
+  for (let i = 0; i < n; i++) {
+    if (v[i] === null || v[i] === undefined) {
+      validity ??= new Uint8Array(n).fill(1);
+      validity[i] = 0;
+    }
+  }
+  const bad = (i: number) =>
+    new EddyError('CORRUPT_FILE', `${path}: column ${p.element.name} holds ${String(v[i])}, not a ${type.root}`, {
+      path,
+    });
+  const ints = <A extends Int8Array | Int16Array | Int32Array>(a: A): A => {
+    for (let i = 0; i < n; i++) {
+      if (validity && validity[i] === 0) continue;
+      const x = v[i];
+      if (typeof x !== 'number' || !Number.isInteger(x)) throw bad(i);
+      a[i] = x;
+      if (a[i] !== x) throw bad(i);
+    }
+    return a;
+  };
+  let data: ColumnData;
+  switch (type.root) {
+    case 'BOOLEAN': {
+      const a = new Uint8Array(n);
+      for (let i = 0; i < n; i++) a[i] = v[i] === true ? 1 : 0;
+      data = a;
+      break;
+    }
+    case 'TINYINT':
+      data = ints(new Int8Array(n));
+      break;
+    case 'SMALLINT':
+      data = ints(new Int16Array(n));
+      break;
+    case 'INT':
+    case 'DATE':
+      data = ints(new Int32Array(n));
+      break;
+    case 'FLOAT':
+    case 'DOUBLE': {
+      const a = type.root === 'FLOAT' ? new Float32Array(n) : new Float64Array(n);
+      for (let i = 0; i < n; i++) {
+        if (validity && validity[i] === 0) continue;
+        if (typeof v[i] !== 'number') throw bad(i);
+        a[i] = v[i] as number;
+      }
+      data = a;
+      break;
+    }
+    case 'BIGINT':
+    case 'TIMESTAMP':
+    case 'TIMESTAMP_LTZ': {
+      const mul = type.root === 'BIGINT' ? 1n : (timestampUnit(p.element) ?? 1n);
+      const a = new BigInt64Array(n);
+      for (let i = 0; i < n; i++) {
+        if (validity && validity[i] === 0) continue;
+        if (typeof v[i] !== 'bigint') throw bad(i);
+        a[i] = (v[i] as bigint) * mul;
+      }
+      data = a;
+      break;
+    }
+    case 'CHAR':
+    case 'VARCHAR':
+    case 'BINARY':
+    case 'VARBINARY': {
+      const offsets = new Int32Array(n + 1);
+      let total = 0;
+      for (let i = 0; i < n; i++) {
+        if (validity && validity[i] === 0) {
+          offsets[i + 1] = total;
+          continue;
+        }
+        if (!(v[i] instanceof Uint8Array)) throw bad(i);
+        total += (v[i] as Uint8Array).byteLength;
+        offsets[i + 1] = total;
+      }
+      const bytes = Buffer.allocUnsafe(total);
+      for (let i = 0; i < n; i++) if (offsets[i + 1] > offsets[i]) bytes.set(v[i] as Uint8Array, offsets[i]);
+      data = { offsets, bytes };
+      break;
+    }
+    default:
+      throw new EddyError('UNSUPPORTED', `${path}: a ${type.root} column cannot be probed`, { path });
+  }
+  return { type, length: n, data, validity };
+}
