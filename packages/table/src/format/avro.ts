@@ -189,9 +189,24 @@ async function compressBlock(codec: AvroCodec, data: Uint8Array): Promise<Uint8A
       new DataView(out.buffer).setUint32(c.length, crc32(data), false);
       return out;
     }
-    case 'zstandard':
+    case 'zstandard': {
       await ensureZstd();
-      return zstdCompress(data, ZSTD_LEVEL);
+      const out = zstdCompress(data, ZSTD_LEVEL);
+      // Metadata is the table: a block that would not read back is refused before it is written
+      // (a wasm codec's state is one bug away from silently wrong bytes; reading back is cheap).
+      let back: Uint8Array | undefined;
+      try {
+        back = zstdDecompressBounded(out, data.length, 'a manifest block being written');
+      } catch {
+        back = undefined;
+      }
+      if (!back || Buffer.compare(back, data) !== 0)
+        throw new EddyError(
+          'IO_ERROR',
+          'zstd compressed an Avro block to bytes that do not decompress to it; nothing was written',
+        );
+      return out;
+    }
     default:
       throw new EddyError('INVALID_ARGUMENT', `unknown Avro codec '${codec as string}'`);
   }
