@@ -56,6 +56,18 @@ describe('Java-written golden warehouse', () => {
     });
   });
 
+  it('refuses to write to a table with global index files before publishing anything', async () => {
+    using d = tempDir();
+    const table = await (await Catalog.open(extractGolden(d.path))).getTable('default.test_pk_global_index_golden');
+    const before = (await table.listSnapshots()).length;
+    const row = (await table.toArray())[0];
+    await expect(table.upsert([row])).rejects.toMatchObject({
+      code: 'UNSUPPORTED',
+      message: expect.stringMatching(/index files is not supported/),
+    });
+    expect(await table.listSnapshots()).toHaveLength(before);
+  });
+
   it('refuses the VECTOR type by name instead of misreading it', async () => {
     using d = tempDir();
     const catalog = await Catalog.open(extractGolden(d.path));

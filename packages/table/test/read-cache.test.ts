@@ -1,5 +1,8 @@
+import { readFileSync, writeFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
+import { Catalog } from '../src/index.ts';
 import { ByteLru } from '../src/io/read-cache.ts';
+import { tempDir } from './helpers.ts';
 
 describe('ByteLru (footers and manifests under one budget)', () => {
   it('evicts the least recently used entries by bytes, never exceeds the budget', () => {
@@ -29,5 +32,27 @@ describe('ByteLru (footers and manifests under one budget)', () => {
     c.set('x', 1, 1);
     expect(c.get('x')).toBeUndefined();
     expect(c.size).toBe(0);
+  });
+});
+
+describe('the read cache is per FileIO', () => {
+  it('a table opened on another Catalog reads a manifest and a footer damaged since, and fails naming it', async () => {
+    using d = tempDir();
+    const t = await (await Catalog.open(d.path)).createTable('db.t', {
+      columns: { k: 'BIGINT', v: 'STRING' },
+      primaryKey: ['k'],
+      options: { bucket: 1 },
+    });
+    await t.upsert([{ k: 1n, v: 'a' }]);
+    expect(await t.get([{ k: 1n }])).toHaveLength(1); // footers and manifests now cached
+    const s = (await t.latestSnapshot())!;
+    const manifest = (await t.manifests.readManifestList(s.deltaManifestList))[0].fileName;
+    const path = t.manifests.path(manifest);
+    writeFileSync(path, Buffer.alloc(readFileSync(path).length, 7));
+    const fresh = await (await Catalog.open(d.path)).getTable('db.t');
+    await expect(fresh.toArray()).rejects.toMatchObject({
+      code: 'CORRUPT_FILE',
+      message: expect.stringContaining(manifest),
+    });
   });
 });

@@ -1,5 +1,6 @@
 import { compareValues } from '../data/columns.ts';
 import { deserializeBinaryRow } from '../format/binary-row.ts';
+import { DELETION_VECTORS_INDEX, HASH_INDEX } from '../format/index-manifest.ts';
 import { type DataFileMeta, FileKind, type ManifestEntry } from '../format/manifest.ts';
 import type { ManifestFileMeta } from '../format/manifest-list.ts';
 import { BATCH_COMMIT_IDENTIFIER, type CommitKind, type Snapshot } from '../format/snapshot.ts';
@@ -113,6 +114,9 @@ export const isCommitOutcomeUnknown = (e: unknown): boolean =>
  * that makes a commit visible, so it is all or nothing.
  */
 export class FileStoreCommit {
+  /** Index manifests checked to hold only indexes Eddy maintains (checkIndexesMaintained). */
+  private readonly maintainedIndexManifests = new Set<string>();
+
   constructor(
     private readonly schema: TableSchema,
     private readonly snapshots: SnapshotManager,
@@ -314,6 +318,7 @@ export class FileStoreCommit {
             throw e;
           }
         }
+        await this.checkIndexesMaintained(latest);
         if (entries.some((e) => e.kind === FileKind.DELETE)) await this.checkDeletedFilesLive(entries, latest);
         if (options.deletionVectors) await this.checkVectorsLive(entries, latest, options.deletionVectors);
         let attemptEntries = entries;
@@ -452,6 +457,26 @@ export class FileStoreCommit {
    * one of them since it was planned, this commit would resurrect or double rows — it fails with
    * COMMIT_CONFLICT instead, and the caller discards its output and re-plans.
    */
+  /**
+   * Eddy maintains HASH and DELETION_VECTORS index files only. A global index (Paimon 2.x btree,
+   * bitmap, full-text) describes the rows of the files it was built on: a commit that adds or
+   * replaces files under it would leave it stale for every engine that trusts it, so nothing is
+   * published. Each index manifest (immutable, by name) is read once per committer.
+   */
+  private async checkIndexesMaintained(latest: Snapshot | undefined): Promise<void> {
+    const name = latest?.indexManifest;
+    if (!name || this.maintainedIndexManifests.has(name)) return;
+    for (const e of await this.manifests.readIndexManifest(name)) {
+      if (e.kind === FileKind.ADD && e.indexType !== HASH_INDEX && e.indexType !== DELETION_VECTORS_INDEX)
+        throw new EddyError(
+          'UNSUPPORTED',
+          `writing to a table with '${e.indexType}' index files is not supported: Eddy does not maintain global indexes (${e.fileName}, in ${this.snapshots.snapshotPath(latest.id)})`,
+        );
+    }
+    if (this.maintainedIndexManifests.size >= 64) this.maintainedIndexManifests.clear();
+    this.maintainedIndexManifests.add(name);
+  }
+
   private async checkDeletedFilesLive(entries: readonly ManifestEntry[], latest: Snapshot | undefined): Promise<void> {
     const live = new Set<string>();
     if (latest) for (const e of await this.liveEntries(latest)) live.add(fileKey(e));

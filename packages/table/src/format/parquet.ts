@@ -7,7 +7,7 @@ import {
   type SchemaElement,
 } from 'hyparquet';
 import type { Column, VarBytes } from '../data/columns.ts';
-import { readCache } from '../io/read-cache.ts';
+import { readCache, readCacheKey } from '../io/read-cache.ts';
 import type { DataField } from '../types/data-types.ts';
 import { EddyError } from '../types/errors.ts';
 import type { InternalValue } from '../types/internal.ts';
@@ -80,8 +80,8 @@ export interface RowGroupStats {
 }
 
 export interface ParquetSelectOptions extends ParquetReadOptions {
-  /** The path names one immutable file (a table's data file): its footer may be cached by path. */
-  readonly cacheFooter?: boolean;
+  /** The path names one immutable file (a table's data file) read through this FileIO: its footer is cached per FileIO. */
+  readonly cacheFooter?: object;
   /** Keeps the row groups that may hold a wanted row; absent: every row group. */
   readonly rowGroupFilter?: (rg: RowGroupStats) => boolean;
 }
@@ -126,7 +126,7 @@ export async function readParquetSelected(
   const footer = await readFooter(
     whole ? { size, readRange: async (o, l) => whole.subarray(o, o + l) } : source,
     path,
-    options.cacheFooter === true,
+    options.cacheFooter,
   );
   const metadata = footer.metadata;
   const tail = footer.tail;
@@ -212,9 +212,13 @@ export interface ParquetFooter {
  * The footer of a file of `source.size` bytes: one ranged read from the end (two if large), or, when
  * `cache` (the path names an immutable file: a table's data file, named by a UUID), from the cache.
  */
-export async function readFooter(source: ParquetSource, path: string, cache: boolean): Promise<ParquetFooter> {
+export async function readFooter(
+  source: ParquetSource,
+  path: string,
+  cache: object | undefined,
+): Promise<ParquetFooter> {
   const size = source.size;
-  const key = `parquet-footer:${size}:${path}`;
+  const key = cache ? readCacheKey(cache, 'parquet-footer', `${size}:${path}`) : '';
   const hit = cache ? (readCache().get(key) as ParquetFooter | undefined) : undefined;
   if (hit) return hit;
   if (!Number.isSafeInteger(size) || size < 12)

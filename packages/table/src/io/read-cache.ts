@@ -77,3 +77,19 @@ export function readCache(): ByteLru<unknown> {
   }
   return shared;
 }
+
+const scopes = new WeakMap<object, number>();
+let nextScope = 1;
+
+/**
+ * The cache key of `file` read through `io`: entries are per storage client, so a table opened on
+ * another FileIO (another Catalog, another endpoint with the same paths) reads the file itself.
+ */
+export function readCacheKey(io: object, kind: string, file: string): string {
+  let id = scopes.get(io);
+  if (id === undefined) {
+    id = nextScope++;
+    scopes.set(io, id);
+  }
+  return `${id}:${kind}:${file}`;
+}

@@ -18,7 +18,7 @@ import {
 import type { Snapshot } from '../format/snapshot.ts';
 import { statsOfRows, toSimpleStats } from '../format/stats.ts';
 import { type FileIO, joinPath } from '../io/file-io.ts';
-import { readCache } from '../io/read-cache.ts';
+import { readCache, readCacheKey } from '../io/read-cache.ts';
 import type { DataType } from '../types/data-types.ts';
 import { EddyError } from '../types/errors.ts';
 import type { PathConfinement } from './table-paths.ts';
@@ -85,7 +85,7 @@ export class ManifestFiles {
 
   async readManifest(name: string): Promise<ManifestEntry[]> {
     const path = this.path(name);
-    const key = `manifest:${path}`;
+    const key = readCacheKey(this.io, 'manifest', path);
     const hit = readCache().get(key) as ManifestEntry[] | undefined;
     if (hit) return hit;
     const bytes = await this.io.read(path);
@@ -154,7 +154,11 @@ export class ManifestFiles {
     const fileName = `manifest-${this.uuid}-${this.manifestCounter++}`;
     const bytes = await encodeManifest(entries, this.codec);
     await this.io.write(this.path(fileName), bytes);
-    readCache().set(`manifest:${this.path(fileName)}`, [...entries], bytes.byteLength * 4 + entries.length * 1024);
+    readCache().set(
+      readCacheKey(this.io, 'manifest', this.path(fileName)),
+      [...entries],
+      bytes.byteLength * 4 + entries.length * 1024,
+    );
     let added = 0;
     let deleted = 0;
     let minBucket = Number.POSITIVE_INFINITY;

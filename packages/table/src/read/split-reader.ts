@@ -492,7 +492,7 @@ export class SplitReader {
         readAll: ranged ? undefined : () => this.io.read(path),
       },
       path,
-      { columns: names, rowGroupFilter, cacheFooter: true },
+      { columns: names, rowGroupFilter, cacheFooter: this.io },
     );
     if (selected.totalRows !== meta.rowCount) {
       throw new EddyError(
@@ -605,7 +605,7 @@ export class SplitReader {
     const old = fileSchema.fieldById(cur.id);
     if (!old || !sameType(old.type, cur.type)) return undefined;
     const source = { size: meta.fileSize, readRange: (o: number, l: number) => this.io.readRange(path, o, l) };
-    const footer = await readFooter(source, path, true);
+    const footer = await readFooter(source, path, this.io);
     if (footer.totalRows !== meta.rowCount) {
       throw new EddyError('CORRUPT_FILE', `${path}: has ${footer.totalRows} rows, the manifest says ${meta.rowCount}`, {
         path,

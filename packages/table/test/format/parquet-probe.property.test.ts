@@ -129,7 +129,7 @@ describe('probing a Parquet file by key', () => {
           );
           const source = { size: bytes.length, readRange: async (o: number, l: number) => bytes.slice(o, o + l) };
           const path = `probe-${seed}-${n}-${rowGroupRows}-${pageBytes}.parquet`;
-          const footer = await readFooter(source, path, false);
+          const footer = await readFooter(source, path, undefined);
           const wanted = fc.sample(keyValue(kind), { numRuns: 1 + (seed % 12), seed: seed + 1 });
           wanted.push(...fc.sample(fc.constantFrom(...rows.map((r) => r.k as InternalValue)), { numRuns: 3, seed }));
           // The key set as a `k IN (...)` filter sees it, and the row groups its statistics keep.
