@@ -20,6 +20,7 @@ import { statsOfRows, toSimpleStats } from '../format/stats.ts';
 import { type FileIO, joinPath } from '../io/file-io.ts';
 import type { DataType } from '../types/data-types.ts';
 import { EddyError } from '../types/errors.ts';
+import { type PublishedMetadata, publishedMetadata } from './published-metadata.ts';
 import type { PathConfinement } from './table-paths.ts';
 
 /** Bounded LRU of decoded immutable files, keyed by file name. */
@@ -59,6 +60,8 @@ export class ManifestFiles {
   private indexCounter = 0;
   private readonly lists = new LruCache<ManifestFileMeta[]>(64);
   private readonly manifests = new LruCache<ManifestEntry[]>(256);
+  /** What the table objects of this process on the same FileIO wrote. */
+  private readonly published: PublishedMetadata;
 
   constructor(
     private readonly io: FileIO,
@@ -68,6 +71,7 @@ export class ManifestFiles {
     private readonly confinement?: PathConfinement,
   ) {
     this.dir = joinPath(tablePath, 'manifest');
+    this.published = publishedMetadata(io, tablePath);
   }
 
   path(name: string): string {
@@ -75,8 +79,11 @@ export class ManifestFiles {
   }
 
   async readManifestList(name: string): Promise<ManifestFileMeta[]> {
-    const hit = this.lists.get(name);
-    if (hit) return hit;
+    const hit = this.lists.get(name) ?? this.published.lists.get(name);
+    if (hit) {
+      this.lists.set(name, hit);
+      return hit;
+    }
     const path = this.path(name);
     const metas = await decodeManifestList(await this.io.read(path), path);
     this.lists.set(name, metas);
@@ -87,7 +94,8 @@ export class ManifestFiles {
     const hit = this.manifests.get(name);
     if (hit) return hit;
     const path = this.path(name);
-    const entries = await decodeManifest(await this.io.read(path), path);
+    // Written by a sibling table object: confined below like a read one (its schema may differ).
+    const entries = this.published.manifests.get(name) ?? (await decodeManifest(await this.io.read(path), path));
     // A file outside the table's roots fails the whole manifest: nothing it names is read or deleted.
     if (this.confinement)
       for (const e of entries)
@@ -152,6 +160,7 @@ export class ManifestFiles {
     const bytes = await encodeManifest(entries, this.codec);
     await this.io.write(this.path(fileName), bytes);
     this.manifests.set(fileName, [...entries]);
+    this.published.manifests.set(fileName, [...entries]);
     let added = 0;
     let deleted = 0;
     let minBucket = Number.POSITIVE_INFINITY;
@@ -198,10 +207,13 @@ export class ManifestFiles {
     const bytes = await encodeManifestList(metas, this.codec);
     await this.io.write(this.path(name), bytes);
     this.lists.set(name, [...metas]);
+    this.published.lists.set(name, [...metas]);
     return { name, size: bytes.byteLength };
   }
 
   async delete(name: string): Promise<void> {
+    this.published.lists.delete(name);
+    this.published.manifests.delete(name);
     await this.io.delete(this.path(name));
   }
 }

@@ -1,6 +1,7 @@
 import { decodeSnapshot, encodeSnapshot, type Snapshot } from '../format/snapshot.ts';
 import { type FileIO, joinPath } from '../io/file-io.ts';
 import { EddyError } from '../types/errors.ts';
+import { type PublishedMetadata, publishedMetadata } from './published-metadata.ts';
 
 const SNAPSHOT_PREFIX = 'snapshot-';
 
@@ -8,14 +9,29 @@ const SNAPSHOT_PREFIX = 'snapshot-';
 export class SnapshotManager {
   readonly dir: string;
   private readonly cache = new Map<number, Snapshot>();
-  /** The highest snapshot id this process has seen exist: a LATEST hint below it is checked, not trusted. */
-  private highestSeen = 0;
+  /** What the table objects of this process on the same FileIO published (and the highest id seen). */
+  private readonly published: PublishedMetadata;
 
   constructor(
     private readonly io: FileIO,
     tablePath: string,
   ) {
     this.dir = joinPath(tablePath, 'snapshot');
+    this.published = publishedMetadata(io, tablePath);
+  }
+
+  /** The highest snapshot id this process has seen exist: a LATEST hint below it is checked, not trusted. */
+  private get highestSeen(): number {
+    return this.published.highestSeen;
+  }
+
+  private set highestSeen(id: number) {
+    this.published.highestSeen = id;
+  }
+
+  /** Whether snapshot `id` is known without asking: read or published here, or published by a sibling. */
+  private known(id: number): boolean {
+    return this.cache.has(id) || this.published.snapshots.get(id) !== undefined;
   }
 
   snapshotPath(id: number): string {
@@ -26,6 +42,11 @@ export class SnapshotManager {
   async snapshot(id: number): Promise<Snapshot> {
     const hit = this.cache.get(id);
     if (hit) return hit;
+    const sibling = this.published.snapshots.get(id);
+    if (sibling) {
+      this.remember(sibling);
+      return sibling;
+    }
     const path = this.snapshotPath(id);
     let bytes: Uint8Array;
     try {
@@ -90,7 +111,7 @@ export class SnapshotManager {
     if (hint !== undefined) {
       let id = hint;
       while (await this.snapshotExists(id + 1)) id++;
-      if (id > hint || (this.cache.has(hint) && hint >= this.highestSeen) || (await this.snapshotExists(hint))) {
+      if (id > hint || (this.known(hint) && hint >= this.highestSeen) || (await this.snapshotExists(hint))) {
         this.highestSeen = Math.max(this.highestSeen, id);
         return id;
       }
@@ -140,6 +161,7 @@ export class SnapshotManager {
   /** Deletes `snapshot-N` (expiry) and forgets it, so this process never serves it from the cache. */
   async deleteSnapshot(id: number): Promise<void> {
     this.cache.delete(id);
+    this.published.snapshots.delete(id);
     await this.io.delete(this.snapshotPath(id));
   }
 
@@ -153,6 +175,7 @@ export class SnapshotManager {
     const ok = await this.io.writeIfAbsent(this.snapshotPath(snapshot.id), encodeSnapshot(snapshot));
     if (ok) {
       this.remember(snapshot);
+      this.published.snapshots.set(snapshot.id, snapshot);
       this.highestSeen = Math.max(this.highestSeen, snapshot.id);
     }
     return ok;
