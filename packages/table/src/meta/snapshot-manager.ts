@@ -121,6 +121,24 @@ export class SnapshotManager {
     return ids.length > 0 ? ids[ids.length - 1] : undefined;
   }
 
+  /**
+   * The latest snapshot for a writer following the commits of others (it only raises its sequence
+   * numbers; its commit's own look-up and sequence guard are the check): from the highest snapshot
+   * this process has seen exist, probe forward — usually one request, `snapshot-(N+1)` absent,
+   * instead of the hint and a probe. It does not notice a rollback since (the commit's look-up
+   * reads the hint); more than two snapshots ahead it reads the hint.
+   */
+  async latestSnapshotToFollow(): Promise<Snapshot | undefined> {
+    let id = this.highestSeen;
+    if (id === 0 || !this.known(id)) return this.latestSnapshot();
+    for (let step = 0; await this.snapshotExists(id + 1); step++) {
+      if (step === 2) return this.latestSnapshot();
+      id++;
+      this.highestSeen = Math.max(this.highestSeen, id);
+    }
+    return this.snapshot(id);
+  }
+
   async earliestSnapshotId(): Promise<number | undefined> {
     const hint = await this.readHint('EARLIEST');
     if (hint !== undefined && (await this.snapshotExists(hint))) {
