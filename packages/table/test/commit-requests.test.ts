@@ -197,6 +197,20 @@ describe('requests per commit', () => {
     expect((await t.toArray()).map((row) => row.v)).toEqual(['w2']);
   });
 
+  it('a table dropped and created again at the same path shares nothing its predecessor published', async () => {
+    using dir = tempDir();
+    const { cat, t } = await setup(dir.path);
+    await t.upsert({ id: 1n, v: 'old' });
+    await t.upsert({ id: 2n, v: 'old' });
+    await cat.dropTable('d.t');
+    // Created again and written elsewhere, up to the same snapshot id.
+    const elsewhere = await Catalog.open(dir.path);
+    const again = await elsewhere.createTable('d.t', { columns: { id: 'BIGINT', v: 'STRING' }, primaryKey: ['id'] });
+    await again.upsert({ id: 3n, v: 'new' });
+    await again.upsert({ id: 4n, v: 'new' });
+    expect((await (await cat.getTable('d.t')).toArray()).map((r) => r.v)).toEqual(['new', 'new']);
+  });
+
   it('coalesced writers of one process (each its own table object) read nothing another of them wrote', async () => {
     using dir = tempDir();
     const wh = dir.path;

@@ -69,9 +69,11 @@ export class ManifestFiles {
     private readonly codec: ManifestCodec,
     /** Checks the external paths of the entries read (none: no check, for tests of the codec). */
     private readonly confinement?: PathConfinement,
+    /** Which table lives at the path (see publishedMetadata). */
+    incarnation = '',
   ) {
     this.dir = joinPath(tablePath, 'manifest');
-    this.published = publishedMetadata(io, tablePath);
+    this.published = publishedMetadata(io, tablePath, incarnation);
   }
 
   path(name: string): string {

@@ -38,17 +38,32 @@ export class PublishedMetadata {
 
 const registry = new WeakMap<FileIO, Map<string, PublishedMetadata>>();
 
-/** The shared record of one table (by FileIO instance and table path). */
-export function publishedMetadata(io: FileIO, tablePath: string): PublishedMetadata {
-  let byPath = registry.get(io);
-  if (!byPath) {
-    byPath = new Map();
-    registry.set(io, byPath);
+/**
+ * The shared record of one table: by FileIO instance, table path and `incarnation` (which table
+ * lives at the path: its schema id and creation time, so a table dropped and created again at the
+ * same path never shares what the old one's writers published).
+ */
+export function publishedMetadata(io: FileIO, tablePath: string, incarnation: string): PublishedMetadata {
+  let byTable = registry.get(io);
+  if (!byTable) {
+    byTable = new Map();
+    registry.set(io, byTable);
   }
-  let p = byPath.get(tablePath);
+  const key = `${tablePath}\n${incarnation}`;
+  let p = byTable.get(key);
   if (!p) {
     p = new PublishedMetadata();
-    byPath.set(tablePath, p);
+    byTable.set(key, p);
   }
   return p;
+}
+
+/** Forgets what was published to the tables at or under `path` (a dropped table or database). */
+export function forgetPublished(io: FileIO, path: string): void {
+  const byTable = registry.get(io);
+  if (!byTable) return;
+  for (const key of [...byTable.keys()]) {
+    const tablePath = key.slice(0, key.indexOf('\n'));
+    if (tablePath === path || tablePath.startsWith(`${path.replace(/\/+$/, '')}/`)) byTable.delete(key);
+  }
 }

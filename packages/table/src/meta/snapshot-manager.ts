@@ -12,12 +12,14 @@ export class SnapshotManager {
   /** What the table objects of this process on the same FileIO published (and the highest id seen). */
   private readonly published: PublishedMetadata;
 
+  /** `incarnation`: see publishedMetadata (tests of one manager alone may leave it out). */
   constructor(
     private readonly io: FileIO,
     tablePath: string,
+    incarnation = '',
   ) {
     this.dir = joinPath(tablePath, 'snapshot');
-    this.published = publishedMetadata(io, tablePath);
+    this.published = publishedMetadata(io, tablePath, incarnation);
   }
 
   /** The highest snapshot id this process has seen exist: a LATEST hint below it is checked, not trusted. */
