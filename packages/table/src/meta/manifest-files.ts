@@ -60,7 +60,7 @@ export class ManifestFiles {
   private indexCounter = 0;
   private readonly lists = new LruCache<ManifestFileMeta[]>(64);
   private readonly manifests = new LruCache<ManifestEntry[]>(256);
-  /** What the table objects of this process on the same FileIO wrote. */
+  /** What the table objects of this process on the same FileIO wrote or read. */
   private readonly published: PublishedMetadata;
 
   constructor(
@@ -89,6 +89,7 @@ export class ManifestFiles {
     const path = this.path(name);
     const metas = await decodeManifestList(await this.io.read(path), path);
     this.lists.set(name, metas);
+    this.published.lists.set(name, metas);
     return metas;
   }
 
@@ -96,14 +97,16 @@ export class ManifestFiles {
     const hit = this.manifests.get(name);
     if (hit) return hit;
     const path = this.path(name);
-    // Written by a sibling table object: confined below like a read one (its schema may differ).
-    const entries = this.published.manifests.get(name) ?? (await decodeManifest(await this.io.read(path), path));
+    // Written or read by a sibling table object: confined here all the same (its schema may differ).
+    const shared = this.published.manifests.get(name);
+    const entries = shared ?? (await decodeManifest(await this.io.read(path), path));
     // A file outside the table's roots fails the whole manifest: nothing it names is read or deleted.
     if (this.confinement)
       for (const e of entries)
         if (e.file.externalPath !== null)
           this.confinement.confine(e.file.externalPath, `_EXTERNAL_PATH of ${e.file.fileName}`, path);
     this.manifests.set(name, entries);
+    if (!shared) this.published.manifests.set(name, entries);
     return entries;
   }
 

@@ -1,10 +1,11 @@
 /**
- * The metadata this process wrote to a table recently — snapshots it published, manifest lists and
- * manifests — shared by every table object on the same FileIO and table path. Each table object
- * caches what it wrote itself; without this, the writers of one process (e.g. a coalesced group's
- * members, issue 23) read back over the network what another of them just wrote. Only files this
- * process created are kept: they are immutable (names are unique; a snapshot id is created once by
- * writeIfAbsent), so serving them is the same as reading them back.
+ * The metadata of a table this process wrote or read recently — snapshots, manifest lists and
+ * manifests — shared by every table object on the same FileIO and table path. Without it, the
+ * writers of one process (e.g. a coalesced group's members, issue 23) read back over the network
+ * what another of them just wrote, and each reads what another process published again. What a
+ * table object caches for itself is safe to share: manifest and list names are unique and never
+ * rewritten, a snapshot id is created once (writeIfAbsent), and a reader of manifests applies its
+ * own path confinement to shared entries.
  */
 import type { ManifestEntry } from '../format/manifest.ts';
 import type { ManifestFileMeta } from '../format/manifest-list.ts';

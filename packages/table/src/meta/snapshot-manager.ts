@@ -9,7 +9,7 @@ const SNAPSHOT_PREFIX = 'snapshot-';
 export class SnapshotManager {
   readonly dir: string;
   private readonly cache = new Map<number, Snapshot>();
-  /** What the table objects of this process on the same FileIO published (and the highest id seen). */
+  /** What the table objects of this process on the same FileIO published or read (and the highest id seen). */
   private readonly published: PublishedMetadata;
 
   /** `incarnation`: see publishedMetadata (tests of one manager alone may leave it out). */
@@ -31,7 +31,7 @@ export class SnapshotManager {
     this.published.highestSeen = id;
   }
 
-  /** Whether snapshot `id` is known without asking: read or published here, or published by a sibling. */
+  /** Whether snapshot `id` is known without asking: read or published by a table object of this process. */
   private known(id: number): boolean {
     return this.cache.has(id) || this.published.snapshots.get(id) !== undefined;
   }
@@ -62,6 +62,7 @@ export class SnapshotManager {
     const snap = decodeSnapshot(new TextDecoder().decode(bytes), path);
     if (snap.id !== id) throw new EddyError('CORRUPT_FILE', `${path}: holds snapshot id ${snap.id}`, { path });
     this.remember(snap);
+    this.published.snapshots.set(id, snap);
     return snap;
   }
 
