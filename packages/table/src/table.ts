@@ -112,6 +112,12 @@ void asContext;
  * row type: derived from the schema by `Catalog.createTable` (`RowOf<typeof schema>`), declared
  * with `catalog.getTable<Order>('shop.orders')`, or plain `Record<string, unknown>`.
  */
+/**
+ * Which table lives at a path, for sharing what this process published to it between table objects
+ * (meta/published-metadata.ts): a table dropped and created again differs in its schema's time.
+ */
+const incarnation = (schema: TableSchema) => `${schema.id}@${schema.timeMillis}`;
+
 export class Table<R extends object = Record<string, unknown>> {
   // The metadata managers are the table's parts (a TableContext), not its API: tools reach the
   // files through `@eddy/table/inspect`.
@@ -131,7 +137,7 @@ export class Table<R extends object = Record<string, unknown>> {
     schemas: SchemaManager,
   ) {
     this.schemas = schemas;
-    this.snapshots = new SnapshotManager(io, path);
+    this.snapshots = new SnapshotManager(io, path, incarnation(schema));
     this.current = schema;
     this.tablePaths = new TablePaths(path, schema);
     this.manifestFiles = new ManifestFiles(
@@ -139,6 +145,7 @@ export class Table<R extends object = Record<string, unknown>> {
       path,
       MANIFEST_CODEC[schema.options.manifestCompression],
       this.tablePaths.confinement,
+      incarnation(schema),
     );
   }
 
@@ -166,6 +173,7 @@ export class Table<R extends object = Record<string, unknown>> {
       this.path,
       MANIFEST_CODEC[schema.options.manifestCompression],
       this.tablePaths.confinement,
+      incarnation(schema),
     );
   }
 

@@ -2,6 +2,7 @@
  * What a commit asks of storage (issue 23): at a high commit rate every request counts (on S3 each
  * is billed and takes a round trip). A counting FileIO records the calls of steady-state commits.
  */
+import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { Catalog, type FileIO, type FileStatus, LocalFileIO } from '../src/index.ts';
@@ -105,19 +106,20 @@ describe('requests per commit', () => {
       expect(calls.filter((c) => c.op === 'write' && c.file === 'snapshot/LATEST')).toHaveLength(1);
       const lists = calls.filter((c) => c.op === 'write' && c.file.startsWith('manifest/manifest-list-'));
       expect(lists).toHaveLength(2);
-      // The snapshot directory is probed, never listed: the hint and the next id.
+      // The snapshot directory is probed, never listed: the commit reads the hint and probes the
+      // next id; following others' commits before the flush probes the next id only.
       const probes = calls.filter(
         (c) => c.op !== 'write' && c.op !== 'writeIfAbsent' && c.file.startsWith('snapshot/'),
       );
-      expect(probes.length, JSON.stringify(probes)).toBeLessThanOrEqual(4);
+      expect(probes.length, JSON.stringify(probes)).toBeLessThanOrEqual(3);
       // The commit-user record (exactly-once beyond expiry, also when another engine expires).
       expect(calls.filter((c) => c.op === 'write' && c.file.startsWith('commit-user/'))).toHaveLength(1);
-      // Everything but merged manifests (every `manifest.merge-min-count` commits) and the record: ≤ 10 requests.
+      // Everything but merged manifests (every `manifest.merge-min-count` commits) and the record: ≤ 9 requests.
       const merged = calls.filter(
         (c) =>
           c.op === 'write' && c.file.startsWith('manifest/manifest-') && !c.file.startsWith('manifest/manifest-list-'),
       ).length;
-      expect(calls.length - 1 - (merged - 1), JSON.stringify(calls)).toBeLessThanOrEqual(10);
+      expect(calls.length - 1 - (merged - 1), JSON.stringify(calls)).toBeLessThanOrEqual(9);
     }
     w.close();
   });
@@ -169,5 +171,95 @@ describe('requests per commit', () => {
     const r = await t.upsert({ id: 9n, v: 'y' });
     expect(r.snapshot?.id).toBe(3);
     expect((await t.listSnapshots()).map((s) => s.id)).toEqual([1, 2, 3]);
+  });
+
+  it('a writer following commits finds a rollback since what this process saw last, and its commit still wins', async () => {
+    using dir = tempDir();
+    const { t } = await setup(dir.path);
+    const w = t.newWriter({ commitUser: 'w' });
+    await w.write({ id: 1n, v: 'w1' });
+    await w.commit(1);
+    const other = await (await Catalog.open(dir.path)).getTable('d.t');
+    await other.upsert({ id: 1n, v: 'o2' });
+    await other.upsert({ id: 1n, v: 'o3' });
+    // This process sees snapshot 3 exist (the writer's table reads it)…
+    const seen = await t.latestSnapshot();
+    expect(seen?.id).toBe(3);
+    // …then 2 and 3 are rolled back elsewhere and their lists removed (as orphan cleanup would):
+    // following from 1 must not fail on them.
+    await other.rollbackTo({ snapshotId: 1 });
+    for (const list of [seen!.baseManifestList, seen!.deltaManifestList])
+      fs.rmSync(path.join(dir.path, 'd.db', 't', 'manifest', list));
+    await w.write({ id: 1n, v: 'w2' });
+    const r = await w.commit(2);
+    expect(r.snapshot?.id).toBe(2);
+    w.close();
+    expect((await t.toArray()).map((row) => row.v)).toEqual(['w2']);
+  });
+
+  it('a table dropped and created again at the same path shares nothing its predecessor published', async () => {
+    using dir = tempDir();
+    const { cat, t } = await setup(dir.path);
+    await t.upsert({ id: 1n, v: 'old' });
+    await t.upsert({ id: 2n, v: 'old' });
+    await cat.dropTable('d.t');
+    // Created again and written elsewhere, up to the same snapshot id.
+    const elsewhere = await Catalog.open(dir.path);
+    const again = await elsewhere.createTable('d.t', { columns: { id: 'BIGINT', v: 'STRING' }, primaryKey: ['id'] });
+    await again.upsert({ id: 3n, v: 'new' });
+    await again.upsert({ id: 4n, v: 'new' });
+    expect((await (await cat.getTable('d.t')).toArray()).map((r) => r.v)).toEqual(['new', 'new']);
+  });
+
+  it('coalesced writers of one process (each its own table object) read nothing another of them wrote', async () => {
+    using dir = tempDir();
+    const wh = dir.path;
+    const io = new RecordingFileIO(path.join(wh, 'd.db', 't'));
+    const cat = await Catalog.open(wh, { fileIO: io });
+    await cat.createTable('d.t', {
+      columns: { id: 'BIGINT', v: 'STRING' },
+      primaryKey: ['id'],
+      options: { bucket: '2', 'write-only': 'true', 'eddy.commit.coalesce-ms': '20' },
+    });
+    const N = 4;
+    const writers = await Promise.all(
+      Array.from({ length: N }, async (_, w) => (await cat.getTable('d.t')).newWriter({ commitUser: `w${w}` })),
+    );
+    const written = new Set<string>();
+    let requests = 0;
+    let commits = 0;
+    const rereads: Call[] = [];
+    for (let round = 1; round <= 12; round++) {
+      const mark = io.calls.length;
+      // Two at a time, so groups and the writers' look-ups interleave as in a stream.
+      const results = await Promise.all(
+        writers.map(async (wr, w) => {
+          if ((round + w) % 2 === 0) return undefined;
+          await wr.write([
+            { id: BigInt(round * 10 + w), v: 'x' },
+            { id: BigInt(w), v: `r${round}` },
+          ]);
+          return wr.commit(round);
+        }),
+      );
+      const calls = io.calls.slice(mark);
+      if (round > 2) {
+        // Nothing any writer of this process wrote is read back (the LATEST hint aside).
+        rereads.push(...calls.filter((c) => c.op === 'read' && c.file !== 'snapshot/LATEST' && written.has(c.file)));
+        requests += calls.length;
+        for (const r of results) if (r) commits++;
+      }
+      for (const c of calls) if (c.op === 'write' || c.op === 'writeIfAbsent') written.add(c.file);
+    }
+    for (const wr of writers) wr.close();
+    // Per commit: its data files (2 buckets), its commit-user record, its followCommits look-up
+    // and a share of the group's look-up, manifest, two lists, snapshot and LATEST.
+    console.log(`coalesced: ${(requests / commits).toFixed(2)} requests per commit, ${commits} commits`);
+    expect(rereads).toEqual([]);
+    // Per commit: its data files (2 buckets), its commit-user record, its followCommits look-up and
+    // (a share of) the group's look-up, schema probe, manifest, two lists, snapshot and LATEST: ≤ 13
+    // even when no two commits share a snapshot (8.9 measured; 20.8 when each writer read back the
+    // others' snapshots, lists and manifests, 9.9 when following read the hint too).
+    expect(requests / commits).toBeLessThanOrEqual(13);
   });
 });

@@ -1,6 +1,7 @@
 import * as nodePath from 'node:path';
 import { type FileIO, joinPath } from '../io/file-io.ts';
 import { fileIOForWarehouse, warehousePath } from '../io/warehouse.ts';
+import { forgetPublished } from '../meta/published-metadata.ts';
 import { SchemaManager } from '../schema/schema-manager.ts';
 import { type SchemaInput, TableSchema } from '../schema/table-schema.ts';
 import { Table } from '../table.ts';
@@ -108,6 +109,7 @@ export class Catalog implements AsyncDisposable {
       );
     }
     await this.io.deleteDirectory(this.databasePath(database));
+    forgetPublished(this.io, this.databasePath(database));
   }
 
   async listTables(database: string): Promise<string[]> {
@@ -164,5 +166,6 @@ export class Catalog implements AsyncDisposable {
       throw new EddyError('NOT_FOUND', `table '${formatIdentifier(id)}' does not exist`);
     }
     await this.io.deleteDirectory(this.tablePath(id));
+    forgetPublished(this.io, this.tablePath(id));
   }
 }

@@ -21,6 +21,7 @@ import { type FileIO, joinPath } from '../io/file-io.ts';
 import { readCache, readCacheKey } from '../io/read-cache.ts';
 import type { DataType } from '../types/data-types.ts';
 import { EddyError } from '../types/errors.ts';
+import { type PublishedMetadata, publishedMetadata } from './published-metadata.ts';
 import type { PathConfinement } from './table-paths.ts';
 
 /** Bounded LRU of decoded immutable files, keyed by file name. */
@@ -59,6 +60,8 @@ export class ManifestFiles {
   private listCounter = 0;
   private indexCounter = 0;
   private readonly lists = new LruCache<ManifestFileMeta[]>(64);
+  /** What the table objects of this process on the same FileIO wrote or read (lists, snapshots). */
+  private readonly published: PublishedMetadata;
 
   constructor(
     private readonly io: FileIO,
@@ -66,8 +69,11 @@ export class ManifestFiles {
     private readonly codec: ManifestCodec,
     /** Checks the external paths of the entries read (none: no check, for tests of the codec). */
     private readonly confinement?: PathConfinement,
+    /** Which table lives at the path (see publishedMetadata). */
+    incarnation = '',
   ) {
     this.dir = joinPath(tablePath, 'manifest');
+    this.published = publishedMetadata(io, tablePath, incarnation);
   }
 
   path(name: string): string {
@@ -75,11 +81,15 @@ export class ManifestFiles {
   }
 
   async readManifestList(name: string): Promise<ManifestFileMeta[]> {
-    const hit = this.lists.get(name);
-    if (hit) return hit;
+    const hit = this.lists.get(name) ?? this.published.lists.get(name);
+    if (hit) {
+      this.lists.set(name, hit);
+      return hit;
+    }
     const path = this.path(name);
     const metas = await decodeManifestList(await this.io.read(path), path);
     this.lists.set(name, metas);
+    this.published.lists.set(name, metas);
     return metas;
   }
 
@@ -205,10 +215,12 @@ export class ManifestFiles {
     const bytes = await encodeManifestList(metas, this.codec);
     await this.io.write(this.path(name), bytes);
     this.lists.set(name, [...metas]);
+    this.published.lists.set(name, [...metas]);
     return { name, size: bytes.byteLength };
   }
 
   async delete(name: string): Promise<void> {
+    this.published.lists.delete(name);
     await this.io.delete(this.path(name));
   }
 }

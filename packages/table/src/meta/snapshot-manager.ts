@@ -1,6 +1,7 @@
 import { decodeSnapshot, encodeSnapshot, type Snapshot } from '../format/snapshot.ts';
 import { type FileIO, joinPath } from '../io/file-io.ts';
 import { EddyError } from '../types/errors.ts';
+import { type PublishedMetadata, publishedMetadata } from './published-metadata.ts';
 
 const SNAPSHOT_PREFIX = 'snapshot-';
 
@@ -8,14 +9,31 @@ const SNAPSHOT_PREFIX = 'snapshot-';
 export class SnapshotManager {
   readonly dir: string;
   private readonly cache = new Map<number, Snapshot>();
-  /** The highest snapshot id this process has seen exist: a LATEST hint below it is checked, not trusted. */
-  private highestSeen = 0;
+  /** What the table objects of this process on the same FileIO published or read (and the highest id seen). */
+  private readonly published: PublishedMetadata;
 
+  /** `incarnation`: see publishedMetadata (tests of one manager alone may leave it out). */
   constructor(
     private readonly io: FileIO,
     tablePath: string,
+    incarnation = '',
   ) {
     this.dir = joinPath(tablePath, 'snapshot');
+    this.published = publishedMetadata(io, tablePath, incarnation);
+  }
+
+  /** The highest snapshot id this process has seen exist: a LATEST hint below it is checked, not trusted. */
+  private get highestSeen(): number {
+    return this.published.highestSeen;
+  }
+
+  private set highestSeen(id: number) {
+    this.published.highestSeen = id;
+  }
+
+  /** Whether snapshot `id` is known without asking: read or published by a table object of this process. */
+  private known(id: number): boolean {
+    return this.cache.has(id) || this.published.snapshots.get(id) !== undefined;
   }
 
   snapshotPath(id: number): string {
@@ -26,6 +44,11 @@ export class SnapshotManager {
   async snapshot(id: number): Promise<Snapshot> {
     const hit = this.cache.get(id);
     if (hit) return hit;
+    const sibling = this.published.snapshots.get(id);
+    if (sibling) {
+      this.remember(sibling);
+      return sibling;
+    }
     const path = this.snapshotPath(id);
     let bytes: Uint8Array;
     try {
@@ -39,6 +62,7 @@ export class SnapshotManager {
     const snap = decodeSnapshot(new TextDecoder().decode(bytes), path);
     if (snap.id !== id) throw new EddyError('CORRUPT_FILE', `${path}: holds snapshot id ${snap.id}`, { path });
     this.remember(snap);
+    this.published.snapshots.set(id, snap);
     return snap;
   }
 
@@ -90,7 +114,7 @@ export class SnapshotManager {
     if (hint !== undefined) {
       let id = hint;
       while (await this.snapshotExists(id + 1)) id++;
-      if (id > hint || (this.cache.has(hint) && hint >= this.highestSeen) || (await this.snapshotExists(hint))) {
+      if (id > hint || (this.known(hint) && hint >= this.highestSeen) || (await this.snapshotExists(hint))) {
         this.highestSeen = Math.max(this.highestSeen, id);
         return id;
       }
@@ -98,6 +122,24 @@ export class SnapshotManager {
     const ids = await this.listSnapshotIds();
     if (ids.length > 0) this.highestSeen = Math.max(this.highestSeen, ids[ids.length - 1]);
     return ids.length > 0 ? ids[ids.length - 1] : undefined;
+  }
+
+  /**
+   * The latest snapshot for a writer following the commits of others (it only raises its sequence
+   * numbers; its commit's own look-up and sequence guard are the check): from the highest snapshot
+   * this process has seen exist, probe forward — usually one request, `snapshot-(N+1)` absent,
+   * instead of the hint and a probe. It does not notice a rollback since (the commit's look-up
+   * reads the hint); more than two snapshots ahead it reads the hint.
+   */
+  async latestSnapshotToFollow(): Promise<Snapshot | undefined> {
+    let id = this.highestSeen;
+    if (id === 0 || !this.known(id)) return this.latestSnapshot();
+    for (let step = 0; await this.snapshotExists(id + 1); step++) {
+      if (step === 2) return this.latestSnapshot();
+      id++;
+      this.highestSeen = Math.max(this.highestSeen, id);
+    }
+    return this.snapshot(id);
   }
 
   async earliestSnapshotId(): Promise<number | undefined> {
@@ -140,6 +182,7 @@ export class SnapshotManager {
   /** Deletes `snapshot-N` (expiry) and forgets it, so this process never serves it from the cache. */
   async deleteSnapshot(id: number): Promise<void> {
     this.cache.delete(id);
+    this.published.snapshots.delete(id);
     await this.io.delete(this.snapshotPath(id));
   }
 
@@ -153,6 +196,7 @@ export class SnapshotManager {
     const ok = await this.io.writeIfAbsent(this.snapshotPath(snapshot.id), encodeSnapshot(snapshot));
     if (ok) {
       this.remember(snapshot);
+      this.published.snapshots.set(snapshot.id, snapshot);
       this.highestSeen = Math.max(this.highestSeen, snapshot.id);
     }
     return ok;

@@ -16,6 +16,7 @@ import {
 import { toInternalValue } from '../data/columns.ts';
 import { serializeBinaryRow } from '../format/binary-row.ts';
 import type { DataFileMeta } from '../format/manifest.ts';
+import type { Snapshot } from '../format/snapshot.ts';
 import { deleteFiles } from '../lsm/bucket-compaction.ts';
 import { compactTable } from '../lsm/table-compaction.ts';
 import { ExpireAfterCommit } from '../maintenance/expire-after-commit.ts';
@@ -111,10 +112,19 @@ function sequenceSource(t: TableContext): SequenceSource {
       return { snapshotId: latest.id, max: maxSequences(await t.manifests.liveEntries(latest)) };
     },
     async since(from) {
-      const latest = await t.snapshots.latestSnapshot();
-      if (!latest || latest.id <= from) return undefined;
-      const added = await addedSince(t.snapshots, t.manifests, from, latest);
-      return { through: added.through, max: maxSequences(added.entries) };
+      const follow = async (latest: Snapshot | undefined) => {
+        if (!latest || latest.id <= from) return undefined;
+        const added = await addedSince(t.snapshots, t.manifests, from, latest);
+        return { through: added.through, max: maxSequences(added.entries) };
+      };
+      // Following only raises sequence numbers (the commit's guard checks against the latest), so
+      // the cheap look-up serves; if what it found is gone (a rollback), the hint decides.
+      try {
+        return await follow(await t.snapshots.latestSnapshotToFollow());
+      } catch (e) {
+        if (!(e instanceof EddyError && e.code === 'NOT_FOUND')) throw e;
+        return await follow(await t.snapshots.latestSnapshot());
+      }
     },
   };
 }
