@@ -108,16 +108,16 @@ const asContext = (t: Table): TableContext => t;
 void asContext;
 
 /**
- * A Paimon table in a warehouse: write with upsert/delete or a writer, read with scan. `R` is the
- * row type: derived from the schema by `Catalog.createTable` (`RowOf<typeof schema>`), declared
- * with `catalog.getTable<Order>('shop.orders')`, or plain `Record<string, unknown>`.
- */
-/**
  * Which table lives at a path, for sharing what this process published to it between table objects
  * (meta/published-metadata.ts): a table dropped and created again differs in its schema's time.
  */
 const incarnation = (schema: TableSchema) => `${schema.id}@${schema.timeMillis}`;
 
+/**
+ * A Paimon table in a warehouse: write with upsert/delete or a writer, read with scan. `R` is the
+ * row type: derived from the schema by `Catalog.createTable` (`RowOf<typeof schema>`), declared
+ * with `catalog.getTable<Order>('shop.orders')`, or plain `Record<string, unknown>`.
+ */
 export class Table<R extends object = Record<string, unknown>> {
   // The metadata managers are the table's parts (a TableContext), not its API: tools reach the
   // files through `@eddy/table/inspect`.
