@@ -1,3 +1,4 @@
+import { availableParallelism } from 'node:os';
 import { defineConfig } from 'vitest/config';
 import { fromSource, sourceEnv } from './vitest.shared.ts';
 
@@ -15,6 +16,9 @@ export default defineConfig({
     testTimeout: 180_000,
     hookTimeout: 180_000,
     pool: 'forks',
+    // Vitest's default is one worker per core but one: a single worker on a 2-core machine, while
+    // many files mostly wait on subprocesses, workers and disk.
+    maxWorkers: Math.max(2, availableParallelism() - 1),
     globalSetup: ['test/build-dist.ts'],
   },
 });
