@@ -275,53 +275,36 @@ describe('snapshot expiry', () => {
     expect(readFileSync(hint, 'utf8')).toBe('1');
   });
 
-  it('two expiries racing: the one whose inputs the other deleted expires nothing and fails nothing', async () => {
-    using d = tempDir();
-    const table = await (await Catalog.open(d.path)).createTable('db.t', SCHEMA);
-    await commits(table, 8);
-    const before = await scanAll(table);
-    // A's FileIO runs a whole expiry B the moment A starts reading manifests for its plan.
-    let raced = false;
-    class RacingFileIO extends LocalFileIO {
-      override async read(p: string): Promise<Uint8Array> {
-        if (!raced && p.includes('/manifest/')) {
-          raced = true;
-          await table.expireSnapshots({ retainMin: 2, timeRetainedMs: 0 });
+  // A's FileIO runs a whole expiry B the moment A first reads a file `trigger` matches: B deletes
+  // what A planned with (a manifest), or a snapshot A saw exist before reading it.
+  it.each([
+    ['its inputs (a manifest)', (p: string) => p.includes('/manifest/')],
+    ['a snapshot between exists and read', (p: string) => /\/snapshot\/snapshot-\d+$/.test(p)],
+  ])(
+    'two expiries racing: the one that loses %s to the other expires nothing and fails nothing',
+    async (_n, trigger) => {
+      using d = tempDir();
+      const table = await (await Catalog.open(d.path)).createTable('db.t', SCHEMA);
+      await commits(table, 8);
+      const before = await scanAll(table);
+      let raced = false;
+      class RacingFileIO extends LocalFileIO {
+        override async read(p: string): Promise<Uint8Array> {
+          if (!raced && trigger(p)) {
+            raced = true;
+            await table.expireSnapshots({ retainMin: 2, timeRetainedMs: 0 });
+          }
+          return super.read(p);
         }
-        return super.read(p);
       }
-    }
-    const a = await (await Catalog.open(d.path, { fileIO: new RacingFileIO() })).getTable('db.t');
-    const r = await a.expireSnapshots({ retainMin: 2, timeRetainedMs: 0 });
-    expect(raced).toBe(true);
-    expect(r.expired).toEqual([]);
-    expect(await table.snapshots.listSnapshotIds()).toHaveLength(2);
-    await expectRetainedIntact(table, before);
-  });
-
-  it('two expiries racing: a snapshot the other deletes between exists and read is skipped, not an error', async () => {
-    using d = tempDir();
-    const table = await (await Catalog.open(d.path)).createTable('db.t', SCHEMA);
-    await commits(table, 8);
-    const before = await scanAll(table);
-    // A's first read of a snapshot file runs a whole expiry B first: A saw it exist, B deletes it.
-    let raced = false;
-    class RacingFileIO extends LocalFileIO {
-      override async read(p: string): Promise<Uint8Array> {
-        if (!raced && /\/snapshot\/snapshot-\d+$/.test(p)) {
-          raced = true;
-          await table.expireSnapshots({ retainMin: 2, timeRetainedMs: 0 });
-        }
-        return super.read(p);
-      }
-    }
-    const a = await (await Catalog.open(d.path, { fileIO: new RacingFileIO() })).getTable('db.t');
-    const r = await a.expireSnapshots({ retainMin: 2, timeRetainedMs: 0 });
-    expect(raced).toBe(true);
-    expect(r.expired).toEqual([]);
-    expect(await table.snapshots.listSnapshotIds()).toHaveLength(2);
-    await expectRetainedIntact(table, before);
-  });
+      const a = await (await Catalog.open(d.path, { fileIO: new RacingFileIO() })).getTable('db.t');
+      const r = await a.expireSnapshots({ retainMin: 2, timeRetainedMs: 0 });
+      expect(raced).toBe(true);
+      expect(r.expired).toEqual([]);
+      expect(await table.snapshots.listSnapshotIds()).toHaveLength(2);
+      await expectRetainedIntact(table, before);
+    },
+  );
 
   it('refuses with CORRUPT_FILE, deleting nothing, when a retained snapshot names a missing file', async () => {
     using d = tempDir();
