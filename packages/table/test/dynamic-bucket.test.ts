@@ -82,6 +82,42 @@ describe('dynamic bucket tables', () => {
     expect((await t.toArray()).map((r) => r.id).sort()).toEqual([1, 2, 3]);
   });
 
+  it('an overwrite drops the hash index files of the buckets it emptied, in the partitions it replaces', async () => {
+    using d = tempDir();
+    const c = await Catalog.open(d.path);
+    const t = await c.createTable('db.o', {
+      columns: { p: 'STRING', id: 'INT', v: 'STRING' },
+      primaryKey: ['p', 'id'],
+      partitionKeys: ['p'],
+      options: { bucket: -1, 'dynamic-bucket.target-row-num': 10 },
+    });
+    const rows = (p: string, ids: number[], v: string) => ids.map((id) => ({ p, id, v }));
+    const range = (n: number) => Array.from({ length: n }, (_, i) => i);
+    await t.upsert([...rows('a', range(30), 'one'), ...rows('b', range(30), 'one')]);
+    const bucketsOf = async (p: string) => {
+      const index = await t.manifests.readIndexManifest((await t.latestSnapshot())!.indexManifest!);
+      const hex = Buffer.from(p).toString('hex');
+      return index.filter((e) => Buffer.from(e.partition).toString('hex').includes(hex)).map((e) => e.bucket);
+    };
+    expect((await bucketsOf('a')).sort()).toEqual([0, 1, 2]);
+    // Keys 0..4 were assigned to bucket 0: the overwrite touches only bucket 0 of 'a'.
+    await t.overwrite(rows('a', [0, 1, 2], 'two'));
+    expect(await bucketsOf('a')).toEqual([0]);
+    expect((await bucketsOf('b')).sort()).toEqual([0, 1, 2]);
+    // Keys of the dropped buckets come back as new keys, each in exactly one bucket.
+    await t.upsert(rows('a', [3, 20, 29], 'three'));
+    const a = (await t.toArray()).filter((r) => r.p === 'a').sort((x, y) => x.id - y.id);
+    expect(a.map((r) => [r.id, r.v])).toEqual([
+      [0, 'two'],
+      [1, 'two'],
+      [2, 'two'],
+      [3, 'three'],
+      [20, 'three'],
+      [29, 'three'],
+    ]);
+    expect((await t.toArray()).filter((r) => r.p === 'b')).toHaveLength(30);
+  });
+
   it('refuses cross-partition upsert tables by name', async () => {
     using d = tempDir();
     const c = await Catalog.open(d.path);

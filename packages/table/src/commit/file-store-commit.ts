@@ -9,7 +9,7 @@ import type { CommitMessage } from '../meta/commit-message.ts';
 import type { CommitUserManager } from '../meta/commit-user-manager.ts';
 import { addedSince, bucketKeyOf, maxSequences } from '../meta/committed-sequences.ts';
 import { combineDeletionVectorIndex, type DeletionVectorIndexCommit, referencedDataFiles } from '../meta/dv-index.ts';
-import { combineHashIndex, type HashIndexCommit } from '../meta/hash-index.ts';
+import { combineHashIndex, type HashIndexCommit, indexKey } from '../meta/hash-index.ts';
 import type { ManifestFiles } from '../meta/manifest-files.ts';
 import { entriesPerFile, mergeManifests } from '../meta/manifest-merge.ts';
 import type { SnapshotManager } from '../meta/snapshot-manager.ts';
@@ -344,19 +344,8 @@ export class FileStoreCommit {
           ? await this.manifests.writeManifestList([changelogManifest])
           : undefined;
         if (changelogList) written.push(changelogList.name);
-        let indexManifest = latest?.indexManifest ?? null;
-        if (options.hashIndex) {
-          const previous = indexManifest ? await this.manifests.readIndexManifest(indexManifest) : [];
-          indexManifest = await this.manifests.writeIndexManifest(combineHashIndex(previous, options.hashIndex));
-          written.push(indexManifest);
-        }
-        if (options.deletionVectors) {
-          const previous = indexManifest ? await this.manifests.readIndexManifest(indexManifest) : [];
-          indexManifest = await this.manifests.writeIndexManifest(
-            combineDeletionVectorIndex(previous, options.deletionVectors),
-          );
-          written.push(indexManifest);
-        }
+        const indexManifest = await this.nextIndexManifest(latest, options, attemptEntries);
+        if (indexManifest !== (latest?.indexManifest ?? null)) written.push(indexManifest!);
         const snapshot: Snapshot = {
           version: 3,
           id: (latest?.id ?? 0) + 1,
@@ -457,6 +446,42 @@ export class FileStoreCommit {
    * one of them since it was planned, this commit would resurrect or double rows — it fails with
    * COMMIT_CONFLICT instead, and the caller discards its output and re-plans.
    */
+  /**
+   * The index manifest the new snapshot names: the latest one, with this commit's HASH or
+   * DELETION_VECTORS files replacing their buckets' files. An overwrite also drops the index files
+   * of the partitions it replaces, as Paimon's FileStoreCommitImpl.overwriteChanges does: every
+   * deletion-vector file (the files it marks are gone), and the HASH files of buckets it writes no
+   * file to. (Paimon's overwrite writer starts from an empty key index; Eddy's builds on the
+   * previous one, so a bucket it writes to keeps its file: dropping it would let a key that is
+   * there now be assigned again, to a second bucket.)
+   */
+  private async nextIndexManifest(
+    latest: Snapshot | undefined,
+    options: CommitOptions,
+    entries: readonly ManifestEntry[],
+  ): Promise<string | null> {
+    const name = latest?.indexManifest ?? null;
+    const overwrite = options.overwrite;
+    if (!options.hashIndex && !options.deletionVectors && !(overwrite && name)) return name;
+    let index = name ? await this.manifests.readIndexManifest(name) : [];
+    const before = index.length;
+    if (options.hashIndex) index = combineHashIndex(index, options.hashIndex);
+    if (options.deletionVectors) index = combineDeletionVectorIndex(index, options.deletionVectors);
+    if (overwrite) {
+      const added = new Set([...(options.hashIndex?.added ?? []), ...(options.deletionVectors?.added ?? [])]);
+      const written = new Set<string>();
+      for (const e of entries) if (e.kind === FileKind.ADD) written.add(indexKey(e.partition, e.bucket));
+      index = index.filter(
+        (e) =>
+          added.has(e) ||
+          !overwrite.replaces(e.partition) ||
+          (e.indexType === HASH_INDEX && written.has(indexKey(e.partition, e.bucket))),
+      );
+      if (!options.hashIndex && !options.deletionVectors && index.length === before) return name;
+    }
+    return this.manifests.writeIndexManifest(index);
+  }
+
   /**
    * Eddy maintains HASH and DELETION_VECTORS index files only. A global index (Paimon 2.x btree,
    * bitmap, full-text) describes the rows of the files it was built on: a commit that adds or
