@@ -166,11 +166,11 @@ export class TableInspector {
   }
 
   async readManifest(name: string): Promise<ManifestEntry[]> {
-    return this.table.manifests.readManifest(name);
+    return [...(await this.table.manifests.readManifest(name))];
   }
 
   async readIndexManifest(name: string): Promise<IndexManifestEntry[]> {
-    return this.table.manifests.readIndexManifest(name);
+    return [...(await this.table.manifests.readIndexManifest(name))];
   }
 
   /** The data files live at `snapshot`: its base and delta manifests merged (ADDs only). */

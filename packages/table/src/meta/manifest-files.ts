@@ -145,13 +145,19 @@ export class ManifestFiles {
     return merged;
   }
 
-  async readIndexManifest(name: string): Promise<IndexManifestEntry[]> {
+  /** The entries of an index manifest (immutable by name, so kept in the read cache like manifests). */
+  async readIndexManifest(name: string): Promise<readonly IndexManifestEntry[]> {
     const path = this.path(name);
-    const entries = await decodeIndexManifest(await this.io.read(path), path);
+    const key = readCacheKey(this.io, 'index-manifest', path);
+    const hit = readCache().get(key) as readonly IndexManifestEntry[] | undefined;
+    if (hit) return hit;
+    const bytes = await this.io.read(path);
+    const entries = await decodeIndexManifest(bytes, path);
     if (this.confinement)
       for (const e of entries)
         if (e.externalPath !== null && e.externalPath !== undefined)
           this.confinement.confine(e.externalPath, `_EXTERNAL_PATH of ${e.fileName}`, path);
+    readCache().set(key, entries, indexManifestWeight(bytes.byteLength, entries));
     return entries;
   }
 
@@ -205,7 +211,13 @@ export class ManifestFiles {
   /** Writes an index manifest (`index-manifest-<uuid>-<n>`: the complete set of live index files). */
   async writeIndexManifest(entries: readonly IndexManifestEntry[]): Promise<string> {
     const name = `index-manifest-${this.uuid}-${this.indexCounter++}`;
-    await this.io.write(this.path(name), await encodeIndexManifest(entries, this.codec));
+    const bytes = await encodeIndexManifest(entries, this.codec);
+    await this.io.write(this.path(name), bytes);
+    readCache().set(
+      readCacheKey(this.io, 'index-manifest', this.path(name)),
+      [...entries],
+      indexManifestWeight(bytes.byteLength, entries),
+    );
     return name;
   }
 
@@ -223,4 +235,11 @@ export class ManifestFiles {
     this.published.lists.delete(name);
     await this.io.delete(this.path(name));
   }
+}
+
+/** A generous estimate of decoded index entries (deletion-vector ranges carry a file name each). */
+function indexManifestWeight(bytes: number, entries: readonly IndexManifestEntry[]): number {
+  let ranges = 0;
+  for (const e of entries) ranges += e.deletionVectorRanges?.length ?? 0;
+  return bytes * 4 + entries.length * 512 + ranges * 128;
 }
