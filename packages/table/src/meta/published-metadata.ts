@@ -25,6 +25,9 @@ class Recent<K, V> {
   delete(k: K): void {
     this.map.delete(k);
   }
+  deleteWhere(drop: (k: K) => boolean): void {
+    for (const k of [...this.map.keys()]) if (drop(k)) this.map.delete(k);
+  }
 }
 
 export class PublishedMetadata {
@@ -32,6 +35,12 @@ export class PublishedMetadata {
   readonly lists = new Recent<string, ManifestFileMeta[]>(64);
   /** The highest snapshot id a table object of this process published or saw exist. */
   highestSeen = 0;
+  /**
+   * Raised when a look-up finds the latest snapshot below `highestSeen`: the table was rolled back
+   * (expiry never removes the latest), so ids above it may be reused by new commits and every
+   * table object drops the snapshots it cached (SnapshotManager.checkRollback).
+   */
+  rollbacks = 0;
 }
 
 const registry = new WeakMap<FileIO, Map<string, PublishedMetadata>>();

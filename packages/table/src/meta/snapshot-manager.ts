@@ -9,6 +9,8 @@ const SNAPSHOT_PREFIX = 'snapshot-';
 export class SnapshotManager {
   readonly dir: string;
   private readonly cache = new Map<number, Snapshot>();
+  /** `published.rollbacks` when `cache` was last known valid. */
+  private rollbacksSeen: number;
   /** What the table objects of this process on the same FileIO published or read (and the highest id seen). */
   private readonly published: PublishedMetadata;
 
@@ -20,6 +22,30 @@ export class SnapshotManager {
   ) {
     this.dir = joinPath(tablePath, 'snapshot');
     this.published = publishedMetadata(io, tablePath, incarnation);
+    this.rollbacksSeen = this.published.rollbacks;
+  }
+
+  /** Drops this object's cached snapshots when another table object of this process saw a rollback. */
+  private get validCache(): Map<number, Snapshot> {
+    if (this.rollbacksSeen !== this.published.rollbacks) {
+      this.cache.clear();
+      this.rollbacksSeen = this.published.rollbacks;
+    }
+    return this.cache;
+  }
+
+  /**
+   * The latest id is below one this process saw exist: the table was rolled back (by Eddy or another
+   * engine's rollback_to) and ids after the rollback's target may already be reused by new commits,
+   * the latest itself too. Forget every cached snapshot, in every table object of this process. (A
+   * rollback followed by commits past the highest id seen before this process looks again cannot
+   * be told from new commits; see docs/decisions.md.)
+   */
+  private checkRollback(latest: number): void {
+    if (latest >= this.highestSeen) return;
+    this.published.snapshots.deleteWhere(() => true);
+    this.published.rollbacks++;
+    this.published.highestSeen = latest;
   }
 
   /** The highest snapshot id this process has seen exist: a LATEST hint below it is checked, not trusted. */
@@ -33,7 +59,7 @@ export class SnapshotManager {
 
   /** Whether snapshot `id` is known without asking: read or published by a table object of this process. */
   private known(id: number): boolean {
-    return this.cache.has(id) || this.published.snapshots.get(id) !== undefined;
+    return this.validCache.has(id) || this.published.snapshots.get(id) !== undefined;
   }
 
   snapshotPath(id: number): string {
@@ -42,7 +68,7 @@ export class SnapshotManager {
 
   /** Reads snapshot `id`; snapshots are immutable, so they are cached by id. */
   async snapshot(id: number): Promise<Snapshot> {
-    const hit = this.cache.get(id);
+    const hit = this.validCache.get(id);
     if (hit) return hit;
     const sibling = this.published.snapshots.get(id);
     if (sibling) {
@@ -68,9 +94,10 @@ export class SnapshotManager {
 
   /** Caches a snapshot, dropping the least recently added beyond 256 (a commit's exactly-once walk reads the newest). */
   private remember(snap: Snapshot): void {
-    this.cache.delete(snap.id);
-    this.cache.set(snap.id, snap);
-    if (this.cache.size > 256) this.cache.delete(this.cache.keys().next().value as number);
+    const cache = this.validCache;
+    cache.delete(snap.id);
+    cache.set(snap.id, snap);
+    if (cache.size > 256) cache.delete(cache.keys().next().value as number);
   }
 
   /** Asks storage, not the cache: another process may have expired the snapshot. */
@@ -115,13 +142,16 @@ export class SnapshotManager {
       let id = hint;
       while (await this.snapshotExists(id + 1)) id++;
       if (id > hint || (this.known(hint) && hint >= this.highestSeen) || (await this.snapshotExists(hint))) {
+        this.checkRollback(id);
         this.highestSeen = Math.max(this.highestSeen, id);
         return id;
       }
     }
     const ids = await this.listSnapshotIds();
-    if (ids.length > 0) this.highestSeen = Math.max(this.highestSeen, ids[ids.length - 1]);
-    return ids.length > 0 ? ids[ids.length - 1] : undefined;
+    const latest = ids.length > 0 ? ids[ids.length - 1] : 0;
+    this.checkRollback(latest);
+    this.highestSeen = Math.max(this.highestSeen, latest);
+    return latest > 0 ? latest : undefined;
   }
 
   /**
@@ -181,7 +211,7 @@ export class SnapshotManager {
 
   /** Deletes `snapshot-N` (expiry) and forgets it, so this process never serves it from the cache. */
   async deleteSnapshot(id: number): Promise<void> {
-    this.cache.delete(id);
+    this.validCache.delete(id);
     this.published.snapshots.delete(id);
     await this.io.delete(this.snapshotPath(id));
   }
