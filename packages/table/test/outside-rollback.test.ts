@@ -11,7 +11,11 @@ describe('a rollback by another process', () => {
   it('is noticed at the next look-up of the latest snapshot: no table object of this process serves a snapshot it cached before', async () => {
     using dir = tempDir();
     const here = await Catalog.open(dir.path);
-    const t = await here.createTable('d.t', { columns: { id: 'INT', v: 'STRING' }, primaryKey: ['id'], options: { bucket: 1 } });
+    const t = await here.createTable('d.t', {
+      columns: { id: 'INT', v: 'STRING' },
+      primaryKey: ['id'],
+      options: { bucket: 1 },
+    });
     for (let k = 1; k <= 4; k++) await t.upsert({ id: k, v: 'old' });
     // A second table object of this process reads snapshot 3 (cached by id).
     const t2 = await here.getTable('d.t');
@@ -32,6 +36,6 @@ describe('a rollback by another process', () => {
     // A commit from this process builds on the new snapshot 3, not on the one it wrote before.
     const r = await t.upsert({ id: 10, v: 'here' });
     expect(r.snapshot?.id).toBe(4);
-    expect((await there.toArray()).map((row) => row.id).sort((a, b) => a - b)).toEqual([1, 2, 9, 10]);
+    expect((await there.toArray()).map((row) => Number(row.id)).sort((a, b) => a - b)).toEqual([1, 2, 9, 10]);
   });
 });
