@@ -11,7 +11,7 @@ import { readCache, readCacheKey } from '../io/read-cache.ts';
 import type { DataField } from '../types/data-types.ts';
 import { EddyError } from '../types/errors.ts';
 import type { InternalValue } from '../types/internal.ts';
-import { parquetWorkers } from './parquet-workers.ts';
+import { type EncodeOptions, parquetWorkers } from './parquet-workers.ts';
 import type { ColumnStats } from './stats.ts';
 
 export type ParquetCompression = 'zstd' | 'snappy' | 'gzip' | 'lz4' | 'none';
@@ -45,20 +45,51 @@ export async function writeParquet(
   path = 'a Parquet file',
 ): Promise<Uint8Array> {
   const ipc = arrow.tableToIPC(new arrow.Table(batch), 'stream');
-  const job = {
-    op: 'encode' as const,
-    bytes: ipc,
-    options: {
-      compression: options.compression,
-      createdBy: CREATED_BY,
-      deltaColumns: options.deltaColumns,
-      plainColumns: options.plainColumns,
-      rowGroupRows: options.rowGroupRows,
-      pageBytes: options.pageBytes,
-      pageIndex: options.pageIndex,
-    },
-  };
+  const job = { op: 'encode' as const, bytes: ipc, options: encodeOptions(options) };
   return parquetWorkers().run(job, path, true);
+}
+
+/**
+ * @internal Rows per slice of a streamed encode: a row group of a primary-key file
+ * (PRIMARY_KEY_LAYOUT). Tests lower it so small files take the streamed path.
+ */
+export const encodeTuning = { sliceRows: 128 * 1024 };
+
+/**
+ * Writes `rows` rows as one Parquet file, handed to the encoder in slices of `sliceRows` made by
+ * `batchOf(start, end)` only when the worker asks for them: neither this thread nor the worker's
+ * WebAssembly memory (which never shrinks) holds the file's rows twice over — one slice is in
+ * flight, and the encoder buffers one row group. A file of one slice is encoded as one batch.
+ */
+export async function writeParquetSlices(
+  rows: number,
+  batchOf: (start: number, end: number) => arrow.RecordBatch,
+  options: ParquetWriteOptions,
+  path = 'a Parquet file',
+  sliceRows = encodeTuning.sliceRows,
+): Promise<Uint8Array> {
+  if (rows <= sliceRows) return writeParquet(batchOf(0, rows), options, path);
+  let start = 0;
+  const next = (): Uint8Array | undefined => {
+    if (start >= rows) return undefined;
+    const end = Math.min(rows, start + sliceRows);
+    const ipc = arrow.tableToIPC(new arrow.Table(batchOf(start, end)), 'stream');
+    start = end;
+    return ipc;
+  };
+  return parquetWorkers().run({ op: 'encode-stream', options: encodeOptions(options), next }, path);
+}
+
+function encodeOptions(options: ParquetWriteOptions): EncodeOptions {
+  return {
+    compression: options.compression,
+    createdBy: CREATED_BY,
+    deltaColumns: options.deltaColumns,
+    plainColumns: options.plainColumns,
+    rowGroupRows: options.rowGroupRows,
+    pageBytes: options.pageBytes,
+    pageIndex: options.pageIndex,
+  };
 }
 
 /** Where a file's bytes come from: ranged reads, or the whole file at once. */

@@ -1,11 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import * as nodePath from 'node:path';
 import { arrowField, arrowToColumn, makeRecordBatch } from '../data/arrow.ts';
-import { type Column, columnValue } from '../data/columns.ts';
+import { type Column, columnValue, gatherColumn, sliceColumn } from '../data/columns.ts';
 import { serializeBinaryRow } from '../format/binary-row.ts';
 import type { DataFileMeta } from '../format/manifest.ts';
-import { encodingHints, readParquet, writeParquet } from '../format/parquet.ts';
-import { columnStats, toSimpleStats } from '../format/stats.ts';
+import { encodingHints, readParquet, writeParquetSlices } from '../format/parquet.ts';
+import { columnStatsOf, toSimpleStats } from '../format/stats.ts';
 import { type FileIO, joinPath } from '../io/file-io.ts';
 import {
   KEY_FIELD_ID_START,
@@ -40,7 +40,14 @@ export const PRIMARY_KEY_LAYOUT = { rowGroupRows: 128 * 1024, pageBytes: 64 * 10
 
 /** Records sorted by key, one per key, with their system columns. */
 export interface KeyValueRecords {
+  /** The table's columns: in record order, or (with `order`) rows in any order. */
   readonly columns: readonly Column[];
+  /**
+   * Record i is row `order[i]` of `columns` (a writer's sort permutation): the rows are gathered a
+   * slice at a time while the file encodes, never as a whole sorted copy of the buffer.
+   */
+  readonly order?: Uint32Array;
+  /** In record order. */
   readonly seq: BigInt64Array;
   readonly kind: Int8Array;
   readonly length: number;
@@ -61,7 +68,7 @@ export async function writeKeyValueFile(
   level: number,
   fileSource: FileSource,
 ): Promise<DataFileMeta> {
-  const { columns, seq, kind, length: m } = records;
+  const { columns, seq, kind, length: m, order } = records;
   const keyIdx = schema.trimmedPrimaryKeys.map((k) => schema.fieldIndex(k));
   let minSeq = seq[0];
   let maxSeq = seq[0];
@@ -80,11 +87,18 @@ export async function writeKeyValueFile(
   const seqCol: Column = { type: SEQUENCE_FIELD.type, length: m, data: seq, validity: null };
   const kindCol: Column = { type: KIND_FIELD.type, length: m, data: kind, validity: null };
   const all = [...keyCols, seqCol, kindCol, ...columns];
-  const bytes = await writeParquet(
-    makeRecordBatch(
-      fields.map((f) => arrowField(f)),
-      all,
-    ),
+  const arrowFields = fields.map((f) => arrowField(f));
+  // Row `r` of the file is row rowOf(r) of the table columns.
+  const rowOf = (r: number) => (order ? order[r] : r);
+  const bytes = await writeParquetSlices(
+    m,
+    (start, end) => {
+      const rows = order?.subarray(start, end);
+      // Key columns are table columns, gathered once per slice and used twice.
+      const table = columns.map((c) => (rows ? gatherColumn(c, rows) : sliceColumn(c, start, end)));
+      const system = [sliceColumn(seqCol, start, end), sliceColumn(kindCol, start, end)];
+      return makeRecordBatch(arrowFields, [...keyIdx.map((i) => table[i]), ...system, ...table]);
+    },
     {
       compression: schema.options.fileCompression,
       zstdLevel: schema.options.zstdLevel,
@@ -95,17 +109,20 @@ export async function writeKeyValueFile(
   );
   await io.write(path, bytes);
   const keyTypes = keyFields.map((f) => f.type);
-  const keyValues = (row: number) => keyCols.map((c) => columnValue(c, row));
+  const keyValues = (row: number) => keyCols.map((c) => columnValue(c, rowOf(row)));
   return {
     fileName: nodePath.posix.basename(path),
     fileSize: bytes.byteLength,
     rowCount: m,
     minKey: serializeBinaryRow(keyTypes, keyValues(0)),
     maxKey: serializeBinaryRow(keyTypes, keyValues(m - 1)),
-    keyStats: toSimpleStats(keyTypes, keyCols.map(columnStats)),
+    keyStats: toSimpleStats(
+      keyTypes,
+      keyCols.map((c) => columnStatsOf(c, order)),
+    ),
     valueStats: toSimpleStats(
       schema.fields.map((f) => f.type),
-      columns.map(columnStats),
+      columns.map((c) => columnStatsOf(c, order)),
     ),
     minSequenceNumber: minSeq,
     maxSequenceNumber: maxSeq,
