@@ -60,20 +60,22 @@ function encode(job) {
 // A streamed encode: the parent sends the rows in slices (an IPC stream each) when asked, so this
 // worker's WebAssembly memory — which never shrinks — holds one slice and the row group being
 // written, not the whole file twice over.
-let nextSlice; // resolves the pending request for a slice
+let pending; // the request for a slice: { id, resolve }
 
 function requestSlice(id) {
   return new Promise((resolve) => {
-    nextSlice = resolve;
+    pending = { id, resolve };
     parentPort.postMessage({ id, pull: true });
   });
 }
 
 async function encodeStream(job) {
+  // One slice is requested ahead, so the parent makes slice k + 1 while this thread encodes slice k.
+  let ahead = requestSlice(job.id);
   const batches = new ReadableStream(
     {
       async pull(controller) {
-        const m = await requestSlice(job.id);
+        const m = await ahead;
         if (m.error !== undefined) {
           controller.error(new Error(m.error));
           return;
@@ -82,6 +84,7 @@ async function encodeStream(job) {
           controller.close();
           return;
         }
+        ahead = requestSlice(job.id);
         const table = wasm.Table.fromIPCStream(m.slice);
         try {
           for (const b of table.recordBatches()) controller.enqueue(b);
@@ -109,10 +112,13 @@ async function encodeStream(job) {
 }
 
 parentPort.on('message', async (job) => {
-  if (job.slice !== undefined || job.end) {
-    const resolve = nextSlice;
-    nextSlice = undefined;
-    resolve?.(job);
+  if (job.slice !== undefined || job.end || job.error !== undefined) {
+    // A reply to a request of a job that already failed is dropped.
+    const p = pending;
+    if (p?.id === job.id) {
+      pending = undefined;
+      p.resolve(job);
+    }
     return;
   }
   try {

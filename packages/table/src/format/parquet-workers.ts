@@ -129,15 +129,15 @@ class Slot {
       slice = q.job.next();
     } catch (e) {
       q.producerError = e instanceof Error ? e : new Error(String(e));
-      this.worker.postMessage({ error: q.producerError.message });
+      this.worker.postMessage({ id: q.id, error: q.producerError.message });
       return;
     }
     if (slice === undefined) {
-      this.worker.postMessage({ end: true });
+      this.worker.postMessage({ id: q.id, end: true });
       return;
     }
     const owned = slice.byteOffset === 0 && slice.byteLength === slice.buffer.byteLength ? slice : slice.slice();
-    this.worker.postMessage({ slice: owned }, [owned.buffer as ArrayBuffer]);
+    this.worker.postMessage({ id: q.id, slice: owned }, [owned.buffer as ArrayBuffer]);
   }
 
   private die(why: string): void {

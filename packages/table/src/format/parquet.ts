@@ -403,6 +403,14 @@ export async function readParquet(
 const PARALLEL_DECODE_MIN_ROWS = 64 * 1024;
 
 /**
+ * Rows above which a decode job takes no further row group. A worker's WebAssembly memory grows to
+ * hold its largest job several times over and never shrinks: half of a 1M-row file per job left
+ * each worker at 250 MB; jobs of a row group or two (a primary-key file's groups hold 128Ki rows)
+ * keep it near 45 MB, and the jobs of a file still spread over every worker.
+ */
+const DECODE_JOB_MAX_ROWS = 256 * 1024;
+
+/**
  * Decodes the kept row groups of a file: as one job, or, when there are several and enough rows,
  * as contiguous runs of row groups on several workers at once (the file's bytes shared with them
  * through a SharedArrayBuffer, never copied per worker), their batches concatenated in file order.
@@ -417,21 +425,29 @@ async function decodeRowGroups(
 ): Promise<arrow.Table> {
   const workers = parquetWorkers().size;
   const rows = kept.reduce((n, rg) => n + rg.rows, 0);
-  if (workers < 2 || kept.length < 2 || rows < PARALLEL_DECODE_MIN_ROWS)
+  if (kept.length < 2 || (rows <= DECODE_JOB_MAX_ROWS && (workers < 2 || rows < PARALLEL_DECODE_MIN_ROWS)))
     return decodeParquet(bytes, path, columns, rowGroups, true);
   let shared = bytes;
   if (!(bytes.buffer instanceof SharedArrayBuffer)) {
     shared = new Uint8Array(new SharedArrayBuffer(bytes.byteLength));
     shared.set(bytes);
   }
-  // Contiguous parts of about equal rows, one per worker.
+  // Contiguous parts of about equal rows: one per worker, or more when a part would exceed
+  // DECODE_JOB_MAX_ROWS (a row group larger than that is a part alone); extra parts queue.
+  const count = Math.min(kept.length, Math.max(workers, Math.ceil(rows / DECODE_JOB_MAX_ROWS)));
+  const per = rows / count;
   const parts: number[][] = [];
-  const per = rows / Math.min(workers, kept.length);
   let acc = 0;
+  let partRows = 0;
   for (const rg of kept) {
-    if (parts.length === 0 || (acc >= per * parts.length && parts.length < workers)) parts.push([]);
+    const full = partRows > 0 && partRows + rg.rows > DECODE_JOB_MAX_ROWS;
+    if (parts.length === 0 || full || (acc >= per * parts.length && parts.length < count)) {
+      parts.push([]);
+      partRows = 0;
+    }
     parts[parts.length - 1].push(rg.index);
     acc += rg.rows;
+    partRows += rg.rows;
   }
   const tables = await Promise.all(parts.map((p) => decodeParquet(shared, path, columns, p, false)));
   return new arrow.Table(tables.flatMap((t) => t.batches));
