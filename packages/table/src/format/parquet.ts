@@ -50,10 +50,11 @@ export async function writeParquet(
 }
 
 /**
- * @internal Rows per slice of a streamed encode: a row group of a primary-key file
- * (PRIMARY_KEY_LAYOUT). Tests lower it so small files take the streamed path.
+ * @internal Rows per slice of a streamed encode: a quarter of a primary-key file's row group
+ * (PRIMARY_KEY_LAYOUT), which keeps a worker's WebAssembly memory near 23 MB (45 MB at a whole
+ * row group). Tests lower it so small files take the streamed path.
  */
-export const encodeTuning = { sliceRows: 128 * 1024 };
+export const encodeTuning = { sliceRows: 32 * 1024 };
 
 /**
  * Writes `rows` rows as one Parquet file, handed to the encoder in slices of `sliceRows` made by
@@ -405,10 +406,10 @@ const PARALLEL_DECODE_MIN_ROWS = 64 * 1024;
 /**
  * Rows above which a decode job takes no further row group. A worker's WebAssembly memory grows to
  * hold its largest job several times over and never shrinks: half of a 1M-row file per job left
- * each worker at 250 MB; jobs of a row group or two (a primary-key file's groups hold 128Ki rows)
- * keep it near 45 MB, and the jobs of a file still spread over every worker.
+ * each worker at 250 MB, and growing it is slow; a job of one primary-key row group (128Ki rows)
+ * keeps it near 45–100 MB, and the jobs of a file still spread over every worker.
  */
-const DECODE_JOB_MAX_ROWS = 256 * 1024;
+const DECODE_JOB_MAX_ROWS = 128 * 1024;
 
 /**
  * Decodes the kept row groups of a file: as one job, or, when there are several and enough rows,
