@@ -71,6 +71,7 @@ export class Ctx {
   ingestTable?: Table;
   ingestArrowTable?: Table;
   readonly pointTables = new Map<string, Table>();
+  dvTable?: Table;
   duck?: { con: DuckDBConnection; loadFile: string; roundFiles: string[]; sortedFinal?: string };
   lanceConn?: LanceConnection;
   lanceTable?: LanceTable;
@@ -226,6 +227,26 @@ export class Ctx {
     const src = await this.ensureIngest();
     cpSync(src.path, path.join(path.dirname(src.path), name), { recursive: true });
     return this.catalog.getTable(`bench.${name}`);
+  }
+
+  /**
+   * The ingest workload written into a deletion-vector table (`deletion-vectors.enabled`, not
+   * write-only): after each commit the writer compacts level 0 up and marks the replaced rows in
+   * deletion vectors, so its latest snapshot holds the state after every round in files a reader
+   * reads once each, without a merge (Paimon's read-optimised mode).
+   */
+  async ensureDvTable(): Promise<Table> {
+    if (!this.dvTable) {
+      const { 'write-only': _, ...opts } = TABLE_OPTIONS(this.p);
+      const t = await this.catalog.createTable('bench.ingest_dv', {
+        columns: { ...COLUMNS },
+        primaryKey: ['id'],
+        options: { ...opts, 'deletion-vectors.enabled': 'true' },
+      });
+      await this.writeIngest(t, 'arrow');
+      this.dvTable = t;
+    }
+    return this.dvTable;
   }
 
   /**

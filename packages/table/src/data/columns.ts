@@ -413,6 +413,14 @@ export function columnValue(col: Column, row: number): InternalValue {
   return t === 'BOOLEAN' ? v === 1 : v;
 }
 
+/** A new column of rows [start, end) of `col`. */
+export function sliceColumn(col: Column, start: number, end: number): Column {
+  if (start === 0 && end === col.length) return col;
+  const idx = new Uint32Array(end - start);
+  for (let i = 0; i < idx.length; i++) idx[i] = start + i;
+  return gatherColumn(col, idx);
+}
+
 /** A new column of the rows `idx` of `col`, in that order. */
 export function gatherColumn(col: Column, idx: Uint32Array): Column {
   const n = idx.length;
@@ -624,11 +632,14 @@ export class ColumnBuilder {
     return this.n;
   }
 
-  /** Approximate bytes held (for the shared write buffer). */
+  /**
+   * Bytes held (for the shared write buffer): what is allocated — capacity grows by doubling, so
+   * counting only the rows appended would let a full buffer hold up to twice its budget.
+   */
   get byteSize(): number {
-    let b = this.n;
-    if (this.fixed !== null) b += Array.isArray(this.fixed) ? this.n * 24 : this.n * this.fixed.BYTES_PER_ELEMENT;
-    else b += this.n * 4 + this.offsets![this.n];
+    let b = this.validity === null ? 0 : this.validity.byteLength;
+    if (this.fixed !== null) b += Array.isArray(this.fixed) ? this.n * 24 : this.fixed.byteLength;
+    else b += this.offsets!.byteLength + this.bytes!.length;
     return b;
   }
 

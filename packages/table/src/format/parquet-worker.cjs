@@ -38,8 +38,7 @@ async function decode(job) {
   }
 }
 
-function encode(job) {
-  const o = job.options;
+function writerProperties(o) {
   let builder = new wasm.WriterPropertiesBuilder()
     .setCompression(COMPRESSION[o.compression])
     .setCreatedBy(o.createdBy)
@@ -51,12 +50,80 @@ function encode(job) {
   for (const c of o.plainColumns ?? []) builder = builder.setColumnDictionaryEnabled(c, false);
   // Chunk statistics prune row groups; `pageIndex` adds the column and offset indexes (page min/max).
   builder = builder.setStatisticsEnabled(o.pageIndex ? wasm.EnabledStatistics.Page : wasm.EnabledStatistics.Chunk);
-  return wasm.writeParquet(wasm.Table.fromIPCStream(job.bytes), builder.build());
+  return builder.build();
+}
+
+function encode(job) {
+  return wasm.writeParquet(wasm.Table.fromIPCStream(job.bytes), writerProperties(job.options));
+}
+
+// A streamed encode: the parent sends the rows in slices (an IPC stream each) when asked, so this
+// worker's WebAssembly memory — which never shrinks — holds one slice and the row group being
+// written, not the whole file twice over.
+let pending; // the request for a slice: { id, resolve }
+
+function requestSlice(id) {
+  return new Promise((resolve) => {
+    pending = { id, resolve };
+    parentPort.postMessage({ id, pull: true });
+  });
+}
+
+async function encodeStream(job) {
+  // One slice is requested ahead, so the parent makes slice k + 1 while this thread encodes slice k.
+  let ahead = requestSlice(job.id);
+  const batches = new ReadableStream(
+    {
+      async pull(controller) {
+        const m = await ahead;
+        if (m.error !== undefined) {
+          controller.error(new Error(m.error));
+          return;
+        }
+        if (m.end) {
+          controller.close();
+          return;
+        }
+        ahead = requestSlice(job.id);
+        const table = wasm.Table.fromIPCStream(m.slice);
+        try {
+          for (const b of table.recordBatches()) controller.enqueue(b);
+        } finally {
+          table.free();
+        }
+      },
+    },
+    { highWaterMark: 0 },
+  );
+  const out = await wasm.transformParquetStream(batches, writerProperties(job.options));
+  const chunks = [];
+  let size = 0;
+  for await (const c of out) {
+    chunks.push(c);
+    size += c.byteLength;
+  }
+  const bytes = new Uint8Array(size);
+  let o = 0;
+  for (const c of chunks) {
+    bytes.set(c, o);
+    o += c.byteLength;
+  }
+  return bytes;
 }
 
 parentPort.on('message', async (job) => {
+  if (job.slice !== undefined || job.end || job.error !== undefined) {
+    // A reply to a request of a job that already failed is dropped.
+    const p = pending;
+    if (p?.id === job.id) {
+      pending = undefined;
+      p.resolve(job);
+    }
+    return;
+  }
   try {
-    const bytes = job.op === 'encode' ? encode(job) : await decode(job);
+    const bytes =
+      job.op === 'encode' ? encode(job) : job.op === 'encode-stream' ? await encodeStream(job) : await decode(job);
     parentPort.postMessage({ id: job.id, bytes }, [bytes.buffer]);
   } catch (e) {
     parentPort.postMessage({ id: job.id, error: e instanceof Error ? e.message : String(e) });

@@ -22,7 +22,16 @@ export type ParquetJob =
       /** Only these row groups (all when absent). */
       readonly rowGroups?: number[] | undefined;
     }
-  | { readonly op: 'encode'; readonly bytes: Uint8Array; readonly options: EncodeOptions };
+  | { readonly op: 'encode'; readonly bytes: Uint8Array; readonly options: EncodeOptions }
+  | {
+      /**
+       * A file encoded from slices of its rows, each an Arrow IPC stream that `next` makes when
+       * the worker asks for it (undefined: no more rows). The worker holds one slice at a time.
+       */
+      readonly op: 'encode-stream';
+      readonly options: EncodeOptions;
+      readonly next: () => Uint8Array | undefined;
+    };
 
 export interface EncodeOptions {
   readonly compression: string;
@@ -46,17 +55,22 @@ interface Queued {
   readonly transfer: boolean;
   readonly resolve: (bytes: Uint8Array) => void;
   readonly reject: (e: Error) => void;
+  /** An error of an `encode-stream` job's `next`: the job fails with it. */
+  producerError?: Error;
 }
 
 interface Reply {
   id: number;
   bytes?: Uint8Array;
   error?: string;
+  /** The worker asks for the next slice of an `encode-stream` job. */
+  pull?: boolean;
 }
 
 const WORKER_URL = new URL('./parquet-worker.cjs', import.meta.url);
 
-function failure(q: Queued, message: string): EddyError {
+function failure(q: Queued, message: string): Error {
+  if (q.producerError) return q.producerError;
   return q.job.op === 'decode'
     ? new EddyError('CORRUPT_FILE', `${q.path}: cannot read Parquet: ${message}`, { path: q.path })
     : new EddyError('IO_ERROR', `${q.path}: cannot write Parquet: ${message}`, { path: q.path });
@@ -73,6 +87,10 @@ class Slot {
     this.worker.on('message', (r: Reply) => {
       const q = this.current;
       if (!q || q.id !== r.id) return;
+      if (r.pull) {
+        this.feed(q);
+        return;
+      }
       this.current = undefined;
       this.worker.unref();
       if (r.bytes) q.resolve(r.bytes);
@@ -87,6 +105,10 @@ class Slot {
   run(q: Queued): void {
     this.current = q;
     this.worker.ref();
+    if (q.job.op === 'encode-stream') {
+      this.worker.postMessage({ op: q.job.op, options: q.job.options, id: q.id });
+      return;
+    }
     // Moved, not cloned: a clone of a view would copy its whole underlying buffer. The caller's
     // bytes are copied first unless it gave them up.
     const b = q.job.bytes;
@@ -99,6 +121,25 @@ class Slot {
     this.worker.postMessage({ ...q.job, id: q.id, bytes: owned }, [owned.buffer as ArrayBuffer]);
   }
 
+  /** Sends the next slice of a streamed encode (or its end, or the producer's error). */
+  private feed(q: Queued): void {
+    if (q.job.op !== 'encode-stream') return;
+    let slice: Uint8Array | undefined;
+    try {
+      slice = q.job.next();
+    } catch (e) {
+      q.producerError = e instanceof Error ? e : new Error(String(e));
+      this.worker.postMessage({ id: q.id, error: q.producerError.message });
+      return;
+    }
+    if (slice === undefined) {
+      this.worker.postMessage({ id: q.id, end: true });
+      return;
+    }
+    const owned = slice.byteOffset === 0 && slice.byteLength === slice.buffer.byteLength ? slice : slice.slice();
+    this.worker.postMessage({ id: q.id, slice: owned }, [owned.buffer as ArrayBuffer]);
+  }
+
   private die(why: string): void {
     if (this.dead) return;
     this.dead = true;
@@ -107,7 +148,8 @@ class Slot {
     void this.worker.terminate();
     if (q) {
       const what = q.job.op === 'decode' ? 'the file is corrupt, or too large for the decoder' : 'out of memory?';
-      q.reject(failure(q, `${why}: ${what} (${q.job.bytes.byteLength} bytes)`));
+      const size = q.job.op === 'encode-stream' ? 'streamed' : `${q.job.bytes.byteLength} bytes`;
+      q.reject(failure(q, `${why}: ${what} (${size})`));
     }
     this.pool.replace(this);
   }

@@ -11,7 +11,7 @@ import { readCache, readCacheKey } from '../io/read-cache.ts';
 import type { DataField } from '../types/data-types.ts';
 import { EddyError } from '../types/errors.ts';
 import type { InternalValue } from '../types/internal.ts';
-import { parquetWorkers } from './parquet-workers.ts';
+import { type EncodeOptions, parquetWorkers } from './parquet-workers.ts';
 import type { ColumnStats } from './stats.ts';
 
 export type ParquetCompression = 'zstd' | 'snappy' | 'gzip' | 'lz4' | 'none';
@@ -45,20 +45,52 @@ export async function writeParquet(
   path = 'a Parquet file',
 ): Promise<Uint8Array> {
   const ipc = arrow.tableToIPC(new arrow.Table(batch), 'stream');
-  const job = {
-    op: 'encode' as const,
-    bytes: ipc,
-    options: {
-      compression: options.compression,
-      createdBy: CREATED_BY,
-      deltaColumns: options.deltaColumns,
-      plainColumns: options.plainColumns,
-      rowGroupRows: options.rowGroupRows,
-      pageBytes: options.pageBytes,
-      pageIndex: options.pageIndex,
-    },
-  };
+  const job = { op: 'encode' as const, bytes: ipc, options: encodeOptions(options) };
   return parquetWorkers().run(job, path, true);
+}
+
+/**
+ * @internal Rows per slice of a streamed encode: a quarter of a primary-key file's row group
+ * (PRIMARY_KEY_LAYOUT), which keeps a worker's WebAssembly memory near 23 MB (45 MB at a whole
+ * row group). Tests lower it so small files take the streamed path.
+ */
+export const encodeTuning = { sliceRows: 32 * 1024 };
+
+/**
+ * Writes `rows` rows as one Parquet file, handed to the encoder in slices of `sliceRows` made by
+ * `batchOf(start, end)` only when the worker asks for them: neither this thread nor the worker's
+ * WebAssembly memory (which never shrinks) holds the file's rows twice over — one slice is in
+ * flight, and the encoder buffers one row group. A file of one slice is encoded as one batch.
+ */
+export async function writeParquetSlices(
+  rows: number,
+  batchOf: (start: number, end: number) => arrow.RecordBatch,
+  options: ParquetWriteOptions,
+  path = 'a Parquet file',
+  sliceRows = encodeTuning.sliceRows,
+): Promise<Uint8Array> {
+  if (rows <= sliceRows) return writeParquet(batchOf(0, rows), options, path);
+  let start = 0;
+  const next = (): Uint8Array | undefined => {
+    if (start >= rows) return undefined;
+    const end = Math.min(rows, start + sliceRows);
+    const ipc = arrow.tableToIPC(new arrow.Table(batchOf(start, end)), 'stream');
+    start = end;
+    return ipc;
+  };
+  return parquetWorkers().run({ op: 'encode-stream', options: encodeOptions(options), next }, path);
+}
+
+function encodeOptions(options: ParquetWriteOptions): EncodeOptions {
+  return {
+    compression: options.compression,
+    createdBy: CREATED_BY,
+    deltaColumns: options.deltaColumns,
+    plainColumns: options.plainColumns,
+    rowGroupRows: options.rowGroupRows,
+    pageBytes: options.pageBytes,
+    pageIndex: options.pageIndex,
+  };
 }
 
 /** Where a file's bytes come from: ranged reads, or the whole file at once. */
@@ -372,6 +404,14 @@ export async function readParquet(
 const PARALLEL_DECODE_MIN_ROWS = 64 * 1024;
 
 /**
+ * Rows above which a decode job takes no further row group. A worker's WebAssembly memory grows to
+ * hold its largest job several times over and never shrinks: half of a 1M-row file per job left
+ * each worker at 250 MB, and growing it is slow; a job of one primary-key row group (128Ki rows)
+ * keeps it near 45–100 MB, and the jobs of a file still spread over every worker.
+ */
+const DECODE_JOB_MAX_ROWS = 128 * 1024;
+
+/**
  * Decodes the kept row groups of a file: as one job, or, when there are several and enough rows,
  * as contiguous runs of row groups on several workers at once (the file's bytes shared with them
  * through a SharedArrayBuffer, never copied per worker), their batches concatenated in file order.
@@ -386,21 +426,29 @@ async function decodeRowGroups(
 ): Promise<arrow.Table> {
   const workers = parquetWorkers().size;
   const rows = kept.reduce((n, rg) => n + rg.rows, 0);
-  if (workers < 2 || kept.length < 2 || rows < PARALLEL_DECODE_MIN_ROWS)
+  if (kept.length < 2 || (rows <= DECODE_JOB_MAX_ROWS && (workers < 2 || rows < PARALLEL_DECODE_MIN_ROWS)))
     return decodeParquet(bytes, path, columns, rowGroups, true);
   let shared = bytes;
   if (!(bytes.buffer instanceof SharedArrayBuffer)) {
     shared = new Uint8Array(new SharedArrayBuffer(bytes.byteLength));
     shared.set(bytes);
   }
-  // Contiguous parts of about equal rows, one per worker.
+  // Contiguous parts of about equal rows: one per worker, or more when a part would exceed
+  // DECODE_JOB_MAX_ROWS (a row group larger than that is a part alone); extra parts queue.
+  const count = Math.min(kept.length, Math.max(workers, Math.ceil(rows / DECODE_JOB_MAX_ROWS)));
+  const per = rows / count;
   const parts: number[][] = [];
-  const per = rows / Math.min(workers, kept.length);
   let acc = 0;
+  let partRows = 0;
   for (const rg of kept) {
-    if (parts.length === 0 || (acc >= per * parts.length && parts.length < workers)) parts.push([]);
+    const full = partRows > 0 && partRows + rg.rows > DECODE_JOB_MAX_ROWS;
+    if (parts.length === 0 || full || (acc >= per * parts.length && parts.length < count)) {
+      parts.push([]);
+      partRows = 0;
+    }
     parts[parts.length - 1].push(rg.index);
     acc += rg.rows;
+    partRows += rg.rows;
   }
   const tables = await Promise.all(parts.map((p) => decodeParquet(shared, path, columns, p, false)));
   return new arrow.Table(tables.flatMap((t) => t.batches));

@@ -4,10 +4,10 @@ import { deserializeBinaryRow } from '../format/binary-row.ts';
 import type { DataFileMeta } from '../format/manifest.ts';
 import { type FileIO, joinPath } from '../io/file-io.ts';
 import type { DataSplit } from '../meta/data-split.ts';
-import { type CompactionBatch, concatCompactionBatches, type SplitReader } from '../read/split-reader.ts';
+import type { CompactionBatch, SplitReader } from '../read/split-reader.ts';
 import type { TableSchema } from '../schema/table-schema.ts';
 import type { InternalValue } from '../types/internal.ts';
-import { writeKeyValueFile } from '../write/key-value-file.ts';
+import { writeKeyValueParts } from '../write/key-value-file.ts';
 import { BatchCursor, keyComparator } from './batch-cursor.ts';
 import type { BucketDeletionVectors } from './bucket-deletion-vectors.ts';
 import type { CompactUnit } from './universal-compaction.ts';
@@ -73,20 +73,33 @@ export async function compactBucket(
   const written: DataFileMeta[] = [];
   // Merged rows stream in; each output file is written once it is full, so memory holds about one
   // output file plus one input file per sorted run.
-  let pending: CompactionBatch[] = [];
+  const pending: CompactionBatch[] = [];
   let pendingRows = 0;
   let rowsOut = 0;
   const writeFull = async (last: boolean) => {
-    const rows = concatCompactionBatches(schema.fields, pending);
-    let start = 0;
-    while (rows.length - start >= rowsPerFile || (last && start < rows.length)) {
-      const end = Math.min(rows.length, start + rowsPerFile);
+    // Files of rowsPerFile rows taken from the pending batches as they are (a batch split at a
+    // file boundary is the only copy): a file's rows are never joined into one copy.
+    while (pendingRows >= rowsPerFile || (last && pendingRows > 0)) {
+      const take = Math.min(pendingRows, rowsPerFile);
+      const parts: CompactionBatch[] = [];
+      let n = 0;
+      while (n < take) {
+        const b = pending[0];
+        if (n + b.length <= take) {
+          parts.push(b);
+          pending.shift();
+          n += b.length;
+        } else {
+          const k = take - n;
+          parts.push(slice(b, 0, k));
+          pending[0] = slice(b, k, b.length);
+          n = take;
+        }
+      }
+      pendingRows -= take;
       const path = joinPath(dir, `data-${uuid}-${written.length}.parquet`);
-      written.push(await writeKeyValueFile(io, path, schema, slice(rows, start, end), unit.outputLevel, 1));
-      start = end;
+      written.push(await writeKeyValueParts(io, path, schema, parts, unit.outputLevel, 1));
     }
-    pending = start < rows.length ? [slice(rows, start, rows.length)] : [];
-    pendingRows = rows.length - start;
   };
   try {
     let batches = reader.compactionBatches({ ...split, files: before }, dropRetracts);
@@ -94,6 +107,7 @@ export async function compactBucket(
       batches = withoutKeysOf(batches, reader.compactionBatches({ ...split, files: higher }, true), schema);
     for await (const batch of batches) {
       signal?.throwIfAborted();
+      if (batch.length === 0) continue;
       pending.push(batch);
       pendingRows += batch.length;
       rowsOut += batch.length;

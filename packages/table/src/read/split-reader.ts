@@ -895,32 +895,6 @@ function mergeIntegerKeys(
   }
 }
 
-/** Batches of a merge stream as one batch (columns of every field of the table). */
-export function concatCompactionBatches(
-  fields: readonly DataField[],
-  batches: readonly CompactionBatch[],
-): CompactionBatch {
-  if (batches.length === 1) return batches[0];
-  if (batches.length === 0)
-    return {
-      columns: fields.map((f) => emptyTyped(f, 0)),
-      seq: new BigInt64Array(0),
-      kind: new Int8Array(0),
-      length: 0,
-    };
-  const length = batches.reduce((n, b) => n + b.length, 0);
-  const seq = new BigInt64Array(length);
-  const kind = new Int8Array(length);
-  let o = 0;
-  for (const b of batches) {
-    seq.set(b.seq, o);
-    kind.set(b.kind, o);
-    o += b.length;
-  }
-  const columns = fields.map((_, i) => concatColumns(batches.map((b) => b.columns[i])));
-  return { columns, seq, kind, length };
-}
-
 /** The first index in [lo, hi) where `inside` turns false (`inside` holds for a prefix). */
 function upperBound(lo: number, hi: number, inside: (r: number) => boolean): number {
   while (lo < hi) {

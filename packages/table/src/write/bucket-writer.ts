@@ -1,9 +1,16 @@
 import { randomUUID } from 'node:crypto';
 import type * as arrow from 'apache-arrow';
 import { arrowField, makeRecordBatch } from '../data/arrow.ts';
-import { type Column, ColumnBuilder, compareColumnRows, concatColumns, gatherColumn } from '../data/columns.ts';
+import {
+  type Column,
+  ColumnBuilder,
+  compareColumnRows,
+  concatColumns,
+  gatherColumn,
+  sliceColumn,
+} from '../data/columns.ts';
 import type { DataFileMeta } from '../format/manifest.ts';
-import { encodingHints, writeParquet } from '../format/parquet.ts';
+import { encodingHints, writeParquetSlices } from '../format/parquet.ts';
 import { columnStats, EMPTY_STATS, toSimpleStats } from '../format/stats.ts';
 import { type FileIO, joinPath } from '../io/file-io.ts';
 import { mergeFunction } from '../merge/merge-function.ts';
@@ -171,7 +178,6 @@ export class BucketWriter implements BufferOwner {
     const sel = keep.subarray(0, m);
     let identity = m === kinds.length;
     for (let i = 0; identity && i < m; i++) identity = sel[i] === i;
-    const outCols = identity ? cols : cols.map((c) => gatherColumn(c, sel));
     const seq = new BigInt64Array(m);
     const outKinds = new Int8Array(m);
     for (let i = 0; i < m; i++) {
@@ -184,7 +190,8 @@ export class BucketWriter implements BufferOwner {
       this.io,
       joinPath(this.bucketDir, fileName),
       schema,
-      { columns: outCols, seq, kind: outKinds, length: m },
+      // Rows are gathered a slice at a time as the file encodes, not copied sorted as a whole.
+      { columns: cols, order: identity ? undefined : sel, seq, kind: outKinds, length: m },
       0,
       0,
     );
@@ -345,9 +352,13 @@ function encodeFile(
   path: string,
 ): Promise<Uint8Array> {
   const arrowFields: arrow.Field[] = fields.map((f) => arrowField(f));
-  const batch = makeRecordBatch(arrowFields, cols);
-  return writeParquet(
-    batch,
+  return writeParquetSlices(
+    cols[0]?.length ?? 0,
+    (start, end) =>
+      makeRecordBatch(
+        arrowFields,
+        cols.map((c) => sliceColumn(c, start, end)),
+      ),
     {
       compression: schema.options.fileCompression,
       zstdLevel: schema.options.zstdLevel,

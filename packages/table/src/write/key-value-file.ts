@@ -1,11 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import * as nodePath from 'node:path';
 import { arrowField, arrowToColumn, makeRecordBatch } from '../data/arrow.ts';
-import { type Column, columnValue } from '../data/columns.ts';
+import { type Column, columnValue, compareValues, concatColumns, gatherColumn, sliceColumn } from '../data/columns.ts';
 import { serializeBinaryRow } from '../format/binary-row.ts';
 import type { DataFileMeta } from '../format/manifest.ts';
-import { encodingHints, readParquet, writeParquet } from '../format/parquet.ts';
-import { columnStats, toSimpleStats } from '../format/stats.ts';
+import { encodingHints, readParquet, writeParquetSlices } from '../format/parquet.ts';
+import { type ColumnStats, columnStatsOf, toSimpleStats } from '../format/stats.ts';
 import { type FileIO, joinPath } from '../io/file-io.ts';
 import {
   KEY_FIELD_ID_START,
@@ -14,9 +14,9 @@ import {
   type TableSchema,
   VALUE_KIND_FIELD_ID,
 } from '../schema/table-schema.ts';
-import type { DataField } from '../types/data-types.ts';
+import type { DataField, DataType } from '../types/data-types.ts';
 import { EddyError } from '../types/errors.ts';
-import { isRetract } from '../types/internal.ts';
+import { type InternalValue, isRetract } from '../types/internal.ts';
 
 const SEQUENCE_FIELD: DataField = {
   id: SEQUENCE_NUMBER_FIELD_ID,
@@ -40,7 +40,14 @@ export const PRIMARY_KEY_LAYOUT = { rowGroupRows: 128 * 1024, pageBytes: 64 * 10
 
 /** Records sorted by key, one per key, with their system columns. */
 export interface KeyValueRecords {
+  /** The table's columns: in record order, or (with `order`) rows in any order. */
   readonly columns: readonly Column[];
+  /**
+   * Record i is row `order[i]` of `columns` (a writer's sort permutation): the rows are gathered a
+   * slice at a time while the file encodes, never as a whole sorted copy of the buffer.
+   */
+  readonly order?: Uint32Array;
+  /** In record order. */
   readonly seq: BigInt64Array;
   readonly kind: Int8Array;
   readonly length: number;
@@ -53,7 +60,7 @@ export type FileSource = 0 | 1;
  * Writes a primary-key data file (`_KEY_*`, `_SEQUENCE_NUMBER`, `_VALUE_KIND`, then the table
  * columns) and returns its manifest metadata: key range, key and value stats, sequence range.
  */
-export async function writeKeyValueFile(
+export function writeKeyValueFile(
   io: FileIO,
   path: string,
   schema: TableSchema,
@@ -61,51 +68,112 @@ export async function writeKeyValueFile(
   level: number,
   fileSource: FileSource,
 ): Promise<DataFileMeta> {
-  const { columns, seq, kind, length: m } = records;
+  return writeKeyValueParts(io, path, schema, [records], level, fileSource);
+}
+
+/**
+ * writeKeyValueFile of records given in consecutive parts (a compaction's merged batches): the
+ * file's slices are taken across the parts, which are never joined into one copy.
+ */
+export async function writeKeyValueParts(
+  io: FileIO,
+  path: string,
+  schema: TableSchema,
+  parts: readonly KeyValueRecords[],
+  level: number,
+  fileSource: FileSource,
+): Promise<DataFileMeta> {
+  parts = parts.filter((p) => p.length > 0);
+  const m = parts.reduce((n, p) => n + p.length, 0);
+  if (m === 0) throw new EddyError('INVALID_ARGUMENT', `${path}: a data file needs at least one row`);
   const keyIdx = schema.trimmedPrimaryKeys.map((k) => schema.fieldIndex(k));
-  let minSeq = seq[0];
-  let maxSeq = seq[0];
+  let minSeq = parts[0].seq[0];
+  let maxSeq = minSeq;
   let deleteRows = 0;
-  for (let i = 0; i < m; i++) {
-    if (seq[i] < minSeq) minSeq = seq[i];
-    if (seq[i] > maxSeq) maxSeq = seq[i];
-    if (isRetract(kind[i])) deleteRows++;
+  for (const { seq, kind, length } of parts) {
+    for (let i = 0; i < length; i++) {
+      if (seq[i] < minSeq) minSeq = seq[i];
+      if (seq[i] > maxSeq) maxSeq = seq[i];
+      if (isRetract(kind[i])) deleteRows++;
+    }
   }
   const keyFields: DataField[] = keyIdx.map((i) => {
     const f = schema.fields[i];
     return { id: f.id + KEY_FIELD_ID_START, name: KEY_FIELD_PREFIX + f.name, type: f.type };
   });
-  const keyCols = keyIdx.map((i) => columns[i]);
   const fields: DataField[] = [...keyFields, SEQUENCE_FIELD, KIND_FIELD, ...schema.fields];
-  const seqCol: Column = { type: SEQUENCE_FIELD.type, length: m, data: seq, validity: null };
-  const kindCol: Column = { type: KIND_FIELD.type, length: m, data: kind, validity: null };
-  const all = [...keyCols, seqCol, kindCol, ...columns];
-  const bytes = await writeParquet(
-    makeRecordBatch(
-      fields.map((f) => arrowField(f)),
-      all,
-    ),
+  const arrowFields = fields.map((f) => arrowField(f));
+  // Rows [start, end) of one part, in file order: table columns, then seq and kind.
+  const piece = (p: KeyValueRecords, start: number, end: number): Column[] => {
+    const rows = p.order?.subarray(start, end);
+    const table = p.columns.map((c) => (rows ? gatherColumn(c, rows) : sliceColumn(c, start, end)));
+    const seq: Column = {
+      type: SEQUENCE_FIELD.type,
+      length: end - start,
+      data: p.seq.subarray(start, end),
+      validity: null,
+    };
+    const kind: Column = {
+      type: KIND_FIELD.type,
+      length: end - start,
+      data: p.kind.subarray(start, end),
+      validity: null,
+    };
+    return [...table, seq, kind];
+  };
+  const first = parts[0];
+  const sample = piece(first, 0, Math.min(first.length, 4096));
+  const nCols = schema.fields.length;
+  const bytes = await writeParquetSlices(
+    m,
+    (start, end) => {
+      // The pieces of the parts that overlap [start, end), joined (a slice's worth, no more).
+      const pieces: Column[][] = [];
+      let o = 0;
+      for (const p of parts) {
+        const s = Math.max(start, o);
+        const e = Math.min(end, o + p.length);
+        if (s < e) pieces.push(piece(p, s - o, e - o));
+        o += p.length;
+        if (o >= end) break;
+      }
+      const cols = pieces.length === 1 ? pieces[0] : pieces[0].map((_, c) => concatColumns(pieces.map((x) => x[c])));
+      const table = cols.slice(0, nCols);
+      return makeRecordBatch(arrowFields, [...keyIdx.map((i) => table[i]), cols[nCols], cols[nCols + 1], ...table]);
+    },
     {
       compression: schema.options.fileCompression,
       zstdLevel: schema.options.zstdLevel,
-      ...encodingHints(fields, all),
+      ...encodingHints(fields, [
+        ...keyIdx.map((i) => sample[i]),
+        sample[nCols],
+        sample[nCols + 1],
+        ...sample.slice(0, nCols),
+      ]),
       ...PRIMARY_KEY_LAYOUT,
     },
     path,
   );
   await io.write(path, bytes);
   const keyTypes = keyFields.map((f) => f.type);
-  const keyValues = (row: number) => keyCols.map((c) => columnValue(c, row));
+  const last = parts[parts.length - 1];
+  const keyValues = (p: KeyValueRecords, row: number) =>
+    keyIdx.map((i) => columnValue(p.columns[i], p.order ? p.order[row] : row));
+  const statsOf = (i: number) =>
+    mergeStats(
+      schema.fields[i].type,
+      parts.map((p) => columnStatsOf(p.columns[i], p.order)),
+    );
   return {
     fileName: nodePath.posix.basename(path),
     fileSize: bytes.byteLength,
     rowCount: m,
-    minKey: serializeBinaryRow(keyTypes, keyValues(0)),
-    maxKey: serializeBinaryRow(keyTypes, keyValues(m - 1)),
-    keyStats: toSimpleStats(keyTypes, keyCols.map(columnStats)),
+    minKey: serializeBinaryRow(keyTypes, keyValues(first, 0)),
+    maxKey: serializeBinaryRow(keyTypes, keyValues(last, last.length - 1)),
+    keyStats: toSimpleStats(keyTypes, keyIdx.map(statsOf)),
     valueStats: toSimpleStats(
       schema.fields.map((f) => f.type),
-      columns.map(columnStats),
+      schema.fields.map((_, i) => statsOf(i)),
     ),
     minSequenceNumber: minSeq,
     maxSequenceNumber: maxSeq,
@@ -121,6 +189,20 @@ export async function writeKeyValueFile(
     firstRowId: null,
     writeCols: null,
   };
+}
+
+/** The statistics of consecutive parts of one column as one: the least min, greatest max, all nulls. */
+function mergeStats(type: DataType, stats: readonly ColumnStats[]): ColumnStats {
+  if (stats.length === 1) return stats[0];
+  let min: InternalValue = null;
+  let max: InternalValue = null;
+  let nullCount = 0;
+  for (const s of stats) {
+    nullCount += s.nullCount;
+    if (s.min !== null && (min === null || compareValues(type, s.min, min) < 0)) min = s.min;
+    if (s.max !== null && (max === null || compareValues(type, s.max, max) > 0)) max = s.max;
+  }
+  return { min, max, nullCount };
 }
 
 /** Paimon stores `_CREATION_TIME` as local wall-clock time encoded as if it were UTC. */
