@@ -18,7 +18,12 @@ export const EMPTY_STATS: SimpleStats = {
 
 /** Min, max and null count of a column (rows [0, length)). Typed arrays are scanned directly. */
 export function columnStats(col: Column): ColumnStats {
-  const n = col.length;
+  return columnStatsOf(col, undefined);
+}
+
+/** columnStats over the rows `rows` of `col` (any order; a writer's sort permutation), all rows without it. */
+export function columnStatsOf(col: Column, rows: Uint32Array | undefined): ColumnStats {
+  const n = rows ? rows.length : col.length;
   const valid = col.validity;
   let nullCount = 0;
   const d = col.data;
@@ -26,7 +31,8 @@ export function columnStats(col: Column): ColumnStats {
     const arr = d as unknown as ArrayLike<number | bigint>;
     let min: number | bigint | undefined;
     let max: number | bigint | undefined;
-    for (let i = 0; i < n; i++) {
+    for (let j = 0; j < n; j++) {
+      const i = rows ? rows[j] : j;
       if (valid !== null && valid[i] === 0) {
         nullCount++;
         continue;
@@ -44,56 +50,8 @@ export function columnStats(col: Column): ColumnStats {
   }
   let minIdx = -1;
   let maxIdx = -1;
-  for (let i = 0; i < n; i++) {
-    if (valid !== null && valid[i] === 0) {
-      nullCount++;
-      continue;
-    }
-    if (minIdx < 0 || compareColumnRows(col, i, col, minIdx) < 0) minIdx = i;
-    if (maxIdx < 0 || compareColumnRows(col, i, col, maxIdx) > 0) maxIdx = i;
-  }
-  return {
-    min: minIdx < 0 ? null : columnValue(col, minIdx),
-    max: maxIdx < 0 ? null : columnValue(col, maxIdx),
-    nullCount,
-  };
-}
-
-/** columnStats over the rows `rows` of `col` (any order); all rows without `rows`. */
-export function columnStatsOf(col: Column, rows: Uint32Array | undefined): ColumnStats {
-  if (!rows) return columnStats(col);
-  return statsOfSelectedRows(col, rows);
-}
-
-function statsOfSelectedRows(col: Column, rows: Uint32Array): ColumnStats {
-  const valid = col.validity;
-  let nullCount = 0;
-  const d = col.data;
-  if (ArrayBuffer.isView(d) && !(d instanceof DataView)) {
-    const arr = d as unknown as ArrayLike<number | bigint>;
-    let min: number | bigint | undefined;
-    let max: number | bigint | undefined;
-    for (let j = 0; j < rows.length; j++) {
-      const i = rows[j];
-      if (valid !== null && valid[i] === 0) {
-        nullCount++;
-        continue;
-      }
-      const v = arr[i];
-      if (typeof v === 'number' && Number.isNaN(v)) continue;
-      if (min === undefined || v < min) min = v;
-      if (max === undefined || v > max) max = v;
-    }
-    const box = (v: number | bigint | undefined): InternalValue => {
-      if (v === undefined) return null;
-      return col.type.root === 'BOOLEAN' ? v === 1 : v;
-    };
-    return { min: box(min), max: box(max), nullCount };
-  }
-  let minIdx = -1;
-  let maxIdx = -1;
-  for (let j = 0; j < rows.length; j++) {
-    const i = rows[j];
+  for (let j = 0; j < n; j++) {
+    const i = rows ? rows[j] : j;
     if (valid !== null && valid[i] === 0) {
       nullCount++;
       continue;
