@@ -381,18 +381,22 @@ export class FileStoreCommit {
         };
         publishing = true;
         if (await this.snapshots.tryPublish(snapshot)) {
-          await this.snapshots.writeHints(snapshot.id);
-          // Published: a failure from here on leaves the outcome "landed", which a replay finds.
-          if (this.commitUsers && identifier !== BATCH_COMMIT_IDENTIFIER && !options.skipCommittedCheck) {
-            for (const m of members) {
-              await this.commitUsers.write({
-                commitUser: m.commitUser,
-                commitIdentifier: m.commitIdentifier,
-                snapshotId: snapshot.id,
-                timeMillis: snapshot.timeMillis,
-              });
-            }
-          }
+          // Published: a failure from here on leaves the outcome "landed", which a replay finds. The
+          // hint and the members' records are independent objects: written side by side (on S3 the
+          // commit waits one round trip for them, not one per member).
+          const records =
+            this.commitUsers && identifier !== BATCH_COMMIT_IDENTIFIER && !options.skipCommittedCheck
+              ? members.map((m) =>
+                  this.commitUsers!.write({
+                    commitUser: m.commitUser,
+                    commitIdentifier: m.commitIdentifier,
+                    snapshotId: snapshot.id,
+                    timeMillis: snapshot.timeMillis,
+                  }),
+                )
+              : [];
+          const settled = await Promise.allSettled([this.snapshots.writeHints(snapshot.id), ...records]);
+          for (const r of settled) if (r.status === 'rejected') throw r.reason;
           return { snapshot, published: true, attempts: attempt };
         }
       } catch (e) {
