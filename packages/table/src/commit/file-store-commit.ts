@@ -113,6 +113,9 @@ export const isCommitOutcomeUnknown = (e: unknown): boolean =>
  * without replacing. Losing the race re-reads and retries; the snapshot file is the only thing
  * that makes a commit visible, so it is all or nothing.
  */
+/** A manifest list as written: its name and size, recorded in the snapshot. */
+type ListRef = { name: string; size: number };
+
 export class FileStoreCommit {
   /** Index manifests checked to hold only indexes Eddy maintains (checkIndexesMaintained). */
   private readonly maintainedIndexManifests = new Set<string>();
@@ -335,15 +338,18 @@ export class FileStoreCommit {
         const schemaId = await this.schemaToCommit(attemptEntries.length + changelog.length);
         let deltaRecords = 0;
         for (const e of attemptEntries) deltaRecords += e.kind === FileKind.ADD ? e.file.rowCount : -e.file.rowCount;
-        const base = latest ? await this.baseManifests(latest, written) : [];
-        const baseList = await this.manifests.writeManifestList(base);
-        written.push(baseList.name);
-        const deltaList = await this.manifests.writeManifestList([delta!]);
-        written.push(deltaList.name);
-        const changelogList = changelogManifest
-          ? await this.manifests.writeManifestList([changelogManifest])
-          : undefined;
-        if (changelogList) written.push(changelogList.name);
+        // The lists are independent objects: written side by side (each is a durable write, and a
+        // commit's latency is the chain of them).
+        const lists = await Promise.allSettled([
+          (async () => this.manifests.writeManifestList(latest ? await this.baseManifests(latest, written) : []))(),
+          this.manifests.writeManifestList([delta!]),
+          changelogManifest ? this.manifests.writeManifestList([changelogManifest]) : Promise.resolve(undefined),
+        ]);
+        for (const l of lists) if (l.status === 'fulfilled' && l.value) written.push(l.value.name);
+        for (const l of lists) if (l.status === 'rejected') throw l.reason;
+        const [baseList, deltaList, changelogList] = lists.map((l) =>
+          l.status === 'fulfilled' ? l.value : undefined,
+        ) as [ListRef, ListRef, ListRef | undefined];
         let indexManifest = latest?.indexManifest ?? null;
         if (options.hashIndex) {
           const previous = indexManifest ? await this.manifests.readIndexManifest(indexManifest) : [];
