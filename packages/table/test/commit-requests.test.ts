@@ -420,3 +420,58 @@ describe('requests per commit, steady streaming (clock held)', () => {
     a.close();
   });
 });
+
+describe('the delta manifest is written beside the look-up and the lists', () => {
+  /** Delays (and optionally fails) writes of delta manifests; records when each write finished. */
+  class SlowManifestIO extends RecordingFileIO {
+    readonly done: string[] = [];
+    fail = false;
+    override async write(p: string, d: Uint8Array | string) {
+      const name = path.basename(p);
+      if (name.startsWith('manifest-') && !name.startsWith('manifest-list-')) {
+        await new Promise((r) => setTimeout(r, 50));
+        if (this.fail) throw new Error('disk full (injected)');
+      }
+      await super.write(p, d);
+      this.done.push(name);
+    }
+    override async writeIfAbsent(p: string, d: Uint8Array | string) {
+      const ok = await super.writeIfAbsent(p, d);
+      this.done.push(path.basename(p));
+      return ok;
+    }
+  }
+
+  it('the snapshot is created only after its manifest is durable', async () => {
+    using dir = tempDir();
+    const io = new SlowManifestIO(path.join(dir.path, 'd.db', 't'));
+    const t = await (await Catalog.open(dir.path, { fileIO: io })).createTable('d.t', {
+      columns: { id: 'BIGINT', v: 'STRING' },
+      primaryKey: ['id'],
+      options: { bucket: '1' },
+    });
+    await t.upsert({ id: 1n, v: 'a' });
+    const r = await t.upsert({ id: 2n, v: 'b' });
+    const manifest = io.done.lastIndexOf(io.done.filter((n) => /^manifest-[0-9a-f]{8}-/.test(n)).at(-1)!);
+    expect(io.done.indexOf(`snapshot-${r.snapshot!.id}`)).toBeGreaterThan(manifest);
+    expect((await t.toArray()).length).toBe(2);
+  });
+
+  it('a manifest write that fails publishes nothing and leaves no list or manifest behind', async () => {
+    using dir = tempDir();
+    const io = new SlowManifestIO(path.join(dir.path, 'd.db', 't'));
+    const t = await (await Catalog.open(dir.path, { fileIO: io })).createTable('d.t', {
+      columns: { id: 'BIGINT', v: 'STRING' },
+      primaryKey: ['id'],
+      options: { bucket: '1' },
+    });
+    await t.upsert({ id: 1n, v: 'a' });
+    const before = fs.readdirSync(path.join(dir.path, 'd.db', 't', 'manifest')).sort();
+    io.fail = true;
+    await expect(t.upsert({ id: 2n, v: 'b' })).rejects.toThrow(/disk full/);
+    io.fail = false;
+    expect((await t.listSnapshots()).map((s) => s.id)).toEqual([1]);
+    expect(fs.readdirSync(path.join(dir.path, 'd.db', 't', 'manifest')).sort()).toEqual(before);
+    expect((await t.toArray()).map((row) => row.v)).toEqual(['a']);
+  });
+});

@@ -239,19 +239,38 @@ export class FileStoreCommit {
     }
     const o = this.schema.options;
     const nothing = entries.length === 0 && !overwrite;
-    // The manifests first, so that the latest snapshot looked up next is as fresh as it can be for
-    // the first attempt. An overwrite's delta depends on the base it lands on: written per attempt.
-    const fixedDelta =
+    // The delta manifest is encoded first and written while the latest snapshot is looked up and
+    // the lists are written (they need only its name, size and stats); it is awaited before the
+    // publish, so a snapshot never names a file that is not durable. An overwrite's delta depends
+    // on the base it lands on: written per attempt.
+    const deltaPrepared =
       overwrite || nothing
         ? undefined
-        : await this.manifests.writeManifest(entries, this.partitionTypes(), this.schema.id);
-    const changelogManifest =
-      !nothing && changelog.length > 0
-        ? await this.manifests.writeManifest(changelog, this.partitionTypes(), this.schema.id)
-        : undefined;
+        : await this.manifests.prepareManifest(entries, this.partitionTypes(), this.schema.id);
+    const fixedDelta = deltaPrepared?.meta;
+    const deltaWritten = deltaPrepared?.write();
+    // Observed here so a failure is not unhandled while the look-up runs; awaited before publishing.
+    deltaWritten?.catch(() => undefined);
+    let changelogManifest: ManifestFileMeta | undefined;
+    try {
+      changelogManifest =
+        !nothing && changelog.length > 0
+          ? await this.manifests.writeManifest(changelog, this.partitionTypes(), this.schema.id)
+          : undefined;
+    } catch (e) {
+      if (fixedDelta) {
+        await deltaWritten?.catch(() => undefined);
+        await this.manifests.delete(fixedDelta.fileName);
+      }
+      throw e;
+    }
     const changelogRecords = changelog.reduce((n, e) => n + e.file.rowCount, 0);
     const dropManifests = async () => {
-      if (fixedDelta) await this.manifests.delete(fixedDelta.fileName);
+      if (fixedDelta) {
+        // Never delete before the write settled: a late write would leave the file behind.
+        await deltaWritten?.catch(() => undefined);
+        await this.manifests.delete(fixedDelta.fileName);
+      }
       if (changelogManifest) await this.manifests.delete(changelogManifest.fileName);
     };
 
@@ -385,6 +404,7 @@ export class FileStoreCommit {
           properties,
           nextRowId: latest?.nextRowId ?? 0n,
         };
+        await deltaWritten; // the snapshot names it: durable first
         publishing = true;
         if (await this.snapshots.tryPublish(snapshot)) {
           // Published: a failure from here on leaves the outcome "landed", which a replay finds. The
