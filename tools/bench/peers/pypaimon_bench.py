@@ -355,8 +355,15 @@ def cmd_tail(a, out):
             for n, v in set(zip(t.column("name").to_pylist(), t.column("version").to_pylist())):
                 delivered.setdefault("%s:%s" % (n, v), now)
 
+    async def bounded():
+        # The scan may not yield while nothing new arrives: stop at the deadline regardless.
+        try:
+            await asyncio.wait_for(run(), timeout=seconds)
+        except asyncio.TimeoutError:
+            pass
+
     try:
-        asyncio.run(run())
+        asyncio.run(bounded())
     except Exception as e:  # reported, not hidden: the suite prints it
         errors.append("%s: %s" % (type(e).__name__, e))
     out["delivered"] = delivered
