@@ -245,6 +245,12 @@ case "$cmd" in
       make_bucket
       emit_env
     else
+      # The daemons outlive this script and inherit its open descriptors: a caller's lock (e.g.
+      # `flock /tmp/eddy-s3.lock …` around a test run) would stay held by them until they stop.
+      for fd in /proc/$$/fd/*; do
+        fd=${fd##*/}
+        if [ "$fd" -gt 2 ] && [ "$fd" -ne 255 ]; then eval "exec $fd>&-" 2>/dev/null || true; fi
+      done
       "${backend}_start"
     fi
     ;;

@@ -9,6 +9,9 @@ checked by a checksum).
   scan      WH DB.T SNAPSHOT PROJECTION(all|c1,c2) REPEAT    merge-on-read batch read to Arrow
   point     WH DB.T eq|range WIDTH KEY...                    filtered reads, files read vs total
   feed      WH DB.T COMMITS ROWS_PER_COMMIT POLL_MS          commit -> delivery latency of a tailing reader
+  tail      WH DB.T SECONDS POLL_MS                         pypaimon's streaming read tailing a table another
+                                                             process writes (the stream suite's): the first
+                                                             delivery time (epoch ms) of every (name, version)
   memory    WH DB.T N BUCKETS BUFFER TARGET_FILE_SIZE CHUNK  peak RSS of one writer
 """
 
@@ -324,6 +327,49 @@ def cmd_feed(a, out):
     out["commitP50Ms"] = pct(commit_ms, 0.5)
 
 
+def cmd_tail(a, out):
+    """Tails DB.T for SECONDS with pypaimon's streaming scan (from the latest snapshot at start):
+    the stream suite's writers tag every row with name = wN and version = their commit number, so
+    the first time a (name, version) is read is when that commit was delivered (epoch ms; the
+    writers are another process on the same machine)."""
+    wh, name, seconds, poll = a[0], a[1], float(a[2]), int(a[3])
+    table = catalog(wh).get_table(name)
+    delivered = {}
+    errors = []
+    end = time.time() + seconds
+
+    async def run():
+        srb = table.new_stream_read_builder().with_poll_interval_ms(poll)
+        scan = srb.new_streaming_scan()
+        read = srb.new_read()
+        async for plan in scan.stream():
+            if time.time() > end:
+                return
+            splits = plan.splits()
+            if not splits:
+                continue
+            t = read.to_arrow(splits)
+            if t is None or t.num_rows == 0:
+                continue
+            now = time.time() * 1000
+            for n, v in set(zip(t.column("name").to_pylist(), t.column("version").to_pylist())):
+                delivered.setdefault("%s:%s" % (n, v), now)
+
+    async def bounded():
+        # The scan may not yield while nothing new arrives: stop at the deadline regardless.
+        try:
+            await asyncio.wait_for(run(), timeout=seconds)
+        except asyncio.TimeoutError:
+            pass
+
+    try:
+        asyncio.run(bounded())
+    except Exception as e:  # reported, not hidden: the suite prints it
+        errors.append("%s: %s" % (type(e).__name__, e))
+    out["delivered"] = delivered
+    out["errors"] = errors
+
+
 def cmd_memory(a, out):
     wh, name, n, buckets, buffer, target, chunk = a[0], a[1], int(a[2]), a[3], a[4], a[5], int(a[6])
     table = create(
@@ -355,6 +401,7 @@ def main(argv):
         "scan": cmd_scan,
         "point": cmd_point,
         "feed": cmd_feed,
+        "tail": cmd_tail,
         "memory": cmd_memory,
     }[cmd](args, out)
     out["vmHwmMb"] = proc_status("VmHWM")

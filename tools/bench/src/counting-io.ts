@@ -18,8 +18,29 @@ export class CountingFileIO implements FileIO {
     delete: 0,
   };
   bytesRead = 0;
+  /** How long each call took (ms), by kind: where a slow commit's time goes. */
+  readonly durations: Record<IoOp, number[]> = {
+    read: [],
+    readRange: [],
+    write: [],
+    writeIfAbsent: [],
+    exists: [],
+    stat: [],
+    list: [],
+    delete: [],
+  };
 
   constructor(private readonly inner: FileIO) {}
+
+  private async timed<T>(op: IoOp, run: () => Promise<T>): Promise<T> {
+    this.calls[op]++;
+    const t0 = performance.now();
+    try {
+      return await run();
+    } finally {
+      this.durations[op].push(performance.now() - t0);
+    }
+  }
 
   get preferRangedReads(): boolean | undefined {
     return this.inner.preferRangedReads;
@@ -34,43 +55,34 @@ export class CountingFileIO implements FileIO {
   }
 
   async read(path: string): Promise<Uint8Array> {
-    this.calls.read++;
-    const b = await this.inner.read(path);
+    const b = await this.timed('read', () => this.inner.read(path));
     this.bytesRead += b.byteLength;
     return b;
   }
   async readRange(path: string, offset: number, length: number): Promise<Uint8Array> {
-    this.calls.readRange++;
     this.bytesRead += length;
-    return this.inner.readRange(path, offset, length);
+    return this.timed('readRange', () => this.inner.readRange(path, offset, length));
   }
   write(path: string, data: Uint8Array | string): Promise<void> {
-    this.calls.write++;
-    return this.inner.write(path, data);
+    return this.timed('write', () => this.inner.write(path, data));
   }
   writeIfAbsent(path: string, data: Uint8Array | string): Promise<boolean> {
-    this.calls.writeIfAbsent++;
-    return this.inner.writeIfAbsent(path, data);
+    return this.timed('writeIfAbsent', () => this.inner.writeIfAbsent(path, data));
   }
   exists(path: string): Promise<boolean> {
-    this.calls.exists++;
-    return this.inner.exists(path);
+    return this.timed('exists', () => this.inner.exists(path));
   }
   stat(path: string): Promise<FileStatus | undefined> {
-    this.calls.stat++;
-    return this.inner.stat(path);
+    return this.timed('stat', () => this.inner.stat(path));
   }
   list(dir: string): Promise<FileStatus[]> {
-    this.calls.list++;
-    return this.inner.list(dir);
+    return this.timed('list', () => this.inner.list(dir));
   }
   delete(path: string): Promise<void> {
-    this.calls.delete++;
-    return this.inner.delete(path);
+    return this.timed('delete', () => this.inner.delete(path));
   }
   deleteDirectory(dir: string): Promise<void> {
-    this.calls.delete++;
-    return this.inner.deleteDirectory(dir);
+    return this.timed('delete', () => this.inner.deleteDirectory(dir));
   }
   mkdirs(dir: string): Promise<void> {
     return this.inner.mkdirs(dir);

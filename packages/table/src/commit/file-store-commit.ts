@@ -113,6 +113,9 @@ export const isCommitOutcomeUnknown = (e: unknown): boolean =>
  * without replacing. Losing the race re-reads and retries; the snapshot file is the only thing
  * that makes a commit visible, so it is all or nothing.
  */
+/** A manifest list as written: its name and size, recorded in the snapshot. */
+type ListRef = { name: string; size: number };
+
 export class FileStoreCommit {
   /** Index manifests checked to hold only indexes Eddy maintains (checkIndexesMaintained). */
   private readonly maintainedIndexManifests = new Set<string>();
@@ -236,19 +239,38 @@ export class FileStoreCommit {
     }
     const o = this.schema.options;
     const nothing = entries.length === 0 && !overwrite;
-    // The manifests first, so that the latest snapshot looked up next is as fresh as it can be for
-    // the first attempt. An overwrite's delta depends on the base it lands on: written per attempt.
-    const fixedDelta =
+    // The delta manifest is encoded first and written while the latest snapshot is looked up and
+    // the lists are written (they need only its name, size and stats); it is awaited before the
+    // publish, so a snapshot never names a file that is not durable. An overwrite's delta depends
+    // on the base it lands on: written per attempt.
+    const deltaPrepared =
       overwrite || nothing
         ? undefined
-        : await this.manifests.writeManifest(entries, this.partitionTypes(), this.schema.id);
-    const changelogManifest =
-      !nothing && changelog.length > 0
-        ? await this.manifests.writeManifest(changelog, this.partitionTypes(), this.schema.id)
-        : undefined;
+        : await this.manifests.prepareManifest(entries, this.partitionTypes(), this.schema.id);
+    const fixedDelta = deltaPrepared?.meta;
+    const deltaWritten = deltaPrepared?.write();
+    // Observed here so a failure is not unhandled while the look-up runs; awaited before publishing.
+    deltaWritten?.catch(() => undefined);
+    let changelogManifest: ManifestFileMeta | undefined;
+    try {
+      changelogManifest =
+        !nothing && changelog.length > 0
+          ? await this.manifests.writeManifest(changelog, this.partitionTypes(), this.schema.id)
+          : undefined;
+    } catch (e) {
+      if (fixedDelta) {
+        await deltaWritten?.catch(() => undefined);
+        await this.manifests.delete(fixedDelta.fileName);
+      }
+      throw e;
+    }
     const changelogRecords = changelog.reduce((n, e) => n + e.file.rowCount, 0);
     const dropManifests = async () => {
-      if (fixedDelta) await this.manifests.delete(fixedDelta.fileName);
+      if (fixedDelta) {
+        // Never delete before the write settled: a late write would leave the file behind.
+        await deltaWritten?.catch(() => undefined);
+        await this.manifests.delete(fixedDelta.fileName);
+      }
       if (changelogManifest) await this.manifests.delete(changelogManifest.fileName);
     };
 
@@ -335,15 +357,18 @@ export class FileStoreCommit {
         const schemaId = await this.schemaToCommit(attemptEntries.length + changelog.length);
         let deltaRecords = 0;
         for (const e of attemptEntries) deltaRecords += e.kind === FileKind.ADD ? e.file.rowCount : -e.file.rowCount;
-        const base = latest ? await this.baseManifests(latest, written) : [];
-        const baseList = await this.manifests.writeManifestList(base);
-        written.push(baseList.name);
-        const deltaList = await this.manifests.writeManifestList([delta!]);
-        written.push(deltaList.name);
-        const changelogList = changelogManifest
-          ? await this.manifests.writeManifestList([changelogManifest])
-          : undefined;
-        if (changelogList) written.push(changelogList.name);
+        // The lists are independent objects: written side by side (each is a durable write, and a
+        // commit's latency is the chain of them).
+        const lists = await Promise.allSettled([
+          (async () => this.manifests.writeManifestList(latest ? await this.baseManifests(latest, written) : []))(),
+          this.manifests.writeManifestList([delta!]),
+          changelogManifest ? this.manifests.writeManifestList([changelogManifest]) : Promise.resolve(undefined),
+        ]);
+        for (const l of lists) if (l.status === 'fulfilled' && l.value) written.push(l.value.name);
+        for (const l of lists) if (l.status === 'rejected') throw l.reason;
+        const [baseList, deltaList, changelogList] = lists.map((l) =>
+          l.status === 'fulfilled' ? l.value : undefined,
+        ) as [ListRef, ListRef, ListRef | undefined];
         const indexManifest = await this.nextIndexManifest(latest, options, attemptEntries);
         if (indexManifest !== (latest?.indexManifest ?? null)) written.push(indexManifest!);
         const snapshot: Snapshot = {
@@ -368,20 +393,25 @@ export class FileStoreCommit {
           properties,
           nextRowId: latest?.nextRowId ?? 0n,
         };
+        await deltaWritten; // the snapshot names it: durable first
         publishing = true;
         if (await this.snapshots.tryPublish(snapshot)) {
-          await this.snapshots.writeHints(snapshot.id);
-          // Published: a failure from here on leaves the outcome "landed", which a replay finds.
-          if (this.commitUsers && identifier !== BATCH_COMMIT_IDENTIFIER && !options.skipCommittedCheck) {
-            for (const m of members) {
-              await this.commitUsers.write({
-                commitUser: m.commitUser,
-                commitIdentifier: m.commitIdentifier,
-                snapshotId: snapshot.id,
-                timeMillis: snapshot.timeMillis,
-              });
-            }
-          }
+          // Published: a failure from here on leaves the outcome "landed", which a replay finds. The
+          // hint and the members' records are independent objects: written side by side (on S3 the
+          // commit waits one round trip for them, not one per member).
+          const records =
+            this.commitUsers && identifier !== BATCH_COMMIT_IDENTIFIER && !options.skipCommittedCheck
+              ? members.map((m) =>
+                  this.commitUsers!.write({
+                    commitUser: m.commitUser,
+                    commitIdentifier: m.commitIdentifier,
+                    snapshotId: snapshot.id,
+                    timeMillis: snapshot.timeMillis,
+                  }),
+                )
+              : [];
+          const settled = await Promise.allSettled([this.snapshots.writeHints(snapshot.id), ...records]);
+          for (const r of settled) if (r.status === 'rejected') throw r.reason;
           return { snapshot, published: true, attempts: attempt };
         }
       } catch (e) {

@@ -167,14 +167,41 @@ export class ManifestFiles {
     partitionTypes: readonly DataType[],
     schemaId: number,
   ): Promise<ManifestFileMeta> {
+    const prepared = await this.prepareManifest(entries, partitionTypes, schemaId);
+    await prepared.write();
+    return prepared.meta;
+  }
+
+  /**
+   * Encodes a manifest and describes it (everything a manifest list needs: name, size, stats)
+   * without writing it yet: a commit writes it while it looks up the latest snapshot and writes
+   * the lists, and awaits it before publishing (the snapshot must only name durable files).
+   */
+  async prepareManifest(
+    entries: readonly ManifestEntry[],
+    partitionTypes: readonly DataType[],
+    schemaId: number,
+  ): Promise<{ meta: ManifestFileMeta; write: () => Promise<void> }> {
     const fileName = `manifest-${this.uuid}-${this.manifestCounter++}`;
     const bytes = await encodeManifest(entries, this.codec);
-    await this.io.write(this.path(fileName), bytes);
-    readCache().set(
-      readCacheKey(this.io, 'manifest', this.path(fileName)),
-      [...entries],
-      bytes.byteLength * 4 + entries.length * 1024,
-    );
+    const write = async () => {
+      await this.io.write(this.path(fileName), bytes);
+      readCache().set(
+        readCacheKey(this.io, 'manifest', this.path(fileName)),
+        [...entries],
+        bytes.byteLength * 4 + entries.length * 1024,
+      );
+    };
+    return { meta: this.describeManifest(fileName, bytes.byteLength, entries, partitionTypes, schemaId), write };
+  }
+
+  private describeManifest(
+    fileName: string,
+    fileSize: number,
+    entries: readonly ManifestEntry[],
+    partitionTypes: readonly DataType[],
+    schemaId: number,
+  ): ManifestFileMeta {
     let added = 0;
     let deleted = 0;
     let minBucket = Number.POSITIVE_INFINITY;
@@ -194,7 +221,7 @@ export class ManifestFiles {
     const empty = entries.length === 0;
     return {
       fileName,
-      fileSize: bytes.byteLength,
+      fileSize,
       numAddedFiles: added,
       numDeletedFiles: deleted,
       partitionStats,

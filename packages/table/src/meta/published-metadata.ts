@@ -41,6 +41,13 @@ export class PublishedMetadata {
    * table object drops the snapshots it cached (SnapshotManager.checkRollback).
    */
   rollbacks = 0;
+  /**
+   * When (performance.now()) this process last confirmed that `highestSeen` is the latest: it
+   * published it, or found `snapshot-(highestSeen+1)` absent. 0 when not confirmed since it moved.
+   */
+  confirmedAt = 0;
+  /** A follow look-up in flight: the writers of this process that follow at the same moment share it. */
+  following: Promise<unknown> | undefined;
 }
 
 const registry = new WeakMap<FileIO, Map<string, PublishedMetadata>>();

@@ -5,6 +5,17 @@ import { type PublishedMetadata, publishedMetadata } from './published-metadata.
 
 const SNAPSHOT_PREFIX = 'snapshot-';
 
+/**
+ * How long this process trusts that the highest snapshot it confirmed is still the latest without
+ * probing `snapshot-(N+1)` again (issue 23: at a high commit rate every request counts). Neither
+ * use decides what lands: following only raises sequence numbers (the commit's sequence guard is
+ * the check) and the commit's look-up still reads the LATEST hint (a rollback or another process's
+ * commit moves it) and its publish is a create-if-absent (losing the race re-reads and retries).
+ * A stale view costs at worst a re-base or a lost race.
+ */
+export const FOLLOW_FRESH_MS = 250;
+export const LOOKUP_FRESH_MS = 100;
+
 /** Reads and publishes `snapshot/snapshot-N` files and the LATEST / EARLIEST hints. */
 export class SnapshotManager {
   readonly dir: string;
@@ -54,7 +65,21 @@ export class SnapshotManager {
   }
 
   private set highestSeen(id: number) {
+    if (id !== this.published.highestSeen) this.published.confirmedAt = 0;
     this.published.highestSeen = id;
+  }
+
+  /** `id` is the latest as of now: this process published it or found `snapshot-(id+1)` absent. */
+  private confirmLatest(id: number): void {
+    if (id < this.highestSeen) return;
+    this.highestSeen = id;
+    this.published.confirmedAt = performance.now();
+  }
+
+  /** Whether the highest snapshot seen was confirmed the latest within `ms` and is known without asking. */
+  private confirmedWithin(ms: number): boolean {
+    const id = this.highestSeen;
+    return id > 0 && this.known(id) && performance.now() - this.published.confirmedAt < ms;
   }
 
   /** Whether snapshot `id` is known without asking: read or published by a table object of this process. */
@@ -134,16 +159,19 @@ export class SnapshotManager {
    * the snapshot and may lag: then probe forward); lists only without a usable hint. That the hint's
    * snapshot exists is known without asking when this process read or published it and has seen no
    * later one (expiry never removes the latest; rollback moves the hint back to a snapshot it keeps) —
-   * so a commit on a table this process follows costs two requests here: the hint and one probe.
+   * so a commit on a table this process follows costs two requests here: the hint and one probe —
+   * one, the hint, when the hint names the snapshot this process confirmed the latest less than
+   * LOOKUP_FRESH_MS ago (the probe only catches a snapshot whose hint is not yet written).
    */
   async latestSnapshotId(): Promise<number | undefined> {
     const hint = await this.readHint('LATEST');
     if (hint !== undefined) {
+      if (hint === this.highestSeen && this.confirmedWithin(LOOKUP_FRESH_MS)) return hint;
       let id = hint;
       while (await this.snapshotExists(id + 1)) id++;
       if (id > hint || (this.known(hint) && hint >= this.highestSeen) || (await this.snapshotExists(hint))) {
         this.checkRollback(id);
-        this.highestSeen = Math.max(this.highestSeen, id);
+        this.confirmLatest(id);
         return id;
       }
     }
@@ -158,10 +186,29 @@ export class SnapshotManager {
    * The latest snapshot for a writer following the commits of others (it only raises its sequence
    * numbers; its commit's own look-up and sequence guard are the check): from the highest snapshot
    * this process has seen exist, probe forward — usually one request, `snapshot-(N+1)` absent,
-   * instead of the hint and a probe. It does not notice a rollback since (the commit's look-up
-   * reads the hint); more than two snapshots ahead it reads the hint.
+   * instead of the hint and a probe; none when this process confirmed N the latest less than
+   * FOLLOW_FRESH_MS ago, and writers of the process following at the same moment share one probe.
+   * It does not notice a rollback since (the commit's look-up reads the hint); more than two
+   * snapshots ahead it reads the hint.
    */
   async latestSnapshotToFollow(): Promise<Snapshot | undefined> {
+    const pending = this.published.following;
+    if (pending) await pending; // settled without throwing (see below); its result is in highestSeen
+    if (this.confirmedWithin(FOLLOW_FRESH_MS)) return this.snapshot(this.highestSeen);
+    const run = this.probeToFollow();
+    const shared = run.then(
+      () => undefined,
+      () => undefined, // the caller below sees the error; sharers probe again themselves
+    );
+    this.published.following = shared;
+    try {
+      return await run;
+    } finally {
+      if (this.published.following === shared) this.published.following = undefined;
+    }
+  }
+
+  private async probeToFollow(): Promise<Snapshot | undefined> {
     let id = this.highestSeen;
     if (id === 0 || !this.known(id)) return this.latestSnapshot();
     for (let step = 0; await this.snapshotExists(id + 1); step++) {
@@ -169,6 +216,7 @@ export class SnapshotManager {
       id++;
       this.highestSeen = Math.max(this.highestSeen, id);
     }
+    this.confirmLatest(id);
     return this.snapshot(id);
   }
 
@@ -227,7 +275,11 @@ export class SnapshotManager {
     if (ok) {
       this.remember(snapshot);
       this.published.snapshots.set(snapshot.id, snapshot);
-      this.highestSeen = Math.max(this.highestSeen, snapshot.id);
+      this.confirmLatest(snapshot.id);
+    } else if (snapshot.id >= this.highestSeen) {
+      // Another committer's snapshot-N exists (not yet read): the next look-up must find it, not
+      // trust what it confirmed before.
+      this.highestSeen = snapshot.id;
     }
     return ok;
   }

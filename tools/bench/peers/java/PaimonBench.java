@@ -56,6 +56,10 @@ import org.apache.paimon.types.DataTypes;
  * point     WH DB.T eq|range WIDTH KEY...                     filtered scans, files read vs total
  * compact   WH DB.COLD DB.WARM                                full compaction of every bucket, cold then warm
  * feed      WH DB.T COMMITS ROWS_PER_COMMIT POLL_MS            commit → delivery latency of a tailing reader
+ * stream    WH DB.T WRITERS SECONDS ROWS_PER_COMMIT INTERVAL_MS POLL_MS OPTIONS
+ *                                                             WRITERS threads (each its commitUser) commit
+ *                                                             every INTERVAL_MS while a streaming scan tails
+ *                                                             the table; OPTIONS k=v,k=v (table options)
  * memory    WH DB.T N BUCKETS BUFFER TARGET_FILE_SIZE CHUNK   peak RSS of one writer (VmHWM)
  * </pre>
  */
@@ -91,6 +95,9 @@ public final class PaimonBench {
         break;
       case "feed":
         feed(a, out);
+        break;
+      case "stream":
+        stream(a, out);
         break;
       case "memory":
         memory(a, out);
@@ -537,6 +544,151 @@ public final class PaimonBench {
     out.put("p50Ms", pct(lat, 0.5));
     out.put("p99Ms", pct(lat, 0.99));
     out.put("commitP50Ms", pct(commitMs, 0.5));
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // stream: the stream suite's workload through Paimon's Java API, a commit every INTERVAL_MS per
+  // writer (Paimon's practical minimum is about a second: Flink commits on checkpoints).
+
+  static void stream(String[] a, Map<String, Object> out) throws Exception {
+    Catalog c = catalog(a[1]);
+    int writers = Integer.parseInt(a[3]);
+    long seconds = Long.parseLong(a[4]);
+    int perCommit = Integer.parseInt(a[5]);
+    long interval = Long.parseLong(a[6]);
+    long poll = Long.parseLong(a[7]);
+    Map<String, String> opts = new HashMap<>();
+    opts.put("bucket", "2");
+    opts.put("write-only", "true");
+    if (a.length > 8) {
+      for (String kv : a[8].split(",")) {
+        int i = kv.indexOf('=');
+        if (i > 0) opts.put(kv.substring(0, i).trim(), kv.substring(i + 1).trim());
+      }
+    }
+    FileStoreTable t = create(c, a[2], opts);
+    // Snapshot 1, so the reader starting at "latest" has something to start from.
+    StreamWriteBuilder seedB = t.newStreamWriteBuilder().withCommitUser("bench-seed");
+    try (StreamTableWrite w = seedB.newWrite(); StreamTableCommit cm = seedB.newCommit()) {
+      w.withIOManager(ioManager());
+      w.write(GenericRow.of(-1L, BinaryString.fromString("seed"), 0.0, 0, null, null, false, 0));
+      cm.commit(0, w.prepareCommit(false, 0));
+    }
+    // Delivery per commit (writer, identifier): the rows carry both (name = wN, version = k).
+    Map<String, Long> committed = new ConcurrentHashMap<>();
+    Map<String, Long> delivered = new ConcurrentHashMap<>();
+    List<Double> commitMs = Collections.synchronizedList(new ArrayList<>());
+    AtomicBoolean stop = new AtomicBoolean(false);
+    Table rt = t.copy(Collections.singletonMap("scan.mode", "latest"));
+    Thread reader =
+        new Thread(
+            () -> {
+              try {
+                ReadBuilder rb = rt.newReadBuilder();
+                StreamTableScan scan = rb.newStreamScan();
+                while (!stop.get()) {
+                  List<Split> splits = scan.plan().splits();
+                  if (splits.isEmpty()) {
+                    Thread.sleep(poll);
+                    continue;
+                  }
+                  try (RecordReader<InternalRow> r = rb.newRead().createReader(splits)) {
+                    RecordReader.RecordIterator<InternalRow> batch;
+                    while ((batch = r.readBatch()) != null) {
+                      InternalRow row;
+                      long now = System.nanoTime();
+                      while ((row = batch.next()) != null)
+                        delivered.putIfAbsent(row.getString(1) + ":" + row.getInt(7), now);
+                      batch.releaseBatch();
+                    }
+                  }
+                }
+              } catch (InterruptedException e) {
+                // stopped
+              } catch (Exception e) {
+                e.printStackTrace();
+              }
+            });
+    reader.start();
+    Thread.sleep(300);
+    long t0 = System.nanoTime();
+    long end = t0 + seconds * 1_000_000_000L;
+    java.util.concurrent.atomic.AtomicLong seq = new java.util.concurrent.atomic.AtomicLong();
+    java.util.concurrent.atomic.AtomicInteger failed = new java.util.concurrent.atomic.AtomicInteger();
+    List<Thread> ws = new ArrayList<>();
+    for (int wi = 0; wi < writers; wi++) {
+      final int w = wi;
+      Thread th =
+          new Thread(
+              () -> {
+                StreamWriteBuilder b = t.newStreamWriteBuilder().withCommitUser("bench-stream-" + w);
+                try (StreamTableWrite tw = b.newWrite(); StreamTableCommit cm = b.newCommit()) {
+                  tw.withIOManager(ioManager());
+                  long due = t0 + interval * 1_000_000L * w / writers;
+                  for (int k = 1; due < end; k++) {
+                    long sleep = (due - System.nanoTime()) / 1_000_000L;
+                    if (sleep > 0) Thread.sleep(sleep);
+                    long c0 = System.nanoTime();
+                    for (int j = 0; j < perCommit; j++) {
+                      long id = seq.getAndIncrement();
+                      tw.write(
+                          GenericRow.of(
+                              id % 50_000,
+                              BinaryString.fromString("w" + w),
+                              (double) id,
+                              j,
+                              Timestamp.fromMicros(0),
+                              BinaryString.fromString("c"),
+                              true,
+                              k));
+                    }
+                    try {
+                      cm.commit(k, tw.prepareCommit(false, k));
+                    } catch (Exception e) {
+                      failed.incrementAndGet();
+                      due += interval * 1_000_000L;
+                      continue;
+                    }
+                    long now = System.nanoTime();
+                    commitMs.add((now - c0) / 1e6);
+                    committed.put("w" + w + ":" + k, now);
+                    due += interval * 1_000_000L;
+                    if (due < now) due = now;
+                  }
+                } catch (Exception e) {
+                  e.printStackTrace();
+                }
+              });
+      ws.add(th);
+      th.start();
+    }
+    for (Thread th : ws) th.join();
+    double writeSeconds = (System.nanoTime() - t0) / 1e9;
+    long deadline = System.nanoTime() + 10_000_000_000L;
+    while (System.nanoTime() < deadline && !delivered.keySet().containsAll(committed.keySet())) Thread.sleep(20);
+    stop.set(true);
+    reader.interrupt();
+    reader.join();
+    List<Double> lat = new ArrayList<>();
+    int missing = 0;
+    for (Map.Entry<String, Long> e : committed.entrySet()) {
+      Long d = delivered.get(e.getKey());
+      if (d == null) missing++;
+      else lat.add(Math.max(0, (d - e.getValue()) / 1e6));
+    }
+    Collections.sort(lat);
+    List<Double> cms = new ArrayList<>(commitMs);
+    Collections.sort(cms);
+    Long latest = t.snapshotManager().latestSnapshotId();
+    out.put("commits", cms.size());
+    out.put("failed", failed.get());
+    out.put("commitsPerSecond", cms.size() / writeSeconds);
+    out.put("snapshots", latest == null ? 0 : latest);
+    out.put("missing", missing);
+    out.put("p50Ms", pct(lat, 0.5));
+    out.put("p99Ms", pct(lat, 0.99));
+    out.put("commitP50Ms", pct(cms, 0.5));
+    out.put("commitP99Ms", pct(cms, 0.99));
   }
 
   static double pct(List<Double> sorted, double p) {

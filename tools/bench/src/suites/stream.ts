@@ -8,13 +8,14 @@
 import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
+import { monitorEventLoopDelay, PerformanceObserver } from 'node:perf_hooks';
 import { Catalog, EddyError, type FileIO, fileIOForWarehouse, type Table } from '@eddy/table';
 import { inspect } from '@eddy/table/inspect';
 import type { Ctx } from '../context.ts';
 import { CountingFileIO } from '../counting-io.ts';
 import { COLUMNS } from '../data.ts';
-import { REPO_DIR } from '../env.ts';
-import type { Workload } from '../report.ts';
+import { REPO_DIR, runJava, runPython } from '../env.ts';
+import type { Figure, Workload } from '../report.ts';
 
 const pct = (sorted: readonly number[], p: number) =>
   sorted.length === 0 ? Number.NaN : sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))];
@@ -230,11 +231,37 @@ export async function streamSuite(ctx: Ctx): Promise<Workload> {
   const start = await census(wh, name);
   console.log(`  start: plan ${start.planMs.toFixed(1)} ms, ${start.filesOnDisk} files on disk`);
 
+  // pypaimon's streaming read tails the same table from another process (local disk only: its
+  // S3 needs its own configuration): delivery of Eddy's commits to a Python reader.
+  const local = !wh.startsWith('s3');
+  const commitEpoch = new Map<string, number>();
+  const pyTail =
+    ctx.has('pypaimon') && local
+      ? runPython<{ delivered: Record<string, number>; errors: string[] }>([
+          'tail',
+          wh,
+          `bench.${name}`,
+          S + 12,
+          ctx.p.pollMs,
+        ]).catch((e: Error) => e)
+      : undefined;
+
   const sampler = setInterval(() => {
     rss.push(process.memoryUsage().rss / 2 ** 20);
     const c = rssMbOf(compactor.pid);
     if (Number.isFinite(c)) compactorRss.push(c);
   }, 1000);
+
+  // Where a slow commit's time goes besides storage calls: event-loop stalls and GC pauses.
+  const loopDelay = monitorEventLoopDelay({ resolution: 10 });
+  loopDelay.enable();
+  const gcPauses: number[] = [];
+  const gcObserver = new PerformanceObserver((list) => {
+    for (const e of list.getEntries()) gcPauses.push(e.duration);
+  });
+  gcObserver.observe({ entryTypes: ['gc'] });
+  /** Per commit: total, in write(), attempts + re-bases seen (attempts > 1), for the slow tail. */
+  const slow: { ms: number; writeMs: number; attempts: number }[] = [];
 
   const t0 = performance.now();
   const endAt = t0 + S * 1000;
@@ -282,6 +309,7 @@ export async function streamSuite(ctx: Ctx): Promise<Workload> {
         });
         const c0 = performance.now();
         await writer.write(rows);
+        const w1 = performance.now();
         let res: Awaited<ReturnType<typeof writer.commit>>;
         try {
           res = await writer.commit(k);
@@ -294,6 +322,8 @@ export async function streamSuite(ctx: Ctx): Promise<Workload> {
         }
         const now = performance.now();
         commitMs.push(now - c0);
+        commitEpoch.set(`w${wi}:${k}`, Date.now());
+        slow.push({ ms: now - c0, writeMs: w1 - c0, attempts: res.attempts });
         if (res.snapshot && res.published) {
           // Coalesced commits share a snapshot: its rows add up, delivery counts from the first.
           if (!committedAt.has(res.snapshot.id)) committedAt.set(res.snapshot.id, now);
@@ -317,6 +347,8 @@ export async function streamSuite(ctx: Ctx): Promise<Workload> {
   }
   const writeSeconds = (performance.now() - t0) / 1000;
   clearInterval(sampler);
+  loopDelay.disable();
+  gcObserver.disconnect();
 
   // Let the feed catch up (bounded), then the end census with the compactor still running.
   const expectedRows = [...rowsCommitted.values()].reduce((a, b) => a + b, 0);
@@ -330,6 +362,62 @@ export async function streamSuite(ctx: Ctx): Promise<Workload> {
   await tail;
   await feedCat.close();
   if (catalog !== ctx.catalog) await catalog.close();
+
+  // The references, each beside Eddy's figures in the same run.
+  const deliveryP50: Figure[] = [];
+  const deliveryP99: Figure[] = [];
+  const commitP50: Figure[] = [];
+  const commitP99: Figure[] = [];
+  if (pyTail) {
+    const r = await pyTail;
+    if (r instanceof Error) w.unmeasured.push(`pypaimon streaming read: failed (${r.message.slice(0, 300)})`);
+    else {
+      const d = r.out.delivered;
+      const pyLat = [...commitEpoch]
+        .filter(([k]) => d[k] !== undefined)
+        .map(([k, t]) => Math.max(0, d[k] - t))
+        .sort((a, b) => a - b);
+      const note = `pypaimon ${ctx.p.pollMs} ms poll, tailing Eddy's commits; ${commitEpoch.size - pyLat.length} of ${commitEpoch.size} commits not delivered${r.out.errors.length ? `; stopped by ${r.out.errors.join('; ').slice(0, 200)}` : ''}`;
+      deliveryP50.push({ system: 'pypaimon streaming read', value: pct(pyLat, 0.5), note });
+      deliveryP99.push({ system: 'pypaimon streaming read', value: pct(pyLat, 0.99), note });
+      console.log(
+        `  pypaimon tailing Eddy: delivery p50 ${pct(pyLat, 0.5).toFixed(1)} / p99 ${pct(pyLat, 0.99).toFixed(1)} ms (${note})`,
+      );
+    }
+  } else w.unmeasured.push(`pypaimon streaming read: ${local ? ctx.why('pypaimon') : 'local disk only'}`);
+  if (ctx.has('java') && local) {
+    // Paimon Java, the same stream with a commit every second per writer (its practical minimum:
+    // Flink commits on checkpoints): R × P rows per commit, the same table options but Eddy's own.
+    const javaOptions = Object.entries(extra)
+      .filter(([k]) => !k.startsWith('eddy.'))
+      .map(([k, v]) => `${k}=${v}`)
+      .join(',');
+    try {
+      const j = await runJava<{
+        commits: number;
+        failed: number;
+        commitsPerSecond: number;
+        snapshots: number;
+        missing: number;
+        p50Ms: number;
+        p99Ms: number;
+        commitP50Ms: number;
+        commitP99Ms: number;
+      }>(['stream', ctx.javaWh, 'bench.stream_java', N, S, R * P, 1000, ctx.p.pollMs, javaOptions]);
+      const o = j.out;
+      const note = `${N} writers × 1 commit/s × ${R * P} rows, ${o.commits} commits (${o.commitsPerSecond.toFixed(1)}/s), ${o.failed} failed, ${o.missing} not delivered; streaming scan polling every ${ctx.p.pollMs} ms`;
+      const sys = 'Paimon Java, 1 commit/s per writer';
+      commitP50.push({ system: sys, value: o.commitP50Ms, note });
+      commitP99.push({ system: sys, value: o.commitP99Ms, note });
+      deliveryP50.push({ system: sys, value: o.p50Ms, note });
+      deliveryP99.push({ system: sys, value: o.p99Ms, note });
+      console.log(
+        `  Paimon Java: commit p50 ${o.commitP50Ms.toFixed(1)} / p99 ${o.commitP99Ms.toFixed(1)} ms, delivery p50 ${o.p50Ms.toFixed(1)} / p99 ${o.p99Ms.toFixed(1)} ms (${note})`,
+      );
+    } catch (e) {
+      w.unmeasured.push(`Paimon Java stream: failed (${(e as Error).message.slice(0, 300)})`);
+    }
+  } else w.unmeasured.push(`Paimon Java stream: ${local ? ctx.why('java') : 'local disk only'}`);
 
   const commits = commitMs.length;
   const lat = [...committedAt]
@@ -369,17 +457,40 @@ export async function streamSuite(ctx: Ctx): Promise<Workload> {
   );
   line('plan start → end', `${start.planMs.toFixed(1)} → ${end.planMs.toFixed(1)} ms`);
   line('plan bytes read start → end', `${start.planBytes} → ${end.planBytes} (${end.planRequests} requests)`);
+  const ioMs = (op: keyof CountingFileIO['durations']) => {
+    const d = ios.flatMap((io) => io.durations[op]).sort((a, b) => a - b);
+    return d.length ? `${op} ${pct(d, 0.5).toFixed(1)}/${pct(d, 0.99).toFixed(1)}/${d[d.length - 1].toFixed(0)}` : '';
+  };
+  line(
+    'storage call p50/p99/max (ms)',
+    (['write', 'writeIfAbsent', 'read', 'exists'] as const).map(ioMs).filter(Boolean).join(', '),
+  );
+  slow.sort((a, b) => b.ms - a.ms);
+  const slowest = slow.slice(0, Math.max(1, Math.ceil(slow.length / 100)));
+  line(
+    'slowest 1% of commits',
+    `${slowest.length}: mean ${(slowest.reduce((n, c) => n + c.ms, 0) / slowest.length).toFixed(0)} ms, of it in write() ${(slowest.reduce((n, c) => n + c.writeMs, 0) / slowest.length).toFixed(0)} ms; retried ${slowest.filter((c) => c.attempts > 1).length} (all commits: ${slow.filter((c) => c.attempts > 1).length})`,
+  );
+  line(
+    'event loop delay p50/p99/max',
+    `${(loopDelay.percentile(50) / 1e6).toFixed(1)} / ${(loopDelay.percentile(99) / 1e6).toFixed(1)} / ${(loopDelay.max / 1e6).toFixed(0)} ms`,
+  );
+  gcPauses.sort((a, b) => a - b);
+  line(
+    'GC pauses (count, p99, max, total)',
+    `${gcPauses.length}, ${pct(gcPauses, 0.99).toFixed(1)}, ${(gcPauses[gcPauses.length - 1] ?? 0).toFixed(0)}, ${gcPauses.reduce((a, b) => a + b, 0).toFixed(0)} ms`,
+  );
   line('bench RSS first → max', `${first(rss).toFixed(0)} → ${max(rss).toFixed(0)} MB`);
   line('compactor RSS first → max', `${first(compactorRss).toFixed(0)} → ${max(compactorRss).toFixed(0)} MB`);
 
-  const m = (label: string, unit: string, eddy: number, better: 'lower' | 'higher' = 'lower') =>
-    w.metrics.push({ label, unit, better, eddy, peers: [] });
+  const m = (label: string, unit: string, eddy: number, better: 'lower' | 'higher' = 'lower', peers: Figure[] = []) =>
+    w.metrics.push({ label, unit, better, eddy, peers });
   m('commits failed after commit.max-retries', 'commits', conflicts);
   m('writer commits per snapshot (coalescing)', 'commits', commits / Math.max(1, committedAt.size), 'higher');
-  m('commit, p50', 'ms', pct(commitMs, 0.5));
-  m('commit, p99', 'ms', pct(commitMs, 0.99));
-  m('commit → delivery, p50', 'ms', pct(lat, 0.5));
-  m('commit → delivery, p99', 'ms', pct(lat, 0.99));
+  m('commit, p50', 'ms', pct(commitMs, 0.5), 'lower', commitP50);
+  m('commit, p99', 'ms', pct(commitMs, 0.99), 'lower', commitP99);
+  m('commit → delivery, p50', 'ms', pct(lat, 0.5), 'lower', deliveryP50);
+  m('commit → delivery, p99', 'ms', pct(lat, 0.99), 'lower', deliveryP99);
   m('storage requests per commit (writers)', 'requests', requests / commits);
   m('files on disk at the end', 'files', end.filesOnDisk);
   m('live data files at the end', 'files', end.liveDataFiles);
@@ -410,7 +521,6 @@ export async function streamSuite(ctx: Ctx): Promise<Workload> {
     ...(wh.startsWith('s3')
       ? []
       : ['S3: run again with --stream-warehouse s3://bucket/prefix (requests per commit = FileIO calls).']),
-    'Paimon Java / pypaimon streaming references: not measured (issue 23 lists them as references).',
   );
   return w;
 }
