@@ -81,7 +81,7 @@ export async function fileKeyIndex(
   let sorted = true;
   for (let i = 1; i < keys.length && sorted; i++) sorted = keys[i - 1] <= keys[i];
   const index = sorted ? { keys } : null;
-  cache.set(key, index, sorted ? keys.byteLength + 128 : 128);
+  cache.set(key, index, sorted ? keys.byteLength + 128 : 128, 'high');
   return index ?? undefined;
 }
 
