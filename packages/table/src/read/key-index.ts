@@ -18,9 +18,13 @@ import { probedToColumn } from './key-probe.ts';
  * evicted.
  */
 
-/** A data file's keys in file order, ascending. */
+/**
+ * A data file's keys in file order, ascending. BIGINT keys that all lie within ±2^53 are held as
+ * doubles (exact there): a search then compares numbers, where reading a BigInt64Array allocates a
+ * bigint per element read.
+ */
 export interface FileKeyIndex {
-  readonly keys: Int8Array | Int16Array | Int32Array | BigInt64Array;
+  readonly keys: Int8Array | Int16Array | Int32Array | Float64Array | BigInt64Array;
 }
 
 /** @internal 'always' builds an index at the first probe (tests); 'never' turns the index off. */
@@ -77,13 +81,18 @@ export async function fileKeyIndex(
   const col = arrowToColumn(vec, type);
   if (col.validity)
     throw new EddyError('CORRUPT_FILE', `${f.path}: key column ${column} holds nulls`, { path: f.path });
-  const keys = col.data as FileKeyIndex['keys'];
+  let keys = col.data as FileKeyIndex['keys'];
   let sorted = true;
   for (let i = 1; i < keys.length && sorted; i++) sorted = keys[i - 1] <= keys[i];
+  if (sorted && keys instanceof BigInt64Array && keys.length > 0) {
+    if (keys[0] >= -MAX_SAFE && keys[keys.length - 1] <= MAX_SAFE) keys = Float64Array.from(keys, Number);
+  }
   const index = sorted ? { keys } : null;
   cache.set(key, index, sorted ? keys.byteLength + 128 : 128, 'high');
   return index ?? undefined;
 }
+
+const MAX_SAFE = BigInt(Number.MAX_SAFE_INTEGER);
 
 /** First i in [lo, hi) with keys[i] >= v (or > v when `after`). */
 function bound(keys: FileKeyIndex['keys'], v: number | bigint, after: boolean): number {
@@ -98,22 +107,42 @@ function bound(keys: FileKeyIndex['keys'], v: number | bigint, after: boolean): 
   return lo;
 }
 
+const sortedCache = new WeakMap<ReadonlySet<unknown>, { bigint: boolean; sorted: (number | bigint)[] }>();
+
+/**
+ * A probe's wanted keys ascending, as an index holds them (as bigints, or as doubles: bigints
+ * beyond ±2^53 dropped, no such key is in a file held as doubles); kept per key set, which every
+ * file of a read shares.
+ */
+function sortedWanted(values: ReadonlySet<unknown>, bigint: boolean): readonly (number | bigint)[] {
+  const hit = sortedCache.get(values);
+  if (hit && hit.bigint === bigint) return hit.sorted;
+  const sorted: (number | bigint)[] = [];
+  for (const v of values) {
+    if (typeof v === 'number' || (bigint && typeof v === 'bigint')) sorted.push(v);
+    else if (typeof v === 'bigint' && v >= -MAX_SAFE && v <= MAX_SAFE) sorted.push(Number(v));
+  }
+  sorted.sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+  sortedCache.set(values, { bigint, sorted });
+  return sorted;
+}
+
 /** Rows of the file whose key the probe wants, ascending. */
 export function findRows(index: FileKeyIndex, probe: KeyProbe): Uint32Array {
   const keys = index.keys;
   const bigint = keys instanceof BigInt64Array;
+  // Wanted keys as the index holds them (BIGINT keys held as doubles: bounds beyond ±2^53 still
+  // order correctly as doubles, and a wanted key beyond it is not in the file).
+  const asIndexed = (v: number | bigint): number | bigint => (bigint || typeof v === 'number' ? v : Number(v));
   if (probe.range) {
     const r = probe.range;
-    const from = r.min === undefined ? 0 : bound(keys, r.min, !r.minInclusive);
-    const to = r.max === undefined ? keys.length : bound(keys, r.max, r.maxInclusive);
+    const from = r.min === undefined ? 0 : bound(keys, asIndexed(r.min), !r.minInclusive);
+    const to = r.max === undefined ? keys.length : bound(keys, asIndexed(r.max), r.maxInclusive);
     const out = new Uint32Array(Math.max(0, to - from));
     for (let i = 0; i < out.length; i++) out[i] = from + i;
     return out;
   }
-  const wanted: (number | bigint)[] = [];
-  for (const v of probe.values ?? [])
-    if (typeof v === (bigint ? 'bigint' : 'number')) wanted.push(v as number | bigint);
-  wanted.sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+  const wanted = sortedWanted(probe.values ?? new Set(), bigint);
   const out: number[] = [];
   for (const v of wanted) for (let i = bound(keys, v, false); i < keys.length && keys[i] === v; i++) out.push(i);
   return Uint32Array.from(out);
@@ -122,6 +151,11 @@ export function findRows(index: FileKeyIndex, probe: KeyProbe): Uint32Array {
 /** The index's keys at `rows`, as a column of `type`. */
 export function keysAt(index: FileKeyIndex, rows: Uint32Array, type: DataType): Column {
   const src = index.keys;
+  if (src instanceof Float64Array) {
+    const data = new BigInt64Array(rows.length);
+    for (let i = 0; i < rows.length; i++) data[i] = BigInt(src[rows[i]]);
+    return { type, length: rows.length, data, validity: null };
+  }
   const data = new (src.constructor as new (n: number) => FileKeyIndex['keys'])(rows.length);
   for (let i = 0; i < rows.length; i++) data[i] = src[rows[i]];
   return { type, length: rows.length, data: data as ColumnData, validity: null };

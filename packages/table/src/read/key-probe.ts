@@ -119,6 +119,22 @@ function rangeOf(p: BoundPredicate, column: string): KeyRange | undefined {
  * one Eddy and Paimon write for the key's type (then the file is read by row group).
  */
 export function fileKeyProbe(keys: KeySet, fileKeyName: string, el: SchemaElement): KeyProbe | undefined {
+  // One probe per key set and file layout: the files of a read share it (and what is derived from it).
+  let byFile = probes.get(keys);
+  if (!byFile) {
+    byFile = new Map();
+    probes.set(keys, byFile);
+  }
+  const id = `${el.type}:${fileKeyName}`;
+  if (byFile.has(id)) return byFile.get(id);
+  const probe = newFileKeyProbe(keys, fileKeyName, el);
+  byFile.set(id, probe);
+  return probe;
+}
+
+const probes = new WeakMap<KeySet, Map<string, KeyProbe | undefined>>();
+
+function newFileKeyProbe(keys: KeySet, fileKeyName: string, el: SchemaElement): KeyProbe | undefined {
   const column = KEY_FIELD_PREFIX + fileKeyName;
   if (keys.range) {
     const r = keys.range;
