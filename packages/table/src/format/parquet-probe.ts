@@ -476,20 +476,24 @@ export async function columnPageStarts(
 }
 
 /**
- * Rows [from, to) of each part (rows of its row group; page-aligned ranges decode just those
- * pages), decoded raw: the bytes of all parts read in one coalesced pass, one decode per part.
+ * Rows [from, to) of each part's column (rows of its row group; page-aligned ranges decode just
+ * those pages), decoded raw: the bytes of all parts read in one coalesced pass, one decode per part.
  */
 export async function decodeRowRanges(
   source: ParquetSource,
   footer: ParquetFooter,
-  column: string,
-  parts: readonly { readonly rg: RowGroupStats; readonly from: number; readonly to: number }[],
+  parts: readonly {
+    readonly column: string;
+    readonly rg: RowGroupStats;
+    readonly from: number;
+    readonly to: number;
+  }[],
 ): Promise<DecodedArray[]> {
   const path = footer.path;
   const file = new ProbeFile(source, footer);
   await file.loadIndexRegion();
   const fetch: [number, number][] = [];
-  for (const { rg, from, to } of parts) {
+  for (const { column, rg, from, to } of parts) {
     const index = await pageIndex(footer, file, rg.index, column, false);
     if (index) pageBytes(index, from, to, fetch);
   }
@@ -497,14 +501,14 @@ export async function decodeRowRanges(
   const scan = await parquetScan({
     file,
     metadata: footer.metadata,
-    columns: [column],
+    columns: [...new Set(parts.map((p) => p.column))],
     parsers: RAW_PARSERS,
     compressors: COMPRESSORS,
     utf8: false,
     useOffsetIndex: true,
   });
   const out: DecodedArray[] = [];
-  for (const { rg, from, to } of parts) {
+  for (const { column, rg, from, to } of parts) {
     try {
       const d = await scan.readColumn({ column, rowStart: rg.firstRow + from, rowEnd: rg.firstRow + to });
       if (d.length !== to - from) throw new Error(`decoded ${d.length} rows of ${to - from}`);

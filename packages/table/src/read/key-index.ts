@@ -168,23 +168,54 @@ function columnBytes(c: Column): number {
   return data + (c.validity?.byteLength ?? 0) + 96;
 }
 
+/** A column to read at the rows found: its Parquet name and element, read as `type`. */
+export interface ColumnSpec {
+  readonly column: string;
+  readonly el: SchemaElement;
+  readonly type: DataType;
+}
+
 /**
- * Column `column` (Parquet element `el`, read as `type`) at rows `rows` (ascending) of a file:
- * each page holding one of them decoded once and kept in the read cache, then gathered.
+ * Columns at rows `rows` (ascending) of a file: each page holding one of them decoded once (the
+ * missing pages of every column read in one pass) and kept in the read cache, then gathered.
  */
-export async function columnAt(
-  f: KeyIndexFile,
-  column: string,
-  el: SchemaElement,
-  type: DataType,
-  rows: Uint32Array,
-): Promise<Column> {
+export async function columnsAt(f: KeyIndexFile, specs: readonly ColumnSpec[], rows: Uint32Array): Promise<Column[]> {
   const cache = readCache();
+  const plans = await Promise.all(specs.map((s) => pagePlan(f, s, rows)));
+  const missing: { column: string; rg: RowGroupStats; from: number; to: number; spec: number; page: number }[] = [];
+  plans.forEach((plan, s) => {
+    plan.cols = plan.pages.map((pg) => cache.get(pg.key) as Column | undefined);
+    plan.cols.forEach((c, page) => {
+      if (c === undefined) missing.push({ ...plan.pages[page], column: specs[s].column, spec: s, page });
+    });
+  });
+  if (missing.length > 0) {
+    const decoded = await decodeRowRanges(f.source, f.footer, missing);
+    missing.forEach((m, i) => {
+      const { el, type } = specs[m.spec];
+      const c = probedToColumn({ element: el, values: decoded[i] as unknown as readonly unknown[] }, type, f.path);
+      plans[m.spec].cols[m.page] = c;
+      cache.set(plans[m.spec].pages[m.page].key, c, columnBytes(c));
+    });
+  }
+  return plans.map((plan, s) => gatherPages(plan, specs[s], rows.length, f.path));
+}
+
+interface PagePlan {
+  /** The pages holding the rows, in first-use order. */
+  readonly pages: { rg: RowGroupStats; from: number; to: number; key: string }[];
+  /** For each row: its page, and its row in that page. */
+  readonly pageOf: Uint32Array;
+  readonly rowIn: Uint32Array;
+  cols: (Column | undefined)[];
+}
+
+async function pagePlan(f: KeyIndexFile, spec: ColumnSpec, rows: Uint32Array): Promise<PagePlan> {
+  const { column, type } = spec;
   const groups = f.footer.rowGroups;
-  // Which page each row lies in (pages numbered in first-use order), and its row in that page.
   const pageOf = new Uint32Array(rows.length);
   const rowIn = new Uint32Array(rows.length);
-  const pages: { rg: RowGroupStats; from: number; to: number; key: string }[] = [];
+  const pages: PagePlan['pages'] = [];
   let g = 0;
   let starts: Float64Array | undefined;
   let p = 0;
@@ -213,27 +244,20 @@ export async function columnAt(
     pageOf[i] = pages.length - 1;
     rowIn[i] = local - starts[p];
   }
-  const cols: (Column | undefined)[] = pages.map((pg) => cache.get(pg.key) as Column | undefined);
-  const missing = pages.filter((_, i) => cols[i] === undefined);
-  if (missing.length > 0) {
-    const decoded = await decodeRowRanges(f.source, f.footer, column, missing);
-    let m = 0;
-    for (let i = 0; i < pages.length; i++) {
-      if (cols[i] !== undefined) continue;
-      const c = probedToColumn({ element: el, values: decoded[m++] as unknown as readonly unknown[] }, type, f.path);
-      cols[i] = c;
-      cache.set(pages[i].key, c, columnBytes(c));
-    }
-  }
-  const held = cols as Column[];
-  if (held.length === 0) return probedToColumn({ element: el, values: [] }, type, f.path);
+  return { pages, pageOf, rowIn, cols: [] };
+}
+
+function gatherPages(plan: PagePlan, spec: ColumnSpec, n: number, path: string): Column {
+  const held = plan.cols as Column[];
+  const { pageOf, rowIn } = plan;
+  if (held.length === 0) return probedToColumn({ element: spec.el, values: [] }, spec.type, path);
   if (held.length === 1) return gatherColumn(held[0], rowIn);
   // gatherRuns numbers its sources in 16 bits: gather at most 65,536 pages at a time.
   const parts: Column[] = [];
-  for (let a = 0; a < rows.length; ) {
+  for (let a = 0; a < n; ) {
     const first = pageOf[a];
     let b = a;
-    while (b < rows.length && pageOf[b] - first < 65536) b++;
+    while (b < n && pageOf[b] - first < 65536) b++;
     const runs = new Uint16Array(b - a);
     for (let i = a; i < b; i++) runs[i - a] = pageOf[i] - first;
     parts.push(gatherRuns(held.slice(first, pageOf[b - 1] + 1), runs, rowIn.subarray(a, b)));

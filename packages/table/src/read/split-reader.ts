@@ -25,7 +25,7 @@ import { castColumn, isImplementedWidening, sameType } from '../schema/type-evol
 import type { DataField, DataType } from '../types/data-types.ts';
 import { EddyError } from '../types/errors.ts';
 import { type InternalValue, isRetract } from '../types/internal.ts';
-import { columnAt, fileKeyIndex, findRows, keysAt } from './key-index.ts';
+import { columnsAt, fileKeyIndex, findRows, keysAt } from './key-index.ts';
 import { fileKeyProbe, type KeySet, keySetOf, probedToColumn, probedTypeOk } from './key-probe.ts';
 
 /** Local files above this size are read by column chunk too (projections skip most bytes). */
@@ -655,7 +655,11 @@ export class SplitReader {
       if (rows.length === 0) return [];
       positions = rows;
       keyCol = keysAt(index, rows, old.type);
-      const cols = await Promise.all(names.map((n) => columnAt(f, n, footer.leaves.get(n)!, fileType.get(n)!, rows)));
+      const cols = await columnsAt(
+        f,
+        names.map((n) => ({ column: n, el: footer.leaves.get(n)!, type: fileType.get(n)! })),
+        rows,
+      );
       names.forEach((n, i) => {
         raw.set(n, cols[i]);
       });

@@ -4,7 +4,7 @@ import { arrowField, arrowToColumn, makeRecordBatch } from '../../src/data/arrow
 import { type Column, ColumnBuilder, columnValue } from '../../src/data/columns.ts';
 import { readFooter, readParquetSelected, writeParquet } from '../../src/format/parquet.ts';
 import { probeParquet, probeSupport } from '../../src/format/parquet-probe.ts';
-import { columnAt, fileKeyIndex, findRows, keyIndexTuning, keysAt } from '../../src/read/key-index.ts';
+import { columnsAt, fileKeyIndex, findRows, keyIndexTuning, keysAt } from '../../src/read/key-index.ts';
 import { fileKeyProbe, keySetOf, probedToColumn, probedTypeOk } from '../../src/read/key-probe.ts';
 import { and, bindPredicate, ge, lt, mayMatch, type Predicate } from '../../src/scan/predicate.ts';
 import { TableSchema } from '../../src/schema/table-schema.ts';
@@ -200,16 +200,22 @@ describe('probing a Parquet file by key', () => {
               const keysIdx = keysAt(index, rows, keyType);
               for (let i = 0; i < expected.length; i++)
                 expect(columnValue(keysIdx, i)).toEqual(columnValue(keyCol, expected[i]));
-              for (const pass of [1, 2])
-                for (const name of names) {
-                  const col = await columnAt(f, name, footer.leaves.get(name)!, VALUE_TYPES[name], rows);
+              for (const pass of [1, 2]) {
+                const cols = await columnsAt(
+                  f,
+                  names.map((name) => ({ column: name, el: footer.leaves.get(name)!, type: VALUE_TYPES[name] })),
+                  rows,
+                );
+                names.forEach((name, c) => {
+                  const col = cols[c];
                   expect(col.length).toBe(expected.length);
                   const ref = decoded.get(name)!;
                   for (let i = 0; i < expected.length; i++)
                     expect(columnValue(col, i), `${name} row ${expected[i]}, pass ${pass}`).toEqual(
                       columnValue(ref, expected[i]),
                     );
-                }
+                });
+              }
             } finally {
               keyIndexTuning.mode = 'auto';
             }
