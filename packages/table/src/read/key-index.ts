@@ -218,6 +218,7 @@ async function pagePlan(f: KeyIndexFile, spec: ColumnSpec, rows: Uint32Array): P
   const pages: PagePlan['pages'] = [];
   let g = 0;
   let starts: Float64Array | undefined;
+  let keys: readonly string[] | undefined;
   let p = 0;
   for (let i = 0; i < rows.length; i++) {
     const r = rows[i];
@@ -229,22 +230,34 @@ async function pagePlan(f: KeyIndexFile, spec: ColumnSpec, rows: Uint32Array): P
     if (!rg) throw new EddyError('CORRUPT_FILE', `${f.path}: row ${r} is past the file's row groups`, { path: f.path });
     if (!starts) {
       starts = await columnPageStarts(f.source, f.footer, rg, column);
+      keys = pageKeys(f, column, type, rg, starts);
       p = 0;
     }
     const local = r - rg.firstRow;
     while (starts[p + 1] <= local) p++;
     const last = pages[pages.length - 1];
     if (!last || last.rg !== rg || last.from !== starts[p])
-      pages.push({
-        rg,
-        from: starts[p],
-        to: starts[p + 1],
-        key: readCacheKey(f.io, `page:${column}:${type.root}:${rg.index}:${starts[p]}`, fileId(f)),
-      });
+      pages.push({ rg, from: starts[p], to: starts[p + 1], key: keys![p] });
     pageOf[i] = pages.length - 1;
     rowIn[i] = local - starts[p];
   }
   return { pages, pageOf, rowIn, cols: [] };
+}
+
+const pageKeyCache = new WeakMap<Float64Array, { io: object; type: string; keys: string[] }>();
+
+/**
+ * The cache keys of a column chunk's pages, made once per chunk (the page starts are held with the
+ * file's footer): a get names thousands of pages.
+ */
+function pageKeys(f: KeyIndexFile, column: string, type: DataType, rg: RowGroupStats, starts: Float64Array): string[] {
+  const hit = pageKeyCache.get(starts);
+  if (hit && hit.io === f.io && hit.type === type.root) return hit.keys;
+  const keys = Array.from(starts.subarray(0, starts.length - 1), (from) =>
+    readCacheKey(f.io, `page:${column}:${type.root}:${rg.index}:${from}`, fileId(f)),
+  );
+  pageKeyCache.set(starts, { io: f.io, type: type.root, keys });
+  return keys;
 }
 
 function gatherPages(plan: PagePlan, spec: ColumnSpec, n: number, path: string): Column {
