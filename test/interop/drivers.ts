@@ -277,8 +277,16 @@ async function checkLookups(
     const keys = rows.map((r) => Object.fromEntries(pk.map((c) => [c, r[c]])));
     const got = await t.get(keys, at);
     const same = (a: unknown, b: unknown) => JSON.stringify(a, big) === JSON.stringify(b, big);
+    // A table written wrongly (pypaimon 1.4.2's dynamic buckets) can hold a key in two buckets: the
+    // scan shows both, a get one of them.
+    const byKey = new Map<string, Record<string, unknown>[]>();
+    keys.forEach((key, i) => {
+      const id = JSON.stringify(key, big);
+      byKey.set(id, [...(byKey.get(id) ?? []), rows[i]]);
+    });
     rows.forEach((r, i) => {
-      if (!same(got[i], r))
+      const versions = byKey.get(JSON.stringify(keys[i], big))!;
+      if (versions.length > 1 ? !versions.some((v) => same(got[i], v)) : !same(got[i], r))
         throw new Error(
           `eddy: get by key ${JSON.stringify(keys[i], big)} read ${JSON.stringify(got[i], big)}, the scan ${JSON.stringify(r, big)}`,
         );
