@@ -9,6 +9,7 @@ import {
   gatherRuns,
 } from '../data/columns.ts';
 import { deserializeBinaryRow } from '../format/binary-row.ts';
+import { BucketFunction } from '../format/bucket.ts';
 import { type DeletionVector, deletionVectorReadLength, readDeletionVector } from '../format/deletion-vector.ts';
 import type { DataFileMeta } from '../format/manifest.ts';
 import { type RowGroupStats, readFooter, readParquetSelected } from '../format/parquet.ts';
@@ -126,7 +127,9 @@ export class SplitReader {
     const dir = this.bucketPath(split);
     if (!merge) {
       const files = pk && split.files.length > 1 && !dvMode ? this.singleRun(split)! : split.files;
-      const prune = filter ? { filter, valueStatsSafe: true, keys: keySetOf(filter, schema) } : undefined;
+      const prune = filter
+        ? { filter, valueStatsSafe: true, keys: keysOfBucket(keySetOf(filter, schema), filter, schema, split) }
+        : undefined;
       const load = (i: number) => {
         const p = this.readFile(dir, files[i], needFields, pk, split, prune);
         p.catch(() => undefined); // awaited below unless the consumer stops first
@@ -143,7 +146,9 @@ export class SplitReader {
       }
       return;
     }
-    const prune = filter ? { filter, valueStatsSafe: false, keys: keySetOf(filter, schema) } : undefined;
+    const prune = filter
+      ? { filter, valueStatsSafe: false, keys: keysOfBucket(keySetOf(filter, schema), filter, schema, split) }
+      : undefined;
     for await (const w of this.keyWindows(split, needFields, prune)) {
       const b = this.mergeForRead(w, projection, needFields, filter);
       if (b.length > 0) yield b;
@@ -615,6 +620,7 @@ export class SplitReader {
     const keyEl = probeSupport(footer, KEY_FIELD_PREFIX + old.name);
     const probe = keyEl && fileKeyProbe(keys, old.name, keyEl);
     if (!probe) return undefined;
+    if (probe.values?.size === 0) return []; // no wanted key can be in this file
     // The key's value column holds what `_KEY_<k>` holds (Paimon writes the key as a copy of it):
     // taken from the probe, not decoded twice.
     const names: string[] = [];
@@ -703,6 +709,47 @@ export class SplitReader {
     return [{ cols, seq: seq?.data as BigInt64Array | undefined, kind: kind.data as Int8Array, length: n, deleted }];
   }
 }
+
+/**
+ * The wanted keys that can be in `split`'s bucket: on a table with a fixed number of buckets whose
+ * bucket key is the key column, a key is only ever written to its hash's bucket (the planner drops
+ * whole buckets by the same rule, for files written with the table's bucket count). Each file of
+ * the bucket is then searched for its share of a batched get, not all of it.
+ */
+function keysOfBucket(
+  keys: KeySet | undefined,
+  filter: BoundPredicate,
+  schema: TableSchema,
+  split: DataSplit,
+): KeySet | undefined {
+  const n = schema.options.bucket;
+  if (
+    !keys?.values ||
+    keys.values.length < 2 ||
+    n <= 0 ||
+    split.totalBuckets !== n ||
+    schema.bucketKeys.length !== 1 ||
+    schema.bucketKeys[0] !== keys.column
+  )
+    return keys;
+  let byBucket = bucketed.get(filter);
+  if (!byBucket || byBucket.n !== n) {
+    const fn = new BucketFunction([keys.type], n);
+    const map = new Map<number, InternalValue[]>();
+    for (const v of keys.values) {
+      const b = fn.bucket([v]);
+      const list = map.get(b);
+      if (list) list.push(v);
+      else map.set(b, [v]);
+    }
+    byBucket = { n, keys: new Map() };
+    for (const [b, values] of map) byBucket.keys.set(b, { ...keys, values });
+    bucketed.set(filter, byBucket);
+  }
+  return byBucket.keys.get(split.bucket) ?? { ...keys, values: [] };
+}
+
+const bucketed = new WeakMap<BoundPredicate, { n: number; keys: Map<number, KeySet> }>();
 
 /** Integer keys: files are searched through an in-memory key index once it pays (key-index.ts). */
 const INDEXED_KEYS = new Set(['TINYINT', 'SMALLINT', 'INT', 'BIGINT']);
