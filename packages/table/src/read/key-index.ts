@@ -82,17 +82,33 @@ export async function fileKeyIndex(
   if (col.validity)
     throw new EddyError('CORRUPT_FILE', `${f.path}: key column ${column} holds nulls`, { path: f.path });
   let keys = col.data as FileKeyIndex['keys'];
+  if (keys instanceof BigInt64Array) keys = asDoubles(keys) ?? keys;
   let sorted = true;
   for (let i = 1; i < keys.length && sorted; i++) sorted = keys[i - 1] <= keys[i];
-  if (sorted && keys instanceof BigInt64Array && keys.length > 0) {
-    if (keys[0] >= -MAX_SAFE && keys[keys.length - 1] <= MAX_SAFE) keys = Float64Array.from(keys, Number);
-  }
   const index = sorted ? { keys } : null;
   cache.set(key, index, sorted ? keys.byteLength + 128 : 128, 'high');
   return index ?? undefined;
 }
 
 const MAX_SAFE = BigInt(Number.MAX_SAFE_INTEGER);
+
+/**
+ * BIGINT keys as doubles when every one lies within ±(2^53 − 1), read as 32-bit word pairs (no
+ * bigint per element); undefined otherwise. A value beyond that range rounds to a double of
+ * magnitude 2^53 or more, so the range test on the double is exact.
+ */
+function asDoubles(keys: BigInt64Array): Float64Array | undefined {
+  const words = new Int32Array(keys.buffer, keys.byteOffset, keys.length * 2);
+  const out = new Float64Array(keys.length);
+  const max = Number.MAX_SAFE_INTEGER;
+  // Little-endian words (typed arrays use the platform's order; Node runs on little-endian hosts).
+  for (let i = 0; i < keys.length; i++) {
+    const v = words[2 * i + 1] * 4294967296 + (words[2 * i] >>> 0);
+    if (v > max || v < -max) return undefined;
+    out[i] = v;
+  }
+  return out;
+}
 
 /** First i in [lo, hi) with keys[i] >= v (or > v when `after`). */
 function bound(keys: FileKeyIndex['keys'], v: number | bigint, after: boolean): number {
