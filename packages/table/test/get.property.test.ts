@@ -1,6 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { Catalog, EddyError } from '../src/index.ts';
+import { keyIndexTuning } from '../src/read/key-index.ts';
 import { probeTuning } from '../src/read/split-reader.ts';
 import { extractGolden, tempDir } from './helpers.ts';
 
@@ -40,73 +41,80 @@ const op: fc.Arbitrary<Op> = fc.oneof(
 const id = (p: string, k: number) => `${p}/${k}`;
 
 describe('Table.get', () => {
-  // Twice: as tuned (a few keys probe files by page, more read row groups), and every read probed.
+  // As tuned (a few keys probe files by page, more read row groups or the key index once a file is
+  // probed again), every read probed by page, and every file searched through its key index.
   it.each([
-    ['as tuned', 32768],
-    ['every file probed by key', 1],
-  ])('returns the rows of the model, in the order of the keys asked for (%s)', async (_, rowsPerKey) => {
-    probeTuning.rowsPerKey = rowsPerKey;
-    await fc.assert(
-      fc.asyncProperty(
-        fc.array(op, { minLength: 1, maxLength: 14 }),
-        fc.constantFrom('deduplicate', 'partial-update'),
-        fc.array(fc.record({ p: partition, k: key }), { minLength: 1, maxLength: 20 }),
-        async (ops, engine, asked) => {
-          using d = tempDir();
-          const catalog = await Catalog.open(d.path);
-          await catalog.createDatabase('db');
-          const table = await catalog.createTable('db.t', {
-            columns: { p: 'STRING NOT NULL', k: 'INT NOT NULL', v: 'STRING', n: 'BIGINT' },
-            primaryKey: ['p', 'k'],
-            partitionKeys: ['p'],
-            options: {
-              bucket: '2',
-              'merge-engine': engine,
-              'partial-update.remove-record-on-delete': 'true',
-              'num-sorted-run.compaction-trigger': '50',
-            },
-          });
-          const model = new Map<string, Row>();
-          const pending: Op[] = [];
-          const w = table.newWriter();
-          let commit = 0;
-          try {
-            for (const o of ops) {
-              if (o.t === 'upsert') {
-                await w.write(o.rows);
-                pending.push(o);
-              } else if (o.t === 'delete') {
-                await w.delete(o.keys);
-                pending.push(o);
-              } else if (o.t === 'commit') {
-                await w.commit(++commit);
-                for (const x of pending.splice(0)) apply(model, x, engine);
-              } else {
-                await w.commit(++commit);
-                for (const x of pending.splice(0)) apply(model, x, engine);
-                await table.compact({ full: o.full });
+    ['as tuned', 32768, 'auto'],
+    ['every file probed by key', 1, 'never'],
+    ['every file through its key index', 1, 'always'],
+  ] as const)(
+    'returns the rows of the model, in the order of the keys asked for (%s)',
+    async (_, rowsPerKey, index) => {
+      probeTuning.rowsPerKey = rowsPerKey;
+      keyIndexTuning.mode = index;
+      await fc.assert(
+        fc.asyncProperty(
+          fc.array(op, { minLength: 1, maxLength: 14 }),
+          fc.constantFrom('deduplicate', 'partial-update'),
+          fc.array(fc.record({ p: partition, k: key }), { minLength: 1, maxLength: 20 }),
+          async (ops, engine, asked) => {
+            using d = tempDir();
+            const catalog = await Catalog.open(d.path);
+            await catalog.createDatabase('db');
+            const table = await catalog.createTable('db.t', {
+              columns: { p: 'STRING NOT NULL', k: 'INT NOT NULL', v: 'STRING', n: 'BIGINT' },
+              primaryKey: ['p', 'k'],
+              partitionKeys: ['p'],
+              options: {
+                bucket: '2',
+                'merge-engine': engine,
+                'partial-update.remove-record-on-delete': 'true',
+                'num-sorted-run.compaction-trigger': '50',
+              },
+            });
+            const model = new Map<string, Row>();
+            const pending: Op[] = [];
+            const w = table.newWriter();
+            let commit = 0;
+            try {
+              for (const o of ops) {
+                if (o.t === 'upsert') {
+                  await w.write(o.rows);
+                  pending.push(o);
+                } else if (o.t === 'delete') {
+                  await w.delete(o.keys);
+                  pending.push(o);
+                } else if (o.t === 'commit') {
+                  await w.commit(++commit);
+                  for (const x of pending.splice(0)) apply(model, x, engine);
+                } else {
+                  await w.commit(++commit);
+                  for (const x of pending.splice(0)) apply(model, x, engine);
+                  await table.compact({ full: o.full });
+                }
               }
+              await w.commit(++commit);
+              for (const x of pending.splice(0)) apply(model, x, engine);
+            } finally {
+              w.close();
             }
-            await w.commit(++commit);
-            for (const x of pending.splice(0)) apply(model, x, engine);
-          } finally {
-            w.close();
-          }
-          const got = await table.get(asked);
-          expect(got).toEqual(asked.map((a) => model.get(id(a.p, a.k))));
-          const some = await table.get(asked, { select: ['k', 'n'] });
-          expect(some).toEqual(
-            asked.map((a) => {
-              const r = model.get(id(a.p, a.k));
-              return r && { k: r.k, n: r.n };
-            }),
-          );
-        },
-      ),
-      { numRuns: 8 },
-    );
-    probeTuning.rowsPerKey = 32768;
-  });
+            const got = await table.get(asked);
+            expect(got).toEqual(asked.map((a) => model.get(id(a.p, a.k))));
+            const some = await table.get(asked, { select: ['k', 'n'] });
+            expect(some).toEqual(
+              asked.map((a) => {
+                const r = model.get(id(a.p, a.k));
+                return r && { k: r.k, n: r.n };
+              }),
+            );
+          },
+        ),
+        { numRuns: 8 },
+      );
+      probeTuning.rowsPerKey = 32768;
+      keyIndexTuning.mode = 'auto';
+    },
+  );
 
   it('prunes buckets and files: a key in one bucket reads one bucket', async () => {
     using d = tempDir();

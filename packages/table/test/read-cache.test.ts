@@ -1,4 +1,5 @@
 import { readFileSync, writeFileSync } from 'node:fs';
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { Catalog } from '../src/index.ts';
 import { ByteLru } from '../src/io/read-cache.ts';
@@ -25,6 +26,90 @@ describe('ByteLru (footers and manifests under one budget)', () => {
     c.set('a', 'A2', 10); // replacing re-weighs
     expect(c.bytes).toBe(10);
     expect(c.get('a')).toBe('A2');
+  });
+
+  it('evicts low-priority entries first while high-priority ones stay within their share', () => {
+    const c = new ByteLru<string>(100, 0.5);
+    c.set('i1', 'I1', 30, 'high');
+    c.set('p1', 'P1', 30);
+    c.set('p2', 'P2', 30);
+    c.set('p3', 'P3', 30); // 120: the oldest low entry goes, not the older index
+    expect(c.get('p1')).toBeUndefined();
+    expect(c.get('i1')).toBe('I1');
+    c.set('i2', 'I2', 30, 'high'); // 120, high 60 > 50: the least recent high entry goes
+    expect(c.get('i1')).toBeUndefined();
+    expect([c.get('p2'), c.get('p3'), c.get('i2')]).toEqual(['P2', 'P3', 'I2']);
+    expect(c.bytes).toBe(90);
+    c.set('i2', 'I2', 10); // re-set as low priority: re-weighed, no longer high
+    c.set('big', 'B', 80); // 150: low entries go, oldest first, until within the budget
+    expect(c.bytes).toBeLessThanOrEqual(100);
+    expect(c.get('big')).toBe('B');
+  });
+
+  it('never exceeds its budget, and finds what a model of it holds (fast-check)', () => {
+    fc.assert(
+      fc.property(
+        fc.array(
+          fc.record({
+            op: fc.constantFrom('set', 'get', 'grow'),
+            key: fc.integer({ min: 0, max: 8 }),
+            bytes: fc.integer({ min: 0, max: 60 }),
+            high: fc.boolean(),
+          }),
+          { maxLength: 60 },
+        ),
+        (ops) => {
+          const budget = 100;
+          const c = new ByteLru<number>(budget, 0.25);
+          // The model: entries in recency order per priority, evicting as the class documents.
+          const model = { low: new Map<string, number>(), high: new Map<string, number>() };
+          const used = () => [...model.low.values(), ...model.high.values()].reduce((a, b) => a + b, 0);
+          const highUsed = () => [...model.high.values()].reduce((a, b) => a + b, 0);
+          const remove = (k: string) => {
+            model.low.delete(k);
+            model.high.delete(k);
+          };
+          const evict = () => {
+            while (used() > budget) {
+              const fromHigh = model.low.size === 0 || (model.high.size > 0 && highUsed() > budget * 0.25);
+              const m = fromHigh ? model.high : model.low;
+              const first = m.keys().next();
+              if (first.done) return;
+              m.delete(first.value);
+            }
+          };
+          ops.forEach(({ op, key, bytes, high }, i) => {
+            const k = String(key);
+            if (op === 'set') {
+              c.set(k, i, bytes, high ? 'high' : 'low');
+              remove(k);
+              if (bytes <= budget) (high ? model.high : model.low).set(k, bytes);
+              evict();
+            } else if (op === 'get') {
+              const m = model.high.has(k) ? model.high : model.low;
+              const held = m.get(k);
+              expect(c.get(k) !== undefined).toBe(held !== undefined);
+              if (held !== undefined) {
+                m.delete(k);
+                m.set(k, held);
+              }
+            } else {
+              c.grow(k, bytes);
+              const m = model.high.has(k) ? model.high : model.low;
+              const held = m.get(k);
+              if (held !== undefined) {
+                m.set(k, held + bytes);
+                if (held + bytes > budget) m.delete(k);
+                evict();
+              }
+            }
+            expect(c.bytes).toBe(used());
+            expect(c.bytes).toBeLessThanOrEqual(budget);
+            expect(c.size).toBe(model.low.size + model.high.size);
+          });
+        },
+      ),
+    );
   });
 
   it('keeps nothing with a zero budget', () => {

@@ -371,7 +371,9 @@ export function compareBytes(a: Uint8Array, as: number, ae: number, b: Uint8Arra
 }
 
 function isVar(d: ColumnData): d is VarBytes {
-  return (d as VarBytes).offsets !== undefined;
+  // Not `d.offsets !== undefined`: on a typed array that lookup misses through the prototype chain,
+  // megamorphic across column types (a tenth of a cached get's time, once per value read).
+  return !ArrayBuffer.isView(d) && !Array.isArray(d);
 }
 
 /** Compares row `ra` of `a` with row `rb` of `b` (same type); nulls first. */
@@ -421,6 +423,38 @@ export function sliceColumn(col: Column, start: number, end: number): Column {
   return gatherColumn(col, idx);
 }
 
+/**
+ * A gather of 8-byte values as pairs of 32-bit words: reading a BigInt64Array allocates a bigint
+ * per element, and copying doubles through JS numbers may canonicalise NaN payloads.
+ */
+function gather64(
+  srcs: readonly (BigInt64Array | Float64Array)[],
+  runs: Uint16Array | null,
+  rows: Uint32Array,
+  bigint: boolean,
+): BigInt64Array | Float64Array {
+  const n = rows.length;
+  const out = bigint ? new BigInt64Array(n) : new Float64Array(n);
+  const o32 = new Int32Array(out.buffer);
+  const words = srcs.map((a) => new Int32Array(a.buffer, a.byteOffset, a.length * 2));
+  if (runs === null) {
+    const w = words[0];
+    for (let i = 0; i < n; i++) {
+      const r = rows[i] * 2;
+      o32[2 * i] = w[r];
+      o32[2 * i + 1] = w[r + 1];
+    }
+  } else {
+    for (let i = 0; i < n; i++) {
+      const w = words[runs[i]];
+      const r = rows[i] * 2;
+      o32[2 * i] = w[r];
+      o32[2 * i + 1] = w[r + 1];
+    }
+  }
+  return out;
+}
+
 /** A new column of the rows `idx` of `col`, in that order. */
 export function gatherColumn(col: Column, idx: Uint32Array): Column {
   const n = idx.length;
@@ -453,6 +487,8 @@ export function gatherColumn(col: Column, idx: Uint32Array): Column {
     data = { offsets, bytes };
   } else if (Array.isArray(d)) {
     data = Array.from(idx, (r) => d[r]);
+  } else if (d instanceof BigInt64Array || d instanceof Float64Array) {
+    data = gather64([d], null, idx, d instanceof BigInt64Array);
   } else {
     const Ctor = (d as Int32Array).constructor as new (n: number) => Int32Array;
     const out = new Ctor(n);
@@ -504,6 +540,13 @@ export function gatherRuns(cols: readonly Column[], runs: Uint16Array, rows: Uin
     data = { offsets, bytes };
   } else if (Array.isArray(d0)) {
     data = Array.from(rows, (r, i) => (cols[runs[i]].data as bigint[])[r]);
+  } else if (d0 instanceof BigInt64Array || d0 instanceof Float64Array) {
+    data = gather64(
+      cols.map((c) => c.data as BigInt64Array | Float64Array),
+      runs,
+      rows,
+      d0 instanceof BigInt64Array,
+    );
   } else {
     const Ctor = (d0 as Int32Array).constructor as new (n: number) => Int32Array;
     const out = new Ctor(n);

@@ -29,10 +29,28 @@ export type ProbeKey = number | bigint | string;
 export interface KeyProbe {
   /** The file's key column (`_KEY_<name>`). */
   readonly column: string;
-  readonly values: ReadonlySet<ProbeKey>;
-  /** Smallest and largest wanted key (integer keys): pages whose min/max exclude both are skipped. */
+  /** The wanted keys; absent when `range` says which are wanted. */
+  readonly values?: ReadonlySet<ProbeKey>;
+  /** Integer keys in a range (bounds in the decoder's representation). */
+  readonly range?: KeyRange;
+  /** Smallest and largest wanted key (integer keys): pages whose min/max exclude them are skipped. */
   readonly min?: number | bigint;
   readonly max?: number | bigint;
+}
+
+/** Integer keys between bounds (a missing bound: unbounded on that side). */
+export interface KeyRange {
+  readonly min?: number | bigint;
+  readonly minInclusive: boolean;
+  readonly max?: number | bigint;
+  readonly maxInclusive: boolean;
+}
+
+/** Whether integer key `k` lies in `r`. */
+export function inKeyRange(r: KeyRange, k: number | bigint): boolean {
+  if (r.min !== undefined && (r.minInclusive ? k < r.min : k <= r.min)) return false;
+  if (r.max !== undefined && (r.maxInclusive ? k > r.max : k >= r.max)) return false;
+  return true;
 }
 
 /** A column's values at the rows a probe found (one entry per row, nulls as null). */
@@ -263,13 +281,21 @@ function keyPages(index: PageIndex | undefined, rows: number, probe: KeyProbe): 
   const out: [number, number][] = [];
   for (let p = 0; p < n; p++) {
     if (nullPages?.[p]) continue; // only nulls: keys are never null
-    if (min && max && probe.min !== undefined && probe.max !== undefined) {
+    if (min && max && (probe.min !== undefined || probe.max !== undefined)) {
       const lo = min[p];
       const hi = max[p];
+      const kind = typeof (probe.min ?? probe.max);
       // Only exact integer bounds prune (INT32 → number, INT64 → bigint); anything else keeps the page.
-      if (typeof lo === typeof probe.min && typeof hi === typeof probe.max) {
-        if ((hi as number) < (probe.min as number) || (lo as number) > (probe.max as number)) continue;
-        if (!anyWithin(probe.values, lo as number | bigint, hi as number | bigint, probe.min, probe.max)) continue;
+      if (typeof lo === kind && typeof hi === kind) {
+        if (probe.min !== undefined && (hi as number) < (probe.min as number)) continue;
+        if (probe.max !== undefined && (lo as number) > (probe.max as number)) continue;
+        if (
+          probe.values &&
+          probe.min !== undefined &&
+          probe.max !== undefined &&
+          !anyWithin(probe.values, lo as number | bigint, hi as number | bigint, probe.min, probe.max)
+        )
+          continue;
       }
     }
     const last = out[out.length - 1];
@@ -312,7 +338,8 @@ export async function probeParquet(
   rowGroups: readonly RowGroupStats[],
   probe: KeyProbe,
   columns: readonly string[],
-): Promise<ProbeResult> {
+  maxKeyRows = Number.POSITIVE_INFINITY,
+): Promise<ProbeResult | undefined> {
   const path = footer.path;
   const keyEl = footer.leaves.get(probe.column);
   if (!keyEl) throw new EddyError('CORRUPT_FILE', `${path}: key column ${probe.column} is missing`, { path });
@@ -349,8 +376,17 @@ export async function probeParquet(
     keyRanges.push({ rg, ranges });
     if (index) for (const [a, b] of ranges) pageBytes(index, a, b, fetch);
   }
+  // Too many key rows to decode here (a wide range): the caller reads row groups on the workers.
+  let keyRows = 0;
+  for (const { ranges } of keyRanges) for (const [a, b] of ranges) keyRows += b - a;
+  if (keyRows > maxKeyRows) return undefined;
   await file.prefetch(fetch);
   const isString = keyEl.type === 'BYTE_ARRAY';
+  const { values, range } = probe;
+  const wanted = (k: unknown): boolean =>
+    values
+      ? values.has(isString ? latin1(k as Uint8Array) : (k as ProbeKey))
+      : range !== undefined && inKeyRange(range, k as number | bigint);
   const positions: number[] = [];
   const keyValues: unknown[] = [];
   const perGroup: { rg: RowGroupStats; rows: number[] }[] = [];
@@ -361,7 +397,7 @@ export async function probeParquet(
       for (let i = 0; i < keys.length; i++) {
         const k = keys[i] as unknown;
         if (k === null || k === undefined) continue;
-        if (probe.values.has(isString ? latin1(k as Uint8Array) : (k as ProbeKey))) {
+        if (wanted(k)) {
           found.push(a + i);
           keyValues.push(k);
         }
@@ -421,4 +457,69 @@ export async function probeParquet(
     columns: out,
     totalRows: footer.totalRows,
   };
+}
+
+/**
+ * Where the pages of a column chunk start, in rows of its row group, then the group's row count
+ * (one page spanning the group when the file has no offset index).
+ */
+export async function columnPageStarts(
+  source: ParquetSource,
+  footer: ParquetFooter,
+  rg: RowGroupStats,
+  column: string,
+): Promise<Float64Array> {
+  const file = new ProbeFile(source, footer);
+  await file.loadIndexRegion();
+  const index = await pageIndex(footer, file, rg.index, column, false);
+  return index?.starts ?? Float64Array.of(0, rg.rows);
+}
+
+/**
+ * Rows [from, to) of each part's column (rows of its row group; page-aligned ranges decode just
+ * those pages), decoded raw: the bytes of all parts read in one coalesced pass, one decode per part.
+ */
+export async function decodeRowRanges(
+  source: ParquetSource,
+  footer: ParquetFooter,
+  parts: readonly {
+    readonly column: string;
+    readonly rg: RowGroupStats;
+    readonly from: number;
+    readonly to: number;
+  }[],
+): Promise<DecodedArray[]> {
+  const path = footer.path;
+  const file = new ProbeFile(source, footer);
+  await file.loadIndexRegion();
+  const fetch: [number, number][] = [];
+  for (const { column, rg, from, to } of parts) {
+    const index = await pageIndex(footer, file, rg.index, column, false);
+    if (index) pageBytes(index, from, to, fetch);
+  }
+  await file.prefetch(fetch);
+  const scan = await parquetScan({
+    file,
+    metadata: footer.metadata,
+    columns: [...new Set(parts.map((p) => p.column))],
+    parsers: RAW_PARSERS,
+    compressors: COMPRESSORS,
+    utf8: false,
+    useOffsetIndex: true,
+  });
+  const out: DecodedArray[] = [];
+  for (const { column, rg, from, to } of parts) {
+    try {
+      const d = await scan.readColumn({ column, rowStart: rg.firstRow + from, rowEnd: rg.firstRow + to });
+      if (d.length !== to - from) throw new Error(`decoded ${d.length} rows of ${to - from}`);
+      out.push(d);
+    } catch (e) {
+      if (e instanceof EddyError) throw e;
+      throw new EddyError('CORRUPT_FILE', `${path}: cannot read Parquet column ${column}: ${(e as Error).message}`, {
+        path,
+        cause: e,
+      });
+    }
+  }
+  return out;
 }

@@ -19,12 +19,18 @@ export interface KeyLookup {
   identity(values: readonly InternalValue[]): string;
 }
 
+const INTEGER_KEYS = new Set(['TINYINT', 'SMALLINT', 'INT', 'BIGINT']);
+
 export function keyLookup(schema: TableSchema, keys: readonly object[], table: string): KeyLookup {
   const pk = schema.primaryKeys;
   if (pk.length === 0) throw new EddyError('UNSUPPORTED', `table ${table} has no primary key: get by key needs one`);
   const types = pk.map((k) => schema.field(k).type);
-  const identity = (values: readonly InternalValue[]) =>
-    Buffer.from(serializeBinaryRow(types, values)).toString('latin1');
+  // One integer key: its decimal string names it (both sides hold the column's internal value);
+  // otherwise the key's BinaryRow bytes.
+  const identity =
+    pk.length === 1 && INTEGER_KEYS.has(types[0].root)
+      ? (values: readonly InternalValue[]) => String(values[0])
+      : (values: readonly InternalValue[]) => Buffer.from(serializeBinaryRow(types, values)).toString('latin1');
   const wanted: string[] = [];
   const distinct = new Map<string, InternalValue[]>();
   keys.forEach((key, i) => {

@@ -1,6 +1,6 @@
 import type { SchemaElement } from 'hyparquet';
 import type { Column, ColumnData } from '../data/columns.ts';
-import type { KeyProbe, ProbedColumn, ProbeKey } from '../format/parquet-probe.ts';
+import type { KeyProbe, KeyRange, ProbedColumn, ProbeKey } from '../format/parquet-probe.ts';
 import type { BoundPredicate } from '../scan/predicate.ts';
 import { KEY_FIELD_PREFIX, type TableSchema } from '../schema/table-schema.ts';
 import type { DataType } from '../types/data-types.ts';
@@ -8,22 +8,26 @@ import { EddyError } from '../types/errors.ts';
 import type { InternalValue } from '../types/internal.ts';
 
 /**
- * The finite set of key values a filter allows, for probing data files by key (parquet-probe.ts):
- * a table with one (trimmed) primary-key column of an integer or string type, and a filter that
- * holds only for rows whose key is one of a few values (`k = x`, `k IN (...)`, a conjunction with
- * one of those, or a disjunction of them — what `Table.get` asks). Rows with other keys cannot
- * pass the filter, and every version of a key carries the key, so reading only the rows of these
- * keys from every file merges to the same rows for them (merge engines work key by key); the
- * filter still applies to the merged rows.
+ * The key values a filter allows, for probing data files by key (parquet-probe.ts): a table with
+ * one (trimmed) primary-key column of an integer or string type, and a filter that holds only for
+ * rows whose key is one of a few values (`k = x`, `k IN (...)`, a conjunction with one of those,
+ * or a disjunction of them — what `Table.get` asks) or, for an integer key, lies in a range
+ * (`k >= x AND k < y`, one side or both). Rows with other keys cannot pass the filter, and every
+ * version of a key carries the key, so reading only the rows of these keys from every file merges
+ * to the same rows for them (merge engines work key by key); the filter still applies to the
+ * merged rows.
  */
 export interface KeySet {
   /** The key column (the table's current name). */
   readonly column: string;
   readonly type: DataType;
-  readonly values: readonly InternalValue[];
+  /** The wanted keys; absent when `range` says which keys are wanted. */
+  readonly values?: readonly InternalValue[];
+  readonly range?: KeyRange;
 }
 
 const PROBE_TYPES = new Set(['TINYINT', 'SMALLINT', 'INT', 'BIGINT', 'CHAR', 'VARCHAR']);
+const INTEGER_TYPES = new Set(['TINYINT', 'SMALLINT', 'INT', 'BIGINT']);
 
 export function keySetOf(filter: BoundPredicate | undefined, schema: TableSchema): KeySet | undefined {
   if (!filter || !schema.isPrimaryKeyTable || schema.trimmedPrimaryKeys.length !== 1) return undefined;
@@ -31,8 +35,10 @@ export function keySetOf(filter: BoundPredicate | undefined, schema: TableSchema
   const type = schema.field(column).type;
   if (!PROBE_TYPES.has(type.root)) return undefined;
   const values = allowed(filter, column);
-  if (!values) return undefined;
-  return { column, type, values: [...values] };
+  if (values) return { column, type, values: [...values] };
+  if (!INTEGER_TYPES.has(type.root)) return undefined;
+  const range = rangeOf(filter, column);
+  return range && (range.min !== undefined || range.max !== undefined) ? { column, type, range } : undefined;
 }
 
 /** The key values `p` allows, or undefined when it allows keys outside any finite set. */
@@ -64,13 +70,84 @@ function allowed(p: BoundPredicate, column: string): Set<InternalValue> | undefi
 }
 
 /**
+ * The range of integer keys `p` allows (bounds of a conjunction intersect), or undefined when it
+ * bounds the key on neither side. Only comparisons with an integer (number or bigint) bound.
+ */
+function rangeOf(p: BoundPredicate, column: string): KeyRange | undefined {
+  switch (p.op) {
+    case '<':
+    case '<=':
+    case '>':
+    case '>=': {
+      const v = p.value;
+      if (p.column !== column || (typeof v !== 'bigint' && !(typeof v === 'number' && Number.isInteger(v))))
+        return undefined;
+      return p.op === '<' || p.op === '<='
+        ? { max: v, maxInclusive: p.op === '<=', minInclusive: true }
+        : { min: v, minInclusive: p.op === '>=', maxInclusive: true };
+    }
+    case 'and': {
+      let out: KeyRange | undefined;
+      for (const c of p.children) {
+        const r = rangeOf(c, column);
+        if (!r) continue;
+        if (!out) {
+          out = r;
+          continue;
+        }
+        let { min, minInclusive, max, maxInclusive } = out;
+        if (r.min !== undefined && (min === undefined || r.min > min || (r.min === min && !r.minInclusive))) {
+          min = r.min;
+          minInclusive = r.minInclusive;
+        }
+        if (r.max !== undefined && (max === undefined || r.max < max || (r.max === max && !r.maxInclusive))) {
+          max = r.max;
+          maxInclusive = r.maxInclusive;
+        }
+        out = { min, minInclusive, max, maxInclusive };
+      }
+      return out;
+    }
+    default:
+      return undefined;
+  }
+}
+
+/**
  * The probe of one file for a key set: its key column by the file schema's name, the values as the
  * decoder returns them for the column's physical type. Undefined when the physical type is not the
  * one Eddy and Paimon write for the key's type (then the file is read by row group).
  */
 export function fileKeyProbe(keys: KeySet, fileKeyName: string, el: SchemaElement): KeyProbe | undefined {
+  // One probe per key set and file layout: the files of a read share it (and what is derived from it).
+  let byFile = probes.get(keys);
+  if (!byFile) {
+    byFile = new Map();
+    probes.set(keys, byFile);
+  }
+  const id = `${el.type}:${fileKeyName}`;
+  if (byFile.has(id)) return byFile.get(id);
+  const probe = newFileKeyProbe(keys, fileKeyName, el);
+  byFile.set(id, probe);
+  return probe;
+}
+
+const probes = new WeakMap<KeySet, Map<string, KeyProbe | undefined>>();
+
+function newFileKeyProbe(keys: KeySet, fileKeyName: string, el: SchemaElement): KeyProbe | undefined {
   const column = KEY_FIELD_PREFIX + fileKeyName;
+  if (keys.range) {
+    const r = keys.range;
+    const bigint = keys.type.root === 'BIGINT';
+    if (el.type !== (bigint ? 'INT64' : 'INT32')) return undefined;
+    // Bounds in the decoder's representation (INT32 → number, INT64 → bigint).
+    const conv = (v: number | bigint | undefined) =>
+      v === undefined ? undefined : bigint ? BigInt(v) : typeof v === 'bigint' ? Number(v) : v;
+    const range: KeyRange = { ...r, min: conv(r.min), max: conv(r.max) };
+    return { column, range, min: range.min, max: range.max };
+  }
   const values = new Set<ProbeKey>();
+  const wanted = keys.values ?? [];
   switch (keys.type.root) {
     case 'TINYINT':
     case 'SMALLINT':
@@ -78,7 +155,7 @@ export function fileKeyProbe(keys: KeySet, fileKeyName: string, el: SchemaElemen
       if (el.type !== 'INT32') return undefined;
       let min = Number.POSITIVE_INFINITY;
       let max = Number.NEGATIVE_INFINITY;
-      for (const v of keys.values) {
+      for (const v of wanted) {
         if (typeof v !== 'number') return undefined;
         values.add(v);
         min = Math.min(min, v);
@@ -90,7 +167,7 @@ export function fileKeyProbe(keys: KeySet, fileKeyName: string, el: SchemaElemen
       if (el.type !== 'INT64') return undefined;
       let min: bigint | undefined;
       let max: bigint | undefined;
-      for (const v of keys.values) {
+      for (const v of wanted) {
         if (typeof v !== 'bigint') return undefined;
         values.add(v);
         if (min === undefined || v < min) min = v;
@@ -101,7 +178,7 @@ export function fileKeyProbe(keys: KeySet, fileKeyName: string, el: SchemaElemen
     case 'CHAR':
     case 'VARCHAR': {
       if (el.type !== 'BYTE_ARRAY') return undefined;
-      for (const v of keys.values) {
+      for (const v of wanted) {
         if (typeof v !== 'string') return undefined;
         values.add(Buffer.from(v, 'utf8').toString('latin1'));
       }

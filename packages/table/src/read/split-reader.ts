@@ -9,6 +9,7 @@ import {
   gatherRuns,
 } from '../data/columns.ts';
 import { deserializeBinaryRow } from '../format/binary-row.ts';
+import { BucketFunction } from '../format/bucket.ts';
 import { type DeletionVector, deletionVectorReadLength, readDeletionVector } from '../format/deletion-vector.ts';
 import type { DataFileMeta } from '../format/manifest.ts';
 import { type RowGroupStats, readFooter, readParquetSelected } from '../format/parquet.ts';
@@ -25,6 +26,7 @@ import { castColumn, isImplementedWidening, sameType } from '../schema/type-evol
 import type { DataField, DataType } from '../types/data-types.ts';
 import { EddyError } from '../types/errors.ts';
 import { type InternalValue, isRetract } from '../types/internal.ts';
+import { columnsAt, fileKeyIndex, findRows, keysAt } from './key-index.ts';
 import { fileKeyProbe, type KeySet, keySetOf, probedToColumn, probedTypeOk } from './key-probe.ts';
 
 /** Local files above this size are read by column chunk too (projections skip most bytes). */
@@ -125,7 +127,9 @@ export class SplitReader {
     const dir = this.bucketPath(split);
     if (!merge) {
       const files = pk && split.files.length > 1 && !dvMode ? this.singleRun(split)! : split.files;
-      const prune = filter ? { filter, valueStatsSafe: true, keys: keySetOf(filter, schema) } : undefined;
+      const prune = filter
+        ? { filter, valueStatsSafe: true, keys: keysOfBucket(keySetOf(filter, schema), filter, schema, split) }
+        : undefined;
       const load = (i: number) => {
         const p = this.readFile(dir, files[i], needFields, pk, split, prune);
         p.catch(() => undefined); // awaited below unless the consumer stops first
@@ -142,7 +146,9 @@ export class SplitReader {
       }
       return;
     }
-    const prune = filter ? { filter, valueStatsSafe: false, keys: keySetOf(filter, schema) } : undefined;
+    const prune = filter
+      ? { filter, valueStatsSafe: false, keys: keysOfBucket(keySetOf(filter, schema), filter, schema, split) }
+      : undefined;
     for await (const w of this.keyWindows(split, needFields, prune)) {
       const b = this.mergeForRead(w, projection, needFields, filter);
       if (b.length > 0) yield b;
@@ -614,6 +620,7 @@ export class SplitReader {
     const keyEl = probeSupport(footer, KEY_FIELD_PREFIX + old.name);
     const probe = keyEl && fileKeyProbe(keys, old.name, keyEl);
     if (!probe) return undefined;
+    if (probe.values?.size === 0) return []; // no wanted key can be in this file
     // The key's value column holds what `_KEY_<k>` holds (Paimon writes the key as a copy of it):
     // taken from the probe, not decoded twice.
     const names: string[] = [];
@@ -632,10 +639,46 @@ export class SplitReader {
     names.push('_VALUE_KIND');
     const kept = footer.rowGroups.filter(rowGroupFilter);
     if (kept.length === 0) return [];
-    if (!sparseEnough(probe, kept, KEY_FIELD_PREFIX + old.name)) return undefined;
-    const found = await probeParquet(source, footer, kept, probe, names);
-    const n = found.positions.length;
-    if (n === 0) return [];
+    const keyColumn = KEY_FIELD_PREFIX + old.name;
+    const keptRows = kept.reduce((n, rg) => n + rg.rows, 0);
+    const dense = !sparseEnough(probe, kept, keyColumn);
+    // Raw columns at the rows found, by file column name, in the file schema's types.
+    const fileType = new Map<string, DataType>([
+      ['_SEQUENCE_NUMBER', { root: 'BIGINT', nullable: false }],
+      ['_VALUE_KIND', { root: 'TINYINT', nullable: false }],
+    ]);
+    for (const m of mapping) if (m) fileType.set(m.name, m.type);
+    const raw = new Map<string, Column>();
+    let keyCol: Column;
+    let positions: Uint32Array | Float64Array;
+    const f = { io: this.io, path, source, footer };
+    const index = INDEXED_KEYS.has(old.type.root) ? await fileKeyIndex(f, keyColumn, old.type, dense) : undefined;
+    if (index) {
+      // Keys from the in-memory index; the other columns by page, decoded once and kept.
+      const rows = findRows(index, probe);
+      // A wide range: whole row groups decode faster (on the workers) than page by page here.
+      if (rows.length > Math.max(PROBE_MAX_KEY_ROWS, keptRows / 4)) return undefined;
+      if (rows.length === 0) return [];
+      positions = rows;
+      keyCol = keysAt(index, rows, old.type);
+      const cols = await columnsAt(
+        f,
+        names.map((n) => ({ column: n, el: footer.leaves.get(n)!, type: fileType.get(n)! })),
+        rows,
+      );
+      names.forEach((n, i) => {
+        raw.set(n, cols[i]);
+      });
+    } else {
+      if (dense) return undefined;
+      const found = await probeParquet(source, footer, kept, probe, names, Math.max(PROBE_MAX_KEY_ROWS, keptRows / 4));
+      if (!found) return undefined;
+      if (found.positions.length === 0) return [];
+      positions = found.positions;
+      keyCol = probedToColumn(found.keys, old.type, path);
+      for (const n of names) raw.set(n, probedToColumn(found.columns.get(n)!, fileType.get(n)!, path));
+    }
+    const n = positions.length;
     const cols = new Map<string, Column>();
     needFields.forEach((f, i) => {
       const m = mapping[i];
@@ -643,9 +686,9 @@ export class SplitReader {
         cols.set(f.name, nullColumn(f, n));
         return;
       }
-      const raw = probedToColumn(m.id === old.id ? found.keys : found.columns.get(m.name)!, m.type, path);
+      const col = m.id === old.id ? keyCol : raw.get(m.name)!;
       if (sameType(m.type, f.type)) {
-        cols.set(f.name, raw);
+        cols.set(f.name, col);
         return;
       }
       if (fileSchema.id > this.schema.id && !isImplementedWidening(m.type, f.type)) {
@@ -655,20 +698,64 @@ export class SplitReader {
           { path },
         );
       }
-      cols.set(f.name, castColumn(raw, m.type, f.type, `${path}: column '${m.name}'`));
+      cols.set(f.name, castColumn(col, m.type, f.type, `${path}: column '${m.name}'`));
     });
-    const seqValues = found.columns.get('_SEQUENCE_NUMBER');
-    const seq = seqValues && probedToColumn(seqValues, { root: 'BIGINT', nullable: false }, path);
-    const kind = probedToColumn(found.columns.get('_VALUE_KIND')!, { root: 'TINYINT', nullable: false }, path);
+    const seq = raw.get('_SEQUENCE_NUMBER');
+    const kind = raw.get('_VALUE_KIND')!;
     if (seq?.validity || kind.validity)
       throw new EddyError('CORRUPT_FILE', `${path}: null _SEQUENCE_NUMBER or _VALUE_KIND`, { path });
     const dv = await this.deletionVector(split, meta);
-    const positions = found.positions;
     const deleted = dv && { has: (r: number) => dv.has(positions[r]) };
     return [{ cols, seq: seq?.data as BigInt64Array | undefined, kind: kind.data as Int8Array, length: n, deleted }];
   }
 }
 
+/**
+ * The wanted keys that can be in `split`'s bucket: on a table with a fixed number of buckets whose
+ * bucket key is the key column, a key is only ever written to its hash's bucket (the planner drops
+ * whole buckets by the same rule, for files written with the table's bucket count). Each file of
+ * the bucket is then searched for its share of a batched get, not all of it.
+ */
+function keysOfBucket(
+  keys: KeySet | undefined,
+  filter: BoundPredicate,
+  schema: TableSchema,
+  split: DataSplit,
+): KeySet | undefined {
+  const n = schema.options.bucket;
+  if (
+    !keys?.values ||
+    keys.values.length < 2 ||
+    n <= 0 ||
+    split.totalBuckets !== n ||
+    schema.bucketKeys.length !== 1 ||
+    schema.bucketKeys[0] !== keys.column
+  )
+    return keys;
+  let byBucket = bucketed.get(filter);
+  if (!byBucket || byBucket.n !== n) {
+    const fn = new BucketFunction([keys.type], n);
+    const map = new Map<number, InternalValue[]>();
+    for (const v of keys.values) {
+      const b = fn.bucket([v]);
+      const list = map.get(b);
+      if (list) list.push(v);
+      else map.set(b, [v]);
+    }
+    byBucket = { n, keys: new Map() };
+    for (const [b, values] of map) byBucket.keys.set(b, { ...keys, values });
+    bucketed.set(filter, byBucket);
+  }
+  return byBucket.keys.get(split.bucket) ?? { ...keys, values: [] };
+}
+
+const bucketed = new WeakMap<BoundPredicate, { n: number; keys: Map<number, KeySet> }>();
+
+/** Integer keys: files are searched through an in-memory key index once it pays (key-index.ts). */
+const INDEXED_KEYS = new Set(['TINYINT', 'SMALLINT', 'INT', 'BIGINT']);
+
+/** Key rows a probe decodes at most (or a quarter of the candidate rows, if more). */
+const PROBE_MAX_KEY_ROWS = 65536;
 /** @internal Tests set `rowsPerKey` to 1 to probe whatever the number of keys. */
 export const probeTuning = { rowsPerKey: 32768 };
 
@@ -681,6 +768,8 @@ export const probeTuning = { rowsPerKey: 32768 };
 function sparseEnough(probe: KeyProbe, kept: readonly RowGroupStats[], keyColumn: string): boolean {
   const rows = kept.reduce((n, rg) => n + rg.rows, 0);
   const limit = Math.max(1, Math.floor(rows / probeTuning.rowsPerKey));
+  // A range: its pages are pruned by the page index (probeParquet bounds the rows it decodes).
+  if (!probe.values) return true;
   if (probe.values.size <= limit) return true;
   const ranges = kept.map((rg) => rg.stats(keyColumn));
   let hits = 0;

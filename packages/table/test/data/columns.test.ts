@@ -9,6 +9,7 @@ import {
   compareValues,
   concatColumns,
   gatherColumn,
+  gatherRuns,
   toInternalValue,
   toPublicValue,
 } from '../../src/data/columns.ts';
@@ -226,5 +227,47 @@ describe('ordering', () => {
     expect(cat.length).toBe(8);
     expect(columnValue(cat, 4)).toBe(1n);
     expect(compareValues(T.f64, -0, 0)).toBeLessThan(0);
+  });
+
+  it('gathers 8-byte values bit for bit, from one column or several, at any byte offset (fast-check)', () => {
+    fc.assert(
+      fc.property(
+        fc.array(fc.array(fc.bigInt(-(2n ** 63n), 2n ** 63n - 1n), { minLength: 1, maxLength: 20 }), {
+          minLength: 1,
+          maxLength: 4,
+        }),
+        fc.nat(),
+        fc.integer({ min: 0, max: 3 }),
+        (parts, seed, pad) => {
+          // Sources as views at an offset into a larger buffer (a decoder's pages are such views).
+          const srcs = parts.map((vals) => {
+            const buf = new BigInt64Array(vals.length + pad);
+            buf.set(vals, pad);
+            return buf.subarray(pad);
+          });
+          const n = 1 + (seed % 30);
+          const runs = Uint16Array.from({ length: n }, (_, i) => (seed + i * 7) % srcs.length);
+          const rows = Uint32Array.from({ length: n }, (_, i) => (seed * 13 + i) % srcs[runs[i]].length);
+          const cols = srcs.map((d) => ({ type: T.i64, length: d.length, data: d, validity: null }));
+          const got = gatherRuns(cols, runs, rows);
+          for (let i = 0; i < n; i++) expect(columnValue(got, i)).toBe(srcs[runs[i]][rows[i]]);
+          const one = gatherColumn(
+            cols[0],
+            rows.map((r) => r % srcs[0].length),
+          );
+          for (let i = 0; i < n; i++) expect(columnValue(one, i)).toBe(srcs[0][rows[i] % srcs[0].length]);
+          // Doubles keep their bits (NaN payloads included).
+          const doubles = srcs.map((d) => ({
+            type: T.f64,
+            length: d.length,
+            data: new Float64Array(d.buffer, d.byteOffset, d.length),
+            validity: null,
+          }));
+          const g = gatherRuns(doubles, runs, rows);
+          const bits = new BigInt64Array((g.data as Float64Array).buffer);
+          for (let i = 0; i < n; i++) expect(bits[i]).toBe(srcs[runs[i]][rows[i]]);
+        },
+      ),
+    );
   });
 });

@@ -4,8 +4,9 @@ import { arrowField, arrowToColumn, makeRecordBatch } from '../../src/data/arrow
 import { type Column, ColumnBuilder, columnValue } from '../../src/data/columns.ts';
 import { readFooter, readParquetSelected, writeParquet } from '../../src/format/parquet.ts';
 import { probeParquet, probeSupport } from '../../src/format/parquet-probe.ts';
+import { columnsAt, fileKeyIndex, findRows, keyIndexTuning, keysAt } from '../../src/read/key-index.ts';
 import { fileKeyProbe, keySetOf, probedToColumn, probedTypeOk } from '../../src/read/key-probe.ts';
-import { bindPredicate, mayMatch } from '../../src/scan/predicate.ts';
+import { and, bindPredicate, ge, lt, mayMatch, type Predicate } from '../../src/scan/predicate.ts';
 import { TableSchema } from '../../src/schema/table-schema.ts';
 import type { DataField, DataType } from '../../src/types/data-types.ts';
 import type { InternalValue } from '../../src/types/internal.ts';
@@ -132,29 +133,48 @@ describe('probing a Parquet file by key', () => {
           const footer = await readFooter(source, path, undefined);
           const wanted = fc.sample(keyValue(kind), { numRuns: 1 + (seed % 12), seed: seed + 1 });
           wanted.push(...fc.sample(fc.constantFrom(...rows.map((r) => r.k as InternalValue)), { numRuns: 3, seed }));
-          // The key set as a `k IN (...)` filter sees it, and the row groups its statistics keep.
+          // Integer keys: every third case a range `lo <= k < hi` (or one side of it) instead of a set.
+          const ranged = kind !== 'VARCHAR' && seed % 3 === 0;
+          const [lo, hi] = [wanted[0], wanted[wanted.length - 1]].sort((a, b) =>
+            (a as number) < (b as number) ? -1 : (a as number) > (b as number) ? 1 : 0,
+          );
+          const side = (seed >> 2) % 3; // 0: both bounds, 1: only lo, 2: only hi
+          const pred = (column: string): Predicate =>
+            ranged
+              ? side === 1
+                ? ge(column, lo)
+                : side === 2
+                  ? lt(column, hi)
+                  : and(ge(column, lo), lt(column, hi))
+              : { op: 'in', column, values: wanted };
+          const isWanted = (v: unknown) =>
+            ranged
+              ? (side === 2 || (v as number) >= (lo as number)) && (side === 1 || (v as number) < (hi as number))
+              : want.has(String(v));
+          const want = new Set(wanted.map((w) => String(w)));
+          // The key set as the filter sees it, and the row groups its statistics keep.
           const schema = new TableSchema(0, [{ id: 0, name: 'k', type: keyType }], 0, [], ['k'], {}, undefined, 0);
-          const filter = bindPredicate({ op: 'in', column: 'k', values: wanted }, () => keyType);
+          const filter = bindPredicate(pred('k'), () => keyType);
           const keys = keySetOf(filter, schema)!;
           expect(keys).toBeDefined();
+          expect(keys.range !== undefined).toBe(ranged);
           const keyEl = probeSupport(footer, '_KEY_k')!;
           const probe = fileKeyProbe(keys, 'k', keyEl)!;
           expect(probe).toBeDefined();
-          const keyFilter = bindPredicate({ op: 'in', column: '_KEY_k', values: wanted }, () => keyType);
+          const keyFilter = bindPredicate(pred('_KEY_k'), () => keyType);
           const kept = footer.rowGroups.filter((rg) => mayMatch(keyFilter, (c) => rg.stats(c)));
           const names = VALUE_NAMES.filter((v) => {
             const el = probeSupport(footer, v);
             return el && probedTypeOk(el, VALUE_TYPES[v]);
           });
           expect(names).toEqual(VALUE_NAMES); // every type here is probed, none falls back
-          const got = await probeParquet(source, footer, kept, probe, names);
+          const got = (await probeParquet(source, footer, kept, probe, names))!;
           // The model: the whole file decoded by the row-group reader.
           const all = await readParquetSelected(source, path);
           const decoded = new Map(fields.map((f) => [f.name, arrowToColumn(all.table!.getChild(f.name)!, f.type)]));
-          const want = new Set(wanted.map((w) => String(w)));
           const expected: number[] = [];
           const keyCol = decoded.get('_KEY_k')!;
-          for (let r = 0; r < rows.length; r++) if (want.has(String(columnValue(keyCol, r)))) expected.push(r);
+          for (let r = 0; r < rows.length; r++) if (isWanted(columnValue(keyCol, r))) expected.push(r);
           expect([...got.positions]).toEqual(expected);
           const keysGot = probedToColumn(got.keys, keyType, path);
           for (let i = 0; i < expected.length; i++)
@@ -166,10 +186,44 @@ describe('probing a Parquet file by key', () => {
             for (let i = 0; i < expected.length; i++)
               expect(columnValue(col, i), `${name} row ${expected[i]}`).toEqual(columnValue(ref, expected[i]));
           }
+          // Sorted files: the in-memory key index finds the same rows, and pages decoded by the
+          // index path (kept in the read cache, read twice: decoded, then from the cache) hold the
+          // same values.
+          if (sorted && kind !== 'VARCHAR') {
+            const f = { io: {}, path, source, footer };
+            keyIndexTuning.mode = 'always';
+            try {
+              const index = (await fileKeyIndex(f, '_KEY_k', keyType, true))!;
+              expect(index).toBeDefined();
+              const rows = findRows(index, probe);
+              expect([...rows]).toEqual(expected);
+              const keysIdx = keysAt(index, rows, keyType);
+              for (let i = 0; i < expected.length; i++)
+                expect(columnValue(keysIdx, i)).toEqual(columnValue(keyCol, expected[i]));
+              for (const pass of [1, 2]) {
+                const cols = await columnsAt(
+                  f,
+                  names.map((name) => ({ column: name, el: footer.leaves.get(name)!, type: VALUE_TYPES[name] })),
+                  rows,
+                );
+                names.forEach((name, c) => {
+                  const col = cols[c];
+                  expect(col.length).toBe(expected.length);
+                  const ref = decoded.get(name)!;
+                  for (let i = 0; i < expected.length; i++)
+                    expect(columnValue(col, i), `${name} row ${expected[i]}, pass ${pass}`).toEqual(
+                      columnValue(ref, expected[i]),
+                    );
+                });
+              }
+            } finally {
+              keyIndexTuning.mode = 'auto';
+            }
+          }
           indexedChunks += footer.pageIndexes.size;
         },
       ),
-      { numRuns: 20 },
+      { numRuns: 40 },
     );
     expect(indexedChunks).toBeGreaterThan(0); // page indexes were read: the page path ran
   });
