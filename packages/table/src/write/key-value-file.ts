@@ -17,6 +17,7 @@ import {
 import type { DataField } from '../types/data-types.ts';
 import { EddyError } from '../types/errors.ts';
 import { isRetract } from '../types/internal.ts';
+import { schemaFileIndexOptions, writeFileIndex } from './file-index-writer.ts';
 
 const SEQUENCE_FIELD: DataField = {
   id: SEQUENCE_NUMBER_FIELD_ID,
@@ -94,6 +95,7 @@ export async function writeKeyValueFile(
     path,
   );
   await io.write(path, bytes);
+  const index = await writeFileIndex(io, path, schema.fields, columns, schemaFileIndexOptions(schema));
   const keyTypes = keyFields.map((f) => f.type);
   const keyValues = (row: number) => keyCols.map((c) => columnValue(c, row));
   return {
@@ -111,10 +113,10 @@ export async function writeKeyValueFile(
     maxSequenceNumber: maxSeq,
     schemaId: schema.id,
     level,
-    extraFiles: [],
+    extraFiles: index.extraFiles,
     creationTime: localMillisAsUtc(),
     deleteRowCount: deleteRows,
-    embeddedIndex: null,
+    embeddedIndex: index.embeddedIndex,
     fileSource,
     valueStatsCols: null,
     externalPath: null,
