@@ -141,33 +141,45 @@ function javaStringHash(s: string): number {
   return h;
 }
 
-/** The bucket of a hash in a java.util.HashMap of `capacity` (HashMap.hash spreads the high bits). */
-const bucketOf = (h: number, capacity: number) => ((h ^ (h >>> 16)) & (capacity - 1)) >>> 0;
-
-/** The table size of a default java.util.HashMap holding n entries (16, doubled past 0.75 full). */
-function capacityFor(n: number): number {
-  let c = 16;
-  while (n > c * 0.75) c *= 2;
-  return c;
-}
-
 /**
- * Iteration order of a java.util.HashMap filled in `items` order: by bucket, then insertion order
- * within one (resizes keep relative order).
+ * Iteration order of a java.util.HashMap filled with `items` in order, by `put` (appends to its
+ * bin, resizes after the insert that passes 0.75 full) or `computeIfAbsent` (prepends to its bin,
+ * resizes before an insert once past 0.75 full). A resize splits each bin keeping its order.
+ * (Bins treeified in tables of 64 and more are not modelled: their order may differ.)
  */
-function hashMapOrder<T>(items: readonly T[], hash: (t: T) => number): T[] {
-  const cap = capacityFor(items.length);
-  return items
-    .map((t, i) => ({ t, i, b: bucketOf(hash(t), cap) }))
-    .sort((x, y) => x.b - y.b || x.i - y.i)
-    .map((x) => x.t);
+function hashMapOrder<T>(items: readonly T[], hash: (t: T) => number, how: 'put' | 'computeIfAbsent'): T[] {
+  let cap = 16;
+  let bins: { t: T; h: number }[][] = Array.from({ length: cap }, () => []);
+  let size = 0;
+  const resize = () => {
+    const next: { t: T; h: number }[][] = Array.from({ length: cap * 2 }, () => []);
+    bins.forEach((bin, j) => {
+      for (const e of bin) next[e.h & cap ? j + cap : j].push(e);
+    });
+    bins = next;
+    cap *= 2;
+  };
+  for (const t of items) {
+    const h0 = hash(t);
+    const h = (h0 ^ (h0 >>> 16)) >>> 0;
+    if (how === 'computeIfAbsent' && size > cap * 0.75) resize();
+    const bin = bins[h & (cap - 1)];
+    const before = bin.length;
+    if (how === 'put') bin.push({ t, h });
+    else bin.unshift({ t, h });
+    // A bin reaching 8 entries (9 by put) is "treeified", which in a table under 64 is a resize.
+    if ((how === 'put' ? before >= 8 : before >= 7) && cap < 64) resize();
+    size++;
+    if (how === 'put' && size > cap * 0.75) resize();
+  }
+  return bins.flat().map((e) => e.t);
 }
 
 /**
  * The order in which Java's DataFileIndexWriter writes the columns' indexes: FileIndexOptions keeps
  * columns in a HashMap keyed by Column (hash Arrays.hashCode([name, null, false])), the writer
  * re-keys them by name into HashMaps, and the container follows the last one. Readers look indexes
- * up by name: the order only makes Eddy's bytes identical to Java's.
+ * up by name: the order only makes Eddy's bytes identical to Java's (checked by the interop suite).
  */
 function javaWriteOrder(bloom: readonly BloomColumn[]): BloomColumn[] {
   const columnHash = (b: BloomColumn) => {
@@ -175,6 +187,9 @@ function javaWriteOrder(bloom: readonly BloomColumn[]): BloomColumn[] {
     r = Math.imul(31, r) | 0;
     return (Math.imul(31, r) + 1237) | 0;
   };
-  const byOptions = hashMapOrder(bloom, columnHash);
-  return hashMapOrder(byOptions, (b) => javaStringHash(b.column));
+  // FileIndexOptions: computeIfAbsent by Column; the writer's maintainers: put by name; the
+  // serialized map: computeIfAbsent by name.
+  const byOptions = hashMapOrder(bloom, columnHash, 'computeIfAbsent');
+  const maintainers = hashMapOrder(byOptions, (b) => javaStringHash(b.column), 'put');
+  return hashMapOrder(maintainers, (b) => javaStringHash(b.column), 'computeIfAbsent');
 }
