@@ -361,7 +361,7 @@ export class ScanPlanner {
       return valueLookup?.(n);
     };
     if (!mayMatch(filter, stats)) return 'stats';
-    if (!index || !this.fileIndex) return true;
+    if (!index || !this.fileIndex || (file.embeddedIndex === null && file.extraFiles.length === 0)) return true;
     // The index of a key column is safe in every file, as key stats are (every version of a row
     // shares its key, so a file without the key holds no version of it); value columns only
     // where value stats are.
