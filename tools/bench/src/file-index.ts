@@ -35,7 +35,8 @@ const sku = (i: number) => {
   return `sku-${(x >>> 0).toString(36)}-${i % 97}`;
 };
 
-const pct = (xs: number[], q: number) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor(xs.length * q))];
+const pct = (xs: number[], q: number) =>
+  [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor(xs.length * q))];
 
 async function build(t: Table): Promise<number> {
   const t0 = performance.now();
@@ -87,7 +88,9 @@ try {
   await build(await catalog.createTable('db.warm', { columns, options: base }));
   const writePlain = await build(plain);
   const writeIndexed = await build(indexed);
-  const present = Array.from({ length: Q }, (_, k) => sku(Math.floor(((k * 2654435761) % 4294967296) / 4294967296 * ROWS)));
+  const present = Array.from({ length: Q }, (_, k) =>
+    sku(Math.floor((((k * 2654435761) % 4294967296) / 4294967296) * ROWS)),
+  );
   const absent = Array.from({ length: Q }, (_, k) => `sku-absent-${k}`);
   const load0 = loadavg()[0];
   const r = {
@@ -98,10 +101,16 @@ try {
   };
   const load1 = loadavg()[0];
   const f = (x: number) => x.toFixed(1);
-  console.log(`rows ${ROWS}, ${FILES} files of ${PER_FILE} rows; ${Q} queries each (p50 / p95 ms, data files planned per query)`);
-  console.log(`write: plain ${f(writePlain)} ms, indexed ${f(writeIndexed)} ms (× ${(writeIndexed / writePlain).toFixed(2)})`);
+  console.log(
+    `rows ${ROWS}, ${FILES} files of ${PER_FILE} rows; ${Q} queries each (p50 / p95 ms, data files planned per query)`,
+  );
+  console.log(
+    `write: plain ${f(writePlain)} ms, indexed ${f(writeIndexed)} ms (× ${(writeIndexed / writePlain).toFixed(2)})`,
+  );
   for (const [name, x] of Object.entries(r))
-    console.log(`${name.padEnd(15)} p50 ${f(x.p50).padStart(7)}  p95 ${f(x.p95).padStart(7)}  files ${f(x.filesPerQuery)}`);
+    console.log(
+      `${name.padEnd(15)} p50 ${f(x.p50).padStart(7)}  p95 ${f(x.p95).padStart(7)}  files ${f(x.filesPerQuery)}`,
+    );
   console.log(
     `speed-up p50: present ${f(r.plainPresent.p50 / r.indexedPresent.p50)}x, absent ${f(r.plainAbsent.p50 / r.indexedAbsent.p50)}x`,
   );
