@@ -244,6 +244,47 @@ describe.skipIf(problem !== undefined)('interop: bloom-filter file index (Java â
     });
   }
 
+  it('primary-key table with deletion vectors written by Java: Eddy prunes by value and reads the rows Java reads', async () => {
+    const sp: TableSpec = {
+      columns: { k: 'INT', v: 'STRING', n: 'INT' },
+      primaryKey: ['k'],
+      options: {
+        bucket: '1',
+        'deletion-vectors.enabled': 'true',
+        'file-index.bloom-filter.columns': 'v,k',
+        'file-index.bloom-filter.v.items': '40',
+        'file-index.bloom-filter.k.items': '40',
+      },
+    };
+    const r = mulberry32(5);
+    const lines: WriteLine[] = [];
+    for (let commit = 0; commit < 4; commit++)
+      for (let i = 0; i < 25; i++) {
+        const k = Math.floor(r() * 60);
+        lines.push({ commit, kind: r() < 0.1 ? '-D' : '+I', row: { k, v: `v${Math.floor(r() * 30)}`, n: commit } });
+      }
+    await java.write(WAREHOUSE, 'db.java_dv', sp, lines);
+    const all = await java.read(WAREHOUSE, 'db.java_dv');
+    const t = await (await Catalog.open(WAREHOUSE)).getTable('db.java_dv');
+    let skipped = 0;
+    for (let j = 0; j < 34; j++) {
+      const value = `v${j}`;
+      const want = all
+        .filter((x) => x.v === value)
+        .map((x) => x.k as number)
+        .sort((a, b) => a - b);
+      const got = (await t.toArray({ where: isIn('v', [value]) })).map((x) => x.k as number).sort((a, b) => a - b);
+      expect(got, `v = ${value}`).toEqual(want);
+      skipped += (await t.plan({ where: isIn('v', [value]) })).skippedByIndex ?? 0;
+      const jv = parseLines<JavaVerdict>(
+        await javaCommand(['index-eval', WAREHOUSE, 'db.java_dv', filterFile('dv', 'v', [value])]),
+      );
+      const ev = await eddyVerdicts('db.java_dv', 'v', [value]);
+      for (const x of jv) expect(ev.get(x.fileName)?.remain, `${x.fileName} v = ${value}`).toBe(x.remain);
+    }
+    expect(skipped, 'files skipped by their index').toBeGreaterThan(0);
+  });
+
   it("a value in no file: Eddy's plan skips every file by its extra-file index, and Java's filtered read of the table returns nothing", async () => {
     const sp = spec('1 b', 100);
     const { lines } = data(99);
