@@ -26,11 +26,11 @@ const P4L = 0xc2b2ae63;
 const P5H = 0x27d4eb2f;
 const P5L = 0x165667c5;
 
-// Result registers of the helpers below (unsigned 32-bit halves).
-let rh = 0;
-let rl = 0;
+// Result registers of the helpers below (unsigned 32-bit halves), in a typed array: module-level
+// numbers above 2^30 would be boxed on every store.
+const R = new Uint32Array(2);
 
-/** (ah, al) * (bh, bl) mod 2^64 into (rh, rl). */
+/** (ah, al) * (bh, bl) mod 2^64 into (R[0], R[1]). */
 function mul(ah: number, al: number, bh: number, bl: number): void {
   const a0 = al & 0xffff;
   const a1 = al >>> 16;
@@ -42,36 +42,36 @@ function mul(ah: number, al: number, bh: number, bl: number): void {
   const p11 = a1 * b1;
   const mid = (p00 >>> 16) + (p01 & 0xffff) + (p10 & 0xffff);
   const carry = p11 + (p01 >>> 16) + (p10 >>> 16) + (mid >>> 16);
-  rl = ((mid & 0xffff) * 0x10000 + (p00 & 0xffff)) >>> 0;
-  rh = (carry + Math.imul(ah, bl) + Math.imul(al, bh)) >>> 0;
+  R[1] = ((mid & 0xffff) * 0x10000 + (p00 & 0xffff)) >>> 0;
+  R[0] = (carry + Math.imul(ah, bl) + Math.imul(al, bh)) >>> 0;
 }
 
-/** (ah, al) + (bh, bl) mod 2^64 into (rh, rl). */
+/** (ah, al) + (bh, bl) mod 2^64 into (R[0], R[1]). */
 function add(ah: number, al: number, bh: number, bl: number): void {
   const lo = (al >>> 0) + (bl >>> 0);
-  rl = lo >>> 0;
-  rh = ((ah >>> 0) + (bh >>> 0) + (lo > 0xffffffff ? 1 : 0)) >>> 0;
+  R[1] = lo >>> 0;
+  R[0] = ((ah >>> 0) + (bh >>> 0) + (lo > 0xffffffff ? 1 : 0)) >>> 0;
 }
 
-/** Rotate left by 0 < r < 32 into (rh, rl). */
+/** Rotate left by 0 < r < 32 into (R[0], R[1]). */
 function rotl(h: number, l: number, r: number): void {
-  rh = ((h << r) | (l >>> (32 - r))) >>> 0;
-  rl = ((l << r) | (h >>> (32 - r))) >>> 0;
+  R[0] = ((h << r) | (l >>> (32 - r))) >>> 0;
+  R[1] = ((l << r) | (h >>> (32 - r))) >>> 0;
 }
 
 /** xxHash64's round: rotl(acc + input * P2, 31) * P1. */
 function round(acch: number, accl: number, inh: number, inl: number): void {
   mul(inh, inl, P2H, P2L);
-  add(acch, accl, rh, rl);
-  rotl(rh, rl, 31);
-  mul(rh, rl, P1H, P1L);
+  add(acch, accl, R[0], R[1]);
+  rotl(R[0], R[1], 31);
+  mul(R[0], R[1], P1H, P1L);
 }
 
 /** xxHash64's merge of an accumulator into the hash: (h ^ round(0, v)) * P1 + P4. */
 function mergeRound(hh: number, hl: number, vh: number, vl: number): void {
   round(0, 0, vh, vl);
-  mul((hh ^ rh) >>> 0, (hl ^ rl) >>> 0, P1H, P1L);
-  add(rh, rl, P4H, P4L);
+  mul((hh ^ R[0]) >>> 0, (hl ^ R[1]) >>> 0, P1H, P1L);
+  add(R[0], R[1], P4H, P4L);
 }
 
 const le32 = (b: Uint8Array, i: number) => (b[i] | (b[i + 1] << 8) | (b[i + 2] << 16) | (b[i + 3] << 24)) >>> 0;
@@ -85,94 +85,94 @@ export function xxHash64(bytes: Uint8Array, start = 0, end = bytes.length): void
   if (len >= 32) {
     // v1 = P1 + P2, v2 = P2, v3 = 0, v4 = -P1
     add(P1H, P1L, P2H, P2L);
-    let v1h = rh;
-    let v1l = rl;
+    let v1h = R[0];
+    let v1l = R[1];
     let v2h = P2H;
     let v2l = P2L;
     let v3h = 0;
     let v3l = 0;
     add(~P1H, ~P1L, 0, 1);
-    let v4h = rh;
-    let v4l = rl;
+    let v4h = R[0];
+    let v4l = R[1];
     const limit = end - 32;
     while (p <= limit) {
       round(v1h, v1l, le32(bytes, p + 4), le32(bytes, p));
-      v1h = rh;
-      v1l = rl;
+      v1h = R[0];
+      v1l = R[1];
       round(v2h, v2l, le32(bytes, p + 12), le32(bytes, p + 8));
-      v2h = rh;
-      v2l = rl;
+      v2h = R[0];
+      v2l = R[1];
       round(v3h, v3l, le32(bytes, p + 20), le32(bytes, p + 16));
-      v3h = rh;
-      v3l = rl;
+      v3h = R[0];
+      v3l = R[1];
       round(v4h, v4l, le32(bytes, p + 28), le32(bytes, p + 24));
-      v4h = rh;
-      v4l = rl;
+      v4h = R[0];
+      v4l = R[1];
       p += 32;
     }
     rotl(v1h, v1l, 1);
-    hh = rh;
-    hl = rl;
+    hh = R[0];
+    hl = R[1];
     rotl(v2h, v2l, 7);
-    add(hh, hl, rh, rl);
-    hh = rh;
-    hl = rl;
+    add(hh, hl, R[0], R[1]);
+    hh = R[0];
+    hl = R[1];
     rotl(v3h, v3l, 12);
-    add(hh, hl, rh, rl);
-    hh = rh;
-    hl = rl;
+    add(hh, hl, R[0], R[1]);
+    hh = R[0];
+    hl = R[1];
     rotl(v4h, v4l, 18);
-    add(hh, hl, rh, rl);
-    hh = rh;
-    hl = rl;
+    add(hh, hl, R[0], R[1]);
+    hh = R[0];
+    hl = R[1];
     mergeRound(hh, hl, v1h, v1l);
-    mergeRound(rh, rl, v2h, v2l);
-    mergeRound(rh, rl, v3h, v3l);
-    mergeRound(rh, rl, v4h, v4l);
-    hh = rh;
-    hl = rl;
+    mergeRound(R[0], R[1], v2h, v2l);
+    mergeRound(R[0], R[1], v3h, v3l);
+    mergeRound(R[0], R[1], v4h, v4l);
+    hh = R[0];
+    hl = R[1];
   } else {
     hh = P5H;
     hl = P5L;
   }
   add(hh, hl, 0, len);
-  hh = rh;
-  hl = rl;
+  hh = R[0];
+  hl = R[1];
   while (p + 8 <= end) {
     round(0, 0, le32(bytes, p + 4), le32(bytes, p));
-    rotl((hh ^ rh) >>> 0, (hl ^ rl) >>> 0, 27);
-    mul(rh, rl, P1H, P1L);
-    add(rh, rl, P4H, P4L);
-    hh = rh;
-    hl = rl;
+    rotl((hh ^ R[0]) >>> 0, (hl ^ R[1]) >>> 0, 27);
+    mul(R[0], R[1], P1H, P1L);
+    add(R[0], R[1], P4H, P4L);
+    hh = R[0];
+    hl = R[1];
     p += 8;
   }
   if (p + 4 <= end) {
     mul(0, le32(bytes, p), P1H, P1L);
-    rotl((hh ^ rh) >>> 0, (hl ^ rl) >>> 0, 23);
-    mul(rh, rl, P2H, P2L);
-    add(rh, rl, P3H, P3L);
-    hh = rh;
-    hl = rl;
+    rotl((hh ^ R[0]) >>> 0, (hl ^ R[1]) >>> 0, 23);
+    mul(R[0], R[1], P2H, P2L);
+    add(R[0], R[1], P3H, P3L);
+    hh = R[0];
+    hl = R[1];
     p += 4;
   }
   while (p < end) {
     mul(0, bytes[p], P5H, P5L);
-    rotl((hh ^ rh) >>> 0, (hl ^ rl) >>> 0, 11);
-    mul(rh, rl, P1H, P1L);
-    hh = rh;
-    hl = rl;
+    rotl((hh ^ R[0]) >>> 0, (hl ^ R[1]) >>> 0, 11);
+    mul(R[0], R[1], P1H, P1L);
+    hh = R[0];
+    hl = R[1];
     p++;
   }
   // Avalanche: h ^= h >>> 33; h *= P2; h ^= h >>> 29; h *= P3; h ^= h >>> 32.
   hl = (hl ^ (hh >>> 1)) >>> 0;
   mul(hh, hl, P2H, P2L);
-  hh = rh;
-  hl = (rl ^ ((rl >>> 29) | (rh << 3))) >>> 0;
+  hh = R[0];
+  hl = (R[1] ^ ((R[1] >>> 29) | (R[0] << 3))) >>> 0;
   hh = (hh ^ (hh >>> 29)) >>> 0;
   mul(hh, hl, P3H, P3L);
-  HASH[0] = rh;
-  HASH[1] = rl ^ rh;
+  HASH[0] = R[0];
+  HASH[1] = R[1] ^ R[0];
 }
 
 /**
@@ -184,31 +184,31 @@ export function longHash(hi: number, lo: number): void {
   let l = lo >>> 0;
   // key = ~key + (key << 21)
   add(~h >>> 0, ~l >>> 0, ((h << 21) | (l >>> 11)) >>> 0, (l << 21) >>> 0);
-  h = rh;
-  l = rl;
+  h = R[0];
+  l = R[1];
   // key ^= key >> 24
   l = (l ^ ((l >>> 24) | (h << 8))) >>> 0;
   h = (h ^ (h >> 24)) >>> 0;
   // key = key + (key << 3) + (key << 8)
   add(h, l, ((h << 3) | (l >>> 29)) >>> 0, (l << 3) >>> 0);
-  add(rh, rl, ((h << 8) | (l >>> 24)) >>> 0, (l << 8) >>> 0);
-  h = rh;
-  l = rl;
+  add(R[0], R[1], ((h << 8) | (l >>> 24)) >>> 0, (l << 8) >>> 0);
+  h = R[0];
+  l = R[1];
   // key ^= key >> 14
   l = (l ^ ((l >>> 14) | (h << 18))) >>> 0;
   h = (h ^ (h >> 14)) >>> 0;
   // key = key + (key << 2) + (key << 4)
   add(h, l, ((h << 2) | (l >>> 30)) >>> 0, (l << 2) >>> 0);
-  add(rh, rl, ((h << 4) | (l >>> 28)) >>> 0, (l << 4) >>> 0);
-  h = rh;
-  l = rl;
+  add(R[0], R[1], ((h << 4) | (l >>> 28)) >>> 0, (l << 4) >>> 0);
+  h = R[0];
+  l = R[1];
   // key ^= key >> 28
   l = (l ^ ((l >>> 28) | (h << 4))) >>> 0;
   h = (h ^ (h >> 28)) >>> 0;
   // key += key << 31
   add(h, l, ((h << 31) | (l >>> 1)) >>> 0, (l << 31) >>> 0);
-  HASH[0] = rh;
-  HASH[1] = rl;
+  HASH[0] = R[0];
+  HASH[1] = R[1];
 }
 
 const f32 = new Float32Array(1);
