@@ -3,6 +3,7 @@ import {
   AGGREGATE_FUNCTIONS_IMPLEMENTED,
   AGGREGATE_FUNCTIONS_REFUSED,
   FIELD_OPTIONS,
+  FILE_INDEX_PATTERNS,
   type OptionSpec,
   optionCounts,
   TABLE_OPTIONS,
@@ -47,7 +48,7 @@ export function renderOptionsDoc(): string {
       (f) =>
         `| \`fields.<${f.multiField ? 'f1,f2,…' : 'f'}>.${f.suffix}\` | ${f.type} | ${f.status} | ${cell(f.doc)} |`,
     ),
-    '| `file-index.<type>.columns`, `file-index.<type>.<f>.<option>` | string | performance-only | File indexes (bloom-filter, bitmap, bsi, ...) only let readers skip files; Eddy does not read or write them. |',
+    ...FILE_INDEX_PATTERNS.map((f) => `| \`${f.pattern}\` | ${f.type} | ${f.status} | ${cell(f.doc)} |`),
     '',
     '## Aggregate functions',
     '',

@@ -195,6 +195,12 @@ export class TableInspector {
     return this.table.paths.dataFile(this.bucketPath(entry.partition, entry.bucket), entry.file);
   }
 
+  /** The paths of a data file's extra files (its `.index`): beside the data file, external or not. */
+  extraFilePaths(entry: Pick<ManifestEntry, 'partition' | 'bucket' | 'file'>): string[] {
+    const dir = this.bucketPath(entry.partition, entry.bucket);
+    return entry.file.extraFiles.map((x) => this.table.paths.extraFile(dir, entry.file, x));
+  }
+
   /** The path of an index file (deletion vectors, hash index) of an index manifest entry. */
   indexFilePath(entry: IndexManifestEntry): string {
     return this.table.paths.indexFile(entry.fileName, entry.externalPath);

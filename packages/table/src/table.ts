@@ -398,7 +398,7 @@ export class Table<R extends object = Record<string, unknown>> {
 
   /** @internal */
   newScanPlanner(schema: TableSchema = this.schema): ScanPlanner {
-    return new ScanPlanner(schema, this.schemas, this.snapshots, this.manifests);
+    return new ScanPlanner(schema, this.schemas, this.snapshots, this.manifests, { io: this.io, paths: this.paths });
   }
 
   private projection(schema: TableSchema, select: readonly string[] | undefined): DataField[] {

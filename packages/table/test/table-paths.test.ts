@@ -98,3 +98,26 @@ describe('PathConfinement', () => {
     expect(s3.externalRoots).toEqual(['s3://ext-bkt/root', 'oss://o/p']);
   });
 });
+
+describe('extra files (file indexes)', () => {
+  it('live beside their data file: in the bucket directory, or the directory of its _EXTERNAL_PATH', async () => {
+    const { TablePaths } = await import('../src/meta/table-paths.ts');
+    const { TableSchema } = await import('../src/schema/table-schema.ts');
+    const schema = TableSchema.create({
+      columns: { id: 'INT' },
+      options: { 'data-file.external-paths': 's3://ext-bkt/root' },
+    });
+    const paths = new TablePaths('s3://bkt/wh/db.db/t', schema);
+    const dir = 's3://bkt/wh/db.db/t/bucket-0';
+    expect(paths.extraFile(dir, { fileName: 'data-1.parquet', externalPath: null }, 'data-1.parquet.index')).toBe(
+      `${dir}/data-1.parquet.index`,
+    );
+    const external = { fileName: 'data-2.parquet', externalPath: 's3://ext-bkt/root/db.db/t/bucket-0/data-2.parquet' };
+    expect(paths.extraFile(dir, external, 'data-2.parquet.index')).toBe(
+      's3://ext-bkt/root/db.db/t/bucket-0/data-2.parquet.index',
+    );
+    // The external path is confined first: outside the roots, CORRUPT_FILE.
+    const outside = { fileName: 'data-3.parquet', externalPath: 's3://evil/x/data-3.parquet' };
+    expect(refused(() => paths.extraFile(dir, outside, 'data-3.parquet.index')).code).toBe('CORRUPT_FILE');
+  });
+});

@@ -143,4 +143,24 @@ describe('eddy verify on hostile metadata', () => {
     expect(r.code).not.toBe(0);
     expect(`${r.stderr}${JSON.stringify(r.doc ?? {})}`).toMatch(/columns 'k' and 'v' have the same field id 0/);
   });
+
+  it('checks the extra index files data files list: present is ok, a missing one is reported', async () => {
+    const w = path.join(tmp, 'file-index');
+    const t = await (await Catalog.open(w)).createTable('db.t', {
+      columns: { k: 'INT', v: 'STRING' },
+      primaryKey: ['k'],
+      options: { bucket: 1, 'file-index.bloom-filter.columns': 'v', 'file-index.in-manifest-threshold': '1 b' },
+    });
+    await t.upsert([{ k: 1, v: 'a' }]);
+    const ok = await verify(w);
+    expect(ok.code).toBe(0);
+    const plan = await t.plan();
+    const f = plan.splits[0].files[0];
+    expect(f.extraFiles).toEqual([`${f.fileName}.index`]);
+    const index = path.join(t.path, 'bucket-0', f.extraFiles[0]);
+    rmSync(index);
+    const { code, doc } = await verify(w);
+    expect(code).toBe(2);
+    expect(doc.problems.map((x) => x.path)).toContain(index);
+  });
 });

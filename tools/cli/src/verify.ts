@@ -133,10 +133,6 @@ class Verifier {
     return state;
   }
 
-  bucketDir(partition: Uint8Array, bucket: number): string {
-    return this.meta.bucketPath(partition, bucket);
-  }
-
   /**
    * Entries of the manifests of one manifest list; `complete` is false when the list or one of its
    * manifests could not be read (the entries then are those of the readable manifests).
@@ -242,8 +238,7 @@ class Verifier {
           this.live.set(fp, f);
           intact.push(f);
         }
-        for (const x of e.file.extraFiles)
-          await this.checkFile(id, `${this.bucketDir(e.partition, e.bucket)}/${x}`, 'extra file', null, undefined);
+        for (const x of this.meta.extraFilePaths(e)) await this.checkFile(id, x, 'extra file', null, undefined);
       });
       if (complete && records !== s.totalRecordCount)
         this.report(id, path, `totalRecordCount is ${s.totalRecordCount} but its live files hold ${records} records`);

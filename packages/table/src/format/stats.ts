@@ -48,6 +48,12 @@ export function columnStatsOf(col: Column, rows: Uint32Array | undefined): Colum
     };
     return { min: box(min), max: box(max), nullCount };
   }
+  if (col.type.root === 'BINARY' || col.type.root === 'VARBINARY') {
+    // Paimon keeps no min/max for binary columns (ParquetSimpleStatsExtractor) and compares bytes
+    // signed (CompareUtils): min/max in Parquet's unsigned order made Java skip files that match.
+    for (let i = 0; i < n; i++) if (valid !== null && valid[i] === 0) nullCount++;
+    return { min: null, max: null, nullCount };
+  }
   let minIdx = -1;
   let maxIdx = -1;
   for (let j = 0; j < n; j++) {

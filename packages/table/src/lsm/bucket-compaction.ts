@@ -216,8 +216,12 @@ async function markOverwritten(
   }
 }
 
+/** Deletes files this process wrote and did not commit, with their extra files (`.index`). */
 export async function deleteFiles(io: FileIO, dir: string, files: readonly DataFileMeta[]): Promise<void> {
-  for (const f of files) await io.delete(joinPath(dir, f.fileName));
+  for (const f of files) {
+    await io.delete(joinPath(dir, f.fileName));
+    for (const x of f.extraFiles) await io.delete(joinPath(dir, x));
+  }
 }
 
 /** The rows of `batches` whose key `other` (a merged stream in key order) does not hold. */

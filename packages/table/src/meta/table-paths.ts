@@ -166,7 +166,21 @@ export class TablePaths {
   /** The data (or changelog) file of an entry and its extra files (e.g. `.index` sidecars). */
   filesOf(e: ManifestEntry): string[] {
     const dir = this.bucketDir(e.partition, e.bucket);
-    return [this.dataFile(dir, e.file), ...e.file.extraFiles.map((x) => joinPath(dir, x))];
+    return [this.dataFile(dir, e.file), ...e.file.extraFiles.map((x) => this.extraFile(dir, e.file, x))];
+  }
+
+  /**
+   * An extra file of a data file (its `.index`): beside the data file, so in the directory of its
+   * `_EXTERNAL_PATH` when it has one (DataFilePathFactory.toAlignedPath).
+   */
+  extraFile(
+    dir: string,
+    file: { readonly fileName: string; readonly externalPath: string | null },
+    name: string,
+  ): string {
+    if (file.externalPath === null) return joinPath(dir, name);
+    const data = this.dataFile(dir, file);
+    return joinPath(data.slice(0, data.lastIndexOf('/')), name);
   }
 
   /** The path of an index file: in `index/`, or its confined `_EXTERNAL_PATH`. */

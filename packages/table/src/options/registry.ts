@@ -79,8 +79,8 @@ export const TABLE_OPTIONS: readonly OptionSpec[] = [
   { key: 'changelog-file.stats-mode', type: 'string', status: 'performance-only', doc: 'Statistics kept for changelog files.' },
   { key: 'file.suffix.include.compression', type: 'boolean', default: 'false', status: 'performance-only', doc: 'Whether file names carry the compression; readers take names from manifests.' },
   { key: 'file.block-size', type: 'memory', status: 'performance-only', doc: 'File block size of data files.' },
-  { key: 'file-index.in-manifest-threshold', type: 'memory', default: '500 bytes', status: 'performance-only', doc: 'Size under which file indexes are stored in manifests; Eddy ignores file indexes.' },
-  { key: 'file-index.read.enabled', type: 'boolean', default: 'true', status: 'performance-only', doc: 'Whether readers use file indexes to skip files; Eddy does not use them.' },
+  { key: 'file-index.in-manifest-threshold', type: 'memory', default: '500 bytes', status: 'implemented', doc: "Size up to which a data file's index goes into its manifest entry; larger ones are written as a '<data file>.index' extra file." },
+  { key: 'file-index.read.enabled', type: 'boolean', default: 'true', status: 'implemented', doc: 'Whether readers use file indexes (bloom filters) to skip files.' },
   { key: 'variant.shreddingSchema', type: 'string', status: 'performance-only', fallbackKeys: ['parquet.variant.shreddingSchema'], doc: 'Variant shredding (VARIANT types are refused).' },
   { key: 'variant.inferShreddingSchema', type: 'boolean', default: 'false', status: 'performance-only', doc: 'Variant shredding (VARIANT types are refused).' },
   { key: 'variant.shredding.maxSchemaWidth', type: 'int', default: '300', status: 'performance-only', doc: 'Variant shredding (VARIANT types are refused).' },
@@ -425,9 +425,30 @@ export function withFallbackKeys(options: Readonly<Record<string, string>>): Rea
 }
 
 /**
- * File index options (`file-index.bloom-filter.columns`, `file-index.bloom-filter.<col>.fpp`, ...):
- * performance-only, as file indexes only let readers skip files.
+ * File index options (`file-index.bloom-filter.columns`, `file-index.bloom-filter.<col>.fpp`, ...),
+ * checked by options/file-index-options.ts. Bloom filters are written and read; other index types
+ * are neither (an index only lets readers skip files: a reader without it reads the file).
  */
+export const FILE_INDEX_PATTERNS: readonly {
+  readonly pattern: string;
+  readonly type: OptionType;
+  readonly status: OptionStatus;
+  readonly doc: string;
+}[] = [
+  {
+    pattern: 'file-index.bloom-filter.columns`, `file-index.bloom-filter.<f>.items`, `file-index.bloom-filter.<f>.fpp',
+    type: 'string',
+    status: 'implemented',
+    doc: "Bloom-filter file indexes, byte for byte as Paimon's: writers and compaction build one per listed column (items 1000000 and fpp 0.1 by default: size items for the rows of a file), in the manifest entry up to file-index.in-manifest-threshold, else in a '<data file>.index' extra file. Readers skip files whose filter rules out every value of an equality or IN: on key columns always, on other columns in append and deletion-vector tables (elsewhere an older version of a row could match where the newest does not). BOOLEAN, DECIMAL and nested columns are refused, as Paimon refuses them.",
+  },
+  {
+    pattern: 'file-index.<type>.columns`, `file-index.<type>.<f>.<option>',
+    type: 'string',
+    status: 'performance-only',
+    doc: 'Other file index types (bitmap, bsi, range-bitmap): not written, and ignored on read (an index only lets readers skip files; a reader without it reads the file).',
+  },
+];
+
 export const FILE_INDEX_KEY = /^file-index\.[a-z0-9-]+\.(columns|[^.]+\.[a-z0-9-]+)$/;
 
 // --- Validation ------------------------------------------------------------------------------
@@ -515,7 +536,7 @@ export function validateOptionKeys(options: Readonly<Record<string, string>>, co
       if (problem) throw new EddyError('INVALID_OPTION', `option '${key}': ${problem}, got '${value}'`);
       continue;
     }
-    if (FILE_INDEX_KEY.test(key)) continue; // file indexes only let readers skip files; Eddy does not read them
+    if (FILE_INDEX_KEY.test(key)) continue; // checked with the columns' types by fileIndexWriteOptions
     const hint = suggestOption(key, columns);
     throw new EddyError(
       'INVALID_OPTION',

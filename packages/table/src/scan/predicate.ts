@@ -192,13 +192,23 @@ export function predicateColumns(p: BoundPredicate, out = new Set<string>()): Se
 /**
  * Whether a file (or partition) whose column stats are `stats` may hold a matching row. Columns
  * without stats (undefined) may always match. Stats must be exact or absent, never guessed.
+ * `absent(column, value)`, when given, is true only when the file holds no row with that value
+ * (its file index says so); it is asked about equality and IN leaves.
  */
 export function mayMatch(
   p: BoundPredicate,
   stats: (column: string) => (ColumnStats & { rowCount: number }) | undefined,
+  absent?: (column: string, value: InternalValue) => boolean,
 ): boolean {
   if (isLogical(p))
-    return p.op === 'and' ? p.children.every((c) => mayMatch(c, stats)) : p.children.some((c) => mayMatch(c, stats));
+    return p.op === 'and'
+      ? p.children.every((c) => mayMatch(c, stats, absent))
+      : p.children.some((c) => mayMatch(c, stats, absent));
+  // A file index (bloom filter) that proves a value absent rules an equality out, whatever the stats.
+  if (absent) {
+    if (p.op === '=' && absent(p.column, p.value)) return false;
+    if (p.op === 'in' && p.values.every((v) => absent(p.column, v))) return false;
+  }
   const s = stats(p.column);
   if (!s) return true;
   const allNull = s.nullCount === s.rowCount;

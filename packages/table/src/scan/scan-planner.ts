@@ -4,22 +4,28 @@ import type { DataFileMeta, ManifestEntry, SimpleStats } from '../format/manifes
 import { FileKind } from '../format/manifest.ts';
 import type { Snapshot } from '../format/snapshot.ts';
 import type { ColumnStats } from '../format/stats.ts';
+import type { FileIO } from '../io/file-io.ts';
 import type { DataSplit } from '../meta/data-split.ts';
 import type { ManifestFiles } from '../meta/manifest-files.ts';
 import type { SnapshotManager } from '../meta/snapshot-manager.ts';
+import type { TablePaths } from '../meta/table-paths.ts';
+import { fileIndexColumns, fileIndexReadEnabled } from '../options/file-index-options.ts';
 import type { SchemaManager } from '../schema/schema-manager.ts';
 import type { TableSchema } from '../schema/table-schema.ts';
 import { sameType } from '../schema/type-evolution.ts';
 import type { DataType } from '../types/data-types.ts';
 import { EddyError } from '../types/errors.ts';
 import type { InternalValue } from '../types/internal.ts';
+import { FileIndexReader, type FileIndexView, provesAbsent } from './file-index-filter.ts';
 import { type BoundPredicate, isLogical, mayMatch } from './predicate.ts';
 
 export interface ScanPlan {
   readonly snapshot: Snapshot | undefined;
   readonly splits: readonly DataSplit[];
-  /** Files pruned by partition or stats, for tests and `explain`. */
+  /** Files pruned by partition, stats or file index, for tests and `explain`. */
   readonly skippedFiles: number;
+  /** Of skippedFiles, those only a file index (bloom filter) ruled out. */
+  readonly skippedByIndex?: number;
 }
 
 export interface PlanOptions {
@@ -39,12 +45,18 @@ export interface PlanOptions {
 
 /** snapshot → manifest lists → manifests → live files grouped by (partition, bucket), pruned. */
 export class ScanPlanner {
+  private readonly fileIndex: FileIndexReader | undefined;
+
   constructor(
     private readonly schema: TableSchema,
     private readonly schemas: SchemaManager,
     private readonly snapshots: SnapshotManager,
     private readonly manifests: ManifestFiles,
-  ) {}
+    /** Where data files are, to read their `.index` files; without it only embedded indexes are used. */
+    files?: { readonly io: FileIO; readonly paths: TablePaths },
+  ) {
+    this.fileIndex = files && new FileIndexReader(files.io, files.paths);
+  }
 
   async resolveSnapshot(options: PlanOptions): Promise<Snapshot | undefined> {
     if (options.snapshot !== undefined) return options.snapshot;
@@ -116,6 +128,8 @@ export class ScanPlanner {
     }
     const splits: DataSplit[] = [];
     const keyBuckets = filter ? this.bucketsOfKeyFilter(filter) : undefined;
+    const indexColumns = filter && this.fileIndex ? this.indexColumns(filter) : undefined;
+    let skippedByIndex = 0;
     for (const g of groups.values()) {
       // `key = x` on every bucket-key column: only x's bucket can hold it (when the files were
       // written with the table's bucket count).
@@ -139,13 +153,22 @@ export class ScanPlanner {
       if (filter) {
         // Key stats are safe for every file: all versions of a key share the key. Value stats are
         // safe only when no other file in the bucket can shadow a row (append tables, DV mode, or a
-        // single file); otherwise skipping an old file could resurrect a row.
+        // single file); otherwise skipping an old file could resurrect a row. The same holds for
+        // file indexes: Java uses them on value columns of append and deletion-vector tables only
+        // (KeyValueFileStore: file-index.read.enabled && deletion-vectors.enabled).
         const valueStatsSafe = !schema.isPrimaryKeyTable || skipLevel0 || files.length === 1;
+        const dir = this.fileIndex && indexColumns ? this.dirOf(g.e) : undefined;
+        const verdicts = await mapLimit(files, 16, (f) =>
+          this.fileMayMatch(f, filter, valueStatsSafe, dir === undefined ? undefined : { dir, ...indexColumns! }),
+        );
         const kept: DataFileMeta[] = [];
-        for (const f of files) {
-          if (await this.fileMayMatch(f, filter, valueStatsSafe)) kept.push(f);
-          else skipped++;
-        }
+        files.forEach((f, i) => {
+          if (verdicts[i] === true) kept.push(f);
+          else {
+            skipped++;
+            if (verdicts[i] === 'index') skippedByIndex++;
+          }
+        });
         files = kept;
       }
       if (files.length === 0) continue;
@@ -163,7 +186,30 @@ export class ScanPlanner {
     }
     if (schema.isPrimaryKeyTable && o.deletionVectorsEnabled && snapshot.indexManifest)
       await this.attachDeletionVectors(snapshot.indexManifest, splits);
-    return { snapshot, splits, skippedFiles: skipped };
+    return { snapshot, splits, skippedFiles: skipped, skippedByIndex };
+  }
+
+  private dirOf(e: ManifestEntry): string {
+    return (this.fileIndex as FileIndexReader).paths.bucketDir(e.partition, e.bucket);
+  }
+
+  /**
+   * The columns of a filter's equality and IN leaves, which a file index may rule out, and which
+   * of them the table's options index (only then is a `.index` file worth a request). Undefined
+   * when `file-index.read.enabled` is false or the filter has no such leaf.
+   */
+  private indexColumns(filter: BoundPredicate): { eqColumns: Set<string>; optionColumns: Set<string> } | undefined {
+    if (!fileIndexReadEnabled(this.schema.rawOptions)) return undefined;
+    const eqColumns = new Set<string>();
+    const walk = (p: BoundPredicate) => {
+      if (isLogical(p)) for (const c of p.children) walk(c);
+      else if (p.op === '=' || p.op === 'in') eqColumns.add(p.column);
+    };
+    walk(filter);
+    if (eqColumns.size === 0) return undefined;
+    const optionColumns = new Set<string>();
+    for (const cols of fileIndexColumns(this.schema.rawOptions).values()) for (const c of cols) optionColumns.add(c);
+    return { eqColumns, optionColumns };
   }
 
   /**
@@ -276,7 +322,13 @@ export class ScanPlanner {
     };
   }
 
-  private async fileMayMatch(file: DataFileMeta, filter: BoundPredicate, valueStatsSafe: boolean): Promise<boolean> {
+  /** True, or why the file cannot match: 'stats' (or partition), or 'index' (only its file index rules it out). */
+  private async fileMayMatch(
+    file: DataFileMeta,
+    filter: BoundPredicate,
+    valueStatsSafe: boolean,
+    index?: { dir: string; eqColumns: Set<string>; optionColumns: Set<string> },
+  ): Promise<true | 'stats' | 'index'> {
     const fileSchema = file.schemaId === this.schema.id ? this.schema : await this.schemas.schema(file.schemaId);
     // Stats are keyed by the file schema's names; map the current names through field ids.
     // A column whose type changed since the file was written has stats in the old type: no pruning.
@@ -299,7 +351,7 @@ export class ScanPlanner {
       if (types.every((t) => t !== undefined))
         valueLookup = this.statsLookup(file.valueStats, types as DataType[], cols, file.rowCount);
     }
-    return mayMatch(filter, (c) => {
+    const stats = (c: string) => {
       const n = nameInFile(c);
       if (n === undefined) return undefined;
       if (this.schema.isPrimaryKeyTable && keyNames.includes(n)) {
@@ -307,8 +359,54 @@ export class ScanPlanner {
         if (s) return s;
       }
       return valueLookup?.(n);
-    });
+    };
+    if (!mayMatch(filter, stats)) return 'stats';
+    if (!index || !this.fileIndex || (file.embeddedIndex === null && file.extraFiles.length === 0)) return true;
+    // The index of a key column is safe in every file, as key stats are (every version of a row
+    // shares its key, so a file without the key holds no version of it); value columns only
+    // where value stats are.
+    const usable = new Map<string, string>();
+    for (const c of index.eqColumns) {
+      const n = nameInFile(c);
+      if (n === undefined) continue;
+      if (valueStatsSafe || (this.schema.isPrimaryKeyTable && fileSchema.primaryKeys.includes(n))) usable.set(c, n);
+    }
+    if (usable.size === 0) return true;
+    const fileNames = [...usable.values()];
+    const view: FileIndexView | undefined = await this.fileIndex.view(
+      file,
+      index.dir,
+      fileNames,
+      (n) => fileSchema.fields.find((f) => f.name === n)?.type,
+      [...usable.keys()].some((c) => index.optionColumns.has(c)) || fileNames.some((n) => optionIndexes(fileSchema, n)),
+    );
+    if (!view) return true;
+    const absent = (c: string, v: InternalValue) => {
+      const n = usable.get(c);
+      return n !== undefined && provesAbsent(view.column(n), this.schema.field(c).type, v);
+    };
+    return mayMatch(filter, stats, absent) ? true : 'index';
   }
+}
+
+/** Whether the options of the schema a file was written with index column `name`. */
+function optionIndexes(fileSchema: TableSchema, name: string): boolean {
+  for (const cols of fileIndexColumns(fileSchema.rawOptions).values()) if (cols.includes(name)) return true;
+  return false;
+}
+
+/** `fn` over `items` with at most `limit` calls in flight, results in order. */
+async function mapLimit<T, R>(items: readonly T[], limit: number, fn: (t: T) => Promise<R>): Promise<R[]> {
+  const out = new Array<R>(items.length);
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) {
+      const i = next++;
+      out[i] = await fn(items[i]);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+  return out;
 }
 
 /**

@@ -1,5 +1,6 @@
 import { parseJsonWithLongs } from '../format/json-long.ts';
 import { type CoreOptions, parseCoreOptions } from '../options/core-options.ts';
+import { fileIndexWriteOptions } from '../options/file-index-options.ts';
 import { validateMergeOptions } from '../options/merge-options.ts';
 import { validateOptionKeys } from '../options/registry.ts';
 import { type DataField, type DataType, formatDataType, parseDataType, withNullable } from '../types/data-types.ts';
@@ -133,6 +134,8 @@ export class TableSchema {
       options,
       fields.map((f) => f.name),
     );
+    // A file index Java's writer would refuse (unknown column, unhashable type): say so now, not at the first write.
+    fileIndexWriteOptions(options, fields);
     if (primaryKeys.length > 0 && options.bucket === undefined) options.bucket = '1';
     if (primaryKeys.length > 0 && options.bucket === '-1') {
       const outside = partitionKeys.filter((k) => !primaryKeys.includes(k));

@@ -18,6 +18,7 @@ import { compareSequence, mergeRuns } from '../merge/merge-runs.ts';
 import { SEQUENCE_NUMBER_FIELD_ID, type TableSchema, VALUE_KIND_FIELD_ID } from '../schema/table-schema.ts';
 import type { DataField } from '../types/data-types.ts';
 import { type InternalValue, isRetract, RowKind } from '../types/internal.ts';
+import { schemaFileIndexOptions, writeFileIndex } from './file-index-writer.ts';
 import { localMillisAsUtc, writeKeyValueFile } from './key-value-file.ts';
 import type { BufferOwner } from './memory-budget.ts';
 
@@ -256,6 +257,7 @@ export class BucketWriter implements BufferOwner {
     const path = joinPath(this.bucketDir, fileName);
     const bytes = await encodeFile(schema.fields, cols, schema, path);
     await this.io.write(path, bytes);
+    const index = await writeFileIndex(this.io, path, schema.fields, cols, schemaFileIndexOptions(schema));
     return {
       fileName,
       fileSize: bytes.byteLength,
@@ -271,10 +273,10 @@ export class BucketWriter implements BufferOwner {
       maxSequenceNumber: base + BigInt(n - 1),
       schemaId: schema.id,
       level: 0,
-      extraFiles: [],
+      extraFiles: index.extraFiles,
       creationTime: localMillisAsUtc(),
       deleteRowCount: 0,
-      embeddedIndex: null,
+      embeddedIndex: index.embeddedIndex,
       fileSource: 0,
       valueStatsCols: null,
       externalPath: null,

@@ -17,6 +17,7 @@ import {
 import type { DataField, DataType } from '../types/data-types.ts';
 import { EddyError } from '../types/errors.ts';
 import { type InternalValue, isRetract } from '../types/internal.ts';
+import { schemaFileIndexOptions, writeFileIndex } from './file-index-writer.ts';
 
 const SEQUENCE_FIELD: DataField = {
   id: SEQUENCE_NUMBER_FIELD_ID,
@@ -155,6 +156,14 @@ export async function writeKeyValueParts(
     path,
   );
   await io.write(path, bytes);
+  // Only the records of the file: a permuted buffer's rows the merge dropped are not indexed.
+  const index = await writeFileIndex(
+    io,
+    path,
+    schema.fields,
+    (i) => parts.map((p) => (p.order ? gatherColumn(p.columns[i], p.order) : p.columns[i])),
+    schemaFileIndexOptions(schema),
+  );
   const keyTypes = keyFields.map((f) => f.type);
   const last = parts[parts.length - 1];
   const keyValues = (p: KeyValueRecords, row: number) =>
@@ -179,10 +188,10 @@ export async function writeKeyValueParts(
     maxSequenceNumber: maxSeq,
     schemaId: schema.id,
     level,
-    extraFiles: [],
+    extraFiles: index.extraFiles,
     creationTime: localMillisAsUtc(),
     deleteRowCount: deleteRows,
-    embeddedIndex: null,
+    embeddedIndex: index.embeddedIndex,
     fileSource,
     valueStatsCols: null,
     externalPath: null,

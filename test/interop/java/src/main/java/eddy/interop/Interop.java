@@ -180,6 +180,14 @@ public final class Interop {
       case "core-options":
         coreOptions(out);
         break;
+      case "index-eval":
+        need(args, 4);
+        indexEval(args[1], args[2], readJson(args[3]), out);
+        break;
+      case "read-filter":
+        need(args, 4);
+        readFilter(args[1], args[2], readJson(args[3]), out);
+        break;
       case "buckets":
         need(args, 2);
         for (JsonNode job : readJson(args[1])) {
@@ -426,6 +434,88 @@ public final class Interop {
               out.println(JSON.writeValueAsString(toJson(rowType, row)));
             } catch (Exception e) {
               throw new RuntimeException(e);
+            }
+          });
+    }
+  }
+
+  /** FILTER.json {"column": C, "values": [...]} as Paimon's predicate: equal for one value, else in. */
+  private static org.apache.paimon.predicate.Predicate filterOf(RowType rowType, JsonNode filter) {
+    String column = filter.get("column").asText();
+    int idx = rowType.getFieldIndex(column);
+    DataType t = rowType.getTypeAt(idx);
+    List<Object> values = new ArrayList<>();
+    for (JsonNode v : filter.get("values")) values.add(v.isNull() ? null : toInternal(t, v, column));
+    org.apache.paimon.predicate.PredicateBuilder b = new org.apache.paimon.predicate.PredicateBuilder(rowType);
+    return values.size() == 1 ? b.equal(idx, values.get(0)) : b.in(idx, values);
+  }
+
+  /**
+   * Java's file index verdict per live data file (FileIndexEvaluator's reading: the embedded bytes or
+   * the one `.index` extra file, through FileIndexPredicate) for FILTER.json; prints {"fileName",
+   * "index": "embedded"|"extra"|"none", "remain", "bytes" (base64 of the index)} per file.
+   */
+  private static void indexEval(String warehouse, String name, JsonNode filter, PrintStream out) throws Exception {
+    FileStoreTable table = table(warehouse, name);
+    for (ManifestEntry e : table.store().newScan().plan().files()) {
+      org.apache.paimon.io.DataFileMeta file = e.file();
+      RowType fileType = table.schemaManager().schema(file.schemaId()).logicalRowType();
+      org.apache.paimon.predicate.Predicate p = filterOf(fileType, filter);
+      ObjectNode o = JsonNodeFactory.instance.objectNode();
+      o.put("fileName", file.fileName());
+      o.put("level", file.level());
+      byte[] bytes = null;
+      org.apache.paimon.fileindex.FileIndexPredicate fip = null;
+      if (file.embeddedIndex() != null) {
+        bytes = file.embeddedIndex();
+        o.put("index", "embedded");
+        fip = new org.apache.paimon.fileindex.FileIndexPredicate(bytes, fileType);
+      } else {
+        List<String> idx = new ArrayList<>();
+        for (String x : file.extraFiles()) if (x.endsWith(".index")) idx.add(x);
+        if (idx.size() == 1) {
+          org.apache.paimon.fs.Path path =
+              table.store().pathFactory().createDataFilePathFactory(e.partition(), e.bucket()).toAlignedPath(idx.get(0), file);
+          try (org.apache.paimon.fs.SeekableInputStream in = table.fileIO().newInputStream(path)) {
+            bytes = org.apache.paimon.utils.IOUtils.readFully(in, true);
+          }
+          o.put("index", "extra");
+          o.put("extraFile", idx.get(0));
+          fip = new org.apache.paimon.fileindex.FileIndexPredicate(path, table.fileIO(), fileType);
+        } else o.put("index", "none");
+      }
+      if (fip != null) {
+        try {
+          o.put("remain", fip.evaluate(p).remain());
+        } finally {
+          fip.close();
+        }
+        o.put("bytes", Base64.getEncoder().encodeToString(bytes));
+      } else o.put("remain", true);
+      out.println(JSON.writeValueAsString(o));
+    }
+  }
+
+  /**
+   * A batch read with FILTER.json pushed down (Java prunes files by stats and file index; rows are
+   * not filtered exactly: the caller filters). Prints {"_splitFiles": N} first (data files planned).
+   */
+  private static void readFilter(String warehouse, String name, JsonNode filter, PrintStream out) throws Exception {
+    Table table = table(warehouse, name);
+    RowType rowType = table.rowType();
+    ReadBuilder rb = table.newReadBuilder().withFilter(filterOf(rowType, filter));
+    org.apache.paimon.table.source.TableScan.Plan plan = rb.newScan().plan();
+    int files = 0;
+    for (org.apache.paimon.table.source.Split sp : plan.splits())
+      files += ((org.apache.paimon.table.source.DataSplit) sp).dataFiles().size();
+    out.println(JSON.writeValueAsString(Collections.singletonMap("_splitFiles", files)));
+    try (RecordReader<InternalRow> reader = rb.newRead().createReader(plan)) {
+      reader.forEachRemaining(
+          row -> {
+            try {
+              out.println(JSON.writeValueAsString(toJson(rowType, row)));
+            } catch (Exception ex) {
+              throw new RuntimeException(ex);
             }
           });
     }
