@@ -511,7 +511,7 @@ describe('expiry property', () => {
           for (const p of await referencedFiles(table)) expect(existsSync(p), p).toBe(true);
         }
       }),
-      { seed: 20261125, numRuns: 12 },
+      { seed: 20261125, numRuns: 8 },
     );
     // The runs did exercise expiry of snapshots and of the data files only they used.
     expect(totals.expired).toBeGreaterThan(20);

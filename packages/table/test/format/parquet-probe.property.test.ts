@@ -223,7 +223,7 @@ describe('probing a Parquet file by key', () => {
           indexedChunks += footer.pageIndexes.size;
         },
       ),
-      { numRuns: 24 },
+      { numRuns: 14 },
     );
     expect(indexedChunks).toBeGreaterThan(0); // page indexes were read: the page path ran
   });
