@@ -83,7 +83,7 @@ describe('probing a Parquet file by key', () => {
     await fc.assert(
       fc.asyncProperty(
         fc.constantFrom<KeyKind>('BIGINT', 'INT', 'VARCHAR'),
-        fc.integer({ min: 1, max: 4000 }),
+        fc.integer({ min: 1, max: 3000 }),
         // Above 1024 rows a group holds several pages (the writer checks page sizes every 1024 rows).
         fc.integer({ min: 1, max: 4000 }),
         fc.constantFrom(64, 256, 4096),
@@ -223,7 +223,7 @@ describe('probing a Parquet file by key', () => {
           indexedChunks += footer.pageIndexes.size;
         },
       ),
-      { numRuns: 14 },
+      { numRuns: 10 },
     );
     expect(indexedChunks).toBeGreaterThan(0); // page indexes were read: the page path ran
   });
