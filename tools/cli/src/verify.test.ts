@@ -3,13 +3,16 @@
  * sanity are reported (exit code 2), never followed.
  */
 import { spawn } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Catalog, type Table } from '@eddy/table';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { serializeBinaryRow } from '../../../packages/table/src/format/binary-row.ts';
 import { decodeManifest, encodeManifest } from '../../../packages/table/src/format/manifest.ts';
+import { decodeManifestList, encodeManifestList } from '../../../packages/table/src/format/manifest-list.ts';
+import type { DataType } from '../../../packages/table/src/types/data-types.ts';
 import { binEnv } from '../../../test/bin-env.ts';
 
 const BIN = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', 'bin', 'eddy.js');
@@ -34,6 +37,7 @@ function eddy(args: string[]): Promise<{ code: number | null; stdout: string; st
 
 interface Doc {
   ok: boolean;
+  warnings: { path: string; warning: string }[];
   schemas: number;
   consumers: number;
   problems: { snapshot: number | null; path: string; problem: string }[];
@@ -162,5 +166,63 @@ describe('eddy verify on hostile metadata', () => {
     const { code, doc } = await verify(w);
     expect(code).toBe(2);
     expect(doc.problems.map((x) => x.path)).toContain(index);
+  });
+
+  it('warns (without failing) about min/max stats on a binary column, which Paimon Java compares differently', async () => {
+    const w = path.join(tmp, 'binary-stats');
+    const t = await (await Catalog.open(w)).createTable('db.t', {
+      columns: { k: 'INT', b: 'BYTES' },
+      primaryKey: ['k'],
+      options: { bucket: 1 },
+    });
+    await t.upsert([{ k: 1, b: new Uint8Array([0x7f]) }]);
+    await t.upsert([{ k: 2, b: new Uint8Array([0x80]) }]);
+    // Files Eddy writes now carry no binary min/max, as Paimon's: no warning.
+    const clean = await verify(w);
+    expect(clean.code).toBe(0);
+    expect(clean.doc.warnings).toEqual([]);
+    // Give every data file the stats older Eddy versions wrote (unsigned order), and keep the sizes
+    // that manifest lists and snapshots record for what they name.
+    const types = [
+      { root: 'INT', nullable: true },
+      { root: 'VARBINARY', nullable: true, length: 2147483647 },
+    ] as DataType[];
+    const dir = path.join(t.path, 'manifest');
+    const sizes = new Map<string, number>();
+    for (const name of readdirSync(dir).filter((n) => /^manifest-(?!list-)/.test(n))) {
+      const manifest = path.join(dir, name);
+      const entries = await decodeManifest(readFileSync(manifest), manifest);
+      for (const e of entries) {
+        const stats = e.file.valueStats as { minValues: Uint8Array; maxValues: Uint8Array };
+        stats.minValues = serializeBinaryRow(types, [1, new Uint8Array([0x7f])]);
+        stats.maxValues = serializeBinaryRow(types, [2, new Uint8Array([0x80])]);
+      }
+      const bytes = await encodeManifest(entries, 'zstandard');
+      writeFileSync(manifest, bytes);
+      sizes.set(name, bytes.length);
+    }
+    const listSizes = new Map<string, number>();
+    for (const name of readdirSync(dir).filter((n) => n.startsWith('manifest-list-'))) {
+      const list = path.join(dir, name);
+      const metas = (await decodeManifestList(readFileSync(list), list)).map((m) => ({
+        ...m,
+        fileSize: sizes.get(m.fileName) ?? m.fileSize,
+      }));
+      const bytes = await encodeManifestList(metas, 'zstandard');
+      writeFileSync(list, bytes);
+      listSizes.set(name, bytes.length);
+    }
+    for (const id of [1, 2]) {
+      const file = path.join(t.path, 'snapshot', `snapshot-${id}`);
+      const snap = JSON.parse(readFileSync(file, 'utf8'));
+      for (const k of ['baseManifestList', 'deltaManifestList'])
+        if (snap[`${k}Size`] !== undefined) snap[`${k}Size`] = listSizes.get(snap[k]);
+      writeFileSync(file, JSON.stringify(snap));
+    }
+    const { code, doc } = await verify(w);
+    expect(doc.problems).toEqual([]);
+    expect(code).toBe(0);
+    expect(doc.warnings).toHaveLength(1);
+    expect(doc.warnings[0].warning).toMatch(/2 live data files carry min\/max stats on binary column 'b'/);
   });
 });

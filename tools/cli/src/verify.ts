@@ -8,7 +8,8 @@
  * must parse and be sane (unique field ids within highestFieldId, which never decreases), every
  * consumer file must parse with a position at most LATEST + 1, and every path metadata names must
  * be inside the table (or a `data-file.external-paths` root). Exit code 2 and a list when anything
- * is wrong.
+ * is wrong. Warnings, which do not fail verify, name hazards for engines sharing the table (min/max
+ * stats on binary columns, which older Eddy versions wrote).
  */
 import type { DataType, Snapshot, Table, TableSchema } from '@eddy/table';
 import {
@@ -63,7 +64,10 @@ interface LiveFile {
 
 class Verifier {
   readonly problems: Problem[] = [];
-  readonly warnings: string[] = [];
+  /** Not damage, but a hazard for other engines sharing the table; listed without failing verify. */
+  readonly warnings: { path: string; warning: string }[] = [];
+  /** Binary column → live files whose stats give it a min/max (see binaryStats). */
+  private readonly binaryStatFiles = new Map<string, string[]>();
   readonly counts = {
     snapshots: 0,
     manifestLists: 0,
@@ -358,6 +362,47 @@ class Verifier {
     }
   }
 
+  /**
+   * Min/max statistics on a BINARY/VARBINARY column. Eddy wrote them (in unsigned byte order) before
+   * it followed Paimon, which keeps none for binary columns and compares bytes signed: Paimon Java may
+   * then skip such a file for a filter on that column. Eddy reads these files right; a full compaction
+   * rewrites them without the stats. Metadata only, so every live file of the latest snapshot is checked.
+   */
+  binaryStats(f: LiveFile, schema: TableSchema): void {
+    const meta = f.entry.file;
+    const isBinary = (t: DataType) => t.root === 'BINARY' || t.root === 'VARBINARY';
+    const check = (names: readonly string[], stats: typeof meta.valueStats) => {
+      const fields = names.map((n) => schema.fields.find((x) => x.name === n));
+      if (!fields.some((x) => x !== undefined && isBinary(x.type))) return;
+      const types = fields.map((x) => x?.type ?? ({ root: 'INT', nullable: true } as DataType));
+      let min: InternalValue[];
+      let max: InternalValue[];
+      try {
+        min = deserializeBinaryRow(stats.minValues, types);
+        max = deserializeBinaryRow(stats.maxValues, types);
+      } catch {
+        return; // stats that do not decode with this schema are not this check's business
+      }
+      fields.forEach((x, i) => {
+        if (x === undefined || !isBinary(x.type) || (min[i] === null && max[i] === null)) return;
+        const files = this.binaryStatFiles.get(x.name) ?? [];
+        files.push(f.path);
+        this.binaryStatFiles.set(x.name, files);
+      });
+    };
+    check(meta.valueStatsCols ?? schema.fields.map((x) => x.name), meta.valueStats);
+    check(schema.trimmedPrimaryKeys, meta.keyStats);
+  }
+
+  /** One warning per binary column with stats, naming how many live files carry them and the first. */
+  binaryStatWarnings(): void {
+    for (const [column, files] of this.binaryStatFiles)
+      this.warnings.push({
+        path: files[0],
+        warning: `${plural(files.length, 'live data file')} carry min/max stats on binary column '${column}' (Eddy wrote them before it followed Paimon, which keeps none for binary columns and compares bytes signed): Paimon Java may skip such a file for a filter on '${column}'; a full compaction rewrites them without the stats`,
+      });
+  }
+
   /** Reads a data file back and compares it with its manifest entry. */
   async readBack(f: LiveFile, schemaOf: (id: number) => Promise<TableSchema>): Promise<void> {
     const meta: DataFileMeta = f.entry.file;
@@ -490,16 +535,21 @@ export async function runVerify(g: GlobalOptions, name: string, o: VerifyOptions
       for (let i = 0; i < current.length && toRead.length < sample; i += step) toRead.push(current[i]);
     }
   }
+  const schemas = new Map<number, TableSchema>();
+  const schemaOf = async (id: number) => {
+    let s = schemas.get(id);
+    if (!s) {
+      s = await t.schema(id);
+      schemas.set(id, s);
+    }
+    return s;
+  };
+  for (const f of latestSnapshot ? (v.liveBySnapshot.get(latestSnapshot.id) ?? []) : []) {
+    const schema = await schemaOf(f.entry.file.schemaId).catch(() => undefined); // reported by readBack
+    if (schema) v.binaryStats(f, schema);
+  }
+  v.binaryStatWarnings();
   if (toRead.length > 0) {
-    const schemas = new Map<number, TableSchema>();
-    const schemaOf = async (id: number) => {
-      let s = schemas.get(id);
-      if (!s) {
-        s = await t.schema(id);
-        schemas.set(id, s);
-      }
-      return s;
-    };
     const progress = new Progress('reading files back', toRead.length);
     for (const f of toRead) {
       await v.readBack(f, schemaOf);
@@ -517,6 +567,7 @@ export async function runVerify(g: GlobalOptions, name: string, o: VerifyOptions
     snapshots: { earliest: earliest ?? null, latest: latest ?? null, checked: v.counts.snapshots },
     deep: o.deep === true,
     problems: v.problems,
+    warnings: v.warnings,
   };
   await printDocument(mode, doc, () => {
     const c = v.counts;
@@ -525,6 +576,7 @@ export async function runVerify(g: GlobalOptions, name: string, o: VerifyOptions
         ? `${table.name}: no snapshots`
         : `${table.name}: snapshots ${earliest}..${latest} (${humanCount(c.snapshots)} parsed), ${plural(c.manifestLists, 'manifest list')}, ${plural(c.manifests, 'manifest')}, ${plural(c.dataFiles, 'data file')}${c.changelogFiles ? `, ${plural(c.changelogFiles, 'changelog file')}` : ''}${c.changelogs ? `, ${plural(c.changelogs, 'long-lived changelog')}` : ''}${c.indexFiles ? `, ${plural(c.indexFiles, 'index file')}` : ''} (${humanBytes(c.bytes)}); ${plural(c.filesReadBack, 'data file')} read back${o.deep ? ' (deep)' : ''}; ${plural(c.schemas, 'schema')}${c.consumers ? `, ${plural(c.consumers, 'consumer')}` : ''} checked`,
     ];
+    for (const w of v.warnings) lines.push(`warning: ${w.path}: ${w.warning}`);
     if (ok) lines.push('OK: no problems found');
     else {
       lines.push(`${v.problems.length} problem${v.problems.length === 1 ? '' : 's'} found:`);

@@ -10,7 +10,7 @@ export function register(program: Command): void {
     .option('--sample <n>', 'data files of the latest snapshot to read back', '5')
     .addHelpText(
       'after',
-      `${examples(`eddy ${W} verify shop.orders`, `eddy ${W} verify shop.orders --deep --json`)}\nAlso: every schema and consumer file parses and is sane, and every path the metadata names is inside\nthe table (or a data-file.external-paths root). Exit code 2 when problems are found; each is listed\nwith its snapshot and file.\n`,
+      `${examples(`eddy ${W} verify shop.orders`, `eddy ${W} verify shop.orders --deep --json`)}\nAlso: every schema and consumer file parses and is sane, and every path the metadata names is inside\nthe table (or a data-file.external-paths root). Exit code 2 when problems are found; each is listed\nwith its snapshot and file.\nWarnings (exit code 0) name hazards for other engines sharing the table, such as min/max stats on\nbinary columns that older Eddy versions wrote and Paimon Java compares differently.\n`,
     )
     .action(act(async (g, name: string, o: VerifyOptions) => (await import('../verify.ts')).runVerify(g, name, o)));
 }
