@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { S3FileIO } from '../../packages/s3/src/index.ts';
-import { Catalog, type FileIO } from '../../packages/table/src/index.ts';
+import { Catalog, eq, type FileIO } from '../../packages/table/src/index.ts';
 
 /**
  * A fresh, empty warehouse: its URI, and a factory of FileIO instances for it (each call a new one,
@@ -112,6 +112,44 @@ export function tableScenarios(label: string, makeWarehouse: () => Promise<Wareh
         await w2.write([{ k: 3, v: 3 }]);
         expect((await w2.commit(2)).published).toBe(true);
         expect((await t.listSnapshots()).filter((s) => s.commitKind === 'APPEND').length).toBe(2);
+      } finally {
+        await w.dispose();
+      }
+    });
+
+    it('bloom-filter index files: written beside the data files, prune a scan, expired with them', async () => {
+      const w = await makeWarehouse();
+      try {
+        const t = await (await open(w)).createTable('db.idx', {
+          columns: { k: 'INT', s: 'STRING' },
+          options: {
+            'write-only': 'true',
+            'file-index.bloom-filter.columns': 's',
+            'file-index.in-manifest-threshold': '1 b', // every index in its own `.index` file
+          },
+        });
+        // An append table (a primary-key one uses value-column indexes only with deletion vectors).
+        // Interleaved values: each file's min/max spans every probe, so only the index can skip.
+        for (let f = 0; f < 3; f++)
+          await t.upsert(Array.from({ length: 10 }, (_, i) => ({ k: f * 100 + i, s: `v${i * 3 + f}` })));
+        const bucket = `${t.path}/bucket-0`;
+        const names = async () =>
+          (await t.io.list(bucket)).map((e) => e.path.slice(e.path.lastIndexOf('/') + 1)).sort();
+        const files = (await t.plan()).splits.flatMap((x) => x.files);
+        expect(files).toHaveLength(3);
+        expect(await names()).toEqual(files.flatMap((f) => [f.fileName, `${f.fileName}.index`]).sort());
+        const plan = await t.plan({ where: eq('s', 'v4') });
+        expect(plan.skippedByIndex).toBe(2);
+        expect(await t.toArray({ where: eq('s', 'v4') })).toEqual([{ k: 101, s: 'v4' }]);
+        expect((await t.plan({ where: eq('s', 'v44') })).skippedByIndex).toBe(3);
+        // An overwrite replaces the three files; expiry deletes them with their index files.
+        await t.overwrite(Array.from({ length: 10 }, (_, i) => ({ k: i, s: `w${i}` })));
+        const [replacement] = (await t.plan()).splits.flatMap((x) => x.files);
+        expect(replacement.extraFiles).toEqual([`${replacement.fileName}.index`]);
+        expect((await t.plan({ where: eq('s', 'w44') })).skippedByIndex).toBe(1);
+        expect(await t.toArray({ where: eq('s', 'w4') })).toEqual([{ k: 4, s: 'w4' }]);
+        await t.expireSnapshots({ retainMin: 1, timeRetainedMs: 0, expireLimit: 100 });
+        expect(await names()).toEqual([replacement.fileName, `${replacement.fileName}.index`].sort());
       } finally {
         await w.dispose();
       }
