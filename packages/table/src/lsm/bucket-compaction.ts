@@ -7,7 +7,7 @@ import type { DataSplit } from '../meta/data-split.ts';
 import type { CompactionBatch, SplitReader } from '../read/split-reader.ts';
 import type { TableSchema } from '../schema/table-schema.ts';
 import type { InternalValue } from '../types/internal.ts';
-import { writeKeyValueParts } from '../write/key-value-file.ts';
+import { RollingKeyValueWriter } from '../write/key-value-file.ts';
 import { BatchCursor, keyComparator } from './batch-cursor.ts';
 import type { BucketDeletionVectors } from './bucket-deletion-vectors.ts';
 import type { CompactUnit } from './universal-compaction.ts';
@@ -67,40 +67,19 @@ export async function compactBucket(
   }
   const dir = reader.bucketPath(split);
   const uuid = randomUUID();
-  // Rows per output file from the inputs' compressed bytes per row.
-  const bytesPerRow = Math.max(1, bytesIn / Math.max(1, rowsIn));
-  const rowsPerFile = Math.max(1024, Math.floor(schema.options.targetFileSize / bytesPerRow));
-  const written: DataFileMeta[] = [];
-  // Merged rows stream in; each output file is written once it is full, so memory holds about one
-  // output file plus one input file per sorted run.
-  const pending: CompactionBatch[] = [];
-  let pendingRows = 0;
+  let fileNo = 0;
+  // Merged rows stream into the encoder as they come (a worker encodes while this thread merges);
+  // files roll at about target-file-size, first estimated from the inputs' compressed bytes per row.
+  const out = new RollingKeyValueWriter(
+    io,
+    schema,
+    () => joinPath(dir, `data-${uuid}-${fileNo++}.parquet`),
+    unit.outputLevel,
+    1,
+    bytesIn / Math.max(1, rowsIn),
+  );
   let rowsOut = 0;
-  const writeFull = async (last: boolean) => {
-    // Files of rowsPerFile rows taken from the pending batches as they are (a batch split at a
-    // file boundary is the only copy): a file's rows are never joined into one copy.
-    while (pendingRows >= rowsPerFile || (last && pendingRows > 0)) {
-      const take = Math.min(pendingRows, rowsPerFile);
-      const parts: CompactionBatch[] = [];
-      let n = 0;
-      while (n < take) {
-        const b = pending[0];
-        if (n + b.length <= take) {
-          parts.push(b);
-          pending.shift();
-          n += b.length;
-        } else {
-          const k = take - n;
-          parts.push(slice(b, 0, k));
-          pending[0] = slice(b, k, b.length);
-          n = take;
-        }
-      }
-      pendingRows -= take;
-      const path = joinPath(dir, `data-${uuid}-${written.length}.parquet`);
-      written.push(await writeKeyValueParts(io, path, schema, parts, unit.outputLevel, 1));
-    }
-  };
+  let written: DataFileMeta[];
   try {
     let batches = reader.compactionBatches({ ...split, files: before }, dropRetracts);
     if (higher.length > 0)
@@ -108,14 +87,12 @@ export async function compactBucket(
     for await (const batch of batches) {
       signal?.throwIfAborted();
       if (batch.length === 0) continue;
-      pending.push(batch);
-      pendingRows += batch.length;
       rowsOut += batch.length;
-      if (pendingRows >= rowsPerFile) await writeFull(false);
+      await out.add(batch);
     }
-    await writeFull(true);
+    written = await out.finish();
   } catch (e) {
-    await deleteFiles(io, dir, written);
+    await out.abort();
     throw e;
   }
   // The inputs are rewritten: their vectors were applied while reading and go with them.
@@ -257,16 +234,4 @@ function gather(b: CompactionBatch, idx: Uint32Array): CompactionBatch {
     kind[i] = b.kind[idx[i]];
   }
   return { columns: b.columns.map((c: Column) => gatherColumn(c, idx)), seq, kind, length: idx.length };
-}
-
-function slice(b: CompactionBatch, start: number, end: number): CompactionBatch {
-  if (start === 0 && end === b.length) return b;
-  const idx = new Uint32Array(end - start);
-  for (let i = 0; i < idx.length; i++) idx[i] = start + i;
-  return {
-    columns: b.columns.map((c: Column) => gatherColumn(c, idx)),
-    seq: b.seq.slice(start, end),
-    kind: b.kind.slice(start, end),
-    length: end - start,
-  };
 }
