@@ -1,14 +1,14 @@
 import { randomUUID } from 'node:crypto';
-import type * as arrow from 'apache-arrow';
 import * as nodePath from 'node:path';
+import type * as arrow from 'apache-arrow';
 import { arrowField, arrowToColumn, makeRecordBatch } from '../data/arrow.ts';
 import { type Column, columnValue, compareValues, concatColumns, gatherColumn, sliceColumn } from '../data/columns.ts';
 import { serializeBinaryRow } from '../format/binary-row.ts';
 import type { DataFileMeta } from '../format/manifest.ts';
 import { encodeTuning, encodingHints, readParquet, writeParquetStream } from '../format/parquet.ts';
 import { type ColumnStats, columnStatsOf, toSimpleStats } from '../format/stats.ts';
-import type { FileIndexWriteOptions } from '../options/file-index-options.ts';
 import { type FileIO, joinPath } from '../io/file-io.ts';
+import type { FileIndexWriteOptions } from '../options/file-index-options.ts';
 import {
   KEY_FIELD_ID_START,
   KEY_FIELD_PREFIX,
@@ -155,7 +155,11 @@ export class StreamedKeyValueFile {
     this.nCols = schema.fields.length;
     this.indexed = schemaFileIndexOptions(schema);
     if (this.indexed)
-      for (const b of this.indexed.bloom) this.indexPieces.set(schema.fields.findIndex((f) => f.name === b.column), []);
+      for (const b of this.indexed.bloom)
+        this.indexPieces.set(
+          schema.fields.findIndex((f) => f.name === b.column),
+          [],
+        );
   }
 
   private readonly fields: DataField[];
@@ -167,7 +171,11 @@ export class StreamedKeyValueFile {
   async add(r: KeyValueRecords, start: number, end: number): Promise<void> {
     if (start >= end) return;
     if (this.failed !== undefined) throw this.failed;
-    const rows = r.order ? r.order.subarray(start, end) : start === 0 && end === r.length ? undefined : range(start, end);
+    const rows = r.order
+      ? r.order.subarray(start, end)
+      : start === 0 && end === r.length
+        ? undefined
+        : range(start, end);
     const stats = r.columns.map((c) => columnStatsOf(c, rows));
     this.stats =
       this.rows === 0 ? stats : stats.map((s, i) => mergeStats(this.schema.fields[i].type, [this.stats[i], s]));
@@ -205,8 +213,18 @@ export class StreamedKeyValueFile {
   private piece(p: KeyValueRecords, start: number, end: number): Column[] {
     const rows = p.order?.subarray(start, end);
     const table = p.columns.map((c) => (rows ? gatherColumn(c, rows) : sliceColumn(c, start, end)));
-    const seq: Column = { type: SEQUENCE_FIELD.type, length: end - start, data: p.seq.subarray(start, end), validity: null };
-    const kind: Column = { type: KIND_FIELD.type, length: end - start, data: p.kind.subarray(start, end), validity: null };
+    const seq: Column = {
+      type: SEQUENCE_FIELD.type,
+      length: end - start,
+      data: p.seq.subarray(start, end),
+      validity: null,
+    };
+    const kind: Column = {
+      type: KIND_FIELD.type,
+      length: end - start,
+      data: p.kind.subarray(start, end),
+      validity: null,
+    };
     return [...table, seq, kind];
   }
 
@@ -274,13 +292,7 @@ export class StreamedKeyValueFile {
     const { io, path, schema } = this;
     await io.write(path, bytes);
     // Only the records of the file: a permuted buffer's rows the merge dropped are not indexed.
-    const index = await writeFileIndex(
-      io,
-      path,
-      schema.fields,
-      (i) => this.indexPieces.get(i) ?? [],
-      this.indexed,
-    );
+    const index = await writeFileIndex(io, path, schema.fields, (i) => this.indexPieces.get(i) ?? [], this.indexed);
     const keyTypes = this.keyTypes;
     return {
       fileName: nodePath.posix.basename(path),
