@@ -2,7 +2,15 @@ import { randomUUID } from 'node:crypto';
 import * as nodePath from 'node:path';
 import type * as arrow from 'apache-arrow';
 import { arrowField, arrowToColumn, makeRecordBatch } from '../data/arrow.ts';
-import { type Column, columnValue, compareValues, concatColumns, gatherColumn, sliceColumn } from '../data/columns.ts';
+import {
+  type Column,
+  type ColumnData,
+  columnValue,
+  compareValues,
+  concatColumns,
+  gatherColumn,
+  type VarBytes,
+} from '../data/columns.ts';
 import { serializeBinaryRow } from '../format/binary-row.ts';
 import type { DataFileMeta } from '../format/manifest.ts';
 import { encodeTuning, encodingHints, readParquet, writeParquetStream } from '../format/parquet.ts';
@@ -212,7 +220,7 @@ export class StreamedKeyValueFile {
   /** Rows [start, end) of one queued range, in file order: table columns, then seq and kind. */
   private piece(p: KeyValueRecords, start: number, end: number): Column[] {
     const rows = p.order?.subarray(start, end);
-    const table = p.columns.map((c) => (rows ? gatherColumn(c, rows) : sliceColumn(c, start, end)));
+    const table = p.columns.map((c) => (rows ? gatherColumn(c, rows) : viewColumn(c, start, end)));
     const seq: Column = {
       type: SEQUENCE_FIELD.type,
       length: end - start,
@@ -420,6 +428,22 @@ export class RollingKeyValueWriter {
         for (const x of s.value.extraFiles) await this.io.delete(joinPath(nodePath.posix.dirname(this.paths[i]), x));
     }
   }
+}
+
+/**
+ * Rows [start, end) of a column as views of its buffers (no copy: the slice is serialised for the
+ * encoder right away; string offsets are rebased by the Arrow conversion).
+ */
+function viewColumn(c: Column, start: number, end: number): Column {
+  if (start === 0 && end === c.length) return c;
+  const d = c.data;
+  let data: ColumnData;
+  if (Array.isArray(d)) data = d.slice(start, end);
+  else if ((d as VarBytes).offsets !== undefined) {
+    const v = d as VarBytes;
+    data = { offsets: v.offsets.subarray(start, end + 1), bytes: v.bytes };
+  } else data = (d as Exclude<ColumnData, VarBytes | bigint[]>).subarray(start, end);
+  return { type: c.type, length: end - start, data, validity: c.validity?.subarray(start, end) ?? null };
 }
 
 function range(start: number, end: number): Uint32Array {
