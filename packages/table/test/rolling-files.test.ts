@@ -131,4 +131,51 @@ describe('rolling data files at target-file-size', () => {
     }
     expect(new Set(readdirSync(dir))).toEqual(before);
   });
+
+  it('compaction moves large files that overlap nothing up a level and merges only overlapping sections', async () => {
+    using d = tempDir();
+    const t = await table(d.path);
+    const model = new Map<bigint, string>();
+    // One flush of distinct keys: one sorted run of several level-0 files, disjoint key ranges.
+    const load = Array.from({ length: 40_000 }, (_, i) => ({
+      k: BigInt(i),
+      v: `load-${i}-${(i * 7919) % 10007}`,
+      n: i / 3,
+    }));
+    const w = t.newWriter({ commitUser: 'c' });
+    await w.write(load);
+    await w.commit(1);
+    for (const r of load) model.set(r.k, r.v);
+    const l0 = (await t.plan()).splits.flatMap((s) => s.files);
+    expect(l0.length).toBeGreaterThan(2);
+    const full = await t.compact({ full: true });
+    const moved = (await t.plan()).splits.flatMap((s) => s.files);
+    // Files of at least 70% of the target overlap nothing: moved to the last level, names kept;
+    // smaller ones are merged with their small neighbours (Java's compaction file size).
+    expect(moved.every((f) => f.level === 5)).toBe(true);
+    expectOneRun(moved);
+    const names = new Set(moved.map((f) => f.fileName));
+    const large = l0.filter((f) => f.fileSize >= (TARGET / 10) * 7);
+    expect(large.length).toBeGreaterThan(0);
+    for (const f of large) expect(names.has(f.fileName)).toBe(true);
+    expect(full.bytesOut).toBeLessThan(
+      l0.reduce((n, f) => n + f.fileSize, 0) - large.reduce((n, f) => n + f.fileSize, 0) + 1,
+    );
+    expect(await scan(t)).toEqual(model);
+    // Updates inside one file's key range: only that section is rewritten.
+    const target = moved.find((f) => keyOf(f.minKey) > 0n && f.fileSize >= (TARGET / 10) * 7)!;
+    const lo = keyOf(target.minKey);
+    const updates = Array.from({ length: 50 }, (_, i) => ({ k: lo + BigInt(i), v: `upd-${i}`, n: 0 }));
+    await w.write(updates);
+    await w.commit(2);
+    w.close();
+    for (const r of updates) model.set(r.k, r.v);
+    await t.compact({ full: true });
+    const after = (await t.plan()).splits.flatMap((s) => s.files);
+    expect(after.every((f) => f.level === 5)).toBe(true);
+    expectOneRun(after);
+    const kept = new Set(after.map((f) => f.fileName));
+    for (const f of moved) expect(kept.has(f.fileName)).toBe(f !== target);
+    expect(await scan(t)).toEqual(model);
+  });
 });

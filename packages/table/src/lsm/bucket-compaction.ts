@@ -10,6 +10,7 @@ import type { InternalValue } from '../types/internal.ts';
 import { RollingKeyValueWriter } from '../write/key-value-file.ts';
 import { BatchCursor, keyComparator } from './batch-cursor.ts';
 import type { BucketDeletionVectors } from './bucket-deletion-vectors.ts';
+import { planCompaction } from './compact-plan.ts';
 import type { CompactUnit } from './universal-compaction.ts';
 
 export interface BucketCompaction {
@@ -68,33 +69,48 @@ export async function compactBucket(
   const dir = reader.bucketPath(split);
   const uuid = randomUUID();
   let fileNo = 0;
-  // Merged rows stream into the encoder as they come (a worker encodes while this thread merges);
-  // files roll at about target-file-size, first estimated from the inputs' compressed bytes per row.
-  const out = new RollingKeyValueWriter(
-    io,
-    schema,
-    () => joinPath(dir, `data-${uuid}-${fileNo++}.parquet`),
-    unit.outputLevel,
-    1,
-    bytesIn / Math.max(1, rowsIn),
-  );
-  let rowsOut = 0;
-  let written: DataFileMeta[];
-  try {
-    let batches = reader.compactionBatches({ ...split, files: before }, dropRetracts);
-    if (higher.length > 0)
-      batches = withoutKeysOf(batches, reader.compactionBatches({ ...split, files: higher }, true), schema);
-    for await (const batch of batches) {
-      signal?.throwIfAborted();
-      if (batch.length === 0) continue;
-      rowsOut += batch.length;
-      await out.add(batch);
+  const nextPath = () => joinPath(dir, `data-${uuid}-${fileNo++}.parquet`);
+  const rewrite = (files: readonly DataFileMeta[]) =>
+    rewriteFiles(io, schema, reader, split, files, unit.outputLevel, dropRetracts, higher, nextPath, signal);
+  const producer = schema.options.changelogProducer;
+  if (!dv && higher.length === 0 && (producer === 'none' || producer === 'input')) {
+    // Sections of overlapping files are merged, large lone files only moved up (Paimon's
+    // MergeTreeCompactTask). Deletion-vector and first-row compactions read across levels and
+    // changelog producers compare whole runs: they rewrite every file of the unit (below).
+    const steps = planCompaction(schema, before, unit.outputLevel, (f) => dropRetracts && (f.deleteRowCount ?? 1) > 0);
+    const replaced: DataFileMeta[] = [];
+    const after: DataFileMeta[] = [];
+    const written: DataFileMeta[] = [];
+    let rowsOut = 0;
+    try {
+      for (const step of steps) {
+        if (step.kind === 'upgrade') {
+          replaced.push(step.file);
+          after.push({ ...step.file, level: unit.outputLevel });
+          rowsOut += step.file.rowCount;
+          continue;
+        }
+        const r = await rewrite(step.files);
+        replaced.push(...step.files);
+        written.push(...r.written);
+        after.push(...r.written);
+        rowsOut += r.rowsOut;
+      }
+    } catch (e) {
+      await deleteFiles(io, dir, written);
+      throw e;
     }
-    written = await out.finish();
-  } catch (e) {
-    await out.abort();
-    throw e;
+    return {
+      before: replaced,
+      after,
+      written,
+      rowsIn: replaced.reduce((n, f) => n + f.rowCount, 0),
+      rowsOut,
+      bytesIn: replaced.reduce((n, f) => n + f.fileSize, 0),
+      bytesOut: written.reduce((n, f) => n + f.fileSize, 0),
+    };
   }
+  const { written, rowsOut } = await rewrite(before);
   // The inputs are rewritten: their vectors were applied while reading and go with them.
   if (dv) for (const f of before) dv.vectors.remove(f.fileName);
   return {
@@ -106,6 +122,45 @@ export async function compactBucket(
     bytesIn,
     bytesOut: written.reduce((s, f) => s + f.fileSize, 0),
   };
+}
+
+/**
+ * Merges `files` (by key, through the table's merge engine) into new files at `outputLevel`:
+ * merged rows stream into the encoder as they come (a worker encodes while this thread merges),
+ * files roll at about target-file-size, first estimated from the inputs' compressed bytes per row.
+ * On failure its files are deleted.
+ */
+async function rewriteFiles(
+  io: FileIO,
+  schema: TableSchema,
+  reader: SplitReader,
+  split: DataSplit,
+  files: readonly DataFileMeta[],
+  outputLevel: number,
+  dropRetracts: boolean,
+  higher: readonly DataFileMeta[],
+  nextPath: () => string,
+  signal: AbortSignal | undefined,
+): Promise<{ written: DataFileMeta[]; rowsOut: number }> {
+  const rowsIn = files.reduce((n, f) => n + f.rowCount, 0);
+  const bytesIn = files.reduce((n, f) => n + f.fileSize, 0);
+  const out = new RollingKeyValueWriter(io, schema, nextPath, outputLevel, 1, bytesIn / Math.max(1, rowsIn));
+  let rowsOut = 0;
+  try {
+    let batches = reader.compactionBatches({ ...split, files: [...files] }, dropRetracts);
+    if (higher.length > 0)
+      batches = withoutKeysOf(batches, reader.compactionBatches({ ...split, files: [...higher] }, true), schema);
+    for await (const batch of batches) {
+      signal?.throwIfAborted();
+      if (batch.length === 0) continue;
+      rowsOut += batch.length;
+      await out.add(batch);
+    }
+    return { written: await out.finish(), rowsOut };
+  } catch (e) {
+    await out.abort();
+    throw e;
+  }
 }
 
 /** What a compaction of a deletion-vector table needs besides the unit. */

@@ -157,6 +157,8 @@ export async function compactTable(t: TableContext, options: CompactOptions = {}
       vectors && { vectors, rewrite },
     );
     done.push({ dir: reader.bucketPath(split), written: c.written });
+    // Every file of the unit already at the output level and left as it is: nothing to commit.
+    if (c.before.length === 0 && c.after.length === 0 && !changelog) return undefined;
     if (vectors) {
       const entry = await vectors.write(t.io, t.paths, split.partitionBytes, split.bucket, bitmap64);
       if (entry) {
@@ -215,7 +217,7 @@ export async function compactTable(t: TableContext, options: CompactOptions = {}
 }
 
 /** Buckets compacted at once (each holds its inputs' decoded files and one output slice queue). */
-const BUCKETS_IN_FLIGHT = 2;
+const BUCKETS_IN_FLIGHT = 3;
 
 /**
  * `fn` of every item, at most `limit` at once, results in item order. On a failure no new item

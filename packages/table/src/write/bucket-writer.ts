@@ -151,8 +151,8 @@ export class BucketWriter implements BufferOwner {
   /**
    * Level-0 files of about `target-file-size` each (Paimon's MergeTreeWriter rolls its flush
    * through a RollingFileWriter): rows per file from the compressed bytes per row of this writer's
-   * previous file, or at first from the buffer's bytes per row over 4 (a typical Parquet + zstd
-   * ratio for the bytes a buffer counts).
+   * previous file, or at first — when the buffer's bytes exceed the target, so it may take several
+   * files — from a sample of the rows encoded alone.
    */
   private async writeRolling(records: KeyValueRecords, prefix: 'data' | 'changelog', rawBytesPerRow: number) {
     const w = new RollingKeyValueWriter(
@@ -161,9 +161,11 @@ export class BucketWriter implements BufferOwner {
       () => joinPath(this.bucketDir, `${prefix}-${this.uuid}-${this.fileCounter++}.parquet`),
       0,
       0,
-      this.bytesPerRow ?? rawBytesPerRow / 4,
+      this.bytesPerRow ?? rawBytesPerRow,
     );
     try {
+      if (this.bytesPerRow === undefined && rawBytesPerRow * records.length > this.schema.options.targetFileSize)
+        await w.calibrate(records);
       await w.add(records);
       const files = await w.finish();
       const rows = files.reduce((n, f) => n + f.rowCount, 0);

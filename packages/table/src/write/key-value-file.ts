@@ -13,7 +13,14 @@ import {
 } from '../data/columns.ts';
 import { serializeBinaryRow } from '../format/binary-row.ts';
 import type { DataFileMeta } from '../format/manifest.ts';
-import { encodeTuning, encodingHints, readParquet, writeParquetStream } from '../format/parquet.ts';
+import {
+  encodeTuning,
+  encodingHints,
+  type ParquetWriteOptions,
+  readParquet,
+  writeParquet,
+  writeParquetStream,
+} from '../format/parquet.ts';
 import { type ColumnStats, columnStatsOf, toSimpleStats } from '../format/stats.ts';
 import { type FileIO, joinPath } from '../io/file-io.ts';
 import type { FileIndexWriteOptions } from '../options/file-index-options.ts';
@@ -242,18 +249,28 @@ export class StreamedKeyValueFile {
     return [...this.keyIdx.map((i) => table[i]), cols[n], cols[n + 1], ...table];
   }
 
+  private writeOptions(sample: Column[]): ParquetWriteOptions {
+    return {
+      compression: this.schema.options.fileCompression,
+      zstdLevel: this.schema.options.zstdLevel,
+      ...encodingHints(this.fields, sample),
+      ...PRIMARY_KEY_LAYOUT,
+    };
+  }
+
+  /**
+   * The compressed bytes per row of records [0, rows) encoded as this file would be (nothing is
+   * written): a first estimate for rolling when no file of the writer was written yet.
+   */
+  async sampleBytesPerRow(r: KeyValueRecords, rows: number): Promise<number> {
+    const cols = this.fileOrder(this.piece(r, 0, rows));
+    const bytes = await writeParquet(makeRecordBatch(this.arrowFields, cols), this.writeOptions(cols), this.path);
+    return bytes.byteLength / rows;
+  }
+
   private startEncoder(first: KeyValueRecords, start: number, end: number): Promise<Uint8Array> {
     const sample = this.fileOrder(this.piece(first, start, Math.min(end, start + 4096)));
-    const p = writeParquetStream(
-      () => this.nextBatch(),
-      {
-        compression: this.schema.options.fileCompression,
-        zstdLevel: this.schema.options.zstdLevel,
-        ...encodingHints(this.fields, sample),
-        ...PRIMARY_KEY_LAYOUT,
-      },
-      this.path,
-    );
+    const p = writeParquetStream(() => this.nextBatch(), this.writeOptions(sample), this.path);
     p.catch((e) => {
       this.failed = e;
       this.wakeProducer?.();
@@ -369,6 +386,17 @@ export class RollingKeyValueWriter {
   /** Rows per file at the current estimate (at least 1,024: Paimon checks the size per 1,000 records). */
   private rowsPerFile(): number {
     return Math.max(1024, Math.floor(this.schema.options.targetFileSize / this.bytesPerRow));
+  }
+
+  /**
+   * Replaces the first estimate by the bytes per row of a sample of `r` encoded alone (up to 16Ki
+   * rows): for a level-0 flush with no earlier file to learn from, when it may need several files.
+   */
+  async calibrate(r: KeyValueRecords): Promise<void> {
+    const rows = Math.min(r.length, 16 * 1024);
+    if (rows === 0) return;
+    const probe = new StreamedKeyValueFile(this.io, 'a size sample', this.schema, this.level, this.fileSource);
+    this.bytesPerRow = Math.max(1, await probe.sampleBytesPerRow(r, rows));
   }
 
   /** Adds records [start, end) in key order after every record added before. */
