@@ -408,7 +408,13 @@ export class RollingKeyValueWriter {
         this.current = new StreamedKeyValueFile(this.io, path, this.schema, this.level, this.fileSource);
       }
       const f = this.current;
-      const k = Math.min(end - start, this.rowsPerFile() - f.rows);
+      // The estimate may have dropped below this file's rows (a finished file taught it).
+      const room = this.rowsPerFile() - f.rows;
+      if (room <= 0) {
+        this.roll();
+        continue;
+      }
+      const k = Math.min(end - start, room);
       await f.add(r, start, start + k);
       start += k;
       if (f.rows >= this.rowsPerFile()) this.roll();
