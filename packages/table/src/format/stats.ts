@@ -1,4 +1,4 @@
-import { type Column, columnValue, compareColumnRows } from '../data/columns.ts';
+import { type Column, columnValue, compareBytes, compareColumnRows, type VarBytes } from '../data/columns.ts';
 import type { DataType } from '../types/data-types.ts';
 import type { InternalValue } from '../types/internal.ts';
 import { EMPTY_SERIALIZED_ROW, serializeBinaryRow } from './binary-row.ts';
@@ -98,14 +98,42 @@ export function columnStatsOf(col: Column, rows: Uint32Array | undefined): Colum
   }
   let minIdx = -1;
   let maxIdx = -1;
-  for (let j = 0; j < n; j++) {
-    const i = rows ? rows[j] : j;
-    if (valid !== null && valid[i] === 0) {
-      nullCount++;
-      continue;
+  if ((d as VarBytes).offsets !== undefined) {
+    // Strings: their bytes compared in place (unsigned, as compareColumnRows does), no dispatch per row.
+    const { offsets, bytes } = d as VarBytes;
+    let minS = 0;
+    let minE = 0;
+    let maxS = 0;
+    let maxE = 0;
+    for (let j = 0; j < n; j++) {
+      const i = rows ? rows[j] : j;
+      if (valid !== null && valid[i] === 0) {
+        nullCount++;
+        continue;
+      }
+      const s = offsets[i];
+      const e = offsets[i + 1];
+      if (minIdx < 0 || compareBytes(bytes, s, e, bytes, minS, minE) < 0) {
+        minIdx = i;
+        minS = s;
+        minE = e;
+      }
+      if (maxIdx < 0 || compareBytes(bytes, s, e, bytes, maxS, maxE) > 0) {
+        maxIdx = i;
+        maxS = s;
+        maxE = e;
+      }
     }
-    if (minIdx < 0 || compareColumnRows(col, i, col, minIdx) < 0) minIdx = i;
-    if (maxIdx < 0 || compareColumnRows(col, i, col, maxIdx) > 0) maxIdx = i;
+  } else {
+    for (let j = 0; j < n; j++) {
+      const i = rows ? rows[j] : j;
+      if (valid !== null && valid[i] === 0) {
+        nullCount++;
+        continue;
+      }
+      if (minIdx < 0 || compareColumnRows(col, i, col, minIdx) < 0) minIdx = i;
+      if (maxIdx < 0 || compareColumnRows(col, i, col, maxIdx) > 0) maxIdx = i;
+    }
   }
   return {
     min: minIdx < 0 ? null : columnValue(col, minIdx),
