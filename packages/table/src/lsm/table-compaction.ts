@@ -179,9 +179,16 @@ export async function compactTable(t: TableContext, options: CompactOptions = {}
     return { message, c };
   };
   try {
-    // Two buckets at a time: one bucket's output encodes in a worker while the next one's inputs
-    // decode and merge (a bucket alone leaves a core idle in each phase). Results keep split order.
-    const results = await inOrder(plan.splits, BUCKETS_IN_FLIGHT, compactSplit);
+    // Two buckets at a time while their inputs are small: one bucket's output encodes in a worker
+    // while the next one's inputs decode and merge (a bucket alone leaves a core idle in each
+    // phase). Results keep split order.
+    const results = await inOrder(
+      plan.splits,
+      BUCKETS_IN_FLIGHT,
+      (split) => split.files.reduce((n, f) => n + f.fileSize, 0),
+      IN_FLIGHT_INPUT_BYTES,
+      compactSplit,
+    );
     for (const r of results) {
       if (!r) continue;
       const { message, c } = r;
@@ -217,29 +224,66 @@ export async function compactTable(t: TableContext, options: CompactOptions = {}
 }
 
 /** Buckets compacted at once (each holds its inputs' decoded files and one output slice queue). */
-const BUCKETS_IN_FLIGHT = 3;
+const BUCKETS_IN_FLIGHT = 2;
 
 /**
- * `fn` of every item, at most `limit` at once, results in item order. On a failure no new item
+ * Compressed input bytes of the buckets in flight above which no further bucket starts (a bucket
+ * alone always runs): decoded, a compressed byte takes about 15–20 bytes of memory, so a second
+ * bucket joins only while both stay well inside the 512 MB a compaction may use.
+ */
+const IN_FLIGHT_INPUT_BYTES = 24 * 2 ** 20;
+
+/**
+ * `fn` of every item in order, at most `limit` at once and, beyond the first, only while the
+ * running items' `weight` stays within `budget`; results in item order. On a failure no new item
  * starts, the running ones are awaited (so their files are known for cleanup), then it rethrows.
  */
-async function inOrder<T, R>(items: readonly T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
+async function inOrder<T, R>(
+  items: readonly T[],
+  limit: number,
+  weight: (item: T) => number,
+  budget: number,
+  fn: (item: T) => Promise<R>,
+): Promise<R[]> {
   const results: R[] = new Array(items.length);
   let next = 0;
+  let running = 0;
+  let load = 0;
   let failure: { e: unknown } | undefined;
-  const lane = async () => {
-    while (failure === undefined && next < items.length) {
-      const i = next++;
-      try {
-        results[i] = await fn(items[i]);
-      } catch (e) {
-        failure ??= { e };
+  return new Promise((resolve, reject) => {
+    const pump = () => {
+      if (failure !== undefined || next >= items.length) {
+        if (running === 0) {
+          if (failure) reject(failure.e);
+          else resolve(results);
+        }
+        return;
       }
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, lane));
-  if (failure) throw failure.e;
-  return results;
+      while (failure === undefined && next < items.length && running < limit) {
+        const w = weight(items[next]);
+        if (running > 0 && load + w > budget) break;
+        const i = next++;
+        running++;
+        load += w;
+        fn(items[i])
+          .then(
+            (r) => {
+              results[i] = r;
+            },
+            (e) => {
+              failure ??= { e };
+            },
+          )
+          .finally(() => {
+            running--;
+            load -= w;
+            pump();
+          });
+      }
+      if (running === 0 && (failure !== undefined || next >= items.length)) pump();
+    };
+    pump();
+  });
 }
 
 /**
