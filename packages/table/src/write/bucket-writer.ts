@@ -209,9 +209,10 @@ export class BucketWriter implements BufferOwner {
     // written so that it shadows older files).
     const keep = new Uint32Array(n);
     let m = 0;
+    const same = keyEquality(keyCols);
     for (let p = 0; p < n; p++) {
       const r = perm[p];
-      if (p + 1 < n && sameKey(keyCols, r, perm[p + 1])) continue;
+      if (p + 1 < n && same(r, perm[p + 1])) continue;
       keep[m++] = r;
     }
     const sel = keep.subarray(0, m);
@@ -337,7 +338,9 @@ function sortPermutation(keyCols: Column[], seqCols: Column[], n: number, descen
   const integerKey =
     k0 instanceof BigInt64Array || k0 instanceof Int32Array || k0 instanceof Int16Array || k0 instanceof Int8Array;
   if (keyCols.length === 1 && seqCols.length === 0 && keyCols[0].validity === null && integerKey) {
-    const k = keyCols[0].data as unknown as ArrayLike<number | bigint>;
+    // BIGINT keys within ±2^53 compare as doubles: reading a BigInt64Array allocates a bigint per
+    // element, and a sort reads n·log n of them (garbage that made the flush the writer's peak).
+    const k = (k0 instanceof BigInt64Array ? (safeDoubles(k0) ?? k0) : k0) as unknown as ArrayLike<number | bigint>;
     let sorted = true;
     for (let i = 1; i < n; i++) {
       if (k[i - 1] > k[i]) {
@@ -362,6 +365,19 @@ function sortPermutation(keyCols: Column[], seqCols: Column[], n: number, descen
   return perm;
 }
 
+/** The values as doubles when every one is a safe integer (|v| ≤ 2^53), else undefined. */
+function safeDoubles(k: BigInt64Array): Float64Array | undefined {
+  const w = new Int32Array(k.buffer, k.byteOffset, k.length * 2);
+  const out = new Float64Array(k.length);
+  for (let i = 0; i < k.length; i++) {
+    const hi = w[2 * i + 1];
+    // hi · 2^32 + lo is exact in a double while hi stays within ±2^21.
+    if (hi < -0x200000 || hi >= 0x200000) return undefined;
+    out[i] = hi * 4294967296 + (w[2 * i] >>> 0);
+  }
+  return out;
+}
+
 function columnBytes(c: Column): number {
   const d = c.data;
   if ((d as { offsets?: Int32Array }).offsets !== undefined) {
@@ -379,6 +395,16 @@ function concatKinds(parts: Uint8Array[]): Uint8Array {
     o += p.length;
   }
   return out;
+}
+
+/** Whether rows a and b have the same key; a lone non-null BIGINT key compares its 32-bit words (no bigints). */
+function keyEquality(keyCols: Column[]): (a: number, b: number) => boolean {
+  const d = keyCols[0]?.data;
+  if (keyCols.length === 1 && keyCols[0].validity === null && d instanceof BigInt64Array) {
+    const w = new Int32Array(d.buffer, d.byteOffset, d.length * 2);
+    return (a, b) => w[2 * a] === w[2 * b] && w[2 * a + 1] === w[2 * b + 1];
+  }
+  return (a, b) => sameKey(keyCols, a, b);
 }
 
 function sameKey(keyCols: Column[], a: number, b: number): boolean {
