@@ -76,7 +76,10 @@ export async function main(argv: string[]): Promise<void> {
       break;
     }
     case 'compact': {
-      const res = await (await catalog.getTable(name)).compact({ full: true });
+      const t = await catalog.getTable(name);
+      const t0 = performance.now();
+      const res = await t.compact({ full: true });
+      out.ms = performance.now() - t0;
       out.rowsIn = res.rowsIn;
       break;
     }

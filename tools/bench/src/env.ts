@@ -2,7 +2,7 @@
  * The machine, the peers' installation, and child processes (timed as whole processes).
  */
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, statSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, readFileSync, statSync } from 'node:fs';
 import { cpus, loadavg, totalmem } from 'node:os';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -216,6 +216,64 @@ export function runEddy<T>(args: readonly (string | number)[]): Promise<ChildRes
     [path.join(BENCH_DIR, 'bin', 'child.js'), ...args.map(String)],
     `eddy ${args[0]}`,
   );
+}
+
+let bundle: Promise<string | undefined> | undefined;
+
+/**
+ * The child (src/child.ts with @eddy/table's sources) bundled once per run into plain JavaScript by
+ * esbuild — the transpiler tsx uses — with every npm package left external: Eddy as an application
+ * ships it. Running it needs no TypeScript loader, whose thread and transpiled sources add about
+ * 50 MB to a process's RSS (bin/child.js). Undefined when esbuild is unavailable.
+ */
+function childBundle(): Promise<string | undefined> {
+  bundle ??= (async () => {
+    try {
+      const esbuild = await import('esbuild');
+      const dir = path.join(CACHE_DIR, 'child');
+      const out = path.join(dir, 'child.mjs');
+      await esbuild.build({
+        entryPoints: [path.join(BENCH_DIR, 'src', 'child-entry.ts')],
+        outfile: out,
+        bundle: true,
+        platform: 'node',
+        format: 'esm',
+        target: 'node20',
+        conditions: ['@eddy/source'],
+        logLevel: 'silent',
+        plugins: [
+          {
+            name: 'npm-external',
+            setup(b) {
+              b.onResolve({ filter: /^[^./]/ }, (a) =>
+                a.path.startsWith('@eddy/table') ? undefined : { path: a.path, external: true },
+              );
+            },
+          },
+        ],
+      });
+      // The Parquet worker is loaded by URL next to the module that starts it.
+      copyFileSync(
+        path.join(REPO_DIR, 'packages', 'table', 'src', 'format', 'parquet-worker.cjs'),
+        path.join(dir, 'parquet-worker.cjs'),
+      );
+      return out;
+    } catch (e) {
+      console.warn(`  (bundling the Eddy child failed, using tsx: ${(e as Error).message})`);
+      return undefined;
+    }
+  })();
+  return bundle;
+}
+
+/**
+ * runEddy through the bundled child (plain JavaScript, no tsx; see childBundle): what the memory
+ * and compaction suites use for a process's peak RSS and time. Falls back to bin/child.js.
+ */
+export async function runEddyBundled<T>(args: readonly (string | number)[]): Promise<ChildResult<T>> {
+  const js = await childBundle();
+  if (!js) return runEddy<T>(args);
+  return runChild<T>(process.execPath, [js, ...args.map(String)], `eddy ${args[0]}`);
 }
 
 export function pythonPeer(): string | undefined {

@@ -27,10 +27,11 @@ export type ParquetJob =
       /**
        * A file encoded from slices of its rows, each an Arrow IPC stream that `next` makes when
        * the worker asks for it (undefined: no more rows). The worker holds one slice at a time.
+       * `next` may wait for rows that are still being produced (a compaction's merge).
        */
       readonly op: 'encode-stream';
       readonly options: EncodeOptions;
-      readonly next: () => Uint8Array | undefined;
+      readonly next: () => Uint8Array | undefined | Promise<Uint8Array | undefined>;
     };
 
 export interface EncodeOptions {
@@ -124,14 +125,33 @@ class Slot {
   /** Sends the next slice of a streamed encode (or its end, or the producer's error). */
   private feed(q: Queued): void {
     if (q.job.op !== 'encode-stream') return;
-    let slice: Uint8Array | undefined;
+    let made: Uint8Array | undefined | Promise<Uint8Array | undefined>;
     try {
-      slice = q.job.next();
+      made = q.job.next();
     } catch (e) {
-      q.producerError = e instanceof Error ? e : new Error(String(e));
-      this.worker.postMessage({ id: q.id, error: q.producerError.message });
+      this.producerFailed(q, e);
       return;
     }
+    if (made instanceof Promise) {
+      made.then(
+        (slice) => {
+          if (this.current === q) this.send(q, slice);
+        },
+        (e) => {
+          if (this.current === q) this.producerFailed(q, e);
+        },
+      );
+      return;
+    }
+    this.send(q, made);
+  }
+
+  private producerFailed(q: Queued, e: unknown): void {
+    q.producerError = e instanceof Error ? e : new Error(String(e));
+    this.worker.postMessage({ id: q.id, error: q.producerError.message });
+  }
+
+  private send(q: Queued, slice: Uint8Array | undefined): void {
     if (slice === undefined) {
       this.worker.postMessage({ id: q.id, end: true });
       return;

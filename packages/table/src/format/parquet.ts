@@ -81,6 +81,24 @@ export async function writeParquetSlices(
   return parquetWorkers().run({ op: 'encode-stream', options: encodeOptions(options), next }, path);
 }
 
+/**
+ * Writes one Parquet file from batches that `nextBatch` produces while the file encodes (undefined:
+ * the file ends): a compaction's merge or a flush's rolling writer feeds it as rows come, so the
+ * encoder works on one core while the caller merges on another, and neither side holds the file's
+ * rows. The worker asks one batch ahead.
+ */
+export async function writeParquetStream(
+  nextBatch: () => Promise<arrow.RecordBatch | undefined>,
+  options: ParquetWriteOptions,
+  path = 'a Parquet file',
+): Promise<Uint8Array> {
+  const next = async (): Promise<Uint8Array | undefined> => {
+    const b = await nextBatch();
+    return b === undefined ? undefined : arrow.tableToIPC(new arrow.Table(b), 'stream');
+  };
+  return parquetWorkers().run({ op: 'encode-stream', options: encodeOptions(options), next }, path);
+}
+
 function encodeOptions(options: ParquetWriteOptions): EncodeOptions {
   return {
     compression: options.compression,

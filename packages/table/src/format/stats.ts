@@ -1,4 +1,4 @@
-import { type Column, columnValue, compareColumnRows } from '../data/columns.ts';
+import { type Column, columnValue, compareBytes, compareColumnRows, type VarBytes } from '../data/columns.ts';
 import type { DataType } from '../types/data-types.ts';
 import type { InternalValue } from '../types/internal.ts';
 import { EMPTY_SERIALIZED_ROW, serializeBinaryRow } from './binary-row.ts';
@@ -21,12 +21,54 @@ export function columnStats(col: Column): ColumnStats {
   return columnStatsOf(col, undefined);
 }
 
+/**
+ * Min and max of 64-bit integers compared as (signed high word, unsigned low word) pairs: reading
+ * a BigInt64Array element allocates a bigint, which made statistics a writer's top cost (and GC).
+ */
+function bigintStats(
+  d: BigInt64Array,
+  valid: Uint8Array | null,
+  rows: Uint32Array | undefined,
+  n: number,
+): ColumnStats {
+  const w = new Int32Array(d.buffer, d.byteOffset, d.length * 2);
+  let nullCount = 0;
+  let minIdx = -1;
+  let maxIdx = -1;
+  let minHi = 0;
+  let minLo = 0;
+  let maxHi = 0;
+  let maxLo = 0;
+  // Little-endian words: w[2i] is the low word, w[2i + 1] the high one (Node runs little-endian only).
+  for (let j = 0; j < n; j++) {
+    const i = rows ? rows[j] : j;
+    if (valid !== null && valid[i] === 0) {
+      nullCount++;
+      continue;
+    }
+    const hi = w[2 * i + 1];
+    const lo = w[2 * i] >>> 0;
+    if (minIdx < 0 || hi < minHi || (hi === minHi && lo < minLo)) {
+      minIdx = i;
+      minHi = hi;
+      minLo = lo;
+    }
+    if (maxIdx < 0 || hi > maxHi || (hi === maxHi && lo > maxLo)) {
+      maxIdx = i;
+      maxHi = hi;
+      maxLo = lo;
+    }
+  }
+  return { min: minIdx < 0 ? null : d[minIdx], max: maxIdx < 0 ? null : d[maxIdx], nullCount };
+}
+
 /** columnStats over the rows `rows` of `col` (any order; a writer's sort permutation), all rows without it. */
 export function columnStatsOf(col: Column, rows: Uint32Array | undefined): ColumnStats {
   const n = rows ? rows.length : col.length;
   const valid = col.validity;
   let nullCount = 0;
   const d = col.data;
+  if (d instanceof BigInt64Array) return bigintStats(d, valid, rows, n);
   if (ArrayBuffer.isView(d) && !(d instanceof DataView)) {
     const arr = d as unknown as ArrayLike<number | bigint>;
     let min: number | bigint | undefined;
@@ -56,14 +98,42 @@ export function columnStatsOf(col: Column, rows: Uint32Array | undefined): Colum
   }
   let minIdx = -1;
   let maxIdx = -1;
-  for (let j = 0; j < n; j++) {
-    const i = rows ? rows[j] : j;
-    if (valid !== null && valid[i] === 0) {
-      nullCount++;
-      continue;
+  if ((d as VarBytes).offsets !== undefined) {
+    // Strings: their bytes compared in place (unsigned, as compareColumnRows does), no dispatch per row.
+    const { offsets, bytes } = d as VarBytes;
+    let minS = 0;
+    let minE = 0;
+    let maxS = 0;
+    let maxE = 0;
+    for (let j = 0; j < n; j++) {
+      const i = rows ? rows[j] : j;
+      if (valid !== null && valid[i] === 0) {
+        nullCount++;
+        continue;
+      }
+      const s = offsets[i];
+      const e = offsets[i + 1];
+      if (minIdx < 0 || compareBytes(bytes, s, e, bytes, minS, minE) < 0) {
+        minIdx = i;
+        minS = s;
+        minE = e;
+      }
+      if (maxIdx < 0 || compareBytes(bytes, s, e, bytes, maxS, maxE) > 0) {
+        maxIdx = i;
+        maxS = s;
+        maxE = e;
+      }
     }
-    if (minIdx < 0 || compareColumnRows(col, i, col, minIdx) < 0) minIdx = i;
-    if (maxIdx < 0 || compareColumnRows(col, i, col, maxIdx) > 0) maxIdx = i;
+  } else {
+    for (let j = 0; j < n; j++) {
+      const i = rows ? rows[j] : j;
+      if (valid !== null && valid[i] === 0) {
+        nullCount++;
+        continue;
+      }
+      if (minIdx < 0 || compareColumnRows(col, i, col, minIdx) < 0) minIdx = i;
+      if (maxIdx < 0 || compareColumnRows(col, i, col, maxIdx) > 0) maxIdx = i;
+    }
   }
   return {
     min: minIdx < 0 ? null : columnValue(col, minIdx),

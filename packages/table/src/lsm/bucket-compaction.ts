@@ -7,9 +7,10 @@ import type { DataSplit } from '../meta/data-split.ts';
 import type { CompactionBatch, SplitReader } from '../read/split-reader.ts';
 import type { TableSchema } from '../schema/table-schema.ts';
 import type { InternalValue } from '../types/internal.ts';
-import { writeKeyValueParts } from '../write/key-value-file.ts';
+import { RollingKeyValueWriter } from '../write/key-value-file.ts';
 import { BatchCursor, keyComparator } from './batch-cursor.ts';
 import type { BucketDeletionVectors } from './bucket-deletion-vectors.ts';
+import { planCompaction } from './compact-plan.ts';
 import type { CompactUnit } from './universal-compaction.ts';
 
 export interface BucketCompaction {
@@ -67,57 +68,49 @@ export async function compactBucket(
   }
   const dir = reader.bucketPath(split);
   const uuid = randomUUID();
-  // Rows per output file from the inputs' compressed bytes per row.
-  const bytesPerRow = Math.max(1, bytesIn / Math.max(1, rowsIn));
-  const rowsPerFile = Math.max(1024, Math.floor(schema.options.targetFileSize / bytesPerRow));
-  const written: DataFileMeta[] = [];
-  // Merged rows stream in; each output file is written once it is full, so memory holds about one
-  // output file plus one input file per sorted run.
-  const pending: CompactionBatch[] = [];
-  let pendingRows = 0;
-  let rowsOut = 0;
-  const writeFull = async (last: boolean) => {
-    // Files of rowsPerFile rows taken from the pending batches as they are (a batch split at a
-    // file boundary is the only copy): a file's rows are never joined into one copy.
-    while (pendingRows >= rowsPerFile || (last && pendingRows > 0)) {
-      const take = Math.min(pendingRows, rowsPerFile);
-      const parts: CompactionBatch[] = [];
-      let n = 0;
-      while (n < take) {
-        const b = pending[0];
-        if (n + b.length <= take) {
-          parts.push(b);
-          pending.shift();
-          n += b.length;
-        } else {
-          const k = take - n;
-          parts.push(slice(b, 0, k));
-          pending[0] = slice(b, k, b.length);
-          n = take;
+  let fileNo = 0;
+  const nextPath = () => joinPath(dir, `data-${uuid}-${fileNo++}.parquet`);
+  const rewrite = (files: readonly DataFileMeta[]) =>
+    rewriteFiles(io, schema, reader, split, files, unit.outputLevel, dropRetracts, higher, nextPath, signal);
+  const producer = schema.options.changelogProducer;
+  if (!dv && higher.length === 0 && (producer === 'none' || producer === 'input')) {
+    // Sections of overlapping files are merged, large lone files only moved up (Paimon's
+    // MergeTreeCompactTask). Deletion-vector and first-row compactions read across levels and
+    // changelog producers compare whole runs: they rewrite every file of the unit (below).
+    const steps = planCompaction(schema, before, unit.outputLevel, (f) => dropRetracts && (f.deleteRowCount ?? 1) > 0);
+    const replaced: DataFileMeta[] = [];
+    const after: DataFileMeta[] = [];
+    const written: DataFileMeta[] = [];
+    let rowsOut = 0;
+    try {
+      for (const step of steps) {
+        if (step.kind === 'upgrade') {
+          replaced.push(step.file);
+          after.push({ ...step.file, level: unit.outputLevel });
+          rowsOut += step.file.rowCount;
+          continue;
         }
+        const r = await rewrite(step.files);
+        replaced.push(...step.files);
+        written.push(...r.written);
+        after.push(...r.written);
+        rowsOut += r.rowsOut;
       }
-      pendingRows -= take;
-      const path = joinPath(dir, `data-${uuid}-${written.length}.parquet`);
-      written.push(await writeKeyValueParts(io, path, schema, parts, unit.outputLevel, 1));
+    } catch (e) {
+      await deleteFiles(io, dir, written);
+      throw e;
     }
-  };
-  try {
-    let batches = reader.compactionBatches({ ...split, files: before }, dropRetracts);
-    if (higher.length > 0)
-      batches = withoutKeysOf(batches, reader.compactionBatches({ ...split, files: higher }, true), schema);
-    for await (const batch of batches) {
-      signal?.throwIfAborted();
-      if (batch.length === 0) continue;
-      pending.push(batch);
-      pendingRows += batch.length;
-      rowsOut += batch.length;
-      if (pendingRows >= rowsPerFile) await writeFull(false);
-    }
-    await writeFull(true);
-  } catch (e) {
-    await deleteFiles(io, dir, written);
-    throw e;
+    return {
+      before: replaced,
+      after,
+      written,
+      rowsIn: replaced.reduce((n, f) => n + f.rowCount, 0),
+      rowsOut,
+      bytesIn: replaced.reduce((n, f) => n + f.fileSize, 0),
+      bytesOut: written.reduce((n, f) => n + f.fileSize, 0),
+    };
   }
+  const { written, rowsOut } = await rewrite(before);
   // The inputs are rewritten: their vectors were applied while reading and go with them.
   if (dv) for (const f of before) dv.vectors.remove(f.fileName);
   return {
@@ -129,6 +122,45 @@ export async function compactBucket(
     bytesIn,
     bytesOut: written.reduce((s, f) => s + f.fileSize, 0),
   };
+}
+
+/**
+ * Merges `files` (by key, through the table's merge engine) into new files at `outputLevel`:
+ * merged rows stream into the encoder as they come (a worker encodes while this thread merges),
+ * files roll at about target-file-size, first estimated from the inputs' compressed bytes per row.
+ * On failure its files are deleted.
+ */
+async function rewriteFiles(
+  io: FileIO,
+  schema: TableSchema,
+  reader: SplitReader,
+  split: DataSplit,
+  files: readonly DataFileMeta[],
+  outputLevel: number,
+  dropRetracts: boolean,
+  higher: readonly DataFileMeta[],
+  nextPath: () => string,
+  signal: AbortSignal | undefined,
+): Promise<{ written: DataFileMeta[]; rowsOut: number }> {
+  const rowsIn = files.reduce((n, f) => n + f.rowCount, 0);
+  const bytesIn = files.reduce((n, f) => n + f.fileSize, 0);
+  const out = new RollingKeyValueWriter(io, schema, nextPath, outputLevel, 1, bytesIn / Math.max(1, rowsIn));
+  let rowsOut = 0;
+  try {
+    let batches = reader.compactionBatches({ ...split, files: [...files] }, dropRetracts);
+    if (higher.length > 0)
+      batches = withoutKeysOf(batches, reader.compactionBatches({ ...split, files: [...higher] }, true), schema);
+    for await (const batch of batches) {
+      signal?.throwIfAborted();
+      if (batch.length === 0) continue;
+      rowsOut += batch.length;
+      await out.add(batch);
+    }
+    return { written: await out.finish(), rowsOut };
+  } catch (e) {
+    await out.abort();
+    throw e;
+  }
 }
 
 /** What a compaction of a deletion-vector table needs besides the unit. */
@@ -257,16 +289,4 @@ function gather(b: CompactionBatch, idx: Uint32Array): CompactionBatch {
     kind[i] = b.kind[idx[i]];
   }
   return { columns: b.columns.map((c: Column) => gatherColumn(c, idx)), seq, kind, length: idx.length };
-}
-
-function slice(b: CompactionBatch, start: number, end: number): CompactionBatch {
-  if (start === 0 && end === b.length) return b;
-  const idx = new Uint32Array(end - start);
-  for (let i = 0; i < idx.length; i++) idx[i] = start + i;
-  return {
-    columns: b.columns.map((c: Column) => gatherColumn(c, idx)),
-    seq: b.seq.slice(start, end),
-    kind: b.kind.slice(start, end),
-    length: end - start,
-  };
 }

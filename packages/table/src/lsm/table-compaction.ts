@@ -126,54 +126,73 @@ export async function compactTable(t: TableContext, options: CompactOptions = {}
   const done: { dir: string; written: readonly DataFileMeta[] }[] = [];
   const indexWritten: string[] = [];
   const totals = { buckets: 0, filesIn: 0, filesOut: 0, rowsIn: 0, rowsOut: 0, bytesIn: 0, bytesOut: 0 };
-  try {
-    for (const split of plan.splits) {
-      signal?.throwIfAborted();
-      const runs = sortedRuns(split.files);
-      const full = options.full === true;
-      const key = indexKey(split.partitionBytes, split.bucket);
-      const vectors = dvTable ? await BucketDeletionVectors.load(t.io, t.paths, dvIndex.get(key)) : undefined;
-      vectors?.retainOnly(new Set(split.files.map((f) => f.fileName)));
-      const unit =
-        pickCompaction(runs, universalOptions(o), full) ??
-        (forceL0 && !full ? forcePickL0(runs, universalOptions(o)) : undefined) ??
-        (vectors && full ? topLevelWithVectors(runs, o.numLevels - 1, vectors) : undefined);
-      if (!unit) continue;
-      const highest = runs[runs.length - 1].level;
-      // Deletion vectors mark the older rows of every key moving up, so a retraction has nothing
-      // left to retract above level 0 (Java's MergeTreeCompactManager: dropDelete with a DV maintainer).
-      const dropRetracts = unit.outputLevel !== 0 && (unit.outputLevel >= highest || vectors !== undefined);
-      const changelog = await produceChangelog(t.io, t.schema, reader, split, unit, o.numLevels - 1);
-      if (changelog) done.push({ dir: reader.bucketPath(split), written: [changelog] });
-      const rewrite = vectors !== undefined && full && unit.outputLevel === o.numLevels - 1;
-      const c = await compactBucket(
-        t.io,
-        t.schema,
-        reader,
-        split,
-        unit,
-        dropRetracts,
-        signal,
-        vectors && { vectors, rewrite },
-      );
-      done.push({ dir: reader.bucketPath(split), written: c.written });
-      if (vectors) {
-        const entry = await vectors.write(t.io, t.paths, split.partitionBytes, split.bucket, bitmap64);
-        if (entry) {
-          dvAdded.push(entry);
-          dvExpected.set(key, vectors.previous?.fileName ?? null);
-          indexWritten.push(t.paths.indexFile(entry.fileName, null));
-        }
+  type Compacted = { message: CommitMessage; c: Awaited<ReturnType<typeof compactBucket>> } | undefined;
+  const compactSplit = async (split: (typeof plan.splits)[number]): Promise<Compacted> => {
+    signal?.throwIfAborted();
+    const runs = sortedRuns(split.files);
+    const full = options.full === true;
+    const key = indexKey(split.partitionBytes, split.bucket);
+    const vectors = dvTable ? await BucketDeletionVectors.load(t.io, t.paths, dvIndex.get(key)) : undefined;
+    vectors?.retainOnly(new Set(split.files.map((f) => f.fileName)));
+    const unit =
+      pickCompaction(runs, universalOptions(o), full) ??
+      (forceL0 && !full ? forcePickL0(runs, universalOptions(o)) : undefined) ??
+      (vectors && full ? topLevelWithVectors(runs, o.numLevels - 1, vectors) : undefined);
+    if (!unit) return undefined;
+    const highest = runs[runs.length - 1].level;
+    // Deletion vectors mark the older rows of every key moving up, so a retraction has nothing
+    // left to retract above level 0 (Java's MergeTreeCompactManager: dropDelete with a DV maintainer).
+    const dropRetracts = unit.outputLevel !== 0 && (unit.outputLevel >= highest || vectors !== undefined);
+    const changelog = await produceChangelog(t.io, t.schema, reader, split, unit, o.numLevels - 1);
+    if (changelog) done.push({ dir: reader.bucketPath(split), written: [changelog] });
+    const rewrite = vectors !== undefined && full && unit.outputLevel === o.numLevels - 1;
+    const c = await compactBucket(
+      t.io,
+      t.schema,
+      reader,
+      split,
+      unit,
+      dropRetracts,
+      signal,
+      vectors && { vectors, rewrite },
+    );
+    done.push({ dir: reader.bucketPath(split), written: c.written });
+    // Every file of the unit already at the output level and left as it is: nothing to commit.
+    if (c.before.length === 0 && c.after.length === 0 && !changelog) return undefined;
+    if (vectors) {
+      const entry = await vectors.write(t.io, t.paths, split.partitionBytes, split.bucket, bitmap64);
+      if (entry) {
+        dvAdded.push(entry);
+        dvExpected.set(key, vectors.previous?.fileName ?? null);
+        indexWritten.push(t.paths.indexFile(entry.fileName, null));
       }
-      messages.push({
-        partition: split.partition,
-        partitionBytes: split.partitionBytes,
-        bucket: split.bucket,
-        totalBuckets: split.totalBuckets,
-        newFiles: c.after,
-        deletedFiles: c.before,
-        changelogFiles: changelog ? [changelog] : [],
-      });
+    }
+    const message: CommitMessage = {
+      partition: split.partition,
+      partitionBytes: split.partitionBytes,
+      bucket: split.bucket,
+      totalBuckets: split.totalBuckets,
+      newFiles: c.after,
+      deletedFiles: c.before,
+      changelogFiles: changelog ? [changelog] : [],
+    };
+    return { message, c };
+  };
+  try {
+    // Two buckets at a time while their inputs are small: one bucket's output encodes in a worker
+    // while the next one's inputs decode and merge (a bucket alone leaves a core idle in each
+    // phase). Results keep split order.
+    const results = await inOrder(
+      plan.splits,
+      BUCKETS_IN_FLIGHT,
+      (split) => split.files.reduce((n, f) => n + f.fileSize, 0),
+      IN_FLIGHT_INPUT_BYTES,
+      compactSplit,
+    );
+    for (const r of results) {
+      if (!r) continue;
+      const { message, c } = r;
+      messages.push(message);
       totals.buckets++;
       totals.filesIn += c.before.length;
       totals.filesOut += c.after.length;
@@ -202,6 +221,69 @@ export async function compactTable(t: TableContext, options: CompactOptions = {}
     }
     throw e;
   }
+}
+
+/** Buckets compacted at once (each holds its inputs' decoded files and one output slice queue). */
+const BUCKETS_IN_FLIGHT = 2;
+
+/**
+ * Compressed input bytes of the buckets in flight above which no further bucket starts (a bucket
+ * alone always runs): decoded, a compressed byte takes about 15–20 bytes of memory, so a second
+ * bucket joins only while both stay well inside the 512 MB a compaction may use.
+ */
+const IN_FLIGHT_INPUT_BYTES = 24 * 2 ** 20;
+
+/**
+ * `fn` of every item in order, at most `limit` at once and, beyond the first, only while the
+ * running items' `weight` stays within `budget`; results in item order. On a failure no new item
+ * starts, the running ones are awaited (so their files are known for cleanup), then it rethrows.
+ */
+async function inOrder<T, R>(
+  items: readonly T[],
+  limit: number,
+  weight: (item: T) => number,
+  budget: number,
+  fn: (item: T) => Promise<R>,
+): Promise<R[]> {
+  const results: R[] = new Array(items.length);
+  let next = 0;
+  let running = 0;
+  let load = 0;
+  let failure: { e: unknown } | undefined;
+  return new Promise((resolve, reject) => {
+    const pump = () => {
+      if (failure !== undefined || next >= items.length) {
+        if (running === 0) {
+          if (failure) reject(failure.e);
+          else resolve(results);
+        }
+        return;
+      }
+      while (failure === undefined && next < items.length && running < limit) {
+        const w = weight(items[next]);
+        if (running > 0 && load + w > budget) break;
+        const i = next++;
+        running++;
+        load += w;
+        fn(items[i])
+          .then(
+            (r) => {
+              results[i] = r;
+            },
+            (e) => {
+              failure ??= { e };
+            },
+          )
+          .finally(() => {
+            running--;
+            load -= w;
+            pump();
+          });
+      }
+      if (running === 0 && (failure !== undefined || next >= items.length)) pump();
+    };
+    pump();
+  });
 }
 
 /**

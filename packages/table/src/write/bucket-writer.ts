@@ -19,7 +19,7 @@ import { SEQUENCE_NUMBER_FIELD_ID, type TableSchema, VALUE_KIND_FIELD_ID } from 
 import type { DataField } from '../types/data-types.ts';
 import { type InternalValue, isRetract, RowKind } from '../types/internal.ts';
 import { schemaFileIndexOptions, writeFileIndex } from './file-index-writer.ts';
-import { localMillisAsUtc, writeKeyValueFile } from './key-value-file.ts';
+import { type KeyValueRecords, localMillisAsUtc, RollingKeyValueWriter } from './key-value-file.ts';
 import type { BufferOwner } from './memory-budget.ts';
 
 const _SEQUENCE_FIELD: DataField = {
@@ -134,23 +134,60 @@ export class BucketWriter implements BufferOwner {
     this.chunks = [];
     this.chunkRows = 0;
     this.chunkBytes = 0;
+    const bytes = chunks.reduce((n, c) => n + c.kinds.length + c.cols.reduce((m, col) => m + columnBytes(col), 0), 0);
     const cols = this.schema.fields.map((_, i) => concatColumns(chunks.map((c) => c.cols[i])));
     const kinds = chunks.length === 1 ? chunks[0].kinds : concatKinds(chunks.map((c) => c.kinds));
     const n = kinds.length;
     this.sequenceStart ??= this.maxSequence().then((s) => s + 1n);
     const base = (await this.sequenceStart) + this.sequencesUsed;
     this.sequencesUsed += BigInt(n);
-    const meta = this.schema.isPrimaryKeyTable
-      ? await this.writeSortedRun(cols, kinds, base)
-      : await this.writeAppendFile(cols, base);
-    if (meta) this.newFiles.push(meta);
+    if (this.schema.isPrimaryKeyTable) this.newFiles.push(...(await this.writeSortedRun(cols, kinds, base, bytes)));
+    else this.newFiles.push(await this.writeAppendFile(cols, base));
+  }
+
+  /** Compressed bytes per row of this writer's last level-0 file (the next flush's size estimate). */
+  private bytesPerRow: number | undefined;
+
+  /**
+   * Level-0 files of about `target-file-size` each (Paimon's MergeTreeWriter rolls its flush
+   * through a RollingFileWriter): rows per file from the compressed bytes per row of this writer's
+   * previous file, or at first — when the buffer's bytes exceed the target, so it may take several
+   * files — from a sample of the rows encoded alone.
+   */
+  private async writeRolling(records: KeyValueRecords, prefix: 'data' | 'changelog', rawBytesPerRow: number) {
+    const w = new RollingKeyValueWriter(
+      this.io,
+      this.schema,
+      () => joinPath(this.bucketDir, `${prefix}-${this.uuid}-${this.fileCounter++}.parquet`),
+      0,
+      0,
+      this.bytesPerRow ?? rawBytesPerRow,
+    );
+    try {
+      if (this.bytesPerRow === undefined && rawBytesPerRow * records.length > this.schema.options.targetFileSize)
+        await w.calibrate(records);
+      await w.add(records);
+      const files = await w.finish();
+      const rows = files.reduce((n, f) => n + f.rowCount, 0);
+      if (prefix === 'data') this.bytesPerRow = files.reduce((n, f) => n + f.fileSize, 0) / rows;
+      return files;
+    } catch (e) {
+      await w.abort();
+      throw e;
+    }
   }
 
   private nextFileName(): string {
     return `data-${this.uuid}-${this.fileCounter++}.parquet`;
   }
 
-  private async writeSortedRun(cols: Column[], kinds: Uint8Array, base: bigint): Promise<DataFileMeta | undefined> {
+  private async writeSortedRun(
+    cols: Column[],
+    kinds: Uint8Array,
+    base: bigint,
+    bytes: number,
+  ): Promise<DataFileMeta[]> {
+    const rawBytesPerRow = bytes / Math.max(1, kinds.length);
     const schema = this.schema;
     const keyIdx = schema.trimmedPrimaryKeys.map((k) => schema.fieldIndex(k));
     const seqIdx = schema.options.sequenceFields.map((k) => schema.fieldIndex(k));
@@ -163,17 +200,19 @@ export class BucketWriter implements BufferOwner {
     if (ignoreDelete || ignoreUpdateBefore)
       perm = perm.filter((r) => !(ignoreDelete ? isRetract(kinds[r]) : kinds[r] === RowKind.UPDATE_BEFORE));
     const n = perm.length;
-    if (n === 0) return undefined;
-    if (schema.options.changelogProducer === 'input') await this.writeInputChangelog(cols, kinds, base, perm);
+    if (n === 0) return [];
+    if (schema.options.changelogProducer === 'input')
+      await this.writeInputChangelog(cols, kinds, base, perm, rawBytesPerRow);
     if (schema.options.mergeEngine !== 'deduplicate')
-      return this.writeMergedRun(cols, kinds, base, perm, keyIdx, seqIdx);
+      return this.writeMergedRun(cols, kinds, base, perm, keyIdx, seqIdx, rawBytesPerRow);
     // Deduplicate: keep the last record of each key (it may be a retraction; it must still be
     // written so that it shadows older files).
     const keep = new Uint32Array(n);
     let m = 0;
+    const same = keyEquality(keyCols);
     for (let p = 0; p < n; p++) {
       const r = perm[p];
-      if (p + 1 < n && sameKey(keyCols, r, perm[p + 1])) continue;
+      if (p + 1 < n && same(r, perm[p + 1])) continue;
       keep[m++] = r;
     }
     const sel = keep.subarray(0, m);
@@ -186,15 +225,11 @@ export class BucketWriter implements BufferOwner {
       seq[i] = base + BigInt(r);
       outKinds[i] = kinds[r];
     }
-    const fileName = this.nextFileName();
-    return writeKeyValueFile(
-      this.io,
-      joinPath(this.bucketDir, fileName),
-      schema,
+    return this.writeRolling(
       // Rows are gathered a slice at a time as the file encodes, not copied sorted as a whole.
       { columns: cols, order: identity ? undefined : sel, seq, kind: outKinds, length: m },
-      0,
-      0,
+      'data',
+      rawBytesPerRow,
     );
   }
 
@@ -206,7 +241,8 @@ export class BucketWriter implements BufferOwner {
     perm: Uint32Array,
     keyIdx: number[],
     seqIdx: number[],
-  ): Promise<DataFileMeta | undefined> {
+    rawBytesPerRow: number,
+  ): Promise<DataFileMeta[]> {
     const schema = this.schema;
     const order = perm;
     const n = order.length;
@@ -226,16 +262,21 @@ export class BucketWriter implements BufferOwner {
       true,
       schema.options.sequenceFieldDescending,
     );
-    if (merged.length === 0) return undefined;
-    const fileName = this.nextFileName();
-    return writeKeyValueFile(this.io, joinPath(this.bucketDir, fileName), schema, merged, 0, 0);
+    if (merged.length === 0) return [];
+    return this.writeRolling(merged, 'data', rawBytesPerRow);
   }
 
   /**
    * `changelog-producer = input`: the records exactly as written (all of them, in key then write
    * order) go to a `changelog-*` file that streaming readers consume instead of the merged data.
    */
-  private async writeInputChangelog(cols: Column[], kinds: Uint8Array, base: bigint, perm: Uint32Array): Promise<void> {
+  private async writeInputChangelog(
+    cols: Column[],
+    kinds: Uint8Array,
+    base: bigint,
+    perm: Uint32Array,
+    rawBytesPerRow: number,
+  ): Promise<void> {
     const n = perm.length;
     const seq = new BigInt64Array(n);
     const kind = new Int8Array(n);
@@ -243,10 +284,9 @@ export class BucketWriter implements BufferOwner {
       seq[i] = base + BigInt(perm[i]);
       kind[i] = kinds[perm[i]];
     }
-    const columns = cols.map((c) => gatherColumn(c, perm));
-    const path = joinPath(this.bucketDir, `changelog-${this.uuid}-${this.fileCounter++}.parquet`);
+    // Every record (no merge): gathered a slice at a time through the permutation.
     this.changelogFiles.push(
-      await writeKeyValueFile(this.io, path, this.schema, { columns, seq, kind, length: n }, 0, 0),
+      ...(await this.writeRolling({ columns: cols, order: perm, seq, kind, length: n }, 'changelog', rawBytesPerRow)),
     );
   }
 
@@ -298,7 +338,9 @@ function sortPermutation(keyCols: Column[], seqCols: Column[], n: number, descen
   const integerKey =
     k0 instanceof BigInt64Array || k0 instanceof Int32Array || k0 instanceof Int16Array || k0 instanceof Int8Array;
   if (keyCols.length === 1 && seqCols.length === 0 && keyCols[0].validity === null && integerKey) {
-    const k = keyCols[0].data as unknown as ArrayLike<number | bigint>;
+    // BIGINT keys within ±2^53 compare as doubles: reading a BigInt64Array allocates a bigint per
+    // element, and a sort reads n·log n of them (garbage that made the flush the writer's peak).
+    const k = (k0 instanceof BigInt64Array ? (safeDoubles(k0) ?? k0) : k0) as unknown as ArrayLike<number | bigint>;
     let sorted = true;
     for (let i = 1; i < n; i++) {
       if (k[i - 1] > k[i]) {
@@ -323,6 +365,19 @@ function sortPermutation(keyCols: Column[], seqCols: Column[], n: number, descen
   return perm;
 }
 
+/** The values as doubles when every one is a safe integer (|v| ≤ 2^53), else undefined. */
+function safeDoubles(k: BigInt64Array): Float64Array | undefined {
+  const w = new Int32Array(k.buffer, k.byteOffset, k.length * 2);
+  const out = new Float64Array(k.length);
+  for (let i = 0; i < k.length; i++) {
+    const hi = w[2 * i + 1];
+    // hi · 2^32 + lo is exact in a double while hi stays within ±2^21.
+    if (hi < -0x200000 || hi >= 0x200000) return undefined;
+    out[i] = hi * 4294967296 + (w[2 * i] >>> 0);
+  }
+  return out;
+}
+
 function columnBytes(c: Column): number {
   const d = c.data;
   if ((d as { offsets?: Int32Array }).offsets !== undefined) {
@@ -340,6 +395,16 @@ function concatKinds(parts: Uint8Array[]): Uint8Array {
     o += p.length;
   }
   return out;
+}
+
+/** Whether rows a and b have the same key; a lone non-null BIGINT key compares its 32-bit words (no bigints). */
+function keyEquality(keyCols: Column[]): (a: number, b: number) => boolean {
+  const d = keyCols[0]?.data;
+  if (keyCols.length === 1 && keyCols[0].validity === null && d instanceof BigInt64Array) {
+    const w = new Int32Array(d.buffer, d.byteOffset, d.length * 2);
+    return (a, b) => w[2 * a] === w[2 * b] && w[2 * a + 1] === w[2 * b + 1];
+  }
+  return (a, b) => sameKey(keyCols, a, b);
 }
 
 function sameKey(keyCols: Column[], a: number, b: number): boolean {

@@ -1,12 +1,29 @@
 import { randomUUID } from 'node:crypto';
 import * as nodePath from 'node:path';
+import type * as arrow from 'apache-arrow';
 import { arrowField, arrowToColumn, makeRecordBatch } from '../data/arrow.ts';
-import { type Column, columnValue, compareValues, concatColumns, gatherColumn, sliceColumn } from '../data/columns.ts';
+import {
+  type Column,
+  type ColumnData,
+  columnValue,
+  compareValues,
+  concatColumns,
+  gatherColumn,
+  type VarBytes,
+} from '../data/columns.ts';
 import { serializeBinaryRow } from '../format/binary-row.ts';
 import type { DataFileMeta } from '../format/manifest.ts';
-import { encodingHints, readParquet, writeParquetSlices } from '../format/parquet.ts';
+import {
+  encodeTuning,
+  encodingHints,
+  type ParquetWriteOptions,
+  readParquet,
+  writeParquet,
+  writeParquetStream,
+} from '../format/parquet.ts';
 import { type ColumnStats, columnStatsOf, toSimpleStats } from '../format/stats.ts';
 import { type FileIO, joinPath } from '../io/file-io.ts';
+import type { FileIndexWriteOptions } from '../options/file-index-options.ts';
 import {
   KEY_FIELD_ID_START,
   KEY_FIELD_PREFIX,
@@ -84,30 +101,133 @@ export async function writeKeyValueParts(
   level: number,
   fileSource: FileSource,
 ): Promise<DataFileMeta> {
-  parts = parts.filter((p) => p.length > 0);
   const m = parts.reduce((n, p) => n + p.length, 0);
   if (m === 0) throw new EddyError('INVALID_ARGUMENT', `${path}: a data file needs at least one row`);
-  const keyIdx = schema.trimmedPrimaryKeys.map((k) => schema.fieldIndex(k));
-  let minSeq = parts[0].seq[0];
-  let maxSeq = minSeq;
-  let deleteRows = 0;
-  for (const { seq, kind, length } of parts) {
-    for (let i = 0; i < length; i++) {
-      if (seq[i] < minSeq) minSeq = seq[i];
-      if (seq[i] > maxSeq) maxSeq = seq[i];
-      if (isRetract(kind[i])) deleteRows++;
-    }
+  const f = new StreamedKeyValueFile(io, path, schema, level, fileSource);
+  try {
+    for (const p of parts) await f.add(p, 0, p.length);
+  } catch (e) {
+    await f.abandon();
+    throw e;
   }
-  const keyFields: DataField[] = keyIdx.map((i) => {
-    const f = schema.fields[i];
-    return { id: f.id + KEY_FIELD_ID_START, name: KEY_FIELD_PREFIX + f.name, type: f.type };
-  });
-  const fields: DataField[] = [...keyFields, SEQUENCE_FIELD, KIND_FIELD, ...schema.fields];
-  const arrowFields = fields.map((f) => arrowField(f));
-  // Rows [start, end) of one part, in file order: table columns, then seq and kind.
-  const piece = (p: KeyValueRecords, start: number, end: number): Column[] => {
+  return f.finish();
+}
+
+/** Rows [start, end) of records (in record order). */
+interface RecordRange {
+  readonly r: KeyValueRecords;
+  start: number;
+  readonly end: number;
+}
+
+/**
+ * One primary-key data file (`_KEY_*`, `_SEQUENCE_NUMBER`, `_VALUE_KIND`, then the table columns)
+ * written as its records arrive: each `add` queues rows that the encoder (a worker) takes a slice
+ * at a time while the caller produces the next ones, and the file's statistics are gathered as
+ * rows come. Memory holds the queued rows (at most about two slices: `add` waits for the encoder)
+ * and the indexed columns of a file index, never the file's rows as a whole.
+ */
+export class StreamedKeyValueFile {
+  private readonly keyIdx: number[];
+  private readonly keyTypes: DataType[];
+  private readonly arrowFields: arrow.Field[];
+  private readonly nCols: number;
+  private readonly queue: RecordRange[] = [];
+  private queuedRows = 0;
+  private ended = false;
+  /** The encoder waits for rows; the producer waits for room. */
+  private wakeEncoder: (() => void) | undefined;
+  private wakeProducer: (() => void) | undefined;
+  private encoded: Promise<Uint8Array> | undefined;
+  private failed: unknown;
+  rows = 0;
+  private minSeq = 0n;
+  private maxSeq = 0n;
+  private deleteRows = 0;
+  private stats: ColumnStats[] = [];
+  private firstKey: InternalValue[] = [];
+  private lastKey: InternalValue[] = [];
+  private readonly indexed: FileIndexWriteOptions | undefined;
+  /** The file index's columns, in pieces, by field index. */
+  private readonly indexPieces = new Map<number, Column[]>();
+  private readonly sliceRows = encodeTuning.sliceRows;
+
+  constructor(
+    private readonly io: FileIO,
+    readonly path: string,
+    private readonly schema: TableSchema,
+    private readonly level: number,
+    private readonly fileSource: FileSource,
+  ) {
+    this.keyIdx = schema.trimmedPrimaryKeys.map((k) => schema.fieldIndex(k));
+    const keyFields: DataField[] = this.keyIdx.map((i) => {
+      const f = schema.fields[i];
+      return { id: f.id + KEY_FIELD_ID_START, name: KEY_FIELD_PREFIX + f.name, type: f.type };
+    });
+    this.keyTypes = keyFields.map((f) => f.type);
+    this.fields = [...keyFields, SEQUENCE_FIELD, KIND_FIELD, ...schema.fields];
+    this.arrowFields = this.fields.map((f) => arrowField(f));
+    this.nCols = schema.fields.length;
+    this.indexed = schemaFileIndexOptions(schema);
+    if (this.indexed)
+      for (const b of this.indexed.bloom)
+        this.indexPieces.set(
+          schema.fields.findIndex((f) => f.name === b.column),
+          [],
+        );
+  }
+
+  private readonly fields: DataField[];
+
+  /**
+   * Queues records [start, end) (they must stay unchanged until the file is finished or the
+   * encoder took them); waits while the encoder is more than a slice behind.
+   */
+  async add(r: KeyValueRecords, start: number, end: number): Promise<void> {
+    if (start >= end) return;
+    if (this.failed !== undefined) throw this.failed;
+    const rows = r.order
+      ? r.order.subarray(start, end)
+      : start === 0 && end === r.length
+        ? undefined
+        : range(start, end);
+    const stats = r.columns.map((c) => columnStatsOf(c, rows));
+    this.stats =
+      this.rows === 0 ? stats : stats.map((s, i) => mergeStats(this.schema.fields[i].type, [this.stats[i], s]));
+    const seqs = r.seq;
+    let minSeq = this.rows === 0 ? seqs[start] : this.minSeq;
+    let maxSeq = this.rows === 0 ? seqs[start] : this.maxSeq;
+    let deletes = 0;
+    for (let i = start; i < end; i++) {
+      const q = seqs[i];
+      if (q < minSeq) minSeq = q;
+      if (q > maxSeq) maxSeq = q;
+      if (isRetract(r.kind[i])) deletes++;
+    }
+    this.minSeq = minSeq;
+    this.maxSeq = maxSeq;
+    this.deleteRows += deletes;
+    const keyAt = (row: number) => this.keyIdx.map((i) => columnValue(r.columns[i], r.order ? r.order[row] : row));
+    if (this.rows === 0) this.firstKey = keyAt(start);
+    this.lastKey = keyAt(end - 1);
+    for (const [i, pieces] of this.indexPieces) pieces.push(rows ? gatherColumn(r.columns[i], rows) : r.columns[i]);
+    this.rows += end - start;
+    // The encoder starts with the first rows: its per-column encodings come from a sample of them.
+    this.encoded ??= this.startEncoder(r, start, end);
+    this.queue.push({ r, start, end });
+    this.queuedRows += end - start;
+    this.wakeEncoder?.();
+    while (this.queuedRows > 2 * this.sliceRows && this.failed === undefined)
+      await new Promise<void>((resolve) => {
+        this.wakeProducer = resolve;
+      });
+    if (this.failed !== undefined) throw this.failed;
+  }
+
+  /** Rows [start, end) of one queued range, in file order: table columns, then seq and kind. */
+  private piece(p: KeyValueRecords, start: number, end: number): Column[] {
     const rows = p.order?.subarray(start, end);
-    const table = p.columns.map((c) => (rows ? gatherColumn(c, rows) : sliceColumn(c, start, end)));
+    const table = p.columns.map((c) => (rows ? gatherColumn(c, rows) : viewColumn(c, start, end)));
     const seq: Column = {
       type: SEQUENCE_FIELD.type,
       length: end - start,
@@ -121,83 +241,249 @@ export async function writeKeyValueParts(
       validity: null,
     };
     return [...table, seq, kind];
-  };
-  const first = parts[0];
-  const sample = piece(first, 0, Math.min(first.length, 4096));
-  const nCols = schema.fields.length;
-  const bytes = await writeParquetSlices(
-    m,
-    (start, end) => {
-      // The pieces of the parts that overlap [start, end), joined (a slice's worth, no more).
-      const pieces: Column[][] = [];
-      let o = 0;
-      for (const p of parts) {
-        const s = Math.max(start, o);
-        const e = Math.min(end, o + p.length);
-        if (s < e) pieces.push(piece(p, s - o, e - o));
-        o += p.length;
-        if (o >= end) break;
-      }
-      const cols = pieces.length === 1 ? pieces[0] : pieces[0].map((_, c) => concatColumns(pieces.map((x) => x[c])));
-      const table = cols.slice(0, nCols);
-      return makeRecordBatch(arrowFields, [...keyIdx.map((i) => table[i]), cols[nCols], cols[nCols + 1], ...table]);
-    },
-    {
-      compression: schema.options.fileCompression,
-      zstdLevel: schema.options.zstdLevel,
-      ...encodingHints(fields, [
-        ...keyIdx.map((i) => sample[i]),
-        sample[nCols],
-        sample[nCols + 1],
-        ...sample.slice(0, nCols),
-      ]),
+  }
+
+  private fileOrder(cols: Column[]): Column[] {
+    const n = this.nCols;
+    const table = cols.slice(0, n);
+    return [...this.keyIdx.map((i) => table[i]), cols[n], cols[n + 1], ...table];
+  }
+
+  private writeOptions(sample: Column[]): ParquetWriteOptions {
+    return {
+      compression: this.schema.options.fileCompression,
+      zstdLevel: this.schema.options.zstdLevel,
+      ...encodingHints(this.fields, sample),
       ...PRIMARY_KEY_LAYOUT,
-    },
-    path,
-  );
-  await io.write(path, bytes);
-  // Only the records of the file: a permuted buffer's rows the merge dropped are not indexed.
-  const index = await writeFileIndex(
-    io,
-    path,
-    schema.fields,
-    (i) => parts.map((p) => (p.order ? gatherColumn(p.columns[i], p.order) : p.columns[i])),
-    schemaFileIndexOptions(schema),
-  );
-  const keyTypes = keyFields.map((f) => f.type);
-  const last = parts[parts.length - 1];
-  const keyValues = (p: KeyValueRecords, row: number) =>
-    keyIdx.map((i) => columnValue(p.columns[i], p.order ? p.order[row] : row));
-  const statsOf = (i: number) =>
-    mergeStats(
-      schema.fields[i].type,
-      parts.map((p) => columnStatsOf(p.columns[i], p.order)),
+    };
+  }
+
+  /**
+   * The compressed bytes per row of records [0, rows) encoded as this file would be (nothing is
+   * written): a first estimate for rolling when no file of the writer was written yet.
+   */
+  async sampleBytesPerRow(r: KeyValueRecords, rows: number): Promise<number> {
+    const cols = this.fileOrder(this.piece(r, 0, rows));
+    const bytes = await writeParquet(makeRecordBatch(this.arrowFields, cols), this.writeOptions(cols), this.path);
+    return bytes.byteLength / rows;
+  }
+
+  private startEncoder(first: KeyValueRecords, start: number, end: number): Promise<Uint8Array> {
+    const sample = this.fileOrder(this.piece(first, start, Math.min(end, start + 4096)));
+    const p = writeParquetStream(() => this.nextBatch(), this.writeOptions(sample), this.path);
+    p.catch((e) => {
+      this.failed = e;
+      this.wakeProducer?.();
+    });
+    return p;
+  }
+
+  /** The encoder's next slice: up to sliceRows queued rows (waits for them unless the file ended). */
+  private async nextBatch(): Promise<arrow.RecordBatch | undefined> {
+    while (this.queuedRows < this.sliceRows && !this.ended)
+      await new Promise<void>((resolve) => {
+        this.wakeEncoder = resolve;
+      });
+    this.wakeEncoder = undefined;
+    if (this.queuedRows === 0) return undefined;
+    const take = Math.min(this.sliceRows, this.queuedRows);
+    const pieces: Column[][] = [];
+    let n = 0;
+    while (n < take) {
+      const q = this.queue[0];
+      const k = Math.min(take - n, q.end - q.start);
+      pieces.push(this.piece(q.r, q.start, q.start + k));
+      q.start += k;
+      n += k;
+      if (q.start === q.end) this.queue.shift();
+    }
+    this.queuedRows -= take;
+    const cols = pieces.length === 1 ? pieces[0] : pieces[0].map((_, c) => concatColumns(pieces.map((x) => x[c])));
+    if (this.queuedRows <= 2 * this.sliceRows) {
+      const wake = this.wakeProducer;
+      this.wakeProducer = undefined;
+      wake?.();
+    }
+    return makeRecordBatch(this.arrowFields, this.fileOrder(cols));
+  }
+
+  /** Ends the file: waits for its encoding, writes it (and its file index), returns its metadata. */
+  async finish(): Promise<DataFileMeta> {
+    if (this.rows === 0 || !this.encoded)
+      throw new EddyError('INVALID_ARGUMENT', `${this.path}: a data file needs at least one row`);
+    this.ended = true;
+    this.wakeEncoder?.();
+    const bytes = await this.encoded;
+    const { io, path, schema } = this;
+    await io.write(path, bytes);
+    // Only the records of the file: a permuted buffer's rows the merge dropped are not indexed.
+    const index = await writeFileIndex(io, path, schema.fields, (i) => this.indexPieces.get(i) ?? [], this.indexed);
+    const keyTypes = this.keyTypes;
+    return {
+      fileName: nodePath.posix.basename(path),
+      fileSize: bytes.byteLength,
+      rowCount: this.rows,
+      minKey: serializeBinaryRow(keyTypes, this.firstKey),
+      maxKey: serializeBinaryRow(keyTypes, this.lastKey),
+      keyStats: toSimpleStats(
+        keyTypes,
+        this.keyIdx.map((i) => this.stats[i]),
+      ),
+      valueStats: toSimpleStats(
+        schema.fields.map((f) => f.type),
+        this.stats,
+      ),
+      minSequenceNumber: this.minSeq,
+      maxSequenceNumber: this.maxSeq,
+      schemaId: schema.id,
+      level: this.level,
+      extraFiles: index.extraFiles,
+      creationTime: localMillisAsUtc(),
+      deleteRowCount: this.deleteRows,
+      embeddedIndex: index.embeddedIndex,
+      fileSource: this.fileSource,
+      valueStatsCols: null,
+      externalPath: null,
+      firstRowId: null,
+      writeCols: null,
+    };
+  }
+
+  /** Gives the file up (an error elsewhere): stops its encoder; nothing was written yet. */
+  async abandon(): Promise<void> {
+    this.failed ??= new EddyError('IO_ERROR', `${this.path}: abandoned`);
+    this.queue.length = 0;
+    this.queuedRows = 0;
+    this.ended = true;
+    this.wakeEncoder?.();
+    await this.encoded?.catch(() => undefined);
+  }
+}
+
+/**
+ * Primary-key data files of about `target-file-size` each from records in key order (Paimon's
+ * RollingFileWriter): a file is ended once its rows reach the size the compressed bytes per row
+ * predict, learnt from each file written (the first from `bytesPerRow`). Files encode as rows
+ * arrive; the previous file finishes on one worker while the next starts on another.
+ */
+export class RollingKeyValueWriter {
+  private current: StreamedKeyValueFile | undefined;
+  private readonly finishing: Promise<DataFileMeta>[] = [];
+  private readonly paths: string[] = [];
+  private bytesPerRow: number;
+
+  constructor(
+    private readonly io: FileIO,
+    private readonly schema: TableSchema,
+    private readonly nextPath: () => string,
+    private readonly level: number,
+    private readonly fileSource: FileSource,
+    bytesPerRow: number,
+  ) {
+    this.bytesPerRow = Math.max(1, bytesPerRow);
+  }
+
+  /** Rows per file at the current estimate (at least 1,024: Paimon checks the size per 1,000 records). */
+  private rowsPerFile(): number {
+    return Math.max(1024, Math.floor(this.schema.options.targetFileSize / this.bytesPerRow));
+  }
+
+  /**
+   * Replaces the first estimate by the bytes per row of a sample of `r` encoded alone (up to 16Ki
+   * rows): for a level-0 flush with no earlier file to learn from, when it may need several files.
+   */
+  async calibrate(r: KeyValueRecords): Promise<void> {
+    const rows = Math.min(r.length, 16 * 1024);
+    if (rows === 0) return;
+    const probe = new StreamedKeyValueFile(this.io, 'a size sample', this.schema, this.level, this.fileSource);
+    this.bytesPerRow = Math.max(1, await probe.sampleBytesPerRow(r, rows));
+  }
+
+  /** Adds records [start, end) in key order after every record added before. */
+  async add(r: KeyValueRecords, start = 0, end = r.length): Promise<void> {
+    while (start < end) {
+      if (!this.current) {
+        const path = this.nextPath();
+        this.paths.push(path);
+        this.current = new StreamedKeyValueFile(this.io, path, this.schema, this.level, this.fileSource);
+      }
+      const f = this.current;
+      // The estimate may have dropped below this file's rows (a finished file taught it).
+      const room = this.rowsPerFile() - f.rows;
+      if (room <= 0) {
+        this.roll();
+        continue;
+      }
+      const k = Math.min(end - start, room);
+      await f.add(r, start, start + k);
+      start += k;
+      if (f.rows >= this.rowsPerFile()) this.roll();
+    }
+  }
+
+  private roll(): void {
+    const f = this.current!;
+    this.current = undefined;
+    const done = f.finish();
+    done.then(
+      (m) => {
+        this.bytesPerRow = Math.max(1, m.fileSize / m.rowCount);
+      },
+      () => undefined,
     );
-  return {
-    fileName: nodePath.posix.basename(path),
-    fileSize: bytes.byteLength,
-    rowCount: m,
-    minKey: serializeBinaryRow(keyTypes, keyValues(first, 0)),
-    maxKey: serializeBinaryRow(keyTypes, keyValues(last, last.length - 1)),
-    keyStats: toSimpleStats(keyTypes, keyIdx.map(statsOf)),
-    valueStats: toSimpleStats(
-      schema.fields.map((f) => f.type),
-      schema.fields.map((_, i) => statsOf(i)),
-    ),
-    minSequenceNumber: minSeq,
-    maxSequenceNumber: maxSeq,
-    schemaId: schema.id,
-    level,
-    extraFiles: index.extraFiles,
-    creationTime: localMillisAsUtc(),
-    deleteRowCount: deleteRows,
-    embeddedIndex: index.embeddedIndex,
-    fileSource,
-    valueStatsCols: null,
-    externalPath: null,
-    firstRowId: null,
-    writeCols: null,
-  };
+    this.finishing.push(done);
+  }
+
+  /** Ends the last file; the files written, in key order. */
+  async finish(): Promise<DataFileMeta[]> {
+    if (this.current) this.roll();
+    const settled = await Promise.allSettled(this.finishing);
+    const failed = settled.find((s) => s.status === 'rejected');
+    if (failed) {
+      await this.deleteWritten(settled);
+      throw (failed as PromiseRejectedResult).reason;
+    }
+    return settled.map((s) => (s as PromiseFulfilledResult<DataFileMeta>).value);
+  }
+
+  /** Gives up: stops encoding and deletes every file written so far. */
+  async abort(): Promise<void> {
+    await this.current?.abandon();
+    this.current = undefined;
+    await this.deleteWritten(await Promise.allSettled(this.finishing));
+  }
+
+  private async deleteWritten(settled: PromiseSettledResult<DataFileMeta>[]): Promise<void> {
+    for (let i = 0; i < settled.length; i++) {
+      const s = settled[i];
+      // A failed finish may have written its data file before its index: delete by path.
+      await this.io.delete(this.paths[i]);
+      if (s.status === 'fulfilled')
+        for (const x of s.value.extraFiles) await this.io.delete(joinPath(nodePath.posix.dirname(this.paths[i]), x));
+    }
+  }
+}
+
+/**
+ * Rows [start, end) of a column as views of its buffers (no copy: the slice is serialised for the
+ * encoder right away; string offsets are rebased by the Arrow conversion).
+ */
+function viewColumn(c: Column, start: number, end: number): Column {
+  if (start === 0 && end === c.length) return c;
+  const d = c.data;
+  let data: ColumnData;
+  if (Array.isArray(d)) data = d.slice(start, end);
+  else if ((d as VarBytes).offsets !== undefined) {
+    const v = d as VarBytes;
+    data = { offsets: v.offsets.subarray(start, end + 1), bytes: v.bytes };
+  } else data = (d as Exclude<ColumnData, VarBytes | bigint[]>).subarray(start, end);
+  return { type: c.type, length: end - start, data, validity: c.validity?.subarray(start, end) ?? null };
+}
+
+function range(start: number, end: number): Uint32Array {
+  const idx = new Uint32Array(end - start);
+  for (let i = 0; i < idx.length; i++) idx[i] = start + i;
+  return idx;
 }
 
 /** The statistics of consecutive parts of one column as one: the least min, greatest max, all nulls. */

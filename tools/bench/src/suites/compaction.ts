@@ -1,6 +1,6 @@
 import * as path from 'node:path';
 import type { Ctx } from '../context.ts';
-import { runEddy, runJava } from '../env.ts';
+import { runEddyBundled, runJava } from '../env.ts';
 import type { Figure, Workload } from '../report.ts';
 import { sumColumn } from './scan.ts';
 
@@ -56,7 +56,7 @@ export async function compactionSuite(ctx: Ctx): Promise<Workload> {
   );
 
   await ctx.copyIngest('compact_eddy_process');
-  const ep = await runEddy<{ rowsIn: number; endEpochMs: number; vmHwmMb: number }>([
+  const ep = await runEddyBundled<{ rowsIn: number; endEpochMs: number; vmHwmMb: number }>([
     'compact',
     ctx.eddyWh,
     'bench.compact_eddy_process',

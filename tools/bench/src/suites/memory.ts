@@ -1,7 +1,7 @@
 import { cpSync } from 'node:fs';
 import * as path from 'node:path';
 import type { Ctx } from '../context.ts';
-import { runEddy, runJava, runPython } from '../env.ts';
+import { runEddy, runEddyBundled, runJava, runPython } from '../env.ts';
 import type { Figure, Workload } from '../report.ts';
 
 interface MemOut {
@@ -19,7 +19,8 @@ export async function memorySuite(ctx: Ctx): Promise<Workload> {
     title: `Writer memory: peak RSS writing ${N} rows into ${memBuckets.join(' / ')} buckets, write-buffer-size ${writeBuffer}`,
     description:
       `Each writer runs alone in a fresh process: rows generated on the fly in chunks of ${memChunk}, written through ` +
-      'one writer, one commit at the end; peak RSS = VmHWM of the process (so it includes the runtime: Node + tsx, the ' +
+      'one writer, one commit at the end; peak RSS = VmHWM of the process (so it includes the runtime: Node running ' +
+      'Eddy bundled into plain JavaScript as an application ships it (no tsx, which adds about 50 MB), the ' +
       'JVM with its default heap sizing, CPython + pyarrow). Same table options (write-only, parquet, zstd, ' +
       `write-buffer-size ${writeBuffer}) for every writer.`,
     metrics: [],
@@ -31,7 +32,15 @@ export async function memorySuite(ctx: Ctx): Promise<Workload> {
   if (ctx.has('pypaimon')) runs.pypaimon = [];
   const wh = path.join(ctx.work, 'memory');
   for (const b of memBuckets) {
-    const e = await runEddy<MemOut>(['memory', path.join(wh, 'eddy'), `bench.mem${b}`, N, b, writeBuffer, memChunk]);
+    const e = await runEddyBundled<MemOut>([
+      'memory',
+      path.join(wh, 'eddy'),
+      `bench.mem${b}`,
+      N,
+      b,
+      writeBuffer,
+      memChunk,
+    ]);
     runs.Eddy.push(e.out);
     console.log(
       `  eddy ${b} buckets: peak ${e.out.vmHwmMb.toFixed(0)} MB (baseline ${e.out.baselineRssMb.toFixed(0)}), ${e.out.ms.toFixed(0)} ms`,
@@ -134,7 +143,7 @@ async function compactionMemory(ctx: Ctx, w: Workload): Promise<void> {
   const tableDir = path.join(wh, 'bench.db', 'c1');
   for (const copy of ['c1_java_cold', 'c1_java_warm'])
     cpSync(tableDir, path.join(wh, 'bench.db', copy), { recursive: true });
-  const e = await runEddy<{ rowsIn: number; vmHwmMb: number; endEpochMs: number }>(['compact', wh, 'bench.c1']);
+  const e = await runEddyBundled<{ rowsIn: number; vmHwmMb: number; endEpochMs: number }>(['compact', wh, 'bench.c1']);
   if (e.out.rowsIn !== N + R * U) throw new Error(`Eddy compacted ${e.out.rowsIn} rows, expected ${N + R * U}`);
   console.log(`  eddy compaction of 1 bucket (${N + R * U} rows in): peak ${e.out.vmHwmMb.toFixed(0)} MB`);
   const peers: Figure[] = [{ system: 'goal: 512 MB', value: 512 }];
