@@ -10,7 +10,12 @@ import {
 } from '../data/columns.ts';
 import { deserializeBinaryRow } from '../format/binary-row.ts';
 import { BucketFunction } from '../format/bucket.ts';
-import { type DeletionVector, deletionVectorReadLength, readDeletionVector } from '../format/deletion-vector.ts';
+import {
+  type DeletionVector,
+  deletionVectorPositions,
+  deletionVectorReadLength,
+  readDeletionVector,
+} from '../format/deletion-vector.ts';
 import type { DataFileMeta } from '../format/manifest.ts';
 import { type RowGroupStats, readFooter, readParquetSelected } from '../format/parquet.ts';
 import { type KeyProbe, probeParquet, probeSupport } from '../format/parquet-probe.ts';
@@ -59,8 +64,11 @@ interface FileColumns {
   readonly seq: BigInt64Array | undefined;
   readonly kind: Int8Array | Uint8Array | undefined;
   readonly length: number;
-  /** Rows (of those read) a deletion vector removes. */
-  readonly deleted: Pick<DeletionVector, 'has'> | undefined;
+  /**
+   * Rows (of those read) a deletion vector removes: 1 at a deleted row. A selection vector built
+   * once per file from the vector's positions, so filtering rows is a typed-array walk.
+   */
+  readonly deleted: Uint8Array | undefined;
 }
 
 /** Row groups a read may skip: those whose statistics rule out every row of `filter`. */
@@ -131,7 +139,7 @@ export class SplitReader {
         ? { filter, valueStatsSafe: true, keys: keysOfBucket(keySetOf(filter, schema), filter, schema, split) }
         : undefined;
       const load = (i: number) => {
-        const p = this.readFile(dir, files[i], needFields, pk, split, prune);
+        const p = this.readFile(dir, files[i], needFields, pk, false, split, prune);
         p.catch(() => undefined); // awaited below unless the consumer stops first
         return p;
       };
@@ -223,7 +231,9 @@ export class SplitReader {
   ): Promise<{ batch: ColumnBatch; kind: Int8Array }> {
     const pk = this.schema.isPrimaryKeyTable;
     const dir = this.bucketPath(split);
-    const files = (await Promise.all(split.files.map((f) => this.readFile(dir, f, [...projection], pk, split)))).flat();
+    const files = (
+      await Promise.all(split.files.map((f) => this.readFile(dir, f, [...projection], pk, false, split)))
+    ).flat();
     const length = files.reduce((n, f) => n + f.length, 0);
     const kind = new Int8Array(length);
     let o = 0;
@@ -261,12 +271,13 @@ export class SplitReader {
     file: DataFileMeta,
   ): AsyncGenerator<{ keys: Column[]; positions: Uint32Array }> {
     const keyFields = this.schema.trimmedPrimaryKeys.map((k) => this.schema.field(k));
-    const parts = await this.readFile(this.bucketPath(split), file, keyFields, true, split);
+    const parts = await this.readFile(this.bucketPath(split), file, keyFields, true, false, split);
     let base = 0;
     for (const fc of parts) {
       const idx = new Uint32Array(fc.length);
       let m = 0;
-      for (let r = 0; r < fc.length; r++) if (!fc.deleted?.has(r)) idx[m++] = r;
+      const del = fc.deleted;
+      for (let r = 0; r < fc.length; r++) if (del === undefined || del[r] === 0) idx[m++] = r;
       const keep = idx.subarray(0, m);
       const positions = new Uint32Array(m);
       for (let i = 0; i < m; i++) positions[i] = base + keep[i];
@@ -308,7 +319,7 @@ export class SplitReader {
       (run) =>
         new RunCursor(
           run,
-          async (f) => withoutDeletedRows(await this.readFile(dir, f, [...fields], true, split, prune)),
+          async (f) => withoutDeletedRows(await this.readFile(dir, f, [...fields], true, true, split, prune)),
           cmp,
           dir,
         ),
@@ -446,14 +457,17 @@ export class SplitReader {
   }
 
   /**
-   * One data file's `needFields` (plus the system columns of a primary-key file). With `prune`,
-   * only the row groups whose statistics may hold a row of the filter are read.
+   * One data file's `needFields` (plus the system columns of a primary-key file: `_VALUE_KIND`, and
+   * `_SEQUENCE_NUMBER` when `withSeq` — only a merge compares sequence numbers, and decoding them
+   * costs a tenth of a file's decode). With `prune`, only the row groups whose statistics may hold
+   * a row of the filter are read.
    */
   private async readFile(
     dir: string,
     meta: DataFileMeta,
     needFields: DataField[],
     pk: boolean,
+    withSeq: boolean,
     split: DataSplit,
     prune?: RowGroupPruning,
   ): Promise<FileColumns[]> {
@@ -469,15 +483,16 @@ export class SplitReader {
     // Columns are found by field id in the file's schema, then read by that schema's name (Paimon's rule).
     const mapping = needFields.map((f) => fileSchema.fieldById(f.id));
     const names = mapping.filter((m) => m !== undefined).map((m) => m!.name);
-    if (pk) names.push('_SEQUENCE_NUMBER', '_VALUE_KIND');
+    if (pk) {
+      if (withSeq) names.push('_SEQUENCE_NUMBER');
+      names.push('_VALUE_KIND');
+    }
     const ranged =
       (this.io.preferRangedReads === true && meta.fileSize > 64 * 1024) || meta.fileSize > RANGED_READ_MIN_BYTES;
     const rowGroupFilter = prune
       ? rowGroupPruner(prune.filter, this.schema, fileSchema, prune.valueStatsSafe)
       : undefined;
     if (pk && prune?.keys && rowGroupFilter) {
-      // Without a merge (valueStatsSafe) no sequence number is compared.
-      const withSeq = !prune.valueStatsSafe;
       const probed = await this.probeFile(
         path,
         meta,
@@ -545,9 +560,9 @@ export class SplitReader {
       let seq: BigInt64Array | undefined;
       let kind: Int8Array | Uint8Array | undefined;
       if (pk) {
-        const s = batch.getChild('_SEQUENCE_NUMBER');
+        const s = withSeq ? batch.getChild('_SEQUENCE_NUMBER') : undefined;
         const k = batch.getChild('_VALUE_KIND');
-        if (!s || !k)
+        if ((withSeq && !s) || !k)
           throw new EddyError(
             'CORRUPT_FILE',
             `${path}: a primary-key data file needs _SEQUENCE_NUMBER and _VALUE_KIND`,
@@ -555,24 +570,21 @@ export class SplitReader {
               path,
             },
           );
-        seq = arrowToColumn(s, { root: 'BIGINT', nullable: false }).data as BigInt64Array;
+        if (s) seq = arrowToColumn(s, { root: 'BIGINT', nullable: false }).data as BigInt64Array;
         kind = arrowToColumn(k, { root: 'TINYINT', nullable: false }).data as Int8Array;
       }
       return { cols, seq, kind };
     };
-    let deleted: Pick<DeletionVector, 'has'> | undefined;
     const whole = await this.deletionVector(split, meta);
     // Positions are rows of the whole file; pruned row groups shift the rows read.
-    if (whole) deleted = selected.skippedRowGroups === 0 ? whole : shiftedPositions(whole, selected.rowGroups);
+    const deleted = whole && deletionMask(deletionVectorPositions(whole), selected.rowGroups);
     // One part per decoded batch (a row group, or less): no copy to join them; merges and
     // selections walk the parts in order.
     const parts: FileColumns[] = [];
     let base = 0;
     for (const batch of table.batches) {
       if (batch.numRows === 0) continue;
-      const from = base;
-      const dvPart: Pick<DeletionVector, 'has'> | undefined =
-        deleted && (from === 0 ? deleted : { has: (r: number) => deleted.has(from + r) });
+      const dvPart = deleted?.subarray(base, base + batch.numRows);
       parts.push({ ...columnsOf(batch), length: batch.numRows, deleted: dvPart });
       base += batch.numRows;
     }
@@ -705,7 +717,11 @@ export class SplitReader {
     if (seq?.validity || kind.validity)
       throw new EddyError('CORRUPT_FILE', `${path}: null _SEQUENCE_NUMBER or _VALUE_KIND`, { path });
     const dv = await this.deletionVector(split, meta);
-    const deleted = dv && { has: (r: number) => dv.has(positions[r]) };
+    let deleted: Uint8Array | undefined;
+    if (dv) {
+      deleted = new Uint8Array(n);
+      for (let r = 0; r < n; r++) if (dv.has(positions[r])) deleted[r] = 1;
+    }
     return [{ cols, seq: seq?.data as BigInt64Array | undefined, kind: kind.data as Int8Array, length: n, deleted }];
   }
 }
@@ -796,9 +812,11 @@ function selectRows(
   const columnOf = (name: string) => fc.cols.get(name)!;
   let idx = new Uint32Array(fc.length);
   let m = 0;
+  const kind = fc.kind;
+  const del = fc.deleted;
   for (let r = 0; r < fc.length; r++) {
-    if (fc.kind !== undefined && isRetract(fc.kind[r])) continue;
-    if (fc.deleted?.has(r)) continue;
+    if (kind !== undefined && isRetract(kind[r])) continue;
+    if (del !== undefined && del[r] !== 0) continue;
     if (filter && !testRow(filter, columnOf, r)) continue;
     idx[m++] = r;
   }
@@ -860,26 +878,27 @@ export function rowGroupPruner(
     });
 }
 
-/** A deletion vector over file positions, seen through the rows of the kept row groups. */
-export function shiftedPositions(dv: DeletionVector, kept: readonly RowGroupStats[]): Pick<DeletionVector, 'has'> {
-  const starts = new Float64Array(kept.length);
-  let o = 0;
-  kept.forEach((rg, i) => {
-    starts[i] = o;
-    o += rg.rows;
-  });
-  return {
-    has(r: number): boolean {
-      let lo = 0;
-      let hi = kept.length - 1;
-      while (lo < hi) {
-        const mid = (lo + hi + 1) >>> 1;
-        if (starts[mid] <= r) lo = mid;
-        else hi = mid - 1;
-      }
-      return dv.has(kept[lo].firstRow + (r - starts[lo]));
-    },
-  };
+/**
+ * A deletion vector's positions (ascending file positions) as a selection vector over the rows of
+ * the kept row groups (in file order): 1 at each row read that is deleted. Pruned row groups shift
+ * the rows read; positions in them, or past the file's end, select nothing.
+ */
+export function deletionMask(
+  positions: ArrayLike<number>,
+  kept: readonly Pick<RowGroupStats, 'firstRow' | 'rows'>[],
+): Uint8Array {
+  let total = 0;
+  for (const rg of kept) total += rg.rows;
+  const mask = new Uint8Array(total);
+  let p = 0;
+  let base = 0;
+  for (const rg of kept) {
+    const end = rg.firstRow + rg.rows;
+    while (p < positions.length && positions[p] < rg.firstRow) p++;
+    for (; p < positions.length && positions[p] < end; p++) mask[base + positions[p] - rg.firstRow] = 1;
+    base += rg.rows;
+  }
+  return mask;
 }
 
 function nullColumn(f: DataField, n: number): Column {
@@ -1115,13 +1134,14 @@ function withoutDeletedRows(parts: FileColumns[]): FileColumns[] {
   if (parts.every((p) => p.deleted === undefined)) return parts;
   const out: FileColumns[] = [];
   for (const p of parts) {
-    if (!p.deleted) {
+    const del = p.deleted;
+    if (!del) {
       if (p.length > 0) out.push(p);
       continue;
     }
     const idx = new Uint32Array(p.length);
     let m = 0;
-    for (let r = 0; r < p.length; r++) if (!p.deleted.has(r)) idx[m++] = r;
+    for (let r = 0; r < p.length; r++) if (del[r] === 0) idx[m++] = r;
     if (m === 0) continue;
     const keep = idx.subarray(0, m);
     const cols = new Map<string, Column>();
@@ -1147,10 +1167,11 @@ function joinParts(a: FileColumns, b: FileColumns): FileColumns {
     kind.set(a.kind!.subarray(0, a.length));
     kind.set(b.kind!.subarray(0, b.length), a.length);
   }
-  const n = a.length;
-  const deleted =
-    a.deleted || b.deleted
-      ? { has: (r: number) => (r < n ? (a.deleted?.has(r) ?? false) : (b.deleted?.has(r - n) ?? false)) }
-      : undefined;
+  let deleted: Uint8Array | undefined;
+  if (a.deleted || b.deleted) {
+    deleted = new Uint8Array(a.length + b.length);
+    if (a.deleted) deleted.set(a.deleted.subarray(0, a.length));
+    if (b.deleted) deleted.set(b.deleted.subarray(0, b.length), a.length);
+  }
   return { cols, seq, kind, length: a.length + b.length, deleted };
 }
