@@ -1,4 +1,4 @@
-import type * as arrow from 'apache-arrow';
+import * as arrow from 'apache-arrow';
 import { arrowToColumn } from '../data/arrow.ts';
 import {
   type Column,
@@ -8,6 +8,7 @@ import {
   gatherColumn,
   gatherRuns,
 } from '../data/columns.ts';
+import { type RawColumn, rawToColumn } from '../data/raw-columns.ts';
 import { deserializeBinaryRow } from '../format/binary-row.ts';
 import { BucketFunction } from '../format/bucket.ts';
 import {
@@ -17,7 +18,7 @@ import {
   readDeletionVector,
 } from '../format/deletion-vector.ts';
 import type { DataFileMeta } from '../format/manifest.ts';
-import { type RowGroupStats, readFooter, readParquetSelected } from '../format/parquet.ts';
+import { type DecodedBatch, type RowGroupStats, readFooter, readParquetBatches } from '../format/parquet.ts';
 import { type KeyProbe, probeParquet, probeSupport } from '../format/parquet-probe.ts';
 import { type FileIO, joinPath } from '../io/file-io.ts';
 import { mergeExtraFields, mergeFunction } from '../merge/merge-function.ts';
@@ -36,6 +37,11 @@ import { fileKeyProbe, type KeySet, keySetOf, probedToColumn, probedTypeOk } fro
 
 /** Local files above this size are read by column chunk too (projections skip most bytes). */
 const RANGED_READ_MIN_BYTES = 16 * 1024 * 1024;
+
+/** A decoded column (raw from a worker, or Arrow data) as a Column of Paimon type `type`. */
+function decodedToColumn(c: RawColumn | arrow.Data, type: DataType): Column {
+  return c instanceof arrow.Data ? arrowToColumn(c, type) : rawToColumn(c, type);
+}
 
 /** Rows of one split after merging: columns in the order of `fields`. */
 export interface ColumnBatch {
@@ -506,7 +512,7 @@ export class SplitReader {
       );
       if (probed) return probed;
     }
-    const selected = await readParquetSelected(
+    const selected = await readParquetBatches(
       {
         size: meta.fileSize,
         readRange: (o, l) => this.io.readRange(path, o, l),
@@ -523,28 +529,26 @@ export class SplitReader {
       );
     }
     const keptRows = selected.rowGroups.reduce((n, rg) => n + rg.rows, 0);
-    const table = selected.table;
-    if (table === undefined) return [];
-    if (table.numRows !== keptRows) {
-      throw new EddyError('CORRUPT_FILE', `${path}: decoded ${table.numRows} rows, the footer says ${keptRows}`, {
+    const batches = selected.batches;
+    if (batches === undefined) return [];
+    const decodedRows = batches.reduce((n, b) => n + b.rows, 0);
+    if (decodedRows !== keptRows) {
+      throw new EddyError('CORRUPT_FILE', `${path}: decoded ${decodedRows} rows, the footer says ${keptRows}`, {
         path,
       });
     }
-    const columnsOf = (batch: arrow.RecordBatch) => {
+    const columnsOf = (batch: DecodedBatch) => {
       const cols = new Map<string, Column>();
-      // Arrow's getChild scans the columns: index them once (a wide table would make it quadratic).
-      const childIndex = new Map(batch.schema.fields.map((x, i) => [x.name, i]));
       needFields.forEach((f, i) => {
         const m = mapping[i];
         if (!m) {
-          cols.set(f.name, nullColumn(f, batch.numRows));
+          cols.set(f.name, nullColumn(f, batch.rows));
           return;
         }
-        const at = childIndex.get(m.name);
-        const vec = at === undefined ? null : batch.getChildAt(at);
+        const vec = batch.column(m.name);
         if (!vec) throw new EddyError('CORRUPT_FILE', `${path}: column '${m.name}' is missing`, { path });
         if (sameType(m.type, f.type)) {
-          cols.set(f.name, arrowToColumn(vec, f.type));
+          cols.set(f.name, decodedToColumn(vec, f.type));
           return;
         }
         // An evolved column: read in the file's type, then widen as Paimon's CastExecutors do.
@@ -555,13 +559,13 @@ export class SplitReader {
             { path },
           );
         }
-        cols.set(f.name, castColumn(arrowToColumn(vec, m.type), m.type, f.type, `${path}: column '${m.name}'`));
+        cols.set(f.name, castColumn(decodedToColumn(vec, m.type), m.type, f.type, `${path}: column '${m.name}'`));
       });
       let seq: BigInt64Array | undefined;
       let kind: Int8Array | Uint8Array | undefined;
       if (pk) {
-        const s = withSeq ? batch.getChild('_SEQUENCE_NUMBER') : undefined;
-        const k = batch.getChild('_VALUE_KIND');
+        const s = withSeq ? batch.column('_SEQUENCE_NUMBER') : undefined;
+        const k = batch.column('_VALUE_KIND');
         if ((withSeq && !s) || !k)
           throw new EddyError(
             'CORRUPT_FILE',
@@ -570,8 +574,8 @@ export class SplitReader {
               path,
             },
           );
-        if (s) seq = arrowToColumn(s, { root: 'BIGINT', nullable: false }).data as BigInt64Array;
-        kind = arrowToColumn(k, { root: 'TINYINT', nullable: false }).data as Int8Array;
+        if (s) seq = decodedToColumn(s, { root: 'BIGINT', nullable: false }).data as BigInt64Array;
+        kind = decodedToColumn(k, { root: 'TINYINT', nullable: false }).data as Int8Array;
       }
       return { cols, seq, kind };
     };
@@ -582,11 +586,11 @@ export class SplitReader {
     // selections walk the parts in order.
     const parts: FileColumns[] = [];
     let base = 0;
-    for (const batch of table.batches) {
-      if (batch.numRows === 0) continue;
-      const dvPart = deleted?.subarray(base, base + batch.numRows);
-      parts.push({ ...columnsOf(batch), length: batch.numRows, deleted: dvPart });
-      base += batch.numRows;
+    for (const batch of batches) {
+      if (batch.rows === 0) continue;
+      const dvPart = deleted?.subarray(base, base + batch.rows);
+      parts.push({ ...columnsOf(batch), length: batch.rows, deleted: dvPart });
+      base += batch.rows;
     }
     return parts;
   }
