@@ -202,21 +202,19 @@ export class SplitReader {
       const merged = this.mergeWithEngine(w, needFields, false);
       return finish(projection, needFields, merged.columns, merged.length, filter);
     }
-    const selFile: number[] = [];
-    const selRow: number[] = [];
-    this.mergeByKey(w, selFile, selRow, false);
-    let m = selFile.length;
+    const sel = this.mergeByKey(w, false);
+    let m = sel.length;
     if (filter) {
       const columnOf = files.map((fc) => (name: string) => fc.cols.get(name)!);
       m = 0;
-      for (let i = 0; i < selFile.length; i++) {
-        if (!testRow(filter, columnOf[selFile[i]], selRow[i])) continue;
-        selFile[m] = selFile[i];
-        selRow[m++] = selRow[i];
+      for (let i = 0; i < sel.length; i++) {
+        if (!testRow(filter, columnOf[sel.file[i]], sel.row[i])) continue;
+        sel.file[m] = sel.file[i];
+        sel.row[m++] = sel.row[i];
       }
     }
-    const runs = Uint16Array.from(selFile.slice(0, m));
-    const rows = Uint32Array.from(selRow.slice(0, m));
+    const runs = sel.file.subarray(0, m);
+    const rows = sel.row.subarray(0, m);
     const columns = projection.map((f) =>
       gatherRuns(
         files.map((fc) => fc.cols.get(f.name)!),
@@ -353,11 +351,9 @@ export class SplitReader {
     const schema = this.schema;
     const files = w.files;
     if (schema.options.mergeEngine !== 'deduplicate') return this.mergeWithEngine(w, schema.fields, keepRetracts);
-    const selFile: number[] = [];
-    const selRow: number[] = [];
-    this.mergeByKey(w, selFile, selRow, keepRetracts);
-    const runs = Uint16Array.from(selFile);
-    const rows = Uint32Array.from(selRow);
+    const sel = this.mergeByKey(w, keepRetracts);
+    const runs = sel.file.subarray(0, sel.length);
+    const rows = sel.row.subarray(0, sel.length);
     const columns = schema.fields.map((f) =>
       gatherRuns(
         files.map((fc) => fc.cols.get(f.name)!),
@@ -398,17 +394,18 @@ export class SplitReader {
   }
 
   /** The deduplicate engine over a key window: the winning (file, row) of each key, in key order. */
-  private mergeByKey(w: KeyWindow, selFile: number[], selRow: number[], keepRetracts: boolean): void {
+  private mergeByKey(w: KeyWindow, keepRetracts: boolean): Selection {
     const { files, start: from, end: to } = w;
+    const sel = selectionFor(w);
     const keyNames = this.schema.trimmedPrimaryKeys;
     const seqNames = this.schema.options.sequenceFields;
     const descending = this.schema.options.sequenceFieldDescending;
     if (
       keyNames.length === 1 &&
       seqNames.length === 0 &&
-      mergeIntegerKeys(files, keyNames[0], selFile, selRow, keepRetracts, from, to)
+      mergeIntegerKeys(files, keyNames[0], sel, keepRetracts, from, to)
     ) {
-      return;
+      return sel;
     }
     const keyCols = files.map((fc) => keyNames.map((k) => fc.cols.get(k)!));
     const seqCols = files.map((fc) => seqNames.map((k) => fc.cols.get(k)!));
@@ -456,10 +453,11 @@ export class SplitReader {
         }
       }
       if (keepRetracts || !isRetract(files[winF].kind![winR])) {
-        selFile.push(winF);
-        selRow.push(winR);
+        sel.file[sel.length] = winF;
+        sel.row[sel.length++] = winR;
       }
     }
+    return sel;
   }
 
   /**
@@ -942,69 +940,120 @@ function emptyTyped(f: DataField, n: number): Column {
   }
 }
 
+/** The winning (file, row) of each key of a merge, in key order: the first `length` entries. */
+interface Selection {
+  readonly file: Uint16Array;
+  readonly row: Uint32Array;
+  length: number;
+}
+
+/** An empty selection with room for every row of a key window. */
+function selectionFor(w: KeyWindow): Selection {
+  let cap = 0;
+  for (let i = 0; i < w.files.length; i++) cap += w.end[i] - w.start[i];
+  return { file: new Uint16Array(cap), row: new Uint32Array(cap), length: 0 };
+}
+
+/** Whether this platform stores typed arrays little-endian (a 64-bit value's low word first). */
+const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
+
+/** A BigInt64Array as its 32-bit words: [2r] the low (unsigned) half of row r, [2r + 1] the high (signed). */
+function words(a: BigInt64Array): Int32Array {
+  return new Int32Array(a.buffer, a.byteOffset, a.length * 2);
+}
+
 /**
  * Merge-on-read for the common case of one integer key and no sequence.field: a k-way merge that
- * compares the key arrays directly. Returns false (doing nothing) when the key columns don't fit.
+ * compares the key arrays directly. 64-bit keys and sequence numbers are compared as (high, low)
+ * 32-bit word pairs — signed high, unsigned low, the order of the int64 — so the loop reads no
+ * BigInt (each read would allocate one). Returns false (doing nothing) when the key columns don't fit.
  */
 function mergeIntegerKeys(
   files: FileColumns[],
   keyName: string,
-  selFile: number[],
-  selRow: number[],
+  sel: Selection,
   keepRetracts: boolean,
   start: readonly number[],
   end: readonly number[],
 ): boolean {
-  const keys: (BigInt64Array | Int32Array | Int16Array | Int8Array)[] = [];
-  for (const fc of files) {
-    const c = fc.cols.get(keyName)!;
-    const d = c.data;
-    if (
-      c.validity !== null ||
-      !(d instanceof BigInt64Array || d instanceof Int32Array || d instanceof Int16Array || d instanceof Int8Array)
-    )
-      return false;
-    keys.push(d);
-  }
+  if (!LITTLE_ENDIAN) return false;
   const n = files.length;
+  let wide = false;
+  const narrow: (Int32Array | Int16Array | Int8Array)[] = [];
+  const wideKeys: Int32Array[] = [];
+  for (let f = 0; f < n; f++) {
+    const c = files[f].cols.get(keyName)!;
+    const d = c.data;
+    if (c.validity !== null) return false;
+    if (d instanceof BigInt64Array) {
+      wide = true;
+      wideKeys.push(words(d));
+    } else if (d instanceof Int32Array || d instanceof Int16Array || d instanceof Int8Array) narrow.push(d);
+    else return false;
+  }
+  if (wide && wideKeys.length !== n) return false; // mixed widths: not expected (one read type)
   const pos = Int32Array.from(start);
   const len = end;
-  const seqs = files.map((f) => f.seq!);
+  const seqs = files.map((f) => words(f.seq!));
   const kinds = files.map((f) => f.kind!);
+  const outFile = sel.file;
+  const outRow = sel.row;
+  let m = sel.length;
   for (;;) {
+    // The smallest key among the files' next rows, as (high, low); narrow keys use high alone.
     let minF = -1;
-    let minK: number | bigint = 0;
+    let minH = 0;
+    let minL = 0;
     for (let f = 0; f < n; f++) {
-      if (pos[f] >= len[f]) continue;
-      const k = keys[f][pos[f]];
-      if (minF < 0 || k < minK) {
+      const r = pos[f];
+      if (r >= len[f]) continue;
+      let h: number;
+      let l = 0;
+      if (wide) {
+        const k = wideKeys[f];
+        h = k[2 * r + 1];
+        l = k[2 * r] >>> 0;
+      } else h = narrow[f][r];
+      if (minF < 0 || h < minH || (h === minH && l < minL)) {
         minF = f;
-        minK = k;
+        minH = h;
+        minL = l;
       }
     }
-    if (minF < 0) return true;
+    if (minF < 0) break;
     let winF = -1;
     let winR = -1;
-    let winSeq = 0n;
+    let winH = 0;
+    let winL = 0;
     for (let f = 0; f < n; f++) {
-      const kf = keys[f];
       // Files hold a key once; tolerate duplicates from other writers by looping.
-      while (pos[f] < len[f] && kf[pos[f]] === minK) {
-        const r = pos[f]++;
-        const sq = seqs[f][r];
+      for (;;) {
+        const r = pos[f];
+        if (r >= len[f]) break;
+        if (wide) {
+          const k = wideKeys[f];
+          if (k[2 * r + 1] !== minH || k[2 * r] >>> 0 !== minL) break;
+        } else if (narrow[f][r] !== minH) break;
+        pos[f]++;
+        const s = seqs[f];
+        const sh = s[2 * r + 1];
+        const sl = s[2 * r] >>> 0;
         // The highest sequence number wins; on a tie the later file (files are in sequence order).
-        if (winF < 0 || sq >= winSeq) {
+        if (winF < 0 || sh > winH || (sh === winH && sl >= winL)) {
           winF = f;
           winR = r;
-          winSeq = sq;
+          winH = sh;
+          winL = sl;
         }
       }
     }
     if (keepRetracts || !isRetract(kinds[winF][winR])) {
-      selFile.push(winF);
-      selRow.push(winR);
+      outFile[m] = winF;
+      outRow[m++] = winR;
     }
   }
+  sel.length = m;
+  return true;
 }
 
 /** The first index in [lo, hi) where `inside` turns false (`inside` holds for a prefix). */
