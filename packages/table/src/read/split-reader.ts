@@ -999,33 +999,98 @@ function mergeIntegerKeys(
   const outFile = sel.file;
   const outRow = sel.row;
   let m = sel.length;
+  // Each file's next key as (high, low) words, cached; narrow keys use high alone (low 0).
+  const curH = new Float64Array(n);
+  const curL = new Float64Array(n);
+  const done = new Uint8Array(n);
+  const reload = (f: number) => {
+    const r = pos[f];
+    if (r >= len[f]) {
+      done[f] = 1;
+      return;
+    }
+    if (wide) {
+      curH[f] = wideKeys[f][2 * r + 1];
+      curL[f] = wideKeys[f][2 * r] >>> 0;
+    } else curH[f] = narrow[f][r];
+  };
+  for (let f = 0; f < n; f++) reload(f);
   for (;;) {
-    // The smallest key among the files' next rows, as (high, low); narrow keys use high alone.
+    // The smallest and second-smallest next keys among the files.
     let minF = -1;
     let minH = 0;
     let minL = 0;
+    let secF = -1;
+    let secH = 0;
+    let secL = 0;
     for (let f = 0; f < n; f++) {
-      const r = pos[f];
-      if (r >= len[f]) continue;
-      let h: number;
-      let l = 0;
-      if (wide) {
-        const k = wideKeys[f];
-        h = k[2 * r + 1];
-        l = k[2 * r] >>> 0;
-      } else h = narrow[f][r];
+      if (done[f] === 1) continue;
+      const h = curH[f];
+      const l = curL[f];
       if (minF < 0 || h < minH || (h === minH && l < minL)) {
+        secF = minF;
+        secH = minH;
+        secL = minL;
         minF = f;
         minH = h;
         minL = l;
+      } else if (secF < 0 || h < secH || (h === secH && l < secL)) {
+        secF = f;
+        secH = h;
+        secL = l;
       }
     }
     if (minF < 0) break;
+    if (secF < 0 || minH < secH || (minH === secH && minL < secL)) {
+      // Only file minF holds keys below the second-smallest next key (the others are sorted): its
+      // rows up to there are emitted without looking at the other files. A key it holds more than
+      // once (tolerated, from other writers) goes to its highest sequence number, the later row on a tie.
+      const f = minF;
+      const s = seqs[f];
+      const kf = kinds[f];
+      const e = len[f];
+      let r = pos[f];
+      while (r < e) {
+        let h: number;
+        let l = 0;
+        if (wide) {
+          h = wideKeys[f][2 * r + 1];
+          l = wideKeys[f][2 * r] >>> 0;
+        } else h = narrow[f][r];
+        if (secF >= 0 && (h > secH || (h === secH && l >= secL))) break;
+        let winR = r;
+        let winH = s[2 * r + 1];
+        let winL = s[2 * r] >>> 0;
+        r++;
+        for (; r < e; r++) {
+          if (wide) {
+            if (wideKeys[f][2 * r + 1] !== h || wideKeys[f][2 * r] >>> 0 !== l) break;
+          } else if (narrow[f][r] !== h) break;
+          const sh = s[2 * r + 1];
+          const sl = s[2 * r] >>> 0;
+          if (sh > winH || (sh === winH && sl >= winL)) {
+            winR = r;
+            winH = sh;
+            winL = sl;
+          }
+        }
+        if (keepRetracts || !isRetract(kf[winR])) {
+          outFile[m] = f;
+          outRow[m++] = winR;
+        }
+      }
+      pos[f] = r;
+      reload(f);
+      continue;
+    }
+    // The smallest key is in several files: every version of it competes.
     let winF = -1;
     let winR = -1;
     let winH = 0;
     let winL = 0;
     for (let f = 0; f < n; f++) {
+      if (done[f] === 1 || curH[f] !== minH || curL[f] !== minL) continue;
+      const s = seqs[f];
       // Files hold a key once; tolerate duplicates from other writers by looping.
       for (;;) {
         const r = pos[f];
@@ -1035,7 +1100,6 @@ function mergeIntegerKeys(
           if (k[2 * r + 1] !== minH || k[2 * r] >>> 0 !== minL) break;
         } else if (narrow[f][r] !== minH) break;
         pos[f]++;
-        const s = seqs[f];
         const sh = s[2 * r + 1];
         const sl = s[2 * r] >>> 0;
         // The highest sequence number wins; on a tie the later file (files are in sequence order).
@@ -1046,6 +1110,7 @@ function mergeIntegerKeys(
           winL = sl;
         }
       }
+      reload(f);
     }
     if (keepRetracts || !isRetract(kinds[winF][winR])) {
       outFile[m] = winF;
