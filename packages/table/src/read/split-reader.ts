@@ -812,17 +812,22 @@ function selectRows(
   filter: BoundPredicate | undefined,
 ): ColumnBatch {
   const columnOf = (name: string) => fc.cols.get(name)!;
-  let idx = new Uint32Array(fc.length);
-  let m = 0;
   const kind = fc.kind;
   const del = fc.deleted;
-  for (let r = 0; r < fc.length; r++) {
-    if (kind !== undefined && isRetract(kind[r])) continue;
-    if (del !== undefined && del[r] !== 0) continue;
-    if (filter && !testRow(filter, columnOf, r)) continue;
-    idx[m++] = r;
-  }
-  if (m === fc.length) return { fields: projection, columns: projection.map((f) => columnOf(f.name)), length: m };
+  const n = fc.length;
+  const keep = (r: number) =>
+    !(kind !== undefined && isRetract(kind[r])) &&
+    !(del !== undefined && del[r] !== 0) &&
+    !(filter && !testRow(filter, columnOf, r));
+  // The rows up to the first dropped one need no index: a file whose rows all stay (the common
+  // case) is returned as decoded, without allocating one.
+  let first = 0;
+  while (first < n && keep(first)) first++;
+  if (first === n) return { fields: projection, columns: projection.map((f) => columnOf(f.name)), length: n };
+  let idx = new Uint32Array(n);
+  for (let r = 0; r < first; r++) idx[r] = r;
+  let m = first;
+  for (let r = first + 1; r < n; r++) if (keep(r)) idx[m++] = r;
   idx = idx.subarray(0, m);
   return { fields: projection, columns: projection.map((f) => gatherColumn(columnOf(f.name), idx)), length: m };
 }
