@@ -203,7 +203,7 @@ export async function scanSuite(ctx: Ctx): Promise<Workload> {
   }
   await dvScan(ctx, w, oneRunArrow, oneRunOwnMs);
   w.notes.push(
-    "Eddy's in-process figures are taken in the benchmark's own process, which holds the generated rows (about 2M JS objects, 0.6 GB of heap): " +
+    "Eddy's in-process figures are taken in the benchmark's own process, which holds the generated rows (about 2M JS objects, hundreds of MB of heap): " +
       'the Arrow buffers a scan brings to the main thread count as external memory, and each 64 MB of it starts a full V8 marking of that heap. ' +
       '"Eddy warm in a process of its own" is the same scanArrow() in a fresh node (bin/child.js): cold once, then best of the warm runs, as Paimon Java\'s warm figure is taken in its own JVM.',
   );
