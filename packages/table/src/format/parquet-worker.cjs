@@ -32,9 +32,115 @@ async function decode(job) {
   try {
     file = await wasm.ParquetFile.fromFile(blobOf(job.bytes));
     const table = await file.read({ columns: job.columns, rowGroups: job.rowGroups, batchSize: 1 << 20 });
+    if (job.raw) {
+      const raw = exportColumns(table);
+      if (raw) {
+        table.free();
+        return raw;
+      }
+    }
     return table.intoIPCStream();
   } finally {
     file?.free();
+  }
+}
+
+// Columns straight out of WebAssembly memory through the Arrow C data interface: each buffer is
+// copied once into an ArrayBuffer of its own, which the reply moves (no copy) to the parent. This
+// skips the IPC stream (an encode here, a parse there) and does the per-row unpacking (validity
+// and boolean bits into bytes) on this thread rather than the parent's. Only flat columns of the
+// formats below; anything else (dictionaries, nanoseconds, decimal256...) returns undefined and goes
+// through IPC, where the parent's Arrow conversion handles it as before.
+const FIXED_WIDTH = { c: 1, s: 2, i: 4, l: 8, f: 4, g: 8, tdD: 4 };
+
+function rawWidth(format) {
+  if (format in FIXED_WIDTH) return FIXED_WIDTH[format];
+  if (/^ts[smu]:/.test(format)) return 8;
+  if (/^d:\d+,\d+$/.test(format)) return 16; // decimal128
+  return 0;
+}
+
+function cString(bytes, ptr) {
+  let end = ptr;
+  while (bytes[end] !== 0) end++;
+  return Buffer.from(bytes.buffer, bytes.byteOffset + ptr, end - ptr).toString('utf8');
+}
+
+/** Bits [offset, offset + n) of an Arrow bitmap as one byte per row (0 or 1). */
+function unpackBits(bytes, ptr, offset, n) {
+  const out = new Uint8Array(n);
+  for (let i = 0; i < n; i++) {
+    const j = offset + i;
+    out[i] = (bytes[ptr + (j >> 3)] >> (j & 7)) & 1;
+  }
+  return out;
+}
+
+function exportColumns(table) {
+  const ffi = table.toFFI();
+  try {
+    const buffer = wasm.wasmMemory().buffer;
+    const view = new DataView(buffer);
+    const bytes = new Uint8Array(buffer);
+    const u32 = (a) => view.getUint32(a, true);
+    const i64 = (a) => Number(view.getBigInt64(a, true));
+    // ArrowSchema (wasm32): format@0 name@4 metadata@8 flags@16 n_children@24 children@32 dictionary@36.
+    const schema = ffi.schemaAddr();
+    if (cString(bytes, u32(schema)) !== '+s') return undefined;
+    const fields = [];
+    const nFields = i64(schema + 24);
+    for (let i = 0; i < nFields; i++) {
+      const f = u32(u32(schema + 32) + 4 * i);
+      const format = cString(bytes, u32(f));
+      if (u32(f + 36) !== 0) return undefined;
+      if (format !== 'b' && format !== 'u' && format !== 'z' && rawWidth(format) === 0) return undefined;
+      fields.push({ name: cString(bytes, u32(f + 4)), format });
+    }
+    const batches = [];
+    const transfer = [];
+    // ArrowArray (wasm32): length@0 null_count@8 offset@16 n_buffers@24 n_children@32 buffers@40 children@44 dictionary@48.
+    for (const batch of ffi.arrayAddrs()) {
+      const rows = i64(batch);
+      if (i64(batch + 16) !== 0 || i64(batch + 8) > 0 || i64(batch + 32) !== fields.length) return undefined;
+      const columns = [];
+      for (let i = 0; i < fields.length; i++) {
+        const { name, format } = fields[i];
+        const a = u32(u32(batch + 44) + 4 * i);
+        const length = i64(a);
+        const offset = i64(a + 16);
+        const buffers = u32(a + 40);
+        if (length !== rows || i64(a + 32) !== 0 || u32(a + 48) !== 0) return undefined;
+        let validity = null;
+        const validityPtr = u32(buffers);
+        if (validityPtr !== 0 && i64(a + 8) !== 0) {
+          validity = unpackBits(bytes, validityPtr, offset, length);
+          let nulls = 0;
+          for (let r = 0; r < length; r++) nulls += 1 - validity[r];
+          if (nulls === 0) validity = null;
+          else transfer.push(validity.buffer);
+        }
+        let data;
+        let offsets;
+        if (format === 'b') data = unpackBits(bytes, u32(buffers + 4), offset, length);
+        else if (format === 'u' || format === 'z') {
+          const o = u32(buffers + 4) + offset * 4;
+          offsets = new Int32Array(buffer.slice(o, o + (length + 1) * 4));
+          const first = offsets[0];
+          data = bytes.slice(u32(buffers + 8) + first, u32(buffers + 8) + offsets[length]);
+          if (first !== 0) for (let r = 0; r <= length; r++) offsets[r] -= first;
+          transfer.push(offsets.buffer);
+        } else {
+          const w = rawWidth(format);
+          data = bytes.slice(u32(buffers + 4) + offset * w, u32(buffers + 4) + (offset + length) * w);
+        }
+        transfer.push(data.buffer);
+        columns.push({ name, format, length, validity, data, offsets });
+      }
+      batches.push({ rows, columns });
+    }
+    return { raw: { batches }, transfer };
+  } finally {
+    ffi.free();
   }
 }
 
@@ -122,9 +228,10 @@ parentPort.on('message', async (job) => {
     return;
   }
   try {
-    const bytes =
+    const out =
       job.op === 'encode' ? encode(job) : job.op === 'encode-stream' ? await encodeStream(job) : await decode(job);
-    parentPort.postMessage({ id: job.id, bytes }, [bytes.buffer]);
+    if (out instanceof Uint8Array) parentPort.postMessage({ id: job.id, bytes: out }, [out.buffer]);
+    else parentPort.postMessage({ id: job.id, raw: out.raw }, out.transfer);
   } catch (e) {
     parentPort.postMessage({ id: job.id, error: e instanceof Error ? e.message : String(e) });
   }

@@ -1,5 +1,6 @@
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
+import type { RawColumns } from '../data/raw-columns.ts';
 import { EddyError } from '../types/errors.ts';
 
 /**
@@ -21,6 +22,11 @@ export type ParquetJob =
       readonly columns: string[] | undefined;
       /** Only these row groups (all when absent). */
       readonly rowGroups?: number[] | undefined;
+      /**
+       * Columns as raw buffers moved to this thread (RawColumns) where their formats allow it,
+       * else (and without `raw`) an Arrow IPC stream.
+       */
+      readonly raw?: boolean;
     }
   | { readonly op: 'encode'; readonly bytes: Uint8Array; readonly options: EncodeOptions }
   | {
@@ -54,7 +60,7 @@ interface Queued {
   readonly path: string;
   /** The caller gave up `job.bytes`: moved to the worker without a copy. */
   readonly transfer: boolean;
-  readonly resolve: (bytes: Uint8Array) => void;
+  readonly resolve: (out: Uint8Array | RawColumns) => void;
   readonly reject: (e: Error) => void;
   /** An error of an `encode-stream` job's `next`: the job fails with it. */
   producerError?: Error;
@@ -63,6 +69,7 @@ interface Queued {
 interface Reply {
   id: number;
   bytes?: Uint8Array;
+  raw?: RawColumns;
   error?: string;
   /** The worker asks for the next slice of an `encode-stream` job. */
   pull?: boolean;
@@ -94,7 +101,8 @@ class Slot {
       }
       this.current = undefined;
       this.worker.unref();
-      if (r.bytes) q.resolve(r.bytes);
+      if (r.raw) q.resolve(r.raw);
+      else if (r.bytes) q.resolve(r.bytes);
       else q.reject(failure(q, r.error ?? 'unknown error'));
       this.pool.next(this);
     });
@@ -190,6 +198,22 @@ export class ParquetWorkerPool {
 
   /** Runs a job on the next free worker; resolves to the worker's bytes (IPC stream or file). */
   run(job: ParquetJob, path: string, transfer = false): Promise<Uint8Array> {
+    return this.submit(job, path, transfer).then((out) => {
+      if (out instanceof Uint8Array) return out;
+      throw new Error(`${path}: a worker answered a job without \`raw\` with raw columns`);
+    });
+  }
+
+  /** A decode job with `raw`: the raw columns, or the IPC stream when the worker could not give them. */
+  decodeRaw(
+    job: Extract<ParquetJob, { op: 'decode' }>,
+    path: string,
+    transfer = false,
+  ): Promise<Uint8Array | RawColumns> {
+    return this.submit({ ...job, raw: true }, path, transfer);
+  }
+
+  private submit(job: ParquetJob, path: string, transfer: boolean): Promise<Uint8Array | RawColumns> {
     return new Promise((resolve, reject) => {
       const q: Queued = { id: this.nextId++, job, path, transfer, resolve, reject };
       const free = this.freeSlot();

@@ -7,6 +7,7 @@ import {
   type SchemaElement,
 } from 'hyparquet';
 import type { Column, VarBytes } from '../data/columns.ts';
+import type { RawBatch, RawColumn } from '../data/raw-columns.ts';
 import { readCache, readCacheKey } from '../io/read-cache.ts';
 import type { DataField } from '../types/data-types.ts';
 import { EddyError } from '../types/errors.ts';
@@ -159,6 +160,60 @@ export async function readParquetSelected(
   path: string,
   options: ParquetSelectOptions = {},
 ): Promise<ParquetSelection> {
+  const s = await selectRowGroups(source, path, options, decodeRowGroups);
+  return { table: s.decoded, totalRows: s.totalRows, rowGroups: s.rowGroups, skippedRowGroups: s.skippedRowGroups };
+}
+
+/** One decoded batch of a selection: its rows, and its columns by file column name. */
+export interface DecodedBatch {
+  readonly rows: number;
+  /** A column of the batch: raw buffers from the worker, or Arrow data (IPC) for formats it does not hand over raw. */
+  column(name: string): RawColumn | arrow.Data | undefined;
+}
+
+/** The row groups a read kept, decoded as batches (see readParquetBatches). */
+export interface ParquetBatchSelection extends Omit<ParquetSelection, 'table'> {
+  /** Undefined when no row group was kept (nothing was decoded). */
+  readonly batches: readonly DecodedBatch[] | undefined;
+}
+
+/**
+ * readParquetSelected for a scan: the decoded columns cross from the workers as buffers moved to
+ * this thread (no IPC stream to encode there and parse here), in file order.
+ */
+export async function readParquetBatches(
+  source: ParquetSource,
+  path: string,
+  options: ParquetSelectOptions = {},
+): Promise<ParquetBatchSelection> {
+  const s = await selectRowGroups(source, path, options, decodeRowGroupBatches);
+  return {
+    batches: s.decoded,
+    totalRows: s.totalRows,
+    rowGroups: s.rowGroups,
+    skippedRowGroups: s.skippedRowGroups,
+  };
+}
+
+type RowGroupDecoder<T> = (
+  bytes: Uint8Array,
+  path: string,
+  columns: readonly string[] | undefined,
+  kept: readonly RowGroupStats[],
+  rowGroups: readonly number[] | undefined,
+) => Promise<T>;
+
+async function selectRowGroups<T>(
+  source: ParquetSource,
+  path: string,
+  options: ParquetSelectOptions,
+  decodeRowGroups: RowGroupDecoder<T>,
+): Promise<{
+  decoded: T | undefined;
+  totalRows: number;
+  rowGroups: readonly RowGroupStats[];
+  skippedRowGroups: number;
+}> {
   const size = source.size;
   if (!Number.isSafeInteger(size) || size < 12)
     throw new EddyError(
@@ -184,8 +239,8 @@ export async function readParquetSelected(
   const all = footer.rowGroups;
   const kept = options.rowGroupFilter ? all.filter(options.rowGroupFilter) : all;
   const totalRows = all.reduce((n, rg) => n + rg.rows, 0);
-  const selection = (table: arrow.Table | undefined): ParquetSelection => ({
-    table,
+  const selection = (decoded: T | undefined) => ({
+    decoded,
     totalRows,
     rowGroups: kept,
     skippedRowGroups: all.length - kept.length,
@@ -442,10 +497,66 @@ async function decodeRowGroups(
   kept: readonly RowGroupStats[],
   rowGroups: readonly number[] | undefined,
 ): Promise<arrow.Table> {
+  const tables = await decodeInParts(bytes, kept, rowGroups, (b, groups, transfer) =>
+    decodeParquet(b, path, columns, groups, transfer),
+  );
+  return tables.length === 1 ? tables[0] : new arrow.Table(tables.flatMap((t) => t.batches));
+}
+
+/** decodeRowGroups, as batches whose columns the workers hand over raw where they can. */
+async function decodeRowGroupBatches(
+  bytes: Uint8Array,
+  path: string,
+  columns: readonly string[] | undefined,
+  kept: readonly RowGroupStats[],
+  rowGroups: readonly number[] | undefined,
+): Promise<DecodedBatch[]> {
+  const parts = await decodeInParts(bytes, kept, rowGroups, async (b, groups, transfer) => {
+    const job = {
+      op: 'decode' as const,
+      bytes: b,
+      columns: columns ? [...columns] : undefined,
+      rowGroups: groups ? [...groups] : undefined,
+    };
+    const out = await parquetWorkers().decodeRaw(job, path, transfer);
+    if (!(out instanceof Uint8Array)) return out.batches.map(rawBatch);
+    return arrow.tableFromIPC(out).batches.map(arrowBatch);
+  });
+  return parts.flat();
+}
+
+function rawBatch(b: RawBatch): DecodedBatch {
+  const byName = new Map(b.columns.map((c) => [c.name, c]));
+  return { rows: b.rows, column: (name) => byName.get(name) };
+}
+
+function arrowBatch(b: arrow.RecordBatch): DecodedBatch {
+  // Arrow's getChild scans the columns: index them once (a wide table would make it quadratic).
+  const byName = new Map(b.schema.fields.map((f, i) => [f.name, i]));
+  return {
+    rows: b.numRows,
+    column: (name) => {
+      const i = byName.get(name);
+      return i === undefined ? undefined : b.getChildAt(i)?.data[0];
+    },
+  };
+}
+
+/**
+ * Decodes the kept row groups as one job, or, when there are several and enough rows, as
+ * contiguous runs of row groups on several workers at once (see decodeRowGroups); the parts'
+ * results in file order.
+ */
+async function decodeInParts<T>(
+  bytes: Uint8Array,
+  kept: readonly RowGroupStats[],
+  rowGroups: readonly number[] | undefined,
+  decode: (bytes: Uint8Array, rowGroups: readonly number[] | undefined, transfer: boolean) => Promise<T>,
+): Promise<T[]> {
   const workers = parquetWorkers().size;
   const rows = kept.reduce((n, rg) => n + rg.rows, 0);
   if (kept.length < 2 || (rows <= DECODE_JOB_MAX_ROWS && (workers < 2 || rows < PARALLEL_DECODE_MIN_ROWS)))
-    return decodeParquet(bytes, path, columns, rowGroups, true);
+    return [await decode(bytes, rowGroups, true)];
   let shared = bytes;
   if (!(bytes.buffer instanceof SharedArrayBuffer)) {
     shared = new Uint8Array(new SharedArrayBuffer(bytes.byteLength));
@@ -468,8 +579,7 @@ async function decodeRowGroups(
     acc += rg.rows;
     partRows += rg.rows;
   }
-  const tables = await Promise.all(parts.map((p) => decodeParquet(shared, path, columns, p, false)));
-  return new arrow.Table(tables.flatMap((t) => t.batches));
+  return Promise.all(parts.map((p) => decode(shared, p, false)));
 }
 
 async function decodeParquet(

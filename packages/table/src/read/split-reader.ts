@@ -1,4 +1,4 @@
-import type * as arrow from 'apache-arrow';
+import * as arrow from 'apache-arrow';
 import { arrowToColumn } from '../data/arrow.ts';
 import {
   type Column,
@@ -8,11 +8,17 @@ import {
   gatherColumn,
   gatherRuns,
 } from '../data/columns.ts';
+import { type RawColumn, rawToColumn } from '../data/raw-columns.ts';
 import { deserializeBinaryRow } from '../format/binary-row.ts';
 import { BucketFunction } from '../format/bucket.ts';
-import { type DeletionVector, deletionVectorReadLength, readDeletionVector } from '../format/deletion-vector.ts';
+import {
+  type DeletionVector,
+  deletionVectorPositions,
+  deletionVectorReadLength,
+  readDeletionVector,
+} from '../format/deletion-vector.ts';
 import type { DataFileMeta } from '../format/manifest.ts';
-import { type RowGroupStats, readFooter, readParquetSelected } from '../format/parquet.ts';
+import { type DecodedBatch, type RowGroupStats, readFooter, readParquetBatches } from '../format/parquet.ts';
 import { type KeyProbe, probeParquet, probeSupport } from '../format/parquet-probe.ts';
 import { type FileIO, joinPath } from '../io/file-io.ts';
 import { mergeExtraFields, mergeFunction } from '../merge/merge-function.ts';
@@ -31,6 +37,11 @@ import { fileKeyProbe, type KeySet, keySetOf, probedToColumn, probedTypeOk } fro
 
 /** Local files above this size are read by column chunk too (projections skip most bytes). */
 const RANGED_READ_MIN_BYTES = 16 * 1024 * 1024;
+
+/** A decoded column (raw from a worker, or Arrow data) as a Column of Paimon type `type`. */
+function decodedToColumn(c: RawColumn | arrow.Data, type: DataType): Column {
+  return c instanceof arrow.Data ? arrowToColumn(c, type) : rawToColumn(c, type);
+}
 
 /** Rows of one split after merging: columns in the order of `fields`. */
 export interface ColumnBatch {
@@ -59,8 +70,11 @@ interface FileColumns {
   readonly seq: BigInt64Array | undefined;
   readonly kind: Int8Array | Uint8Array | undefined;
   readonly length: number;
-  /** Rows (of those read) a deletion vector removes. */
-  readonly deleted: Pick<DeletionVector, 'has'> | undefined;
+  /**
+   * Rows (of those read) a deletion vector removes: 1 at a deleted row. A selection vector built
+   * once per file from the vector's positions, so filtering rows is a typed-array walk.
+   */
+  readonly deleted: Uint8Array | undefined;
 }
 
 /** Row groups a read may skip: those whose statistics rule out every row of `filter`. */
@@ -131,7 +145,7 @@ export class SplitReader {
         ? { filter, valueStatsSafe: true, keys: keysOfBucket(keySetOf(filter, schema), filter, schema, split) }
         : undefined;
       const load = (i: number) => {
-        const p = this.readFile(dir, files[i], needFields, pk, split, prune);
+        const p = this.readFile(dir, files[i], needFields, pk, false, split, prune);
         p.catch(() => undefined); // awaited below unless the consumer stops first
         return p;
       };
@@ -188,21 +202,19 @@ export class SplitReader {
       const merged = this.mergeWithEngine(w, needFields, false);
       return finish(projection, needFields, merged.columns, merged.length, filter);
     }
-    const selFile: number[] = [];
-    const selRow: number[] = [];
-    this.mergeByKey(w, selFile, selRow, false);
-    let m = selFile.length;
+    const sel = this.mergeByKey(w, false);
+    let m = sel.length;
     if (filter) {
       const columnOf = files.map((fc) => (name: string) => fc.cols.get(name)!);
       m = 0;
-      for (let i = 0; i < selFile.length; i++) {
-        if (!testRow(filter, columnOf[selFile[i]], selRow[i])) continue;
-        selFile[m] = selFile[i];
-        selRow[m++] = selRow[i];
+      for (let i = 0; i < sel.length; i++) {
+        if (!testRow(filter, columnOf[sel.file[i]], sel.row[i])) continue;
+        sel.file[m] = sel.file[i];
+        sel.row[m++] = sel.row[i];
       }
     }
-    const runs = Uint16Array.from(selFile.slice(0, m));
-    const rows = Uint32Array.from(selRow.slice(0, m));
+    const runs = sel.file.subarray(0, m);
+    const rows = sel.row.subarray(0, m);
     const columns = projection.map((f) =>
       gatherRuns(
         files.map((fc) => fc.cols.get(f.name)!),
@@ -223,7 +235,9 @@ export class SplitReader {
   ): Promise<{ batch: ColumnBatch; kind: Int8Array }> {
     const pk = this.schema.isPrimaryKeyTable;
     const dir = this.bucketPath(split);
-    const files = (await Promise.all(split.files.map((f) => this.readFile(dir, f, [...projection], pk, split)))).flat();
+    const files = (
+      await Promise.all(split.files.map((f) => this.readFile(dir, f, [...projection], pk, false, split)))
+    ).flat();
     const length = files.reduce((n, f) => n + f.length, 0);
     const kind = new Int8Array(length);
     let o = 0;
@@ -261,12 +275,13 @@ export class SplitReader {
     file: DataFileMeta,
   ): AsyncGenerator<{ keys: Column[]; positions: Uint32Array }> {
     const keyFields = this.schema.trimmedPrimaryKeys.map((k) => this.schema.field(k));
-    const parts = await this.readFile(this.bucketPath(split), file, keyFields, true, split);
+    const parts = await this.readFile(this.bucketPath(split), file, keyFields, true, false, split);
     let base = 0;
     for (const fc of parts) {
       const idx = new Uint32Array(fc.length);
       let m = 0;
-      for (let r = 0; r < fc.length; r++) if (!fc.deleted?.has(r)) idx[m++] = r;
+      const del = fc.deleted;
+      for (let r = 0; r < fc.length; r++) if (del === undefined || del[r] === 0) idx[m++] = r;
       const keep = idx.subarray(0, m);
       const positions = new Uint32Array(m);
       for (let i = 0; i < m; i++) positions[i] = base + keep[i];
@@ -308,7 +323,7 @@ export class SplitReader {
       (run) =>
         new RunCursor(
           run,
-          async (f) => withoutDeletedRows(await this.readFile(dir, f, [...fields], true, split, prune)),
+          async (f) => withoutDeletedRows(await this.readFile(dir, f, [...fields], true, true, split, prune)),
           cmp,
           dir,
         ),
@@ -336,11 +351,9 @@ export class SplitReader {
     const schema = this.schema;
     const files = w.files;
     if (schema.options.mergeEngine !== 'deduplicate') return this.mergeWithEngine(w, schema.fields, keepRetracts);
-    const selFile: number[] = [];
-    const selRow: number[] = [];
-    this.mergeByKey(w, selFile, selRow, keepRetracts);
-    const runs = Uint16Array.from(selFile);
-    const rows = Uint32Array.from(selRow);
+    const sel = this.mergeByKey(w, keepRetracts);
+    const runs = sel.file.subarray(0, sel.length);
+    const rows = sel.row.subarray(0, sel.length);
     const columns = schema.fields.map((f) =>
       gatherRuns(
         files.map((fc) => fc.cols.get(f.name)!),
@@ -381,17 +394,18 @@ export class SplitReader {
   }
 
   /** The deduplicate engine over a key window: the winning (file, row) of each key, in key order. */
-  private mergeByKey(w: KeyWindow, selFile: number[], selRow: number[], keepRetracts: boolean): void {
+  private mergeByKey(w: KeyWindow, keepRetracts: boolean): Selection {
     const { files, start: from, end: to } = w;
+    const sel = selectionFor(w);
     const keyNames = this.schema.trimmedPrimaryKeys;
     const seqNames = this.schema.options.sequenceFields;
     const descending = this.schema.options.sequenceFieldDescending;
     if (
       keyNames.length === 1 &&
       seqNames.length === 0 &&
-      mergeIntegerKeys(files, keyNames[0], selFile, selRow, keepRetracts, from, to)
+      mergeIntegerKeys(files, keyNames[0], sel, keepRetracts, from, to)
     ) {
-      return;
+      return sel;
     }
     const keyCols = files.map((fc) => keyNames.map((k) => fc.cols.get(k)!));
     const seqCols = files.map((fc) => seqNames.map((k) => fc.cols.get(k)!));
@@ -439,21 +453,25 @@ export class SplitReader {
         }
       }
       if (keepRetracts || !isRetract(files[winF].kind![winR])) {
-        selFile.push(winF);
-        selRow.push(winR);
+        sel.file[sel.length] = winF;
+        sel.row[sel.length++] = winR;
       }
     }
+    return sel;
   }
 
   /**
-   * One data file's `needFields` (plus the system columns of a primary-key file). With `prune`,
-   * only the row groups whose statistics may hold a row of the filter are read.
+   * One data file's `needFields` (plus the system columns of a primary-key file: `_VALUE_KIND`, and
+   * `_SEQUENCE_NUMBER` when `withSeq` — only a merge compares sequence numbers, and decoding them
+   * costs a tenth of a file's decode). With `prune`, only the row groups whose statistics may hold
+   * a row of the filter are read.
    */
   private async readFile(
     dir: string,
     meta: DataFileMeta,
     needFields: DataField[],
     pk: boolean,
+    withSeq: boolean,
     split: DataSplit,
     prune?: RowGroupPruning,
   ): Promise<FileColumns[]> {
@@ -469,15 +487,16 @@ export class SplitReader {
     // Columns are found by field id in the file's schema, then read by that schema's name (Paimon's rule).
     const mapping = needFields.map((f) => fileSchema.fieldById(f.id));
     const names = mapping.filter((m) => m !== undefined).map((m) => m!.name);
-    if (pk) names.push('_SEQUENCE_NUMBER', '_VALUE_KIND');
+    if (pk) {
+      if (withSeq) names.push('_SEQUENCE_NUMBER');
+      names.push('_VALUE_KIND');
+    }
     const ranged =
       (this.io.preferRangedReads === true && meta.fileSize > 64 * 1024) || meta.fileSize > RANGED_READ_MIN_BYTES;
     const rowGroupFilter = prune
       ? rowGroupPruner(prune.filter, this.schema, fileSchema, prune.valueStatsSafe)
       : undefined;
     if (pk && prune?.keys && rowGroupFilter) {
-      // Without a merge (valueStatsSafe) no sequence number is compared.
-      const withSeq = !prune.valueStatsSafe;
       const probed = await this.probeFile(
         path,
         meta,
@@ -491,7 +510,7 @@ export class SplitReader {
       );
       if (probed) return probed;
     }
-    const selected = await readParquetSelected(
+    const selected = await readParquetBatches(
       {
         size: meta.fileSize,
         readRange: (o, l) => this.io.readRange(path, o, l),
@@ -508,28 +527,26 @@ export class SplitReader {
       );
     }
     const keptRows = selected.rowGroups.reduce((n, rg) => n + rg.rows, 0);
-    const table = selected.table;
-    if (table === undefined) return [];
-    if (table.numRows !== keptRows) {
-      throw new EddyError('CORRUPT_FILE', `${path}: decoded ${table.numRows} rows, the footer says ${keptRows}`, {
+    const batches = selected.batches;
+    if (batches === undefined) return [];
+    const decodedRows = batches.reduce((n, b) => n + b.rows, 0);
+    if (decodedRows !== keptRows) {
+      throw new EddyError('CORRUPT_FILE', `${path}: decoded ${decodedRows} rows, the footer says ${keptRows}`, {
         path,
       });
     }
-    const columnsOf = (batch: arrow.RecordBatch) => {
+    const columnsOf = (batch: DecodedBatch) => {
       const cols = new Map<string, Column>();
-      // Arrow's getChild scans the columns: index them once (a wide table would make it quadratic).
-      const childIndex = new Map(batch.schema.fields.map((x, i) => [x.name, i]));
       needFields.forEach((f, i) => {
         const m = mapping[i];
         if (!m) {
-          cols.set(f.name, nullColumn(f, batch.numRows));
+          cols.set(f.name, nullColumn(f, batch.rows));
           return;
         }
-        const at = childIndex.get(m.name);
-        const vec = at === undefined ? null : batch.getChildAt(at);
+        const vec = batch.column(m.name);
         if (!vec) throw new EddyError('CORRUPT_FILE', `${path}: column '${m.name}' is missing`, { path });
         if (sameType(m.type, f.type)) {
-          cols.set(f.name, arrowToColumn(vec, f.type));
+          cols.set(f.name, decodedToColumn(vec, f.type));
           return;
         }
         // An evolved column: read in the file's type, then widen as Paimon's CastExecutors do.
@@ -540,14 +557,14 @@ export class SplitReader {
             { path },
           );
         }
-        cols.set(f.name, castColumn(arrowToColumn(vec, m.type), m.type, f.type, `${path}: column '${m.name}'`));
+        cols.set(f.name, castColumn(decodedToColumn(vec, m.type), m.type, f.type, `${path}: column '${m.name}'`));
       });
       let seq: BigInt64Array | undefined;
       let kind: Int8Array | Uint8Array | undefined;
       if (pk) {
-        const s = batch.getChild('_SEQUENCE_NUMBER');
-        const k = batch.getChild('_VALUE_KIND');
-        if (!s || !k)
+        const s = withSeq ? batch.column('_SEQUENCE_NUMBER') : undefined;
+        const k = batch.column('_VALUE_KIND');
+        if ((withSeq && !s) || !k)
           throw new EddyError(
             'CORRUPT_FILE',
             `${path}: a primary-key data file needs _SEQUENCE_NUMBER and _VALUE_KIND`,
@@ -555,26 +572,23 @@ export class SplitReader {
               path,
             },
           );
-        seq = arrowToColumn(s, { root: 'BIGINT', nullable: false }).data as BigInt64Array;
-        kind = arrowToColumn(k, { root: 'TINYINT', nullable: false }).data as Int8Array;
+        if (s) seq = decodedToColumn(s, { root: 'BIGINT', nullable: false }).data as BigInt64Array;
+        kind = decodedToColumn(k, { root: 'TINYINT', nullable: false }).data as Int8Array;
       }
       return { cols, seq, kind };
     };
-    let deleted: Pick<DeletionVector, 'has'> | undefined;
     const whole = await this.deletionVector(split, meta);
     // Positions are rows of the whole file; pruned row groups shift the rows read.
-    if (whole) deleted = selected.skippedRowGroups === 0 ? whole : shiftedPositions(whole, selected.rowGroups);
+    const deleted = whole && deletionMask(deletionVectorPositions(whole), selected.rowGroups);
     // One part per decoded batch (a row group, or less): no copy to join them; merges and
     // selections walk the parts in order.
     const parts: FileColumns[] = [];
     let base = 0;
-    for (const batch of table.batches) {
-      if (batch.numRows === 0) continue;
-      const from = base;
-      const dvPart: Pick<DeletionVector, 'has'> | undefined =
-        deleted && (from === 0 ? deleted : { has: (r: number) => deleted.has(from + r) });
-      parts.push({ ...columnsOf(batch), length: batch.numRows, deleted: dvPart });
-      base += batch.numRows;
+    for (const batch of batches) {
+      if (batch.rows === 0) continue;
+      const dvPart = deleted?.subarray(base, base + batch.rows);
+      parts.push({ ...columnsOf(batch), length: batch.rows, deleted: dvPart });
+      base += batch.rows;
     }
     return parts;
   }
@@ -705,7 +719,11 @@ export class SplitReader {
     if (seq?.validity || kind.validity)
       throw new EddyError('CORRUPT_FILE', `${path}: null _SEQUENCE_NUMBER or _VALUE_KIND`, { path });
     const dv = await this.deletionVector(split, meta);
-    const deleted = dv && { has: (r: number) => dv.has(positions[r]) };
+    let deleted: Uint8Array | undefined;
+    if (dv) {
+      deleted = new Uint8Array(n);
+      for (let r = 0; r < n; r++) if (dv.has(positions[r])) deleted[r] = 1;
+    }
     return [{ cols, seq: seq?.data as BigInt64Array | undefined, kind: kind.data as Int8Array, length: n, deleted }];
   }
 }
@@ -794,15 +812,22 @@ function selectRows(
   filter: BoundPredicate | undefined,
 ): ColumnBatch {
   const columnOf = (name: string) => fc.cols.get(name)!;
-  let idx = new Uint32Array(fc.length);
-  let m = 0;
-  for (let r = 0; r < fc.length; r++) {
-    if (fc.kind !== undefined && isRetract(fc.kind[r])) continue;
-    if (fc.deleted?.has(r)) continue;
-    if (filter && !testRow(filter, columnOf, r)) continue;
-    idx[m++] = r;
-  }
-  if (m === fc.length) return { fields: projection, columns: projection.map((f) => columnOf(f.name)), length: m };
+  const kind = fc.kind;
+  const del = fc.deleted;
+  const n = fc.length;
+  const keep = (r: number) =>
+    !(kind !== undefined && isRetract(kind[r])) &&
+    !(del !== undefined && del[r] !== 0) &&
+    !(filter && !testRow(filter, columnOf, r));
+  // The rows up to the first dropped one need no index: a file whose rows all stay (the common
+  // case) is returned as decoded, without allocating one.
+  let first = 0;
+  while (first < n && keep(first)) first++;
+  if (first === n) return { fields: projection, columns: projection.map((f) => columnOf(f.name)), length: n };
+  let idx = new Uint32Array(n);
+  for (let r = 0; r < first; r++) idx[r] = r;
+  let m = first;
+  for (let r = first + 1; r < n; r++) if (keep(r)) idx[m++] = r;
   idx = idx.subarray(0, m);
   return { fields: projection, columns: projection.map((f) => gatherColumn(columnOf(f.name), idx)), length: m };
 }
@@ -860,26 +885,27 @@ export function rowGroupPruner(
     });
 }
 
-/** A deletion vector over file positions, seen through the rows of the kept row groups. */
-export function shiftedPositions(dv: DeletionVector, kept: readonly RowGroupStats[]): Pick<DeletionVector, 'has'> {
-  const starts = new Float64Array(kept.length);
-  let o = 0;
-  kept.forEach((rg, i) => {
-    starts[i] = o;
-    o += rg.rows;
-  });
-  return {
-    has(r: number): boolean {
-      let lo = 0;
-      let hi = kept.length - 1;
-      while (lo < hi) {
-        const mid = (lo + hi + 1) >>> 1;
-        if (starts[mid] <= r) lo = mid;
-        else hi = mid - 1;
-      }
-      return dv.has(kept[lo].firstRow + (r - starts[lo]));
-    },
-  };
+/**
+ * A deletion vector's positions (ascending file positions) as a selection vector over the rows of
+ * the kept row groups (in file order): 1 at each row read that is deleted. Pruned row groups shift
+ * the rows read; positions in them, or past the file's end, select nothing.
+ */
+export function deletionMask(
+  positions: ArrayLike<number>,
+  kept: readonly Pick<RowGroupStats, 'firstRow' | 'rows'>[],
+): Uint8Array {
+  let total = 0;
+  for (const rg of kept) total += rg.rows;
+  const mask = new Uint8Array(total);
+  let p = 0;
+  let base = 0;
+  for (const rg of kept) {
+    const end = rg.firstRow + rg.rows;
+    while (p < positions.length && positions[p] < rg.firstRow) p++;
+    for (; p < positions.length && positions[p] < end; p++) mask[base + positions[p] - rg.firstRow] = 1;
+    base += rg.rows;
+  }
+  return mask;
 }
 
 function nullColumn(f: DataField, n: number): Column {
@@ -919,69 +945,185 @@ function emptyTyped(f: DataField, n: number): Column {
   }
 }
 
+/** The winning (file, row) of each key of a merge, in key order: the first `length` entries. */
+interface Selection {
+  readonly file: Uint16Array;
+  readonly row: Uint32Array;
+  length: number;
+}
+
+/** An empty selection with room for every row of a key window. */
+function selectionFor(w: KeyWindow): Selection {
+  let cap = 0;
+  for (let i = 0; i < w.files.length; i++) cap += w.end[i] - w.start[i];
+  return { file: new Uint16Array(cap), row: new Uint32Array(cap), length: 0 };
+}
+
+/** Whether this platform stores typed arrays little-endian (a 64-bit value's low word first). */
+const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
+
+/** A BigInt64Array as its 32-bit words: [2r] the low (unsigned) half of row r, [2r + 1] the high (signed). */
+function words(a: BigInt64Array): Int32Array {
+  return new Int32Array(a.buffer, a.byteOffset, a.length * 2);
+}
+
 /**
  * Merge-on-read for the common case of one integer key and no sequence.field: a k-way merge that
- * compares the key arrays directly. Returns false (doing nothing) when the key columns don't fit.
+ * compares the key arrays directly. 64-bit keys and sequence numbers are compared as (high, low)
+ * 32-bit word pairs — signed high, unsigned low, the order of the int64 — so the loop reads no
+ * BigInt (each read would allocate one). Returns false (doing nothing) when the key columns don't fit.
  */
 function mergeIntegerKeys(
   files: FileColumns[],
   keyName: string,
-  selFile: number[],
-  selRow: number[],
+  sel: Selection,
   keepRetracts: boolean,
   start: readonly number[],
   end: readonly number[],
 ): boolean {
-  const keys: (BigInt64Array | Int32Array | Int16Array | Int8Array)[] = [];
-  for (const fc of files) {
-    const c = fc.cols.get(keyName)!;
-    const d = c.data;
-    if (
-      c.validity !== null ||
-      !(d instanceof BigInt64Array || d instanceof Int32Array || d instanceof Int16Array || d instanceof Int8Array)
-    )
-      return false;
-    keys.push(d);
-  }
+  if (!LITTLE_ENDIAN) return false;
   const n = files.length;
+  let wide = false;
+  const narrow: (Int32Array | Int16Array | Int8Array)[] = [];
+  const wideKeys: Int32Array[] = [];
+  for (let f = 0; f < n; f++) {
+    const c = files[f].cols.get(keyName)!;
+    const d = c.data;
+    if (c.validity !== null) return false;
+    if (d instanceof BigInt64Array) {
+      wide = true;
+      wideKeys.push(words(d));
+    } else if (d instanceof Int32Array || d instanceof Int16Array || d instanceof Int8Array) narrow.push(d);
+    else return false;
+  }
+  if (wide && wideKeys.length !== n) return false; // mixed widths: not expected (one read type)
   const pos = Int32Array.from(start);
   const len = end;
-  const seqs = files.map((f) => f.seq!);
+  const seqs = files.map((f) => words(f.seq!));
   const kinds = files.map((f) => f.kind!);
+  const outFile = sel.file;
+  const outRow = sel.row;
+  let m = sel.length;
+  // Each file's next key as (high, low) words, cached; narrow keys use high alone (low 0).
+  const curH = new Float64Array(n);
+  const curL = new Float64Array(n);
+  const done = new Uint8Array(n);
+  const reload = (f: number) => {
+    const r = pos[f];
+    if (r >= len[f]) {
+      done[f] = 1;
+      return;
+    }
+    if (wide) {
+      curH[f] = wideKeys[f][2 * r + 1];
+      curL[f] = wideKeys[f][2 * r] >>> 0;
+    } else curH[f] = narrow[f][r];
+  };
+  for (let f = 0; f < n; f++) reload(f);
   for (;;) {
+    // The smallest and second-smallest next keys among the files.
     let minF = -1;
-    let minK: number | bigint = 0;
+    let minH = 0;
+    let minL = 0;
+    let secF = -1;
+    let secH = 0;
+    let secL = 0;
     for (let f = 0; f < n; f++) {
-      if (pos[f] >= len[f]) continue;
-      const k = keys[f][pos[f]];
-      if (minF < 0 || k < minK) {
+      if (done[f] === 1) continue;
+      const h = curH[f];
+      const l = curL[f];
+      if (minF < 0 || h < minH || (h === minH && l < minL)) {
+        secF = minF;
+        secH = minH;
+        secL = minL;
         minF = f;
-        minK = k;
+        minH = h;
+        minL = l;
+      } else if (secF < 0 || h < secH || (h === secH && l < secL)) {
+        secF = f;
+        secH = h;
+        secL = l;
       }
     }
-    if (minF < 0) return true;
-    let winF = -1;
-    let winR = -1;
-    let winSeq = 0n;
-    for (let f = 0; f < n; f++) {
-      const kf = keys[f];
-      // Files hold a key once; tolerate duplicates from other writers by looping.
-      while (pos[f] < len[f] && kf[pos[f]] === minK) {
-        const r = pos[f]++;
-        const sq = seqs[f][r];
-        // The highest sequence number wins; on a tie the later file (files are in sequence order).
-        if (winF < 0 || sq >= winSeq) {
-          winF = f;
-          winR = r;
-          winSeq = sq;
+    if (minF < 0) break;
+    if (secF < 0 || minH < secH || (minH === secH && minL < secL)) {
+      // Only file minF holds keys below the second-smallest next key (the others are sorted): its
+      // rows up to there are emitted without looking at the other files. A key it holds more than
+      // once (tolerated, from other writers) goes to its highest sequence number, the later row on a tie.
+      const f = minF;
+      const s = seqs[f];
+      const kf = kinds[f];
+      const e = len[f];
+      let r = pos[f];
+      while (r < e) {
+        let h: number;
+        let l = 0;
+        if (wide) {
+          h = wideKeys[f][2 * r + 1];
+          l = wideKeys[f][2 * r] >>> 0;
+        } else h = narrow[f][r];
+        if (secF >= 0 && (h > secH || (h === secH && l >= secL))) break;
+        let winR = r;
+        let winH = s[2 * r + 1];
+        let winL = s[2 * r] >>> 0;
+        r++;
+        for (; r < e; r++) {
+          if (wide) {
+            if (wideKeys[f][2 * r + 1] !== h || wideKeys[f][2 * r] >>> 0 !== l) break;
+          } else if (narrow[f][r] !== h) break;
+          const sh = s[2 * r + 1];
+          const sl = s[2 * r] >>> 0;
+          if (sh > winH || (sh === winH && sl >= winL)) {
+            winR = r;
+            winH = sh;
+            winL = sl;
+          }
+        }
+        if (keepRetracts || !isRetract(kf[winR])) {
+          outFile[m] = f;
+          outRow[m++] = winR;
         }
       }
+      pos[f] = r;
+      reload(f);
+      continue;
+    }
+    // The smallest key is in several files: every version of it competes.
+    let winF = -1;
+    let winR = -1;
+    let winH = 0;
+    let winL = 0;
+    for (let f = 0; f < n; f++) {
+      if (done[f] === 1 || curH[f] !== minH || curL[f] !== minL) continue;
+      const s = seqs[f];
+      // Files hold a key once; tolerate duplicates from other writers by looping.
+      for (;;) {
+        const r = pos[f];
+        if (r >= len[f]) break;
+        if (wide) {
+          const k = wideKeys[f];
+          if (k[2 * r + 1] !== minH || k[2 * r] >>> 0 !== minL) break;
+        } else if (narrow[f][r] !== minH) break;
+        pos[f]++;
+        const sh = s[2 * r + 1];
+        const sl = s[2 * r] >>> 0;
+        // The highest sequence number wins; on a tie the later file (files are in sequence order).
+        if (winF < 0 || sh > winH || (sh === winH && sl >= winL)) {
+          winF = f;
+          winR = r;
+          winH = sh;
+          winL = sl;
+        }
+      }
+      reload(f);
     }
     if (keepRetracts || !isRetract(kinds[winF][winR])) {
-      selFile.push(winF);
-      selRow.push(winR);
+      outFile[m] = winF;
+      outRow[m++] = winR;
     }
   }
+  sel.length = m;
+  return true;
 }
 
 /** The first index in [lo, hi) where `inside` turns false (`inside` holds for a prefix). */
@@ -1115,13 +1257,14 @@ function withoutDeletedRows(parts: FileColumns[]): FileColumns[] {
   if (parts.every((p) => p.deleted === undefined)) return parts;
   const out: FileColumns[] = [];
   for (const p of parts) {
-    if (!p.deleted) {
+    const del = p.deleted;
+    if (!del) {
       if (p.length > 0) out.push(p);
       continue;
     }
     const idx = new Uint32Array(p.length);
     let m = 0;
-    for (let r = 0; r < p.length; r++) if (!p.deleted.has(r)) idx[m++] = r;
+    for (let r = 0; r < p.length; r++) if (del[r] === 0) idx[m++] = r;
     if (m === 0) continue;
     const keep = idx.subarray(0, m);
     const cols = new Map<string, Column>();
@@ -1147,10 +1290,11 @@ function joinParts(a: FileColumns, b: FileColumns): FileColumns {
     kind.set(a.kind!.subarray(0, a.length));
     kind.set(b.kind!.subarray(0, b.length), a.length);
   }
-  const n = a.length;
-  const deleted =
-    a.deleted || b.deleted
-      ? { has: (r: number) => (r < n ? (a.deleted?.has(r) ?? false) : (b.deleted?.has(r - n) ?? false)) }
-      : undefined;
+  let deleted: Uint8Array | undefined;
+  if (a.deleted || b.deleted) {
+    deleted = new Uint8Array(a.length + b.length);
+    if (a.deleted) deleted.set(a.deleted.subarray(0, a.length));
+    if (b.deleted) deleted.set(b.deleted.subarray(0, b.length), a.length);
+  }
   return { cols, seq, kind, length: a.length + b.length, deleted };
 }

@@ -229,6 +229,40 @@ describe('ordering', () => {
     expect(compareValues(T.f64, -0, 0)).toBeLessThan(0);
   });
 
+  it('gathers 1-, 2- and 4-byte values from one column or several, at any offset (fast-check)', () => {
+    const kinds = [
+      { type: T.bool, make: (v: number[]) => Uint8Array.from(v, (x) => x & 1) },
+      { type: T.i8, make: (v: number[]) => Int8Array.from(v) },
+      { type: T.i16, make: (v: number[]) => Int16Array.from(v) },
+      { type: T.i32, make: (v: number[]) => Int32Array.from(v) },
+      { type: T.f32, make: (v: number[]) => Float32Array.from(v, (x) => x / 3) },
+    ] as const;
+    fc.assert(
+      fc.property(
+        fc.constantFrom(...kinds),
+        fc.array(fc.array(fc.integer({ min: -(2 ** 31), max: 2 ** 31 - 1 }), { minLength: 1, maxLength: 20 }), {
+          minLength: 1,
+          maxLength: 4,
+        }),
+        fc.nat(),
+        fc.integer({ min: 0, max: 3 }),
+        (kind, parts, seed, pad) => {
+          const srcs = parts.map((vals) => kind.make([...new Array(pad).fill(0), ...vals]).subarray(pad));
+          const n = 1 + (seed % 30);
+          const runs = Uint16Array.from({ length: n }, (_, i) => (seed + i * 7) % srcs.length);
+          const rows = Uint32Array.from({ length: n }, (_, i) => (seed * 13 + i) % srcs[runs[i]].length);
+          const cols = srcs.map((d) => ({ type: kind.type, length: d.length, data: d, validity: null }));
+          const got = gatherRuns(cols, runs, rows);
+          expect(got.data.constructor).toBe(srcs[0].constructor);
+          for (let i = 0; i < n; i++) expect((got.data as Int32Array)[i]).toBe(srcs[runs[i]][rows[i]]);
+          const idx = rows.map((r) => r % srcs[0].length);
+          const one = gatherColumn(cols[0], idx);
+          for (let i = 0; i < n; i++) expect((one.data as Int32Array)[i]).toBe(srcs[0][idx[i]]);
+        },
+      ),
+    );
+  });
+
   it('gathers 8-byte values bit for bit, from one column or several, at any byte offset (fast-check)', () => {
     fc.assert(
       fc.property(
