@@ -31,6 +31,21 @@ const INTEGER_TYPES = new Set(['TINYINT', 'SMALLINT', 'INT', 'BIGINT']);
 
 export function keySetOf(filter: BoundPredicate | undefined, schema: TableSchema): KeySet | undefined {
   if (!filter || !schema.isPrimaryKeyTable || schema.trimmedPrimaryKeys.length !== 1) return undefined;
+  // Once per filter and schema: every split of a read asks (a get's filter lists 1,000 keys).
+  let bySchema = keySets.get(filter);
+  if (!bySchema) {
+    bySchema = new WeakMap();
+    keySets.set(filter, bySchema);
+  }
+  if (bySchema.has(schema)) return bySchema.get(schema);
+  const keys = newKeySet(filter, schema);
+  bySchema.set(schema, keys);
+  return keys;
+}
+
+const keySets = new WeakMap<BoundPredicate, WeakMap<TableSchema, KeySet | undefined>>();
+
+function newKeySet(filter: BoundPredicate, schema: TableSchema): KeySet | undefined {
   const column = schema.trimmedPrimaryKeys[0];
   const type = schema.field(column).type;
   if (!PROBE_TYPES.has(type.root)) return undefined;
