@@ -53,13 +53,14 @@ describe('lookups by key against a full scan', () => {
       fc.asyncProperty(
         fc.array(op, { minLength: 1, maxLength: 16 }),
         // BIGINT keys near ±2^62 (the index keeps them as bigints) or small (held as doubles).
-        fc.constantFrom('BIGINT', 'INT', 'BIGINT-huge'),
+        // STRING keys 'é100'-style: byte order (UTF-8, 2-byte prefix) is the numbers' order.
+        fc.constantFrom('BIGINT', 'INT', 'BIGINT-huge', 'STRING'),
         fc.boolean(),
         fc.constantFrom('1', '2'),
         fc.array(key, { minLength: 1, maxLength: 25 }),
         fc.tuple(key, key),
         async (ops, kind, dv, buckets, asked, [a, b]) => {
-          const keyType = kind === 'INT' ? 'INT' : 'BIGINT';
+          const keyType = kind === 'INT' ? 'INT' : kind === 'STRING' ? 'STRING' : 'BIGINT';
           const offset = kind === 'BIGINT-huge' ? 2n ** 62n - 20n : 0n;
           using d = tempDir();
           const catalog = await Catalog.open(d.path);
@@ -73,9 +74,18 @@ describe('lookups by key against a full scan', () => {
               'num-sorted-run.compaction-trigger': '50',
             },
           });
-          const k = (x: number) => (keyType === 'BIGINT' ? BigInt(x) + offset : x);
+          const k = (x: number) =>
+            keyType === 'BIGINT'
+              ? BigInt(x) + offset
+              : keyType === 'STRING'
+                ? `é${String(x + 100).padStart(3, '0')}`
+                : x;
           const x = (r: Record<string, unknown>) =>
-            keyType === 'BIGINT' ? Number((r.k as bigint) - offset) : Number(r.k);
+            keyType === 'BIGINT'
+              ? Number((r.k as bigint) - offset)
+              : keyType === 'STRING'
+                ? Number((r.k as string).slice(1)) - 100
+                : Number(r.k);
           const w = table.newWriter();
           let commit = 0;
           try {

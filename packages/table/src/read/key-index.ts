@@ -29,6 +29,18 @@ export interface FileKeyIndex {
   readonly base: number;
 }
 
+/**
+ * A data file's string keys (CHAR, VARCHAR) in file order: their UTF-8 bytes, ascending by unsigned
+ * byte comparison (the order Paimon sorts BinaryString keys in).
+ */
+export interface StringKeyIndex {
+  readonly strings: VarBytes;
+}
+
+const isStringIndex = (i: FileKeyIndex | StringKeyIndex): i is StringKeyIndex => 'strings' in i;
+
+const STRING_KEYS = new Set(['CHAR', 'VARCHAR']);
+
 /** @internal 'always' builds an index at the first probe (tests); 'never' turns the index off. */
 export const keyIndexTuning: { mode: 'auto' | 'always' | 'never' } = { mode: 'auto' };
 
@@ -55,13 +67,16 @@ export async function fileKeyIndex(
   column: string,
   type: DataType,
   build: boolean,
-): Promise<FileKeyIndex | undefined> {
+): Promise<FileKeyIndex | StringKeyIndex | undefined> {
   const cache = readCache();
   const key = readCacheKey(f.io, `key-index:${column}:${type.root}`, fileId(f));
-  const hit = cache.get(key) as FileKeyIndex | null | undefined;
+  const hit = cache.get(key) as FileKeyIndex | StringKeyIndex | null | undefined;
   if (hit !== undefined) return hit ?? undefined;
   if (keyIndexTuning.mode === 'never') return undefined;
-  const bytes = f.footer.totalRows * (type.root === 'BIGINT' ? 8 : 4);
+  const strings = STRING_KEYS.has(type.root);
+  const bytes = strings
+    ? f.footer.totalRows * 4 + stringBytes(f.footer, column)
+    : f.footer.totalRows * (type.root === 'BIGINT' ? 8 : 4);
   if (bytes > cache.budget / INDEX_SHARE) return undefined;
   if (!build && keyIndexTuning.mode !== 'always') {
     // The second probe of a file builds its index: a one-off lookup decodes a page, not the column.
@@ -88,6 +103,13 @@ export async function fileKeyIndex(
     throw new EddyError('CORRUPT_FILE', `${f.path}: key column ${column} has ${col.length} rows`, { path: f.path });
   if (col.validity)
     throw new EddyError('CORRUPT_FILE', `${f.path}: key column ${column} holds nulls`, { path: f.path });
+  if (strings) {
+    const data = col.data as VarBytes;
+    const sorted = stringsSorted(data, col.length);
+    const held = sorted ? { strings: data } : null;
+    cache.set(key, held, sorted ? data.offsets.byteLength + data.bytes.byteLength + 128 : 128, 'high');
+    return held ?? undefined;
+  }
   let keys = col.data as FileKeyIndex['keys'];
   if (keys instanceof BigInt64Array) keys = asDoubles(keys) ?? keys;
   let sorted = true;
@@ -103,6 +125,76 @@ export async function fileKeyIndex(
   const index = sorted ? { keys, base } : null;
   cache.set(key, index, sorted ? keys.byteLength + 128 : 128, 'high');
   return index ?? undefined;
+}
+
+/** Bytes a string key column decodes to at most (its uncompressed size, a bound on its values' bytes). */
+function stringBytes(footer: ParquetFooter, column: string): number {
+  let n = 0;
+  for (const rg of footer.metadata.row_groups)
+    for (const c of rg.columns) {
+      const p = c.meta_data?.path_in_schema;
+      if (p && p.length === 1 && p[0] === column) n += Number(c.meta_data!.total_uncompressed_size);
+    }
+  return n;
+}
+
+/** Whether strings i and i + 1 are in ascending byte order for every i. */
+function stringsSorted(d: VarBytes, n: number): boolean {
+  for (let i = 1; i < n; i++) if (compareBytes(d, i - 1, d, i) > 0) return false;
+  return true;
+}
+
+/** Unsigned byte comparison of string i of `a` and string j of `b`. */
+function compareBytes(a: VarBytes, i: number, b: VarBytes, j: number): number {
+  const as = a.offsets[i];
+  const al = a.offsets[i + 1] - as;
+  const bs = b.offsets[j];
+  const bl = b.offsets[j + 1] - bs;
+  const n = Math.min(al, bl);
+  for (let k = 0; k < n; k++) {
+    const d = a.bytes[as + k] - b.bytes[bs + k];
+    if (d !== 0) return d;
+  }
+  return al - bl;
+}
+
+/** Unsigned byte comparison of string i of `a` with `want` (bytes as latin1 characters). */
+function compareWanted(a: VarBytes, i: number, want: string): number {
+  const s = a.offsets[i];
+  const l = a.offsets[i + 1] - s;
+  const n = Math.min(l, want.length);
+  for (let k = 0; k < n; k++) {
+    const d = a.bytes[s + k] - want.charCodeAt(k);
+    if (d !== 0) return d;
+  }
+  return l - want.length;
+}
+
+const sortedStrings = new WeakMap<ReadonlySet<unknown>, string[]>();
+
+/** Rows of a string index whose key the probe wants (keys as latin1 of their UTF-8 bytes), ascending. */
+function findStringRows(index: StringKeyIndex, probe: KeyProbe): Uint32Array {
+  const values = probe.values ?? new Set();
+  let wanted = sortedStrings.get(values);
+  if (!wanted) {
+    // Latin1 characters compare as their bytes do (unsigned): the index's order.
+    wanted = [...values].filter((v): v is string => typeof v === 'string').sort();
+    sortedStrings.set(values, wanted);
+  }
+  const d = index.strings;
+  const n = d.offsets.length - 1;
+  const out: number[] = [];
+  for (const w of wanted) {
+    let lo = 0;
+    let hi = n;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (compareWanted(d, mid, w) < 0) lo = mid + 1;
+      else hi = mid;
+    }
+    for (let i = lo; i < n && compareWanted(d, i, w) === 0; i++) out.push(i);
+  }
+  return Uint32Array.from(out);
 }
 
 const MAX_SAFE = BigInt(Number.MAX_SAFE_INTEGER);
@@ -159,7 +251,12 @@ function sortedWanted(values: ReadonlySet<unknown>, bigint: boolean): readonly (
 }
 
 /** Rows of the file whose key the probe wants, ascending. */
-export function findRows(index: FileKeyIndex, probe: KeyProbe): Uint32Array {
+export function findRows(index: FileKeyIndex | StringKeyIndex, probe: KeyProbe): Uint32Array {
+  if (isStringIndex(index)) {
+    // Only integer keys are probed by range (keySetOf): a string range reaching here is a bug.
+    if (probe.range) throw new EddyError('UNSUPPORTED', 'a key range probe on a string key index');
+    return findStringRows(index, probe);
+  }
   const { keys, base } = index;
   const bigint = keys instanceof BigInt64Array;
   // Wanted keys as the index holds them (BIGINT keys held as numbers: bounds beyond ±2^53 still
@@ -185,7 +282,11 @@ export function findRows(index: FileKeyIndex, probe: KeyProbe): Uint32Array {
 }
 
 /** The index's keys at `rows`, as a column of `type`. */
-export function keysAt(index: FileKeyIndex, rows: Uint32Array, type: DataType): Column {
+export function keysAt(index: FileKeyIndex | StringKeyIndex, rows: Uint32Array, type: DataType): Column {
+  if (isStringIndex(index)) {
+    const n = index.strings.offsets.length - 1;
+    return gatherColumn({ type, length: n, data: index.strings, validity: null }, rows);
+  }
   const { keys: src, base } = index;
   if (src instanceof Float64Array || src instanceof Uint32Array) {
     const data = new BigInt64Array(rows.length);
