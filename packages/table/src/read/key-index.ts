@@ -1,7 +1,8 @@
 import type { SchemaElement } from 'hyparquet';
-import { type Column, type ColumnData, concatColumns, gatherColumn, type VarBytes } from '../data/columns.ts';
-import type { ParquetFooter, ParquetSource, RowGroupStats } from '../format/parquet.ts';
-import { columnPageStarts, decodeRowRanges, type KeyProbe, probeSupport } from '../format/parquet-probe.ts';
+import { arrowToColumn } from '../data/arrow.ts';
+import { type Column, type ColumnData, gatherColumn, type VarBytes } from '../data/columns.ts';
+import { type ParquetFooter, type ParquetSource, type RowGroupStats, readParquetSelected } from '../format/parquet.ts';
+import { columnPageStarts, decodeRowRanges, type KeyProbe } from '../format/parquet-probe.ts';
 import { readCache, readCacheKey } from '../io/read-cache.ts';
 import type { DataType } from '../types/data-types.ts';
 import { EddyError } from '../types/errors.ts';
@@ -86,21 +87,19 @@ export async function fileKeyIndex(
       return undefined;
     }
   }
-  // Decoded here, row group by row group (the probe's decoder): no worker round trip, which in a
-  // fresh process would first start the worker pool.
-  const el = probeSupport(f.footer, column);
-  if (!el) return undefined;
-  const groups = f.footer.rowGroups;
-  const decoded = await decodeRowRanges(
-    f.source,
-    f.footer,
-    groups.map((rg) => ({ column, rg, from: 0, to: rg.rows })),
-  );
-  const col = concatColumns(
-    decoded.map((d) => probedToColumn({ element: el, values: d as unknown as unknown[] }, type, f.path)),
-  );
-  if (col.length !== f.footer.totalRows)
-    throw new EddyError('CORRUPT_FILE', `${f.path}: key column ${column} has ${col.length} rows`, { path: f.path });
+  // Decoded on the workers (parquet-wasm): several times faster than the probe's decoder on a
+  // whole column (a 1.25M-row key column took 0.5 s on this thread under load), though a fresh
+  // process starts the pool for it.
+  const sel = await readParquetSelected({ size: f.source.size, readRange: f.source.readRange }, f.path, {
+    columns: [column],
+    cacheFooter: f.io,
+  });
+  const vec = sel.table?.getChild(column);
+  if (!vec || vec.length !== f.footer.totalRows)
+    throw new EddyError('CORRUPT_FILE', `${f.path}: key column ${column} has ${vec?.length ?? 0} rows`, {
+      path: f.path,
+    });
+  const col = arrowToColumn(vec, type);
   if (col.validity)
     throw new EddyError('CORRUPT_FILE', `${f.path}: key column ${column} holds nulls`, { path: f.path });
   if (strings) {
