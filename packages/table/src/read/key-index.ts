@@ -79,10 +79,13 @@ export async function fileKeyIndex(
     ? f.footer.totalRows * 4 + stringBytes(f.footer, column)
     : f.footer.totalRows * (type.root === 'BIGINT' ? 8 : 4);
   if (bytes > cache.budget / INDEX_SHARE) return undefined;
-  if (!build && keyIndexTuning.mode !== 'always') {
-    // The second probe of a file builds its index: a one-off lookup decodes a page, not the column.
-    const touch = readCacheKey(f.io, `key-touch:${column}`, fileId(f));
-    if (cache.get(touch) === undefined) {
+  if (keyIndexTuning.mode !== 'always') {
+    // Built at a file's second lookup of its kind: a one-off lookup of a few keys decodes a page, and
+    // a one-off batch of many (`dense`, the caller reads row groups without an index) decodes whole
+    // row groups on the workers; only a repeated batch pays for the column decode and the pages kept.
+    const touch = readCacheKey(f.io, `key-touch:${column}:${build ? 'dense' : 'sparse'}`, fileId(f));
+    const other = readCacheKey(f.io, `key-touch:${column}:dense`, fileId(f));
+    if (cache.get(touch) === undefined && (build || cache.get(other) === undefined)) {
       cache.set(touch, true, 128);
       return undefined;
     }
