@@ -90,6 +90,30 @@ export async function fileKeyIndex(
       return undefined;
     }
   }
+  // A batch of many keys waits for the index; a lookup of a few is probed by page meanwhile and
+  // finds the index built in the background at a later lookup (the build is off its latency).
+  let pending = building.get(key);
+  if (!pending) {
+    pending = buildIndex(f, column, type, key, strings).finally(() => building.delete(key));
+    building.set(key, pending);
+  }
+  if (build || keyIndexTuning.mode === 'always') return pending;
+  // A failed build is left to a later lookup, which builds in the foreground and reports it.
+  pending.catch(() => undefined);
+  return undefined;
+}
+
+/** Index builds under way, by cache key (one per file and column at a time). */
+const building = new Map<string, Promise<FileKeyIndex | StringKeyIndex | undefined>>();
+
+async function buildIndex(
+  f: KeyIndexFile,
+  column: string,
+  type: DataType,
+  key: string,
+  strings: boolean,
+): Promise<FileKeyIndex | StringKeyIndex | undefined> {
+  const cache = readCache();
   // Decoded on the workers (parquet-wasm): several times faster than the probe's decoder on a
   // whole column (a 1.25M-row key column took 0.5 s on this thread under load), though a fresh
   // process starts the pool for it.
