@@ -10,12 +10,12 @@ import { probedToColumn } from './key-probe.ts';
 
 /**
  * Lookups by key served from memory, the way a key-value store (or Paimon's LocalTableQuery, which
- * builds local lookup files from data files and keeps them) serves them: a data file's integer key
- * column decoded once into a typed array (Paimon writes each data file sorted by key), binary
- * searched per wanted key or range, and the other columns decoded by page and kept decoded. Both
- * live in the process-wide read cache (io/read-cache.ts), under its one byte budget, keyed by the
- * FileIO and the file (path and size): data files are immutable, so an entry is never stale, only
- * evicted.
+ * builds local lookup files from data files and keeps them) serves them: a data file's key column
+ * (integers or strings) decoded once (Paimon writes each data file sorted by key), binary searched
+ * per wanted key or range, and the other columns decoded by page and kept decoded (whole pages while
+ * they fit, else the rows asked of them). Both live in the process-wide read cache
+ * (io/read-cache.ts), under its one byte budget, keyed by the FileIO and the file (path and size):
+ * data files are immutable, so an entry is never stale, only evicted.
  */
 
 /**
