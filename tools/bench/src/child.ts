@@ -7,6 +7,8 @@
  *   scan-arrow WH DB.T SNAPSHOT all|c1,c2 K      scanArrow() cold, then K warm runs (best): Eddy's
  *                                                warm figure in a heap of its own, as Java's is taken
  *   point   WH DB.T eq|range WIDTH KEY            one filtered scan
+ *   point-cold WH DB.T KEY IDS                    open the table, id = KEY, then get of IDS (comma-separated)
+ *   duckdb-point WH - FILES KEY IDS               the same two queries in plain DuckDB over FILES (comma-separated)
  *   compact WH DB.T                               full compaction
  *   memory  WH DB.T N BUCKETS WRITE_BUFFER CHUNK  rows generated on the fly, one writer, one commit
  *   sql     WH - QUERY                            one query through EddySql (peak RSS of SQL over Eddy)
@@ -104,6 +106,38 @@ export async function main(argv: string[]): Promise<void> {
         if (kind === 'eq' ? id === key : id >= key && id < key + width) rows++;
       }
       out.rows = rows;
+      break;
+    }
+    case 'point-cold': {
+      // Timed inside too (open → rows): the figure without node's and tsx's start-up.
+      const t0 = performance.now();
+      const t = await (await Catalog.open(wh)).getTable(name);
+      const key = BigInt(a[0]);
+      let rows = 0;
+      for await (const r of t.scan({ where: eq('id', key) })) if (r.id === key) rows++;
+      out.eqMs = performance.now() - t0;
+      const ids = a[1].split(',').map((x) => ({ id: BigInt(x) }));
+      const t1 = performance.now();
+      out.found = (await t.get(ids)).filter((r) => r !== undefined).length;
+      out.getMs = performance.now() - t1;
+      out.ms = performance.now() - t0;
+      out.rows = rows;
+      break;
+    }
+    case 'duckdb-point': {
+      const t0 = performance.now();
+      const { DuckDBInstance } = await import('@duckdb/node-api');
+      const con = await (await DuckDBInstance.create(':memory:')).connect();
+      const from = `read_parquet([${a[0]
+        .split(',')
+        .map((f) => `'${f}'`)
+        .join(', ')}])`;
+      out.rows = (await con.runAndReadAll(`SELECT * FROM ${from} WHERE id = ${a[1]}`)).getRowObjectsJS().length;
+      out.eqMs = performance.now() - t0;
+      const t1 = performance.now();
+      out.found = (await con.runAndReadAll(`SELECT * FROM ${from} WHERE id IN (${a[2]})`)).getRowObjectsJS().length;
+      out.getMs = performance.now() - t1;
+      out.ms = performance.now() - t0;
       break;
     }
     case 'compact': {

@@ -1,33 +1,17 @@
 /**
- * What Paimon's bloom-filter file index buys Eddy: equality lookups on a non-key column of an
- * append table whose values are spread over every file (min/max statistics cannot skip any).
- *
- *   npx tsx tools/bench/src/file-index.ts [--rows 1000000] [--files 40] [--queries 50]
- *
- * Two tables with the same rows, one with `file-index.bloom-filter.columns = sku` (items = rows
- * per file, fpp 0.01), one without. Reports the write time of each, p50/p95 of `sku = x` for
- * present and absent values, files planned, and the load average.
+ * The point suite's file-index workload: what Paimon's bloom-filter file index buys on equality
+ * lookups of a non-key column of an append table whose values are spread over every file (min/max
+ * statistics cannot skip any). Two tables with the same rows, one with
+ * `file-index.bloom-filter.columns = sku` (items = rows per file, fpp 0.01), one without; `sku = x`
+ * for present and absent values; DuckDB runs the same queries over the indexed table's data files.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { loadavg, tmpdir } from 'node:os';
-import * as path from 'node:path';
-import { parseArgs } from 'node:util';
-import { Catalog, eq, type Table } from '../../../packages/table/src/index.ts';
-
-const { values } = parseArgs({
-  options: {
-    rows: { type: 'string', default: '1000000' },
-    files: { type: 'string', default: '40' },
-    queries: { type: 'string', default: '50' },
-  },
-});
-const ROWS = Number(values.rows);
-const FILES = Number(values.files);
-const Q = Number(values.queries);
-const PER_FILE = Math.ceil(ROWS / FILES);
+import { type Catalog, eq, type Table } from '@eddy/table';
+import { inspect } from '@eddy/table/inspect';
+import type { Ctx } from './context.ts';
+import type { Figure, Workload } from './report.ts';
 
 /** A deterministic pseudo-random token per row (a counter hashed): no order across files. */
-const sku = (i: number) => {
+export const sku = (i: number): string => {
   let x = Math.imul(i ^ 0x9e3779b9, 0x85ebca6b);
   x ^= x >>> 13;
   x = Math.imul(x, 0xc2b2ae35);
@@ -38,17 +22,22 @@ const sku = (i: number) => {
 const pct = (xs: number[], q: number) =>
   [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor(xs.length * q))];
 
-async function build(t: Table): Promise<number> {
+const COLUMNS = { id: 'BIGINT', sku: 'STRING', qty: 'INT' };
+
+/** `files` commits of rows [f·perFile, (f+1)·perFile): one data file each. */
+async function build(t: Table, rows: number, files: number): Promise<number> {
+  const perFile = Math.ceil(rows / files);
   const t0 = performance.now();
-  for (let f = 0; f < FILES; f++) {
-    const rows = [];
-    for (let i = f * PER_FILE; i < Math.min(ROWS, (f + 1) * PER_FILE); i++)
-      rows.push({ id: BigInt(i), sku: sku(i), qty: i % 1000 });
-    await t.upsert(rows as never);
+  for (let f = 0; f < files; f++) {
+    const batch = [];
+    for (let i = f * perFile; i < Math.min(rows, (f + 1) * perFile); i++)
+      batch.push({ id: BigInt(i), sku: sku(i), qty: i % 1000 });
+    await t.upsert(batch as never);
   }
   return performance.now() - t0;
 }
 
+/** p50/p95 of `sku = x` over `wanted` (after a warm-up pass), and data files planned per query. */
 async function lookups(t: Table, wanted: readonly string[], expectRows: number) {
   const lat: number[] = [];
   let files = 0;
@@ -59,62 +48,113 @@ async function lookups(t: Table, wanted: readonly string[], expectRows: number) 
       let n = 0;
       for await (const _ of t.scan({ where: eq('sku', w), splits: plan.splits } as never)) n++;
       const ms = performance.now() - t0;
-      if (n !== expectRows) throw new Error(`sku = ${w}: ${n} rows, expected ${expectRows}`);
+      if (n !== expectRows) throw new Error(`file index: sku = ${w}: ${n} rows, expected ${expectRows}`);
       if (pass === 1) {
         lat.push(ms);
         files += plan.splits.reduce((a, s) => a + s.files.length, 0);
       }
     }
   }
-  return { p50: pct(lat, 0.5), p95: pct(lat, 0.95), filesPerQuery: files / wanted.length };
+  return { p50: pct(lat, 0.5), p95: pct(lat, 0.95), files: files / wanted.length };
 }
 
-const dir = mkdtempSync(path.join(tmpdir(), 'eddy-file-index-bench-'));
-try {
-  const catalog = await Catalog.open(dir);
-  const columns = { id: 'BIGINT', sku: 'STRING', qty: 'INT' };
+async function tableFiles(t: Table): Promise<string[]> {
+  const plan = await t.plan();
+  const ins = inspect(t);
+  return plan.splits.flatMap((s) =>
+    s.files.map((file) => ins.dataFilePath({ partition: s.partitionBytes, bucket: s.bucket, file })),
+  );
+}
+
+/**
+ * Adds the file-index rows to the point workload: `rows` rows (at most 1M: the workload is about
+ * skipping files, not their size) in 40 files.
+ */
+export async function fileIndexMetrics(ctx: Ctx, w: Workload, catalog: Catalog): Promise<void> {
+  const rows = Math.min(ctx.p.rows, 1_000_000);
+  const files = 40;
+  const q = Math.max(5, Math.min(50, ctx.p.pointQueries));
+  const perFile = Math.ceil(rows / files);
   const base = { bucket: '1', 'bucket-key': 'id' };
-  const plain = await catalog.createTable('db.plain', { columns, options: base });
-  const indexed = await catalog.createTable('db.indexed', {
-    columns,
+  const plain = await catalog.createTable('bench.fi_plain', { columns: COLUMNS, options: base });
+  const indexed = await catalog.createTable('bench.fi_indexed', {
+    columns: COLUMNS,
     options: {
       ...base,
       'file-index.bloom-filter.columns': 'sku',
-      'file-index.bloom-filter.sku.items': String(PER_FILE),
+      'file-index.bloom-filter.sku.items': String(perFile),
       'file-index.bloom-filter.sku.fpp': '0.01',
     },
   });
-  // Warm up the writer (JIT, workers) on a throwaway table, then write both, each twice in turn.
-  await build(await catalog.createTable('db.warm', { columns, options: base }));
-  const writePlain = await build(plain);
-  const writeIndexed = await build(indexed);
-  const present = Array.from({ length: Q }, (_, k) =>
-    sku(Math.floor((((k * 2654435761) % 4294967296) / 4294967296) * ROWS)),
+  const writePlain = await build(plain, rows, files);
+  const writeIndexed = await build(indexed, rows, files);
+  const present = Array.from({ length: q }, (_, k) =>
+    sku(Math.floor((((k * 2654435761) % 4294967296) / 4294967296) * rows)),
   );
-  const absent = Array.from({ length: Q }, (_, k) => `sku-absent-${k}`);
-  const load0 = loadavg()[0];
+  const absent = Array.from({ length: q }, (_, k) => `sku-absent-${k}`);
   const r = {
-    plainPresent: await lookups(plain, present, 1),
-    indexedPresent: await lookups(indexed, present, 1),
-    plainAbsent: await lookups(plain, absent, 0),
-    indexedAbsent: await lookups(indexed, absent, 0),
+    present: { plain: await lookups(plain, present, 1), indexed: await lookups(indexed, present, 1) },
+    absent: { plain: await lookups(plain, absent, 0), indexed: await lookups(indexed, absent, 0) },
   };
-  const load1 = loadavg()[0];
-  const f = (x: number) => x.toFixed(1);
-  console.log(
-    `rows ${ROWS}, ${FILES} files of ${PER_FILE} rows; ${Q} queries each (p50 / p95 ms, data files planned per query)`,
-  );
-  console.log(
-    `write: plain ${f(writePlain)} ms, indexed ${f(writeIndexed)} ms (× ${(writeIndexed / writePlain).toFixed(2)})`,
-  );
-  for (const [name, x] of Object.entries(r))
-    console.log(
-      `${name.padEnd(15)} p50 ${f(x.p50).padStart(7)}  p95 ${f(x.p95).padStart(7)}  files ${f(x.filesPerQuery)}`,
+  const duck: Record<'present' | 'absent', { p50: number; p95: number } | undefined> = {
+    present: undefined,
+    absent: undefined,
+  };
+  if (ctx.has('duckdb')) {
+    const con = await ctx.duckTables();
+    const from = `read_parquet([${(await tableFiles(indexed)).map((f) => `'${f}'`).join(', ')}])`;
+    for (const kind of ['present', 'absent'] as const) {
+      const lat: number[] = [];
+      for (const pass of [0, 1])
+        for (const v of kind === 'present' ? present : absent) {
+          const t0 = performance.now();
+          const got = (await con.runAndReadAll(`SELECT * FROM ${from} WHERE sku = '${v}'`)).getRowObjectsJS();
+          if (pass === 1) lat.push(performance.now() - t0);
+          if (got.length !== (kind === 'present' ? 1 : 0))
+            throw new Error(`DuckDB file index ${kind} ${v}: ${got.length} rows`);
+        }
+      duck[kind] = { p50: pct(lat, 0.5), p95: pct(lat, 0.95) };
+    }
+  } else w.unmeasured.push(`DuckDB (file index): ${ctx.why('duckdb')}`);
+  const tag = `append table, ${rows} rows in ${files} files`;
+  for (const kind of ['present', 'absent'] as const) {
+    const x = r[kind];
+    const peers = (p: 'p50' | 'p95'): Figure[] => [
+      { system: 'Eddy without the index', value: x.plain[p] },
+      ...(duck[kind] ? [{ system: 'DuckDB (same files)', value: duck[kind][p] }] : []),
+    ];
+    w.metrics.push(
+      {
+        label: `sku = x, ${kind} value, bloom-filter file index (${tag}), p50 latency`,
+        unit: 'ms',
+        better: 'lower',
+        eddy: x.indexed.p50,
+        peers: peers('p50'),
+      },
+      {
+        label: `sku = x, ${kind} value, bloom-filter file index (${tag}), p95 latency`,
+        unit: 'ms',
+        better: 'lower',
+        eddy: x.indexed.p95,
+        peers: peers('p95'),
+      },
+      {
+        label: `sku = x, ${kind} value, bloom-filter file index (${tag}), data files read per query (of ${files})`,
+        unit: 'files',
+        better: 'lower',
+        eddy: x.indexed.files,
+        peers: [{ system: 'Eddy without the index', value: x.plain.files }],
+      },
     );
-  console.log(
-    `speed-up p50: present ${f(r.plainPresent.p50 / r.indexedPresent.p50)}x, absent ${f(r.plainAbsent.p50 / r.indexedAbsent.p50)}x`,
-  );
-  console.log(`load average (1 min) ${load0.toFixed(2)} → ${load1.toFixed(2)}`);
-} finally {
-  rmSync(dir, { recursive: true, force: true });
+    console.log(
+      `  eddy file index ${kind}: p50 ${x.indexed.p50.toFixed(1)} ms (without ${x.plain.p50.toFixed(1)} ms), files ${x.indexed.files.toFixed(1)} (without ${x.plain.files.toFixed(1)})${duck[kind] ? `; DuckDB p50 ${duck[kind].p50.toFixed(1)} ms: ${(x.indexed.p50 / duck[kind].p50).toFixed(2)}×` : ''}`,
+    );
+  }
+  w.metrics.push({
+    label: `write ${rows} rows in ${files} commits with the bloom-filter index on sku`,
+    unit: 'ms',
+    better: 'lower',
+    eddy: writeIndexed,
+    peers: [{ system: 'Eddy without the index', value: writePlain }],
+  });
 }

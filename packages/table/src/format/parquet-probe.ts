@@ -92,6 +92,16 @@ const COMPRESSORS = {
  * has. Anything else goes the row-group way.
  */
 export function probeSupport(footer: ParquetFooter, column: string): SchemaElement | undefined {
+  // Judged once per file and column (a lookup asks it of every column of every file it reads).
+  const key = `probe-support:${column}`;
+  const hit = footer.pageIndexes.get(key) as SchemaElement | null | undefined;
+  if (hit !== undefined) return hit ?? undefined;
+  const el = judgeProbeSupport(footer, column);
+  footer.pageIndexes.set(key, el ?? null);
+  return el;
+}
+
+function judgeProbeSupport(footer: ParquetFooter, column: string): SchemaElement | undefined {
   const el = footer.leaves.get(column);
   if (!el || el.repetition_type === 'REPEATED') return undefined;
   if (el.converted_type === 'DECIMAL' || el.logical_type?.type === 'DECIMAL') return undefined;

@@ -31,6 +31,21 @@ const INTEGER_TYPES = new Set(['TINYINT', 'SMALLINT', 'INT', 'BIGINT']);
 
 export function keySetOf(filter: BoundPredicate | undefined, schema: TableSchema): KeySet | undefined {
   if (!filter || !schema.isPrimaryKeyTable || schema.trimmedPrimaryKeys.length !== 1) return undefined;
+  // Once per filter and schema: every split of a read asks (a get's filter lists 1,000 keys).
+  let bySchema = keySets.get(filter);
+  if (!bySchema) {
+    bySchema = new WeakMap();
+    keySets.set(filter, bySchema);
+  }
+  if (bySchema.has(schema)) return bySchema.get(schema);
+  const keys = newKeySet(filter, schema);
+  bySchema.set(schema, keys);
+  return keys;
+}
+
+const keySets = new WeakMap<BoundPredicate, WeakMap<TableSchema, KeySet | undefined>>();
+
+function newKeySet(filter: BoundPredicate, schema: TableSchema): KeySet | undefined {
   const column = schema.trimmedPrimaryKeys[0];
   const type = schema.field(column).type;
   if (!PROBE_TYPES.has(type.root)) return undefined;
@@ -218,6 +233,30 @@ export function probedTypeOk(el: SchemaElement, type: DataType): boolean {
   }
 }
 
+/**
+ * A decoded typed array (no nulls: the decoder returns one only for a page without any) copied as
+ * the column's data when it already holds the column's representation; undefined otherwise.
+ */
+function typedDirect(values: readonly unknown[], type: DataType, el: SchemaElement): ColumnData | undefined {
+  const v: unknown = values;
+  switch (type.root) {
+    case 'DOUBLE':
+      return v instanceof Float64Array ? v.slice() : undefined;
+    case 'FLOAT':
+      return v instanceof Float32Array ? v.slice() : undefined;
+    case 'INT':
+    case 'DATE':
+      return v instanceof Int32Array ? v.slice() : undefined;
+    case 'BIGINT':
+      return v instanceof BigInt64Array ? v.slice() : undefined;
+    case 'TIMESTAMP':
+    case 'TIMESTAMP_LTZ':
+      return v instanceof BigInt64Array && timestampUnit(el) === 1n ? v.slice() : undefined;
+    default:
+      return undefined;
+  }
+}
+
 function timestampUnit(el: SchemaElement): 1n | 1000n | undefined {
   if (el.logical_type?.type === 'TIMESTAMP')
     return el.logical_type.unit === 'MILLIS' ? 1000n : el.logical_type.unit === 'MICROS' ? 1n : undefined;
@@ -230,6 +269,8 @@ function timestampUnit(el: SchemaElement): 1n | 1000n | undefined {
 export function probedToColumn(p: ProbedColumn, type: DataType, path: string): Column {
   const v = p.values;
   const n = v.length;
+  const direct = typedDirect(v, type, p.element);
+  if (direct) return { type, length: n, data: direct, validity: null };
   let validity: Uint8Array | null = null;
   for (let i = 0; i < n; i++) {
     if (v[i] === null || v[i] === undefined) {
@@ -288,7 +329,8 @@ export function probedToColumn(p: ProbedColumn, type: DataType, path: string): C
       for (let i = 0; i < n; i++) {
         if (validity && validity[i] === 0) continue;
         if (typeof v[i] !== 'bigint') throw bad(i);
-        a[i] = (v[i] as bigint) * mul;
+        // No multiplication by 1 (a bigint allocated per value).
+        a[i] = mul === 1n ? (v[i] as bigint) : (v[i] as bigint) * mul;
       }
       data = a;
       break;

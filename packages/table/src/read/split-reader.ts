@@ -769,8 +769,8 @@ function keysOfBucket(
 
 const bucketed = new WeakMap<BoundPredicate, { n: number; keys: Map<number, KeySet> }>();
 
-/** Integer keys: files are searched through an in-memory key index once it pays (key-index.ts). */
-const INDEXED_KEYS = new Set(['TINYINT', 'SMALLINT', 'INT', 'BIGINT']);
+/** Integer and string keys: files are searched through an in-memory key index once it pays (key-index.ts). */
+const INDEXED_KEYS = new Set(['TINYINT', 'SMALLINT', 'INT', 'BIGINT', 'CHAR', 'VARCHAR']);
 
 /** Key rows a probe decodes at most (or a quarter of the candidate rows, if more). */
 const PROBE_MAX_KEY_ROWS = 65536;

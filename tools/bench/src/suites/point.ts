@@ -5,6 +5,7 @@ import { inspect } from '@eddy/table/inspect';
 import type { Ctx } from '../context.ts';
 import { draw } from '../data.ts';
 import { runEddy, runJava, runPython } from '../env.ts';
+import { fileIndexMetrics } from '../file-index.ts';
 import type { Figure, Workload } from '../report.ts';
 
 interface PeerPoint {
@@ -207,12 +208,84 @@ export async function pointSuite(ctx: Ctx): Promise<Workload> {
       );
     }
     await batchedGet(ctx, w, table, tag, duckSame ? { con: duckSame, from: duckFrom } : undefined);
+    if (size === ctx.p.pointTargetFileSizes[0]) await coldProcess(ctx, w, tableName, files, keys[0], tag);
   }
+  await fileIndexMetrics(ctx, w, ctx.catalog);
   w.notes.push(
     'Process figures: spawn → end of the first query (a one-shot lookup from a fresh node + tsx / JVM / CPython).',
     'DuckDB and LanceDB have no files-read figure (one Parquet file with row groups; Lance fragments + index).',
+    'Cold process: both children load through tools/bench/bin/child.js (tsx), which imports Eddy even for DuckDB; "open → end" is timed inside the process and leaves the runtime start-up out.',
+    "File index: two append tables of the same rows (one data file per commit), with and without file-index.bloom-filter.columns = sku; sku = x looks up a value present in one file, or absent; DuckDB reads the indexed table's files.",
   );
   return w;
+}
+
+interface ColdPoint {
+  eqMs: number;
+  getMs: number;
+  ms: number;
+  rows: number;
+  found: number;
+  endEpochMs: number;
+}
+
+/**
+ * A fresh process (Eddy: node + tsx running bin/child.js; DuckDB: the same child, plain DuckDB
+ * over the table's data files) opens the table, runs id = x, then one get of 1,000 keys (DuckDB:
+ * id IN (...)): spawn → end, and open → end timed inside the process (without the runtime's start-up).
+ */
+async function coldProcess(
+  ctx: Ctx,
+  w: Workload,
+  tableName: string,
+  files: readonly string[],
+  key: number,
+  tag: string,
+): Promise<void> {
+  const N = ctx.p.rows;
+  const n = Math.min(1000, N);
+  const ids = Array.from({ length: n }, (_, i) => Math.floor(draw(13, i) * N));
+  const want = new Set(ids).size;
+  const e = await runEddy<ColdPoint>(['point-cold', ctx.eddyWh, tableName, key, ids.join(',')]);
+  if (e.out.rows !== 1 || e.out.found !== n)
+    throw new Error(`Eddy cold: id = x ${e.out.rows} rows, get found ${e.out.found} of ${n}`);
+  const proc: Figure[] = [];
+  const inside: Figure[] = [];
+  const parts: Figure[] = [];
+  if (ctx.has('duckdb')) {
+    const d = await runEddy<ColdPoint>(['duckdb-point', ctx.eddyWh, '-', files.join(','), key, ids.join(',')]);
+    if (d.out.rows !== 1 || d.out.found !== want)
+      throw new Error(`DuckDB cold: id = x ${d.out.rows} rows, IN found ${d.out.found} of ${want}`);
+    proc.push({ system: 'DuckDB (same files, process)', value: d.out.endEpochMs - d.spawnEpochMs });
+    inside.push({ system: 'DuckDB (same files)', value: d.out.ms });
+    parts.push({ system: 'DuckDB (same files)', value: d.out.getMs });
+    console.log(
+      `  cold process (${tag}): eddy ${e.out.ms.toFixed(0)} ms in-process (id = x ${e.out.eqMs.toFixed(0)}, get ${e.out.getMs.toFixed(0)}), DuckDB ${d.out.ms.toFixed(0)} ms (id = x ${d.out.eqMs.toFixed(0)}, IN ${d.out.getMs.toFixed(0)}): ${(e.out.ms / d.out.ms).toFixed(2)}×; spawn → end ${(e.out.endEpochMs - e.spawnEpochMs).toFixed(0)} vs ${(d.out.endEpochMs - d.spawnEpochMs).toFixed(0)} ms`,
+    );
+  }
+  w.metrics.push(
+    {
+      label: `cold process: open, id = x, get of ${n} keys (${tag}), open → end`,
+      unit: 'ms',
+      better: 'lower',
+      eddy: e.out.ms,
+      peers: inside,
+    },
+    {
+      label: `cold process: open, id = x, get of ${n} keys (${tag}), spawn → end`,
+      unit: 'ms',
+      better: 'lower',
+      eddy: e.out.endEpochMs - e.spawnEpochMs,
+      peers: proc,
+    },
+    {
+      label: `cold process: the get of ${n} keys alone (${tag})`,
+      unit: 'ms',
+      better: 'lower',
+      eddy: e.out.getMs,
+      peers: parts,
+    },
+  );
 }
 
 /** table.get of 1,000 random keys (one call), keys/s, best of 3 after a warm-up; DuckDB: id IN (...). */
