@@ -6,30 +6,22 @@
  * how much memory the processes hold.
  */
 import { spawn } from 'node:child_process';
+import { subscribe, unsubscribe } from 'node:diagnostics_channel';
 import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { monitorEventLoopDelay, PerformanceObserver } from 'node:perf_hooks';
-import { Catalog, EddyError, type FileIO, fileIOForWarehouse, type Table } from '@eddy/table';
-import { inspect } from '@eddy/table/inspect';
+import { createInterface } from 'node:readline';
+import { Catalog, EddyError, fileIOForWarehouse, type Table } from '@eddy/table';
 import type { Ctx } from '../context.ts';
 import { CountingFileIO } from '../counting-io.ts';
 import { COLUMNS } from '../data.ts';
-import { REPO_DIR, runJava, runPython } from '../env.ts';
+import { BENCH_DIR, REPO_DIR, runJava, runPython } from '../env.ts';
 import type { Figure, Workload } from '../report.ts';
+import type { Census } from '../stream-census.ts';
 
 const pct = (sorted: readonly number[], p: number) =>
   sorted.length === 0 ? Number.NaN : sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))];
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, Math.max(0, ms)));
-
-/** Every regular file under `dir` (temp files of an in-flight write included: they are on disk). */
-async function filesUnder(io: FileIO, dir: string): Promise<string[]> {
-  const out: string[] = [];
-  for (const f of await io.list(dir)) {
-    if (f.isDirectory) out.push(...(await filesUnder(io, f.path)));
-    else out.push(f.path);
-  }
-  return out;
-}
 
 /** Resident set of a process in MB (Linux /proc), or NaN elsewhere. */
 function rssMbOf(pid: number): number {
@@ -39,85 +31,6 @@ function rssMbOf(pid: number): number {
   } catch {
     return Number.NaN;
   }
-}
-
-interface Census {
-  filesOnDisk: number;
-  dataFilesOnDisk: number;
-  manifestFilesOnDisk: number;
-  snapshotsOnDisk: number;
-  liveDataFiles: number;
-  /** The most files a reader of one retained snapshot needs: its data files, manifests, manifest lists and itself. */
-  liveFiles: number;
-  planMs: number;
-  planBytes: number;
-  planRequests: number;
-  /** Files no retained snapshot, tag or changelog references (what orphan cleanup would remove now). */
-  unreferenced: number;
-  /** Files some retained snapshot, tag, schema or hint needs: files on disk less the unreferenced ones. */
-  referenced: number;
-}
-
-/** Files on disk vs live files, and the cost of planning a scan from a cold table handle (best of 3). */
-async function census(wh: string, name: string): Promise<Census> {
-  const lister = await fileIOForWarehouse(wh);
-  const setup = await Catalog.open(wh, { fileIO: lister });
-  const dir = (await setup.getTable(`bench.${name}`)).path;
-  const files = await filesUnder(lister, dir);
-  await lister.close?.();
-  const rel = files.map((f) => f.slice(dir.length + 1));
-  let planMs = Number.POSITIVE_INFINITY;
-  let planBytes = 0;
-  let planRequests = 0;
-  let live = 0;
-  let liveFiles = 0;
-  let unreferenced = 0;
-  for (let i = 0; i < 3; i++) {
-    const io = new CountingFileIO(await fileIOForWarehouse(wh));
-    const cat = await Catalog.open(wh, { fileIO: io });
-    const t = await cat.getTable(`bench.${name}`);
-    const before = io.total();
-    const bytes0 = io.bytesRead;
-    const t0 = performance.now();
-    const plan = await t.plan();
-    const ms = performance.now() - t0;
-    if (ms < planMs) {
-      planMs = ms;
-      planBytes = io.bytesRead - bytes0;
-      planRequests = io.total() - before;
-    }
-    live = plan.splits.reduce((n, s) => n + s.files.length, 0);
-    if (i === 0) {
-      unreferenced = (await t.removeOrphanFiles({ olderThanMs: 0, dryRun: true })).orphans.length;
-      // The most any retained snapshot needs (right after a compaction, the one before it needs
-      // the replaced files; min-retained keeps it).
-      const ins = inspect(t);
-      for (const id of await ins.listSnapshotIds()) {
-        const s = await ins.snapshot(id).catch(() => undefined); // expired meanwhile
-        if (!s) continue;
-        const lists = [s.baseManifestList, s.deltaManifestList];
-        let manifests = 0;
-        for (const l of lists) manifests += (await ins.readManifestList(l)).length;
-        liveFiles = Math.max(liveFiles, (await ins.liveFiles(s)).length + manifests + lists.length + 1);
-      }
-    }
-    await cat.close();
-    await io.close?.();
-  }
-  return {
-    filesOnDisk: files.length,
-    dataFilesOnDisk: rel.filter((f) => f.startsWith('bucket-') || /^[^/]+=[^/]*\//.test(f)).length,
-    manifestFilesOnDisk: rel.filter((f) => f.startsWith('manifest/')).length,
-    snapshotsOnDisk: rel.filter((f) => /^snapshot\/snapshot-\d+$/.test(f)).length,
-    liveDataFiles: live,
-    liveFiles,
-    planMs,
-    planBytes,
-    planRequests,
-    unreferenced,
-    // From two listings a few ms apart: a commit or an expiry in between moves it by a few files.
-    referenced: Math.max(1, files.length - unreferenced),
-  };
 }
 
 /** Median of `xs` (NaN when empty). */
@@ -214,6 +127,36 @@ function startCompactor(
   };
 }
 
+/** The census child (`bin/child.js census`): one census per `ask()`, answered in order. */
+function startCensus(wh: string, table: string): { ask: () => Promise<Census>; stop: () => Promise<void> } {
+  const child = spawn(process.execPath, [path.join(BENCH_DIR, 'bin', 'child.js'), 'census', wh, table], {
+    stdio: ['pipe', 'pipe', 'pipe'],
+  });
+  let stderr = '';
+  child.stderr.on('data', (d: Buffer) => {
+    stderr = (stderr + d.toString()).slice(-4000);
+  });
+  const waiting: { resolve: (c: Census) => void; reject: (e: Error) => void }[] = [];
+  createInterface({ input: child.stdout }).on('line', (l) => waiting.shift()?.resolve(JSON.parse(l) as Census));
+  const exited = new Promise<void>((r) =>
+    child.on('close', (code) => {
+      for (const w of waiting.splice(0)) w.reject(new Error(`census child exited with ${code}: ${stderr.trim()}`));
+      r();
+    }),
+  );
+  return {
+    ask: () =>
+      new Promise<Census>((resolve, reject) => {
+        waiting.push({ resolve, reject });
+        child.stdin.write('census\n');
+      }),
+    stop: async () => {
+      child.stdin.end();
+      await exited;
+    },
+  };
+}
+
 /** `k=v,k=v` → options. */
 export function parseTableOptions(s: string): Record<string, string> {
   const out: Record<string, string> = {};
@@ -282,8 +225,10 @@ export async function streamSuite(ctx: Ctx): Promise<Workload> {
 
   const graceMs = ctx.p.streamExpireGraceMs;
   const compactor = startCompactor(wh, `bench.${name}`, graceMs);
+  const censusChild = startCensus(wh, `bench.${name}`);
+  const census = () => censusChild.ask();
   await sleep(500);
-  const initial = await census(wh, name);
+  const initial = await census();
   console.log(`  initial (one-file table): plan ${initial.planMs.toFixed(1)} ms, ${initial.filesOnDisk} files on disk`);
 
   // pypaimon's streaming read tails the same table from another process (local disk only: its
@@ -319,7 +264,19 @@ export async function streamSuite(ctx: Ctx): Promise<Workload> {
   });
   gcObserver.observe({ entryTypes: ['gc'] });
   /** Per commit: total, in write(), attempts + re-bases seen (attempts > 1), for the slow tail. */
-  const slow: { ms: number; writeMs: number; attempts: number }[] = [];
+  const slow: {
+    ms: number;
+    writeMs: number;
+    attempts: number;
+    trace?: { followMs: number; prepareMs: number; queuedMs: number; publishMs: number; groupSize: number };
+  }[] = [];
+  // The commit's own phases (packages/table commit-trace.ts), the last one per writer.
+  const lastTrace = new Map<string, (typeof slow)[number]['trace']>();
+  const onTrace = (m: unknown) => {
+    const t = m as NonNullable<(typeof slow)[number]['trace']> & { commitUser: string };
+    lastTrace.set(t.commitUser, t);
+  };
+  subscribe('eddy:commit', onTrace);
 
   const t0 = performance.now();
   const endAt = t0 + S * 1000;
@@ -333,7 +290,7 @@ export async function streamSuite(ctx: Ctx): Promise<Workload> {
       await sleep(due - performance.now());
       if (performance.now() >= endAt) break;
       const t = (performance.now() - t0) / 1000;
-      const c = await census(wh, name);
+      const c = await census();
       series.push({ t, c });
       console.log(
         `  t=${t.toFixed(0)} s: ${c.filesOnDisk} files, ${c.referenced} referenced (${(c.filesOnDisk / c.referenced).toFixed(2)}×), ${c.liveDataFiles} live data (${(c.filesOnDisk / Math.max(1, c.liveDataFiles)).toFixed(1)}×), ${c.snapshotsOnDisk} snapshots, plan ${c.planMs.toFixed(1)} ms / ${c.planBytes} B`,
@@ -398,7 +355,9 @@ export async function streamSuite(ctx: Ctx): Promise<Workload> {
         const now = performance.now();
         commitMs.push(now - c0);
         commitEpoch.set(`w${wi}:${k}`, Date.now());
-        slow.push({ ms: now - c0, writeMs: w1 - c0, attempts: res.attempts });
+        const trace = lastTrace.get(`bench-stream-${wi}`);
+        lastTrace.delete(`bench-stream-${wi}`);
+        slow.push({ ms: now - c0, writeMs: w1 - c0, attempts: res.attempts, trace });
         if (res.snapshot && res.published) {
           // Coalesced commits share a snapshot: its rows add up, delivery counts from the first.
           if (!committedAt.has(res.snapshot.id)) committedAt.set(res.snapshot.id, now);
@@ -425,15 +384,17 @@ export async function streamSuite(ctx: Ctx): Promise<Workload> {
   clearInterval(sampler);
   loopDelay.disable();
   gcObserver.disconnect();
+  unsubscribe('eddy:commit', onTrace);
 
   // Let the feed catch up (bounded), then the end census with the compactor still running.
   const expectedRows = [...rowsCommitted.values()].reduce((a, b) => a + b, 0);
   for (let i = 0; i < 100 && deliveredAt.size < committedAt.size; i++) await sleep(100);
-  const end = await census(wh, name);
+  const end = await census();
   series.push({ t: (performance.now() - t0) / 1000, c: end });
   // Settled: the compactor's grace period for files of expired snapshots passed, and a round after it.
   await sleep(graceMs + 2 * COMPACTOR_INTERVAL_MS);
-  const settled = await census(wh, name);
+  const settled = await census();
+  await censusChild.stop();
   const code = await compactor.stop();
   ac.abort();
   await tail;
@@ -515,6 +476,11 @@ export async function streamSuite(ctx: Ctx): Promise<Workload> {
   const onDiskPerLiveData = worst((c) => c.filesOnDisk / Math.max(1, c.liveDataFiles));
   const onDiskPerNeeded = worst((c) => c.filesOnDisk / Math.max(1, c.liveFiles));
   const planMax = worst((c) => c.planMs);
+  // One plan is a few ms on a shared machine: medians of the first and the last three samples.
+  const planFirst = median(steady.slice(0, 3).map((x) => x.c.planMs));
+  const planLast = median(steady.slice(-3).map((x) => x.c.planMs));
+  const bytesFirst = median(steady.slice(0, 3).map((x) => x.c.planBytes));
+  const bytesLast = median(steady.slice(-3).map((x) => x.c.planBytes));
   const planBytesMax = worst((c) => c.planBytes);
   const benchMem = memoryTrend(rss, warmupS);
   const heapMem = memoryTrend(heap, warmupS);
@@ -556,6 +522,10 @@ export async function streamSuite(ctx: Ctx): Promise<Workload> {
     `${base.planMs.toFixed(1)} → ${end.planMs.toFixed(1)} ms (${planMax.toFixed(1)}), ${(end.planMs / base.planMs).toFixed(2)}× (one-file table at the start: ${initial.planMs.toFixed(1)} ms)`,
   );
   line(
+    'plan, median of first 3 → last 3 samples',
+    `${planFirst.toFixed(1)} → ${planLast.toFixed(1)} ms (${(planLast / planFirst).toFixed(2)}×); bytes ${bytesFirst} → ${bytesLast} (${(bytesLast / bytesFirst).toFixed(2)}×)`,
+  );
+  line(
     'plan bytes read → end (max)',
     `${base.planBytes} → ${end.planBytes} (${planBytesMax}), ${base.planRequests} → ${end.planRequests} requests`,
   );
@@ -573,6 +543,15 @@ export async function streamSuite(ctx: Ctx): Promise<Workload> {
     'slowest 1% of commits',
     `${slowest.length}: mean ${(slowest.reduce((n, c) => n + c.ms, 0) / slowest.length).toFixed(0)} ms, of it in write() ${(slowest.reduce((n, c) => n + c.writeMs, 0) / slowest.length).toFixed(0)} ms; retried ${slowest.filter((c) => c.attempts > 1).length} (all commits: ${slow.filter((c) => c.attempts > 1).length})`,
   );
+  const phases = (cs: typeof slow) => {
+    const ts = cs.flatMap((c) => (c.trace ? [c.trace] : []));
+    const avg = (f: (t: (typeof ts)[number]) => number) => (ts.reduce((n, t) => n + f(t), 0) / ts.length).toFixed(0);
+    return ts.length === 0
+      ? 'not traced'
+      : `follow ${avg((t) => t.followMs)}, flush ${avg((t) => t.prepareMs)}, queued ${avg((t) => t.queuedMs)}, publish ${avg((t) => t.publishMs)} ms, group ${avg((t) => t.groupSize)}`;
+  };
+  line('  phases of the slowest 1% (mean)', phases(slowest));
+  line('  phases of all commits (mean)', phases(slow));
   line(
     'event loop delay p50/p99/max',
     `${(loopDelay.percentile(50) / 1e6).toFixed(1)} / ${(loopDelay.percentile(99) / 1e6).toFixed(1)} / ${(loopDelay.max / 1e6).toFixed(0)} ms`,
@@ -616,6 +595,8 @@ export async function streamSuite(ctx: Ctx): Promise<Workload> {
   m(`scan planning at ${(steady[0]?.t ?? 0).toFixed(0)} s (past the warm-up)`, 'ms', base.planMs);
   m('scan planning at the end', 'ms', end.planMs);
   m('scan planning, end / start', '×', end.planMs / base.planMs);
+  m('scan planning, median of the last 3 samples / of the first 3', '×', planLast / planFirst);
+  m('bytes read by one plan, median of the last 3 samples / of the first 3', '×', bytesLast / bytesFirst);
   m('bytes read by one plan at the end', 'bytes', end.planBytes);
   m('bench process RSS, median of the 2nd half (writers + feed)', 'MB', benchMem.secondHalf);
   m('bench process RSS, 2nd half / 1st half', '×', benchMem.secondHalf / benchMem.firstHalf);
