@@ -116,9 +116,13 @@ function startCompactor(
     stderr = (stderr + d.toString()).slice(-4000);
   });
   const exited = new Promise<number | null>((r) => child.on('close', (code) => r(code)));
+  // A run that throws must not leave the daemon compacting the warehouse after the bench exits.
+  const onExit = () => child.kill('SIGKILL');
+  process.once('exit', onExit);
   return {
     pid: child.pid ?? -1,
     stop: async () => {
+      process.off('exit', onExit);
       child.kill('SIGTERM');
       const code = await exited;
       if (code !== 0 && stderr) console.log(`  compactor stderr: ${stderr.trim().split('\n').slice(-5).join('\n')}`);
@@ -138,8 +142,11 @@ function startCensus(wh: string, table: string): { ask: () => Promise<Census>; s
   });
   const waiting: { resolve: (c: Census) => void; reject: (e: Error) => void }[] = [];
   createInterface({ input: child.stdout }).on('line', (l) => waiting.shift()?.resolve(JSON.parse(l) as Census));
+  const onExit = () => child.kill('SIGKILL');
+  process.once('exit', onExit);
   const exited = new Promise<void>((r) =>
     child.on('close', (code) => {
+      process.off('exit', onExit);
       for (const w of waiting.splice(0)) w.reject(new Error(`census child exited with ${code}: ${stderr.trim()}`));
       r();
     }),
