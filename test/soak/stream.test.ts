@@ -53,9 +53,10 @@ async function fileCensus(tableDir: string): Promise<Record<string, number>> {
  * commits (`snapshot.expire.execution-mode`, the README's streaming profile), two of them sharing a
  * Catalog with coalesced commits, while a consumer tails the change feed. Asserted, whatever the
  * speed: snapshots stay within `snapshot.num-retained.max` plus what the consumer still needs and the
- * commits in flight; at the end no file is unreferenced and files on disk are within 3× what a
- * retained snapshot needs, every committed row reached the feed exactly once, and the feed's replay
- * equals the final scan.
+ * commits in flight; files on disk stay within 3× the files the table references at every sample
+ * while the writers run (expiry keeps up, not only after a pause); at the end no file is
+ * unreferenced and files on disk are within 3× what a retained snapshot needs, every committed row
+ * reached the feed exactly once, and the feed's replay equals the final scan.
  */
 describe('soak: streaming at rate', () => {
   it(
@@ -117,6 +118,21 @@ describe('soak: streaming at rate', () => {
           if (ids.length > bound) violations.push(`${ids.length} snapshots (latest ${latest}, bound ${bound})`);
         }, 250);
 
+        // Files on disk against the files some retained snapshot, tag, schema or hint references
+        // (what orphan cleanup would keep), sampled while the writers run: what is neither is
+        // garbage expiry has not removed yet, or files of commits in flight. One sample at a time.
+        const fileSamples: { onDisk: number; referenced: number }[] = [];
+        let sampling = true;
+        const fileSampler = (async () => {
+          await new Promise((r) => setTimeout(r, 5000));
+          while (sampling) {
+            const onDisk = walk(table.path).length;
+            const unreferenced = (await table.removeOrphanFiles({ olderThanMs: 0, dryRun: true })).orphans.length;
+            fileSamples.push({ onDisk, referenced: onDisk - unreferenced });
+            await new Promise((r) => setTimeout(r, 1000));
+          }
+        })();
+
         const committed: bigint[] = [];
         const snapshotsOfShared = new Map<number, number>();
         const end = Date.now() + SECONDS * 1000;
@@ -144,6 +160,8 @@ describe('soak: streaming at rate', () => {
           await Promise.all(Array.from({ length: WRITERS }, (_, i) => writer(i)));
         } finally {
           clearInterval(sampler);
+          sampling = false;
+          await fileSampler;
         }
         const latest = (await table.latestSnapshot())!.id;
 
@@ -163,6 +181,9 @@ describe('soak: streaming at rate', () => {
         );
 
         expect(violations).toEqual([]);
+        expect(fileSamples.length).toBeGreaterThan(0);
+        const overFiles = fileSamples.filter((f) => f.onDisk > 3 * f.referenced);
+        expect(overFiles, JSON.stringify(fileSamples)).toEqual([]);
         // Some of the sharing writers' commits were published together (they run in lockstep).
         expect([...snapshotsOfShared.values()].some((n) => n === 2)).toBe(true);
         expect(samples).toBeGreaterThan(0);
@@ -199,6 +220,7 @@ describe('soak: streaming at rate', () => {
         console.log(
           `soak stream: ${latest} snapshots from ${committed.length / ROWS} commits of ${ROWS} rows by ${WRITERS} writers ` +
             `in ${SECONDS}s, ${snapshotIds(table.path).length} on disk at the end, ${samples} samples, ` +
+            `files on disk / referenced at most ${Math.max(...fileSamples.map((f) => f.onDisk / f.referenced)).toFixed(2)}× (${fileSamples.length} samples), ` +
             `${orphans.scannedFiles} data and manifest files on disk; after expiry ${JSON.stringify(census)}, a snapshot needs up to ${needed}`,
         );
       } finally {

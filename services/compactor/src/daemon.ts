@@ -3,7 +3,9 @@
  * each which buckets need compaction, then run one task per table on a p-queue — worst read
  * amplification (most sorted runs) first — that compacts, expires snapshots and now and then
  * removes orphan files. Files of expired snapshots are deleted after a grace period, so a reader
- * that resolved a snapshot just before it expired can finish.
+ * that resolved a snapshot just before it expired can finish — as soon as it is over, on a timer of
+ * their own rather than at the next round (at a high commit rate a round's compaction would
+ * otherwise add its duration to the grace, and the files waiting grow with it).
  *
  * Stopping: no new rounds or tasks start, queued tasks are dropped, running ones get
  * `shutdownTimeoutMs` to finish; then they are aborted (a compaction stops at its next batch,
@@ -78,6 +80,10 @@ export class CompactorDaemon {
   private readonly shutdown = new AbortController();
   private wake: (() => void) | undefined;
   private pending: PendingDeletion[] = [];
+  /** Fires when the earliest pending deletion is due. */
+  private reaper: NodeJS.Timeout | undefined;
+  /** Deletions in flight (timer and round start both delete; one at a time keeps the order simple). */
+  private deleting: Promise<void> = Promise.resolve();
   private readonly lastOrphanRun = new Map<string, number>();
   private readonly gauged = new Set<string>();
   private readonly unsupported = new Set<string>();
@@ -168,6 +174,9 @@ export class CompactorDaemon {
       if (this.config.once) break;
       if (!this.stopping) await this.sleep(this.config.intervalMs);
     }
+    clearTimeout(this.reaper);
+    this.reaper = undefined;
+    await this.deleting;
     const left = this.pending.reduce((n, p) => n + p.files.length, 0);
     if (left > 0) {
       this.log.info({ files: left }, 'leaving files of expired snapshots to orphan cleanup (grace period not over)');
@@ -400,6 +409,7 @@ export class CompactorDaemon {
       }
       if (grace > 0 && r.pendingFiles.length > 0) {
         this.pending.push({ due: Date.now() + grace, name: job.name, table: job.table, files: r.pendingFiles });
+        this.scheduleReaper();
       } else if (r.files.length > 0) this.metrics.inc('expired_files_deleted_total', r.files.length, job.name);
     } catch (e) {
       this.metrics.inc('errors_total', 1, job.name);
@@ -407,13 +417,34 @@ export class CompactorDaemon {
     }
   }
 
-  private async deleteDueFiles(now: number): Promise<void> {
+  /** Arms the timer for the earliest pending deletion (none while stopping: orphan cleanup takes what is left). */
+  private scheduleReaper(): void {
+    if (this.reaper || this.stopping || this.pending.length === 0) return;
+    const due = this.pending.reduce((m, p) => Math.min(m, p.due), Number.POSITIVE_INFINITY);
+    this.reaper = setTimeout(
+      () => {
+        this.reaper = undefined;
+        if (this.stopping) return;
+        void this.deleteDueFiles(Date.now()).then(() => this.scheduleReaper());
+      },
+      Math.max(0, due - Date.now()),
+    );
+  }
+
+  private deleteDueFiles(now: number): Promise<void> {
     const due = this.pending.filter((p) => p.due <= now);
+    if (due.length === 0) return this.deleting;
     this.pending = this.pending.filter((p) => p.due > now);
+    this.deleting = this.deleting.then(() => this.deleteFiles(due));
+    return this.deleting;
+  }
+
+  private async deleteFiles(due: PendingDeletion[]): Promise<void> {
     for (const p of due) {
       try {
         await p.table.deleteExpiredFiles(p.files);
         this.metrics.inc('expired_files_deleted_total', p.files.length, p.name);
+        this.log.debug({ table: p.name, files: p.files.length }, 'deleted files of expired snapshots');
       } catch (e) {
         // Whatever is left is unreferenced: orphan cleanup removes it later.
         this.metrics.inc('errors_total', 1, p.name);

@@ -239,6 +239,33 @@ describe('eddy-compactor daemon', () => {
     for (const n of names) expect(sortRows(await (await catalog.getTable(n)).toArray())).toEqual(before.get(n));
   });
 
+  it('deletes files of expired snapshots once their grace is over, not at the next round', async () => {
+    const { dir, catalog } = await warehouse(['db.g'], 8);
+    const t = await catalog.getTable('db.g');
+    // A round far beyond the test: only the grace timer can delete within it.
+    const d = startDaemon([
+      '--warehouse',
+      dir,
+      '--port',
+      '-1',
+      '--interval',
+      '1h',
+      '--expire-grace',
+      '300ms',
+      '--log-level',
+      'debug',
+    ]);
+    const expired = await d.waitFor((l) => l.msg === 'expired snapshots');
+    expect(expired.files).toBeGreaterThan(0);
+    const deleted = await d.waitFor((l) => l.msg === 'deleted files of expired snapshots');
+    expect(deleted).toMatchObject({ table: 'db.g', files: expired.files });
+    // Nothing unreferenced is left, and the table reads the same rows.
+    expect((await t.removeOrphanFiles({ olderThanMs: 0, dryRun: true })).orphans).toEqual([]);
+    expect(d.lines.filter((l) => l.msg === 'round done')).toHaveLength(1);
+    d.child.kill('SIGTERM');
+    expect((await d.exited).code).toBe(0);
+  });
+
   it('compacts the worst read amplification first', async () => {
     const dir = mkdtempSync(path.join(tmpdir(), 'eddy-compactor-'));
     dirs.push(dir);

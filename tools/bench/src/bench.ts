@@ -62,6 +62,7 @@ flags:  --rows N (1000000)  --rounds R (5)  --update-rows U (rows/5)  --buckets 
         --stream-writers N (4)  --stream-rate R (5 commits/s per writer)  --stream-rows P (100)
         --stream-seconds S (600; 20 with --smoke)  --stream-options "k=v,k=v" (table options)
         --stream-warehouse URI (s3://bucket/prefix: the stream suite on S3; default the local work directory)
+        --stream-expire-grace S (5: seconds the compactor keeps files of expired snapshots for readers in flight)
         --mem-rows N (1000000)  --mem-buckets LIST (1,16,256)  --write-buffer S ("64 mb")  --mem-chunk N (10000)
         --peers LIST (java,pypaimon,duckdb,lancedb,flink; "none" for Eddy alone)  --out DIR  --keep  --smoke`;
 
@@ -87,6 +88,7 @@ export async function main(argv: string[]): Promise<void> {
       'stream-seconds': { type: 'string' },
       'stream-options': { type: 'string' },
       'stream-warehouse': { type: 'string' },
+      'stream-expire-grace': { type: 'string' },
       'mem-rows': { type: 'string' },
       'mem-buckets': { type: 'string' },
       'write-buffer': { type: 'string' },
@@ -129,6 +131,7 @@ export async function main(argv: string[]): Promise<void> {
     streamSeconds: num(values['stream-seconds'], smoke ? 20 : 600),
     streamOptions: values['stream-options'] ?? '',
     streamWarehouse: values['stream-warehouse'],
+    streamExpireGraceMs: num(values['stream-expire-grace'], 5) * 1000,
     memRows: num(values['mem-rows'], smoke ? rows : 1_000_000),
     memBuckets: (values['mem-buckets'] ?? (smoke ? '1,16' : '1,16,256')).split(',').map(Number),
     writeBuffer: values['write-buffer'] ?? '64 mb',

@@ -13,11 +13,14 @@
  *   memory  WH DB.T N BUCKETS WRITE_BUFFER CHUNK  rows generated on the fly, one writer, one commit
  *   sql     WH - QUERY                            one query through EddySql (peak RSS of SQL over Eddy)
  *   duckdb  WH - QUERY                            the same in plain DuckDB (its peak RSS)
+ *   census  WH DB.T                               the stream suite's census, one JSON line per stdin line
  */
 import { readFileSync } from 'node:fs';
+import { createInterface } from 'node:readline';
 import { and, Catalog, eq, ge, lt } from '@eddy/table';
 import type { RecordBatch } from 'apache-arrow';
 import { COLUMNS, makeRows } from './data.ts';
+import { census } from './stream-census.ts';
 
 function procStatusMb(key: string): number {
   try {
@@ -183,6 +186,13 @@ export async function main(argv: string[]): Promise<void> {
       out.rows = (await con.runAndReadAll(a[0])).getRowObjectsJS().length;
       out.ms = performance.now() - t0;
       break;
+    }
+    case 'census': {
+      // Long-lived: the stream suite asks for a census by writing a line, until it closes stdin.
+      await catalog.close();
+      const lines = createInterface({ input: process.stdin });
+      for await (const _ of lines) console.log(JSON.stringify(await census(wh, name.replace(/^bench\./, ''))));
+      return;
     }
     default:
       throw new Error(`unknown command ${cmd}`);

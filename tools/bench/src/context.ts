@@ -33,6 +33,8 @@ export interface Params {
   streamOptions: string;
   /** Warehouse of the stream suite (default: the bench's local one), e.g. `s3://eddy/bench`. */
   streamWarehouse?: string;
+  /** The compactor's `--expire-grace` in the stream suite (ms). */
+  streamExpireGraceMs: number;
   memRows: number;
   memBuckets: number[];
   writeBuffer: string;

@@ -15,6 +15,7 @@
 import type { FileIO } from '../io/file-io.ts';
 import type { CommitMessage } from '../meta/commit-message.ts';
 import type { TableSchema } from '../schema/table-schema.ts';
+import type { CoalescedTiming } from './commit-trace.ts';
 import {
   CoalescedMemberError,
   type CommitOptions,
@@ -29,6 +30,9 @@ interface Request {
   readonly options: CommitOptions & { readonly commitIdentifier: bigint };
   readonly resolve: (r: CommitResult) => void;
   readonly reject: (e: unknown) => void;
+  /** When it was submitted, and where its timing goes (commit-trace.ts), when traced. */
+  readonly submittedAt: number;
+  readonly timing?: CoalescedTiming;
 }
 
 /** Whether a commit may join a group: a plain streaming APPEND. */
@@ -86,6 +90,8 @@ class CommitCoalescer {
   }
 
   private async commitGroup(group: Request[]): Promise<void> {
+    const started = performance.now();
+    for (const r of group) if (r.timing) r.timing.queuedMs = started - r.submittedAt;
     let members = group;
     while (members.length > 0) {
       const [head, ...rest] = members;
@@ -113,7 +119,14 @@ class CommitCoalescer {
         for (const m of members) m.reject(e);
         return;
       }
-      for (const m of members) m.resolve(result);
+      const publishMs = performance.now() - started;
+      for (const m of members) {
+        if (m.timing) {
+          m.timing.publishMs = publishMs;
+          m.timing.groupSize = members.length;
+        }
+        m.resolve(result);
+      }
       return;
     }
   }
@@ -132,6 +145,7 @@ export function commitCoalesced(
   schema: TableSchema,
   messages: readonly CommitMessage[],
   options: CommitOptions & { readonly commitIdentifier: bigint },
+  timing?: CoalescedTiming,
 ): Promise<CommitResult> {
   let byTable = coalescers.get(io);
   if (!byTable) {
@@ -147,6 +161,6 @@ export function commitCoalesced(
   }
   const coalescer = c;
   return new Promise<CommitResult>((resolve, reject) =>
-    coalescer.submit({ commit, messages, options, resolve, reject }),
+    coalescer.submit({ commit, messages, options, resolve, reject, submittedAt: performance.now(), timing }),
   );
 }

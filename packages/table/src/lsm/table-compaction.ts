@@ -119,7 +119,8 @@ export async function compactTable(t: TableContext, options: CompactOptions = {}
       );
     }
   }
-  const reader = new SplitReader(t.io, t.paths, t.schema, t.schemas);
+  // Inputs are read once and replaced: their footers are not kept in the read cache.
+  const reader = new SplitReader(t.io, t.paths, t.schema, t.schemas, { cacheFooters: false });
   // Lookup tables (first-row, lookup changelog) never leave level 0 behind: their readers skip it.
   const forceL0 = forcesUpLevel0(t.schema);
   const messages: CommitMessage[] = [];

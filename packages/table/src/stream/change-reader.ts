@@ -147,7 +147,8 @@ export class ChangeReader {
   private readerOf(schema: TableSchema): SplitReader {
     let r = this.readers.get(schema.id);
     if (!r) {
-      r = new SplitReader(this.table.io, this.table.paths, schema, this.table.schemas);
+      // Each delta is read once: its footers are not worth a place in the read cache.
+      r = new SplitReader(this.table.io, this.table.paths, schema, this.table.schemas, { cacheFooters: false });
       this.readers.set(schema.id, r);
     }
     return r;

@@ -6,6 +6,7 @@
 import type * as arrow from 'apache-arrow';
 import { Table as ArrowTable, RecordBatch } from 'apache-arrow';
 import { coalescable, commitCoalesced } from '../commit/commit-coalescer.ts';
+import { type CoalescedTiming, commitTraceChannel, tracing } from '../commit/commit-trace.ts';
 import {
   type CommitOptions,
   type CommitResult,
@@ -237,8 +238,13 @@ export class TableWrite<R extends object = Record<string, unknown>> implements A
     // Files flushed before this call were numbered above `sequencedAfter` as it is now; files
     // flushed below, above it after followCommits.
     const flushedBefore = this.writer.hasFlushedFiles ? this.writer.sequencedAfter : undefined;
+    const traced = tracing();
+    const t0 = traced ? performance.now() : 0;
     if (pk) await this.writer.followCommits();
+    const t1 = traced ? performance.now() : 0;
     let messages = await this.writer.prepareCommit();
+    const t2 = traced ? performance.now() : 0;
+    const timing: CoalescedTiming | undefined = traced ? { queuedMs: 0, publishMs: 0, groupSize: 1 } : undefined;
     const hashIndex = messages.length > 0 ? await this.writer.prepareIndexCommit() : undefined;
     // (An overwrite replaces every file in the partitions it writes to: nothing there can outrank it.)
     let sequencedAfter = pk && !overwrite ? (flushedBefore ?? this.writer.sequencedAfter) : undefined;
@@ -262,7 +268,7 @@ export class TableWrite<R extends object = Record<string, unknown>> implements A
         // `eddy.commit.coalesce-ms`: one snapshot for the streaming commits of this process's writers.
         result =
           t.schema.options.commitCoalesceMs > 0 && coalescable(options)
-            ? await commitCoalesced(t.io, t.path, commit, t.schema, messages, options)
+            ? await commitCoalesced(t.io, t.path, commit, t.schema, messages, options, timing)
             : await commit.commit(messages, options);
         if (hashIndex && result.published) this.writer.indexCommitted(hashIndex);
         result = { ...result, rebases };
@@ -292,6 +298,17 @@ export class TableWrite<R extends object = Record<string, unknown>> implements A
       }
     }
     this.dirty = false;
+    if (timing) {
+      const coalescedTiming = timing.publishMs > 0;
+      commitTraceChannel.publish({
+        commitUser: this.commitUser,
+        followMs: t1 - t0,
+        prepareMs: t2 - t1,
+        queuedMs: timing.queuedMs,
+        publishMs: coalescedTiming ? timing.publishMs : performance.now() - t2,
+        groupSize: timing.groupSize,
+      });
+    }
     if (result.published) await this.compactIfNeeded(id);
     // Paimon's commit maintenance: expire snapshots once the commit (and its compaction) landed.
     if (result.published && result.snapshot) await this.expiry.afterCommit(result.snapshot);
