@@ -1,8 +1,8 @@
 /**
  * The maintenance loop. Each round: list the tables this daemon looks after (globs, shard), ask
  * each which buckets need compaction, then run one task per table on a p-queue — worst read
- * amplification (most sorted runs) first — that compacts, expires snapshots and now and then
- * removes orphan files. Files of expired snapshots are deleted after a grace period, so a reader
+ * amplification (most sorted runs) first — that now and then removes orphan files, expires
+ * snapshots until retention is met, then compacts. Files of expired snapshots are deleted after a grace period, so a reader
  * that resolved a snapshot just before it expired can finish — as soon as it is over, on a timer of
  * their own rather than at the next round (at a high commit rate a round's compaction would
  * otherwise add its duration to the grace, and the files waiting grow with it).
@@ -68,6 +68,11 @@ function untilAborted<T>(work: Promise<T>, signal: AbortSignal): Promise<T> {
     );
   });
 }
+
+/** Expiry runs one table's round makes at most (each up to `snapshot.expire.limit` snapshots). */
+const MAX_EXPIRE_RUNS_PER_ROUND = 20;
+
+const expireLimitOf = (t: Table): number => t.schema.options.snapshotExpireLimit;
 
 const codeOf = (e: unknown): string | undefined => (e instanceof EddyError ? e.code : undefined);
 const errInfo = (e: unknown) => ({ code: codeOf(e), err: (e as Error)?.message ?? String(e) });
@@ -323,8 +328,6 @@ export class CompactorDaemon {
   }
 
   private async maintainSteps(job: Job, signal: AbortSignal): Promise<void> {
-    if (job.compact) await this.compact(job, signal);
-    if (this.stopping || signal.aborted) return;
     // Orphan cleanup before expiry, and not while files of expired snapshots wait out their grace
     // period: it would delete them early (they are unreferenced, and often old).
     const interval = this.config.orphanIntervalMs;
@@ -332,7 +335,11 @@ export class CompactorDaemon {
     const waiting = this.pending.some((p) => p.name === job.name);
     if (interval > 0 && !waiting && (last === undefined || Date.now() - last >= interval)) await this.cleanOrphans(job);
     if (this.stopping || signal.aborted) return;
-    if (this.config.expire) await this.expire(job);
+    // Expiry before compaction: a compaction slower than the commits (S3 under load) must not hold
+    // back retention, or snapshots and the metadata every plan reads pile up and slow it further.
+    if (this.config.expire) await this.expire(job, signal);
+    if (this.stopping || signal.aborted) return;
+    if (job.compact) await this.compact(job, signal);
   }
 
   private async compact(job: Job, signal: AbortSignal): Promise<void> {
@@ -385,7 +392,20 @@ export class CompactorDaemon {
     }
   }
 
-  private async expire(job: Job): Promise<void> {
+  /**
+   * Expires until retention is met: one run expires at most `snapshot.expire.limit` snapshots
+   * (50), fewer than a fast stream makes between two rounds of a slow compaction.
+   */
+  private async expire(job: Job, signal: AbortSignal): Promise<void> {
+    const limit = expireLimitOf(job.table);
+    for (let run = 0; run < MAX_EXPIRE_RUNS_PER_ROUND; run++) {
+      const expired = await this.expireOnce(job);
+      if (expired < limit || this.stopping || signal.aborted) return;
+    }
+  }
+
+  /** One expiry run; how many snapshots it expired (0 on failure, which it logs). */
+  private async expireOnce(job: Job): Promise<number> {
     const grace = this.config.expireGraceMs;
     try {
       const r = await job.table.expireSnapshots({ deferFileDeletion: grace > 0 });
@@ -411,9 +431,11 @@ export class CompactorDaemon {
         this.pending.push({ due: Date.now() + grace, name: job.name, table: job.table, files: r.pendingFiles });
         this.scheduleReaper();
       } else if (r.files.length > 0) this.metrics.inc('expired_files_deleted_total', r.files.length, job.name);
+      return r.expired.length;
     } catch (e) {
       this.metrics.inc('errors_total', 1, job.name);
       this.log.error({ table: job.name, ...errInfo(e) }, 'snapshot expiry failed');
+      return 0;
     }
   }
 
