@@ -54,7 +54,7 @@ describe('BIGINT keys in a flush', () => {
         },
       ),
       {
-        numRuns: 40,
+        numRuns: 20,
         examples: [
           [
             [

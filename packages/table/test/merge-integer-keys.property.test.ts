@@ -83,7 +83,7 @@ describe('merge-on-read by one integer key', () => {
             expect(got).toEqual([...rows].sort(order));
           }
         }),
-        { numRuns: 25 },
+        { numRuns: 12 },
       );
     });
   }

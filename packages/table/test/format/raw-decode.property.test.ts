@@ -126,7 +126,7 @@ describe('raw column transfer from the Parquet workers', () => {
           });
         },
       ),
-      { numRuns: 30 },
+      { numRuns: 15 },
     );
     expect(raw).toBeGreaterThan(0); // the raw path ran, not only the IPC fallback
     expect(ipcOnly).toBe(0); // every flat type crosses raw
