@@ -1,7 +1,7 @@
 import * as arrow from 'apache-arrow';
 import type { DataField, DataType } from '../types/data-types.ts';
 import { EddyError } from '../types/errors.ts';
-import { type Column, type ColumnData, concatColumns, gatherColumn, type VarBytes } from './columns.ts';
+import { type Column, type ColumnData, concatColumns, floatData, gatherColumn, type VarBytes } from './columns.ts';
 
 /** Arrow field metadata key that arrow-rs (parquet-wasm) turns into the Parquet field id. */
 export const PARQUET_FIELD_ID = 'PARQUET:field_id';
@@ -175,14 +175,7 @@ function dataToColumn(data: arrow.Data, type: DataType): Column {
     case 'DOUBLE': {
       if (!arrow.DataType.isFloat(at)) throw mismatch(where());
       const v = (data.values as Float64Array).subarray(off, off + n);
-      out =
-        type.root === 'FLOAT'
-          ? v instanceof Float32Array
-            ? v
-            : Float32Array.from(v)
-          : v instanceof Float64Array
-            ? v
-            : Float64Array.from(v);
+      out = floatData(type.root, v);
       break;
     }
     case 'CHAR':

@@ -398,6 +398,12 @@ export function compareColumnRows(a: Column, ra: number, b: Column, rb: number):
 // ---------------------------------------------------------------------------------------------
 // Access and reshaping
 
+/** Decoded floats as a FLOAT or DOUBLE column's data: the array itself when it is already that width. */
+export function floatData(root: 'FLOAT' | 'DOUBLE', v: Float32Array | Float64Array): Float32Array | Float64Array {
+  if (root === 'FLOAT') return v instanceof Float32Array ? v : Float32Array.from(v);
+  return v instanceof Float64Array ? v : Float64Array.from(v);
+}
+
 /** The internal value at `row`. */
 export function columnValue(col: Column, row: number): InternalValue {
   if (col.validity !== null && col.validity[row] === 0) return null;

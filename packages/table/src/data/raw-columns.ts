@@ -1,6 +1,6 @@
 import type { DataType } from '../types/data-types.ts';
 import { EddyError } from '../types/errors.ts';
-import type { Column, ColumnData } from './columns.ts';
+import { type Column, type ColumnData, floatData } from './columns.ts';
 
 /**
  * A decoded column as a Parquet worker hands it over (format/parquet-worker.cjs): buffers of its
@@ -104,14 +104,7 @@ export function rawToColumn(c: RawColumn, type: DataType): Column {
         f === 'f'
           ? new Float32Array(c.data.buffer, c.data.byteOffset, n)
           : new Float64Array(c.data.buffer, c.data.byteOffset, n);
-      out =
-        type.root === 'FLOAT'
-          ? v instanceof Float32Array
-            ? v
-            : Float32Array.from(v)
-          : v instanceof Float64Array
-            ? v
-            : Float64Array.from(v);
+      out = floatData(type.root, v);
       break;
     }
     case 'CHAR':
