@@ -306,6 +306,37 @@ function appendBucketed(): Scenario {
   };
 }
 
+/**
+ * An append table written in 4 commits (small files), then compacted by `by`: Paimon's append
+ * compaction (fixed buckets: the bucket's small files in sequence order; bucket -1: small files
+ * of each partition packed). Every reader reads every snapshot.
+ */
+function appendCompacted(by: 'java' | 'eddy', bucket: -1 | 2): Scenario {
+  const who = by === 'java' ? 'Java' : 'Eddy';
+  const lines: WriteLine[] = [];
+  for (let c = 0; c < 4; c++)
+    for (let i = 0; i < 30; i++) {
+      const n = c * 30 + i;
+      lines.push(line(c, '+I', { p: n % 3 === 0 ? 'x' : 'y', id: String(n % 11), msg: n % 7 === 0 ? null : `m${n}` }));
+    }
+  return {
+    name: `append${bucket > 0 ? '-buckets' : ''}-${by}-compaction`,
+    about: `append table (bucket ${bucket}, partitioned) after 4 commits, then a ${who} full compaction; all snapshots read`,
+    compactWith: by,
+    spec: {
+      columns: { p: 'STRING', id: 'BIGINT', msg: 'STRING' },
+      partitionKeys: ['p'],
+      options: {
+        bucket: String(bucket),
+        ...(bucket > 0 ? { 'bucket-key': 'id' } : {}),
+        'write-only': 'true',
+        'compaction.min.file-num': '2',
+      },
+    },
+    lines,
+  };
+}
+
 function typesPk(): Scenario {
   return {
     name: 'types-pk',
@@ -452,6 +483,9 @@ export const SCENARIOS: readonly Scenario[] = [
   partitioned(),
   appendTable(),
   appendBucketed(),
+  appendCompacted('eddy', -1),
+  appendCompacted('eddy', 2),
+  appendCompacted('java', 2),
   compacted('java'),
   compacted('eddy'),
   deletionVectors(),

@@ -271,7 +271,7 @@ export class CompactorDaemon {
       return undefined;
     }
     let needs: BucketHealth[] = [];
-    if (table.schema.isPrimaryKeyTable && !this.unsupported.has(name)) {
+    if (!this.unsupported.has(name)) {
       try {
         needs = (await table.bucketHealth()).filter((n) => n.needsCompaction);
       } catch (e) {

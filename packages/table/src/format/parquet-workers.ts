@@ -188,12 +188,16 @@ export class ParquetWorkerPool {
   private readonly queue: Queued[] = [];
   private nextId = 1;
 
+  private readonly configured: number;
+
   constructor(size: number) {
-    this.slots = new Array(Math.max(1, size)).fill(undefined);
+    this.configured = Math.max(1, size);
+    this.slots = new Array(this.configured).fill(undefined);
   }
 
+  /** The configured number of workers (a few more may run while streamed encodes hold them all). */
   get size(): number {
-    return this.slots.length;
+    return this.configured;
   }
 
   /** Runs a job on the next free worker; resolves to the worker's bytes (IPC stream or file). */
@@ -215,25 +219,47 @@ export class ParquetWorkerPool {
 
   private submit(job: ParquetJob, path: string, transfer: boolean): Promise<Uint8Array | RawColumns> {
     return new Promise((resolve, reject) => {
-      const q: Queued = { id: this.nextId++, job, path, transfer, resolve, reject };
-      const free = this.freeSlot();
-      if (free) free.run(q);
-      else this.queue.push(q);
+      this.queue.push({ id: this.nextId++, job, path, transfer, resolve, reject });
+      this.pump();
     });
   }
 
   /** Called by a slot that finished a job. */
-  next(slot: Slot): void {
-    const q = this.queue.shift();
-    if (q) slot.run(q);
+  next(_slot: Slot): void {
+    this.pump();
   }
 
   /** Called by a slot whose worker died: a fresh worker takes over the queue. */
   replace(slot: Slot): void {
     const i = this.slots.indexOf(slot);
     if (i >= 0) this.slots[i] = undefined;
-    const q = this.queue.shift();
-    if (q) this.freeSlot()!.run(q);
+    this.pump();
+  }
+
+  /**
+   * Starts queued jobs on free workers, in order. A streamed encode holds its worker while its
+   * producer makes the next slice, and the producer may be waiting for a decode (a compaction
+   * reading its next input): when every worker holds a streamed encode, a decode gets one more
+   * worker rather than waiting for ever (a one-core pool would otherwise deadlock).
+   */
+  private pump(): void {
+    while (this.queue.length > 0) {
+      const q = this.queue[0];
+      const slot = this.freeSlot() ?? (q.job.op === 'decode' && this.allEncoding() ? this.grow() : undefined);
+      if (!slot) return;
+      this.queue.shift();
+      slot.run(q);
+    }
+  }
+
+  private allEncoding(): boolean {
+    return this.slots.every((s) => s !== undefined && s.current?.job.op === 'encode-stream');
+  }
+
+  private grow(): Slot {
+    const s = new Slot(this);
+    this.slots.push(s);
+    return s;
   }
 
   private freeSlot(): Slot | undefined {

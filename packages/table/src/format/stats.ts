@@ -1,4 +1,11 @@
-import { type Column, columnValue, compareBytes, compareColumnRows, type VarBytes } from '../data/columns.ts';
+import {
+  type Column,
+  columnValue,
+  compareBytes,
+  compareColumnRows,
+  compareValues,
+  type VarBytes,
+} from '../data/columns.ts';
 import type { DataType } from '../types/data-types.ts';
 import type { InternalValue } from '../types/internal.ts';
 import { EMPTY_SERIALIZED_ROW, serializeBinaryRow } from './binary-row.ts';
@@ -179,4 +186,18 @@ export function statsOfRows(
     }
     return { min, max, nullCount };
   });
+}
+
+/** The statistics of consecutive parts of one column as one: the least min, greatest max, all nulls. */
+export function mergeStats(type: DataType, stats: readonly ColumnStats[]): ColumnStats {
+  if (stats.length === 1) return stats[0];
+  let min: InternalValue = null;
+  let max: InternalValue = null;
+  let nullCount = 0;
+  for (const s of stats) {
+    nullCount += s.nullCount;
+    if (s.min !== null && (min === null || compareValues(type, s.min, min) < 0)) min = s.min;
+    if (s.max !== null && (max === null || compareValues(type, s.max, max) > 0)) max = s.max;
+  }
+  return { min, max, nullCount };
 }

@@ -17,6 +17,7 @@ import { deletionVectorWriteProblem } from '../schema/deletion-vector-support.ts
 import { EddyError } from '../types/errors.ts';
 import { newCommitUser } from '../write/table-writer.ts';
 import { checkWritable } from '../write/writable.ts';
+import { pickAppendCompaction, rewriteAppendFiles } from './append-compaction.ts';
 import { compactBucket, deleteFiles } from './bucket-compaction.ts';
 import { BucketDeletionVectors } from './bucket-deletion-vectors.ts';
 import { produceChangelog } from './changelog-producer.ts';
@@ -58,7 +59,11 @@ export interface BucketHealth {
   readonly l0Files: number;
   readonly files: number;
   readonly sizeBytes: number;
-  /** Whether the universal picker would compact this bucket now, or (lookup tables, e.g. first-row) it has level-0 files to move up. */
+  /**
+   * Whether the universal picker would compact this bucket now, or (lookup tables, e.g. first-row)
+   * it has level-0 files to move up; for an append table, whether Paimon's append picker has small
+   * files to rewrite.
+   */
   readonly needsCompaction: boolean;
 }
 
@@ -73,9 +78,6 @@ const planner = (t: TableContext) => new ScanPlanner(t.schema, t.schemas, t.snap
 
 function checkCompactable(t: TableContext): void {
   checkWritable(t);
-  if (!t.schema.isPrimaryKeyTable) {
-    throw new EddyError('UNSUPPORTED', `table ${t.name}: compaction of append tables is not supported yet`);
-  }
   const problem = deletionVectorWriteProblem(t.schema);
   if (problem) throw new EddyError('UNSUPPORTED', `table ${t.name}: compaction ${problem}`);
 }
@@ -89,6 +91,7 @@ export async function compactTable(t: TableContext, options: CompactOptions = {}
   const signal = options.signal;
   signal?.throwIfAborted();
   checkCompactable(t);
+  if (!t.schema.isPrimaryKeyTable) return compactAppendTable(t, options);
   const o = t.schema.options;
   const dvTable = t.schema.options.deletionVectorsEnabled;
   const plan = await planner(t).plan({ levels: dvTable ? 'compaction' : 'all' });
@@ -109,16 +112,7 @@ export async function compactTable(t: TableContext, options: CompactOptions = {}
   const dvAdded: IndexManifestEntry[] = [];
   const dvExpected = new Map<string, string | null>();
   const bitmap64 = t.schema.rawOptions['deletion-vectors.bitmap64']?.trim().toLowerCase() === 'true';
-  // Rewriting a file of a newer schema in this one would drop what that schema added.
-  for (const split of plan.splits) {
-    const newer = split.files.find((f) => f.schemaId > t.schema.id);
-    if (newer) {
-      throw new EddyError(
-        'SCHEMA_CHANGED',
-        `compaction of ${t.name}: file ${newer.fileName} is in schema ${newer.schemaId}, newer than this table's ${t.schema.id}: reload the table`,
-      );
-    }
-  }
+  for (const split of plan.splits) checkNotNewer(t, split.files);
   // Inputs are read once and replaced: their footers are not kept in the read cache.
   const reader = new SplitReader(t.io, t.paths, t.schema, t.schemas, { cacheFooters: false });
   // Lookup tables (first-row, lookup changelog) never leave level 0 behind: their readers skip it.
@@ -224,6 +218,74 @@ export async function compactTable(t: TableContext, options: CompactOptions = {}
   }
 }
 
+/**
+ * Compacts an append table: per bucket (per partition when `bucket` = -1) the groups of small
+ * files Paimon would pick, each rewritten into files of about `target-file-size`, in one COMPACT
+ * commit (see append-compaction.ts).
+ */
+async function compactAppendTable(t: TableContext, options: CompactOptions): Promise<CompactResult> {
+  const signal = options.signal;
+  const plan = await planner(t).plan({ levels: 'all' });
+  for (const split of plan.splits) checkNotNewer(t, split.files);
+  const reader = new SplitReader(t.io, t.paths, t.schema, t.schemas, { cacheFooters: false });
+  const written: string[] = [];
+  const messages: CommitMessage[] = [];
+  const totals = { buckets: 0, filesIn: 0, filesOut: 0, rowsIn: 0, rowsOut: 0, bytesIn: 0, bytesOut: 0 };
+  try {
+    for (const split of plan.splits) {
+      const groups = pickAppendCompaction(split, t.schema.options, options.full === true);
+      if (groups.length === 0) continue;
+      const before: DataFileMeta[] = [];
+      const after: DataFileMeta[] = [];
+      for (const files of groups) {
+        const r = await rewriteAppendFiles(t.io, t.schema, reader, split, files, written, signal);
+        before.push(...files);
+        after.push(...r.after);
+        totals.rowsIn += r.rowsIn;
+        totals.rowsOut += r.after.reduce((n, f) => n + f.rowCount, 0);
+        totals.bytesIn += r.bytesIn;
+        totals.bytesOut += r.bytesOut;
+      }
+      totals.buckets++;
+      totals.filesIn += before.length;
+      totals.filesOut += after.length;
+      messages.push({
+        partition: split.partition,
+        partitionBytes: split.partitionBytes,
+        bucket: split.bucket,
+        totalBuckets: split.totalBuckets,
+        newFiles: after,
+        deletedFiles: before,
+        changelogFiles: [],
+      });
+    }
+    if (messages.length === 0) return { snapshot: undefined, ...totals };
+    signal?.throwIfAborted();
+    const r = await new FileStoreCommit(t.schema, t.snapshots, t.manifests, t.schemas).commit(messages, {
+      commitUser: options.commitUser ?? newCommitUser(),
+      commitIdentifier: options.commitIdentifier,
+      kind: 'COMPACT',
+      skipCommittedCheck: true,
+    });
+    return { snapshot: r.snapshot, ...totals };
+  } catch (e) {
+    // As compactTable: unreferenced unless the commit may have landed.
+    if (!isCommitOutcomeUnknown(e)) for (const p of written) await t.io.delete(p);
+    throw e;
+  }
+}
+
+/** Rewriting a file of a newer schema in this one would drop what that schema added. */
+function checkNotNewer(t: TableContext, files: readonly DataFileMeta[]): void {
+  const newer = files.find((f) => f.schemaId > t.schema.id);
+  if (newer) {
+    throw new EddyError(
+      'SCHEMA_CHANGED',
+      `compaction of ${t.name}: file ${newer.fileName} is in schema ${newer.schemaId}, newer than this table's ${t.schema.id}: reload the table`,
+    );
+  }
+}
+
 /** Buckets compacted at once (each holds its inputs' decoded files and one output slice queue). */
 const BUCKETS_IN_FLIGHT = 2;
 
@@ -309,7 +371,8 @@ function topLevelWithVectors(
 /** Sorted runs and sizes per bucket at the latest snapshot. */
 export async function bucketHealth(t: TableContext): Promise<BucketHealth[]> {
   const plan = await planner(t).plan({ levels: t.schema.options.deletionVectorsEnabled ? 'compaction' : 'all' });
-  const compactable = t.schema.isPrimaryKeyTable && deletionVectorWriteProblem(t.schema) === undefined;
+  const compactable = deletionVectorWriteProblem(t.schema) === undefined;
+  const append = !t.schema.isPrimaryKeyTable;
   // Level 0 of a lookup table always calls for compaction: its readers skip it (see compactTable).
   const forceL0 = forcesUpLevel0(t.schema);
   return plan.splits.map((s) => {
@@ -324,8 +387,10 @@ export async function bucketHealth(t: TableContext): Promise<BucketHealth[]> {
       sizeBytes: s.files.reduce((a, f) => a + f.fileSize, 0),
       needsCompaction:
         compactable &&
-        (pickCompaction(runs, universalOptions(t.schema.options)) !== undefined ||
-          (forceL0 && runs.some((r) => r.level === 0))),
+        (append
+          ? pickAppendCompaction(s, t.schema.options, false).length > 0
+          : pickCompaction(runs, universalOptions(t.schema.options)) !== undefined ||
+            (forceL0 && runs.some((r) => r.level === 0))),
     };
   });
 }

@@ -11,15 +11,16 @@ import {
 } from '../data/columns.ts';
 import type { DataFileMeta } from '../format/manifest.ts';
 import { encodingHints, writeParquetSlices } from '../format/parquet.ts';
-import { columnStats, EMPTY_STATS, toSimpleStats } from '../format/stats.ts';
+import { columnStats } from '../format/stats.ts';
 import { type FileIO, joinPath } from '../io/file-io.ts';
 import { mergeFunction } from '../merge/merge-function.ts';
 import { compareSequence, mergeRuns } from '../merge/merge-runs.ts';
 import { SEQUENCE_NUMBER_FIELD_ID, type TableSchema, VALUE_KIND_FIELD_ID } from '../schema/table-schema.ts';
 import type { DataField } from '../types/data-types.ts';
 import { type InternalValue, isRetract, RowKind } from '../types/internal.ts';
+import { appendFileMeta } from './append-file.ts';
 import { schemaFileIndexOptions, writeFileIndex } from './file-index-writer.ts';
-import { type KeyValueRecords, localMillisAsUtc, RollingKeyValueWriter } from './key-value-file.ts';
+import { type KeyValueRecords, RollingKeyValueWriter } from './key-value-file.ts';
 import type { BufferOwner } from './memory-budget.ts';
 
 const _SEQUENCE_FIELD: DataField = {
@@ -298,31 +299,7 @@ export class BucketWriter implements BufferOwner {
     const bytes = await encodeFile(schema.fields, cols, schema, path);
     await this.io.write(path, bytes);
     const index = await writeFileIndex(this.io, path, schema.fields, cols, schemaFileIndexOptions(schema));
-    return {
-      fileName,
-      fileSize: bytes.byteLength,
-      rowCount: n,
-      minKey: EMPTY_STATS.minValues,
-      maxKey: EMPTY_STATS.maxValues,
-      keyStats: EMPTY_STATS,
-      valueStats: toSimpleStats(
-        schema.fields.map((f) => f.type),
-        cols.map(columnStats),
-      ),
-      minSequenceNumber: base,
-      maxSequenceNumber: base + BigInt(n - 1),
-      schemaId: schema.id,
-      level: 0,
-      extraFiles: index.extraFiles,
-      creationTime: localMillisAsUtc(),
-      deleteRowCount: 0,
-      embeddedIndex: index.embeddedIndex,
-      fileSource: 0,
-      valueStatsCols: null,
-      externalPath: null,
-      firstRowId: null,
-      writeCols: null,
-    };
+    return appendFileMeta(schema, fileName, bytes.byteLength, n, cols.map(columnStats), base, index, 0);
   }
 }
 

@@ -6,7 +6,6 @@ import {
   type Column,
   type ColumnData,
   columnValue,
-  compareValues,
   concatColumns,
   gatherColumn,
   type VarBytes,
@@ -21,7 +20,7 @@ import {
   writeParquet,
   writeParquetStream,
 } from '../format/parquet.ts';
-import { type ColumnStats, columnStatsOf, toSimpleStats } from '../format/stats.ts';
+import { type ColumnStats, columnStatsOf, mergeStats, toSimpleStats } from '../format/stats.ts';
 import { type FileIO, joinPath } from '../io/file-io.ts';
 import type { FileIndexWriteOptions } from '../options/file-index-options.ts';
 import {
@@ -484,20 +483,6 @@ function range(start: number, end: number): Uint32Array {
   const idx = new Uint32Array(end - start);
   for (let i = 0; i < idx.length; i++) idx[i] = start + i;
   return idx;
-}
-
-/** The statistics of consecutive parts of one column as one: the least min, greatest max, all nulls. */
-function mergeStats(type: DataType, stats: readonly ColumnStats[]): ColumnStats {
-  if (stats.length === 1) return stats[0];
-  let min: InternalValue = null;
-  let max: InternalValue = null;
-  let nullCount = 0;
-  for (const s of stats) {
-    nullCount += s.nullCount;
-    if (s.min !== null && (min === null || compareValues(type, s.min, min) < 0)) min = s.min;
-    if (s.max !== null && (max === null || compareValues(type, s.max, max) > 0)) max = s.max;
-  }
-  return { min, max, nullCount };
 }
 
 /** Paimon stores `_CREATION_TIME` as local wall-clock time encoded as if it were UTC. */

@@ -370,14 +370,15 @@ export class TableWrite<R extends object = Record<string, unknown>> implements A
   }
 
   /**
-   * Unless `write-only`, a writer compacts after its commits when the universal picker asks for it
-   * (Paimon's writer does the same). A compaction that loses to a concurrent commit is discarded
-   * and retried at a later commit; it never fails the write.
+   * Unless `write-only`, a writer compacts after its commits when Paimon's picker asks for it (the
+   * universal picker; for append tables the small-file picker): Paimon's writers do the same, and
+   * Flink's sink does for `bucket` = -1 append tables. A compaction that loses to a concurrent
+   * commit is discarded and retried at a later commit; it never fails the write.
    */
   private async compactIfNeeded(commitIdentifier: bigint | undefined): Promise<void> {
     const t = this.table;
     const o = t.schema.options;
-    if (o.writeOnly || !t.schema.isPrimaryKeyTable) return;
+    if (o.writeOnly) return;
     // `full-compaction` produces changelog only at full compactions: every
     // `full-compaction.delta-commits` commits (default 1 for that producer).
     let full = false;
