@@ -354,14 +354,17 @@ describe('requests per commit, steady streaming (clock held)', () => {
   });
 
   for (const pk of [true, false]) {
-    it(`four coalesced ${pk ? 'primary-key' : 'append'} writers: at most 5 requests per commit, data files included`, async () => {
+    it(`four coalesced ${pk ? 'primary-key' : 'append'} writers: at most 3 requests per commit and 7 per snapshot`, async () => {
       const { all, commits, snapshots } = await stream({ pk, writers: 4, coalesceMs: 20 });
       // Per commit: its data files (up to 2 buckets) and its commit-user record; per snapshot: the
       // LATEST read, the schema probe, manifest, two lists, snapshot and LATEST (one writer's
-      // follow-up probe, shared by those following at the same moment, at most).
+      // follow-up probe, shared by those following at the same moment, at most). How many commits
+      // share a snapshot depends on scheduling (a loaded machine groups fewer), so the total per
+      // commit is not bounded here; the stream bench measures it.
       expect(all.filter((c) => c.op === 'list')).toEqual([]);
       expect(snapshots).toBeLessThan(commits);
-      expect(all.length / commits, JSON.stringify(all.slice(0, 40))).toBeLessThanOrEqual(5);
+      const own = all.filter((c) => isData(c) || c.file.startsWith('commit-user/')).length;
+      expect(own / commits, JSON.stringify(all.slice(0, 40))).toBeLessThanOrEqual(3);
       // Besides data files and records, 7 per snapshot: the 5 objects of a Paimon snapshot, the
       // hint read and the schema probe (the probes of the next id were answered by this process).
       const perSnapshot = all.filter((c) => !isData(c) && !c.file.startsWith('commit-user/')).length / snapshots;
