@@ -155,6 +155,38 @@ export function tableScenarios(label: string, makeWarehouse: () => Promise<Wareh
       }
     });
 
+    it('a stream into an append table: the writer compacts its small files (index files too), expiry removes the old ones', async () => {
+      const w = await makeWarehouse();
+      try {
+        const t = await (await open(w)).createTable('db.events', {
+          columns: { k: 'INT', s: 'STRING' },
+          options: {
+            bucket: '-1',
+            'compaction.min.file-num': '3',
+            'file-index.bloom-filter.columns': 's',
+            'file-index.in-manifest-threshold': '1 b',
+          },
+        });
+        for (let c = 0; c < 8; c++)
+          await t.upsert(Array.from({ length: 10 }, (_, i) => ({ k: c * 10 + i, s: `v${c * 10 + i}` })));
+        const files = (await t.plan()).splits.flatMap((x) => x.files);
+        // Compacted at every third small file: never three live files.
+        expect(files.length).toBeLessThan(3);
+        expect((await t.listSnapshots()).some((x) => x.commitKind === 'COMPACT')).toBe(true);
+        for (const f of files) expect(f.extraFiles).toEqual([`${f.fileName}.index`]);
+        expect((await t.toArray()).map((r) => r.k).sort((a, b) => Number(a) - Number(b))).toEqual(
+          Array.from({ length: 80 }, (_, i) => i),
+        );
+        expect(await t.toArray({ where: eq('s', 'v42') })).toEqual([{ k: 42, s: 'v42' }]);
+        await t.expireSnapshots({ retainMin: 1, timeRetainedMs: 0, expireLimit: 100 });
+        const bucket = `${t.path}/bucket-0`;
+        const names = (await t.io.list(bucket)).map((e) => e.path.slice(e.path.lastIndexOf('/') + 1)).sort();
+        expect(names).toEqual(files.flatMap((f) => [f.fileName, `${f.fileName}.index`]).sort());
+      } finally {
+        await w.dispose();
+      }
+    });
+
     it('lands every commit of concurrent writers once, with gapless snapshot ids', async () => {
       const w = await makeWarehouse();
       try {
