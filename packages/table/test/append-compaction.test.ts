@@ -284,7 +284,7 @@ describe('append table compaction', () => {
           expect(replay.sort()).toEqual([...model].sort());
         },
       ),
-      { numRuns: 12 },
+      { numRuns: 8 },
     );
   });
 });
