@@ -185,6 +185,13 @@ class Slot {
 
 export class ParquetWorkerPool {
   private readonly slots: (Slot | undefined)[];
+  /**
+   * A worker beyond `size`, for jobs that would otherwise wait behind streamed encodes only. A
+   * streamed encode holds its worker until its producer ends the file, and a compaction's producer
+   * (the merge) waits for decodes of its next input slices: with every worker held by such encodes,
+   * a queued decode would never run.
+   */
+  private extra: Slot | undefined;
   private readonly queue: Queued[] = [];
   private nextId = 1;
 
@@ -216,7 +223,7 @@ export class ParquetWorkerPool {
   private submit(job: ParquetJob, path: string, transfer: boolean): Promise<Uint8Array | RawColumns> {
     return new Promise((resolve, reject) => {
       const q: Queued = { id: this.nextId++, job, path, transfer, resolve, reject };
-      const free = this.freeSlot();
+      const free = this.freeSlot() ?? (job.op === 'encode-stream' ? undefined : this.extraSlot());
       if (free) free.run(q);
       else this.queue.push(q);
     });
@@ -224,16 +231,38 @@ export class ParquetWorkerPool {
 
   /** Called by a slot that finished a job. */
   next(slot: Slot): void {
-    const q = this.queue.shift();
-    if (q) slot.run(q);
+    if (slot !== this.extra) {
+      const q = this.queue.shift();
+      if (q) slot.run(q);
+    }
+    this.startExtra();
+  }
+
+  /** Runs the first queued job that is not a streamed encode on the extra worker, if it may run one. */
+  private startExtra(): void {
+    const i = this.queue.findIndex((q) => q.job.op !== 'encode-stream');
+    if (i < 0) return;
+    const s = this.extraSlot();
+    if (s) s.run(this.queue.splice(i, 1)[0]);
   }
 
   /** Called by a slot whose worker died: a fresh worker takes over the queue. */
   replace(slot: Slot): void {
-    const i = this.slots.indexOf(slot);
-    if (i >= 0) this.slots[i] = undefined;
-    const q = this.queue.shift();
-    if (q) this.freeSlot()!.run(q);
+    if (slot === this.extra) this.extra = undefined;
+    else {
+      const i = this.slots.indexOf(slot);
+      if (i >= 0) this.slots[i] = undefined;
+      const q = this.queue.shift();
+      if (q) this.freeSlot()!.run(q);
+    }
+    this.startExtra();
+  }
+
+  /** The extra worker, free, when every worker of the pool runs a streamed encode. */
+  private extraSlot(): Slot | undefined {
+    if (!this.slots.every((s) => s !== undefined && !s.dead && s.current?.job.op === 'encode-stream')) return undefined;
+    this.extra ??= new Slot(this);
+    return this.extra.current || this.extra.dead ? undefined : this.extra;
   }
 
   private freeSlot(): Slot | undefined {
