@@ -507,9 +507,10 @@ export class SplitReader {
   ): Promise<(() => Promise<FileColumns[]>)[]> {
     const whole = async () => withoutDeletedRows(await this.readFile(dir, meta, [...fields], true, true, split));
     const maxRows = compactionReadTuning.sliceRows;
-    if (meta.rowCount <= maxRows || !/\.parquet$/i.test(meta.fileName)) return [whole];
+    const keys = this.schema.trimmedPrimaryKeys;
+    if (meta.rowCount <= maxRows || keys.length === 0 || !/\.parquet$/i.test(meta.fileName)) return [whole];
     const fileSchema = meta.schemaId === this.schema.id ? this.schema : await this.schemas.schema(meta.schemaId);
-    const first = this.schema.field(this.schema.trimmedPrimaryKeys[0]);
+    const first = this.schema.field(keys[0]);
     const old = fileSchema.fieldById(first.id);
     if (!old || !sameType(old.type, first.type)) return [whole];
     const path = this.paths.dataFile(dir, meta);
