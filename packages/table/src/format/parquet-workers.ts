@@ -185,19 +185,22 @@ class Slot {
 
 export class ParquetWorkerPool {
   private readonly slots: (Slot | undefined)[];
+  /**
+   * A worker beyond `size`, for jobs that would otherwise wait behind streamed encodes only. A
+   * streamed encode holds its worker until its producer ends the file, and a compaction's producer
+   * (the merge) waits for decodes of its next input slices: with every worker held by such encodes,
+   * a queued decode would never run.
+   */
+  private extra: Slot | undefined;
   private readonly queue: Queued[] = [];
   private nextId = 1;
 
-  private readonly configured: number;
-
   constructor(size: number) {
-    this.configured = Math.max(1, size);
-    this.slots = new Array(this.configured).fill(undefined);
+    this.slots = new Array(Math.max(1, size)).fill(undefined);
   }
 
-  /** The configured number of workers (a few more may run while streamed encodes hold them all). */
   get size(): number {
-    return this.configured;
+    return this.slots.length;
   }
 
   /** Runs a job on the next free worker; resolves to the worker's bytes (IPC stream or file). */
@@ -219,47 +222,47 @@ export class ParquetWorkerPool {
 
   private submit(job: ParquetJob, path: string, transfer: boolean): Promise<Uint8Array | RawColumns> {
     return new Promise((resolve, reject) => {
-      this.queue.push({ id: this.nextId++, job, path, transfer, resolve, reject });
-      this.pump();
+      const q: Queued = { id: this.nextId++, job, path, transfer, resolve, reject };
+      const free = this.freeSlot() ?? (job.op === 'encode-stream' ? undefined : this.extraSlot());
+      if (free) free.run(q);
+      else this.queue.push(q);
     });
   }
 
   /** Called by a slot that finished a job. */
-  next(_slot: Slot): void {
-    this.pump();
+  next(slot: Slot): void {
+    if (slot !== this.extra) {
+      const q = this.queue.shift();
+      if (q) slot.run(q);
+    }
+    this.startExtra();
+  }
+
+  /** Runs the first queued job that is not a streamed encode on the extra worker, if it may run one. */
+  private startExtra(): void {
+    const i = this.queue.findIndex((q) => q.job.op !== 'encode-stream');
+    if (i < 0) return;
+    const s = this.extraSlot();
+    if (s) s.run(this.queue.splice(i, 1)[0]);
   }
 
   /** Called by a slot whose worker died: a fresh worker takes over the queue. */
   replace(slot: Slot): void {
-    const i = this.slots.indexOf(slot);
-    if (i >= 0) this.slots[i] = undefined;
-    this.pump();
-  }
-
-  /**
-   * Starts queued jobs on free workers, in order. A streamed encode holds its worker while its
-   * producer makes the next slice, and the producer may be waiting for a decode (a compaction
-   * reading its next input): when every worker holds a streamed encode, a decode gets one more
-   * worker rather than waiting for ever (a one-core pool would otherwise deadlock).
-   */
-  private pump(): void {
-    while (this.queue.length > 0) {
-      const q = this.queue[0];
-      const slot = this.freeSlot() ?? (q.job.op === 'decode' && this.allEncoding() ? this.grow() : undefined);
-      if (!slot) return;
-      this.queue.shift();
-      slot.run(q);
+    if (slot === this.extra) this.extra = undefined;
+    else {
+      const i = this.slots.indexOf(slot);
+      if (i >= 0) this.slots[i] = undefined;
+      const q = this.queue.shift();
+      if (q) this.freeSlot()!.run(q);
     }
+    this.startExtra();
   }
 
-  private allEncoding(): boolean {
-    return this.slots.every((s) => s !== undefined && s.current?.job.op === 'encode-stream');
-  }
-
-  private grow(): Slot {
-    const s = new Slot(this);
-    this.slots.push(s);
-    return s;
+  /** The extra worker, free, when every worker of the pool runs a streamed encode. */
+  private extraSlot(): Slot | undefined {
+    if (!this.slots.every((s) => s !== undefined && !s.dead && s.current?.job.op === 'encode-stream')) return undefined;
+    this.extra ??= new Slot(this);
+    return this.extra.current || this.extra.dead ? undefined : this.extra;
   }
 
   private freeSlot(): Slot | undefined {

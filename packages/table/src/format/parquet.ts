@@ -135,6 +135,8 @@ export interface ParquetSelectOptions extends ParquetReadOptions {
   readonly cacheFooter?: object;
   /** Keeps the row groups that may hold a wanted row; absent: every row group. */
   readonly rowGroupFilter?: (rg: RowGroupStats) => boolean;
+  /** The file's footer, already read (a file read in slices of row groups reads it once). */
+  readonly footer?: ParquetFooter;
 }
 
 /** The row groups a read kept, and their rows decoded. */
@@ -228,11 +230,13 @@ async function selectRowGroups<T>(
       `${path}: cannot read Parquet: the file has ${whole.byteLength} bytes, the manifest says ${size}`,
       { path },
     );
-  const footer = await readFooter(
-    whole ? { size, readRange: async (o, l) => whole.subarray(o, o + l) } : source,
-    path,
-    options.cacheFooter,
-  );
+  const footer =
+    options.footer ??
+    (await readFooter(
+      whole ? { size, readRange: async (o, l) => whole.subarray(o, o + l) } : source,
+      path,
+      options.cacheFooter,
+    ));
   const metadata = footer.metadata;
   const tail = footer.tail;
   const tailLength = tail.byteLength;

@@ -18,7 +18,13 @@ import {
   readDeletionVector,
 } from '../format/deletion-vector.ts';
 import type { DataFileMeta } from '../format/manifest.ts';
-import { type DecodedBatch, type RowGroupStats, readFooter, readParquetBatches } from '../format/parquet.ts';
+import {
+  type DecodedBatch,
+  type ParquetFooter,
+  type RowGroupStats,
+  readFooter,
+  readParquetBatches,
+} from '../format/parquet.ts';
 import { type KeyProbe, probeParquet, probeSupport } from '../format/parquet-probe.ts';
 import { type FileIO, joinPath } from '../io/file-io.ts';
 import { mergeExtraFields, mergeFunction } from '../merge/merge-function.ts';
@@ -37,6 +43,24 @@ import { fileKeyProbe, type KeySet, keySetOf, probedToColumn, probedTypeOk } fro
 
 /** Local files above this size are read by column chunk too (projections skip most bytes). */
 const RANGED_READ_MIN_BYTES = 16 * 1024 * 1024;
+
+/**
+ * A compaction reads each input in slices of whole row groups of about this many rows (at least
+ * one row group), one slice ahead per sorted run, rather than whole files: its memory (and the
+ * decoding workers' WebAssembly memory, which never shrinks) follows the number of runs times the
+ * slice, not the files' sizes. Tests shrink it to put slice boundaries everywhere.
+ */
+export const compactionReadTuning = { sliceRows: 128 * 1024 };
+
+/** Files a compaction read in more than one slice (so tests can see the sliced path ran). */
+export const compactionReadStats = { slicedFiles: 0 };
+
+/** Some row groups of a file, read with its footer and deletion vector already in hand. */
+interface FileSlice {
+  readonly footer: ParquetFooter;
+  readonly rowGroups: ReadonlySet<number>;
+  readonly deletionVector: DeletionVector | undefined;
+}
 
 /** A decoded column (raw from a worker, or Arrow data) as a Column of Paimon type `type`. */
 function decodedToColumn(c: RawColumn | arrow.Data, type: DataType): Column {
@@ -270,7 +294,7 @@ export class SplitReader {
    * shadow).
    */
   async *compactionBatches(split: DataSplit, dropRetracts: boolean): AsyncGenerator<CompactionBatch> {
-    for await (const w of this.keyWindows(split, this.schema.fields)) {
+    for await (const w of this.keyWindows(split, this.schema.fields, undefined, true)) {
       const batch = this.mergeWindow(w, !dropRetracts);
       if (batch.length > 0) yield batch;
     }
@@ -311,11 +335,13 @@ export class SplitReader {
    * is read file by file in key order, one file ahead; a window covers, in every file held, the
    * rows with keys up to the smallest last key among them: every run's later files hold only
    * larger keys, so those keys are complete. Files come in `split.files` order (merge tie-breaks).
+   * `sliced`: files are read in slices of row groups (see fileSlices), one slice ahead per run.
    */
   private async *keyWindows(
     split: DataSplit,
     fields: readonly DataField[],
     prune?: RowGroupPruning,
+    sliced = false,
   ): AsyncGenerator<KeyWindow> {
     const schema = this.schema;
     const dir = this.bucketPath(split);
@@ -329,16 +355,12 @@ export class SplitReader {
     };
     const order = new Map(split.files.map((f, i) => [f, i]));
     const keyTypes = keyNames.map((k) => schema.field(k).type);
-    const cursors = runsInKeyOrder(split.files, keyTypes).map(
-      // Rows a deletion vector removes never reach a merge (a compaction would bring them back).
-      (run) =>
-        new RunCursor(
-          run,
-          async (f) => withoutDeletedRows(await this.readFile(dir, f, [...fields], true, true, split, prune)),
-          cmp,
-          dir,
-        ),
-    );
+    // Rows a deletion vector removes never reach a merge (a compaction would bring them back).
+    const whole = (f: DataFileMeta) => [
+      async () => withoutDeletedRows(await this.readFile(dir, f, [...fields], true, true, split, prune)),
+    ];
+    const open = sliced ? (f: DataFileMeta) => this.fileSlices(dir, f, fields, split) : whole;
+    const cursors = runsInKeyOrder(split.files, keyTypes).map((run) => new RunCursor(run, open, cmp, dir));
     for (;;) {
       await Promise.all(cursors.map((c) => c.ready()));
       const live = cursors.filter((c) => c.current !== undefined);
@@ -472,10 +494,44 @@ export class SplitReader {
   }
 
   /**
+   * A primary-key file as loaders of slices of its row groups, in file order (sliceRowGroups). A
+   * slice boundary falls only where the row groups' `_KEY_` statistics prove the keys ascend across
+   * it, so no key has rows on both sides (a merge window ends at a slice's last key). Files whose
+   * statistics cannot prove that are one slice, read whole.
+   */
+  private async fileSlices(
+    dir: string,
+    meta: DataFileMeta,
+    fields: readonly DataField[],
+    split: DataSplit,
+  ): Promise<(() => Promise<FileColumns[]>)[]> {
+    const whole = async () => withoutDeletedRows(await this.readFile(dir, meta, [...fields], true, true, split));
+    const maxRows = compactionReadTuning.sliceRows;
+    const keys = this.schema.trimmedPrimaryKeys;
+    if (meta.rowCount <= maxRows || keys.length === 0 || !/\.parquet$/i.test(meta.fileName)) return [whole];
+    const fileSchema = meta.schemaId === this.schema.id ? this.schema : await this.schemas.schema(meta.schemaId);
+    const first = this.schema.field(keys[0]);
+    const old = fileSchema.fieldById(first.id);
+    if (!old || !sameType(old.type, first.type)) return [whole];
+    const path = this.paths.dataFile(dir, meta);
+    const source = { size: meta.fileSize, readRange: (o: number, l: number) => this.io.readRange(path, o, l) };
+    // Not cached: a compaction reads its inputs once (see the constructor).
+    const footer = await readFooter(source, path, undefined);
+    const slices = sliceRowGroups(footer.rowGroups, KEY_FIELD_PREFIX + old.name, maxRows);
+    if (slices.length <= 1) return [whole];
+    const deletionVector = await this.deletionVector(split, meta);
+    compactionReadStats.slicedFiles++;
+    return slices.map((rowGroups) => async () => {
+      const slice = { footer, rowGroups, deletionVector };
+      return withoutDeletedRows(await this.readFile(dir, meta, [...fields], true, true, split, undefined, slice));
+    });
+  }
+
+  /**
    * One data file's `needFields` (plus the system columns of a primary-key file: `_VALUE_KIND`, and
    * `_SEQUENCE_NUMBER` when `withSeq` — only a merge compares sequence numbers, and decoding them
    * costs a tenth of a file's decode). With `prune`, only the row groups whose statistics may hold
-   * a row of the filter are read.
+   * a row of the filter are read; with `slice`, only its row groups (by ranged reads).
    */
   private async readFile(
     dir: string,
@@ -485,6 +541,7 @@ export class SplitReader {
     withSeq: boolean,
     split: DataSplit,
     prune?: RowGroupPruning,
+    slice?: FileSlice,
   ): Promise<FileColumns[]> {
     const path = this.paths.dataFile(dir, meta);
     // Paimon names data files by format (`.parquet`, `.orc`, `.avro`); Eddy reads Parquet only.
@@ -504,10 +561,11 @@ export class SplitReader {
     }
     const ranged =
       (this.io.preferRangedReads === true && meta.fileSize > 64 * 1024) || meta.fileSize > RANGED_READ_MIN_BYTES;
-    const rowGroupFilter = prune
-      ? rowGroupPruner(prune.filter, this.schema, fileSchema, prune.valueStatsSafe)
-      : undefined;
-    if (pk && prune?.keys && rowGroupFilter) {
+    const pruner = prune ? rowGroupPruner(prune.filter, this.schema, fileSchema, prune.valueStatsSafe) : undefined;
+    const rowGroupFilter = slice
+      ? (rg: RowGroupStats) => slice.rowGroups.has(rg.index) && (pruner === undefined || pruner(rg))
+      : pruner;
+    if (pk && prune?.keys && rowGroupFilter && !slice) {
       const probed = await this.probeFile(
         path,
         meta,
@@ -525,10 +583,10 @@ export class SplitReader {
       {
         size: meta.fileSize,
         readRange: (o, l) => this.io.readRange(path, o, l),
-        readAll: ranged ? undefined : () => this.io.read(path),
+        readAll: ranged || slice ? undefined : () => this.io.read(path),
       },
       path,
-      { columns: names, rowGroupFilter, cacheFooter: this.footerCache },
+      { columns: names, rowGroupFilter, cacheFooter: this.footerCache, footer: slice?.footer },
     );
     if (selected.totalRows !== meta.rowCount) {
       throw new EddyError(
@@ -588,7 +646,7 @@ export class SplitReader {
       }
       return { cols, seq, kind };
     };
-    const whole = await this.deletionVector(split, meta);
+    const whole = slice ? slice.deletionVector : await this.deletionVector(split, meta);
     // Positions are rows of the whole file; pruned row groups shift the rows read.
     const deleted = whole && deletionMask(deletionVectorPositions(whole), selected.rowGroups);
     // One part per decoded batch (a row group, or less): no copy to join them; merges and
@@ -1187,20 +1245,69 @@ function runsInKeyOrder(files: readonly DataFileMeta[], keyTypes: readonly DataT
   return runs;
 }
 
-/** Reads one sorted run file by file (each as its decoded parts), in key order, one file ahead. */
+/**
+ * Row groups (indexes, in file order) in slices of at most `maxRows` rows — a row group larger than
+ * that is a slice alone — cut only between row groups whose `keyColumn` statistics show the keys
+ * strictly ascending across the cut (the next group's min above this one's max, no nulls). Only
+ * integer statistics are trusted for this (strings compare by bytes in the footer, by code units
+ * here); a file without them is one slice.
+ */
+export function sliceRowGroups(
+  rowGroups: readonly RowGroupStats[],
+  keyColumn: string,
+  maxRows: number,
+): ReadonlySet<number>[] {
+  const slices: Set<number>[] = [];
+  let current = new Set<number>();
+  let rows = 0;
+  for (let i = 0; i < rowGroups.length; i++) {
+    const rg = rowGroups[i];
+    if (current.size > 0 && rows + rg.rows > maxRows && keysAscendAcross(rowGroups[i - 1], rg, keyColumn)) {
+      slices.push(current);
+      current = new Set();
+      rows = 0;
+    }
+    current.add(rg.index);
+    rows += rg.rows;
+  }
+  if (current.size > 0) slices.push(current);
+  return slices;
+}
+
+function keysAscendAcross(a: RowGroupStats, b: RowGroupStats, keyColumn: string): boolean {
+  const sa = a.stats(keyColumn);
+  const sb = b.stats(keyColumn);
+  if (!sa || !sb || sa.nullCount !== 0 || sb.nullCount !== 0) return false;
+  const max = sa.max;
+  const min = sb.min;
+  if (typeof max === 'number' && typeof min === 'number') return max < min;
+  if (typeof max === 'bigint' && typeof min === 'bigint') return max < min;
+  return false;
+}
+
+/**
+ * Reads one sorted run in key order, as chunks of decoded parts: each file is opened into loaders
+ * (one for the whole file, or one per slice of row groups), and one chunk is loaded ahead — across
+ * files too — while the merge works on the current one.
+ */
 class RunCursor {
   current: FileColumns | undefined;
+  /** The file of `current`. */
   meta: DataFileMeta | undefined;
   /** The first row of `current` not yet merged. */
   pos = 0;
   private next = 0;
-  private ahead: Promise<FileColumns[]> | undefined;
-  /** Parts of the file `meta` not yet current. */
+  private loaders: { meta: DataFileMeta; load: () => Promise<FileColumns[]> }[] = [];
+  private ahead: Promise<{ meta: DataFileMeta; parts: FileColumns[] } | undefined> | undefined;
+  /** Parts of the chunk of file `partsMeta` not yet current. */
   private parts: FileColumns[] = [];
+  private partsMeta: DataFileMeta | undefined;
 
   constructor(
     private readonly files: readonly DataFileMeta[],
-    private readonly load: (f: DataFileMeta) => Promise<FileColumns[]>,
+    private readonly open: (
+      f: DataFileMeta,
+    ) => (() => Promise<FileColumns[]>)[] | Promise<(() => Promise<FileColumns[]>)[]>,
     private readonly cmp: (a: FileColumns, ra: number, b: FileColumns, rb: number) => number,
     private readonly dir: string,
   ) {}
@@ -1209,45 +1316,56 @@ class RunCursor {
   async ready(): Promise<void> {
     while (this.current === undefined || this.pos >= this.current.length) {
       if (this.parts.length === 0) {
-        if (this.next >= this.files.length) {
+        const chunk = await (this.ahead ?? this.fetch());
+        if (chunk === undefined) {
+          this.ahead = undefined;
           this.current = undefined;
           return;
         }
-        const file = this.files[this.next++];
-        const parts = await (this.ahead ?? this.load(file));
-        this.meta = file;
-        this.parts = this.keyedParts(parts);
-        this.ahead = undefined;
-        if (this.next < this.files.length) {
-          this.ahead = this.load(this.files[this.next]);
-          // Awaited on the next call; if the merge stops first, its outcome no longer matters.
-          this.ahead.catch(() => undefined);
-        }
+        this.ahead = this.fetch();
+        // Awaited on the next call; if the merge stops first, its outcome no longer matters.
+        this.ahead.catch(() => undefined);
+        this.partsMeta = chunk.meta;
+        this.parts = this.keyedParts(chunk.parts, chunk.meta);
         continue;
       }
       const fc = this.parts.shift()!;
-      const meta = this.meta!;
+      const meta = this.partsMeta!;
       const prev = this.current;
       if (prev && prev.length > 0 && fc.length > 0 && this.cmp(prev, prev.length - 1, fc, 0) >= 0) {
         const path = joinPath(this.dir, meta.fileName);
         throw new EddyError(
           'CORRUPT_FILE',
-          `${path}: level ${meta.level} is not a sorted run: this file's first key is not above the previous file's last key`,
+          meta === this.meta
+            ? `${path}: a primary-key data file whose keys are not sorted`
+            : `${path}: level ${meta.level} is not a sorted run: this file's first key is not above the previous file's last key`,
           { path },
         );
       }
       this.current = fc;
+      this.meta = meta;
       this.pos = 0;
     }
   }
 
+  /** Loads the run's next chunk (opening its next file when the current one is used up). */
+  private async fetch(): Promise<{ meta: DataFileMeta; parts: FileColumns[] } | undefined> {
+    while (this.loaders.length === 0) {
+      if (this.next >= this.files.length) return undefined;
+      const meta = this.files[this.next++];
+      this.loaders = (await this.open(meta)).map((load) => ({ meta, load }));
+    }
+    const { meta, load } = this.loaders.shift()!;
+    return { meta, parts: await load() };
+  }
+
   /**
-   * A file's parts as the merge needs them: every version of a key in one part. A file holds a key
+   * A chunk's parts as the merge needs them: every version of a key in one part. A file holds a key
    * once, but the merge tolerates duplicates from other writers when they are adjacent in one part,
    * so parts whose boundary splits a key are joined (a copy, only then). Keys that descend across a
    * boundary mean an unsorted file: an error, not a wrong merge.
    */
-  private keyedParts(parts: FileColumns[]): FileColumns[] {
+  private keyedParts(parts: FileColumns[], meta: DataFileMeta): FileColumns[] {
     const out: FileColumns[] = [];
     for (const p of parts) {
       const last = out[out.length - 1];
@@ -1255,7 +1373,7 @@ class RunCursor {
       if (c < 0) out.push(p);
       else if (c === 0) out[out.length - 1] = joinParts(last, p);
       else {
-        const path = joinPath(this.dir, this.meta!.fileName);
+        const path = joinPath(this.dir, meta.fileName);
         throw new EddyError('CORRUPT_FILE', `${path}: a primary-key data file whose keys are not sorted`, { path });
       }
     }

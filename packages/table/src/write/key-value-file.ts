@@ -53,7 +53,11 @@ const KIND_FIELD: DataField = {
  * the page index (per-page min/max) lets a reader narrow further. Scans lose little: a group still
  * holds megabytes per column.
  */
-export const PRIMARY_KEY_LAYOUT = { rowGroupRows: 128 * 1024, pageBytes: 64 * 1024, pageIndex: true } as const;
+export const PRIMARY_KEY_LAYOUT: { rowGroupRows: number; readonly pageBytes: number; readonly pageIndex: boolean } = {
+  rowGroupRows: 128 * 1024, // tests shrink it to get files of many row groups
+  pageBytes: 64 * 1024,
+  pageIndex: true,
+};
 
 /** Records sorted by key, one per key, with their system columns. */
 export interface KeyValueRecords {
