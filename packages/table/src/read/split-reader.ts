@@ -156,7 +156,7 @@ export class SplitReader {
         ? { filter, valueStatsSafe: true, keys: keysOfBucket(keySetOf(filter, schema), filter, schema, split) }
         : undefined;
       const load = (i: number) => {
-        const p = this.readFile(dir, files[i], needFields, pk, false, split, prune);
+        const p = this.readFile(dir, files[i], needFields, pk, false, split, prune, true);
         p.catch(() => undefined); // awaited below unless the consumer stops first
         return p;
       };
@@ -334,7 +334,7 @@ export class SplitReader {
       (run) =>
         new RunCursor(
           run,
-          async (f) => withoutDeletedRows(await this.readFile(dir, f, [...fields], true, true, split, prune)),
+          async (f) => withoutDeletedRows(await this.readFile(dir, f, [...fields], true, true, split, prune, true)),
           cmp,
           dir,
         ),
@@ -475,7 +475,8 @@ export class SplitReader {
    * One data file's `needFields` (plus the system columns of a primary-key file: `_VALUE_KIND`, and
    * `_SEQUENCE_NUMBER` when `withSeq` — only a merge compares sequence numbers, and decoding them
    * costs a tenth of a file's decode). With `prune`, only the row groups whose statistics may hold
-   * a row of the filter are read.
+   * a row of the filter are read. With `dropDeleted` (the caller drops the rows the file's deletion
+   * vector removes), long stretches of deleted rows are not decoded at all.
    */
   private async readFile(
     dir: string,
@@ -485,6 +486,7 @@ export class SplitReader {
     withSeq: boolean,
     split: DataSplit,
     prune?: RowGroupPruning,
+    dropDeleted = false,
   ): Promise<FileColumns[]> {
     const path = this.paths.dataFile(dir, meta);
     // Paimon names data files by format (`.parquet`, `.orc`, `.avro`); Eddy reads Parquet only.
@@ -521,6 +523,8 @@ export class SplitReader {
       );
       if (probed) return probed;
     }
+    const whole = await this.deletionVector(split, meta);
+    const positions = whole && deletionVectorPositions(whole);
     const selected = await readParquetBatches(
       {
         size: meta.fileSize,
@@ -528,7 +532,12 @@ export class SplitReader {
         readAll: ranged ? undefined : () => this.io.read(path),
       },
       path,
-      { columns: names, rowGroupFilter, cacheFooter: this.footerCache },
+      {
+        columns: names,
+        rowGroupFilter,
+        rowRanges: dropDeleted && positions ? (rg) => liveRanges(positions, rg) : undefined,
+        cacheFooter: this.footerCache,
+      },
     );
     if (selected.totalRows !== meta.rowCount) {
       throw new EddyError(
@@ -588,9 +597,8 @@ export class SplitReader {
       }
       return { cols, seq, kind };
     };
-    const whole = await this.deletionVector(split, meta);
-    // Positions are rows of the whole file; pruned row groups shift the rows read.
-    const deleted = whole && deletionMask(deletionVectorPositions(whole), selected.rowGroups);
+    // Positions are rows of the whole file; pruned row groups (and skipped rows) shift the rows read.
+    const deleted = positions && deletionMask(positions, selected.rowGroups);
     // One part per decoded batch (a row group, or less): no copy to join them; merges and
     // selections walk the parts in order.
     const parts: FileColumns[] = [];
@@ -894,6 +902,51 @@ export function rowGroupPruner(
       }
       return undefined;
     });
+}
+
+/** @internal Deleted rows in a row (at least this many) are skipped, not decoded; tests set 1. */
+export const dvSkipTuning = { minRows: 8192 };
+
+/**
+ * The rows of row group `rg` to decode given a deletion vector's positions (ascending file
+ * positions): ranges [from, to) of the group's rows around each stretch of at least
+ * `dvSkipTuning.minRows` consecutive deleted rows (shorter ones are not worth a decode job of
+ * their own: a page holds thousands of rows); undefined when nothing is skipped, empty when every
+ * row is deleted. Every row not deleted lies in a range.
+ */
+export function liveRanges(
+  positions: ArrayLike<number>,
+  rg: Pick<RowGroupStats, 'firstRow' | 'rows'>,
+): [number, number][] | undefined {
+  const end = rg.firstRow + rg.rows;
+  let lo = 0;
+  let hi = positions.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (positions[mid] < rg.firstRow) lo = mid + 1;
+    else hi = mid;
+  }
+  const out: [number, number][] = [];
+  let from = 0; // start of the live range being built, in rows of the group
+  let skipped = false;
+  let p = lo;
+  while (p < positions.length && positions[p] < end) {
+    // A stretch of consecutive deleted positions [a, b).
+    const a = positions[p];
+    let b = a + 1;
+    p++;
+    while (p < positions.length && positions[p] === b && b < end) {
+      b++;
+      p++;
+    }
+    if (b - a < dvSkipTuning.minRows) continue;
+    skipped = true;
+    if (a - rg.firstRow > from) out.push([from, a - rg.firstRow]);
+    from = b - rg.firstRow;
+  }
+  if (!skipped) return undefined;
+  if (from < rg.rows) out.push([from, rg.rows]);
+  return out;
 }
 
 /**
