@@ -62,7 +62,11 @@ describe('deletion-vector table against an in-memory model', () => {
         fc.constantFrom(1, 2, 8192),
         async (ops, buckets, trigger, levels, producer, skipRows) => {
           dvSkipTuning.minRows = skipRows;
-          using _reset = { [Symbol.dispose]: () => void (dvSkipTuning.minRows = 8192) };
+          using _reset = {
+            [Symbol.dispose]: () => {
+              dvSkipTuning.minRows = 8192;
+            },
+          };
           using d = tempDir();
           const table = await (await Catalog.open(d.path)).createTable('db.t', {
             columns: { p: 'STRING', k: 'INT', v: 'STRING' },
