@@ -704,12 +704,22 @@ export class SplitReader {
       });
     } else {
       if (dense) return undefined;
-      const found = await probeParquet(source, footer, kept, probe, names, Math.max(PROBE_MAX_KEY_ROWS, keptRows / 4));
+      // The key pages probed here; the other columns by page through the page cache, as with an
+      // index: a page decoded now serves later lookups whichever way they find their rows (the
+      // index may be built in between: its lookups then find these pages decoded).
+      const found = await probeParquet(source, footer, kept, probe, [], Math.max(PROBE_MAX_KEY_ROWS, keptRows / 4));
       if (!found) return undefined;
       if (found.positions.length === 0) return [];
       positions = found.positions;
       keyCol = probedToColumn(found.keys, old.type, path);
-      for (const n of names) raw.set(n, probedToColumn(found.columns.get(n)!, fileType.get(n)!, path));
+      const cols = await columnsAt(
+        f,
+        names.map((n) => ({ column: n, el: footer.leaves.get(n)!, type: fileType.get(n)! })),
+        Uint32Array.from(found.positions),
+      );
+      names.forEach((n, i) => {
+        raw.set(n, cols[i]);
+      });
     }
     const n = positions.length;
     const cols = new Map<string, Column>();
