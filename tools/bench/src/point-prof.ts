@@ -37,7 +37,7 @@ export async function main(args: string[]): Promise<void> {
     return;
   }
   const p = { rows: N, rounds: 5, updateRows: N / 5, buckets: 4, repeat: 2, smoke: false } as unknown as Params;
-  const fresh = !existsSync(dir);
+  const fresh = !existsSync(`${dir}/eddy/bench.db/${name}`);
   mkdirSync(dir, { recursive: true });
   const ctx = new Ctx(dir, p, new Set());
   await ctx.init();
