@@ -2,7 +2,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { and, Catalog, ge, lt } from '../src/index.ts';
 import { readCache } from '../src/io/read-cache.ts';
-import { keyIndexTuning, pageCacheTuning, pageDecodeTuning } from '../src/read/key-index.ts';
+import { keyIndexTuning, pageCacheTuning } from '../src/read/key-index.ts';
 import { probeTuning } from '../src/read/split-reader.ts';
 import { tempDir } from './helpers.ts';
 
@@ -39,15 +39,12 @@ const op: fc.Arbitrary<Op> = fc.oneof(
 
 const MODES = [
   // Row groups for many keys, pages for a few; the index after a second probe of a file.
-  { name: 'as tuned', rowsPerKey: 32768, index: 'auto', pages: 'auto', workerPages: 2 },
-  { name: 'every file probed by page', rowsPerKey: 1, index: 'never', pages: 'auto', workerPages: 2 },
-  { name: 'every file read by row group', rowsPerKey: 1e9, index: 'never', pages: 'auto', workerPages: 2 },
-  { name: 'every file through its key index', rowsPerKey: 1, index: 'always', pages: 'full', workerPages: 2 },
+  { name: 'as tuned', rowsPerKey: 32768, index: 'auto', pages: 'auto' },
+  { name: 'every file probed by page', rowsPerKey: 1, index: 'never', pages: 'auto' },
+  { name: 'every file read by row group', rowsPerKey: 1e9, index: 'never', pages: 'auto' },
+  { name: 'every file through its key index', rowsPerKey: 1, index: 'always', pages: 'full' },
   // A full cache: pages kept as slices of the rows asked, which later lookups of other rows extend.
-  { name: 'key index, pages cached as slices', rowsPerKey: 1, index: 'always', pages: 'slices', workerPages: 2 },
-  // Missing pages decoded on the workers (rows between a row group's first and last missing page).
-  { name: 'pages decoded on the workers', rowsPerKey: 1, index: 'never', pages: 'auto', workerPages: -1 },
-  { name: 'key index, pages from the workers', rowsPerKey: 1, index: 'always', pages: 'slices', workerPages: -1 },
+  { name: 'key index, pages cached as slices', rowsPerKey: 1, index: 'always', pages: 'slices' },
 ] as const;
 
 describe('lookups by key against a full scan', () => {
@@ -115,7 +112,6 @@ describe('lookups by key against a full scan', () => {
               probeTuning.rowsPerKey = mode.rowsPerKey;
               keyIndexTuning.mode = mode.index;
               pageCacheTuning.mode = mode.pages;
-              pageDecodeTuning.workerPagesPerColumn = mode.workerPages;
               // Each way from a cold cache (what one way cached, another would only find).
               readCache().clear();
               // Twice: the second read finds indexes and pages in the cache.
@@ -140,7 +136,6 @@ describe('lookups by key against a full scan', () => {
             probeTuning.rowsPerKey = 32768;
             keyIndexTuning.mode = 'auto';
             pageCacheTuning.mode = 'auto';
-            pageDecodeTuning.workerPagesPerColumn = 2;
           }
         },
       ),

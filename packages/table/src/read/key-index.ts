@@ -1,22 +1,7 @@
-import * as arrow from 'apache-arrow';
 import type { SchemaElement } from 'hyparquet';
 import { arrowToColumn } from '../data/arrow.ts';
-import {
-  type Column,
-  type ColumnData,
-  concatColumns,
-  gatherColumn,
-  sliceColumn,
-  type VarBytes,
-} from '../data/columns.ts';
-import { rawToColumn } from '../data/raw-columns.ts';
-import {
-  type ParquetFooter,
-  type ParquetSource,
-  type RowGroupStats,
-  readParquetBatches,
-  readParquetSelected,
-} from '../format/parquet.ts';
+import { type Column, type ColumnData, gatherColumn, type VarBytes } from '../data/columns.ts';
+import { type ParquetFooter, type ParquetSource, type RowGroupStats, readParquetSelected } from '../format/parquet.ts';
 import { columnPageStarts, decodeRowRanges, type KeyProbe } from '../format/parquet-probe.ts';
 import { readCache, readCacheKey } from '../io/read-cache.ts';
 import type { DataType } from '../types/data-types.ts';
@@ -441,11 +426,12 @@ export async function columnsAt(f: KeyIndexFile, specs: readonly ColumnSpec[], r
     });
   });
   if (missing.length > 0) {
-    const decoded = await decodeMissing(f, specs, missing);
+    const decoded = await decodeRowRanges(f.source, f.footer, missing);
     missing.forEach((m, i) => {
+      const { el, type } = specs[m.spec];
       const plan = plans[m.spec];
       const pg = plan.pages[m.page];
-      const c = decoded[i];
+      const c = probedToColumn({ element: el, values: decoded[i] as unknown as readonly unknown[] }, type, f.path);
       plan.cols[m.page] = c;
       const bytes = columnBytes(c);
       const mode = pageCacheTuning.mode;
@@ -460,109 +446,6 @@ export async function columnsAt(f: KeyIndexFile, specs: readonly ColumnSpec[], r
     });
   }
   return plans.map((plan, s) => gatherPages(plan, specs[s], rows.length, f.path));
-}
-
-/**
- * @internal A row group's missing pages are decoded on the workers (parquet-wasm, every core: the
- * rows between its first and last missing page, pages outside skipped) when they are more than
- * this many per column; fewer on this thread, page by page (no job to post, no pool to start in a
- * fresh process: `k = x` and a narrow range miss a page or two per column). A get of keys never
- * asked before misses most pages of a row group: decoded here, in JavaScript, on one core, that
- * was about half the rate of reading whole row groups. Tests set -1 (always the workers).
- */
-export const pageDecodeTuning = { workerPagesPerColumn: 2 };
-
-interface MissingPage {
-  readonly column: string;
-  readonly rg: RowGroupStats;
-  readonly from: number;
-  readonly to: number;
-  readonly spec: number;
-}
-
-/** The missing pages decoded, as columns of the specs' types (in `missing` order). */
-async function decodeMissing(
-  f: KeyIndexFile,
-  specs: readonly ColumnSpec[],
-  missing: readonly MissingPage[],
-): Promise<Column[]> {
-  const out: Column[] = new Array(missing.length);
-  const byGroup = new Map<number, number[]>();
-  missing.forEach((m, i) => {
-    const list = byGroup.get(m.rg.index);
-    if (list) list.push(i);
-    else byGroup.set(m.rg.index, [i]);
-  });
-  const here: number[] = [];
-  const jobs: Promise<void>[] = [];
-  for (const idx of byGroup.values()) {
-    const columns = new Set(idx.map((i) => missing[i].column)).size;
-    if (idx.length <= pageDecodeTuning.workerPagesPerColumn * columns) here.push(...idx);
-    else
-      jobs.push(
-        decodeOnWorkers(f, specs, missing, idx).then((cols) => {
-          idx.forEach((i, j) => {
-            out[i] = cols[j];
-          });
-        }),
-      );
-  }
-  if (here.length > 0) {
-    const decoded = await decodeRowRanges(
-      f.source,
-      f.footer,
-      here.map((i) => missing[i]),
-    );
-    here.forEach((i, j) => {
-      const { el, type } = specs[missing[i].spec];
-      out[i] = probedToColumn({ element: el, values: decoded[j] as unknown as readonly unknown[] }, type, f.path);
-    });
-  }
-  await Promise.all(jobs);
-  return out;
-}
-
-/**
- * Missing pages of one row group (`idx` into `missing`) decoded on a worker: the group's rows from
- * the first missing page's start to the last one's end, in the pages' columns, then cut into pages.
- */
-async function decodeOnWorkers(
-  f: KeyIndexFile,
-  specs: readonly ColumnSpec[],
-  missing: readonly MissingPage[],
-  idx: readonly number[],
-): Promise<Column[]> {
-  const rg = missing[idx[0]].rg;
-  let from = Number.POSITIVE_INFINITY;
-  let to = 0;
-  const types = new Map<string, DataType>();
-  for (const i of idx) {
-    const m = missing[i];
-    from = Math.min(from, m.from);
-    to = Math.max(to, m.to);
-    types.set(m.column, specs[m.spec].type);
-  }
-  const sel = await readParquetBatches({ size: f.source.size, readRange: f.source.readRange }, f.path, {
-    columns: [...types.keys()],
-    rowGroupFilter: (g) => g.index === rg.index,
-    rowRanges: () => [[from, to]],
-    cacheFooter: f.io,
-  });
-  const span = new Map<string, Column>();
-  for (const [column, type] of types) {
-    const parts = (sel.batches ?? []).map((b) => {
-      const c = b.column(column);
-      if (!c) throw new EddyError('CORRUPT_FILE', `${f.path}: column '${column}' is missing`, { path: f.path });
-      return c instanceof arrow.Data ? arrowToColumn(c, type) : rawToColumn(c, type);
-    });
-    const col = parts.length === 1 ? parts[0] : concatColumns(parts);
-    if (col.length !== to - from)
-      throw new EddyError('CORRUPT_FILE', `${f.path}: decoded ${col.length} rows of ${to - from} of column ${column}`, {
-        path: f.path,
-      });
-    span.set(column, col);
-  }
-  return idx.map((i) => sliceColumn(span.get(missing[i].column)!, missing[i].from - from, missing[i].to - from));
 }
 
 interface PagePlan {
