@@ -2,7 +2,8 @@ import { describe, expect, it } from 'vitest';
 import { probeStats } from '../src/format/parquet-probe.ts';
 import { and, Catalog, type FileIO, ge, LocalFileIO, lt } from '../src/index.ts';
 import { readCache } from '../src/io/read-cache.ts';
-import { keyIndexBuilds } from '../src/read/key-index.ts';
+import { keyIndexBuilds, keyIndexTuning } from '../src/read/key-index.ts';
+import { probeTuning } from '../src/read/split-reader.ts';
 import { tempDir } from './helpers.ts';
 
 // What a key-range lookup decodes, counted (no clock): only the pages of its rows, never whole row
@@ -28,28 +29,34 @@ function counting(inner: FileIO): FileIO & { dataBytes: number } {
   return io;
 }
 
+/** One compacted file of 200k rows (2 row groups, pages of a few thousand rows). */
+async function table200k(path: string, io: FileIO) {
+  const catalog = await Catalog.open(path, { fileIO: io });
+  const table = await catalog.createTable('db.t', {
+    columns: { k: 'BIGINT NOT NULL', s: 'STRING', x: 'DOUBLE', n: 'INT' },
+    primaryKey: ['k'],
+    options: { bucket: '1' },
+  });
+  const N = 200_000;
+  const w = table.newWriter();
+  const rows = Array.from({ length: N }, (_, i) => ({
+    k: BigInt(i * 3),
+    s: `name-${(i * 7919) % 100_003}-${i}`,
+    x: i / 7,
+    n: i % 1000,
+  }));
+  await w.write(rows);
+  await w.commit(1);
+  w.close();
+  await table.compact({ full: true });
+  return { table, rows };
+}
+
 describe('key-range lookups by page', () => {
   it('decode the pages of the range once, across the page probe and the key index', async () => {
     using d = tempDir();
     const io = counting(new LocalFileIO());
-    const catalog = await Catalog.open(d.path, { fileIO: io });
-    const table = await catalog.createTable('db.t', {
-      columns: { k: 'BIGINT NOT NULL', s: 'STRING', x: 'DOUBLE', n: 'INT' },
-      primaryKey: ['k'],
-      options: { bucket: '1' },
-    });
-    const N = 200_000;
-    const w = table.newWriter();
-    const rows = Array.from({ length: N }, (_, i) => ({
-      k: BigInt(i * 3),
-      s: `name-${(i * 7919) % 100_003}-${i}`,
-      x: i / 7,
-      n: i % 1000,
-    }));
-    await w.write(rows);
-    await w.commit(1);
-    w.close();
-    await table.compact({ full: true });
+    const { table } = await table200k(d.path, io);
     const plan = await table.plan();
     const file = plan.splits[0].files;
     expect(file.length).toBe(1);
@@ -84,5 +91,29 @@ describe('key-range lookups by page', () => {
     expect(third.keyRows).toBe(0);
     expect(third.valueRows).toBe(0);
     expect(third.bytes).toBe(0);
+  });
+});
+
+describe('a get of keys spread over a file', () => {
+  it('reads the rows written, probed by page or through the key index, from a cold and a warm cache', async () => {
+    using d = tempDir();
+    const { table, rows } = await table200k(d.path, new LocalFileIO());
+    // Every 97th row and its neighbour: many pages per column in both row groups.
+    const asked = Array.from({ length: 1000 }, (_, i) => (i * 97 + (i % 2)) % rows.length);
+    try {
+      probeTuning.rowsPerKey = 1;
+      for (const mode of ['always', 'never'] as const) {
+        keyIndexTuning.mode = mode;
+        readCache().clear();
+        const got = await table.get(asked.map((i) => ({ k: rows[i].k })));
+        expect(got, `key index ${mode}`).toEqual(asked.map((i) => rows[i]));
+        // Keys between those asked: rows of the same pages, now cached.
+        const near = asked.map((i) => (i + 1) % rows.length);
+        expect(await table.get(near.map((i) => ({ k: rows[i].k })))).toEqual(near.map((i) => rows[i]));
+      }
+    } finally {
+      keyIndexTuning.mode = 'auto';
+      probeTuning.rowsPerKey = 32768;
+    }
   });
 });
