@@ -68,6 +68,12 @@ export interface ProbeResult {
   readonly totalRows: number;
 }
 
+/**
+ * @internal Rows decoded on the calling thread, key column and other columns apart: tests assert
+ * that a lookup decodes what it must and no page twice (a guard that does not depend on speed).
+ */
+export const probeStats = { keyRows: 0, valueRows: 0 };
+
 /** Raw values: the decoder's conversions would make timestamps Dates and strings JS strings. */
 const RAW_PARSERS: Partial<ParquetParsers> = {
   timestampFromMilliseconds: (v: bigint) => v,
@@ -368,6 +374,8 @@ export async function probeParquet(
     try {
       const d = await scan.readColumn({ column, rowStart: start, rowEnd: end });
       if (d.length !== end - start) throw new Error(`decoded ${d.length} rows of ${end - start}`);
+      if (column === probe.column) probeStats.keyRows += d.length;
+      else probeStats.valueRows += d.length;
       return d;
     } catch (e) {
       if (e instanceof EddyError) throw e;
@@ -522,6 +530,7 @@ export async function decodeRowRanges(
     try {
       const d = await scan.readColumn({ column, rowStart: rg.firstRow + from, rowEnd: rg.firstRow + to });
       if (d.length !== to - from) throw new Error(`decoded ${d.length} rows of ${to - from}`);
+      probeStats.valueRows += d.length;
       out.push(d);
     } catch (e) {
       if (e instanceof EddyError) throw e;

@@ -31,7 +31,13 @@ async function decode(job) {
   let file;
   try {
     file = await wasm.ParquetFile.fromFile(blobOf(job.bytes));
-    const table = await file.read({ columns: job.columns, rowGroups: job.rowGroups, batchSize: 1 << 20 });
+    const table = await file.read({
+      columns: job.columns,
+      rowGroups: job.rowGroups,
+      offset: job.offset,
+      limit: job.limit,
+      batchSize: 1 << 20,
+    });
     if (job.raw) {
       const raw = exportColumns(table);
       if (raw) {

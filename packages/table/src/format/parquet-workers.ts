@@ -23,6 +23,12 @@ export type ParquetJob =
       /** Only these row groups (all when absent). */
       readonly rowGroups?: number[] | undefined;
       /**
+       * Only `limit` rows from the `offset`-th row of those row groups (all when absent): pages wholly
+       * outside are not decoded (the decoder reads the offset index).
+       */
+      readonly offset?: number;
+      readonly limit?: number;
+      /**
        * Columns as raw buffers moved to this thread (RawColumns) where their formats allow it,
        * else (and without `raw`) an Arrow IPC stream.
        */

@@ -137,6 +137,53 @@ export interface ParquetSelectOptions extends ParquetReadOptions {
   readonly rowGroupFilter?: (rg: RowGroupStats) => boolean;
   /** The file's footer, already read (a file read in slices of row groups reads it once). */
   readonly footer?: ParquetFooter;
+  /**
+   * The rows of a kept row group to decode: ranges [from, to) of its rows (ascending, disjoint),
+   * or undefined for all of them. Rows known to be unwanted (a deletion vector's) are then never
+   * decoded: the decoder skips the pages outside the ranges. The selection's `rowGroups` are then
+   * these pieces of row groups (a row group with no range is skipped).
+   */
+  readonly rowRanges?: (rg: RowGroupStats) => readonly (readonly [number, number])[] | undefined;
+}
+
+/** A kept row group, or rows [offset, offset + limit) of one (firstRow and rows are the piece's). */
+interface RowPiece extends RowGroupStats {
+  readonly offset?: number;
+  readonly limit?: number;
+}
+
+/** The pieces of the kept row groups that `rowRanges` asks for. */
+function piecesOf(
+  kept: readonly RowGroupStats[],
+  rowRanges: ParquetSelectOptions['rowRanges'],
+  path: string,
+): RowPiece[] {
+  if (!rowRanges) return [...kept];
+  const out: RowPiece[] = [];
+  for (const rg of kept) {
+    const ranges = rowRanges(rg);
+    if (!ranges) {
+      out.push(rg);
+      continue;
+    }
+    let prev = 0;
+    for (const [from, to] of ranges) {
+      if (!(Number.isSafeInteger(from) && Number.isSafeInteger(to) && from >= prev && to > from && to <= rg.rows))
+        throw new Error(`${path}: bad row range [${from}, ${to}) of row group ${rg.index}`);
+      prev = to;
+      if (from === 0 && to === rg.rows) out.push(rg);
+      else
+        out.push({
+          index: rg.index,
+          firstRow: rg.firstRow + from,
+          rows: to - from,
+          stats: (c) => rg.stats(c),
+          offset: from,
+          limit: to - from,
+        });
+    }
+  }
+  return out;
 }
 
 /** The row groups a read kept, and their rows decoded. */
@@ -201,7 +248,7 @@ type RowGroupDecoder<T> = (
   bytes: Uint8Array,
   path: string,
   columns: readonly string[] | undefined,
-  kept: readonly RowGroupStats[],
+  kept: readonly RowPiece[],
   rowGroups: readonly number[] | undefined,
 ) => Promise<T>;
 
@@ -241,17 +288,19 @@ async function selectRowGroups<T>(
   const tail = footer.tail;
   const tailLength = tail.byteLength;
   const all = footer.rowGroups;
-  const kept = options.rowGroupFilter ? all.filter(options.rowGroupFilter) : all;
+  const pieces = piecesOf(options.rowGroupFilter ? all.filter(options.rowGroupFilter) : all, options.rowRanges, path);
+  // The row groups whose column chunks are read (those with a piece).
+  const kept = all.filter((rg) => pieces.some((p) => p.index === rg.index));
   const totalRows = all.reduce((n, rg) => n + rg.rows, 0);
   const selection = (decoded: T | undefined) => ({
     decoded,
     totalRows,
-    rowGroups: kept,
+    rowGroups: pieces,
     skippedRowGroups: all.length - kept.length,
   });
-  if (kept.length === 0) return selection(undefined);
+  if (pieces.length === 0) return selection(undefined);
   const rowGroups = kept.length === all.length ? undefined : kept.map((rg) => rg.index);
-  if (whole) return selection(await decodeRowGroups(whole, path, options.columns, kept, rowGroups));
+  if (whole) return selection(await decodeRowGroups(whole, path, options.columns, pieces, rowGroups));
   // Allocated only now: the tail read proved the file really is `size` bytes (the size comes from a
   // manifest, and a corrupt one must not allocate whatever it says).
   const sparse = kept.length >= 2 ? new Uint8Array(new SharedArrayBuffer(size)) : new Uint8Array(size);
@@ -291,9 +340,9 @@ async function selectRowGroups<T>(
     if (last && r[0] - last[1] <= 64 * 1024) last[1] = Math.max(last[1], r[1]);
     else merged.push([r[0], r[1]]);
   }
-  const pieces = await Promise.all(merged.map(([a, b]) => source.readRange(a, b - a)));
-  for (let i = 0; i < merged.length; i++) sparse.set(pieces[i], merged[i][0]);
-  return selection(await decodeRowGroups(sparse, path, options.columns, kept, rowGroups));
+  const chunks = await Promise.all(merged.map(([a, b]) => source.readRange(a, b - a)));
+  for (let i = 0; i < merged.length; i++) sparse.set(chunks[i], merged[i][0]);
+  return selection(await decodeRowGroups(sparse, path, options.columns, pieces, rowGroups));
 }
 
 /**
@@ -498,11 +547,11 @@ async function decodeRowGroups(
   bytes: Uint8Array,
   path: string,
   columns: readonly string[] | undefined,
-  kept: readonly RowGroupStats[],
+  kept: readonly RowPiece[],
   rowGroups: readonly number[] | undefined,
 ): Promise<arrow.Table> {
-  const tables = await decodeInParts(bytes, kept, rowGroups, (b, groups, transfer) =>
-    decodeParquet(b, path, columns, groups, transfer),
+  const tables = await decodeInParts(bytes, kept, rowGroups, (b, groups, transfer, range) =>
+    decodeParquet(b, path, columns, groups, transfer, range),
   );
   return tables.length === 1 ? tables[0] : new arrow.Table(tables.flatMap((t) => t.batches));
 }
@@ -512,15 +561,16 @@ async function decodeRowGroupBatches(
   bytes: Uint8Array,
   path: string,
   columns: readonly string[] | undefined,
-  kept: readonly RowGroupStats[],
+  kept: readonly RowPiece[],
   rowGroups: readonly number[] | undefined,
 ): Promise<DecodedBatch[]> {
-  const parts = await decodeInParts(bytes, kept, rowGroups, async (b, groups, transfer) => {
+  const parts = await decodeInParts(bytes, kept, rowGroups, async (b, groups, transfer, range) => {
     const job = {
       op: 'decode' as const,
       bytes: b,
       columns: columns ? [...columns] : undefined,
       rowGroups: groups ? [...groups] : undefined,
+      ...range,
     };
     const out = await parquetWorkers().decodeRaw(job, path, transfer);
     if (!(out instanceof Uint8Array)) return out.batches.map(rawBatch);
@@ -553,19 +603,29 @@ function arrowBatch(b: arrow.RecordBatch): DecodedBatch {
  */
 async function decodeInParts<T>(
   bytes: Uint8Array,
-  kept: readonly RowGroupStats[],
+  kept: readonly RowPiece[],
   rowGroups: readonly number[] | undefined,
-  decode: (bytes: Uint8Array, rowGroups: readonly number[] | undefined, transfer: boolean) => Promise<T>,
+  decode: (
+    bytes: Uint8Array,
+    rowGroups: readonly number[] | undefined,
+    transfer: boolean,
+    range?: { offset: number; limit: number },
+  ) => Promise<T>,
 ): Promise<T[]> {
   const workers = parquetWorkers().size;
   const rows = kept.reduce((n, rg) => n + rg.rows, 0);
-  if (kept.length < 2 || (rows <= DECODE_JOB_MAX_ROWS && (workers < 2 || rows < PARALLEL_DECODE_MIN_ROWS)))
+  const partial = kept.some((p) => p.offset !== undefined);
+  const one = (p: RowPiece) => (p.offset === undefined ? undefined : { offset: p.offset, limit: p.limit! });
+  if (kept.length === 1) return [await decode(bytes, [kept[0].index], true, one(kept[0]))];
+  if (!partial && rows <= DECODE_JOB_MAX_ROWS && (workers < 2 || rows < PARALLEL_DECODE_MIN_ROWS))
     return [await decode(bytes, rowGroups, true)];
   let shared = bytes;
   if (!(bytes.buffer instanceof SharedArrayBuffer)) {
     shared = new Uint8Array(new SharedArrayBuffer(bytes.byteLength));
     shared.set(bytes);
   }
+  // Pieces of row groups: a job each (the decoder's offset and limit span one row group here).
+  if (partial) return Promise.all(kept.map((p) => decode(shared, [p.index], false, one(p))));
   // Contiguous parts of about equal rows: one per worker, or more when a part would exceed
   // DECODE_JOB_MAX_ROWS (a row group larger than that is a part alone); extra parts queue.
   const count = Math.min(kept.length, Math.max(workers, Math.ceil(rows / DECODE_JOB_MAX_ROWS)));
@@ -592,12 +652,14 @@ async function decodeParquet(
   columns: readonly string[] | undefined,
   rowGroups: readonly number[] | undefined,
   transfer: boolean,
+  range?: { offset: number; limit: number },
 ): Promise<arrow.Table> {
   const job = {
     op: 'decode' as const,
     bytes,
     columns: columns ? [...columns] : undefined,
     rowGroups: rowGroups ? [...rowGroups] : undefined,
+    ...range,
   };
   const ipc = await parquetWorkers().run(job, path, transfer);
   return arrow.tableFromIPC(ipc);

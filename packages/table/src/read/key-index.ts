@@ -106,6 +106,11 @@ export async function fileKeyIndex(
 /** Index builds under way, by cache key (one per file and column at a time). */
 const building = new Map<string, Promise<FileKeyIndex | StringKeyIndex | undefined>>();
 
+/** @internal Settles when the index builds under way now have (tests). */
+export async function keyIndexBuilds(): Promise<void> {
+  await Promise.allSettled([...building.values()]);
+}
+
 async function buildIndex(
   f: KeyIndexFile,
   column: string,

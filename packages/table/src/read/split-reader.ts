@@ -180,7 +180,7 @@ export class SplitReader {
         ? { filter, valueStatsSafe: true, keys: keysOfBucket(keySetOf(filter, schema), filter, schema, split) }
         : undefined;
       const load = (i: number) => {
-        const p = this.readFile(dir, files[i], needFields, pk, false, split, prune);
+        const p = this.readFile(dir, files[i], needFields, pk, false, split, prune, true);
         p.catch(() => undefined); // awaited below unless the consumer stops first
         return p;
       };
@@ -357,7 +357,7 @@ export class SplitReader {
     const keyTypes = keyNames.map((k) => schema.field(k).type);
     // Rows a deletion vector removes never reach a merge (a compaction would bring them back).
     const whole = (f: DataFileMeta) => [
-      async () => withoutDeletedRows(await this.readFile(dir, f, [...fields], true, true, split, prune)),
+      async () => withoutDeletedRows(await this.readFile(dir, f, [...fields], true, true, split, prune, true)),
     ];
     const open = sliced ? (f: DataFileMeta) => this.fileSlices(dir, f, fields, split) : whole;
     const cursors = runsInKeyOrder(split.files, keyTypes).map((run) => new RunCursor(run, open, cmp, dir));
@@ -505,7 +505,8 @@ export class SplitReader {
     fields: readonly DataField[],
     split: DataSplit,
   ): Promise<(() => Promise<FileColumns[]>)[]> {
-    const whole = async () => withoutDeletedRows(await this.readFile(dir, meta, [...fields], true, true, split));
+    const whole = async () =>
+      withoutDeletedRows(await this.readFile(dir, meta, [...fields], true, true, split, undefined, true));
     const maxRows = compactionReadTuning.sliceRows;
     const keys = this.schema.trimmedPrimaryKeys;
     if (meta.rowCount <= maxRows || keys.length === 0 || !/\.parquet$/i.test(meta.fileName)) return [whole];
@@ -523,7 +524,7 @@ export class SplitReader {
     compactionReadStats.slicedFiles++;
     return slices.map((rowGroups) => async () => {
       const slice = { footer, rowGroups, deletionVector };
-      return withoutDeletedRows(await this.readFile(dir, meta, [...fields], true, true, split, undefined, slice));
+      return withoutDeletedRows(await this.readFile(dir, meta, [...fields], true, true, split, undefined, true, slice));
     });
   }
 
@@ -531,7 +532,9 @@ export class SplitReader {
    * One data file's `needFields` (plus the system columns of a primary-key file: `_VALUE_KIND`, and
    * `_SEQUENCE_NUMBER` when `withSeq` — only a merge compares sequence numbers, and decoding them
    * costs a tenth of a file's decode). With `prune`, only the row groups whose statistics may hold
-   * a row of the filter are read; with `slice`, only its row groups (by ranged reads).
+   * a row of the filter are read; with `slice`, only its row groups (by ranged reads). With
+   * `dropDeleted` (the caller drops the rows the file's deletion vector removes), long stretches of
+   * deleted rows are not decoded at all.
    */
   private async readFile(
     dir: string,
@@ -541,6 +544,7 @@ export class SplitReader {
     withSeq: boolean,
     split: DataSplit,
     prune?: RowGroupPruning,
+    dropDeleted = false,
     slice?: FileSlice,
   ): Promise<FileColumns[]> {
     const path = this.paths.dataFile(dir, meta);
@@ -579,6 +583,8 @@ export class SplitReader {
       );
       if (probed) return probed;
     }
+    const whole = slice ? slice.deletionVector : await this.deletionVector(split, meta);
+    const positions = whole && deletionVectorPositions(whole);
     const selected = await readParquetBatches(
       {
         size: meta.fileSize,
@@ -586,7 +592,13 @@ export class SplitReader {
         readAll: ranged || slice ? undefined : () => this.io.read(path),
       },
       path,
-      { columns: names, rowGroupFilter, cacheFooter: this.footerCache, footer: slice?.footer },
+      {
+        columns: names,
+        rowGroupFilter,
+        rowRanges: dropDeleted && positions ? (rg) => liveRanges(positions, rg) : undefined,
+        cacheFooter: this.footerCache,
+        footer: slice?.footer,
+      },
     );
     if (selected.totalRows !== meta.rowCount) {
       throw new EddyError(
@@ -646,9 +658,8 @@ export class SplitReader {
       }
       return { cols, seq, kind };
     };
-    const whole = slice ? slice.deletionVector : await this.deletionVector(split, meta);
-    // Positions are rows of the whole file; pruned row groups shift the rows read.
-    const deleted = whole && deletionMask(deletionVectorPositions(whole), selected.rowGroups);
+    // Positions are rows of the whole file; pruned row groups (and skipped rows) shift the rows read.
+    const deleted = positions && deletionMask(positions, selected.rowGroups);
     // One part per decoded batch (a row group, or less): no copy to join them; merges and
     // selections walk the parts in order.
     const parts: FileColumns[] = [];
@@ -754,12 +765,22 @@ export class SplitReader {
       });
     } else {
       if (dense) return undefined;
-      const found = await probeParquet(source, footer, kept, probe, names, Math.max(PROBE_MAX_KEY_ROWS, keptRows / 4));
+      // The key pages probed here; the other columns by page through the page cache, as with an
+      // index: a page decoded now serves later lookups whichever way they find their rows (the
+      // index may be built in between: its lookups then find these pages decoded).
+      const found = await probeParquet(source, footer, kept, probe, [], Math.max(PROBE_MAX_KEY_ROWS, keptRows / 4));
       if (!found) return undefined;
       if (found.positions.length === 0) return [];
       positions = found.positions;
       keyCol = probedToColumn(found.keys, old.type, path);
-      for (const n of names) raw.set(n, probedToColumn(found.columns.get(n)!, fileType.get(n)!, path));
+      const cols = await columnsAt(
+        f,
+        names.map((n) => ({ column: n, el: footer.leaves.get(n)!, type: fileType.get(n)! })),
+        Uint32Array.from(found.positions),
+      );
+      names.forEach((n, i) => {
+        raw.set(n, cols[i]);
+      });
     }
     const n = positions.length;
     const cols = new Map<string, Column>();
@@ -952,6 +973,51 @@ export function rowGroupPruner(
       }
       return undefined;
     });
+}
+
+/** @internal Deleted rows in a row (at least this many) are skipped, not decoded; tests set 1. */
+export const dvSkipTuning = { minRows: 8192 };
+
+/**
+ * The rows of row group `rg` to decode given a deletion vector's positions (ascending file
+ * positions): ranges [from, to) of the group's rows around each stretch of at least
+ * `dvSkipTuning.minRows` consecutive deleted rows (shorter ones are not worth a decode job of
+ * their own: a page holds thousands of rows); undefined when nothing is skipped, empty when every
+ * row is deleted. Every row not deleted lies in a range.
+ */
+export function liveRanges(
+  positions: ArrayLike<number>,
+  rg: Pick<RowGroupStats, 'firstRow' | 'rows'>,
+): [number, number][] | undefined {
+  const end = rg.firstRow + rg.rows;
+  let lo = 0;
+  let hi = positions.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (positions[mid] < rg.firstRow) lo = mid + 1;
+    else hi = mid;
+  }
+  const out: [number, number][] = [];
+  let from = 0; // start of the live range being built, in rows of the group
+  let skipped = false;
+  let p = lo;
+  while (p < positions.length && positions[p] < end) {
+    // A stretch of consecutive deleted positions [a, b).
+    const a = positions[p];
+    let b = a + 1;
+    p++;
+    while (p < positions.length && positions[p] === b && b < end) {
+      b++;
+      p++;
+    }
+    if (b - a < dvSkipTuning.minRows) continue;
+    skipped = true;
+    if (a - rg.firstRow > from) out.push([from, a - rg.firstRow]);
+    from = b - rg.firstRow;
+  }
+  if (!skipped) return undefined;
+  if (from < rg.rows) out.push([from, rg.rows]);
+  return out;
 }
 
 /**
