@@ -2,7 +2,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { Catalog } from '../src/index.ts';
-import { ByteLru } from '../src/io/read-cache.ts';
+import { ByteLru, readCache, readCacheKey } from '../src/io/read-cache.ts';
 import { tempDir } from './helpers.ts';
 
 describe('ByteLru (footers and manifests under one budget)', () => {
@@ -140,4 +140,42 @@ describe('the read cache is per FileIO', () => {
       message: expect.stringContaining(manifest),
     });
   });
+});
+
+describe('files deleted by maintenance leave the read cache', () => {
+  // A compactor expiring a stream reads the manifests of every snapshot it expires, then deletes
+  // them: kept, they filled the cache to its budget with files never read again (issue 23).
+  const cached = (t: { io: object }, files: readonly string[]) =>
+    files.filter((f) => readCache().get(readCacheKey(t.io, 'manifest', f)) !== undefined);
+
+  for (const deferred of [false, true]) {
+    it(`expiry${deferred ? ' with deferred deletion' : ''} drops the manifests it deleted`, async () => {
+      using d = tempDir();
+      const t = await (await Catalog.open(d.path)).createTable('db.t', {
+        columns: { k: 'BIGINT', v: 'STRING' },
+        primaryKey: ['k'],
+        options: {
+          bucket: 1,
+          'snapshot.num-retained.min': '1',
+          'snapshot.num-retained.max': '1',
+          'snapshot.time-retained': '1 ms',
+          'manifest.merge-min-count': '2',
+        },
+      });
+      for (let i = 0; i < 8; i++) await t.upsert([{ k: BigInt(i % 3), v: `v${i}` }]);
+      await new Promise((r) => setTimeout(r, 5));
+      const r = await t.expireSnapshots({ deferFileDeletion: deferred });
+      const manifests = r.files.filter((f) => /\/manifest\/manifest-(?!list)/.test(f));
+      expect(r.expired.length).toBeGreaterThan(0);
+      expect(manifests.length).toBeGreaterThan(0);
+      if (deferred) {
+        // The expiry read them (and the writer wrote them): held until they are deleted.
+        expect(cached(t, manifests).length).toBeGreaterThan(0);
+        await t.deleteExpiredFiles(r.pendingFiles);
+      }
+      expect(cached(t, manifests)).toEqual([]);
+      // What the retained snapshot uses is still read correctly.
+      expect((await t.toArray()).map((x) => x.v).sort()).toEqual(['v5', 'v6', 'v7']);
+    });
+  }
 });

@@ -26,6 +26,7 @@
 import { FileKind } from '../format/manifest.ts';
 import type { Snapshot } from '../format/snapshot.ts';
 import { joinPath } from '../io/file-io.ts';
+import { forgetCachedFile } from '../io/read-cache.ts';
 import { ChangelogManager } from '../meta/changelog-manager.ts';
 import { streamingIdentities } from '../meta/commit-identities.ts';
 import { CommitUserManager } from '../meta/commit-user-manager.ts';
@@ -76,7 +77,12 @@ const DELETE_CONCURRENCY = 16;
  */
 export async function deleteExpiredFiles(table: TableContext, files: readonly string[]): Promise<void> {
   for (let i = 0; i < files.length; i += DELETE_CONCURRENCY)
-    await Promise.all(files.slice(i, i + DELETE_CONCURRENCY).map((f) => table.io.delete(f)));
+    await Promise.all(
+      files.slice(i, i + DELETE_CONCURRENCY).map((f) => {
+        forgetCachedFile(table.io, f);
+        return table.io.delete(f);
+      }),
+    );
 }
 
 async function activeConsumers(

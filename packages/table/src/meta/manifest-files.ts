@@ -7,6 +7,7 @@ import {
   encodeManifest,
   FileKind,
   type ManifestEntry,
+  manifestEntriesWeight,
   mergeManifestEntries,
 } from '../format/manifest.ts';
 import {
@@ -18,7 +19,7 @@ import {
 import type { Snapshot } from '../format/snapshot.ts';
 import { statsOfRows, toSimpleStats } from '../format/stats.ts';
 import { type FileIO, joinPath } from '../io/file-io.ts';
-import { readCache, readCacheKey } from '../io/read-cache.ts';
+import { forgetCachedFile, readCache, readCacheKey } from '../io/read-cache.ts';
 import type { DataType } from '../types/data-types.ts';
 import { EddyError } from '../types/errors.ts';
 import { type PublishedMetadata, publishedMetadata } from './published-metadata.ts';
@@ -105,8 +106,7 @@ export class ManifestFiles {
       for (const e of entries)
         if (e.file.externalPath !== null)
           this.confinement.confine(e.file.externalPath, `_EXTERNAL_PATH of ${e.file.fileName}`, path);
-    // Weighed by a generous estimate of the decoded entries (stats rows and key bytes included).
-    readCache().set(key, entries, bytes.byteLength * 4 + entries.length * 1024);
+    readCache().set(key, entries, manifestEntriesWeight(entries));
     return entries;
   }
 
@@ -189,7 +189,7 @@ export class ManifestFiles {
       readCache().set(
         readCacheKey(this.io, 'manifest', this.path(fileName)),
         [...entries],
-        bytes.byteLength * 4 + entries.length * 1024,
+        manifestEntriesWeight(entries),
       );
     };
     return { meta: this.describeManifest(fileName, bytes.byteLength, entries, partitionTypes, schemaId), write };
@@ -260,6 +260,7 @@ export class ManifestFiles {
 
   async delete(name: string): Promise<void> {
     this.published.lists.delete(name);
+    forgetCachedFile(this.io, this.path(name));
     await this.io.delete(this.path(name));
   }
 }
