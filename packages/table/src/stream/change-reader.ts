@@ -225,9 +225,10 @@ export class ChangeReader {
    *
    * A feed that is behind (each snapshot it reads has a successor already) reads the next ones
    * ahead while it delivers — on S3 a snapshot is several round trips (snapshot, manifest list,
-   * manifest, data files), and one after the other they fell behind a stream's commits. The window
-   * doubles while every read-ahead snapshot exists, up to MAX_READ_AHEAD, and closes to one at the
-   * first that does not (a feed that has caught up probes only the next id, as before). Delivery
+   * manifest, data files), and one after the other they fell behind a stream's commits. The next
+   * id is read while the consumer takes a snapshot's changes; the window doubles with each snapshot
+   * that was read ahead and existed, up to MAX_READ_AHEAD, and closes to one at the first read
+   * ahead that does not (a feed that has caught up probes only the next id, as before). Delivery
    * stays in order, and a snapshot gone or failed is dealt with at its turn exactly as without
    * read-ahead; what was read ahead past a missing snapshot is dropped and read again.
    */
@@ -240,11 +241,14 @@ export class ChangeReader {
     const o = this.options;
     const ahead = new Map<number, Promise<Fetched>>();
     let width = 1;
+    /** Ids read ahead (before the feed reached them). */
+    const early = new Set<number>();
     const fetchAt = (id: number): Promise<Fetched> => {
       let p = ahead.get(id);
       if (p === undefined) {
         p = this.fetch(id);
         ahead.set(id, p);
+        if (id > next) early.add(id);
         const mine = p;
         void p.then((r) => {
           if (r.snapshot === undefined) {
@@ -252,8 +256,11 @@ export class ChangeReader {
             // its answer (probing it again at once would find the same); one further is dropped,
             // to be probed again at its turn.
             width = 1;
-            if (ahead.get(id) === mine && id > next + 1) ahead.delete(id);
-          } else if (id > next) width = Math.min(MAX_READ_AHEAD, width * 2);
+            if (ahead.get(id) === mine && id > next + 1) {
+              ahead.delete(id);
+              early.delete(id);
+            }
+          }
         });
       }
       return p;
@@ -263,10 +270,12 @@ export class ChangeReader {
       if (o.endSnapshotId !== undefined && next > o.endSnapshotId) return;
       const r = await fetchAt(next);
       ahead.delete(next);
+      const wasEarly = early.delete(next);
       if (r.readError !== undefined) throw r.readError;
       const snapshot = r.snapshot;
       if (snapshot === undefined) {
         ahead.clear();
+        early.clear();
         // Gone, or not yet committed? Asked at most once per poll interval: the probes between
         // (after a notification, or the quick ones after a delivery) cost one request each.
         if (waiter.dueForExpiryCheck()) {
@@ -296,6 +305,8 @@ export class ChangeReader {
         continue;
       }
       waiter.found();
+      // It was there before the feed got to it: the feed is behind, so read further ahead.
+      if (wasEarly) width = Math.min(MAX_READ_AHEAD, width * 2);
       // Read ahead while the consumer takes this one's changes.
       const until = Math.min(next + width, o.endSnapshotId ?? Number.POSITIVE_INFINITY);
       for (let id = next + 1; id <= until; id++) void fetchAt(id);
@@ -306,6 +317,7 @@ export class ChangeReader {
         if (!(e instanceof EddyError && e.code === 'NOT_FOUND') || (await this.tryRead(snapshot.id)) !== undefined)
           throw e;
         ahead.clear();
+        early.clear();
         const earliest = Math.max((await this.earliestReadable()) ?? 0, snapshot.id + 1);
         if (o.onExpired !== 'restart') {
           throw new EddyError(
