@@ -439,10 +439,12 @@ export class FileStoreCommit {
    * meta/manifest-merge.ts) — otherwise every commit would add one forever.
    */
   private async baseManifests(latest: Snapshot, written: string[]): Promise<ManifestFileMeta[]> {
-    const metas = [
-      ...(await this.manifests.readManifestList(latest.baseManifestList)),
-      ...(await this.manifests.readManifestList(latest.deltaManifestList)),
-    ];
+    // Both lists at once: on S3 each is a round trip, and a commit's latency is the chain of them.
+    const [base, delta] = await Promise.all([
+      this.manifests.readManifestList(latest.baseManifestList),
+      this.manifests.readManifestList(latest.deltaManifestList),
+    ]);
+    const metas = [...base, ...delta];
     const o = this.schema.options;
     const perFile = entriesPerFile(o.manifestTargetFileSize, metas);
     return mergeManifests(

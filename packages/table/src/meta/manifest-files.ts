@@ -123,10 +123,11 @@ export class ManifestFiles {
    * CORRUPT_FILE: the snapshot cannot say which files are live.
    */
   async liveEntries(snapshot: Snapshot, keep: LiveEntryFilter = {}): Promise<ManifestEntry[]> {
-    const metas: ManifestFileMeta[] = [
-      ...(await this.readManifestList(snapshot.baseManifestList)),
-      ...(await this.readManifestList(snapshot.deltaManifestList)),
-    ];
+    const [base, delta] = await Promise.all([
+      this.readManifestList(snapshot.baseManifestList),
+      this.readManifestList(snapshot.deltaManifestList),
+    ]);
+    const metas: ManifestFileMeta[] = [...base, ...delta];
     const lists = await Promise.all(
       metas.map((m) => (keep.manifest && !keep.manifest(m) ? [] : this.readManifest(m.fileName))),
     );
