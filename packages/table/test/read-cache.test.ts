@@ -179,3 +179,41 @@ describe('files deleted by maintenance leave the read cache', () => {
     });
   }
 });
+
+describe('a process following a stream keeps only manifests it may read again', () => {
+  it('a writer drops the manifests its merges replaced; a feed keeps none of the deltas it read', async () => {
+    using d = tempDir();
+    const cat = await Catalog.open(d.path);
+    const t = await cat.createTable('db.t', {
+      columns: { k: 'BIGINT', v: 'STRING' },
+      primaryKey: ['k'],
+      options: { bucket: 1, 'write-only': 'true', 'manifest.merge-min-count': '3' },
+    });
+    const feedTable = await (await Catalog.open(d.path)).getTable('db.t');
+    const feed = feedTable.changes({ scanMode: 'from-snapshot', snapshotId: 1, endSnapshotId: 12 });
+    for (let i = 0; i < 12; i++) await t.upsert([{ k: BigInt(i % 4), v: `v${i}` }]);
+    let events = 0;
+    for await (const _ of feed) events++;
+    expect(events).toBe(12);
+    const latest = (await t.latestSnapshot())!;
+    const chain = new Set(
+      [
+        ...(await t.manifests.readManifestList(latest.baseManifestList)),
+        ...(await t.manifests.readManifestList(latest.deltaManifestList)),
+      ].map((m) => t.manifests.path(m.fileName)),
+    );
+    const all = new Set<string>();
+    for (const id of await t.snapshots.listSnapshotIds()) {
+      const s = await t.snapshots.snapshot(id);
+      for (const l of [s.baseManifestList, s.deltaManifestList])
+        for (const m of await t.manifests.readManifestList(l)) all.add(t.manifests.path(m.fileName));
+    }
+    const replaced = [...all].filter((p) => !chain.has(p));
+    expect(replaced.length).toBeGreaterThan(3); // merges happened
+    const cachedBy = (io: object, files: Iterable<string>) =>
+      [...files].filter((f) => readCache().get(readCacheKey(io, 'manifest', f)) !== undefined);
+    expect(cachedBy(t.io, replaced)).toEqual([]);
+    expect(cachedBy(t.io, chain).length).toBeGreaterThan(0); // what the next commit reads stays
+    expect(cachedBy(feedTable.io, all)).toEqual([]);
+  });
+});

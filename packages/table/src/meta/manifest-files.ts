@@ -94,7 +94,11 @@ export class ManifestFiles {
     return metas;
   }
 
-  async readManifest(name: string): Promise<ManifestEntry[]> {
+  /**
+   * `keep` false: read once and not kept (a change feed reads each snapshot's delta once; kept, they
+   * filled the cache of a process tailing a stream).
+   */
+  async readManifest(name: string, keep = true): Promise<ManifestEntry[]> {
     const path = this.path(name);
     const key = readCacheKey(this.io, 'manifest', path);
     const hit = readCache().get(key) as ManifestEntry[] | undefined;
@@ -106,8 +110,17 @@ export class ManifestFiles {
       for (const e of entries)
         if (e.file.externalPath !== null)
           this.confinement.confine(e.file.externalPath, `_EXTERNAL_PATH of ${e.file.fileName}`, path);
-    readCache().set(key, entries, manifestEntriesWeight(entries));
+    if (keep) readCache().set(key, entries, manifestEntriesWeight(entries));
     return entries;
+  }
+
+  /**
+   * Drops manifests from this process's read cache: a merge replaced them, so only readers of
+   * older snapshots read them again (from storage), and a writer following a stream kept every
+   * merged-away manifest until the cache's budget was reached.
+   */
+  forgetManifests(names: readonly string[]): void {
+    for (const n of names) forgetCachedFile(this.io, this.path(n));
   }
 
   /** Every entry (ADD and DELETE) of the manifests in a manifest list. */

@@ -431,7 +431,7 @@ export class ChangeReader {
     if (!list) return [];
     // Manifests, and below the buckets' files, are read at once (each a round trip on S3).
     const metas = await t.manifests.readManifestList(list);
-    const entries = (await Promise.all(metas.map((m) => t.manifests.readManifest(m.fileName)))).flat();
+    const entries = (await Promise.all(metas.map((m) => t.manifests.readManifest(m.fileName, false)))).flat();
     // Postpone-bucket tables with a changelog producer: only real buckets carry changelog (Java's
     // DataTableStreamScan); without one, the rows written to `bucket-postpone/` are the changes.
     const realBucketsOnly = t.schema.options.bucket === -2 && producer !== 'none';
