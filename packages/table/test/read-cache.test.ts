@@ -2,7 +2,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { Catalog } from '../src/index.ts';
-import { ByteLru } from '../src/io/read-cache.ts';
+import { ByteLru, readCache, readCacheKey } from '../src/io/read-cache.ts';
 import { tempDir } from './helpers.ts';
 
 describe('ByteLru (footers and manifests under one budget)', () => {
@@ -139,5 +139,81 @@ describe('the read cache is per FileIO', () => {
       code: 'CORRUPT_FILE',
       message: expect.stringContaining(manifest),
     });
+  });
+});
+
+describe('files deleted by maintenance leave the read cache', () => {
+  // A compactor expiring a stream reads the manifests of every snapshot it expires, then deletes
+  // them: kept, they filled the cache to its budget with files never read again (issue 23).
+  const cached = (t: { io: object }, files: readonly string[]) =>
+    files.filter((f) => readCache().get(readCacheKey(t.io, 'manifest', f)) !== undefined);
+
+  for (const deferred of [false, true]) {
+    it(`expiry${deferred ? ' with deferred deletion' : ''} drops the manifests it deleted`, async () => {
+      using d = tempDir();
+      const t = await (await Catalog.open(d.path)).createTable('db.t', {
+        columns: { k: 'BIGINT', v: 'STRING' },
+        primaryKey: ['k'],
+        options: {
+          bucket: 1,
+          'snapshot.num-retained.min': '1',
+          'snapshot.num-retained.max': '1',
+          'snapshot.time-retained': '1 ms',
+          'manifest.merge-min-count': '2',
+        },
+      });
+      for (let i = 0; i < 8; i++) await t.upsert([{ k: BigInt(i % 3), v: `v${i}` }]);
+      await new Promise((r) => setTimeout(r, 5));
+      const r = await t.expireSnapshots({ deferFileDeletion: deferred });
+      const manifests = r.files.filter((f) => /\/manifest\/manifest-(?!list)/.test(f));
+      expect(r.expired.length).toBeGreaterThan(0);
+      expect(manifests.length).toBeGreaterThan(0);
+      if (deferred) {
+        // The expiry read them (and the writer wrote them): held until they are deleted.
+        expect(cached(t, manifests).length).toBeGreaterThan(0);
+        await t.deleteExpiredFiles(r.pendingFiles);
+      }
+      expect(cached(t, manifests)).toEqual([]);
+      // What the retained snapshot uses is still read correctly.
+      expect((await t.toArray()).map((x) => x.v).sort()).toEqual(['v5', 'v6', 'v7']);
+    });
+  }
+});
+
+describe('a process following a stream keeps only manifests it may read again', () => {
+  it('a writer drops the manifests its merges replaced; a feed keeps none of the deltas it read', async () => {
+    using d = tempDir();
+    const cat = await Catalog.open(d.path);
+    const t = await cat.createTable('db.t', {
+      columns: { k: 'BIGINT', v: 'STRING' },
+      primaryKey: ['k'],
+      options: { bucket: 1, 'write-only': 'true', 'manifest.merge-min-count': '3' },
+    });
+    const feedTable = await (await Catalog.open(d.path)).getTable('db.t');
+    const feed = feedTable.changes({ scanMode: 'from-snapshot', snapshotId: 1, endSnapshotId: 12 });
+    for (let i = 0; i < 12; i++) await t.upsert([{ k: BigInt(i % 4), v: `v${i}` }]);
+    let events = 0;
+    for await (const _ of feed) events++;
+    expect(events).toBe(12);
+    const latest = (await t.latestSnapshot())!;
+    const chain = new Set(
+      [
+        ...(await t.manifests.readManifestList(latest.baseManifestList)),
+        ...(await t.manifests.readManifestList(latest.deltaManifestList)),
+      ].map((m) => t.manifests.path(m.fileName)),
+    );
+    const all = new Set<string>();
+    for (const id of await t.snapshots.listSnapshotIds()) {
+      const s = await t.snapshots.snapshot(id);
+      for (const l of [s.baseManifestList, s.deltaManifestList])
+        for (const m of await t.manifests.readManifestList(l)) all.add(t.manifests.path(m.fileName));
+    }
+    const replaced = [...all].filter((p) => !chain.has(p));
+    expect(replaced.length).toBeGreaterThan(3); // merges happened
+    const cachedBy = (io: object, files: Iterable<string>) =>
+      [...files].filter((f) => readCache().get(readCacheKey(io, 'manifest', f)) !== undefined);
+    expect(cachedBy(t.io, replaced)).toEqual([]);
+    expect(cachedBy(t.io, chain).length).toBeGreaterThan(0); // what the next commit reads stays
+    expect(cachedBy(feedTable.io, all)).toEqual([]);
   });
 });

@@ -2,7 +2,8 @@
  * The maintenance loop. Each round: list the tables this daemon looks after (globs, shard), ask
  * each which buckets need compaction, then run one task per table on a p-queue — worst read
  * amplification (most sorted runs) first — that now and then removes orphan files, expires
- * snapshots until retention is met, then compacts. Files of expired snapshots are deleted after a grace period, so a reader
+ * snapshots until retention is met, then compacts, expiring again every interval while the
+ * compaction runs (a slow compaction must not hold retention back). Files of expired snapshots are deleted after a grace period, so a reader
  * that resolved a snapshot just before it expired can finish — as soon as it is over, on a timer of
  * their own rather than at the next round (at a high commit rate a round's compaction would
  * otherwise add its duration to the grace, and the files waiting grow with it).
@@ -66,6 +67,20 @@ function untilAborted<T>(work: Promise<T>, signal: AbortSignal): Promise<T> {
         reject(e);
       },
     );
+  });
+}
+
+/** Resolves after `ms`, or as soon as any of `signals` aborts. */
+function abortableSleep(ms: number, ...signals: AbortSignal[]): Promise<void> {
+  if (signals.some((s) => s.aborted)) return Promise.resolve();
+  return new Promise((resolve) => {
+    const done = () => {
+      clearTimeout(t);
+      for (const s of signals) s.removeEventListener('abort', done);
+      resolve();
+    };
+    const t = setTimeout(done, ms);
+    for (const s of signals) s.addEventListener('abort', done, { once: true });
   });
 }
 
@@ -339,7 +354,31 @@ export class CompactorDaemon {
     // back retention, or snapshots and the metadata every plan reads pile up and slow it further.
     if (this.config.expire) await this.expire(job, signal);
     if (this.stopping || signal.aborted) return;
-    if (job.compact) await this.compact(job, signal);
+    if (!job.compact) return;
+    // A compaction can take longer than many rounds' worth of commits (S3 under load): expiry goes
+    // on beside it every interval, so retention holds whatever the compaction's speed. Never two
+    // expiries of a table at once (this loop is the table's only one while the task runs), and
+    // never a file the compaction reads: only a compaction's commit removes files from a table
+    // written by write-only writers, and this daemon compacts a table in one task at a time (a
+    // foreign compaction that removed them makes ours fail and re-plan, never read other rows).
+    const compacting = new AbortController();
+    const beside = this.config.expire ? this.expireBeside(job, signal, compacting.signal) : undefined;
+    try {
+      await this.compact(job, signal);
+    } finally {
+      compacting.abort();
+      await beside;
+    }
+  }
+
+  /** Expiry of `job`'s table every interval until `done` (or the task's `signal`) aborts. */
+  private async expireBeside(job: Job, signal: AbortSignal, done: AbortSignal): Promise<void> {
+    for (;;) {
+      await abortableSleep(this.config.intervalMs, done, signal, this.shutdown.signal);
+      if (done.aborted || signal.aborted || this.stopping) return;
+      this.metrics.inc('expiries_beside_compaction_total', 1, job.name);
+      await this.expire(job, signal);
+    }
   }
 
   private async compact(job: Job, signal: AbortSignal): Promise<void> {

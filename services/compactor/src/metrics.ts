@@ -33,6 +33,7 @@ export class Metrics {
     c('compaction_files_out_total', 'Data files compactions wrote, per table.');
     c('commit_conflicts_total', 'Compactions discarded because a concurrent commit changed their inputs.');
     c('snapshots_expired_total', 'Snapshots expired, per table.');
+    c('expiries_beside_compaction_total', 'Expiry passes run while a compaction of the table was running, per table.');
     c('expired_files_deleted_total', 'Data and metadata files deleted after snapshot expiry, per table.');
     c('orphan_files_removed_total', 'Orphan files removed, per table.');
     c('errors_total', 'Failed maintenance steps (table listing, compaction, expiry, cleanup).');

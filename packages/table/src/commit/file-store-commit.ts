@@ -328,6 +328,8 @@ export class FileStoreCommit {
         throw e;
       }
       const written: string[] = [];
+      /** Manifests of the latest snapshot's chain that this attempt's merge replaced. */
+      const replaced: string[] = [];
       // Set while publishing: if tryPublish throws, the outcome is unknown (on S3, a put that timed out
       // may have landed) and snapshot-N may reference these files, so they must be kept.
       let publishing = false;
@@ -360,7 +362,8 @@ export class FileStoreCommit {
         // The lists are independent objects: written side by side (each is a durable write, and a
         // commit's latency is the chain of them).
         const lists = await Promise.allSettled([
-          (async () => this.manifests.writeManifestList(latest ? await this.baseManifests(latest, written) : []))(),
+          (async () =>
+            this.manifests.writeManifestList(latest ? await this.baseManifests(latest, written, replaced) : []))(),
           this.manifests.writeManifestList([delta!]),
           changelogManifest ? this.manifests.writeManifestList([changelogManifest]) : Promise.resolve(undefined),
         ]);
@@ -412,6 +415,7 @@ export class FileStoreCommit {
               : [];
           const settled = await Promise.allSettled([this.snapshots.writeHints(snapshot.id), ...records]);
           for (const r of settled) if (r.status === 'rejected') throw r.reason;
+          this.manifests.forgetManifests(replaced);
           return { snapshot, published: true, attempts: attempt };
         }
       } catch (e) {
@@ -438,14 +442,16 @@ export class FileStoreCommit {
    * Manifests of the previous snapshot, merged as Paimon's ManifestFileMerger does (see
    * meta/manifest-merge.ts) — otherwise every commit would add one forever.
    */
-  private async baseManifests(latest: Snapshot, written: string[]): Promise<ManifestFileMeta[]> {
-    const metas = [
-      ...(await this.manifests.readManifestList(latest.baseManifestList)),
-      ...(await this.manifests.readManifestList(latest.deltaManifestList)),
-    ];
+  private async baseManifests(latest: Snapshot, written: string[], replaced: string[]): Promise<ManifestFileMeta[]> {
+    // Both lists at once: on S3 each is a round trip, and a commit's latency is the chain of them.
+    const [base, delta] = await Promise.all([
+      this.manifests.readManifestList(latest.baseManifestList),
+      this.manifests.readManifestList(latest.deltaManifestList),
+    ]);
+    const metas = [...base, ...delta];
     const o = this.schema.options;
     const perFile = entriesPerFile(o.manifestTargetFileSize, metas);
-    return mergeManifests(
+    const merged = await mergeManifests(
       metas,
       {
         read: (m) => this.manifests.readManifest(m.fileName),
@@ -469,6 +475,9 @@ export class FileStoreCommit {
         fullCompactionThresholdSize: o.manifestFullCompactionThresholdSize,
       },
     );
+    const kept = new Set(merged.map((m) => m.fileName));
+    for (const m of metas) if (!kept.has(m.fileName)) replaced.push(m.fileName);
+    return merged;
   }
 
   /**

@@ -287,3 +287,35 @@ export function mergeManifestEntries(entries: readonly ManifestEntry[]): Manifes
   }
   return [...map.values()];
 }
+
+// ---------------------------------------------------------------------------------------------
+// Memory
+
+/**
+ * What one small byte array costs on the V8 heap beyond its bytes: the Uint8Array, its ArrayBuffer
+ * and the backing store's own record (each field decoded from Avro is copied into its own buffer).
+ */
+const BYTE_ARRAY_OVERHEAD = 180;
+/** The objects, arrays, bigints and strings of one entry other than its byte arrays (measured). */
+const ENTRY_OVERHEAD = 850;
+
+const bytesWeight = (b: Uint8Array | null) => (b === null ? 0 : BYTE_ARRAY_OVERHEAD + b.byteLength);
+
+/**
+ * An estimate of the heap decoded manifest entries hold, for the read cache's byte budget: an
+ * estimate from the file's size alone undercounts entries with many small keys and stats rows by
+ * about two (a compactor's cache then grew to twice its budget, issue 23).
+ */
+export function manifestEntriesWeight(entries: readonly ManifestEntry[]): number {
+  let n = 0;
+  for (const e of entries) {
+    const f = e.file;
+    n += ENTRY_OVERHEAD + bytesWeight(e.partition) + bytesWeight(f.minKey) + bytesWeight(f.maxKey);
+    n += bytesWeight(f.keyStats.minValues) + bytesWeight(f.keyStats.maxValues) + 8 * f.keyStats.nullCounts.length;
+    n += bytesWeight(f.valueStats.minValues) + bytesWeight(f.valueStats.maxValues) + 8 * f.valueStats.nullCounts.length;
+    n += bytesWeight(f.embeddedIndex) + 2 * f.fileName.length;
+    for (const x of f.extraFiles) n += 32 + 2 * x.length;
+    for (const c of f.valueStatsCols ?? []) n += 32 + 2 * c.length;
+  }
+  return n;
+}

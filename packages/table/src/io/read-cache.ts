@@ -67,6 +67,11 @@ export class ByteLru<V> {
     this.evict();
   }
 
+  /** Drops one entry (a file that was deleted: it is never read again). */
+  delete(key: string): void {
+    this.remove(key);
+  }
+
   clear(): void {
     this.low.clear();
     this.high.clear();
@@ -130,4 +135,17 @@ export function readCacheKey(io: object, kind: string, file: string): string {
     scopes.set(io, id);
   }
   return `${id}:${kind}:${file}`;
+}
+
+/** Kinds of entries keyed by a file's path alone (Parquet footers also carry its size: they age out). */
+const PATH_KEYED_KINDS = ['manifest', 'index-manifest', 'file-index'] as const;
+
+/**
+ * Drops what the read cache holds of `file` read through `io`, once it is deleted: metadata of
+ * expired snapshots is read by the expiry that deletes it, then never again, and a compactor that
+ * expires a stream kept thousands of such manifests until the LRU reached its budget (issue 23).
+ */
+export function forgetCachedFile(io: object, file: string): void {
+  if (!shared || !scopes.has(io)) return;
+  for (const kind of PATH_KEYED_KINDS) shared.delete(readCacheKey(io, kind, file));
 }

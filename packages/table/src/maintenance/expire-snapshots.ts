@@ -26,6 +26,7 @@
 import { FileKind } from '../format/manifest.ts';
 import type { Snapshot } from '../format/snapshot.ts';
 import { joinPath } from '../io/file-io.ts';
+import { forgetCachedFile } from '../io/read-cache.ts';
 import { ChangelogManager } from '../meta/changelog-manager.ts';
 import { streamingIdentities } from '../meta/commit-identities.ts';
 import { CommitUserManager } from '../meta/commit-user-manager.ts';
@@ -67,6 +68,33 @@ export interface ExpireSnapshotsResult {
   readonly expiredCommitUsers: string[];
 }
 
+/**
+ * Snapshots and manifests an expiry reads at once: on S3 each is a round trip of tens of ms, and
+ * one run reads a few per expired snapshot (50 by default), which one at a time outlasted the
+ * commits of a stream (issue 23).
+ */
+const READ_CONCURRENCY = 16;
+
+/** `fn` of every item, at most `limit` at once; results in item order; the first failure rejects (after the running ones settle). */
+async function mapBounded<T, R>(items: readonly T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
+  const out: R[] = new Array(items.length);
+  let next = 0;
+  let failed: { e: unknown } | undefined;
+  const lane = async () => {
+    while (failed === undefined && next < items.length) {
+      const i = next++;
+      try {
+        out[i] = await fn(items[i]);
+      } catch (e) {
+        failed ??= { e };
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, lane));
+  if (failed) throw failed.e;
+  return out;
+}
+
 /** Deletes issued at once: on S3 a delete is a round trip, and a stream expires dozens of files a second. */
 const DELETE_CONCURRENCY = 16;
 
@@ -76,7 +104,12 @@ const DELETE_CONCURRENCY = 16;
  */
 export async function deleteExpiredFiles(table: TableContext, files: readonly string[]): Promise<void> {
   for (let i = 0; i < files.length; i += DELETE_CONCURRENCY)
-    await Promise.all(files.slice(i, i + DELETE_CONCURRENCY).map((f) => table.io.delete(f)));
+    await Promise.all(
+      files.slice(i, i + DELETE_CONCURRENCY).map((f) => {
+        forgetCachedFile(table.io, f);
+        return table.io.delete(f);
+      }),
+    );
 }
 
 async function activeConsumers(
@@ -174,14 +207,15 @@ async function recordCommitUsers(table: TableContext, expiring: readonly Snapsho
     }
   }
   const users = new CommitUserManager(table.io, table.path);
-  for (const [commitUser, { identifier, snapshot }] of last) {
-    await users.raise({
+  // One record per user, independent of the others: written at once.
+  await mapBounded([...last], READ_CONCURRENCY, ([commitUser, { identifier, snapshot }]) =>
+    users.raise({
       commitUser,
       commitIdentifier: identifier,
       snapshotId: snapshot.id,
       timeMillis: snapshot.timeMillis,
-    });
-  }
+    }),
+  );
 }
 
 interface SnapshotExpiry {
@@ -228,28 +262,29 @@ async function expireSnapshotFiles(
   maxExclusive = Math.min(maxExclusive, earliest + config.limit);
   const olderThan = now - config.timeRetainedMs;
   let end = maxExclusive;
-  for (let id = min; id < maxExclusive; id++) {
-    // Another expiry may delete the snapshot between the two calls: then it is gone, as if absent.
-    const snapshot = (await snapshots.snapshotExists(id))
-      ? await snapshots.snapshot(id).catch(ignoreNotFound)
-      : undefined;
-    if (snapshot && olderThan <= snapshot.timeMillis) {
-      end = id;
-      break;
-    }
+  // READ_CONCURRENCY at a time rather than one by one, up to the first too young (the same answer).
+  for (let from = min; from < maxExclusive && end === maxExclusive; from += READ_CONCURRENCY) {
+    const ids = Array.from({ length: Math.min(READ_CONCURRENCY, maxExclusive - from) }, (_, i) => from + i);
+    const times = await mapBounded(ids, READ_CONCURRENCY, async (id) =>
+      // Another expiry may delete the snapshot between the two calls: then it is gone, as if absent.
+      (await snapshots.snapshotExists(id))
+        ? (await snapshots.snapshot(id).catch(ignoreNotFound))?.timeMillis
+        : undefined,
+    );
+    const young = times.findIndex((t) => t !== undefined && olderThan <= t);
+    if (young >= 0) end = ids[young];
   }
   const earliestHint = joinPath(snapshots.dir, 'EARLIEST');
   if (end <= earliest) {
     if (!(await table.io.exists(earliestHint))) await snapshots.writeEarliestHint(earliest);
     return noExpiry(earliest);
   }
-  let begin = earliest;
-  for (let id = end - 1; id >= earliest; id--) {
-    if (!(await snapshots.snapshotExists(id))) {
-      begin = id + 1;
-      break;
-    }
-  }
+  // The first to expire: above the highest id in [earliest, end) that is gone (Paimon walks down
+  // from end - 1 one HEAD at a time; on S3 that is a round trip per snapshot, so they go at once).
+  const ids = Array.from({ length: end - earliest }, (_, i) => earliest + i);
+  const exists = await mapBounded(ids, READ_CONCURRENCY, (id) => snapshots.snapshotExists(id));
+  const gone = exists.lastIndexOf(false);
+  const begin = gone < 0 ? earliest : ids[gone] + 1;
 
   let plan: Awaited<ReturnType<typeof planDeletion>>;
   try {
@@ -301,8 +336,11 @@ async function planDeletion(table: TableContext, begin: number, end: number, dec
   const paths = table.paths;
   const tags = await readTags(table);
   const endSnapshot = await snapshots.snapshot(end);
-  const expiredSnapshots: Snapshot[] = [];
-  for (let id = begin; id < end; id++) expiredSnapshots.push(await snapshots.snapshot(id));
+  const expiredSnapshots = await mapBounded(
+    Array.from({ length: end - begin }, (_, i) => begin + i),
+    READ_CONCURRENCY,
+    (id) => snapshots.snapshot(id),
+  );
   // With no changelog producer, a long-lived changelog is the delta of its snapshot: its appended
   // files and its base and delta manifest lists stay until the changelog expires (Paimon's
   // SnapshotDeletion with changelogDecoupled and produceChangelog = false).
@@ -312,7 +350,7 @@ async function planDeletion(table: TableContext, begin: number, end: number, dec
   // after `end` uses is either live at `end` or newly added, and new files are never candidates.)
   // Every expired snapshot must merge cleanly (what `eddy verify` checks): a DELETE of a file its
   // chain never added means the metadata is not Paimon's, and what expiry would delete is unknown.
-  for (const s of expiredSnapshots) {
+  await mapBounded(expiredSnapshots, READ_CONCURRENCY, async (s) => {
     try {
       await table.manifests.liveEntries(s);
     } catch (e) {
@@ -323,7 +361,7 @@ async function planDeletion(table: TableContext, begin: number, end: number, dec
         { path: e.path, cause: e },
       );
     }
-  }
+  });
   const inUse = new Set<string>();
   for (const s of [endSnapshot, ...tags.map((t) => t.snapshot)]) {
     for (const e of await table.manifests.liveEntries(s)) for (const p of paths.filesOf(e)) inUse.add(p);
@@ -333,10 +371,12 @@ async function planDeletion(table: TableContext, begin: number, end: number, dec
   // before and is not in this one — unless the same delta re-adds it (a level upgrade).
   const dataFiles: string[] = [];
   let dataFileCount = 0;
-  for (let id = begin + 1; id <= end; id++) {
-    const s = id === end ? endSnapshot : expiredSnapshots[id - begin];
+  const deltas = await mapBounded([...expiredSnapshots.slice(1), endSnapshot], READ_CONCURRENCY, (s) =>
+    table.manifests.entriesOfList(s.deltaManifestList),
+  );
+  for (const delta of deltas) {
     const deleted = new Map<string, string[]>();
-    for (const e of await table.manifests.entriesOfList(s.deltaManifestList)) {
+    for (const e of delta) {
       const [main, ...extra] = paths.filesOf(e);
       if (e.kind === FileKind.DELETE) {
         // Files of unknown source count as appended (Java's default).
@@ -387,8 +427,10 @@ async function planDeletion(table: TableContext, begin: number, end: number, dec
     }
   }
   const metadata = new Set<string>();
-  for (const s of expiredSnapshots) {
-    const m = await metadataOf(table, s, paths, indexCache);
+  const expiredMetadata = await mapBounded(expiredSnapshots, READ_CONCURRENCY, (s) =>
+    metadataOf(table, s, paths, indexCache),
+  );
+  for (const m of expiredMetadata) {
     const candidates = [
       ...m.manifestDirFiles.map((f) => table.manifests.path(f)),
       ...m.indexFiles,

@@ -13,6 +13,7 @@
 import { FileKind, type ManifestEntry, mergeManifestEntries } from '../format/manifest.ts';
 import type { Snapshot } from '../format/snapshot.ts';
 import { type FileStatus, joinPath } from '../io/file-io.ts';
+import { forgetCachedFile } from '../io/read-cache.ts';
 import { ChangelogManager } from '../meta/changelog-manager.ts';
 import type { TableContext } from '../meta/table-context.ts';
 import { EddyError } from '../types/errors.ts';
@@ -227,6 +228,10 @@ export async function removeOrphanFiles(
     orphans.push(f.path);
     bytes += f.size;
   }
-  if (!dryRun) for (const p of orphans) await table.io.delete(p);
+  if (!dryRun)
+    for (const p of orphans) {
+      forgetCachedFile(table.io, p);
+      await table.io.delete(p);
+    }
   return { orphans, bytes, dryRun, scannedFiles: candidates.length };
 }

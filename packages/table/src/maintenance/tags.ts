@@ -11,6 +11,7 @@
 import { FileKind } from '../format/manifest.ts';
 import type { Snapshot } from '../format/snapshot.ts';
 import { type LocalDateTime, localDateTimeMillis, localDateTimeOf } from '../format/tag.ts';
+import { forgetCachedFile } from '../io/read-cache.ts';
 import { ChangelogManager } from '../meta/changelog-manager.ts';
 import type { TableContext } from '../meta/table-context.ts';
 import { type TagEntry, TagManager, validateTagName } from '../meta/tag-manager.ts';
@@ -118,7 +119,10 @@ export async function deleteTag(table: TableContext, name: string): Promise<Dele
         others.map((t) => t.snapshot),
       );
   await tags.delete(name);
-  for (const f of files) await table.io.delete(f);
+  for (const f of files) {
+    forgetCachedFile(table.io, f);
+    await table.io.delete(f);
+  }
   return { tag: toTag(tag), deletedFiles: files };
 }
 

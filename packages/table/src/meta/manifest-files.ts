@@ -7,6 +7,7 @@ import {
   encodeManifest,
   FileKind,
   type ManifestEntry,
+  manifestEntriesWeight,
   mergeManifestEntries,
 } from '../format/manifest.ts';
 import {
@@ -18,7 +19,7 @@ import {
 import type { Snapshot } from '../format/snapshot.ts';
 import { statsOfRows, toSimpleStats } from '../format/stats.ts';
 import { type FileIO, joinPath } from '../io/file-io.ts';
-import { readCache, readCacheKey } from '../io/read-cache.ts';
+import { forgetCachedFile, readCache, readCacheKey } from '../io/read-cache.ts';
 import type { DataType } from '../types/data-types.ts';
 import { EddyError } from '../types/errors.ts';
 import { type PublishedMetadata, publishedMetadata } from './published-metadata.ts';
@@ -93,7 +94,11 @@ export class ManifestFiles {
     return metas;
   }
 
-  async readManifest(name: string): Promise<ManifestEntry[]> {
+  /**
+   * `keep` false: read once and not kept (a change feed reads each snapshot's delta once; kept, they
+   * filled the cache of a process tailing a stream).
+   */
+  async readManifest(name: string, keep = true): Promise<ManifestEntry[]> {
     const path = this.path(name);
     const key = readCacheKey(this.io, 'manifest', path);
     const hit = readCache().get(key) as ManifestEntry[] | undefined;
@@ -105,9 +110,17 @@ export class ManifestFiles {
       for (const e of entries)
         if (e.file.externalPath !== null)
           this.confinement.confine(e.file.externalPath, `_EXTERNAL_PATH of ${e.file.fileName}`, path);
-    // Weighed by a generous estimate of the decoded entries (stats rows and key bytes included).
-    readCache().set(key, entries, bytes.byteLength * 4 + entries.length * 1024);
+    if (keep) readCache().set(key, entries, manifestEntriesWeight(entries));
     return entries;
+  }
+
+  /**
+   * Drops manifests from this process's read cache: a merge replaced them, so only readers of
+   * older snapshots read them again (from storage), and a writer following a stream kept every
+   * merged-away manifest until the cache's budget was reached.
+   */
+  forgetManifests(names: readonly string[]): void {
+    for (const n of names) forgetCachedFile(this.io, this.path(n));
   }
 
   /** Every entry (ADD and DELETE) of the manifests in a manifest list. */
@@ -123,10 +136,11 @@ export class ManifestFiles {
    * CORRUPT_FILE: the snapshot cannot say which files are live.
    */
   async liveEntries(snapshot: Snapshot, keep: LiveEntryFilter = {}): Promise<ManifestEntry[]> {
-    const metas: ManifestFileMeta[] = [
-      ...(await this.readManifestList(snapshot.baseManifestList)),
-      ...(await this.readManifestList(snapshot.deltaManifestList)),
-    ];
+    const [base, delta] = await Promise.all([
+      this.readManifestList(snapshot.baseManifestList),
+      this.readManifestList(snapshot.deltaManifestList),
+    ]);
+    const metas: ManifestFileMeta[] = [...base, ...delta];
     const lists = await Promise.all(
       metas.map((m) => (keep.manifest && !keep.manifest(m) ? [] : this.readManifest(m.fileName))),
     );
@@ -189,7 +203,7 @@ export class ManifestFiles {
       readCache().set(
         readCacheKey(this.io, 'manifest', this.path(fileName)),
         [...entries],
-        bytes.byteLength * 4 + entries.length * 1024,
+        manifestEntriesWeight(entries),
       );
     };
     return { meta: this.describeManifest(fileName, bytes.byteLength, entries, partitionTypes, schemaId), write };
@@ -260,6 +274,7 @@ export class ManifestFiles {
 
   async delete(name: string): Promise<void> {
     this.published.lists.delete(name);
+    forgetCachedFile(this.io, this.path(name));
     await this.io.delete(this.path(name));
   }
 }

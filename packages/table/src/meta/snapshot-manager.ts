@@ -126,6 +126,26 @@ export class SnapshotManager {
   }
 
   /** Asks storage, not the cache: another process may have expired the snapshot. */
+  /**
+   * Snapshot `id` as storage has it now (not from a cache: it may have been expired since), or
+   * undefined when there is none: one request where an existence check and a read are two.
+   */
+  async snapshotIfExists(id: number): Promise<Snapshot | undefined> {
+    const path = this.snapshotPath(id);
+    let bytes: Uint8Array;
+    try {
+      bytes = await this.io.read(path);
+    } catch (e) {
+      if (e instanceof EddyError && e.code === 'NOT_FOUND') return undefined;
+      throw e;
+    }
+    const snap = decodeSnapshot(new TextDecoder().decode(bytes), path);
+    if (snap.id !== id) throw new EddyError('CORRUPT_FILE', `${path}: holds snapshot id ${snap.id}`, { path });
+    this.remember(snap);
+    this.published.snapshots.set(id, snap);
+    return snap;
+  }
+
   async snapshotExists(id: number): Promise<boolean> {
     return this.io.exists(this.snapshotPath(id));
   }

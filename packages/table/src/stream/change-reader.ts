@@ -204,7 +204,34 @@ export class ChangeReader {
     }
   }
 
-  /** The changes of snapshot `next` and each one after it, waiting for each to be committed. */
+  /** Snapshot `id` and its changes, read ahead of the consumer; never rejects (failures are results). */
+  private async fetch(id: number): Promise<Fetched> {
+    let snapshot: Snapshot | undefined;
+    try {
+      snapshot = await this.tryRead(id);
+    } catch (e) {
+      return { id, readError: e };
+    }
+    if (snapshot === undefined) return { id };
+    try {
+      return { id, snapshot, changes: await this.changesOf(snapshot) };
+    } catch (e) {
+      return { id, snapshot, changesError: e };
+    }
+  }
+
+  /**
+   * The changes of snapshot `next` and each one after it, waiting for each to be committed.
+   *
+   * A feed that is behind (each snapshot it reads has a successor already) reads the next ones
+   * ahead while it delivers — on S3 a snapshot is several round trips (snapshot, manifest list,
+   * manifest, data files), and one after the other they fell behind a stream's commits. The next
+   * id is read while the consumer takes a snapshot's changes; the window doubles with each snapshot
+   * that was read ahead and existed, up to MAX_READ_AHEAD, and closes to one at the first read
+   * ahead that does not (a feed that has caught up probes only the next id, as before). Delivery
+   * stays in order, and a snapshot gone or failed is dealt with at its turn exactly as without
+   * read-ahead; what was read ahead past a missing snapshot is dropped and read again.
+   */
   private async *follow(
     next: number,
     consumer: string | undefined,
@@ -212,11 +239,43 @@ export class ChangeReader {
   ): AsyncGenerator<ChangeBatch> {
     const t = this.table;
     const o = this.options;
+    const ahead = new Map<number, Promise<Fetched>>();
+    let width = 1;
+    /** Ids read ahead (before the feed reached them). */
+    const early = new Set<number>();
+    const fetchAt = (id: number): Promise<Fetched> => {
+      let p = ahead.get(id);
+      if (p === undefined) {
+        p = this.fetch(id);
+        ahead.set(id, p);
+        if (id > next) early.add(id);
+        const mine = p;
+        void p.then((r) => {
+          if (r.snapshot === undefined) {
+            // Not there (yet): close the window. The id right after the one being delivered keeps
+            // its answer (probing it again at once would find the same); one further is dropped,
+            // to be probed again at its turn.
+            width = 1;
+            if (ahead.get(id) === mine && id > next + 1) {
+              ahead.delete(id);
+              early.delete(id);
+            }
+          }
+        });
+      }
+      return p;
+    };
     for (;;) {
       o.signal?.throwIfAborted();
       if (o.endSnapshotId !== undefined && next > o.endSnapshotId) return;
-      const snapshot = await this.tryRead(next);
+      const r = await fetchAt(next);
+      ahead.delete(next);
+      const wasEarly = early.delete(next);
+      if (r.readError !== undefined) throw r.readError;
+      const snapshot = r.snapshot;
       if (snapshot === undefined) {
+        ahead.clear();
+        early.clear();
         // Gone, or not yet committed? Asked at most once per poll interval: the probes between
         // (after a notification, or the quick ones after a delivery) cost one request each.
         if (waiter.dueForExpiryCheck()) {
@@ -246,14 +305,19 @@ export class ChangeReader {
         continue;
       }
       waiter.found();
-      let changes: ChangeBatch[];
-      try {
-        changes = await this.changesOf(snapshot);
-      } catch (e) {
+      // It was there before the feed got to it: the feed is behind, so read further ahead.
+      if (wasEarly) width = Math.min(MAX_READ_AHEAD, width * 2);
+      // Read ahead while the consumer takes this one's changes.
+      const until = Math.min(next + width, o.endSnapshotId ?? Number.POSITIVE_INFINITY);
+      for (let id = next + 1; id <= until; id++) void fetchAt(id);
+      if (r.changesError !== undefined) {
+        const e = r.changesError;
         // Expiry removed the snapshot (and its changelog files) while it was being read: the same
         // typed outcome as expiring it just before.
         if (!(e instanceof EddyError && e.code === 'NOT_FOUND') || (await this.tryRead(snapshot.id)) !== undefined)
           throw e;
+        ahead.clear();
+        early.clear();
         const earliest = Math.max((await this.earliestReadable()) ?? 0, snapshot.id + 1);
         if (o.onExpired !== 'restart') {
           throw new EddyError(
@@ -266,7 +330,7 @@ export class ChangeReader {
         next = earliest;
         continue;
       }
-      for (const b of changes) {
+      for (const b of r.changes ?? []) {
         o.signal?.throwIfAborted();
         yield b;
       }
@@ -283,13 +347,8 @@ export class ChangeReader {
   /** Snapshot `id`, or its long-lived changelog once expired (decoupled changelog), or undefined. */
   private async tryRead(id: number): Promise<Snapshot | undefined> {
     // Existence comes from storage (a cached snapshot may have been expired since).
-    if (await this.table.snapshots.snapshotExists(id)) {
-      try {
-        return await this.table.snapshots.snapshot(id);
-      } catch (e) {
-        if (!(e instanceof EddyError && e.code === 'NOT_FOUND')) throw e;
-      }
-    }
+    const snapshot = await this.table.snapshots.snapshotIfExists(id);
+    if (snapshot) return snapshot;
     return this.decoupled ? this.changelogs.tryRead(id) : undefined;
   }
 
@@ -370,9 +429,9 @@ export class ChangeReader {
     if (producer === 'none') list = snapshot.commitKind === 'APPEND' ? snapshot.deltaManifestList : undefined;
     else list = snapshot.changelogManifestList;
     if (!list) return [];
-    const entries: ManifestEntry[] = [];
-    for (const m of await t.manifests.readManifestList(list))
-      entries.push(...(await t.manifests.readManifest(m.fileName)));
+    // Manifests, and below the buckets' files, are read at once (each a round trip on S3).
+    const metas = await t.manifests.readManifestList(list);
+    const entries = (await Promise.all(metas.map((m) => t.manifests.readManifest(m.fileName, false)))).flat();
     // Postpone-bucket tables with a changelog producer: only real buckets carry changelog (Java's
     // DataTableStreamScan); without one, the rows written to `bucket-postpone/` are the changes.
     const realBucketsOnly = t.schema.options.bucket === -2 && producer !== 'none';
@@ -399,7 +458,7 @@ export class ChangeReader {
     const { schema, projection } = await this.schemaOf(snapshot);
     if (projection.length === 0) return out;
     const reader = this.readerOf(schema);
-    for (const group of byBucket.values()) {
+    const read = async (group: ManifestEntry[]): Promise<ChangeBatch | undefined> => {
       const files = group.map((e) => e.file).sort((a, b) => (a.minSequenceNumber < b.minSequenceNumber ? -1 : 1));
       const split: DataSplit = {
         snapshotId: snapshot.id,
@@ -410,10 +469,23 @@ export class ChangeReader {
         files,
       };
       const { batch, kind } = await reader.readRecords(split, projection);
-      if (batch.length > 0) out.push({ snapshotId: snapshot.id, schemaId: schema.id, kinds: kind, batch });
-    }
+      return batch.length > 0 ? { snapshotId: snapshot.id, schemaId: schema.id, kinds: kind, batch } : undefined;
+    };
+    for (const b of await Promise.all([...byBucket.values()].map(read))) if (b) out.push(b);
     return out;
   }
+}
+
+/** Snapshots a feed that is behind reads ahead of its consumer, at most (their changes held in memory). */
+const MAX_READ_AHEAD = 8;
+
+/** A snapshot read ahead: absent, or with its changes or the failure reading them. */
+interface Fetched {
+  readonly id: number;
+  readonly snapshot?: Snapshot;
+  readonly changes?: ChangeBatch[];
+  readonly readError?: unknown;
+  readonly changesError?: unknown;
 }
 
 const CONSUMER_ID = /^[A-Za-z0-9_.-]{1,128}$/;

@@ -7,7 +7,7 @@
  */
 import { spawn } from 'node:child_process';
 import { subscribe, unsubscribe } from 'node:diagnostics_channel';
-import { readFileSync } from 'node:fs';
+import { openSync, readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { monitorEventLoopDelay, PerformanceObserver } from 'node:perf_hooks';
 import { createInterface } from 'node:readline';
@@ -88,6 +88,8 @@ function startCompactor(
   graceMs: number,
 ): { pid: number; stop: () => Promise<number | null> } {
   const bin = path.join(REPO_DIR, 'services', 'compactor', 'bin', 'eddy-compactor.js');
+  // EDDY_BENCH_COMPACTOR_LOG=<file>: the daemon's info log goes there (what it expired and compacted, and when).
+  const logTo = process.env.EDDY_BENCH_COMPACTOR_LOG;
   const child = spawn(
     process.execPath,
     [
@@ -107,12 +109,12 @@ function startCompactor(
       '--port',
       '-1',
       '--log-level',
-      'warn',
+      logTo ? 'info' : 'warn',
     ],
-    { stdio: ['ignore', 'ignore', 'pipe'] },
+    { stdio: ['ignore', logTo ? openSync(logTo, 'w') : 'ignore', 'pipe'] },
   );
   let stderr = '';
-  child.stderr.on('data', (d: Buffer) => {
+  child.stderr?.on('data', (d: Buffer) => {
     stderr = (stderr + d.toString()).slice(-4000);
   });
   const exited = new Promise<number | null>((r) => child.on('close', (code) => r(code)));
