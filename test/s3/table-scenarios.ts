@@ -155,7 +155,7 @@ export function tableScenarios(label: string, makeWarehouse: () => Promise<Wareh
       }
     });
 
-    it('a stream into an append table: the writer compacts its small files (index files too), expiry removes the old ones', async () => {
+    it('a stream into an append table compacted after its commits: small files (index files too) rewritten, expiry removes the old ones', async () => {
       const w = await makeWarehouse();
       try {
         const t = await (await open(w)).createTable('db.events', {
@@ -167,8 +167,10 @@ export function tableScenarios(label: string, makeWarehouse: () => Promise<Wareh
             'file-index.in-manifest-threshold': '1 b',
           },
         });
-        for (let c = 0; c < 8; c++)
+        for (let c = 0; c < 8; c++) {
           await t.upsert(Array.from({ length: 10 }, (_, i) => ({ k: c * 10 + i, s: `v${c * 10 + i}` })));
+          await t.compact();
+        }
         const files = (await t.plan()).splits.flatMap((x) => x.files);
         // Compacted at every third small file: never three live files.
         expect(files.length).toBeLessThan(3);
