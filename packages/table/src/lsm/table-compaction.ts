@@ -196,16 +196,8 @@ export async function compactTable(t: TableContext, options: CompactOptions = {}
       totals.bytesIn += c.bytesIn;
       totals.bytesOut += c.bytesOut;
     }
-    if (messages.length === 0) return { snapshot: undefined, ...totals };
-    signal?.throwIfAborted();
-    const r = await new FileStoreCommit(t.schema, t.snapshots, t.manifests, t.schemas).commit(messages, {
-      commitUser: options.commitUser ?? newCommitUser(),
-      commitIdentifier: options.commitIdentifier,
-      kind: 'COMPACT',
-      skipCommittedCheck: true,
-      deletionVectors: dvAdded.length > 0 ? { added: dvAdded, expected: dvExpected } : undefined,
-    });
-    return { snapshot: r.snapshot, ...totals };
+    const deletionVectors = dvAdded.length > 0 ? { added: dvAdded, expected: dvExpected } : undefined;
+    return { snapshot: await commitCompaction(t, messages, options, deletionVectors), ...totals };
   } catch (e) {
     // Nothing of a failed compaction may stay behind: its new files are unreferenced — unless the
     // COMPACT snapshot may have landed (a lost acknowledgement): then they may be live, and only
@@ -259,20 +251,31 @@ async function compactAppendTable(t: TableContext, options: CompactOptions): Pro
         changelogFiles: [],
       });
     }
-    if (messages.length === 0) return { snapshot: undefined, ...totals };
-    signal?.throwIfAborted();
-    const r = await new FileStoreCommit(t.schema, t.snapshots, t.manifests, t.schemas).commit(messages, {
-      commitUser: options.commitUser ?? newCommitUser(),
-      commitIdentifier: options.commitIdentifier,
-      kind: 'COMPACT',
-      skipCommittedCheck: true,
-    });
-    return { snapshot: r.snapshot, ...totals };
+    return { snapshot: await commitCompaction(t, messages, options), ...totals };
   } catch (e) {
     // As compactTable: unreferenced unless the commit may have landed.
     if (!isCommitOutcomeUnknown(e)) for (const p of written) await t.io.delete(p);
     throw e;
   }
+}
+
+/** One COMPACT snapshot of `messages`, or undefined when there is nothing to commit. */
+async function commitCompaction(
+  t: TableContext,
+  messages: readonly CommitMessage[],
+  options: CompactOptions,
+  deletionVectors?: { added: IndexManifestEntry[]; expected: Map<string, string | null> },
+): Promise<Snapshot | undefined> {
+  if (messages.length === 0) return undefined;
+  options.signal?.throwIfAborted();
+  const r = await new FileStoreCommit(t.schema, t.snapshots, t.manifests, t.schemas).commit(messages, {
+    commitUser: options.commitUser ?? newCommitUser(),
+    commitIdentifier: options.commitIdentifier,
+    kind: 'COMPACT',
+    skipCommittedCheck: true,
+    deletionVectors,
+  });
+  return r.snapshot;
 }
 
 /** Rewriting a file of a newer schema in this one would drop what that schema added. */

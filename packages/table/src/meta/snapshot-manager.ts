@@ -110,6 +110,11 @@ export class SnapshotManager {
       }
       throw e;
     }
+    return this.decodeAt(id, path, bytes);
+  }
+
+  /** Snapshot `id` decoded from its file's bytes, checked and cached. */
+  private decodeAt(id: number, path: string, bytes: Uint8Array): Snapshot {
     const snap = decodeSnapshot(new TextDecoder().decode(bytes), path);
     if (snap.id !== id) throw new EddyError('CORRUPT_FILE', `${path}: holds snapshot id ${snap.id}`, { path });
     this.remember(snap);
@@ -125,7 +130,6 @@ export class SnapshotManager {
     if (cache.size > 256) cache.delete(cache.keys().next().value as number);
   }
 
-  /** Asks storage, not the cache: another process may have expired the snapshot. */
   /**
    * Snapshot `id` as storage has it now (not from a cache: it may have been expired since), or
    * undefined when there is none: one request where an existence check and a read are two.
@@ -139,11 +143,7 @@ export class SnapshotManager {
       if (e instanceof EddyError && e.code === 'NOT_FOUND') return undefined;
       throw e;
     }
-    const snap = decodeSnapshot(new TextDecoder().decode(bytes), path);
-    if (snap.id !== id) throw new EddyError('CORRUPT_FILE', `${path}: holds snapshot id ${snap.id}`, { path });
-    this.remember(snap);
-    this.published.snapshots.set(id, snap);
-    return snap;
+    return this.decodeAt(id, path, bytes);
   }
 
   async snapshotExists(id: number): Promise<boolean> {
