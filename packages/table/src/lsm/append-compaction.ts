@@ -5,7 +5,7 @@
  *   first `compaction.min.file-num` consecutive ones whose sizes stay under twice the target; a
  *   full compaction rewrites all but the leading large files, when small files outnumber large ones;
  * - `bucket` = -1: AppendCompactCoordinator — per partition, files below
- *   `compaction.small-file-ratio` × target packed smallest first into bins of twice the target,
+ *   70% of the target packed smallest first into bins of twice the target,
  *   and a last bin of at least `compaction.min.file-num` files.
  * The rewrite is BaseAppendFileStoreWrite.compactRewrite: sequence numbers continue from the first
  * input's `minSequenceNumber`; outputs are level 0, `_FILE_SOURCE` COMPACT.
@@ -28,7 +28,8 @@ const FULL_COMPACT_MIN_FILE = 3;
 const bySequence = (a: DataFileMeta, b: DataFileMeta) =>
   a.minSequenceNumber < b.minSequenceNumber ? -1 : a.minSequenceNumber > b.minSequenceNumber ? 1 : 0;
 
-const compactionFileSize = (o: CoreOptions) => Math.floor(o.appendTargetFileSize * o.compactionSmallFileRatio);
+/** Files below this size are small (Java 1.4.2: CoreOptions.compactionFileSize, target / 10 * 7 in longs). */
+const compactionFileSize = (o: CoreOptions) => Math.floor(o.appendTargetFileSize / 10) * 7;
 
 /**
  * The files of a fixed bucket to rewrite now, in sequence order, or undefined (Java:

@@ -52,8 +52,6 @@ export interface CoreOptions {
   readonly appendTargetFileSize: number;
   /** `compaction.min.file-num` (5): files an append-table compaction waits for. */
   readonly compactionMinFileNum: number;
-  /** `compaction.small-file-ratio` (0.7): files below this share of the target size are small. */
-  readonly compactionSmallFileRatio: number;
   /** `compaction.force-rewrite-all-files`: a full append compaction rewrites large files too. */
   readonly compactionForceRewriteAllFiles: boolean;
   /** `source.split.open-file-cost` (4 MB): the size a file counts for beyond its bytes when packed. */
@@ -194,16 +192,6 @@ function int(opts: Readonly<Record<string, string>>, key: string, def: number, m
   return n;
 }
 
-/** A double option in [0, 1]. */
-function ratio(opts: Readonly<Record<string, string>>, key: string, def: number): number {
-  const v = opts[key];
-  if (v === undefined) return def;
-  const n = Number(v.trim());
-  if (v.trim() === '' || !Number.isFinite(n) || n < 0 || n > 1)
-    throw new EddyError('INVALID_OPTION', `option '${key}': expected a number between 0 and 1, got '${v}'`);
-  return n;
-}
-
 function bool(opts: Readonly<Record<string, string>>, key: string, def: boolean): boolean {
   const v = opts[key];
   if (v === undefined) return def;
@@ -339,7 +327,6 @@ export function parseCoreOptions(given: Readonly<Record<string, string>>): CoreO
       ? parseMemorySize(opts['target-file-size'], 'target-file-size')
       : 256 * MB,
     compactionMinFileNum: int(opts, 'compaction.min.file-num', 5, 1),
-    compactionSmallFileRatio: ratio(opts, 'compaction.small-file-ratio', 0.7),
     compactionForceRewriteAllFiles: bool(opts, 'compaction.force-rewrite-all-files', false),
     splitOpenFileCost: opts['source.split.open-file-cost']
       ? parseMemorySize(opts['source.split.open-file-cost'], 'source.split.open-file-cost')

@@ -146,7 +146,6 @@ export const TABLE_OPTIONS: readonly OptionSpec[] = [
   { key: 'compaction.total-size-threshold', type: 'memory', status: 'performance-only', doc: 'Total bucket size under which compaction is full.' },
   { key: 'compaction.incremental-size-threshold', type: 'memory', status: 'performance-only', doc: 'Incremental size that forces a full compaction.' },
   { key: 'compaction.min.file-num', type: 'int', default: '5', status: 'implemented', doc: 'Minimum files of an append-table compaction.' },
-  { key: 'compaction.small-file-ratio', type: 'double', default: '0.7', status: 'implemented', doc: 'Share of target-file-size below which an append-table file is small (compacted).' },
   { key: 'compaction.file-num-limit', type: 'int', default: '100000', status: 'performance-only', doc: 'Maximum files of one compaction.' },
   { key: 'compaction.delete-ratio-threshold', type: 'double', default: '0.2', status: 'performance-only', doc: 'Deleted-row ratio that makes append compaction rewrite a file.' },
   { key: 'changelog-producer', type: 'enum', default: 'none', values: ['none', 'input', 'full-compaction', 'lookup'], status: 'implemented', doc: 'How changelog files are produced: none, input, lookup or full-compaction.' },
