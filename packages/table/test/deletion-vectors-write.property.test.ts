@@ -144,7 +144,7 @@ describe('deletion-vector table against an in-memory model', () => {
           expect(sortRows(await table.toArray())).toEqual(sortRows([...committed.values()]));
         },
       ),
-      { numRuns: 30, seed: 20261207 },
+      { numRuns: 20, seed: 20261207 },
     );
   });
 });

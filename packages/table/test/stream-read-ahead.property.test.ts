@@ -138,7 +138,7 @@ describe('change feed read-ahead (fast-check)', () => {
           }
         },
       ),
-      { numRuns: 25 },
+      { numRuns: 12 },
     );
   });
 
