@@ -1,3 +1,4 @@
+import { EddyError } from '../types/errors.ts';
 /**
  * The storage seam. Paths are absolute strings in the implementation's own scheme (a local path,
  * or later `s3://bucket/key`). Everything above this interface is storage-agnostic.
@@ -47,6 +48,16 @@ export interface FileIO {
 }
 
 /** Joins path segments with '/', never producing doubled separators. */
+/** The file's bytes, or undefined when it does not exist (one request where exists + read are two). */
+export async function readIfExists(io: FileIO, path: string): Promise<Uint8Array | undefined> {
+  try {
+    return await io.read(path);
+  } catch (e) {
+    if (e instanceof EddyError && e.code === 'NOT_FOUND') return undefined;
+    throw e;
+  }
+}
+
 export function joinPath(base: string, ...parts: string[]): string {
   let out = base.endsWith('/') ? base.slice(0, -1) : base;
   for (const p of parts) {

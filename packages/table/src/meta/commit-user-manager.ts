@@ -8,7 +8,7 @@
  * never read this folder, and Paimon's orphan-file cleanup does not list it.
  */
 import { createHash } from 'node:crypto';
-import { type FileIO, joinPath } from '../io/file-io.ts';
+import { type FileIO, joinPath, readIfExists } from '../io/file-io.ts';
 import { EddyError } from '../types/errors.ts';
 
 export const COMMIT_USER_DIR = 'commit-user';
@@ -48,13 +48,8 @@ export class CommitUserManager {
   /** The user's record, or undefined when it has none. */
   async read(commitUser: string): Promise<CommitUserRecord | undefined> {
     const path = this.pathOf(commitUser);
-    let bytes: Uint8Array;
-    try {
-      bytes = await this.io.read(path);
-    } catch (e) {
-      if (e instanceof EddyError && e.code === 'NOT_FOUND') return undefined;
-      throw e;
-    }
+    const bytes = await readIfExists(this.io, path);
+    if (bytes === undefined) return undefined;
     const r = decodeRecord(new TextDecoder().decode(bytes), path);
     // A different user whose name hashes the same (never, in practice) has no record here.
     return r.commitUser === commitUser ? r : undefined;

@@ -1,5 +1,5 @@
 import { decodeSnapshot, encodeSnapshot, type Snapshot } from '../format/snapshot.ts';
-import { type FileIO, joinPath } from '../io/file-io.ts';
+import { type FileIO, joinPath, readIfExists } from '../io/file-io.ts';
 import { EddyError } from '../types/errors.ts';
 import { type PublishedMetadata, publishedMetadata } from './published-metadata.ts';
 
@@ -136,13 +136,8 @@ export class SnapshotManager {
    */
   async snapshotIfExists(id: number): Promise<Snapshot | undefined> {
     const path = this.snapshotPath(id);
-    let bytes: Uint8Array;
-    try {
-      bytes = await this.io.read(path);
-    } catch (e) {
-      if (e instanceof EddyError && e.code === 'NOT_FOUND') return undefined;
-      throw e;
-    }
+    const bytes = await readIfExists(this.io, path);
+    if (bytes === undefined) return undefined;
     return this.decodeAt(id, path, bytes);
   }
 
