@@ -47,7 +47,6 @@ export interface FileIO {
   close?(): void | Promise<void>;
 }
 
-/** Joins path segments with '/', never producing doubled separators. */
 /** The file's bytes, or undefined when it does not exist (one request where exists + read are two). */
 export async function readIfExists(io: FileIO, path: string): Promise<Uint8Array | undefined> {
   try {
@@ -58,6 +57,7 @@ export async function readIfExists(io: FileIO, path: string): Promise<Uint8Array
   }
 }
 
+/** Joins path segments with '/', never producing doubled separators. */
 export function joinPath(base: string, ...parts: string[]): string {
   let out = base.endsWith('/') ? base.slice(0, -1) : base;
   for (const p of parts) {
