@@ -4,6 +4,7 @@ import { DELETION_VECTORS_INDEX, HASH_INDEX } from '../format/index-manifest.ts'
 import { type DataFileMeta, FileKind, type ManifestEntry } from '../format/manifest.ts';
 import type { ManifestFileMeta } from '../format/manifest-list.ts';
 import { BATCH_COMMIT_IDENTIFIER, type CommitKind, type Snapshot } from '../format/snapshot.ts';
+import { deltaEntriesSince } from '../meta/changes-since.ts';
 import { coalescedProperty, identifierIn } from '../meta/commit-identities.ts';
 import type { CommitMessage } from '../meta/commit-message.ts';
 import type { CommitUserManager } from '../meta/commit-user-manager.ts';
@@ -57,6 +58,12 @@ export interface CommitOptions {
   readonly coalesced?: readonly CoalescedMember[];
   /** Deletion-vector tables: the index files a compaction rewrote (and the ones it built on). */
   readonly deletionVectors?: DeletionVectorIndexCommit;
+  /**
+   * The snapshot a compaction was planned on: every file it deletes, and every file its deletion
+   * vectors mark, was live there. Then each attempt reads only the snapshots committed since, not
+   * the whole live set (a file leaves it only by a DELETE entry).
+   */
+  readonly plannedAt?: number;
 }
 
 /** A streaming commit published together with others (see CommitOptions.coalesced). */
@@ -96,6 +103,15 @@ export interface CommitResult {
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** COMMIT_CONFLICT errors of commits that lost every race (nothing they depend on changed). */
+const lostRaces = new WeakSet<object>();
+
+/**
+ * Whether `e` is a commit that failed only because other committers created every snapshot id it
+ * tried (`commit.max-retries`): nothing it was built on changed, so it may be committed again as it is.
+ */
+export const isLostEveryRace = (e: unknown): boolean => typeof e === 'object' && e !== null && lostRaces.has(e);
 
 /** Errors thrown while publishing a snapshot: the commit may or may not have landed. */
 const outcomeUnknown = new WeakSet<object>();
@@ -308,14 +324,24 @@ export class FileStoreCommit {
         : new SequenceGuard(this.schema, this.snapshots, this.manifests, m.sequencedAfter),
     );
     const memberEntries = group ? members.map((m) => entriesOf(m.messages)) : [entries];
+    const needed = filesThatMustBeLive(entries, options.deletionVectors);
+    const liveGuard =
+      needed.size > 0 ? new LiveFilesGuard(this.snapshots, this.manifests, needed, options.plannedAt) : undefined;
     const properties = group
       ? { ...options.properties, ...Object.fromEntries(coalesced.map(coalescedProperty)) }
       : options.properties;
     let wait = o.commitMinRetryWaitMs;
+    /** The snapshot id the previous attempt lost: another committer's snapshot exists there. */
+    let lostAt: number | undefined;
     for (let attempt = 1; attempt <= o.commitMaxRetries + 1; attempt++) {
       let latest: Snapshot | undefined;
       try {
-        latest = attempt === 1 ? first : await this.snapshots.latestSnapshot();
+        latest =
+          attempt === 1
+            ? first
+            : lostAt !== undefined
+              ? await this.snapshots.latestAfterLost(lostAt)
+              : await this.snapshots.latestSnapshot();
         if (!options.skipCommittedCheck && (attempt > 1 || latest?.id !== checkedAt)) {
           const landed = await landedMember(latest?.id);
           if (landed) {
@@ -333,7 +359,9 @@ export class FileStoreCommit {
       // Set while publishing: if tryPublish throws, the outcome is unknown (on S3, a put that timed out
       // may have landed) and snapshot-N may reference these files, so they must be kept.
       let publishing = false;
-      try {
+      // What may refuse this attempt is checked while its lists are built and written (both need only
+      // the latest snapshot): against a fast stream of commits, an attempt lands only if it is short.
+      const checked = (async () => {
         for (let i = 0; latest && i < guards.length; i++) {
           try {
             await guards[i]?.check(latest, memberEntries[i]);
@@ -343,8 +371,10 @@ export class FileStoreCommit {
           }
         }
         await this.checkIndexesMaintained(latest);
-        if (entries.some((e) => e.kind === FileKind.DELETE)) await this.checkDeletedFilesLive(entries, latest);
-        if (options.deletionVectors) await this.checkVectorsLive(entries, latest, options.deletionVectors);
+        await liveGuard?.check(latest);
+      })();
+      checked.catch(() => undefined); // observed here; awaited before publishing (or on failure)
+      try {
         let attemptEntries = entries;
         let delta = fixedDelta;
         if (overwrite) {
@@ -363,7 +393,9 @@ export class FileStoreCommit {
         // commit's latency is the chain of them).
         const lists = await Promise.allSettled([
           (async () =>
-            this.manifests.writeManifestList(latest ? await this.baseManifests(latest, written, replaced) : []))(),
+            this.manifests.writeManifestList(
+              latest ? await this.baseManifests(latest, written, replaced, attempt === 1) : [],
+            ))(),
           this.manifests.writeManifestList([delta!]),
           changelogManifest ? this.manifests.writeManifestList([changelogManifest]) : Promise.resolve(undefined),
         ]);
@@ -396,12 +428,21 @@ export class FileStoreCommit {
           properties,
           nextRowId: latest?.nextRowId ?? 0n,
         };
+        await checked;
         await deltaWritten; // the snapshot names it: durable first
         publishing = true;
         if (await this.snapshots.tryPublish(snapshot)) {
-          // Published: a failure from here on leaves the outcome "landed", which a replay finds. The
-          // hint and the members' records are independent objects: written side by side (on S3 the
-          // commit waits one round trip for them, not one per member).
+          // Published: a failure from here on leaves the outcome "landed", which a replay finds —
+          // unless the id was free only because an expiry had deleted its snapshot meanwhile. The
+          // hint and the members' records only after that check (a hint moved back to a snapshot in
+          // a gap would lead readers and committers to it; a record naming it would make a replay
+          // skip the commit), side by side (on S3 one round trip, not one per member).
+          const gap = await this.gapAfter(snapshot, attemptEntries);
+          if (gap !== undefined) {
+            await this.snapshots.retract(snapshot.id, gap);
+            publishing = false;
+            throw new PublishedInGap();
+          }
           const records =
             this.commitUsers && identifier !== BATCH_COMMIT_IDENTIFIER && !options.skipCommittedCheck
               ? members.map((m) =>
@@ -419,6 +460,12 @@ export class FileStoreCommit {
           return { snapshot, published: true, attempts: attempt };
         }
       } catch (e) {
+        await checked.catch(() => undefined); // settled before its files are cleaned up
+        if (e instanceof PublishedInGap) {
+          lostAt = undefined; // the id was taken long ago: the hint finds the latest
+          await this.cleanup(written);
+          continue;
+        }
         if (!publishing) {
           await this.cleanup(written);
           await dropManifests();
@@ -427,28 +474,74 @@ export class FileStoreCommit {
       }
       // Lost the race: another committer created this snapshot id. Our lists were built on a stale
       // base, so drop them and try again on the new latest.
+      lostAt = (latest?.id ?? 0) + 1;
+      await checked.catch(() => undefined);
       await this.cleanup(written);
       await sleep(wait * (0.5 + Math.random()));
       wait = Math.min(wait * 2, o.commitMaxRetryWaitMs);
     }
     await dropManifests();
-    throw new EddyError(
+    const lost = new EddyError(
       'COMMIT_CONFLICT',
       `commit of ${entries.length} files failed after ${o.commitMaxRetries + 1} attempts: other writers kept winning`,
     );
+    lostRaces.add(lost);
+    throw lost;
+  }
+
+  /**
+   * Whether `snapshot`, just created, landed in a gap: its id was free only because an expiry had
+   * deleted the snapshot that held it — an attempt that outlasted the retention (with a small
+   * `snapshot.num-retained.max` at many commits a second, a second or two). Readers and committers
+   * would go back from the latest to this snapshot, losing every commit since. Returns the id of a
+   * later snapshot (the caller retracts this one and tries again), or undefined.
+   *
+   * Expiry deletes snapshots oldest first (Eddy's and Paimon's ExpireSnapshotsImpl), so if the
+   * snapshot this attempt built on still exists, the id it took was never deleted: one probe per
+   * commit. Only when it is gone (expired before this publish, or just after it) are the snapshots
+   * listed: a later one built on this snapshot holds this commit's new files (their names are new),
+   * one from before it cannot. A commit that adds no file (an overwrite that empties) stays published.
+   */
+  private async gapAfter(snapshot: Snapshot, entries: readonly ManifestEntry[]): Promise<number | undefined> {
+    const base = snapshot.id - 1;
+    if (base > 0 && (await this.snapshots.snapshotExists(base))) return undefined;
+    const added = new Set<string>();
+    for (const e of entries)
+      if (e.kind === FileKind.ADD) added.add(fileNameKey(e.partition, e.bucket, e.file.fileName));
+    if (added.size === 0) return undefined;
+    const next = (await this.snapshots.listSnapshotIds()).find((id) => id > snapshot.id);
+    if (next === undefined) return undefined;
+    const later = await this.snapshots.snapshotIfExists(next);
+    if (!later) return next; // expired already: even later ones exist, and none built on this one so soon
+    const lists = await Promise.all([
+      this.manifests.readManifestList(later.baseManifestList),
+      this.manifests.readManifestList(later.deltaManifestList),
+    ]);
+    for (const m of lists.flat())
+      for (const e of await this.manifests.readManifest(m.fileName))
+        if (added.has(fileNameKey(e.partition, e.bucket, e.file.fileName))) return undefined;
+    return next;
   }
 
   /**
    * Manifests of the previous snapshot, merged as Paimon's ManifestFileMerger does (see
    * meta/manifest-merge.ts) — otherwise every commit would add one forever.
    */
-  private async baseManifests(latest: Snapshot, written: string[], replaced: string[]): Promise<ManifestFileMeta[]> {
+  private async baseManifests(
+    latest: Snapshot,
+    written: string[],
+    replaced: string[],
+    merge: boolean,
+  ): Promise<ManifestFileMeta[]> {
     // Both lists at once: on S3 each is a round trip, and a commit's latency is the chain of them.
     const [base, delta] = await Promise.all([
       this.manifests.readManifestList(latest.baseManifestList),
       this.manifests.readManifestList(latest.deltaManifestList),
     ]);
     const metas = [...base, ...delta];
+    // A retry keeps the attempt short (it lost a race once): the lists as they are, one manifest
+    // more, which the next commit's merge takes in.
+    if (!merge) return metas;
     const o = this.schema.options;
     const perFile = entriesPerFile(o.manifestTargetFileSize, metas);
     const merged = await mergeManifests(
@@ -480,11 +573,6 @@ export class FileStoreCommit {
     return merged;
   }
 
-  /**
-   * A compaction replaces files: if another commit (a concurrent compaction, an overwrite) removed
-   * one of them since it was planned, this commit would resurrect or double rows — it fails with
-   * COMMIT_CONFLICT instead, and the caller discards its output and re-plans.
-   */
   /**
    * The index manifest the new snapshot names: the latest one, with this commit's HASH or
    * DELETION_VECTORS files replacing their buckets' files. An overwrite also drops the index files
@@ -541,44 +629,6 @@ export class FileStoreCommit {
     this.maintainedIndexManifests.add(name);
   }
 
-  private async checkDeletedFilesLive(entries: readonly ManifestEntry[], latest: Snapshot | undefined): Promise<void> {
-    const live = new Set<string>();
-    if (latest) for (const e of await this.liveEntries(latest)) live.add(fileKey(e));
-    for (const e of entries) {
-      if (e.kind === FileKind.DELETE && !live.has(fileKey(e))) {
-        throw new EddyError(
-          'COMMIT_CONFLICT',
-          `file ${e.file.fileName} (bucket ${e.bucket}) was removed by a concurrent commit; this compaction is discarded`,
-        );
-      }
-    }
-  }
-
-  /**
-   * Every data file a new deletion vector names must be live once this commit lands: a vector of a
-   * file a concurrent compaction rewrote would mark rows of nothing (and its rows were merged
-   * without it).
-   */
-  private async checkVectorsLive(
-    entries: readonly ManifestEntry[],
-    latest: Snapshot | undefined,
-    dv: DeletionVectorIndexCommit,
-  ): Promise<void> {
-    const key = (e: ManifestEntry) => `${Buffer.from(e.partition).toString('base64')}/${e.bucket}/${e.file.fileName}`;
-    const live = new Set<string>();
-    if (latest) for (const e of await this.liveEntries(latest)) live.add(key(e));
-    for (const e of entries) if (e.kind === FileKind.DELETE) live.delete(key(e));
-    for (const e of entries) if (e.kind === FileKind.ADD) live.add(key(e));
-    for (const f of referencedDataFiles(dv)) {
-      if (!live.has(f)) {
-        throw new EddyError(
-          'COMMIT_CONFLICT',
-          `data file ${f.slice(f.lastIndexOf('/') + 1)} that a new deletion vector marks was removed by a concurrent commit; this compaction is discarded`,
-        );
-      }
-    }
-  }
-
   /** The files live at `snapshot` (base and delta merged). */
   private liveEntries(snapshot: Snapshot): Promise<ManifestEntry[]> {
     return this.manifests.liveEntries(snapshot);
@@ -589,6 +639,9 @@ export class FileStoreCommit {
     names.length = 0;
   }
 }
+
+/** An attempt published into a gap an expiry left (see FileStoreCommit.gapAfter), retracted: try again. */
+class PublishedInGap extends Error {}
 
 /** The data file entries of commit messages: each message's deleted files, then its new ones. */
 function entriesOf(messages: readonly CommitMessage[]): ManifestEntry[] {
@@ -616,8 +669,90 @@ function entriesOf(messages: readonly CommitMessage[]): ManifestEntry[] {
   return entries;
 }
 
-const fileKey = (e: ManifestEntry) =>
-  `${Buffer.from(e.partition).toString('base64')}/${e.bucket}/${e.file.level}/${e.file.fileName}`;
+/** A file a commit needs live where it lands, by partition, bucket and name, and why. */
+type NeededFile = { readonly fileName: string; readonly bucket: number; readonly why: 'deleted' | 'marked' };
+
+const fileNameKey = (partition: Uint8Array, bucket: number, fileName: string) =>
+  `${indexKey(partition, bucket)}/${fileName}`;
+
+/**
+ * The files that must still be live when this commit lands: the files it deletes, and the files its
+ * new deletion vectors mark other than the ones it adds. (Keyed by name: a file name is unique in
+ * its bucket, so a DELETE of it at any level means it moved or went.)
+ */
+function filesThatMustBeLive(
+  entries: readonly ManifestEntry[],
+  dv: DeletionVectorIndexCommit | undefined,
+): Map<string, NeededFile> {
+  const needed = new Map<string, NeededFile>();
+  const added = new Set<string>();
+  for (const e of entries) {
+    const key = fileNameKey(e.partition, e.bucket, e.file.fileName);
+    if (e.kind === FileKind.DELETE) needed.set(key, { fileName: e.file.fileName, bucket: e.bucket, why: 'deleted' });
+    else added.add(key);
+  }
+  for (const f of dv ? referencedDataFiles(dv) : []) {
+    const key = fileNameKey(f.partition, f.bucket, f.fileName);
+    // A vector of a file this commit deletes would mark rows of nothing.
+    if (needed.get(key)?.why === 'deleted') throw conflictOn(f.fileName, 'marked');
+    if (!added.has(key)) needed.set(key, { fileName: f.fileName, bucket: f.bucket, why: 'marked' });
+  }
+  return needed;
+}
+
+function conflictOn(fileName: string, why: NeededFile['why'], bucket?: number): EddyError {
+  return new EddyError(
+    'COMMIT_CONFLICT',
+    why === 'deleted'
+      ? `file ${fileName}${bucket === undefined ? '' : ` (bucket ${bucket})`} was removed by a concurrent commit; this compaction is discarded`
+      : `data file ${fileName} that a new deletion vector marks was removed by a concurrent commit; this compaction is discarded`,
+  );
+}
+
+/**
+ * A compaction replaces files (and its deletion vectors mark files): if another commit (a
+ * concurrent compaction, an overwrite) removed one of them since it was planned, committing would
+ * resurrect or double rows — the attempt fails with COMMIT_CONFLICT instead and the caller discards
+ * the compaction. The files were live at the snapshot it was planned on, and a file leaves the live
+ * set only by a DELETE entry, so each attempt reads only the delta manifests of the snapshots
+ * committed since the last check (as Paimon's ConflictDetection reads incremental changes on
+ * retry) — on a table with thousands of files at ten commits a second, re-reading the whole live
+ * set per attempt made a compaction lose every race. Without a starting point, or when a snapshot
+ * in between has expired (or the latest went back: a rollback), the latest's live files are read.
+ */
+class LiveFilesGuard {
+  constructor(
+    private readonly snapshots: SnapshotManager,
+    private readonly manifests: ManifestFiles,
+    private readonly needed: ReadonlyMap<string, NeededFile>,
+    /** The snapshot up to which the files are known live. */
+    private through: number | undefined,
+  ) {}
+
+  async check(latest: Snapshot | undefined): Promise<void> {
+    if (!latest) {
+      const [first] = this.needed.values();
+      throw conflictOn(first.fileName, first.why, first.bucket);
+    }
+    if (this.through !== undefined && latest.id >= this.through) {
+      const deltas = await deltaEntriesSince(this.snapshots, this.manifests, this.through, latest);
+      if (deltas !== undefined) {
+        for (const e of deltas) {
+          if (e.kind !== FileKind.DELETE) continue;
+          const n = this.needed.get(fileNameKey(e.partition, e.bucket, e.file.fileName));
+          if (n) throw conflictOn(n.fileName, n.why, n.bucket);
+        }
+        this.through = latest.id;
+        return;
+      }
+    }
+    const live = new Set<string>();
+    for (const e of await this.manifests.liveEntries(latest))
+      live.add(fileNameKey(e.partition, e.bucket, e.file.fileName));
+    for (const [key, n] of this.needed) if (!live.has(key)) throw conflictOn(n.fileName, n.why, n.bucket);
+    this.through = latest.id;
+  }
+}
 
 /**
  * Thrown (before anything is published) when files this commit adds could rank at or below rows of

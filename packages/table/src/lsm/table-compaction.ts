@@ -3,7 +3,7 @@
  * producers, one COMPACT commit. Used by `Table.compact`, writers that compact after their commits,
  * and the compaction service (through the SDK).
  */
-import { FileStoreCommit, isCommitOutcomeUnknown } from '../commit/file-store-commit.ts';
+import { FileStoreCommit, isCommitOutcomeUnknown, isLostEveryRace } from '../commit/file-store-commit.ts';
 import { DELETION_VECTORS_INDEX, HASH_INDEX, type IndexManifestEntry } from '../format/index-manifest.ts';
 import { type DataFileMeta, FileKind } from '../format/manifest.ts';
 import type { Snapshot } from '../format/snapshot.ts';
@@ -197,7 +197,7 @@ export async function compactTable(t: TableContext, options: CompactOptions = {}
       totals.bytesOut += c.bytesOut;
     }
     const deletionVectors = dvAdded.length > 0 ? { added: dvAdded, expected: dvExpected } : undefined;
-    return { snapshot: await commitCompaction(t, messages, options, deletionVectors), ...totals };
+    return { snapshot: await commitCompaction(t, plan.snapshot, messages, options, deletionVectors), ...totals };
   } catch (e) {
     // Nothing of a failed compaction may stay behind: its new files are unreferenced — unless the
     // COMPACT snapshot may have landed (a lost acknowledgement): then they may be live, and only
@@ -251,7 +251,7 @@ async function compactAppendTable(t: TableContext, options: CompactOptions): Pro
         changelogFiles: [],
       });
     }
-    return { snapshot: await commitCompaction(t, messages, options), ...totals };
+    return { snapshot: await commitCompaction(t, plan.snapshot, messages, options), ...totals };
   } catch (e) {
     // As compactTable: unreferenced unless the commit may have landed.
     if (!isCommitOutcomeUnknown(e)) for (const p of written) await t.io.delete(p);
@@ -262,21 +262,36 @@ async function compactAppendTable(t: TableContext, options: CompactOptions): Pro
 /** One COMPACT snapshot of `messages`, or undefined when there is nothing to commit. */
 async function commitCompaction(
   t: TableContext,
+  plannedAt: Snapshot | undefined,
   messages: readonly CommitMessage[],
   options: CompactOptions,
   deletionVectors?: { added: IndexManifestEntry[]; expected: Map<string, string | null> },
 ): Promise<Snapshot | undefined> {
   if (messages.length === 0) return undefined;
-  options.signal?.throwIfAborted();
-  const r = await new FileStoreCommit(t.schema, t.snapshots, t.manifests, t.schemas).commit(messages, {
-    commitUser: options.commitUser ?? newCommitUser(),
-    commitIdentifier: options.commitIdentifier,
-    kind: 'COMPACT',
-    skipCommittedCheck: true,
-    deletionVectors,
-  });
-  return r.snapshot;
+  const commitUser = options.commitUser ?? newCommitUser();
+  // Losing every race of one commit (writers committing faster than an attempt) is no conflict: the
+  // output stays good while its inputs are live, so it is committed again rather than thrown away
+  // and redone bigger (Paimon's compaction job re-commits its committables after a failover).
+  for (let round = 1; ; round++) {
+    options.signal?.throwIfAborted();
+    try {
+      const r = await new FileStoreCommit(t.schema, t.snapshots, t.manifests, t.schemas).commit(messages, {
+        commitUser,
+        commitIdentifier: options.commitIdentifier,
+        kind: 'COMPACT',
+        skipCommittedCheck: true,
+        deletionVectors,
+        plannedAt: plannedAt?.id,
+      });
+      return r.snapshot;
+    } catch (e) {
+      if (!isLostEveryRace(e) || round >= COMMIT_ROUNDS) throw e;
+    }
+  }
 }
+
+/** Commits of one compaction's output (each up to `commit.max-retries` attempts) before it gives up. */
+const COMMIT_ROUNDS = 3;
 
 /** Rewriting a file of a newer schema in this one would drop what that schema added. */
 function checkNotNewer(t: TableContext, files: readonly DataFileMeta[]): void {

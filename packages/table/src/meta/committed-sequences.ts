@@ -6,7 +6,7 @@
  */
 import { FileKind, type ManifestEntry } from '../format/manifest.ts';
 import type { Snapshot } from '../format/snapshot.ts';
-import { EddyError } from '../types/errors.ts';
+import { deltaEntriesSince } from './changes-since.ts';
 import type { ManifestFiles } from './manifest-files.ts';
 import type { SnapshotManager } from './snapshot-manager.ts';
 
@@ -37,8 +37,6 @@ export interface AddedSince {
   readonly fromLiveFiles: boolean;
 }
 
-const isNotFound = (e: unknown) => e instanceof EddyError && e.code === 'NOT_FOUND';
-
 /** The data files added after snapshot `from` up to `to` (see AddedSince). */
 export async function addedSince(
   snapshots: SnapshotManager,
@@ -46,15 +44,7 @@ export async function addedSince(
   from: number,
   to: Snapshot,
 ): Promise<AddedSince> {
-  const entries: ManifestEntry[] = [];
-  for (let id = from + 1; id <= to.id; id++) {
-    try {
-      const s = id === to.id ? to : await snapshots.snapshot(id);
-      for (const e of await manifests.entriesOfList(s.deltaManifestList)) if (e.kind === FileKind.ADD) entries.push(e);
-    } catch (e) {
-      if (!isNotFound(e)) throw e;
-      return { through: to.id, entries: await manifests.liveEntries(to), fromLiveFiles: true };
-    }
-  }
-  return { through: to.id, entries, fromLiveFiles: false };
+  const deltas = await deltaEntriesSince(snapshots, manifests, from, to);
+  if (deltas === undefined) return { through: to.id, entries: await manifests.liveEntries(to), fromLiveFiles: true };
+  return { through: to.id, entries: deltas.filter((e) => e.kind === FileKind.ADD), fromLiveFiles: false };
 }

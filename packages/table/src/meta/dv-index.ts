@@ -14,11 +14,14 @@ export interface DeletionVectorIndexCommit {
   readonly expected: ReadonlyMap<string, string | null>;
 }
 
-/** `partition/bucket/fileName` of every data file the new vectors name (they must stay live). */
-export function referencedDataFiles(commit: DeletionVectorIndexCommit): string[] {
-  const out: string[] = [];
+/** Every data file the new vectors name (they must stay live), with its partition and bucket. */
+export function referencedDataFiles(
+  commit: DeletionVectorIndexCommit,
+): { partition: Uint8Array; bucket: number; fileName: string }[] {
+  const out: { partition: Uint8Array; bucket: number; fileName: string }[] = [];
   for (const e of commit.added)
-    for (const r of e.deletionVectorRanges ?? []) out.push(`${indexKey(e.partition, e.bucket)}/${r.fileName}`);
+    for (const r of e.deletionVectorRanges ?? [])
+      out.push({ partition: e.partition, bucket: e.bucket, fileName: r.fileName });
   return out;
 }
 

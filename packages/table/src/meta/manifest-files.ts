@@ -87,11 +87,24 @@ export class ManifestFiles {
       this.lists.set(name, hit);
       return hit;
     }
-    const path = this.path(name);
-    const metas = await decodeManifestList(await this.io.read(path), path);
-    this.lists.set(name, metas);
-    this.published.lists.set(name, metas);
-    return metas;
+    return this.once(`list:${name}`, async () => {
+      const path = this.path(name);
+      const metas = await decodeManifestList(await this.io.read(path), path);
+      this.lists.set(name, metas);
+      this.published.lists.set(name, metas);
+      return metas;
+    });
+  }
+
+  /** Reads in flight, by file: a commit checks and builds side by side, and both may need the same file. */
+  private readonly reading = new Map<string, Promise<unknown>>();
+
+  private once<T>(key: string, read: () => Promise<T>): Promise<T> {
+    const pending = this.reading.get(key) as Promise<T> | undefined;
+    if (pending) return pending;
+    const p = read().finally(() => this.reading.delete(key));
+    this.reading.set(key, p);
+    return p;
   }
 
   /**
@@ -103,15 +116,17 @@ export class ManifestFiles {
     const key = readCacheKey(this.io, 'manifest', path);
     const hit = readCache().get(key) as ManifestEntry[] | undefined;
     if (hit) return hit;
-    const bytes = await this.io.read(path);
-    const entries = await decodeManifest(bytes, path);
-    // A file outside the table's roots fails the whole manifest: nothing it names is read or deleted.
-    if (this.confinement)
-      for (const e of entries)
-        if (e.file.externalPath !== null)
-          this.confinement.confine(e.file.externalPath, `_EXTERNAL_PATH of ${e.file.fileName}`, path);
-    if (keep) readCache().set(key, entries, manifestEntriesWeight(entries));
-    return entries;
+    return this.once(`manifest:${name}:${keep}`, async () => {
+      const bytes = await this.io.read(path);
+      const entries = await decodeManifest(bytes, path);
+      // A file outside the table's roots fails the whole manifest: nothing it names is read or deleted.
+      if (this.confinement)
+        for (const e of entries)
+          if (e.file.externalPath !== null)
+            this.confinement.confine(e.file.externalPath, `_EXTERNAL_PATH of ${e.file.fileName}`, path);
+      if (keep) readCache().set(key, entries, manifestEntriesWeight(entries));
+      return entries;
+    });
   }
 
   /**

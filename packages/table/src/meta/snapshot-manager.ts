@@ -272,6 +272,37 @@ export class SnapshotManager {
     return found;
   }
 
+  /**
+   * The latest snapshot after this process lost the race for snapshot `taken` (another committer
+   * created it): `taken` and the next ids are read side by side, one request each that also reads
+   * the snapshot, so the usual answer — `taken` is the latest — costs one round trip instead of the
+   * hint, a probe and a read, which is what lets a commit retried against a fast stream of commits
+   * ever land. When `taken` is gone (expired, or a rollback) the hint decides.
+   */
+  async latestAfterLost(taken: number): Promise<Snapshot | undefined> {
+    for (let from = taken; ; ) {
+      const ids = [from, from + 1, from + 2, from + 3];
+      const found = await Promise.all(ids.map((id) => this.snapshotIfExists(id)));
+      if (!found[0]) return this.latestSnapshot();
+      let i = 0;
+      while (i + 1 < found.length && found[i + 1]) i++;
+      if (i < found.length - 1) {
+        this.confirmLatest(ids[i]);
+        return found[i];
+      }
+      from = ids[i];
+    }
+  }
+
+  /**
+   * Deletes a snapshot this process published into a gap another committer's expiry left (see
+   * FileStoreCommit): nothing was built on it. `next`, which exists, is the highest id known.
+   */
+  async retract(id: number, next: number): Promise<void> {
+    await this.deleteSnapshot(id);
+    this.highestSeen = Math.max(this.highestSeen, next);
+  }
+
   /** Deletes `snapshot-N` (expiry) and forgets it, so this process never serves it from the cache. */
   async deleteSnapshot(id: number): Promise<void> {
     this.validCache.delete(id);

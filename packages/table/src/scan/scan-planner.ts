@@ -5,6 +5,7 @@ import { FileKind } from '../format/manifest.ts';
 import type { Snapshot } from '../format/snapshot.ts';
 import type { ColumnStats } from '../format/stats.ts';
 import type { FileIO } from '../io/file-io.ts';
+import { mapLimit } from '../io/map-limit.ts';
 import type { DataSplit } from '../meta/data-split.ts';
 import type { ManifestFiles } from '../meta/manifest-files.ts';
 import type { SnapshotManager } from '../meta/snapshot-manager.ts';
@@ -393,20 +394,6 @@ export class ScanPlanner {
 function optionIndexes(fileSchema: TableSchema, name: string): boolean {
   for (const cols of fileIndexColumns(fileSchema.rawOptions).values()) if (cols.includes(name)) return true;
   return false;
-}
-
-/** `fn` over `items` with at most `limit` calls in flight, results in order. */
-async function mapLimit<T, R>(items: readonly T[], limit: number, fn: (t: T) => Promise<R>): Promise<R[]> {
-  const out = new Array<R>(items.length);
-  let next = 0;
-  const worker = async () => {
-    while (next < items.length) {
-      const i = next++;
-      out[i] = await fn(items[i]);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
-  return out;
 }
 
 /**
