@@ -336,10 +336,13 @@ export class FileStoreCommit {
     for (let attempt = 1; attempt <= o.commitMaxRetries + 1; attempt++) {
       let latest: Snapshot | undefined;
       try {
+        // A compaction's retry reads the snapshot it lost to and the next one side by side (one round
+        // trip). Writers racing each other look up through the hint: most of them lose to several
+        // commits at once, and a stale answer costs them another lost attempt.
         latest =
           attempt === 1
             ? first
-            : lostAt !== undefined
+            : lostAt !== undefined && kind === 'COMPACT'
               ? await this.snapshots.latestAfterLost(lostAt)
               : await this.snapshots.latestSnapshot();
         if (!options.skipCommittedCheck && (attempt > 1 || latest?.id !== checkedAt)) {
@@ -359,8 +362,10 @@ export class FileStoreCommit {
       // Set while publishing: if tryPublish throws, the outcome is unknown (on S3, a put that timed out
       // may have landed) and snapshot-N may reference these files, so they must be kept.
       let publishing = false;
-      // What may refuse this attempt is checked while its lists are built and written (both need only
-      // the latest snapshot): against a fast stream of commits, an attempt lands only if it is short.
+      // What may refuse this attempt: a compaction's checks run while its lists are built and written
+      // (both need only the latest snapshot): against a fast stream of writers' commits, an attempt
+      // lands only if it is short. A writer checks first: writers racing each other are refused
+      // (re-based) often, and lists written for nothing are requests and round trips for all of them.
       const checked = (async () => {
         for (let i = 0; latest && i < guards.length; i++) {
           try {
@@ -375,6 +380,7 @@ export class FileStoreCommit {
       })();
       checked.catch(() => undefined); // observed here; awaited before publishing (or on failure)
       try {
+        if (kind !== 'COMPACT') await checked;
         let attemptEntries = entries;
         let delta = fixedDelta;
         if (overwrite) {
@@ -394,7 +400,7 @@ export class FileStoreCommit {
         const lists = await Promise.allSettled([
           (async () =>
             this.manifests.writeManifestList(
-              latest ? await this.baseManifests(latest, written, replaced, attempt === 1) : [],
+              latest ? await this.baseManifests(latest, written, replaced, attempt === 1 || kind !== 'COMPACT') : [],
             ))(),
           this.manifests.writeManifestList([delta!]),
           changelogManifest ? this.manifests.writeManifestList([changelogManifest]) : Promise.resolve(undefined),
@@ -539,8 +545,10 @@ export class FileStoreCommit {
       this.manifests.readManifestList(latest.deltaManifestList),
     ]);
     const metas = [...base, ...delta];
-    // A retry keeps the attempt short (it lost a race once): the lists as they are, one manifest
-    // more, which the next commit's merge takes in.
+    // A compaction's retry keeps the attempt short (it lost a race to the writers once): the lists
+    // as they are, one manifest more, which the next writer's merge takes in. (Writers racing each
+    // other merge at every attempt: were retries not to, most commits would land unmerged, the
+    // lists would grow, and every first attempt would merge more, lose, and throw the merge away.)
     if (!merge) return metas;
     const o = this.schema.options;
     const perFile = entriesPerFile(o.manifestTargetFileSize, metas);

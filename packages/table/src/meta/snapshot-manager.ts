@@ -281,7 +281,7 @@ export class SnapshotManager {
    */
   async latestAfterLost(taken: number): Promise<Snapshot | undefined> {
     for (let from = taken; ; ) {
-      const ids = [from, from + 1, from + 2, from + 3];
+      const ids = [from, from + 1];
       const found = await Promise.all(ids.map((id) => this.snapshotIfExists(id)));
       if (!found[0]) return this.latestSnapshot();
       let i = 0;
