@@ -24,6 +24,6 @@ export default defineConfig({
     // again, about half the suite's CPU time. No test file changes process-wide state (environment,
     // globals, mocks) without restoring it; each makes its own temp directories.
     isolate: false,
-    globalSetup: ['test/build-dist.ts'],
+    globalSetup: ['test/build-dist.ts', 'test/memory-tmpdir.ts'],
   },
 });
