@@ -19,6 +19,11 @@ export default defineConfig({
     // Vitest's default is one worker per core but one: a single worker on a 2-core machine, while
     // many files mostly wait on subprocesses, workers and disk.
     maxWorkers: Math.max(2, availableParallelism() - 1),
-    globalSetup: ['test/build-dist.ts'],
+    // One process per worker for all its files, not one per file: a fresh process per file re-imported
+    // the sources through Vite and warmed up the JIT and the Parquet worker threads (parquet-wasm)
+    // again, about half the suite's CPU time. No test file changes process-wide state (environment,
+    // globals, mocks) without restoring it; each makes its own temp directories.
+    isolate: false,
+    globalSetup: ['test/build-dist.ts', 'test/memory-tmpdir.ts'],
   },
 });
