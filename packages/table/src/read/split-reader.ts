@@ -27,6 +27,7 @@ import {
 } from '../format/parquet.ts';
 import { type KeyProbe, probeParquet, probeSupport } from '../format/parquet-probe.ts';
 import { type FileIO, joinPath } from '../io/file-io.ts';
+import { readCache, readCacheKey } from '../io/read-cache.ts';
 import { mergeExtraFields, mergeFunction } from '../merge/merge-function.ts';
 import { compareSequence, mergeRuns, type RunSource } from '../merge/merge-runs.ts';
 import type { DataSplit } from '../meta/data-split.ts';
@@ -43,6 +44,19 @@ import { fileKeyProbe, type KeySet, keySetOf, probedToColumn, probedTypeOk } fro
 
 /** Local files above this size are read by column chunk too (projections skip most bytes). */
 const RANGED_READ_MIN_BYTES = 16 * 1024 * 1024;
+
+/**
+ * A scan without a merge reads files ahead (beyond the next one) while their live rows in flight
+ * stay within this: two decode jobs' worth, so small files keep every worker busy while a large
+ * file is never held twice over.
+ */
+const READ_AHEAD_ROWS = 256 * 1024;
+
+/** A file's rows less those its deletion vector removes (what a read of it yields at most). */
+function liveRowsOf(split: DataSplit, meta: DataFileMeta): number {
+  const deleted = split.deletionFiles?.get(meta.fileName)?.cardinality ?? 0;
+  return Math.max(0, meta.rowCount - deleted);
+}
 
 /**
  * A compaction reads each input in slices of whole row groups of about this many rows (at least
@@ -184,10 +198,24 @@ export class SplitReader {
         p.catch(() => undefined); // awaited below unless the consumer stops first
         return p;
       };
-      let next = files.length > 0 ? load(0) : undefined;
-      for (let i = 0; next; i++) {
-        const parts = await next;
-        next = i + 1 < files.length ? load(i + 1) : undefined;
+      // Files are read ahead while this split's batches are consumed: at least the next one, and
+      // more while the rows in flight stay small (a deletion-vector table's split holds several
+      // small files, each one decode job: one file ahead left a worker idle).
+      const pending: { rows: number; parts: Promise<FileColumns[]> }[] = [];
+      let loaded = 0;
+      const fill = () => {
+        let ahead = pending.reduce((n, p) => n + p.rows, 0);
+        while (loaded < files.length) {
+          const rows = liveRowsOf(split, files[loaded]);
+          if (pending.length > 0 && ahead + rows > READ_AHEAD_ROWS) break;
+          ahead += rows;
+          pending.push({ rows, parts: load(loaded++) });
+        }
+      };
+      fill();
+      while (pending.length > 0) {
+        const parts = await pending.shift()!.parts;
+        fill();
         for (const fc of parts) {
           const b = selectRows(fc, projection, filter);
           if (b.length > 0) yield b;
@@ -584,7 +612,7 @@ export class SplitReader {
       if (probed) return probed;
     }
     const whole = slice ? slice.deletionVector : await this.deletionVector(split, meta);
-    const positions = whole && deletionVectorPositions(whole);
+    const positions = whole && positionsOf(whole);
     const selected = await readParquetBatches(
       {
         size: meta.fileSize,
@@ -673,15 +701,25 @@ export class SplitReader {
     return parts;
   }
 
-  /** The deletion vector of a data file in a split, if it has one. */
+  /**
+   * The deletion vector of a data file in a split, if it has one. Cached like footers (index files
+   * are immutable, named by a UUID): a scan reads and parses each vector once, not every time.
+   */
   private async deletionVector(split: DataSplit, meta: DataFileMeta): Promise<DeletionVector | undefined> {
     const dv = split.deletionFiles?.get(meta.fileName);
     if (!dv) return undefined;
     const indexPath = this.paths.indexFile(dv.indexFile, null);
+    const cache = this.footerCache;
+    const key = cache ? readCacheKey(cache, 'deletion-vector', `${dv.offset}+${dv.length}:${indexPath}`) : '';
+    const hit = cache ? (readCache().get(key) as DeletionVector | undefined) : undefined;
+    if (hit) return hit;
     // 32-bit DVs are framed by a size int and a CRC outside `length`; 64-bit ones are not: read up
     // to length + 8 but never past the index file's end.
     const n = deletionVectorReadLength(dv, dv.indexFileSize);
-    return readDeletionVector(await this.io.readRange(indexPath, dv.offset, n), indexPath, dv.length);
+    const read = readDeletionVector(await this.io.readRange(indexPath, dv.offset, n), indexPath, dv.length);
+    // Weighed as its bytes plus the positions a scan expands it to (8 bytes a deleted row).
+    if (cache) readCache().set(key, read, n + 8 * read.cardinality + 256);
+    return read;
   }
 
   /**
@@ -973,6 +1011,18 @@ export function rowGroupPruner(
       }
       return undefined;
     });
+}
+
+/** A deletion vector's positions, expanded once per vector (a cached vector keeps them). */
+const expanded = new WeakMap<DeletionVector, Float64Array>();
+
+function positionsOf(dv: DeletionVector): Float64Array {
+  let p = expanded.get(dv);
+  if (!p) {
+    p = deletionVectorPositions(dv);
+    expanded.set(dv, p);
+  }
+  return p;
 }
 
 /** @internal Deleted rows in a row (at least this many) are skipped, not decoded; tests set 1. */
