@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { crc32 } from '../../src/format/avro.ts';
 import {
   BITMAP32_MAGIC,
   deletionVectorPositions,
@@ -9,7 +10,6 @@ import {
   readDeletionVector,
   readDeletionVectorFromIndexFile,
 } from '../../src/format/deletion-vector.ts';
-import { crc32 } from '../../src/format/avro.ts';
 import { EddyError } from '../../src/types/errors.ts';
 
 const fromHex = (h: string) => Uint8Array.from(Buffer.from(h.replace(/\s+/g, ''), 'hex'));
