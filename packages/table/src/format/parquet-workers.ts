@@ -29,6 +29,11 @@ export type ParquetJob =
       readonly offset?: number;
       readonly limit?: number;
       /**
+       * One byte per row the job decodes, 1 = leave the row out (a deletion vector's): honoured
+       * with `raw` only (a raw batch then reports `read` beside `rows`); the IPC stream has them all.
+       */
+      readonly drop?: Uint8Array;
+      /**
        * Columns as raw buffers moved to this thread (RawColumns) where their formats allow it,
        * else (and without `raw`) an Arrow IPC stream.
        */

@@ -624,6 +624,8 @@ export class SplitReader {
         columns: names,
         rowGroupFilter,
         rowRanges: dropDeleted && positions ? (rg) => liveRanges(positions, rg) : undefined,
+        // The workers leave the deleted rows out as they hand the columns over.
+        dropRows: dropDeleted && positions ? (pieces) => deletionMask(positions, pieces) : undefined,
         cacheFooter: this.footerCache,
         footer: slice?.footer,
       },
@@ -638,7 +640,7 @@ export class SplitReader {
     const keptRows = selected.rowGroups.reduce((n, rg) => n + rg.rows, 0);
     const batches = selected.batches;
     if (batches === undefined) return [];
-    const decodedRows = batches.reduce((n, b) => n + b.rows, 0);
+    const decodedRows = batches.reduce((n, b) => n + b.rowsRead, 0);
     if (decodedRows !== keptRows) {
       throw new EddyError('CORRUPT_FILE', `${path}: decoded ${decodedRows} rows, the footer says ${keptRows}`, {
         path,
@@ -686,17 +688,18 @@ export class SplitReader {
       }
       return { cols, seq, kind };
     };
-    // Positions are rows of the whole file; pruned row groups (and skipped rows) shift the rows read.
-    const deleted = positions && deletionMask(positions, selected.rowGroups);
+    // Positions are rows of the whole file; pruned row groups (and skipped rows) shift the rows
+    // read. With `dropDeleted` the workers dropped them (or the batch says which are left).
+    const deleted = !dropDeleted && positions ? deletionMask(positions, selected.rowGroups) : undefined;
     // One part per decoded batch (a row group, or less): no copy to join them; merges and
     // selections walk the parts in order.
     const parts: FileColumns[] = [];
     let base = 0;
     for (const batch of batches) {
-      if (batch.rows === 0) continue;
-      const dvPart = deleted?.subarray(base, base + batch.rows);
-      parts.push({ ...columnsOf(batch), length: batch.rows, deleted: dvPart });
+      const dvPart = deleted ? deleted.subarray(base, base + batch.rows) : batch.deleted;
       base += batch.rows;
+      if (batch.rows === 0) continue;
+      parts.push({ ...columnsOf(batch), length: batch.rows, deleted: dvPart });
     }
     return parts;
   }
@@ -1086,7 +1089,14 @@ export function deletionMask(
   let base = 0;
   for (const rg of kept) {
     const end = rg.firstRow + rg.rows;
-    while (p < positions.length && positions[p] < rg.firstRow) p++;
+    // The first position at or past the group's first row (binary search: a piece of a file
+    // deleted almost whole starts deep into its positions).
+    let hi = positions.length;
+    while (p < hi) {
+      const mid = (p + hi) >>> 1;
+      if (positions[mid] < rg.firstRow) p = mid + 1;
+      else hi = mid;
+    }
     for (; p < positions.length && positions[p] < end; p++) mask[base + positions[p] - rg.firstRow] = 1;
     base += rg.rows;
   }
