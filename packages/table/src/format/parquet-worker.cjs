@@ -39,7 +39,7 @@ async function decode(job) {
       batchSize: 1 << 20,
     });
     if (job.raw) {
-      const raw = exportColumns(table, job.drop);
+      const raw = exportColumns(table, job.drop, job.keepKeys);
       if (raw) {
         table.free();
         return raw;
@@ -148,6 +148,57 @@ function copyByteRuns(src, start, dst, runs, width) {
   }
 }
 
+/** A Map from the low 32 bits of each value to the high words that go with them. */
+const keyLookups = new WeakMap();
+
+function keyLookup(values) {
+  let m = keyLookups.get(values);
+  if (!m) {
+    m = new Map();
+    const w = new Int32Array(values.buffer, values.byteOffset, values.length * 2);
+    for (let i = 0; i < values.length; i++) {
+      const lo = w[2 * i];
+      const his = m.get(lo);
+      if (his) his.push(w[2 * i + 1]);
+      else m.set(lo, [w[2 * i + 1]]);
+    }
+    keyLookups.set(values, m);
+  }
+  return m;
+}
+
+/**
+ * One byte per row, 1 where the integer column (format c, s, i or l; data at `ptr`, element
+ * `offset` is row 0) holds none of `values`; undefined for other formats (every row kept). Nulls
+ * hold some value in the data buffer: at worst kept, never wrongly dropped (a key is not null).
+ */
+function keyMismatches(view, bytes, format, ptr, offset, rows, values) {
+  const m = keyLookup(values);
+  const out = new Uint8Array(rows);
+  if (format === 'l') {
+    const at = ptr + offset * 8;
+    for (let r = 0; r < rows; r++) {
+      const his = m.get(view.getInt32(at + 8 * r, true));
+      out[r] = his !== undefined && his.includes(view.getInt32(at + 8 * r + 4, true)) ? 0 : 1;
+    }
+    return out;
+  }
+  const width = format === 'i' ? 4 : format === 's' ? 2 : format === 'c' ? 1 : 0;
+  if (width === 0) return undefined;
+  const at = ptr + offset * width;
+  for (let r = 0; r < rows; r++) {
+    const v =
+      width === 4
+        ? view.getInt32(at + 4 * r, true)
+        : width === 2
+          ? view.getInt16(at + 2 * r, true)
+          : view.getInt8(at + r);
+    const his = m.get(v);
+    out[r] = his !== undefined && his.includes(v < 0 ? -1 : 0) ? 0 : 1;
+  }
+  return out;
+}
+
 /** The bytes of the strings in `runs` (`src`: their offsets from row 0), filling `offsets` from 0. */
 function copyStringRuns(bytes, values, src, runs, offsets) {
   let size = 0;
@@ -181,7 +232,10 @@ function unpackBitRuns(bytes, ptr, offset, runs, kept) {
 // `drop` (one byte per row of the job, 1 = a deletion vector removes it): those rows are left out of
 // the columns handed over (copied by runs of kept rows), so the parent neither receives nor gathers
 // them. A batch then reports `read` (rows decoded) beside `rows` (rows kept).
-function exportColumns(table, drop) {
+// `keepKeys` ({ column, values: BigInt64Array }): rows whose integer `column` holds none of the
+// values are left out too (a lookup's keys: what the parent filters by anyway, so only a superset
+// of the matches needs to cross; a column of another format keeps every row).
+function exportColumns(table, drop, keepKeys) {
   const ffi = table.toFFI();
   try {
     const buffer = wasm.wasmMemory().buffer;
@@ -214,7 +268,27 @@ function exportColumns(table, drop) {
     for (const batch of addrs) {
       const read = i64(batch);
       if (i64(batch + 16) !== 0 || i64(batch + 8) > 0 || i64(batch + 32) !== fields.length) return undefined;
-      const runs = keptRuns(drop, base, read);
+      const keyIndex = keepKeys ? fields.findIndex((f) => f.name === keepKeys.column) : -1;
+      let mask = drop;
+      let maskBase = base;
+      if (keyIndex >= 0) {
+        const a = u32(u32(batch + 44) + 4 * keyIndex);
+        const keyMask = keyMismatches(
+          view,
+          bytes,
+          fields[keyIndex].format,
+          u32(u32(a + 40) + 4),
+          i64(a + 16),
+          read,
+          keepKeys.values,
+        );
+        if (keyMask) {
+          if (drop) for (let r = 0; r < read; r++) keyMask[r] |= drop[base + r];
+          mask = keyMask;
+          maskBase = 0;
+        }
+      }
+      const runs = keptRuns(mask, maskBase, read);
       base += read;
       let rows = read;
       if (runs) {

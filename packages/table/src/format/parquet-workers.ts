@@ -34,6 +34,11 @@ export type ParquetJob =
        */
       readonly drop?: Uint8Array;
       /**
+       * With `raw`: rows whose integer `column` holds none of `values` may be left out too (a
+       * superset of a lookup's matches crosses; the caller still filters).
+       */
+      readonly keepKeys?: { readonly column: string; readonly values: BigInt64Array };
+      /**
        * Columns as raw buffers moved to this thread (RawColumns) where their formats allow it,
        * else (and without `raw`) an Arrow IPC stream.
        */

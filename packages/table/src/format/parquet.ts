@@ -150,6 +150,11 @@ export interface ParquetSelectOptions extends ParquetReadOptions {
    * can (readParquetBatches only); a batch's `deleted` holds the ones left to the caller.
    */
   readonly dropRows?: (pieces: readonly RowGroupStats[]) => Uint8Array | undefined;
+  /**
+   * Rows whose integer column `column` holds none of `values` may be left out by the workers
+   * (readParquetBatches only; a batch may still hold some: the caller filters them as before).
+   */
+  readonly keepKeys?: { readonly column: string; readonly values: BigInt64Array };
 }
 
 /** A kept row group, or rows [offset, offset + limit) of one (firstRow and rows are the piece's). */
@@ -247,7 +252,7 @@ export async function readParquetBatches(
   options: ParquetSelectOptions = {},
 ): Promise<ParquetBatchSelection> {
   const s = await selectRowGroups(source, path, options, (bytes, p, columns, kept, rowGroups) =>
-    decodeRowGroupBatches(bytes, p, columns, kept, rowGroups, options.dropRows),
+    decodeRowGroupBatches(bytes, p, columns, kept, rowGroups, options.dropRows, options.keepKeys),
   );
   return {
     batches: s.decoded,
@@ -577,6 +582,7 @@ async function decodeRowGroupBatches(
   kept: readonly RowPiece[],
   rowGroups: readonly number[] | undefined,
   dropRows: ParquetSelectOptions['dropRows'],
+  keepKeys: ParquetSelectOptions['keepKeys'],
 ): Promise<DecodedBatch[]> {
   const parts = await decodeInParts(bytes, kept, rowGroups, async (b, groups, transfer, range, pieces) => {
     const drop = dropRows?.(pieces);
@@ -587,6 +593,7 @@ async function decodeRowGroupBatches(
       rowGroups: groups ? [...groups] : undefined,
       ...range,
       drop,
+      keepKeys,
     };
     const out = await parquetWorkers().decodeRaw(job, path, transfer);
     if (!(out instanceof Uint8Array)) return out.batches.map(rawBatch);

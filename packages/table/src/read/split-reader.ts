@@ -626,6 +626,7 @@ export class SplitReader {
         rowRanges: dropDeleted && positions ? (rg) => liveRanges(positions, rg) : undefined,
         // The workers leave the deleted rows out as they hand the columns over.
         dropRows: dropDeleted && positions ? (pieces) => deletionMask(positions, pieces) : undefined,
+        keepKeys: dropDeleted ? keepKeysOf(prune?.keys, this.schema, fileSchema) : undefined,
         cacheFooter: this.footerCache,
         footer: slice?.footer,
       },
@@ -1015,6 +1016,30 @@ export function rowGroupPruner(
       return undefined;
     });
 }
+
+/**
+ * A lookup's keys for the decoding workers to filter rows by (an integer key column of the same
+ * type in the file): only the matching rows then cross to this thread, where the filter still
+ * applies. Every version of a key carries the key, so a merge over the rows left is the same.
+ */
+function keepKeysOf(
+  keys: KeySet | undefined,
+  schema: TableSchema,
+  fileSchema: TableSchema,
+): { column: string; values: BigInt64Array } | undefined {
+  if (!keys?.values || !INTEGER_KEYS.has(keys.type.root)) return undefined;
+  const old = fileSchema.fieldById(schema.field(keys.column).id);
+  if (!old || !sameType(old.type, keys.type)) return undefined;
+  let values = keyValues.get(keys);
+  if (!values) {
+    values = BigInt64Array.from(keys.values, (v) => BigInt(v as number | bigint));
+    keyValues.set(keys, values);
+  }
+  return { column: old.name, values };
+}
+
+const INTEGER_KEYS = new Set(['TINYINT', 'SMALLINT', 'INT', 'BIGINT']);
+const keyValues = new WeakMap<KeySet, BigInt64Array>();
 
 /** A deletion vector's positions, expanded once per vector (a cached vector keeps them). */
 const expanded = new WeakMap<DeletionVector, Float64Array>();

@@ -166,7 +166,7 @@ describe('raw column transfer from the Parquet workers', () => {
     expect(r).toBe(n);
   });
 
-  it('leaves out the rows dropRows asks to, raw or through IPC, in whole and partial row groups', async () => {
+  it('leaves out the rows dropRows asks to and those of other keys than keepKeys, raw or through IPC, in whole and partial row groups', async () => {
     // The model: the rows of the kept pieces, less those whose drop flag is set. A nanosecond
     // column (not handed over raw) sends the batch through IPC, where the caller drops the rows.
     let droppedByWorker = 0;
@@ -180,7 +180,8 @@ describe('raw column transfer from the Parquet workers', () => {
         fc.integer({ min: 1, max: 40 }),
         fc.array(fc.tuple(fc.nat(60), fc.nat(60)), { minLength: 8, maxLength: 8 }),
         fc.boolean(),
-        async (rows, rowGroupRows, cuts, nanos) => {
+        fc.option(fc.array(fc.integer({ min: -5, max: 160 }), { maxLength: 40 })),
+        async (rows, rowGroupRows, cuts, nanos, keys) => {
           const n = rows.length;
           const fields: DataField[] = [
             { id: 0, name: 'k', type: T.k },
@@ -230,18 +231,24 @@ describe('raw column transfer from the Parquet workers', () => {
             columns: nanos ? ['k', 's', 'b', 'sm', 'ns'] : ['k', 's', 'b', 'sm'],
             rowRanges,
             dropRows,
+            keepKeys: keys ? { column: 'k', values: BigInt64Array.from(keys, BigInt) } : undefined,
           });
+          const keySet = keys ? new Set(keys) : undefined;
           const wanted = got.rowGroups
             .flatMap((rg) => Array.from({ length: rg.rows }, (_, i) => rg.firstRow + i))
-            .filter((r) => !rows[r][2]);
+            .filter((r) => !rows[r][2] && (!keySet || keySet.has(r)));
           const out: number[] = [];
           const values: unknown[][] = fields.map(() => []);
           for (const b of got.batches ?? []) {
             if (b.deleted) droppedByCaller++;
             else if (b.rowsRead > b.rows) droppedByWorker++;
+            // keepKeys is a superset filter: rows of other keys may cross (IPC), never on the raw path.
+            const k = decoded(b.column('k'), T.k);
+            const other = (i: number) => keySet !== undefined && !keySet.has(Number(columnValue(k, i)));
+            if (!nanos) for (let i = 0; i < b.rows; i++) expect(other(i)).toBe(false);
             fields.forEach((f, c) => {
               const col = decoded(b.column(f.name), f.type);
-              for (let i = 0; i < b.rows; i++) if (!b.deleted?.[i]) values[c].push(columnValue(col, i));
+              for (let i = 0; i < b.rows; i++) if (!b.deleted?.[i] && !other(i)) values[c].push(columnValue(col, i));
             });
           }
           for (const k of values[0]) out.push(Number(k));
