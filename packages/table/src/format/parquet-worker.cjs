@@ -172,14 +172,14 @@ function keyLookup(values) {
  * `offset` is row 0) holds none of `values`; undefined for other formats (every row kept). Nulls
  * hold some value in the data buffer: at worst kept, never wrongly dropped (a key is not null).
  */
-function keyMismatches(view, bytes, format, ptr, offset, rows, values) {
+function keyMismatches(view, format, ptr, offset, rows, values) {
   const m = keyLookup(values);
   const out = new Uint8Array(rows);
   if (format === 'l') {
     const at = ptr + offset * 8;
     for (let r = 0; r < rows; r++) {
       const his = m.get(view.getInt32(at + 8 * r, true));
-      out[r] = his !== undefined && his.includes(view.getInt32(at + 8 * r + 4, true)) ? 0 : 1;
+      out[r] = his?.includes(view.getInt32(at + 8 * r + 4, true)) ? 0 : 1;
     }
     return out;
   }
@@ -194,7 +194,7 @@ function keyMismatches(view, bytes, format, ptr, offset, rows, values) {
           ? view.getInt16(at + 2 * r, true)
           : view.getInt8(at + r);
     const his = m.get(v);
-    out[r] = his !== undefined && his.includes(v < 0 ? -1 : 0) ? 0 : 1;
+    out[r] = his?.includes(v < 0 ? -1 : 0) ? 0 : 1;
   }
   return out;
 }
@@ -275,7 +275,6 @@ function exportColumns(table, drop, keepKeys) {
         const a = u32(u32(batch + 44) + 4 * keyIndex);
         const keyMask = keyMismatches(
           view,
-          bytes,
           fields[keyIndex].format,
           u32(u32(a + 40) + 4),
           i64(a + 16),
