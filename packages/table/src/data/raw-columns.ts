@@ -23,7 +23,10 @@ export interface RawColumn {
 
 /** Rows of a decode job, a column per file column read. */
 export interface RawBatch {
+  /** Rows handed over (those a decode job's `drop` left out are not). */
   readonly rows: number;
+  /** Rows decoded, when a `drop` left some out. */
+  readonly read?: number;
   readonly columns: readonly RawColumn[];
 }
 

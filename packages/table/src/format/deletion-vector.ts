@@ -65,22 +65,36 @@ class Roaring32 {
     readonly cardinality: number,
   ) {}
 
-  /** Every value, ascending. */
-  values(out: number[], high = 0): void {
+  /** Every value, ascending, written to `out` from index `at`; returns the index after the last. */
+  values(out: Float64Array, at: number, high = 0): number {
     const base = high * 0x100000000;
-    this.containers.forEach((c, i) => {
+    let o = at;
+    for (let i = 0; i < this.containers.length; i++) {
+      const c = this.containers[i]!;
       const hi = base + this.keys[i]! * 0x10000;
-      if (c.kind === 'array') for (const x of c.values) out.push(hi + x);
-      else if (c.kind === 'run') {
-        for (let j = 0; j < c.runs.length; j += 2)
-          for (let x = 0; x <= c.runs[j + 1]!; x++) out.push(hi + c.runs[j]! + x);
+      if (c.kind === 'array') {
+        const v = c.values;
+        for (let j = 0; j < v.length; j++) out[o++] = hi + v[j]!;
+      } else if (c.kind === 'run') {
+        const r = c.runs;
+        for (let j = 0; j < r.length; j += 2) {
+          const from = hi + r[j]!;
+          for (let x = 0; x <= r[j + 1]!; x++) out[o++] = from + x;
+        }
       } else {
+        const bits = c.bits;
         for (let b = 0; b < BITMAP_BYTES; b++) {
-          const byte = c.bits[b]!;
-          if (byte !== 0) for (let k = 0; k < 8; k++) if ((byte >>> k) & 1) out.push(hi + b * 8 + k);
+          let byte = bits[b]!;
+          // Lowest set bit first: as many steps as bits set.
+          while (byte !== 0) {
+            const k = 31 - Math.clz32(byte & -byte);
+            out[o++] = hi + b * 8 + k;
+            byte &= byte - 1;
+          }
         }
       }
-    });
+    }
+    return o;
   }
 
   has(v: number): boolean {
@@ -202,13 +216,22 @@ function readRoaring32(c: Cursor): Roaring32 {
   for (let i = 0; i < size; i++) {
     const card = cards[i]!;
     cardinality += card;
+    // A container's values must number its cardinality: positions() fills an array of that size.
     if (runFlags !== null && ((runFlags[i >>> 3]! >>> (i & 7)) & 1) === 1) {
       const n = c.u16();
-      containers.push({ kind: 'run', runs: c.u16s(2 * n) });
+      const runs = c.u16s(2 * n);
+      let values = 0;
+      for (let j = 0; j < runs.length; j += 2) values += runs[j + 1]! + 1;
+      if (values !== card) throw corruptFile(c.path, 'RoaringBitmap run container does not match its cardinality');
+      containers.push({ kind: 'run', runs });
     } else if (card <= ARRAY_MAX) {
       containers.push({ kind: 'array', values: c.u16s(card) });
     } else {
-      containers.push({ kind: 'bitmap', bits: c.bytes(BITMAP_BYTES) });
+      const bits = c.bytes(BITMAP_BYTES);
+      let values = 0;
+      for (let b = 0; b < BITMAP_BYTES; b++) for (let x = bits[b]!; x !== 0; x &= x - 1) values++;
+      if (values !== card) throw corruptFile(c.path, 'RoaringBitmap bitmap container does not match its cardinality');
+      containers.push({ kind: 'bitmap', bits });
     }
   }
   return new Roaring32(keys, containers, cardinality);
@@ -307,9 +330,9 @@ function writeRoaring32(values: readonly number[]): Uint8Array {
 
 class Bitmap32DeletionVector implements DeletionVector {
   constructor(private readonly bitmap: Roaring32) {}
-  positions(): number[] {
-    const out: number[] = [];
-    this.bitmap.values(out);
+  positions(): Float64Array {
+    const out = new Float64Array(this.bitmap.cardinality);
+    this.bitmap.values(out, 0);
     return out;
   }
   get cardinality(): number {
@@ -328,9 +351,10 @@ class Bitmap64DeletionVector implements DeletionVector {
     for (const b of bitmaps.values()) n += b.cardinality;
     this.cardinality = n;
   }
-  positions(): number[] {
-    const out: number[] = [];
-    for (const high of [...this.bitmaps.keys()].sort((a, b) => a - b)) this.bitmaps.get(high)!.values(out, high);
+  positions(): Float64Array {
+    const out = new Float64Array(this.cardinality);
+    let o = 0;
+    for (const high of [...this.bitmaps.keys()].sort((a, b) => a - b)) o = this.bitmaps.get(high)!.values(out, o, high);
     return out;
   }
   has(position: number): boolean {
@@ -342,7 +366,7 @@ class Bitmap64DeletionVector implements DeletionVector {
 }
 
 /** The deleted positions of a deletion vector this module read, ascending. */
-export function deletionVectorPositions(dv: DeletionVector): number[] {
+export function deletionVectorPositions(dv: DeletionVector): Float64Array {
   if (dv instanceof Bitmap32DeletionVector || dv instanceof Bitmap64DeletionVector) return dv.positions();
   throw new TypeError('not a deletion vector read by readDeletionVector');
 }

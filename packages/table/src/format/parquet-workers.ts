@@ -29,6 +29,16 @@ export type ParquetJob =
       readonly offset?: number;
       readonly limit?: number;
       /**
+       * One byte per row the job decodes, 1 = leave the row out (a deletion vector's): honoured
+       * with `raw` only (a raw batch then reports `read` beside `rows`); the IPC stream has them all.
+       */
+      readonly drop?: Uint8Array;
+      /**
+       * With `raw`: rows whose integer `column` holds none of `values` may be left out too (a
+       * superset of a lookup's matches crosses; the caller still filters).
+       */
+      readonly keepKeys?: { readonly column: string; readonly values: BigInt64Array };
+      /**
        * Columns as raw buffers moved to this thread (RawColumns) where their formats allow it,
        * else (and without `raw`) an Arrow IPC stream.
        */

@@ -144,6 +144,17 @@ export interface ParquetSelectOptions extends ParquetReadOptions {
    * these pieces of row groups (a row group with no range is skipped).
    */
   readonly rowRanges?: (rg: RowGroupStats) => readonly (readonly [number, number])[] | undefined;
+  /**
+   * Rows to leave out (a deletion vector's) of a run of kept pieces: one byte per row of theirs, 1 =
+   * drop; undefined when none. The workers drop them while handing the columns over where they
+   * can (readParquetBatches only); a batch's `deleted` holds the ones left to the caller.
+   */
+  readonly dropRows?: (pieces: readonly RowGroupStats[]) => Uint8Array | undefined;
+  /**
+   * Rows whose integer column `column` holds none of `values` may be left out by the workers
+   * (readParquetBatches only; a batch may still hold some: the caller filters them as before).
+   */
+  readonly keepKeys?: { readonly column: string; readonly values: BigInt64Array };
 }
 
 /** A kept row group, or rows [offset, offset + limit) of one (firstRow and rows are the piece's). */
@@ -215,7 +226,12 @@ export async function readParquetSelected(
 
 /** One decoded batch of a selection: its rows, and its columns by file column name. */
 export interface DecodedBatch {
+  /** Rows in the batch's columns. */
   readonly rows: number;
+  /** Rows decoded: `rows` plus those `dropRows` asked to leave out and the worker did. */
+  readonly rowsRead: number;
+  /** Of the batch's rows, those `dropRows` asked to leave out and are still there (1 = drop). */
+  readonly deleted?: Uint8Array;
   /** A column of the batch: raw buffers from the worker, or Arrow data (IPC) for formats it does not hand over raw. */
   column(name: string): RawColumn | arrow.Data | undefined;
 }
@@ -235,7 +251,9 @@ export async function readParquetBatches(
   path: string,
   options: ParquetSelectOptions = {},
 ): Promise<ParquetBatchSelection> {
-  const s = await selectRowGroups(source, path, options, decodeRowGroupBatches);
+  const s = await selectRowGroups(source, path, options, (bytes, p, columns, kept, rowGroups) =>
+    decodeRowGroupBatches(bytes, p, columns, kept, rowGroups, options.dropRows, options.keepKeys),
+  );
   return {
     batches: s.decoded,
     totalRows: s.totalRows,
@@ -563,32 +581,45 @@ async function decodeRowGroupBatches(
   columns: readonly string[] | undefined,
   kept: readonly RowPiece[],
   rowGroups: readonly number[] | undefined,
+  dropRows: ParquetSelectOptions['dropRows'],
+  keepKeys: ParquetSelectOptions['keepKeys'],
 ): Promise<DecodedBatch[]> {
-  const parts = await decodeInParts(bytes, kept, rowGroups, async (b, groups, transfer, range) => {
+  const parts = await decodeInParts(bytes, kept, rowGroups, async (b, groups, transfer, range, pieces) => {
+    const drop = dropRows?.(pieces);
     const job = {
       op: 'decode' as const,
       bytes: b,
       columns: columns ? [...columns] : undefined,
       rowGroups: groups ? [...groups] : undefined,
       ...range,
+      drop,
+      keepKeys,
     };
     const out = await parquetWorkers().decodeRaw(job, path, transfer);
     if (!(out instanceof Uint8Array)) return out.batches.map(rawBatch);
-    return arrow.tableFromIPC(out).batches.map(arrowBatch);
+    // The IPC stream holds every row: the rows to drop go to the caller with each batch.
+    let base = 0;
+    return arrow.tableFromIPC(out).batches.map((batch) => {
+      const deleted = drop?.subarray(base, base + batch.numRows);
+      base += batch.numRows;
+      return arrowBatch(batch, deleted);
+    });
   });
   return parts.flat();
 }
 
 function rawBatch(b: RawBatch): DecodedBatch {
   const byName = new Map(b.columns.map((c) => [c.name, c]));
-  return { rows: b.rows, column: (name) => byName.get(name) };
+  return { rows: b.rows, rowsRead: b.read ?? b.rows, column: (name) => byName.get(name) };
 }
 
-function arrowBatch(b: arrow.RecordBatch): DecodedBatch {
+function arrowBatch(b: arrow.RecordBatch, deleted: Uint8Array | undefined): DecodedBatch {
   // Arrow's getChild scans the columns: index them once (a wide table would make it quadratic).
   const byName = new Map(b.schema.fields.map((f, i) => [f.name, i]));
   return {
     rows: b.numRows,
+    rowsRead: b.numRows,
+    deleted,
     column: (name) => {
       const i = byName.get(name);
       return i === undefined ? undefined : b.getChildAt(i)?.data[0];
@@ -609,28 +640,30 @@ async function decodeInParts<T>(
     bytes: Uint8Array,
     rowGroups: readonly number[] | undefined,
     transfer: boolean,
-    range?: { offset: number; limit: number },
+    range: { offset: number; limit: number } | undefined,
+    /** The kept pieces the job decodes, in file order. */
+    pieces: readonly RowPiece[],
   ) => Promise<T>,
 ): Promise<T[]> {
   const workers = parquetWorkers().size;
   const rows = kept.reduce((n, rg) => n + rg.rows, 0);
   const partial = kept.some((p) => p.offset !== undefined);
   const one = (p: RowPiece) => (p.offset === undefined ? undefined : { offset: p.offset, limit: p.limit! });
-  if (kept.length === 1) return [await decode(bytes, [kept[0].index], true, one(kept[0]))];
+  if (kept.length === 1) return [await decode(bytes, [kept[0].index], true, one(kept[0]), kept)];
   if (!partial && rows <= DECODE_JOB_MAX_ROWS && (workers < 2 || rows < PARALLEL_DECODE_MIN_ROWS))
-    return [await decode(bytes, rowGroups, true)];
+    return [await decode(bytes, rowGroups, true, undefined, kept)];
   let shared = bytes;
   if (!(bytes.buffer instanceof SharedArrayBuffer)) {
     shared = new Uint8Array(new SharedArrayBuffer(bytes.byteLength));
     shared.set(bytes);
   }
   // Pieces of row groups: a job each (the decoder's offset and limit span one row group here).
-  if (partial) return Promise.all(kept.map((p) => decode(shared, [p.index], false, one(p))));
+  if (partial) return Promise.all(kept.map((p) => decode(shared, [p.index], false, one(p), [p])));
   // Contiguous parts of about equal rows: one per worker, or more when a part would exceed
   // DECODE_JOB_MAX_ROWS (a row group larger than that is a part alone); extra parts queue.
   const count = Math.min(kept.length, Math.max(workers, Math.ceil(rows / DECODE_JOB_MAX_ROWS)));
   const per = rows / count;
-  const parts: number[][] = [];
+  const parts: RowPiece[][] = [];
   let acc = 0;
   let partRows = 0;
   for (const rg of kept) {
@@ -639,11 +672,21 @@ async function decodeInParts<T>(
       parts.push([]);
       partRows = 0;
     }
-    parts[parts.length - 1].push(rg.index);
+    parts[parts.length - 1].push(rg);
     acc += rg.rows;
     partRows += rg.rows;
   }
-  return Promise.all(parts.map((p) => decode(shared, p, false)));
+  return Promise.all(
+    parts.map((p) =>
+      decode(
+        shared,
+        p.map((rg) => rg.index),
+        false,
+        undefined,
+        p,
+      ),
+    ),
+  );
 }
 
 async function decodeParquet(

@@ -27,6 +27,7 @@ import {
 } from '../format/parquet.ts';
 import { type KeyProbe, probeParquet, probeSupport } from '../format/parquet-probe.ts';
 import { type FileIO, joinPath } from '../io/file-io.ts';
+import { readCache, readCacheKey } from '../io/read-cache.ts';
 import { mergeExtraFields, mergeFunction } from '../merge/merge-function.ts';
 import { compareSequence, mergeRuns, type RunSource } from '../merge/merge-runs.ts';
 import type { DataSplit } from '../meta/data-split.ts';
@@ -43,6 +44,19 @@ import { fileKeyProbe, type KeySet, keySetOf, probedToColumn, probedTypeOk } fro
 
 /** Local files above this size are read by column chunk too (projections skip most bytes). */
 const RANGED_READ_MIN_BYTES = 16 * 1024 * 1024;
+
+/**
+ * A scan without a merge reads files ahead (beyond the next one) while their live rows in flight
+ * stay within this: two decode jobs' worth, so small files keep every worker busy while a large
+ * file is never held twice over.
+ */
+const READ_AHEAD_ROWS = 256 * 1024;
+
+/** A file's rows less those its deletion vector removes (what a read of it yields at most). */
+function liveRowsOf(split: DataSplit, meta: DataFileMeta): number {
+  const deleted = split.deletionFiles?.get(meta.fileName)?.cardinality ?? 0;
+  return Math.max(0, meta.rowCount - deleted);
+}
 
 /**
  * A compaction reads each input in slices of whole row groups of about this many rows (at least
@@ -184,10 +198,24 @@ export class SplitReader {
         p.catch(() => undefined); // awaited below unless the consumer stops first
         return p;
       };
-      let next = files.length > 0 ? load(0) : undefined;
-      for (let i = 0; next; i++) {
-        const parts = await next;
-        next = i + 1 < files.length ? load(i + 1) : undefined;
+      // Files are read ahead while this split's batches are consumed: at least the next one, and
+      // more while the rows in flight stay small (a deletion-vector table's split holds several
+      // small files, each one decode job: one file ahead left a worker idle).
+      const pending: { rows: number; parts: Promise<FileColumns[]> }[] = [];
+      let loaded = 0;
+      const fill = () => {
+        let ahead = pending.reduce((n, p) => n + p.rows, 0);
+        while (loaded < files.length) {
+          const rows = liveRowsOf(split, files[loaded]);
+          if (pending.length > 0 && ahead + rows > READ_AHEAD_ROWS) break;
+          ahead += rows;
+          pending.push({ rows, parts: load(loaded++) });
+        }
+      };
+      fill();
+      while (pending.length > 0) {
+        const parts = await pending.shift()!.parts;
+        fill();
         for (const fc of parts) {
           const b = selectRows(fc, projection, filter);
           if (b.length > 0) yield b;
@@ -584,7 +612,7 @@ export class SplitReader {
       if (probed) return probed;
     }
     const whole = slice ? slice.deletionVector : await this.deletionVector(split, meta);
-    const positions = whole && deletionVectorPositions(whole);
+    const positions = whole && positionsOf(whole);
     const selected = await readParquetBatches(
       {
         size: meta.fileSize,
@@ -596,6 +624,9 @@ export class SplitReader {
         columns: names,
         rowGroupFilter,
         rowRanges: dropDeleted && positions ? (rg) => liveRanges(positions, rg) : undefined,
+        // The workers leave the deleted rows out as they hand the columns over.
+        dropRows: dropDeleted && positions ? (pieces) => deletionMask(positions, pieces) : undefined,
+        keepKeys: dropDeleted ? keepKeysOf(prune?.keys, this.schema, fileSchema) : undefined,
         cacheFooter: this.footerCache,
         footer: slice?.footer,
       },
@@ -610,7 +641,7 @@ export class SplitReader {
     const keptRows = selected.rowGroups.reduce((n, rg) => n + rg.rows, 0);
     const batches = selected.batches;
     if (batches === undefined) return [];
-    const decodedRows = batches.reduce((n, b) => n + b.rows, 0);
+    const decodedRows = batches.reduce((n, b) => n + b.rowsRead, 0);
     if (decodedRows !== keptRows) {
       throw new EddyError('CORRUPT_FILE', `${path}: decoded ${decodedRows} rows, the footer says ${keptRows}`, {
         path,
@@ -658,30 +689,41 @@ export class SplitReader {
       }
       return { cols, seq, kind };
     };
-    // Positions are rows of the whole file; pruned row groups (and skipped rows) shift the rows read.
-    const deleted = positions && deletionMask(positions, selected.rowGroups);
+    // Positions are rows of the whole file; pruned row groups (and skipped rows) shift the rows
+    // read. With `dropDeleted` the workers dropped them (or the batch says which are left).
+    const deleted = !dropDeleted && positions ? deletionMask(positions, selected.rowGroups) : undefined;
     // One part per decoded batch (a row group, or less): no copy to join them; merges and
     // selections walk the parts in order.
     const parts: FileColumns[] = [];
     let base = 0;
     for (const batch of batches) {
-      if (batch.rows === 0) continue;
-      const dvPart = deleted?.subarray(base, base + batch.rows);
-      parts.push({ ...columnsOf(batch), length: batch.rows, deleted: dvPart });
+      const dvPart = deleted ? deleted.subarray(base, base + batch.rows) : batch.deleted;
       base += batch.rows;
+      if (batch.rows === 0) continue;
+      parts.push({ ...columnsOf(batch), length: batch.rows, deleted: dvPart });
     }
     return parts;
   }
 
-  /** The deletion vector of a data file in a split, if it has one. */
+  /**
+   * The deletion vector of a data file in a split, if it has one. Cached like footers (index files
+   * are immutable, named by a UUID): a scan reads and parses each vector once, not every time.
+   */
   private async deletionVector(split: DataSplit, meta: DataFileMeta): Promise<DeletionVector | undefined> {
     const dv = split.deletionFiles?.get(meta.fileName);
     if (!dv) return undefined;
     const indexPath = this.paths.indexFile(dv.indexFile, null);
+    const cache = this.footerCache;
+    const key = cache ? readCacheKey(cache, 'deletion-vector', `${dv.offset}+${dv.length}:${indexPath}`) : '';
+    const hit = cache ? (readCache().get(key) as DeletionVector | undefined) : undefined;
+    if (hit) return hit;
     // 32-bit DVs are framed by a size int and a CRC outside `length`; 64-bit ones are not: read up
     // to length + 8 but never past the index file's end.
     const n = deletionVectorReadLength(dv, dv.indexFileSize);
-    return readDeletionVector(await this.io.readRange(indexPath, dv.offset, n), indexPath, dv.length);
+    const read = readDeletionVector(await this.io.readRange(indexPath, dv.offset, n), indexPath, dv.length);
+    // Weighed as its bytes plus the positions a scan expands it to (8 bytes a deleted row).
+    if (cache) readCache().set(key, read, n + 8 * read.cardinality + 256);
+    return read;
   }
 
   /**
@@ -975,6 +1017,42 @@ export function rowGroupPruner(
     });
 }
 
+/**
+ * A lookup's keys for the decoding workers to filter rows by (an integer key column of the same
+ * type in the file): only the matching rows then cross to this thread, where the filter still
+ * applies. Every version of a key carries the key, so a merge over the rows left is the same.
+ */
+function keepKeysOf(
+  keys: KeySet | undefined,
+  schema: TableSchema,
+  fileSchema: TableSchema,
+): { column: string; values: BigInt64Array } | undefined {
+  if (!keys?.values || !INTEGER_KEYS.has(keys.type.root)) return undefined;
+  const old = fileSchema.fieldById(schema.field(keys.column).id);
+  if (!old || !sameType(old.type, keys.type)) return undefined;
+  let values = keyValues.get(keys);
+  if (!values) {
+    values = BigInt64Array.from(keys.values, (v) => BigInt(v as number | bigint));
+    keyValues.set(keys, values);
+  }
+  return { column: old.name, values };
+}
+
+const INTEGER_KEYS = new Set(['TINYINT', 'SMALLINT', 'INT', 'BIGINT']);
+const keyValues = new WeakMap<KeySet, BigInt64Array>();
+
+/** A deletion vector's positions, expanded once per vector (a cached vector keeps them). */
+const expanded = new WeakMap<DeletionVector, Float64Array>();
+
+function positionsOf(dv: DeletionVector): Float64Array {
+  let p = expanded.get(dv);
+  if (!p) {
+    p = deletionVectorPositions(dv);
+    expanded.set(dv, p);
+  }
+  return p;
+}
+
 /** @internal Deleted rows in a row (at least this many) are skipped, not decoded; tests set 1. */
 export const dvSkipTuning = { minRows: 8192 };
 
@@ -1036,7 +1114,14 @@ export function deletionMask(
   let base = 0;
   for (const rg of kept) {
     const end = rg.firstRow + rg.rows;
-    while (p < positions.length && positions[p] < rg.firstRow) p++;
+    // The first position at or past the group's first row (binary search: a piece of a file
+    // deleted almost whole starts deep into its positions).
+    let hi = positions.length;
+    while (p < hi) {
+      const mid = (p + hi) >>> 1;
+      if (positions[mid] < rg.firstRow) p = mid + 1;
+      else hi = mid;
+    }
     for (; p < positions.length && positions[p] < end; p++) mask[base + positions[p] - rg.firstRow] = 1;
     base += rg.rows;
   }

@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest';
+import { crc32 } from '../../src/format/avro.ts';
 import {
   BITMAP32_MAGIC,
+  deletionVectorPositions,
   deletionVectorRangeLength,
   deletionVectorReadLength,
   encodeDeletionVector,
@@ -111,6 +113,7 @@ describe('round trips', () => {
         const dv = readDeletionVector(blob, 'p', len);
         const set = new Set(positions);
         expect(dv.cardinality).toBe(set.size);
+        expect([...deletionVectorPositions(dv)]).toEqual([...set].sort((a, b) => a - b));
         for (const p of positions) expect(dv.has(p)).toBe(true);
         let falsePositives = 0;
         for (let i = 0; i < 70000; i++) if (!set.has(i) && dv.has(i)) falsePositives++;
@@ -127,6 +130,7 @@ describe('round trips', () => {
     const blob = encodeDeletionVector(positions, { bitmap64: true });
     const dv = readDeletionVector(blob, 'p', blob.length);
     expect(dv.cardinality).toBe(5);
+    expect([...deletionVectorPositions(dv)]).toEqual(positions);
     for (const p of positions) expect(dv.has(p)).toBe(true);
     expect(dv.has(7)).toBe(false);
     expect(dv.has(2 ** 32 + 5)).toBe(false);
@@ -189,5 +193,26 @@ describe('corruption', () => {
     const v2 = file.bytes.slice();
     v2[0] = 2;
     expectCorrupt(() => readDeletionVectorFromIndexFile(v2, file.ranges[0]!, path));
+  });
+
+  it('a container whose values do not number its cardinality (checksum intact)', () => {
+    // positions() fills an array of the declared cardinality: a mismatch would leave holes.
+    const recrc = (b: Uint8Array) => {
+      const v = new DataView(b.buffer, b.byteOffset, b.byteLength);
+      const end = 4 + v.getInt32(0, false);
+      v.setUint32(end, crc32(b, 4, end), false);
+      return b;
+    };
+    // One run container [17, 10017): cookie with run flag, 1 container; its header's cardinality - 1 at byte 8 + 4 + 1 + 2.
+    const run = encodeDeletionVector(Array.from({ length: 10000 }, (_, i) => i + 17));
+    const badRun = run.slice();
+    new DataView(badRun.buffer).setUint16(8 + 4 + 1 + 2, 9998, true);
+    expectCorrupt(() => readDeletionVector(recrc(badRun), path));
+    // One bitmap container (30,000 even values): no run flag; cardinality - 1 after cookie and count.
+    const bitmap = encodeDeletionVector(Array.from({ length: 30000 }, (_, i) => i * 2));
+    const badBitmap = bitmap.slice();
+    new DataView(badBitmap.buffer).setUint16(8 + 8 + 2, 30000, true);
+    expectCorrupt(() => readDeletionVector(recrc(badBitmap), path));
+    expect(deletionVectorPositions(readDeletionVector(recrc(bitmap.slice()), path)).length).toBe(30000);
   });
 });
