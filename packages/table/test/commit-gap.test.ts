@@ -106,4 +106,28 @@ describe('a commit that lands in a gap an expiry left', () => {
       expect(await fresh.count()).toBe(6);
     });
   }
+
+  it('an overwrite that empties the table (it adds no file) is found in the gap by the files it deleted', async () => {
+    using d = tempDir();
+    const others = await (await Catalog.open(d.path)).createTable('db.t', {
+      columns: { k: 'INT', v: 'STRING' },
+      primaryKey: ['k'],
+      options: { bucket: 1, 'write-only': 'true' },
+    });
+    await others.upsert([{ k: 0, v: 'first' }]); // snapshot 1
+    const io = new StallingFileIO();
+    const mine = await (await Catalog.open(d.path, { fileIO: io })).getTable('db.t');
+    io.beforeFirstPublish = async () => {
+      for (let k = 2; k <= 4; k++) await others.upsert([{ k, v: `other-${k}` }]);
+      await others.expireSnapshots({ retainMin: 1, retainMax: 1, timeRetainedMs: 0 });
+    };
+    const r = await mine.overwrite([]);
+    expect(io.published).toEqual(['snapshot-2', 'snapshot-5']);
+    expect(r.snapshot?.id).toBe(5);
+    const fresh = await (await Catalog.open(d.path)).getTable('db.t');
+    expect((await fresh.listSnapshots()).map((s) => s.id)).toEqual([4, 5]);
+    // Ordered after every commit that landed before it: it empties all of them.
+    expect(await fresh.toArray()).toEqual([]);
+    expect((await others.upsert([{ k: 9, v: 'next' }])).snapshot?.id).toBe(6);
+  });
 });

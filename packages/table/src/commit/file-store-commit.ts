@@ -505,28 +505,36 @@ export class FileStoreCommit {
    * Expiry deletes snapshots oldest first (Eddy's and Paimon's ExpireSnapshotsImpl), so if the
    * snapshot this attempt built on still exists, the id it took was never deleted: one probe per
    * commit. Only when it is gone (expired before this publish, or just after it) are the snapshots
-   * listed: a later one built on this snapshot holds this commit's new files (their names are new),
-   * one from before it cannot. A commit that adds no file (an overwrite that empties) stays published.
+   * listed, and the first later one read. Built on this snapshot, it holds this commit's new files
+   * (their names are new) and none of the files this commit deleted; from before it, it cannot
+   * hold the new files, and still holds a deleted one unless another commit deleted it too — a
+   * commit that adds nothing is then ambiguous, and stays published.
    */
   private async gapAfter(snapshot: Snapshot, entries: readonly ManifestEntry[]): Promise<number | undefined> {
     const base = snapshot.id - 1;
     if (base > 0 && (await this.snapshots.snapshotExists(base))) return undefined;
-    const added = new Set<string>();
-    for (const e of entries)
-      if (e.kind === FileKind.ADD) added.add(fileNameKey(e.partition, e.bucket, e.file.fileName));
-    if (added.size === 0) return undefined;
+    if (entries.length === 0) return undefined;
     const next = (await this.snapshots.listSnapshotIds()).find((id) => id > snapshot.id);
     if (next === undefined) return undefined;
     const later = await this.snapshots.snapshotIfExists(next);
     if (!later) return next; // expired already: even later ones exist, and none built on this one so soon
-    const lists = await Promise.all([
-      this.manifests.readManifestList(later.baseManifestList),
-      this.manifests.readManifestList(later.deltaManifestList),
-    ]);
-    for (const m of lists.flat())
-      for (const e of await this.manifests.readManifest(m.fileName))
-        if (added.has(fileNameKey(e.partition, e.bucket, e.file.fileName))) return undefined;
-    return next;
+    const added = new Set<string>();
+    const deleted = new Set<string>();
+    for (const e of entries)
+      (e.kind === FileKind.ADD ? added : deleted).add(fileNameKey(e.partition, e.bucket, e.file.fileName));
+    if (added.size > 0) {
+      const lists = await Promise.all([
+        this.manifests.readManifestList(later.baseManifestList),
+        this.manifests.readManifestList(later.deltaManifestList),
+      ]);
+      for (const m of lists.flat())
+        for (const e of await this.manifests.readManifest(m.fileName))
+          if (added.has(fileNameKey(e.partition, e.bucket, e.file.fileName))) return undefined;
+      return next;
+    }
+    for (const e of await this.manifests.liveEntries(later))
+      if (deleted.has(fileNameKey(e.partition, e.bucket, e.file.fileName))) return next;
+    return undefined;
   }
 
   /**
