@@ -8,24 +8,14 @@
  */
 import * as path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { Catalog, type FileIO, type FileStatus, LocalFileIO } from '../src/index.ts';
-import { tempDir } from './helpers.ts';
+import { Catalog } from '../src/index.ts';
+import { ForwardingFileIO, tempDir } from './helpers.ts';
 
 /** Runs `beforeFirstPublish` once, just before the first snapshot this process creates. */
-class StallingFileIO implements FileIO {
-  private readonly inner = new LocalFileIO();
+class StallingFileIO extends ForwardingFileIO {
   beforeFirstPublish: (() => Promise<void>) | undefined;
   readonly published: string[] = [];
-  read(p: string) {
-    return this.inner.read(p);
-  }
-  readRange(p: string, o: number, l: number) {
-    return this.inner.readRange(p, o, l);
-  }
-  write(p: string, d: Uint8Array | string) {
-    return this.inner.write(p, d);
-  }
-  async writeIfAbsent(p: string, d: Uint8Array | string) {
+  override async writeIfAbsent(p: string, d: Uint8Array | string) {
     if (path.basename(p).startsWith('snapshot-') && this.beforeFirstPublish) {
       const run = this.beforeFirstPublish;
       this.beforeFirstPublish = undefined;
@@ -34,24 +24,6 @@ class StallingFileIO implements FileIO {
     const ok = await this.inner.writeIfAbsent(p, d);
     if (ok) this.published.push(path.basename(p));
     return ok;
-  }
-  exists(p: string) {
-    return this.inner.exists(p);
-  }
-  stat(p: string): Promise<FileStatus | undefined> {
-    return this.inner.stat(p);
-  }
-  list(p: string) {
-    return this.inner.list(p);
-  }
-  delete(p: string) {
-    return this.inner.delete(p);
-  }
-  deleteDirectory(p: string) {
-    return this.inner.deleteDirectory(p);
-  }
-  mkdirs(p: string) {
-    return this.inner.mkdirs(p);
   }
 }
 

@@ -11,24 +11,25 @@
 import * as path from 'node:path';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { Catalog, type FileIO, type FileStatus, LocalFileIO } from '../src/index.ts';
-import { tempDir } from './helpers.ts';
+import { Catalog } from '../src/index.ts';
+import { ForwardingFileIO, tempDir } from './helpers.ts';
 
 /** `compact` with `expire`: the snapshots it followed expire at once (the check must fall back to the live set). */
 type Op = { t: 'append'; keys: number[] } | { t: 'compact'; expire: boolean } | { t: 'expire' };
 
 /** Forwards to the local disk; `onFirstLookup` runs once, `onPublish` before every snapshot creation. */
-class InterleavingFileIO implements FileIO {
-  private readonly inner = new LocalFileIO();
+class InterleavingFileIO extends ForwardingFileIO {
   private wroteData = false;
   private lookedUp = false;
   onFirstLookup: () => Promise<void> = async () => {};
   onPublish: () => Promise<void> = async () => {};
-  constructor(private readonly tableDir: string) {}
+  constructor(private readonly tableDir: string) {
+    super();
+  }
   private rel(p: string) {
     return path.relative(this.tableDir, p);
   }
-  async read(p: string) {
+  override async read(p: string) {
     // The compaction's commit starts with the LATEST hint, after its output files were written.
     if (this.wroteData && !this.lookedUp && this.rel(p) === 'snapshot/LATEST') {
       this.lookedUp = true;
@@ -36,34 +37,13 @@ class InterleavingFileIO implements FileIO {
     }
     return this.inner.read(p);
   }
-  readRange(p: string, o: number, l: number) {
-    return this.inner.readRange(p, o, l);
-  }
-  async write(p: string, d: Uint8Array | string) {
+  override async write(p: string, d: Uint8Array | string) {
     if (this.rel(p).startsWith('bucket-')) this.wroteData = true;
     return this.inner.write(p, d);
   }
-  async writeIfAbsent(p: string, d: Uint8Array | string) {
+  override async writeIfAbsent(p: string, d: Uint8Array | string) {
     if (this.rel(p).startsWith('snapshot/snapshot-')) await this.onPublish();
     return this.inner.writeIfAbsent(p, d);
-  }
-  exists(p: string) {
-    return this.inner.exists(p);
-  }
-  stat(p: string): Promise<FileStatus | undefined> {
-    return this.inner.stat(p);
-  }
-  list(p: string) {
-    return this.inner.list(p);
-  }
-  delete(p: string) {
-    return this.inner.delete(p);
-  }
-  deleteDirectory(p: string) {
-    return this.inner.deleteDirectory(p);
-  }
-  mkdirs(p: string) {
-    return this.inner.mkdirs(p);
   }
 }
 

@@ -3,6 +3,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { type FileIO, type FileStatus, LocalFileIO } from '../src/index.ts';
 
 export const FIXTURES = path.join(path.dirname(fileURLToPath(import.meta.url)), 'fixtures');
 
@@ -27,4 +28,39 @@ export function mulberry32(seed: number): () => number {
     t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
     return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
   };
+}
+
+/** The local disk behind a FileIO a test subclasses to act at chosen calls (interleave, stall). */
+export class ForwardingFileIO implements FileIO {
+  protected readonly inner = new LocalFileIO();
+  read(p: string): Promise<Uint8Array> {
+    return this.inner.read(p);
+  }
+  readRange(p: string, o: number, l: number): Promise<Uint8Array> {
+    return this.inner.readRange(p, o, l);
+  }
+  write(p: string, d: Uint8Array | string): Promise<void> {
+    return this.inner.write(p, d);
+  }
+  writeIfAbsent(p: string, d: Uint8Array | string): Promise<boolean> {
+    return this.inner.writeIfAbsent(p, d);
+  }
+  exists(p: string): Promise<boolean> {
+    return this.inner.exists(p);
+  }
+  stat(p: string): Promise<FileStatus | undefined> {
+    return this.inner.stat(p);
+  }
+  list(p: string) {
+    return this.inner.list(p);
+  }
+  delete(p: string) {
+    return this.inner.delete(p);
+  }
+  deleteDirectory(p: string) {
+    return this.inner.deleteDirectory(p);
+  }
+  mkdirs(p: string) {
+    return this.inner.mkdirs(p);
+  }
 }
